@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/whittle-ml/whittle/internal/testenv"
+	"github.com/whittle-ml/whittle/ir"
 )
 
 // TestIRRoundTripBackendModels converts every backend-test model to the IR and back twice:
@@ -39,6 +40,14 @@ func TestIRRoundTripBackendModels(t *testing.T) {
 			t.Errorf("%s: to IR: %v", rel, err)
 			continue
 		}
+		if err := m1.Verify(); err != nil {
+			t.Errorf("%s: Verify: %v", rel, err)
+			continue
+		}
+		if c := m1.Clone(); ir.Format(c) != ir.Format(m1) || c.Verify() != nil {
+			t.Errorf("%s: Clone differs from the original or does not verify", rel)
+			continue
+		}
 		p1, err := FromIR(m1)
 		if err != nil {
 			t.Errorf("%s: from IR: %v", rel, err)
@@ -54,7 +63,7 @@ func TestIRRoundTripBackendModels(t *testing.T) {
 			t.Errorf("%s: from IR again: %v", rel, err)
 			continue
 		}
-		if !proto.Equal(p1, p2) {
+		if !proto.Equal(p1, p2) || ir.Format(m1) != ir.Format(m2) {
 			t.Errorf("%s: ir -> proto -> ir is not the identity", rel)
 			continue
 		}

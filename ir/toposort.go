@@ -1,0 +1,126 @@
+package ir
+
+import (
+	"container/heap"
+	"fmt"
+	"strings"
+)
+
+// SortTopologically reorders g's nodes so that every value is defined before it is read,
+// keeping the current order wherever the dependencies allow (a stable sort: among nodes
+// that are ready, the one listed first goes first). A node holding subgraphs depends on
+// the producers of every outer value its subgraphs read. Subgraphs are sorted too. It
+// fails, naming the nodes involved, when the graph has a cycle.
+func (g *Graph) SortTopologically() error {
+	nodes := g.Nodes()
+	pos := make(map[*Node]int, len(nodes))
+	for i, n := range nodes {
+		pos[n] = i
+	}
+	// deps[i] lists the positions of nodes that node i needs.
+	indeg := make([]int, len(nodes))
+	users := make([][]int, len(nodes))
+	for i, n := range nodes {
+		seen := map[int]bool{}
+		for _, v := range readsOf(n, g) {
+			if p := v.producer; p != nil && p.graph == g {
+				j, ok := pos[p]
+				if !ok || j == i || seen[j] {
+					if j == i {
+						return fmt.Errorf("graph %q: %s reads its own output %q", g.Name, n.Describe(), v.Name)
+					}
+					continue
+				}
+				seen[j] = true
+				indeg[i]++
+				users[j] = append(users[j], i)
+			}
+		}
+	}
+	ready := &intHeap{}
+	for i := range nodes {
+		if indeg[i] == 0 {
+			heap.Push(ready, i)
+		}
+	}
+	order := make([]*Node, 0, len(nodes))
+	for ready.Len() > 0 {
+		i := heap.Pop(ready).(int)
+		order = append(order, nodes[i])
+		for _, u := range users[i] {
+			indeg[u]--
+			if indeg[u] == 0 {
+				heap.Push(ready, u)
+			}
+		}
+	}
+	if len(order) != len(nodes) {
+		var stuck []string
+		for i, n := range nodes {
+			if indeg[i] > 0 {
+				stuck = append(stuck, n.Describe())
+				if len(stuck) == 8 {
+					stuck = append(stuck, "...")
+					break
+				}
+			}
+		}
+		return fmt.Errorf("graph %q has a cycle through %s", g.Name, strings.Join(stuck, ", "))
+	}
+	g.nodes = order
+	for _, n := range order {
+		for _, sub := range n.Subgraphs() {
+			if err := sub.SortTopologically(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readsOf lists the values n reads: its inputs and, through its subgraphs, values that
+// belong to g (outer values the bodies capture).
+func readsOf(n *Node, g *Graph) []*Value {
+	out := append([]*Value(nil), n.inputs...)
+	var walk func(sub *Graph)
+	walk = func(sub *Graph) {
+		for _, m := range sub.Nodes() {
+			for _, v := range m.inputs {
+				if v != nil && v.graph == g {
+					out = append(out, v)
+				}
+			}
+			for _, s := range m.Subgraphs() {
+				walk(s)
+			}
+		}
+		for _, v := range sub.Outputs {
+			if v != nil && v.graph == g {
+				out = append(out, v)
+			}
+		}
+	}
+	for _, sub := range n.Subgraphs() {
+		walk(sub)
+	}
+	filtered := out[:0]
+	for _, v := range out {
+		if v != nil {
+			filtered = append(filtered, v)
+		}
+	}
+	return filtered
+}
+
+type intHeap []int
+
+func (h intHeap) Len() int           { return len(h) }
+func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *intHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *intHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
