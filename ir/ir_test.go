@@ -35,9 +35,9 @@ func TestVerifyAcceptsWellFormed(t *testing.T) {
 
 func TestVerifyRejects(t *testing.T) {
 	tests := []struct {
-		name  string
-		break_ func(m *Model)
-		want  string
+		name    string
+		breakIt func(m *Model)
+		want    string
 	}{
 		{"use list out of step", func(m *Model) {
 			n := m.Graph.Nodes()[1]
@@ -76,7 +76,7 @@ func TestVerifyRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m := smallModel()
-			tc.break_(m)
+			tc.breakIt(m)
 			err := m.Verify()
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Verify() = %v, want an error containing %q", err, tc.want)
