@@ -1,0 +1,170 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// Exit codes: the same for every command.
+const (
+	exitOK    = 0
+	exitFail  = 1 // a bad model, a failed check or tolerance, an I/O error
+	exitUsage = 2 // a command line that cannot be understood
+)
+
+// command is one subcommand of whittle.
+type command struct {
+	name    string
+	args    string // the positional arguments, for the usage line
+	summary string
+	// help is the long description, with examples, shown by --help.
+	help string
+	// flags declares the command's flags on fs; run receives the positional arguments.
+	setup func(fs *pflag.FlagSet) func(env *env, args []string) error
+}
+
+// env is what a running command writes to.
+type env struct {
+	stdout, stderr io.Writer
+	// stderrTerminal tells whether progress bars and colour may be drawn.
+	stderrTerminal bool
+	stdoutTerminal bool
+}
+
+// usageError marks errors in the command line (exit 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+var commands = map[string]*command{}
+
+func register(c *command) { commands[c.name] = c }
+
+// Main runs whittle with the given arguments and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	e := &env{stdout: stdout, stderr: stderr, stderrTerminal: isTerminal(stderr), stdoutTerminal: isTerminal(stdout)}
+	if len(args) == 0 {
+		printOverview(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "--help":
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				fs := newFlagSet(c, stdout)
+				c.setup(fs)
+				printHelp(stdout, c, fs)
+				return exitOK
+			}
+		}
+		printOverview(stdout)
+		return exitOK
+	case "version", "--version":
+		fmt.Fprintln(stdout, "whittle", version())
+		return exitOK
+	}
+	c, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "whittle: unknown command %q\n\n", name)
+		printOverview(stderr)
+		return exitUsage
+	}
+	fs := newFlagSet(c, stderr)
+	run := c.setup(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			printHelp(stdout, c, fs)
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "whittle %s: %v\nRun 'whittle %s --help' for usage.\n", c.name, err, c.name)
+		return exitUsage
+	}
+	if err := run(e, fs.Args()); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "whittle %s: %v\nRun 'whittle %s --help' for usage.\n", c.name, err, c.name)
+			return exitUsage
+		}
+		var ce codeError
+		if errors.As(err, &ce) {
+			if ce.err != nil {
+				fmt.Fprintf(stderr, "whittle %s: %v\n", c.name, ce.err)
+			}
+			return ce.code
+		}
+		fmt.Fprintf(stderr, "whittle %s: %v\n", c.name, err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// codeError ends a command with a given exit code, after printing err if non-nil.
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e codeError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func newFlagSet(c *command, out io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("whittle "+c.name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	_ = out
+	return fs
+}
+
+func printHelp(w io.Writer, c *command, fs *pflag.FlagSet) {
+	fmt.Fprintf(w, "Usage: whittle %s %s\n\n%s\n", c.name, c.args, c.summary)
+	if c.help != "" {
+		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.help))
+	}
+	if fs.HasFlags() {
+		fmt.Fprintf(w, "\nFlags:\n%s", fs.FlagUsages())
+	}
+	fmt.Fprintf(w, "\nExit status: 0 success, 1 bad model or failed check, 2 usage error.\n")
+}
+
+func printOverview(w io.Writer) {
+	fmt.Fprintf(w, "whittle makes ONNX models smaller and faster, without Python.\n\nUsage: whittle COMMAND [ARGS...]\n\nCommands:\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintf(w, "\nRun 'whittle help COMMAND' or 'whittle COMMAND --help' for details and examples.\n")
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// exactArgs checks the number of positional arguments.
+func exactArgs(args []string, n int, what string) error {
+	if len(args) != n {
+		return usagef("expected %s, got %d argument(s)", what, len(args))
+	}
+	return nil
+}

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/pflag"
+
+	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/ir/infer"
+	"github.com/whittle-ml/whittle/ir/stats"
+	"github.com/whittle-ml/whittle/onnx"
+)
+
+func init() {
+	register(&command{
+		name:    "inspect",
+		args:    "MODEL [--json]",
+		summary: "summarize a model: opsets, inputs/outputs, op histogram, parameters, sparsity, MACs",
+		help: `
+Prints the IR version, producer, opset imports, graph inputs and outputs with their
+shapes and types, the node count and op histogram, parameters and bytes by element
+type, initializer sparsity, and multiply-accumulates per layer and in total where shapes
+are known (shape inference fills in shapes the file does not state).
+
+Examples:
+  whittle inspect model.onnx
+  whittle inspect model.onnx --json | jq .macs
+  whittle inspect model.onnx --layers      # every layer's MACs, not just the top 10`,
+		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			asJSON := fs.Bool("json", false, "print JSON instead of text")
+			layers := fs.Bool("layers", false, "list every layer's MACs and every initializer")
+			return func(e *env, args []string) error {
+				if err := exactArgs(args, 1, "one MODEL"); err != nil {
+					return err
+				}
+				return runInspect(e, args[0], *asJSON, *layers)
+			}
+		},
+	})
+}
+
+// inspection is the JSON form of whittle inspect.
+type inspection struct {
+	File            string      `json:"file"`
+	FileBytes       int64       `json:"file_bytes"`
+	IRVersion       int64       `json:"ir_version"`
+	Producer        string      `json:"producer"`
+	ProducerVersion string      `json:"producer_version,omitempty"`
+	Opsets          []opsetJSON `json:"opset_import"`
+	Inputs          []ioJSON    `json:"inputs"`
+	Outputs         []ioJSON    `json:"outputs"`
+	Functions       int         `json:"functions,omitempty"`
+	*stats.Model
+	InferenceProblems []string `json:"inference_problems,omitempty"`
+}
+
+type opsetJSON struct {
+	Domain  string `json:"domain"`
+	Version int64  `json:"version"`
+}
+
+type ioJSON struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+func loadModel(path string) (*ir.Model, error) {
+	m, err := onnx.LoadModel(path)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func runInspect(e *env, path string, asJSON, allLayers bool) error {
+	m, err := loadModel(path)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	// Shapes the file does not state come from inference on a copy; the model itself is
+	// only read.
+	typed := m.Clone()
+	rep, _ := infer.Model(typed, infer.Options{DataPropagation: true})
+	ins := inspection{
+		File: path, FileBytes: fi.Size(), IRVersion: m.IRVersion, Producer: m.ProducerName,
+		ProducerVersion: m.ProducerVersion, Functions: len(m.Functions), Model: stats.Measure(typed),
+	}
+	for _, o := range m.OpsetImports {
+		ins.Opsets = append(ins.Opsets, opsetJSON{o.Domain, o.Version})
+	}
+	for _, v := range realInputs(typed.Graph) {
+		ins.Inputs = append(ins.Inputs, ioJSON{v.Name, v.Type.String()})
+	}
+	for _, v := range typed.Graph.Outputs {
+		ins.Outputs = append(ins.Outputs, ioJSON{v.Name, v.Type.String()})
+	}
+	for _, p := range rep.Problems {
+		ins.InferenceProblems = append(ins.InferenceProblems, p.String())
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ins)
+	}
+	printInspection(e, &ins, allLayers)
+	return nil
+}
+
+// realInputs lists graph inputs that are not initializers (inputs the caller must feed).
+func realInputs(g *ir.Graph) []*ir.Value {
+	var out []*ir.Value
+	for _, v := range g.Inputs {
+		if !v.IsConst() {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func printInspection(e *env, ins *inspection, allLayers bool) {
+	w := e.stdout
+	fmt.Fprintf(w, "%s (%s)\n", ins.File, humanBytes(ins.FileBytes))
+	producer := strings.TrimSpace(ins.Producer + " " + ins.ProducerVersion)
+	if producer == "" {
+		producer = "unknown"
+	}
+	var opsets []string
+	for _, o := range ins.Opsets {
+		d := o.Domain
+		if d == "" {
+			d = "ai.onnx"
+		}
+		opsets = append(opsets, fmt.Sprintf("%s %d", d, o.Version))
+	}
+	fmt.Fprintf(w, "  IR version %d, producer %s, opsets: %s\n", ins.IRVersion, producer, strings.Join(opsets, ", "))
+	fmt.Fprintf(w, "\nInputs:\n")
+	for _, v := range ins.Inputs {
+		fmt.Fprintf(w, "  %-30s %s\n", v.Name, v.Type)
+	}
+	fmt.Fprintf(w, "Outputs:\n")
+	for _, v := range ins.Outputs {
+		fmt.Fprintf(w, "  %-30s %s\n", v.Name, v.Type)
+	}
+	fmt.Fprintf(w, "\nNodes: %d", ins.Nodes)
+	if ins.Functions > 0 {
+		fmt.Fprintf(w, " (and %d model-local functions)", ins.Functions)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, oc := range ins.TopOps() {
+		fmt.Fprintf(tw, "  %d\t %s\n", oc.Count, oc.Op)
+	}
+	tw.Flush()
+	sparsity := 0.0
+	if ins.Params > 0 {
+		sparsity = float64(ins.Zeros) / float64(ins.Params)
+	}
+	fmt.Fprintf(w, "\nParameters: %s in %d initializers, %s, %.2f%% zeros\n", humanCount(ins.Params), len(ins.Initializers), humanBytes(ins.Bytes), 100*sparsity)
+	for dt, n := range ins.ParamsByType {
+		fmt.Fprintf(w, "  %-10s %12s params %12s\n", dt, humanCount(n), humanBytes(ins.BytesByType[dt]))
+	}
+	if allLayers {
+		fmt.Fprintf(w, "\nInitializers:\n")
+		for _, in := range ins.Initializers {
+			fmt.Fprintf(w, "  %-40s %-22s %10s  sparsity %.2f%%\n", in.Name, in.Type, humanBytes(in.Bytes), 100*in.Sparsity)
+		}
+	}
+	if len(ins.Layers) > 0 {
+		note := ""
+		if !ins.MACsComplete {
+			note = " (some layers' shapes are unknown; their MACs are not counted)"
+		}
+		fmt.Fprintf(w, "\nMACs: %s%s\n", humanCount(ins.MACs), note)
+		layers := ins.Layers
+		if !allLayers {
+			layers = topLayers(layers, 10)
+			if len(ins.Layers) > len(layers) {
+				fmt.Fprintf(w, "  top %d of %d layers (--layers for all):\n", len(layers), len(ins.Layers))
+			}
+		}
+		for _, l := range layers {
+			macs := humanCount(l.MACs)
+			if !l.Known {
+				macs = "?"
+			}
+			share := 0.0
+			if ins.MACs > 0 {
+				share = 100 * float64(l.MACs) / float64(ins.MACs)
+			}
+			fmt.Fprintf(w, "  %-40s %-12s %10s  %5.1f%%\n", l.Node, l.Op, macs, share)
+		}
+	}
+	if len(ins.InferenceProblems) > 0 {
+		fmt.Fprintf(w, "\nShape inference found %d problem(s); run 'whittle check' for details.\n", len(ins.InferenceProblems))
+	}
+}
+
+func topLayers(layers []stats.Layer, n int) []stats.Layer {
+	sorted := append([]stats.Layer(nil), layers...)
+	for i := 0; i < len(sorted) && i < n; i++ {
+		best := i
+		for j := i + 1; j < len(sorted); j++ {
+			if sorted[j].MACs > sorted[best].MACs {
+				best = j
+			}
+		}
+		sorted[i], sorted[best] = sorted[best], sorted[i]
+	}
+	if len(sorted) > n {
+		sorted = sorted[:n]
+	}
+	return sorted
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func humanCount(n int64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.2fG", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.2fM", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.1fk", float64(n)/1e3)
+	}
+	return fmt.Sprint(n)
+}

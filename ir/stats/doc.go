@@ -1,0 +1,5 @@
+// Package stats measures a model: parameters and bytes by element type, initializer
+// sparsity, the operator histogram, and multiply-accumulates per layer where shapes are
+// known. whittle inspect prints it; pruning and quantization reports compare it before and
+// after.
+package stats
