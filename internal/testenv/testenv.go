@@ -76,3 +76,21 @@ func RequirePythonModules(t testing.TB, modules ...string) {
 		}
 	}
 }
+
+// DebianONNXTestsEnv names the environment variable pointing at onnx 1.12's backend test
+// data, which Debian's libonnx-testdata package installs.
+const DebianONNXTestsEnv = "WHITTLE_ONNX112_TESTS"
+
+// DebianONNXTestsDir returns onnx 1.12's backend test data folder (node, pytorch-converted,
+// pytorch-operator, real, simple): $WHITTLE_ONNX112_TESTS or /usr/share/libonnx-testdata/data.
+func DebianONNXTestsDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv(DebianONNXTestsEnv)
+	if dir == "" {
+		dir = "/usr/share/libonnx-testdata/data"
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node")); err != nil {
+		Skipf(t, "onnx 1.12 backend test data not found at %s (apt-get install libonnx-testdata, or set %s)", dir, DebianONNXTestsEnv)
+	}
+	return dir
+}
