@@ -68,10 +68,15 @@ type ioJSON struct {
 	Type string `json:"type"`
 }
 
+// loadModel reads a model with its external data and checks the IR's invariants, so that
+// commands never work on a graph with a cycle, undefined names or inconsistent data.
 func loadModel(path string) (*ir.Model, error) {
 	m, err := onnx.LoadModel(path)
 	if err != nil {
 		return nil, err
+	}
+	if err := m.Verify(); err != nil {
+		return nil, fmt.Errorf("%s: invalid model (run 'whittle check' for every problem):\n%w", path, err)
 	}
 	return m, nil
 }

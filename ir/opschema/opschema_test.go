@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/whittle-ml/whittle/internal/testenv"
 )
 
 func TestConvVersionsAndAttributes(t *testing.T) {
@@ -129,7 +131,7 @@ func TestVariadic(t *testing.T) {
 func TestLatestOpset(t *testing.T) {
 	data, err := os.ReadFile("../../../shared/reference/Operators.md")
 	if err != nil {
-		t.Skipf("Operators.md not available: %v", err)
+		testenv.Skipf(t, "Operators.md not available: %v", err)
 	}
 	var want int64
 	for _, m := range regexp.MustCompile(`Changelog\.md#([A-Za-z0-9]+)-(\d+)"`).FindAllSubmatch(data, -1) {
