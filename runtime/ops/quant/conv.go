@@ -1,0 +1,428 @@
+package quant
+
+import (
+	"fmt"
+
+	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/runtime/kernel"
+)
+
+func init() {
+	kernel.Register(
+		kernel.KernelDef{Op: "ConvInteger", SinceVersion: 10, New: newConvInteger},
+		kernel.KernelDef{Op: "QLinearConv", SinceVersion: 10, New: newQLinearConv},
+	)
+}
+
+// convAttrs are a Conv node's geometry attributes.
+type convAttrs struct {
+	autoPad     string
+	dilations   []int64
+	group       int64
+	kernelShape []int64
+	pads        []int64
+	strides     []int64
+}
+
+func parseConvAttrs(n *ir.Node) (convAttrs, error) {
+	a := convAttrs{
+		autoPad:     n.AttrString("auto_pad", "NOTSET"),
+		dilations:   n.AttrInts("dilations", nil),
+		group:       n.AttrInt("group", 1),
+		kernelShape: n.AttrInts("kernel_shape", nil),
+		pads:        n.AttrInts("pads", nil),
+		strides:     n.AttrInts("strides", nil),
+	}
+	switch a.autoPad {
+	case "NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID":
+	default:
+		return a, fmt.Errorf("%s: auto_pad %q is not NOTSET, SAME_UPPER, SAME_LOWER or VALID", n.Describe(), a.autoPad)
+	}
+	if a.group < 1 {
+		return a, fmt.Errorf("%s: group %d must be positive", n.Describe(), a.group)
+	}
+	return a, nil
+}
+
+// convGeom is the geometry of one N-D convolution: x [N, C, D1..Dn] with w [M, C/group,
+// K1..Kn] gives y [N, M, O1..On].
+type convGeom struct {
+	n, c, m, group int
+	in, k, out     []int
+	stride, dil    []int
+	padBegin       []int
+	kernelSize     int // (C/group) * prod(k): one im2col column's height
+	outSize        int // prod(out)
+}
+
+func newConvGeom(a convAttrs, xShape, wShape []int64) (*convGeom, error) {
+	if len(xShape) < 3 || len(wShape) != len(xShape) {
+		return nil, fmt.Errorf("input shape %v and weight shape %v must both have rank >= 3 and agree", xShape, wShape)
+	}
+	sp := len(xShape) - 2
+	g := &convGeom{n: int(xShape[0]), c: int(xShape[1]), m: int(wShape[0]), group: int(a.group)}
+	if g.c%g.group != 0 || g.m%g.group != 0 || int(wShape[1])*g.group != g.c {
+		return nil, fmt.Errorf("channels: input %d, weight %v and group %d do not fit", g.c, wShape, g.group)
+	}
+	get := func(list []int64, i int, def int64, name string) (int, error) {
+		if list == nil {
+			return int(def), nil
+		}
+		if len(list) != sp {
+			return 0, fmt.Errorf("%s %v must have %d entries", name, list, sp)
+		}
+		if list[i] < 1 {
+			return 0, fmt.Errorf("%s %v must be positive", name, list)
+		}
+		return int(list[i]), nil
+	}
+	if a.pads != nil && len(a.pads) != 2*sp {
+		return nil, fmt.Errorf("pads %v must have %d entries", a.pads, 2*sp)
+	}
+	g.kernelSize = int(wShape[1])
+	g.outSize = 1
+	for i := 0; i < sp; i++ {
+		in, k := int(xShape[2+i]), int(wShape[2+i])
+		if a.kernelShape != nil {
+			if len(a.kernelShape) != sp || int(a.kernelShape[i]) != k {
+				return nil, fmt.Errorf("kernel_shape %v does not match weight shape %v", a.kernelShape, wShape)
+			}
+		}
+		s, err := get(a.strides, i, 1, "strides")
+		if err != nil {
+			return nil, err
+		}
+		d, err := get(a.dilations, i, 1, "dilations")
+		if err != nil {
+			return nil, err
+		}
+		span := (k-1)*d + 1
+		var pb, pe, out int
+		switch a.autoPad {
+		case "SAME_UPPER", "SAME_LOWER":
+			out = (in + s - 1) / s
+			total := max(0, (out-1)*s+span-in)
+			pb = total / 2
+			if a.autoPad == "SAME_LOWER" {
+				pb = total - total/2
+			}
+			pe = total - pb
+		case "VALID":
+			out = (in-span)/s + 1
+		default:
+			if a.pads != nil {
+				pb, pe = int(a.pads[i]), int(a.pads[sp+i])
+				if pb < 0 || pe < 0 {
+					return nil, fmt.Errorf("pads %v must not be negative", a.pads)
+				}
+			}
+			out = (in+pb+pe-span)/s + 1
+		}
+		if in+pb+pe < span {
+			out = 0
+		}
+		g.in, g.k, g.out = append(g.in, in), append(g.k, k), append(g.out, max(out, 0))
+		g.stride, g.dil, g.padBegin = append(g.stride, s), append(g.dil, d), append(g.padBegin, pb)
+		g.kernelSize *= k
+		g.outSize *= max(out, 0)
+	}
+	return g, nil
+}
+
+func (g *convGeom) outShape() []int64 {
+	s := []int64{int64(g.n), int64(g.m)}
+	for _, o := range g.out {
+		s = append(s, int64(o))
+	}
+	return s
+}
+
+// im2col fills col ([kernelSize × outSize], row-major) from the channels [c0, c0+C/group)
+// of image nImg of x: col[(ci, kpos)][opos] is the input under kernel position kpos when
+// the kernel sits at output position opos, or 0 where that falls in the padding (x is
+// already centered, so 0 is the zero point).
+func (g *convGeom) im2col(x []int32, nImg, c0 int, col []int32) {
+	sp := len(g.in)
+	inPlane := 1
+	for _, d := range g.in {
+		inPlane *= d
+	}
+	cg := g.c / g.group
+	kpos := make([]int, sp)
+	opos := make([]int, sp)
+	row := 0
+	for ci := 0; ci < cg; ci++ {
+		plane := x[(nImg*g.c+c0+ci)*inPlane:]
+		clear(kpos)
+		for {
+			dst := col[row*g.outSize : (row+1)*g.outSize]
+			clear(opos)
+			for o := range dst {
+				off, inside := 0, true
+				for d := 0; d < sp; d++ {
+					p := opos[d]*g.stride[d] - g.padBegin[d] + kpos[d]*g.dil[d]
+					if p < 0 || p >= g.in[d] {
+						inside = false
+						break
+					}
+					off = off*g.in[d] + p
+				}
+				if inside {
+					dst[o] = plane[off]
+				} else {
+					dst[o] = 0
+				}
+				odometer(opos, g.out)
+			}
+			row++
+			if !odometer(kpos, g.k) {
+				break
+			}
+		}
+	}
+}
+
+// odometer advances idx within dims (last fastest); false when it wraps to all zeros.
+func odometer(idx, dims []int) bool {
+	for d := len(idx) - 1; d >= 0; d-- {
+		if idx[d]++; idx[d] < dims[d] {
+			return true
+		}
+		idx[d] = 0
+	}
+	return false
+}
+
+// convInt32 computes the int32 convolution of centered x and w (with optional int32 bias),
+// writing acc [N, M, prod(out)].
+func (g *convGeom) convInt32(x, w, bias []int32, acc []int32) {
+	col := make([]int32, g.kernelSize*g.outSize)
+	mg := g.m / g.group
+	for nImg := 0; nImg < g.n; nImg++ {
+		for gi := 0; gi < g.group; gi++ {
+			g.im2col(x, nImg, gi*(g.c/g.group), col)
+			for mi := 0; mi < mg; mi++ {
+				m := gi*mg + mi
+				dst := acc[(nImg*g.m+m)*g.outSize : (nImg*g.m+m+1)*g.outSize]
+				var b int32
+				if bias != nil {
+					b = bias[m]
+				}
+				for o := range dst {
+					dst[o] = b
+				}
+				wrow := w[m*g.kernelSize : (m+1)*g.kernelSize]
+				for kk, wv := range wrow {
+					if wv == 0 {
+						continue
+					}
+					src := col[kk*g.outSize : (kk+1)*g.outSize]
+					for o, xv := range src {
+						dst[o] += wv * xv
+					}
+				}
+			}
+		}
+	}
+}
+
+// centerX subtracts x's per-tensor zero point; centerW subtracts w's per-tensor or
+// per-output-channel zero point.
+func centerX(x, zp *kernel.Tensor) ([]int32, error) {
+	if x.DType != ir.Int8 && x.DType != ir.Uint8 {
+		return nil, fmt.Errorf("input x: element type %s is not int8 or uint8", x.DType)
+	}
+	xv, err := int32s(x)
+	if err != nil {
+		return nil, err
+	}
+	if zp == nil {
+		return xv, nil
+	}
+	if zp.DType != x.DType || zp.NumElements() != 1 {
+		return nil, fmt.Errorf("x zero point must be a %s scalar, got %s", x.DType, zp)
+	}
+	z, err := int32s(zp)
+	if err != nil {
+		return nil, err
+	}
+	for i := range xv {
+		xv[i] -= z[0]
+	}
+	return xv, nil
+}
+
+func centerW(w, zp *kernel.Tensor) ([]int32, error) {
+	if w.DType != ir.Int8 && w.DType != ir.Uint8 {
+		return nil, fmt.Errorf("input w: element type %s is not int8 or uint8", w.DType)
+	}
+	wv, err := int32s(w)
+	if err != nil {
+		return nil, err
+	}
+	if zp == nil {
+		return wv, nil
+	}
+	m := int(w.Shape[0])
+	if zp.DType != w.DType || (zp.NumElements() != 1 && zp.NumElements() != m) {
+		return nil, fmt.Errorf("w zero point must be a %s scalar or have %d elements, got %s", w.DType, m, zp)
+	}
+	z, err := int32s(zp)
+	if err != nil {
+		return nil, err
+	}
+	per := len(wv) / max(m, 1)
+	for i := range wv {
+		if len(z) == 1 {
+			wv[i] -= z[0]
+		} else {
+			wv[i] -= z[i/per]
+		}
+	}
+	return wv, nil
+}
+
+// convInteger is ConvInteger: the int32 convolution of (x - x_zp) and (w - w_zp).
+type convInteger struct {
+	node  *ir.Node
+	attrs convAttrs
+}
+
+func newConvInteger(info *kernel.NodeInfo) (kernel.Kernel, error) {
+	a, err := parseConvAttrs(info.Node)
+	if err != nil {
+		return nil, err
+	}
+	return &convInteger{node: info.Node, attrs: a}, nil
+}
+
+func (k *convInteger) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
+	y, err := k.run(ctx, inputs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", k.node.Describe(), err)
+	}
+	return []*kernel.Tensor{y}, nil
+}
+
+func (k *convInteger) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
+	if len(inputs) < 2 || inputs[0] == nil || inputs[1] == nil {
+		return nil, fmt.Errorf("inputs x and w are required")
+	}
+	x, w := inputs[0], inputs[1]
+	g, err := newConvGeom(k.attrs, x.Shape, w.Shape)
+	if err != nil {
+		return nil, err
+	}
+	xv, err := centerX(x, optional(inputs, 2))
+	if err != nil {
+		return nil, err
+	}
+	wv, err := centerW(w, optional(inputs, 3))
+	if err != nil {
+		return nil, err
+	}
+	y := ctx.Alloc(ir.Int32, g.outShape()...)
+	g.convInt32(xv, wv, nil, y.Data.([]int32))
+	return y, nil
+}
+
+// qlinearConv is QLinearConv: the int32 convolution (plus int32 bias) requantized with
+// x_scale*w_scale[m]/y_scale.
+type qlinearConv struct {
+	node  *ir.Node
+	attrs convAttrs
+}
+
+func newQLinearConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
+	a, err := parseConvAttrs(info.Node)
+	if err != nil {
+		return nil, err
+	}
+	return &qlinearConv{node: info.Node, attrs: a}, nil
+}
+
+func (k *qlinearConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
+	y, err := k.run(ctx, inputs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", k.node.Describe(), err)
+	}
+	return []*kernel.Tensor{y}, nil
+}
+
+func (k *qlinearConv) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
+	if len(inputs) < 8 {
+		return nil, fmt.Errorf("want at least 8 inputs, got %d", len(inputs))
+	}
+	x, xScale, xZP, w, wScale, wZP, yScale, yZP := inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], inputs[5], inputs[6], inputs[7]
+	for i, in := range []*kernel.Tensor{x, xScale, w, wScale, yScale} {
+		if in == nil {
+			return nil, fmt.Errorf("input %d is required", []int{0, 1, 3, 4, 6}[i])
+		}
+	}
+	g, err := newConvGeom(k.attrs, x.Shape, w.Shape)
+	if err != nil {
+		return nil, err
+	}
+	xv, err := centerX(x, xZP)
+	if err != nil {
+		return nil, err
+	}
+	wv, err := centerW(w, wZP)
+	if err != nil {
+		return nil, err
+	}
+	var bias []int32
+	if b := optional(inputs, 8); b != nil {
+		bd, ok := b.Data.([]int32)
+		if !ok || len(bd) != g.m {
+			return nil, fmt.Errorf("bias must be int32 with %d elements, got %s", g.m, b)
+		}
+		bias = bd
+	}
+	xs, err := float32s(xScale)
+	if err != nil {
+		return nil, fmt.Errorf("x_scale: %w", err)
+	}
+	ws, err := float32s(wScale)
+	if err != nil {
+		return nil, fmt.Errorf("w_scale: %w", err)
+	}
+	ys, err := float32s(yScale)
+	if err != nil {
+		return nil, fmt.Errorf("y_scale: %w", err)
+	}
+	if len(xs) != 1 || len(ys) != 1 || (len(ws) != 1 && len(ws) != g.m) {
+		return nil, fmt.Errorf("scales: x_scale and y_scale must be scalars and w_scale have 1 or %d elements", g.m)
+	}
+	outDT := ir.Uint8
+	var yz int32
+	if yZP != nil {
+		outDT = yZP.DType
+		z, err := int32s(yZP)
+		if err != nil || len(z) != 1 {
+			return nil, fmt.Errorf("y_zero_point must be an int8 or uint8 scalar, got %s", yZP)
+		}
+		yz = z[0]
+	}
+	lo, hi, ok := intRange(outDT)
+	if !ok || (outDT != ir.Int8 && outDT != ir.Uint8) {
+		return nil, fmt.Errorf("output type %s is not int8 or uint8", outDT)
+	}
+	acc := make([]int32, g.n*g.m*g.outSize)
+	g.convInt32(xv, wv, bias, acc)
+	mult := make([]float64, g.m)
+	for m := range mult {
+		wsm := ws[0]
+		if len(ws) > 1 {
+			wsm = ws[m]
+		}
+		mult[m] = float64(xs[0] * wsm / ys[0])
+	}
+	vals := make([]int64, len(acc))
+	for i, c := range acc {
+		m := (i / max(g.outSize, 1)) % g.m
+		vals[i] = saturateRound(float64(c)*mult[m]+float64(yz), lo, hi)
+	}
+	y := ctx.Alloc(outDT, g.outShape()...)
+	return y, storeInts(outDT, vals, y.Data)
+}
