@@ -159,6 +159,9 @@ func (c *ctx) values(i int) ([]val, bool) {
 
 func (e *engine) valuesOf(v *ir.Value) ([]val, bool) {
 	if t := e.constOf(v); t != nil {
+		if n, err := t.NumElements(); err != nil || n > maxTracked {
+			return nil, false
+		}
 		ints, err := t.Int64s()
 		if err != nil {
 			return nil, false
@@ -230,6 +233,12 @@ func tensorFloats(t *ir.Tensor) ([]float64, bool) {
 		out := make([]float64, len(t.Raw)/8)
 		for k := range out {
 			out[k] = math.Float64frombits(binary.LittleEndian.Uint64(t.Raw[8*k:]))
+		}
+		return out, true
+	case ir.BFloat16:
+		out := make([]float64, len(t.Raw)/2)
+		for k := range out {
+			out[k] = float64(math.Float32frombits(uint32(binary.LittleEndian.Uint16(t.Raw[2*k:])) << 16))
 		}
 		return out, true
 	case ir.Float16:

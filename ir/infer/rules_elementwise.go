@@ -126,9 +126,9 @@ func ruleWhere(c *ctx) {
 func ruleDropout(c *ctx) {
 	sameAsInput0(c)
 	d, ok := c.shape(0)
-	// Dropout before 12 declares the mask as T; from 12 on it is bool.
+	// Dropout before 10 declares the mask as T; from 10 on it is bool.
 	mask := ir.Bool
-	if c.opset > 0 && c.opset < 12 {
+	if c.opset > 0 && c.opset < 10 {
 		mask = c.elem(0)
 	}
 	c.outTensor(1, mask, cloneDims(d), ok)
