@@ -856,6 +856,9 @@ func attrToProto(a *ir.Attr) (*pb.AttributeProto, error) {
 		for _, t := range a.TypeProtos {
 			p.TypeProtos = append(p.TypeProtos, typeToProto(t))
 		}
+	case ir.AttrUndefined:
+		// IR version 1 files may leave the type out; with no type there is no field the
+		// value is known to live in, and the checker reports the attribute.
 	default:
 		return nil, fmt.Errorf("attribute type %s is not defined", a.Type)
 	}
