@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
@@ -129,80 +128,13 @@ func convertFrom32[T int8 | uint8 | int16 | int32 | int64 | uint32 | uint64](dst
 	}
 }
 
-// f16ToF32 widens IEEE half-precision bits.
-// TODO(nn): switch to kernel.Float16ToFloat32 once runtime/kernel/float16.go exists.
-func f16ToF32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	case exp == 0:
-		if mant == 0 {
-			return math.Float32frombits(sign)
-		}
-		// Subnormal: value is mant * 2^-24.
-		f := float32(mant) * (1.0 / (1 << 24))
-		if sign != 0 {
-			f = -f
-		}
-		return f
-	}
-	return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
-}
-
-// f32ToF16 narrows to half precision, rounding to nearest even.
-// TODO(nn): switch to kernel.Float32ToFloat16 once runtime/kernel/float16.go exists.
-func f32ToF16(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int32(b>>23) & 0xff
-	mant := b & 0x7fffff
-	if exp == 0xff {
-		if mant != 0 {
-			return sign | 0x7e00
-		}
-		return sign | 0x7c00
-	}
-	e := exp - 127 + 15
-	if e >= 0x1f {
-		return sign | 0x7c00
-	}
-	if e <= 0 {
-		if e < -10 {
-			return sign
-		}
-		mant |= 0x800000
-		shift := uint32(14 - e)
-		half := uint32(1) << (shift - 1)
-		rest := mant & (1<<shift - 1)
-		v := mant >> shift
-		if rest > half || (rest == half && v&1 == 1) {
-			v++
-		}
-		return sign | uint16(v)
-	}
-	v := uint32(e)<<10 | mant>>13
-	rest := mant & 0x1fff
-	if rest > 0x1000 || (rest == 0x1000 && v&1 == 1) {
-		v++ // may carry into the exponent, which is the correct rounding
-	}
-	return sign | uint16(v)
-}
-
-// bf16ToF32 widens bfloat16 bits.
-func bf16ToF32(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
-
-// f32ToBF16 narrows to bfloat16, rounding to nearest even.
-func f32ToBF16(f float32) uint16 {
-	b := math.Float32bits(f)
-	if f != f {
-		return uint16(b>>16) | 0x40
-	}
-	b += 0x7fff + (b>>16)&1
-	return uint16(b >> 16)
-}
+// The shared conversions of package kernel, under short local names.
+var (
+	f16ToF32  = kernel.Float16ToFloat32
+	f32ToF16  = kernel.Float32ToFloat16
+	bf16ToF32 = kernel.BFloat16ToFloat32
+	f32ToBF16 = kernel.Float32ToBFloat16
+)
 
 // normAxis maps a possibly negative axis into [0, rank).
 func normAxis(axis int64, rank int) (int, error) {
