@@ -9,7 +9,10 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/whittle-ml/whittle/conformance"
+	"github.com/whittle-ml/whittle/onnx"
 	pb "github.com/whittle-ml/whittle/onnx/onnxpb"
+	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
 // run calls Main and returns the exit code and both outputs.
@@ -239,5 +242,50 @@ func TestConvertRoundTripsExternalData(t *testing.T) {
 	}
 	if code, out, _ := run(t, "check", ext); code != exitOK {
 		t.Fatalf("check of the external-data model: %d\n%s", code, out)
+	}
+}
+
+// TestRunWritesBackendTestOutputs runs a backend case's inputs and checks the written
+// output_0.pb against the case's expected output with 'whittle test' itself.
+func TestRunWritesBackendTestOutputs(t *testing.T) {
+	root := testenvONNXTests(t)
+	caseDir := filepath.Join(root, "pytorch-converted", "test_Conv2d")
+	out := t.TempDir()
+	code, stdout, stderr := run(t, "run", filepath.Join(caseDir, "model.onnx"),
+		"--input", filepath.Join(caseDir, "test_data_set_0", "input_0.pb"), "--output-dir", filepath.Join(out, "test_data_set_0"), "--npy")
+	if code != exitOK {
+		t.Fatalf("run: %d\n%s%s", code, stdout, stderr)
+	}
+	// Make a case folder from the model and whittle's outputs, then judge it against the
+	// expected outputs by comparing files through 'whittle test' on the original case.
+	want, _ := os.ReadFile(filepath.Join(caseDir, "test_data_set_0", "output_0.pb"))
+	got, err := os.ReadFile(filepath.Join(out, "test_data_set_0", "output_0.pb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wp, gp pb.TensorProto
+	if proto.Unmarshal(want, &wp) != nil || proto.Unmarshal(got, &gp) != nil {
+		t.Fatal("cannot decode outputs")
+	}
+	toTensor := func(tp *pb.TensorProto) *kernel.Tensor {
+		it, err := onnx.TensorFromProto(tp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kt, err := kernel.FromIR(it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kt
+	}
+	if err := conformance.Compare(toTensor(&gp), toTensor(&wp)); err != nil {
+		t.Fatalf("whittle run output differs from the expected output: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "test_data_set_0", "output_0.npy")); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ = run(t, "test", caseDir)
+	if code != exitOK || !strings.Contains(stdout, "1 passed, 0 failed, 0 skipped") {
+		t.Fatalf("whittle test: %d\n%s", code, stdout)
 	}
 }
