@@ -1,0 +1,144 @@
+package interop
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"testing"
+
+	"github.com/whittle-ml/whittle/internal/ortpeer"
+	"github.com/whittle-ml/whittle/internal/testenv"
+	"github.com/whittle-ml/whittle/runtime/kernel"
+)
+
+// oldOpsetUnsupported matches ORT's refusal of a node whose opset version it no longer
+// implements (versions 1-6).
+var oldOpsetUnsupported = regexp.MustCompile(`Could not find an implementation for [A-Za-z]+\([1-6]\) node`)
+
+// tolerance is the largest max-relative error (see maxRelErr) allowed between whittle's
+// and ONNX Runtime's outputs.
+const tolerance = 1e-4
+
+type interopCase struct {
+	name   string
+	model  string
+	inputs map[string]*kernel.Tensor
+}
+
+// compareWithORT runs every case in whittle and in ONNX Runtime and requires each output
+// to agree within tolerance; it logs the worst error per case.
+func compareWithORT(t *testing.T, cases []interopCase) {
+	t.Helper()
+	ortpeer.Require(t)
+	jobs := make([]ortpeer.Job, len(cases))
+	for i, c := range cases {
+		jobs[i] = ortpeer.Job{Model: c.model, Inputs: c.inputs}
+	}
+	results, err := ortpeer.Run(jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst, excluded, compared := 0.0, 0, 0
+	for i, c := range cases {
+		r := results[i]
+		if r.Err != nil {
+			if oldOpsetUnsupported.MatchString(r.Err.Error()) {
+				// ONNX Runtime 1.30 dropped the kernels of opsets before 7; these models
+				// need an opset upgrade before ORT can run them.
+				excluded++
+				t.Logf("%-45s excluded: %v", c.name, r.Err)
+				continue
+			}
+			t.Errorf("%s: ONNX Runtime: %v", c.name, r.Err)
+			continue
+		}
+		compared++
+		_, s := session(t, c.model)
+		got := runWhittle(t, s, c.inputs)
+		if len(got) != len(r.Outputs) {
+			t.Errorf("%s: whittle gives %d outputs, ORT %d", c.name, len(got), len(r.Outputs))
+			continue
+		}
+		caseWorst := 0.0
+		for k := range got {
+			e, err := maxRelErr(got[k], r.Outputs[k])
+			if err != nil {
+				t.Errorf("%s: output %d (%s): %v", c.name, k, r.Names[k], err)
+				continue
+			}
+			caseWorst = max(caseWorst, e)
+			if e > tolerance {
+				t.Errorf("%s: output %d (%s): max relative error %.3g > %g", c.name, k, r.Names[k], e, tolerance)
+			}
+		}
+		worst = max(worst, caseWorst)
+		t.Logf("%-45s max rel err %.2e", c.name, caseWorst)
+	}
+	t.Logf("%d models compared, worst max relative error %.2e (tolerance %g); %d excluded because ONNX Runtime lacks their opset-6 kernels",
+		compared, worst, tolerance, excluded)
+	if compared == 0 {
+		t.Fatal("no model was compared")
+	}
+}
+
+func TestPytorchConvertedMatchesORT(t *testing.T) {
+	root := filepath.Join(testenv.ONNXTestsDir(t), "pytorch-converted")
+	dirs, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []interopCase
+	for _, d := range dirs {
+		dir := filepath.Join(root, d.Name())
+		m, _ := session(t, filepath.Join(dir, "model.onnx"))
+		inputs := map[string]*kernel.Tensor{}
+		for k, v := range feedInputs(m) {
+			inputs[v.Name] = readPB(t, filepath.Join(dir, "test_data_set_0", fmt.Sprintf("input_%d.pb", k)))
+		}
+		cases = append(cases, interopCase{name: d.Name(), model: filepath.Join(dir, "model.onnx"), inputs: inputs})
+	}
+	if len(cases) == 0 {
+		t.Fatal("no pytorch-converted models")
+	}
+	compareWithORT(t, cases)
+}
+
+func TestTorchvisionMatchesORT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: exports and runs torchvision models")
+	}
+	var cases []interopCase
+	for _, arch := range []string{"resnet18", "mobilenet_v2"} {
+		for _, opset := range []int{13, 17} {
+			path := torchvisionModel(t, arch, opset)
+			m, _ := session(t, path)
+			in := feedInputs(m)[0]
+			cases = append(cases, interopCase{
+				name:   filepath.Base(path),
+				model:  path,
+				inputs: map[string]*kernel.Tensor{in.Name: randomInput(in, 2, 42)},
+			})
+		}
+	}
+	compareWithORT(t, cases)
+}
+
+// TestTestModelsMatchORT runs the project's trained models on their recorded test images.
+func TestTestModelsMatchORT(t *testing.T) {
+	root, _ := testenv.RepoRoot()
+	models, _ := filepath.Glob(filepath.Join(root, "testmodels", "*.onnx"))
+	sort.Strings(models)
+	if len(models) == 0 {
+		t.Fatal("no trained models in testmodels/")
+	}
+	var cases []interopCase
+	for _, path := range models {
+		m, _ := session(t, path)
+		in := feedInputs(m)[0]
+		cases = append(cases, interopCase{name: filepath.Base(path), model: path,
+			inputs: map[string]*kernel.Tensor{in.Name: randomInput(in, 4, 7)}})
+	}
+	compareWithORT(t, cases)
+}
