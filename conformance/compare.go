@@ -1,0 +1,169 @@
+package conformance
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/runtime/kernel"
+)
+
+// Tolerances of the float comparison: |got-want| <= Atol + Rtol*|want|, as numpy's
+// assert_allclose, which the ONNX backend runner uses.
+const (
+	Rtol = 1e-3
+	Atol = 1e-7
+)
+
+// Compare checks got against want: same kind, element type and shape; floats within
+// Rtol/Atol (NaN equals NaN, infinities must match exactly); everything else exactly.
+// The error names the first differing element.
+func Compare(got, want *kernel.Tensor) error {
+	if got == nil {
+		return fmt.Errorf("no value produced")
+	}
+	if got.Kind != want.Kind {
+		return fmt.Errorf("got %s, want %s", got, want)
+	}
+	switch want.Kind {
+	case kernel.NoneValue:
+		return nil
+	case kernel.SequenceValue:
+		if len(got.Seq) != len(want.Seq) {
+			return fmt.Errorf("sequence has %d elements, want %d", len(got.Seq), len(want.Seq))
+		}
+		for i := range want.Seq {
+			if err := Compare(got.Seq[i], want.Seq[i]); err != nil {
+				return fmt.Errorf("sequence element %d: %w", i, err)
+			}
+		}
+		return nil
+	}
+	if got.DType != want.DType {
+		return fmt.Errorf("element type %s, want %s", got.DType, want.DType)
+	}
+	if !kernel.SameShape(got.Shape, want.Shape) {
+		return fmt.Errorf("shape %v, want %v", got.Shape, want.Shape)
+	}
+	if got.Len() != want.Len() {
+		return fmt.Errorf("data holds %d elements, want %d", got.Len(), want.Len())
+	}
+	if fg, ok := floatsOf(got); ok {
+		fw, _ := floatsOf(want)
+		bad, worst := 0, -1
+		for i := range fw {
+			if !closeEnough(fg[i], fw[i]) {
+				if bad == 0 {
+					worst = i
+				}
+				bad++
+			}
+		}
+		if bad > 0 {
+			return fmt.Errorf("%d of %d values differ beyond rtol %g atol %g; first at %s: got %g, want %g",
+				bad, len(fw), Rtol, Atol, indexString(worst, want.Shape), fg[worst], fw[worst])
+		}
+		return nil
+	}
+	return compareExact(got, want)
+}
+
+func closeEnough(g, w float64) bool {
+	switch {
+	case math.IsNaN(w) || math.IsNaN(g):
+		return math.IsNaN(w) && math.IsNaN(g)
+	case math.IsInf(w, 0) || math.IsInf(g, 0):
+		return g == w
+	}
+	return math.Abs(g-w) <= Atol+Rtol*math.Abs(w)
+}
+
+// floatsOf widens float data (any width) to float64.
+func floatsOf(t *kernel.Tensor) ([]float64, bool) {
+	switch d := t.Data.(type) {
+	case []float32:
+		out := make([]float64, len(d))
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+		return out, true
+	case []float64:
+		return d, true
+	case []uint16:
+		if t.DType != ir.Float16 && t.DType != ir.BFloat16 {
+			return nil, false
+		}
+		out := make([]float64, len(d))
+		for i, v := range d {
+			if t.DType == ir.Float16 {
+				out[i] = float64(kernel.Float16ToFloat32(v))
+			} else {
+				out[i] = float64(kernel.BFloat16ToFloat32(v))
+			}
+		}
+		return out, true
+	case []uint8:
+		if !kernel.IsFloat8(t.DType) {
+			return nil, false
+		}
+		out := make([]float64, len(d))
+		for i, v := range d {
+			out[i] = float64(kernel.Float8ToFloat32(t.DType, v))
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+func compareExact(got, want *kernel.Tensor) error {
+	n := want.Len()
+	for i := 0; i < n; i++ {
+		g, w := elemString(got.Data, i), elemString(want.Data, i)
+		if g != w {
+			return fmt.Errorf("value at %s: got %s, want %s", indexString(i, want.Shape), g, w)
+		}
+	}
+	return nil
+}
+
+func elemString(data any, i int) string {
+	switch d := data.(type) {
+	case []int8:
+		return fmt.Sprint(d[i])
+	case []int16:
+		return fmt.Sprint(d[i])
+	case []int32:
+		return fmt.Sprint(d[i])
+	case []int64:
+		return fmt.Sprint(d[i])
+	case []uint8:
+		return fmt.Sprint(d[i])
+	case []uint16:
+		return fmt.Sprint(d[i])
+	case []uint32:
+		return fmt.Sprint(d[i])
+	case []uint64:
+		return fmt.Sprint(d[i])
+	case []bool:
+		return fmt.Sprint(d[i])
+	case []string:
+		return fmt.Sprintf("%q", d[i])
+	case []complex64:
+		return fmt.Sprint(d[i])
+	case []complex128:
+		return fmt.Sprint(d[i])
+	}
+	return fmt.Sprintf("<%T>", data)
+}
+
+// indexString renders flat index i of shape as [i0,i1,...].
+func indexString(i int, shape []int64) string {
+	idx := make([]int64, len(shape))
+	for d := len(shape) - 1; d >= 0; d-- {
+		if shape[d] > 0 {
+			idx[d] = int64(i) % shape[d]
+			i /= int(shape[d])
+		}
+	}
+	return fmt.Sprint(idx)
+}

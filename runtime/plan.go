@@ -1,0 +1,565 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/runtime/kernel"
+)
+
+// A program is a compiled graph: the main graph of a session or the body of a control-flow
+// node. Every value the graph touches has a dense slot; at run time a Scope holds one
+// tensor per slot, so running never looks anything up by name.
+type program struct {
+	graph   *ir.Graph
+	nSlots  int
+	names   []string // value name per slot (for Intermediates and error messages)
+	inputs  []int    // slot of each graph input, in order
+	outputs []int    // slot of each graph output, in order
+	consts  []constSlot
+	// outer lists the slots that hold values of enclosing graphs, and where they come from
+	// in the enclosing program's scope.
+	outer    []outerRef
+	steps    []step
+	keepAll  bool // Options.Intermediates: never free a value, so all can be returned
+	maxArity int
+	frames   sync.Pool // *Scope
+}
+
+type constSlot struct {
+	slot int
+	t    *kernel.Tensor
+}
+
+type outerRef struct{ local, parent int }
+
+// step runs one node.
+type step struct {
+	node      *ir.Node
+	nodeIndex int // position in the graph's node list (what Options.Observer reports)
+	kernel    kernel.Kernel
+	in        []int // slot per input; -1 for an omitted one
+	out       []int // slot per output; -1 for an omitted one
+	// reads lists every slot the step reads: its inputs and the values of this graph its
+	// subgraphs read. Liveness ends at the last reader, and a kernel returning a view pins
+	// all of them (see pool.go).
+	reads []int
+	// free lists the slots whose last reader is this step (or that nobody reads).
+	free []int
+}
+
+// builder compiles one graph into a program; builders of subgraphs point at the builder
+// of the enclosing graph, which supplies outer values.
+type builder struct {
+	model  *ir.Model
+	opts   *Options
+	prog   *program
+	parent *builder
+	slotOf map[*ir.Value]int
+	consts map[int]*kernel.Tensor
+}
+
+// MissingKernelError reports a node for which no kernel is registered.
+type MissingKernelError struct {
+	Op, Domain string
+	Opset      int64
+	Node       string // the node's Describe()
+	Err        error
+}
+
+func (e *MissingKernelError) Error() string {
+	dom := e.Domain
+	if dom == "" {
+		dom = "ai.onnx"
+	}
+	return fmt.Sprintf("%s: no kernel for op %s (domain %s, opset %d): %v", e.Node, e.Op, dom, e.Opset, e.Err)
+}
+
+func (e *MissingKernelError) Unwrap() error { return e.Err }
+
+func compileGraph(m *ir.Model, opts *Options, g *ir.Graph, parent *builder) (*program, error) {
+	b := &builder{
+		model: m, opts: opts, parent: parent,
+		prog:   &program{graph: g},
+		slotOf: map[*ir.Value]int{},
+		consts: map[int]*kernel.Tensor{},
+	}
+	var errs []error
+	for _, v := range g.Inputs {
+		b.prog.inputs = append(b.prog.inputs, b.local(v))
+	}
+	for _, v := range g.Initializers {
+		t, err := constOfValue(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("graph %q: initializer %q: %w", g.Name, v.Name, err))
+			continue
+		}
+		s := b.local(v)
+		b.consts[s] = t
+	}
+	nodes, err := executionOrder(g)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	index := map[*ir.Node]int{}
+	for i, n := range g.Nodes() {
+		index[n] = i
+	}
+	for _, n := range nodes {
+		if err := b.addNode(n, index[n]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, v := range g.Outputs {
+		s, err := b.slot(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("graph %q: output %q: %w", g.Name, v.Name, err))
+			continue
+		}
+		b.prog.outputs = append(b.prog.outputs, s)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	for s, t := range b.consts {
+		b.prog.consts = append(b.prog.consts, constSlot{s, t})
+	}
+	b.prog.keepAll = parent == nil && opts.Intermediates
+	b.prog.planLiveness()
+	return b.prog, nil
+}
+
+// local gives a value defined in this graph its slot.
+func (b *builder) local(v *ir.Value) int {
+	if s, ok := b.slotOf[v]; ok {
+		return s
+	}
+	s := b.prog.nSlots
+	b.prog.nSlots++
+	b.prog.names = append(b.prog.names, v.Name)
+	b.slotOf[v] = s
+	return s
+}
+
+// slot finds the slot of a value read here: one of this graph, or one of an enclosing
+// graph, which gets a local slot filled from the enclosing scope when the program starts.
+func (b *builder) slot(v *ir.Value) (int, error) {
+	if s, ok := b.slotOf[v]; ok {
+		return s, nil
+	}
+	if v.Graph() == b.prog.graph {
+		if v.Producer() == nil && !v.IsConst() && !v.IsGraphInput() {
+			return 0, fmt.Errorf("value %q has no producer", v.Name)
+		}
+		return b.local(v), nil
+	}
+	if b.parent == nil {
+		return 0, fmt.Errorf("value %q is not defined in graph %q or an enclosing graph", v.Name, b.prog.graph.Name)
+	}
+	ps, err := b.parent.slot(v)
+	if err != nil {
+		return 0, err
+	}
+	s := b.local(v)
+	b.prog.outer = append(b.prog.outer, outerRef{local: s, parent: ps})
+	return s, nil
+}
+
+func (b *builder) addNode(n *ir.Node, nodeIndex int) error {
+	if n.OpType == "Constant" && (n.Domain == "" || n.Domain == "ai.onnx") {
+		t, err := constantNodeValue(n)
+		if err != nil {
+			return fmt.Errorf("%s: %w", n.Describe(), err)
+		}
+		if out := n.Output(0); out != nil {
+			b.consts[b.local(out)] = t
+		}
+		return nil
+	}
+	st := step{node: n, nodeIndex: nodeIndex}
+	info := &kernel.NodeInfo{Node: n}
+	var firstType ir.DataType
+	for i, v := range n.Inputs() {
+		if v == nil {
+			st.in = append(st.in, -1)
+			info.InputTypes = append(info.InputTypes, nil)
+			info.Consts = append(info.Consts, nil)
+			continue
+		}
+		s, err := b.slot(v)
+		if err != nil {
+			return fmt.Errorf("%s: input %d: %w", n.Describe(), i, err)
+		}
+		st.in = append(st.in, s)
+		st.reads = append(st.reads, s)
+		info.InputTypes = append(info.InputTypes, v.Type)
+		info.Consts = append(info.Consts, b.consts[s])
+		if firstType == ir.Undefined && v.Type != nil && v.Type.Kind == ir.TensorKind {
+			firstType = v.Type.Elem
+		}
+	}
+	for _, v := range n.Outputs() {
+		if v == nil {
+			st.out = append(st.out, -1)
+			info.OutputTypes = append(info.OutputTypes, nil)
+			continue
+		}
+		st.out = append(st.out, b.local(v))
+		info.OutputTypes = append(info.OutputTypes, v.Type)
+	}
+	var subReads []int
+	info.Compile = func(g *ir.Graph) (kernel.Program, error) {
+		p, err := compileGraph(b.model, b.opts, g, b)
+		if err != nil {
+			return nil, fmt.Errorf("subgraph %q: %w", g.Name, err)
+		}
+		for _, o := range p.outer {
+			subReads = append(subReads, o.parent)
+		}
+		return p, nil
+	}
+	opset, ok := b.model.Opset(n.Domain)
+	if !ok {
+		return &MissingKernelError{Op: n.OpType, Domain: n.Domain, Node: n.Describe(),
+			Err: fmt.Errorf("the model imports no opset for domain %q", n.Domain)}
+	}
+	info.Opset = opset
+	def, half, err := lookupKernel(n.Domain, n.OpType, opset, firstType)
+	if err != nil {
+		return &MissingKernelError{Op: n.OpType, Domain: n.Domain, Opset: opset, Node: n.Describe(), Err: err}
+	}
+	var k kernel.Kernel
+	if half {
+		k, err = newHalfFallback(def, info, isHalf(firstType))
+	} else {
+		k, err = def.New(info)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.Describe(), err)
+	}
+	if k == nil {
+		return fmt.Errorf("%s: kernel factory returned no kernel", n.Describe())
+	}
+	st.kernel = k
+	st.reads = append(st.reads, subReads...)
+	// Subgraphs that the factory did not compile still read outer values: keep those alive
+	// too, by resolving them here (this also reports undefined names).
+	for _, g := range n.Subgraphs() {
+		for _, v := range outerValues(g) {
+			if v.Graph() == b.prog.graph || isAncestor(v.Graph(), b.prog.graph) {
+				s, err := b.slot(v)
+				if err != nil {
+					return fmt.Errorf("%s: %w", n.Describe(), err)
+				}
+				st.reads = append(st.reads, s)
+			}
+		}
+	}
+	b.prog.maxArity = max(b.prog.maxArity, len(st.in))
+	b.prog.steps = append(b.prog.steps, st)
+	return nil
+}
+
+// lookupKernel finds the kernel for a node whose first input has element type dt. When the
+// op has no float16/bfloat16 kernel but has a float one, it returns that with half set: the
+// session runs it through a float32 conversion (see half.go).
+func lookupKernel(domain, op string, opset int64, dt ir.DataType) (def kernel.KernelDef, half bool, err error) {
+	def, err = kernel.Lookup(domain, op, opset, dt)
+	if err != nil {
+		if dt != ir.Float16 && dt != ir.BFloat16 {
+			return def, false, err
+		}
+		fdef, ferr := kernel.Lookup(domain, op, opset, ir.Float)
+		if ferr != nil || !hasType(fdef.Types, ir.Float) {
+			return def, false, err
+		}
+		return fdef, true, nil
+	}
+	// Element type unknown at build time: wrap float-only kernels so that half inputs seen
+	// at run time are converted rather than rejected.
+	if hasType(def.Types, ir.Float) && !(hasType(def.Types, ir.Float16) && hasType(def.Types, ir.BFloat16)) &&
+		dt != ir.Float && dt != ir.Double {
+		return def, true, nil
+	}
+	return def, false, nil
+}
+
+func hasType(ts []ir.DataType, dt ir.DataType) bool {
+	for _, t := range ts {
+		if t == dt {
+			return true
+		}
+	}
+	return false
+}
+
+func isAncestor(anc, g *ir.Graph) bool {
+	for p := g.Parent(); p != nil; p = p.Parent() {
+		if p == anc {
+			return true
+		}
+	}
+	return false
+}
+
+// outerValues lists the values that g (and graphs nested in it) read but that no graph
+// inside g defines.
+func outerValues(g *ir.Graph) []*ir.Value {
+	var out []*ir.Value
+	seen := map[*ir.Value]bool{}
+	var walk func(h *ir.Graph)
+	inside := func(v *ir.Value) bool {
+		for p := v.Graph(); p != nil; p = p.Parent() {
+			if p == g {
+				return true
+			}
+		}
+		return false
+	}
+	walk = func(h *ir.Graph) {
+		for _, n := range h.Nodes() {
+			for _, v := range n.Inputs() {
+				if v != nil && !seen[v] && !inside(v) {
+					seen[v] = true
+					out = append(out, v)
+				}
+			}
+			for _, s := range n.Subgraphs() {
+				walk(s)
+			}
+		}
+		for _, v := range h.Outputs {
+			if v != nil && !seen[v] && !inside(v) {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+	}
+	walk(g)
+	return out
+}
+
+// executionOrder returns g's nodes in an order where every value is produced before it is
+// read: the graph's own order when that already holds (the IR keeps it so), otherwise a
+// stable topological sort. Reads by subgraphs count as reads by the owning node.
+func executionOrder(g *ir.Graph) ([]*ir.Node, error) {
+	nodes := g.Nodes()
+	deps := func(n *ir.Node) []*ir.Value {
+		ds := append([]*ir.Value(nil), n.Inputs()...)
+		for _, s := range n.Subgraphs() {
+			ds = append(ds, outerValues(s)...)
+		}
+		return ds
+	}
+	done := map[*ir.Value]bool{}
+	ordered := true
+	for _, n := range nodes {
+		for _, v := range deps(n) {
+			if v != nil && v.Graph() == g && v.Producer() != nil && !done[v] {
+				ordered = false
+			}
+		}
+		for _, v := range n.Outputs() {
+			if v != nil {
+				done[v] = true
+			}
+		}
+	}
+	if ordered {
+		return nodes, nil
+	}
+	// Kahn's algorithm, taking ready nodes in graph order.
+	pending := map[*ir.Node]int{}
+	users := map[*ir.Node][]*ir.Node{}
+	for _, n := range nodes {
+		seen := map[*ir.Node]bool{}
+		for _, v := range deps(n) {
+			if v == nil || v.Graph() != g || v.Producer() == nil || seen[v.Producer()] {
+				continue
+			}
+			p := v.Producer()
+			seen[p] = true
+			pending[n]++
+			users[p] = append(users[p], n)
+		}
+	}
+	var out []*ir.Node
+	placed := map[*ir.Node]bool{}
+	for len(out) < len(nodes) {
+		progress := false
+		for _, n := range nodes {
+			if placed[n] || pending[n] > 0 {
+				continue
+			}
+			placed[n] = true
+			out = append(out, n)
+			progress = true
+			for _, u := range users[n] {
+				pending[u]--
+			}
+		}
+		if !progress {
+			for _, n := range nodes {
+				if !placed[n] {
+					return nil, fmt.Errorf("graph %q has a cycle through %s", g.Name, n.Describe())
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// planLiveness computes, for every step, the slots that die after it.
+func (p *program) planLiveness() {
+	if p.keepAll {
+		return
+	}
+	keep := make([]bool, p.nSlots)
+	for _, s := range p.outputs {
+		keep[s] = true
+	}
+	last := make([]int, p.nSlots)
+	for i := range last {
+		last[i] = -1
+	}
+	for i, st := range p.steps {
+		for _, s := range st.reads {
+			last[s] = i
+		}
+		for _, s := range st.out {
+			if s >= 0 && last[s] < i {
+				last[s] = i // an output nobody reads dies right away
+			}
+		}
+	}
+	for s, i := range last {
+		if i >= 0 && !keep[s] {
+			p.steps[i].free = append(p.steps[i].free, s)
+		}
+	}
+}
+
+// constOfValue converts an initializer.
+func constOfValue(v *ir.Value) (*kernel.Tensor, error) {
+	if v.Const != nil {
+		return kernel.FromIR(v.Const)
+	}
+	if v.SparseConst != nil {
+		return densify(v.SparseConst)
+	}
+	return nil, fmt.Errorf("not a constant")
+}
+
+// constantNodeValue evaluates a Constant node from whichever value attribute it has.
+func constantNodeValue(n *ir.Node) (*kernel.Tensor, error) {
+	for _, a := range n.Attrs {
+		switch a.Name {
+		case "value":
+			if a.Tensor == nil {
+				return nil, fmt.Errorf("attribute value holds no tensor")
+			}
+			return kernel.FromIR(a.Tensor)
+		case "sparse_value":
+			if a.SparseTensor == nil {
+				return nil, fmt.Errorf("attribute sparse_value holds no sparse tensor")
+			}
+			return densify(a.SparseTensor)
+		case "value_float":
+			return &kernel.Tensor{DType: ir.Float, Shape: []int64{}, Data: []float32{a.Float}}, nil
+		case "value_floats":
+			return &kernel.Tensor{DType: ir.Float, Shape: []int64{int64(len(a.Floats))}, Data: append([]float32{}, a.Floats...)}, nil
+		case "value_int":
+			return &kernel.Tensor{DType: ir.Int64, Shape: []int64{}, Data: []int64{a.Int}}, nil
+		case "value_ints":
+			return &kernel.Tensor{DType: ir.Int64, Shape: []int64{int64(len(a.Ints))}, Data: append([]int64{}, a.Ints...)}, nil
+		case "value_string":
+			return &kernel.Tensor{DType: ir.String, Shape: []int64{}, Data: []string{a.String}}, nil
+		case "value_strings":
+			return &kernel.Tensor{DType: ir.String, Shape: []int64{int64(len(a.Strings))}, Data: append([]string{}, a.Strings...)}, nil
+		}
+	}
+	return nil, fmt.Errorf("Constant has no value attribute")
+}
+
+// densify expands a sparse tensor (COO: values[nnz], indices [nnz] linear or [nnz, rank]).
+func densify(s *ir.SparseTensor) (*kernel.Tensor, error) {
+	vals, err := kernel.FromIR(s.Values)
+	if err != nil {
+		return nil, err
+	}
+	out := kernel.New(vals.DType, s.Dims...)
+	nnz := vals.Len()
+	var idx []int64
+	if s.Indices != nil && nnz > 0 {
+		if idx, err = s.Indices.Int64s(); err != nil {
+			return nil, fmt.Errorf("sparse indices: %w", err)
+		}
+	}
+	total := out.Len()
+	strides := make([]int64, len(s.Dims))
+	acc := int64(1)
+	for i := len(s.Dims) - 1; i >= 0; i-- {
+		strides[i] = acc
+		acc *= s.Dims[i]
+	}
+	linear := func(k int) (int, error) {
+		switch {
+		case len(idx) == nnz:
+			return int(idx[k]), nil
+		case len(s.Dims) > 0 && len(idx) == nnz*len(s.Dims):
+			off := int64(0)
+			for d := range s.Dims {
+				off += idx[k*len(s.Dims)+d] * strides[d]
+			}
+			return int(off), nil
+		}
+		return 0, fmt.Errorf("sparse tensor: %d indices for %d values of rank %d", len(idx), nnz, len(s.Dims))
+	}
+	for k := 0; k < nnz; k++ {
+		at, err := linear(k)
+		if err != nil {
+			return nil, err
+		}
+		if at < 0 || at >= total {
+			return nil, fmt.Errorf("sparse tensor: index %d out of range [0,%d)", at, total)
+		}
+		if err := copyElem(out.Data, at, vals.Data, k); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func copyElem(dst any, i int, src any, j int) error {
+	switch d := dst.(type) {
+	case []float32:
+		d[i] = src.([]float32)[j]
+	case []float64:
+		d[i] = src.([]float64)[j]
+	case []uint16:
+		d[i] = src.([]uint16)[j]
+	case []int8:
+		d[i] = src.([]int8)[j]
+	case []int16:
+		d[i] = src.([]int16)[j]
+	case []int32:
+		d[i] = src.([]int32)[j]
+	case []int64:
+		d[i] = src.([]int64)[j]
+	case []uint8:
+		d[i] = src.([]uint8)[j]
+	case []uint32:
+		d[i] = src.([]uint32)[j]
+	case []uint64:
+		d[i] = src.([]uint64)[j]
+	case []bool:
+		d[i] = src.([]bool)[j]
+	case []string:
+		d[i] = src.([]string)[j]
+	default:
+		return fmt.Errorf("sparse tensor: unsupported data %T", dst)
+	}
+	return nil
+}
