@@ -13,6 +13,11 @@
 // 	protoc        v3.21.12
 // source: onnx.proto
 
+// The protobuf package name is not part of the wire format (ONNX uses no Any fields), so it
+// is ours to choose: a name of our own keeps whittle linkable beside other Go ONNX code
+// (onnx-go, ONNX Runtime bindings) that registers the same messages as "onnx.*" in
+// protobuf's global registry, where a second "onnx.ModelProto" would panic at start-up.
+
 package onnxpb
 
 import (
@@ -607,7 +612,7 @@ type AttributeProto struct {
 	// Set inside a function body: the value comes from the calling node's attribute of this name.
 	RefAttrName   *string                       `protobuf:"bytes,21,opt,name=ref_attr_name,json=refAttrName" json:"ref_attr_name,omitempty"`
 	DocString     *string                       `protobuf:"bytes,13,opt,name=doc_string,json=docString" json:"doc_string,omitempty"`
-	Type          *AttributeProto_AttributeType `protobuf:"varint,20,opt,name=type,enum=onnx.AttributeProto_AttributeType" json:"type,omitempty"`
+	Type          *AttributeProto_AttributeType `protobuf:"varint,20,opt,name=type,enum=whittle.onnx.AttributeProto_AttributeType" json:"type,omitempty"`
 	F             *float32                      `protobuf:"fixed32,2,opt,name=f" json:"f,omitempty"`
 	I             *int64                        `protobuf:"varint,3,opt,name=i" json:"i,omitempty"`
 	S             []byte                        `protobuf:"bytes,4,opt,name=s" json:"s,omitempty"`
@@ -1792,7 +1797,7 @@ type TensorProto struct {
 	RawData []byte `protobuf:"bytes,9,opt,name=raw_data,json=rawData" json:"raw_data,omitempty"`
 	// Keys: location, offset, length, checksum (ExternalData.md).
 	ExternalData []*StringStringEntryProto `protobuf:"bytes,13,rep,name=external_data,json=externalData" json:"external_data,omitempty"`
-	DataLocation *TensorProto_DataLocation `protobuf:"varint,14,opt,name=data_location,json=dataLocation,enum=onnx.TensorProto_DataLocation" json:"data_location,omitempty"`
+	DataLocation *TensorProto_DataLocation `protobuf:"varint,14,opt,name=data_location,json=dataLocation,enum=whittle.onnx.TensorProto_DataLocation" json:"data_location,omitempty"`
 	DoubleData   []float64                 `protobuf:"fixed64,10,rep,packed,name=double_data,json=doubleData" json:"double_data,omitempty"`
 	// uint32 and uint64.
 	Uint64Data    []uint64                  `protobuf:"varint,11,rep,packed,name=uint64_data,json=uint64Data" json:"uint64_data,omitempty"`
@@ -3084,28 +3089,28 @@ var File_onnx_proto protoreflect.FileDescriptor
 const file_onnx_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"onnx.proto\x12\x04onnx\"\xe3\x06\n" +
+	"onnx.proto\x12\fwhittle.onnx\"\xab\a\n" +
 	"\x0eAttributeProto\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\"\n" +
 	"\rref_attr_name\x18\x15 \x01(\tR\vrefAttrName\x12\x1d\n" +
 	"\n" +
-	"doc_string\x18\r \x01(\tR\tdocString\x126\n" +
-	"\x04type\x18\x14 \x01(\x0e2\".onnx.AttributeProto.AttributeTypeR\x04type\x12\f\n" +
+	"doc_string\x18\r \x01(\tR\tdocString\x12>\n" +
+	"\x04type\x18\x14 \x01(\x0e2*.whittle.onnx.AttributeProto.AttributeTypeR\x04type\x12\f\n" +
 	"\x01f\x18\x02 \x01(\x02R\x01f\x12\f\n" +
 	"\x01i\x18\x03 \x01(\x03R\x01i\x12\f\n" +
-	"\x01s\x18\x04 \x01(\fR\x01s\x12\x1f\n" +
-	"\x01t\x18\x05 \x01(\v2\x11.onnx.TensorProtoR\x01t\x12\x1e\n" +
-	"\x01g\x18\x06 \x01(\v2\x10.onnx.GraphProtoR\x01g\x12<\n" +
-	"\rsparse_tensor\x18\x16 \x01(\v2\x17.onnx.SparseTensorProtoR\fsparseTensor\x12\x1f\n" +
-	"\x02tp\x18\x0e \x01(\v2\x0f.onnx.TypeProtoR\x02tp\x12\x16\n" +
+	"\x01s\x18\x04 \x01(\fR\x01s\x12'\n" +
+	"\x01t\x18\x05 \x01(\v2\x19.whittle.onnx.TensorProtoR\x01t\x12&\n" +
+	"\x01g\x18\x06 \x01(\v2\x18.whittle.onnx.GraphProtoR\x01g\x12D\n" +
+	"\rsparse_tensor\x18\x16 \x01(\v2\x1f.whittle.onnx.SparseTensorProtoR\fsparseTensor\x12'\n" +
+	"\x02tp\x18\x0e \x01(\v2\x17.whittle.onnx.TypeProtoR\x02tp\x12\x16\n" +
 	"\x06floats\x18\a \x03(\x02R\x06floats\x12\x12\n" +
 	"\x04ints\x18\b \x03(\x03R\x04ints\x12\x18\n" +
-	"\astrings\x18\t \x03(\fR\astrings\x12+\n" +
+	"\astrings\x18\t \x03(\fR\astrings\x123\n" +
 	"\atensors\x18\n" +
-	" \x03(\v2\x11.onnx.TensorProtoR\atensors\x12(\n" +
-	"\x06graphs\x18\v \x03(\v2\x10.onnx.GraphProtoR\x06graphs\x12>\n" +
-	"\x0esparse_tensors\x18\x17 \x03(\v2\x17.onnx.SparseTensorProtoR\rsparseTensors\x120\n" +
-	"\vtype_protos\x18\x0f \x03(\v2\x0f.onnx.TypeProtoR\n" +
+	" \x03(\v2\x19.whittle.onnx.TensorProtoR\atensors\x120\n" +
+	"\x06graphs\x18\v \x03(\v2\x18.whittle.onnx.GraphProtoR\x06graphs\x12F\n" +
+	"\x0esparse_tensors\x18\x17 \x03(\v2\x1f.whittle.onnx.SparseTensorProtoR\rsparseTensors\x128\n" +
+	"\vtype_protos\x18\x0f \x03(\v2\x17.whittle.onnx.TypeProtoR\n" +
 	"typeProtos\"\xd9\x01\n" +
 	"\rAttributeType\x12\r\n" +
 	"\tUNDEFINED\x10\x00\x12\t\n" +
@@ -3128,70 +3133,70 @@ const file_onnx_proto_rawDesc = "" +
 	"\x06GRAPHS\x10\n" +
 	"\x12\x12\n" +
 	"\x0eSPARSE_TENSORS\x10\f\x12\x0f\n" +
-	"\vTYPE_PROTOS\x10\x0eJ\x04\b\f\x10\rJ\x04\b\x10\x10\x14R\x01v\"\xad\x01\n" +
+	"\vTYPE_PROTOS\x10\x0eJ\x04\b\f\x10\rJ\x04\b\x10\x10\x14R\x01v\"\xbd\x01\n" +
 	"\x0eValueInfoProto\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12#\n" +
-	"\x04type\x18\x02 \x01(\v2\x0f.onnx.TypeProtoR\x04type\x12\x1d\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
+	"\x04type\x18\x02 \x01(\v2\x17.whittle.onnx.TypeProtoR\x04type\x12\x1d\n" +
 	"\n" +
-	"doc_string\x18\x03 \x01(\tR\tdocString\x12C\n" +
-	"\x0emetadata_props\x18\x04 \x03(\v2\x1c.onnx.StringStringEntryProtoR\rmetadataProps\"\x8b\x03\n" +
+	"doc_string\x18\x03 \x01(\tR\tdocString\x12K\n" +
+	"\x0emetadata_props\x18\x04 \x03(\v2$.whittle.onnx.StringStringEntryProtoR\rmetadataProps\"\xa3\x03\n" +
 	"\tNodeProto\x12\x14\n" +
 	"\x05input\x18\x01 \x03(\tR\x05input\x12\x16\n" +
 	"\x06output\x18\x02 \x03(\tR\x06output\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x17\n" +
 	"\aop_type\x18\x04 \x01(\tR\x06opType\x12\x16\n" +
 	"\x06domain\x18\a \x01(\tR\x06domain\x12\x1a\n" +
-	"\boverload\x18\b \x01(\tR\boverload\x122\n" +
-	"\tattribute\x18\x05 \x03(\v2\x14.onnx.AttributeProtoR\tattribute\x12\x1d\n" +
+	"\boverload\x18\b \x01(\tR\boverload\x12:\n" +
+	"\tattribute\x18\x05 \x03(\v2\x1c.whittle.onnx.AttributeProtoR\tattribute\x12\x1d\n" +
 	"\n" +
-	"doc_string\x18\x06 \x01(\tR\tdocString\x12C\n" +
-	"\x0emetadata_props\x18\t \x03(\v2\x1c.onnx.StringStringEntryProtoR\rmetadataProps\x12W\n" +
+	"doc_string\x18\x06 \x01(\tR\tdocString\x12K\n" +
+	"\x0emetadata_props\x18\t \x03(\v2$.whittle.onnx.StringStringEntryProtoR\rmetadataProps\x12_\n" +
 	"\x15device_configurations\x18\n" +
-	" \x03(\v2\".onnx.NodeDeviceConfigurationProtoR\x14deviceConfigurations\">\n" +
+	" \x03(\v2*.whittle.onnx.NodeDeviceConfigurationProtoR\x14deviceConfigurations\">\n" +
 	"\x14IntIntListEntryProto\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\x03R\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x03(\x03R\x05value\"\xae\x01\n" +
+	"\x05value\x18\x02 \x03(\x03R\x05value\"\xb6\x01\n" +
 	"\x1cNodeDeviceConfigurationProto\x12)\n" +
-	"\x10configuration_id\x18\x01 \x01(\tR\x0fconfigurationId\x12<\n" +
-	"\rsharding_spec\x18\x02 \x03(\v2\x17.onnx.ShardingSpecProtoR\fshardingSpec\x12%\n" +
-	"\x0epipeline_stage\x18\x03 \x01(\x05R\rpipelineStage\"\xda\x01\n" +
+	"\x10configuration_id\x18\x01 \x01(\tR\x0fconfigurationId\x12D\n" +
+	"\rsharding_spec\x18\x02 \x03(\v2\x1f.whittle.onnx.ShardingSpecProtoR\fshardingSpec\x12%\n" +
+	"\x0epipeline_stage\x18\x03 \x01(\x05R\rpipelineStage\"\xea\x01\n" +
 	"\x11ShardingSpecProto\x12\x1f\n" +
 	"\vtensor_name\x18\x01 \x01(\tR\n" +
 	"tensorName\x12\x16\n" +
-	"\x06device\x18\x02 \x03(\x03R\x06device\x12T\n" +
-	"\x19index_to_device_group_map\x18\x03 \x03(\v2\x1a.onnx.IntIntListEntryProtoR\x15indexToDeviceGroupMap\x126\n" +
-	"\vsharded_dim\x18\x04 \x03(\v2\x15.onnx.ShardedDimProtoR\n" +
-	"shardedDim\"k\n" +
+	"\x06device\x18\x02 \x03(\x03R\x06device\x12\\\n" +
+	"\x19index_to_device_group_map\x18\x03 \x03(\v2\".whittle.onnx.IntIntListEntryProtoR\x15indexToDeviceGroupMap\x12>\n" +
+	"\vsharded_dim\x18\x04 \x03(\v2\x1d.whittle.onnx.ShardedDimProtoR\n" +
+	"shardedDim\"s\n" +
 	"\x0fShardedDimProto\x12\x12\n" +
-	"\x04axis\x18\x01 \x01(\x03R\x04axis\x12D\n" +
-	"\x0fsimple_sharding\x18\x02 \x03(\v2\x1b.onnx.SimpleShardedDimProtoR\x0esimpleSharding\"{\n" +
+	"\x04axis\x18\x01 \x01(\x03R\x04axis\x12L\n" +
+	"\x0fsimple_sharding\x18\x02 \x03(\v2#.whittle.onnx.SimpleShardedDimProtoR\x0esimpleSharding\"{\n" +
 	"\x15SimpleShardedDimProto\x12\x1d\n" +
 	"\tdim_value\x18\x01 \x01(\x03H\x00R\bdimValue\x12\x1d\n" +
 	"\tdim_param\x18\x02 \x01(\tH\x00R\bdimParam\x12\x1d\n" +
 	"\n" +
 	"num_shards\x18\x03 \x01(\x03R\tnumShardsB\x05\n" +
-	"\x03dim\"\x97\x02\n" +
-	"\x11TrainingInfoProto\x128\n" +
-	"\x0einitialization\x18\x01 \x01(\v2\x10.onnx.GraphProtoR\x0einitialization\x12.\n" +
-	"\talgorithm\x18\x02 \x01(\v2\x10.onnx.GraphProtoR\talgorithm\x12S\n" +
-	"\x16initialization_binding\x18\x03 \x03(\v2\x1c.onnx.StringStringEntryProtoR\x15initializationBinding\x12C\n" +
-	"\x0eupdate_binding\x18\x04 \x03(\v2\x1c.onnx.StringStringEntryProtoR\rupdateBinding\"\xb8\x04\n" +
+	"\x03dim\"\xb7\x02\n" +
+	"\x11TrainingInfoProto\x12@\n" +
+	"\x0einitialization\x18\x01 \x01(\v2\x18.whittle.onnx.GraphProtoR\x0einitialization\x126\n" +
+	"\talgorithm\x18\x02 \x01(\v2\x18.whittle.onnx.GraphProtoR\talgorithm\x12[\n" +
+	"\x16initialization_binding\x18\x03 \x03(\v2$.whittle.onnx.StringStringEntryProtoR\x15initializationBinding\x12K\n" +
+	"\x0eupdate_binding\x18\x04 \x03(\v2$.whittle.onnx.StringStringEntryProtoR\rupdateBinding\"\xe8\x04\n" +
 	"\n" +
 	"ModelProto\x12\x1d\n" +
 	"\n" +
-	"ir_version\x18\x01 \x01(\x03R\tirVersion\x12;\n" +
-	"\fopset_import\x18\b \x03(\v2\x18.onnx.OperatorSetIdProtoR\vopsetImport\x12#\n" +
+	"ir_version\x18\x01 \x01(\x03R\tirVersion\x12C\n" +
+	"\fopset_import\x18\b \x03(\v2 .whittle.onnx.OperatorSetIdProtoR\vopsetImport\x12#\n" +
 	"\rproducer_name\x18\x02 \x01(\tR\fproducerName\x12)\n" +
 	"\x10producer_version\x18\x03 \x01(\tR\x0fproducerVersion\x12\x16\n" +
 	"\x06domain\x18\x04 \x01(\tR\x06domain\x12#\n" +
 	"\rmodel_version\x18\x05 \x01(\x03R\fmodelVersion\x12\x1d\n" +
 	"\n" +
-	"doc_string\x18\x06 \x01(\tR\tdocString\x12&\n" +
-	"\x05graph\x18\a \x01(\v2\x10.onnx.GraphProtoR\x05graph\x12C\n" +
-	"\x0emetadata_props\x18\x0e \x03(\v2\x1c.onnx.StringStringEntryProtoR\rmetadataProps\x12<\n" +
-	"\rtraining_info\x18\x14 \x03(\v2\x17.onnx.TrainingInfoProtoR\ftrainingInfo\x121\n" +
-	"\tfunctions\x18\x19 \x03(\v2\x13.onnx.FunctionProtoR\tfunctions\x12D\n" +
-	"\rconfiguration\x18\x1a \x03(\v2\x1e.onnx.DeviceConfigurationProtoR\rconfiguration\"g\n" +
+	"doc_string\x18\x06 \x01(\tR\tdocString\x12.\n" +
+	"\x05graph\x18\a \x01(\v2\x18.whittle.onnx.GraphProtoR\x05graph\x12K\n" +
+	"\x0emetadata_props\x18\x0e \x03(\v2$.whittle.onnx.StringStringEntryProtoR\rmetadataProps\x12D\n" +
+	"\rtraining_info\x18\x14 \x03(\v2\x1f.whittle.onnx.TrainingInfoProtoR\ftrainingInfo\x129\n" +
+	"\tfunctions\x18\x19 \x03(\v2\x1b.whittle.onnx.FunctionProtoR\tfunctions\x12L\n" +
+	"\rconfiguration\x18\x1a \x03(\v2&.whittle.onnx.DeviceConfigurationProtoR\rconfiguration\"g\n" +
 	"\x18DeviceConfigurationProto\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\vnum_devices\x18\x02 \x01(\x05R\n" +
@@ -3199,32 +3204,32 @@ const file_onnx_proto_rawDesc = "" +
 	"\x06device\x18\x03 \x03(\tR\x06device\"@\n" +
 	"\x16StringStringEntryProto\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\x92\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\x9a\x01\n" +
 	"\x10TensorAnnotation\x12\x1f\n" +
 	"\vtensor_name\x18\x01 \x01(\tR\n" +
-	"tensorName\x12]\n" +
-	"\x1cquant_parameter_tensor_names\x18\x02 \x03(\v2\x1c.onnx.StringStringEntryProtoR\x19quantParameterTensorNames\"\xcc\x04\n" +
+	"tensorName\x12e\n" +
+	"\x1cquant_parameter_tensor_names\x18\x02 \x03(\v2$.whittle.onnx.StringStringEntryProtoR\x19quantParameterTensorNames\"\x8c\x05\n" +
 	"\n" +
-	"GraphProto\x12#\n" +
-	"\x04node\x18\x01 \x03(\v2\x0f.onnx.NodeProtoR\x04node\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x123\n" +
-	"\vinitializer\x18\x05 \x03(\v2\x11.onnx.TensorProtoR\vinitializer\x12F\n" +
-	"\x12sparse_initializer\x18\x0f \x03(\v2\x17.onnx.SparseTensorProtoR\x11sparseInitializer\x12\x1d\n" +
+	"GraphProto\x12+\n" +
+	"\x04node\x18\x01 \x03(\v2\x17.whittle.onnx.NodeProtoR\x04node\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12;\n" +
+	"\vinitializer\x18\x05 \x03(\v2\x19.whittle.onnx.TensorProtoR\vinitializer\x12N\n" +
+	"\x12sparse_initializer\x18\x0f \x03(\v2\x1f.whittle.onnx.SparseTensorProtoR\x11sparseInitializer\x12\x1d\n" +
 	"\n" +
 	"doc_string\x18\n" +
-	" \x01(\tR\tdocString\x12*\n" +
-	"\x05input\x18\v \x03(\v2\x14.onnx.ValueInfoProtoR\x05input\x12,\n" +
-	"\x06output\x18\f \x03(\v2\x14.onnx.ValueInfoProtoR\x06output\x123\n" +
+	" \x01(\tR\tdocString\x122\n" +
+	"\x05input\x18\v \x03(\v2\x1c.whittle.onnx.ValueInfoProtoR\x05input\x124\n" +
+	"\x06output\x18\f \x03(\v2\x1c.whittle.onnx.ValueInfoProtoR\x06output\x12;\n" +
 	"\n" +
-	"value_info\x18\r \x03(\v2\x14.onnx.ValueInfoProtoR\tvalueInfo\x12O\n" +
-	"\x17quantization_annotation\x18\x0e \x03(\v2\x16.onnx.TensorAnnotationR\x16quantizationAnnotation\x12C\n" +
-	"\x0emetadata_props\x18\x10 \x03(\v2\x1c.onnx.StringStringEntryProtoR\rmetadataPropsJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05J\x04\b\x06\x10\n" +
+	"value_info\x18\r \x03(\v2\x1c.whittle.onnx.ValueInfoProtoR\tvalueInfo\x12W\n" +
+	"\x17quantization_annotation\x18\x0e \x03(\v2\x1e.whittle.onnx.TensorAnnotationR\x16quantizationAnnotation\x12K\n" +
+	"\x0emetadata_props\x18\x10 \x03(\v2$.whittle.onnx.StringStringEntryProtoR\rmetadataPropsJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05J\x04\b\x06\x10\n" +
 	"R\n" +
-	"ir_versionR\x10producer_versionR\fproducer_tagR\x06domain\"\xb1\b\n" +
+	"ir_versionR\x10producer_versionR\fproducer_tagR\x06domain\"\xd1\b\n" +
 	"\vTensorProto\x12\x12\n" +
 	"\x04dims\x18\x01 \x03(\x03R\x04dims\x12\x1b\n" +
-	"\tdata_type\x18\x02 \x01(\x05R\bdataType\x123\n" +
-	"\asegment\x18\x03 \x01(\v2\x19.onnx.TensorProto.SegmentR\asegment\x12!\n" +
+	"\tdata_type\x18\x02 \x01(\x05R\bdataType\x12;\n" +
+	"\asegment\x18\x03 \x01(\v2!.whittle.onnx.TensorProto.SegmentR\asegment\x12!\n" +
 	"\n" +
 	"float_data\x18\x04 \x03(\x02B\x02\x10\x01R\tfloatData\x12!\n" +
 	"\n" +
@@ -3236,15 +3241,15 @@ const file_onnx_proto_rawDesc = "" +
 	"\x04name\x18\b \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
 	"doc_string\x18\f \x01(\tR\tdocString\x12\x19\n" +
-	"\braw_data\x18\t \x01(\fR\arawData\x12A\n" +
-	"\rexternal_data\x18\r \x03(\v2\x1c.onnx.StringStringEntryProtoR\fexternalData\x12C\n" +
-	"\rdata_location\x18\x0e \x01(\x0e2\x1e.onnx.TensorProto.DataLocationR\fdataLocation\x12#\n" +
+	"\braw_data\x18\t \x01(\fR\arawData\x12I\n" +
+	"\rexternal_data\x18\r \x03(\v2$.whittle.onnx.StringStringEntryProtoR\fexternalData\x12K\n" +
+	"\rdata_location\x18\x0e \x01(\x0e2&.whittle.onnx.TensorProto.DataLocationR\fdataLocation\x12#\n" +
 	"\vdouble_data\x18\n" +
 	" \x03(\x01B\x02\x10\x01R\n" +
 	"doubleData\x12#\n" +
 	"\vuint64_data\x18\v \x03(\x04B\x02\x10\x01R\n" +
-	"uint64Data\x12C\n" +
-	"\x0emetadata_props\x18\x10 \x03(\v2\x1c.onnx.StringStringEntryProtoR\rmetadataProps\x1a1\n" +
+	"uint64Data\x12K\n" +
+	"\x0emetadata_props\x18\x10 \x03(\v2$.whittle.onnx.StringStringEntryProtoR\rmetadataProps\x1a1\n" +
 	"\aSegment\x12\x14\n" +
 	"\x05begin\x18\x01 \x01(\x03R\x05begin\x12\x10\n" +
 	"\x03end\x18\x02 \x01(\x03R\x03end\"\xee\x02\n" +
@@ -3288,46 +3293,46 @@ const file_onnx_proto_rawDesc = "" +
 	"\x04INT2\x10\x1a\")\n" +
 	"\fDataLocation\x12\v\n" +
 	"\aDEFAULT\x10\x00\x12\f\n" +
-	"\bEXTERNAL\x10\x01\"\x7f\n" +
-	"\x11SparseTensorProto\x12)\n" +
-	"\x06values\x18\x01 \x01(\v2\x11.onnx.TensorProtoR\x06values\x12+\n" +
-	"\aindices\x18\x02 \x01(\v2\x11.onnx.TensorProtoR\aindices\x12\x12\n" +
-	"\x04dims\x18\x03 \x03(\x03R\x04dims\"\xba\x01\n" +
-	"\x10TensorShapeProto\x122\n" +
-	"\x03dim\x18\x01 \x03(\v2 .onnx.TensorShapeProto.DimensionR\x03dim\x1ar\n" +
+	"\bEXTERNAL\x10\x01\"\x8f\x01\n" +
+	"\x11SparseTensorProto\x121\n" +
+	"\x06values\x18\x01 \x01(\v2\x19.whittle.onnx.TensorProtoR\x06values\x123\n" +
+	"\aindices\x18\x02 \x01(\v2\x19.whittle.onnx.TensorProtoR\aindices\x12\x12\n" +
+	"\x04dims\x18\x03 \x03(\x03R\x04dims\"\xc2\x01\n" +
+	"\x10TensorShapeProto\x12:\n" +
+	"\x03dim\x18\x01 \x03(\v2(.whittle.onnx.TensorShapeProto.DimensionR\x03dim\x1ar\n" +
 	"\tDimension\x12\x1d\n" +
 	"\tdim_value\x18\x01 \x01(\x03H\x00R\bdimValue\x12\x1d\n" +
 	"\tdim_param\x18\x02 \x01(\tH\x00R\bdimParam\x12\x1e\n" +
 	"\n" +
 	"denotation\x18\x03 \x01(\tR\n" +
 	"denotationB\a\n" +
-	"\x05value\"\xea\x06\n" +
-	"\tTypeProto\x129\n" +
-	"\vtensor_type\x18\x01 \x01(\v2\x16.onnx.TypeProto.TensorH\x00R\n" +
-	"tensorType\x12?\n" +
-	"\rsequence_type\x18\x04 \x01(\v2\x18.onnx.TypeProto.SequenceH\x00R\fsequenceType\x120\n" +
-	"\bmap_type\x18\x05 \x01(\v2\x13.onnx.TypeProto.MapH\x00R\amapType\x12?\n" +
-	"\roptional_type\x18\t \x01(\v2\x18.onnx.TypeProto.OptionalH\x00R\foptionalType\x12L\n" +
-	"\x12sparse_tensor_type\x18\b \x01(\v2\x1c.onnx.TypeProto.SparseTensorH\x00R\x10sparseTensorType\x129\n" +
-	"\vopaque_type\x18\a \x01(\v2\x16.onnx.TypeProto.OpaqueH\x00R\n" +
+	"\x05value\"\xc2\a\n" +
+	"\tTypeProto\x12A\n" +
+	"\vtensor_type\x18\x01 \x01(\v2\x1e.whittle.onnx.TypeProto.TensorH\x00R\n" +
+	"tensorType\x12G\n" +
+	"\rsequence_type\x18\x04 \x01(\v2 .whittle.onnx.TypeProto.SequenceH\x00R\fsequenceType\x128\n" +
+	"\bmap_type\x18\x05 \x01(\v2\x1b.whittle.onnx.TypeProto.MapH\x00R\amapType\x12G\n" +
+	"\roptional_type\x18\t \x01(\v2 .whittle.onnx.TypeProto.OptionalH\x00R\foptionalType\x12T\n" +
+	"\x12sparse_tensor_type\x18\b \x01(\v2$.whittle.onnx.TypeProto.SparseTensorH\x00R\x10sparseTensorType\x12A\n" +
+	"\vopaque_type\x18\a \x01(\v2\x1e.whittle.onnx.TypeProto.OpaqueH\x00R\n" +
 	"opaqueType\x12\x1e\n" +
 	"\n" +
 	"denotation\x18\x06 \x01(\tR\n" +
-	"denotation\x1aS\n" +
+	"denotation\x1a[\n" +
 	"\x06Tensor\x12\x1b\n" +
-	"\telem_type\x18\x01 \x01(\x05R\belemType\x12,\n" +
-	"\x05shape\x18\x02 \x01(\v2\x16.onnx.TensorShapeProtoR\x05shape\x1a8\n" +
-	"\bSequence\x12,\n" +
-	"\telem_type\x18\x01 \x01(\v2\x0f.onnx.TypeProtoR\belemType\x1aP\n" +
+	"\telem_type\x18\x01 \x01(\x05R\belemType\x124\n" +
+	"\x05shape\x18\x02 \x01(\v2\x1e.whittle.onnx.TensorShapeProtoR\x05shape\x1a@\n" +
+	"\bSequence\x124\n" +
+	"\telem_type\x18\x01 \x01(\v2\x17.whittle.onnx.TypeProtoR\belemType\x1aX\n" +
 	"\x03Map\x12\x19\n" +
-	"\bkey_type\x18\x01 \x01(\x05R\akeyType\x12.\n" +
+	"\bkey_type\x18\x01 \x01(\x05R\akeyType\x126\n" +
 	"\n" +
-	"value_type\x18\x02 \x01(\v2\x0f.onnx.TypeProtoR\tvalueType\x1a8\n" +
-	"\bOptional\x12,\n" +
-	"\telem_type\x18\x01 \x01(\v2\x0f.onnx.TypeProtoR\belemType\x1aY\n" +
+	"value_type\x18\x02 \x01(\v2\x17.whittle.onnx.TypeProtoR\tvalueType\x1a@\n" +
+	"\bOptional\x124\n" +
+	"\telem_type\x18\x01 \x01(\v2\x17.whittle.onnx.TypeProtoR\belemType\x1aa\n" +
 	"\fSparseTensor\x12\x1b\n" +
-	"\telem_type\x18\x01 \x01(\x05R\belemType\x12,\n" +
-	"\x05shape\x18\x02 \x01(\v2\x16.onnx.TensorShapeProtoR\x05shape\x1aF\n" +
+	"\telem_type\x18\x01 \x01(\x05R\belemType\x124\n" +
+	"\x05shape\x18\x02 \x01(\v2\x1e.whittle.onnx.TensorShapeProtoR\x05shape\x1aF\n" +
 	"\x06Opaque\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04nameJ\x04\b\x03\x10\x04R\n" +
@@ -3335,32 +3340,32 @@ const file_onnx_proto_rawDesc = "" +
 	"\x05value\"F\n" +
 	"\x12OperatorSetIdProto\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\x03R\aversion\"\x80\x04\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\"\xa8\x04\n" +
 	"\rFunctionProto\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05input\x18\x04 \x03(\tR\x05input\x12\x16\n" +
 	"\x06output\x18\x05 \x03(\tR\x06output\x12\x1c\n" +
-	"\tattribute\x18\x06 \x03(\tR\tattribute\x12=\n" +
-	"\x0fattribute_proto\x18\v \x03(\v2\x14.onnx.AttributeProtoR\x0eattributeProto\x12#\n" +
-	"\x04node\x18\a \x03(\v2\x0f.onnx.NodeProtoR\x04node\x12\x1d\n" +
+	"\tattribute\x18\x06 \x03(\tR\tattribute\x12E\n" +
+	"\x0fattribute_proto\x18\v \x03(\v2\x1c.whittle.onnx.AttributeProtoR\x0eattributeProto\x12+\n" +
+	"\x04node\x18\a \x03(\v2\x17.whittle.onnx.NodeProtoR\x04node\x12\x1d\n" +
 	"\n" +
-	"doc_string\x18\b \x01(\tR\tdocString\x12;\n" +
-	"\fopset_import\x18\t \x03(\v2\x18.onnx.OperatorSetIdProtoR\vopsetImport\x12\x16\n" +
+	"doc_string\x18\b \x01(\tR\tdocString\x12C\n" +
+	"\fopset_import\x18\t \x03(\v2 .whittle.onnx.OperatorSetIdProtoR\vopsetImport\x12\x16\n" +
 	"\x06domain\x18\n" +
 	" \x01(\tR\x06domain\x12\x1a\n" +
-	"\boverload\x18\r \x01(\tR\boverload\x123\n" +
+	"\boverload\x18\r \x01(\tR\boverload\x12;\n" +
 	"\n" +
-	"value_info\x18\f \x03(\v2\x14.onnx.ValueInfoProtoR\tvalueInfo\x12C\n" +
-	"\x0emetadata_props\x18\x0e \x03(\v2\x1c.onnx.StringStringEntryProtoR\rmetadataPropsJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04R\rsince_versionR\x06status\"\xcd\x03\n" +
+	"value_info\x18\f \x03(\v2\x1c.whittle.onnx.ValueInfoProtoR\tvalueInfo\x12K\n" +
+	"\x0emetadata_props\x18\x0e \x03(\v2$.whittle.onnx.StringStringEntryProtoR\rmetadataPropsJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04R\rsince_versionR\x06status\"\xf5\x03\n" +
 	"\rSequenceProto\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
-	"\telem_type\x18\x02 \x01(\x05R\belemType\x126\n" +
-	"\rtensor_values\x18\x03 \x03(\v2\x11.onnx.TensorProtoR\ftensorValues\x12I\n" +
-	"\x14sparse_tensor_values\x18\x04 \x03(\v2\x17.onnx.SparseTensorProtoR\x12sparseTensorValues\x12<\n" +
-	"\x0fsequence_values\x18\x05 \x03(\v2\x13.onnx.SequenceProtoR\x0esequenceValues\x12-\n" +
+	"\telem_type\x18\x02 \x01(\x05R\belemType\x12>\n" +
+	"\rtensor_values\x18\x03 \x03(\v2\x19.whittle.onnx.TensorProtoR\ftensorValues\x12Q\n" +
+	"\x14sparse_tensor_values\x18\x04 \x03(\v2\x1f.whittle.onnx.SparseTensorProtoR\x12sparseTensorValues\x12D\n" +
+	"\x0fsequence_values\x18\x05 \x03(\v2\x1b.whittle.onnx.SequenceProtoR\x0esequenceValues\x125\n" +
 	"\n" +
-	"map_values\x18\x06 \x03(\v2\x0e.onnx.MapProtoR\tmapValues\x12<\n" +
-	"\x0foptional_values\x18\a \x03(\v2\x13.onnx.OptionalProtoR\x0eoptionalValues\"]\n" +
+	"map_values\x18\x06 \x03(\v2\x16.whittle.onnx.MapProtoR\tmapValues\x12D\n" +
+	"\x0foptional_values\x18\a \x03(\v2\x1b.whittle.onnx.OptionalProtoR\x0eoptionalValues\"]\n" +
 	"\bDataType\x12\r\n" +
 	"\tUNDEFINED\x10\x00\x12\n" +
 	"\n" +
@@ -3368,22 +3373,22 @@ const file_onnx_proto_rawDesc = "" +
 	"\rSPARSE_TENSOR\x10\x02\x12\f\n" +
 	"\bSEQUENCE\x10\x03\x12\a\n" +
 	"\x03MAP\x10\x04\x12\f\n" +
-	"\bOPTIONAL\x10\x05\"\x9b\x01\n" +
+	"\bOPTIONAL\x10\x05\"\xa3\x01\n" +
 	"\bMapProto\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n" +
 	"\bkey_type\x18\x02 \x01(\x05R\akeyType\x12\x12\n" +
 	"\x04keys\x18\x03 \x03(\x03R\x04keys\x12\x1f\n" +
 	"\vstring_keys\x18\x04 \x03(\fR\n" +
-	"stringKeys\x12+\n" +
-	"\x06values\x18\x05 \x01(\v2\x13.onnx.SequenceProtoR\x06values\"\xc3\x03\n" +
+	"stringKeys\x123\n" +
+	"\x06values\x18\x05 \x01(\v2\x1b.whittle.onnx.SequenceProtoR\x06values\"\xeb\x03\n" +
 	"\rOptionalProto\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
-	"\telem_type\x18\x02 \x01(\x05R\belemType\x124\n" +
-	"\ftensor_value\x18\x03 \x01(\v2\x11.onnx.TensorProtoR\vtensorValue\x12G\n" +
-	"\x13sparse_tensor_value\x18\x04 \x01(\v2\x17.onnx.SparseTensorProtoR\x11sparseTensorValue\x12:\n" +
-	"\x0esequence_value\x18\x05 \x01(\v2\x13.onnx.SequenceProtoR\rsequenceValue\x12+\n" +
-	"\tmap_value\x18\x06 \x01(\v2\x0e.onnx.MapProtoR\bmapValue\x12:\n" +
-	"\x0eoptional_value\x18\a \x01(\v2\x13.onnx.OptionalProtoR\roptionalValue\"]\n" +
+	"\telem_type\x18\x02 \x01(\x05R\belemType\x12<\n" +
+	"\ftensor_value\x18\x03 \x01(\v2\x19.whittle.onnx.TensorProtoR\vtensorValue\x12O\n" +
+	"\x13sparse_tensor_value\x18\x04 \x01(\v2\x1f.whittle.onnx.SparseTensorProtoR\x11sparseTensorValue\x12B\n" +
+	"\x0esequence_value\x18\x05 \x01(\v2\x1b.whittle.onnx.SequenceProtoR\rsequenceValue\x123\n" +
+	"\tmap_value\x18\x06 \x01(\v2\x16.whittle.onnx.MapProtoR\bmapValue\x12B\n" +
+	"\x0eoptional_value\x18\a \x01(\v2\x1b.whittle.onnx.OptionalProtoR\roptionalValue\"]\n" +
 	"\bDataType\x12\r\n" +
 	"\tUNDEFINED\x10\x00\x12\n" +
 	"\n" +
@@ -3430,117 +3435,117 @@ func file_onnx_proto_rawDescGZIP() []byte {
 var file_onnx_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
 var file_onnx_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_onnx_proto_goTypes = []any{
-	(Version)(0),                         // 0: onnx.Version
-	(OperatorStatus)(0),                  // 1: onnx.OperatorStatus
-	(AttributeProto_AttributeType)(0),    // 2: onnx.AttributeProto.AttributeType
-	(TensorProto_DataType)(0),            // 3: onnx.TensorProto.DataType
-	(TensorProto_DataLocation)(0),        // 4: onnx.TensorProto.DataLocation
-	(SequenceProto_DataType)(0),          // 5: onnx.SequenceProto.DataType
-	(OptionalProto_DataType)(0),          // 6: onnx.OptionalProto.DataType
-	(*AttributeProto)(nil),               // 7: onnx.AttributeProto
-	(*ValueInfoProto)(nil),               // 8: onnx.ValueInfoProto
-	(*NodeProto)(nil),                    // 9: onnx.NodeProto
-	(*IntIntListEntryProto)(nil),         // 10: onnx.IntIntListEntryProto
-	(*NodeDeviceConfigurationProto)(nil), // 11: onnx.NodeDeviceConfigurationProto
-	(*ShardingSpecProto)(nil),            // 12: onnx.ShardingSpecProto
-	(*ShardedDimProto)(nil),              // 13: onnx.ShardedDimProto
-	(*SimpleShardedDimProto)(nil),        // 14: onnx.SimpleShardedDimProto
-	(*TrainingInfoProto)(nil),            // 15: onnx.TrainingInfoProto
-	(*ModelProto)(nil),                   // 16: onnx.ModelProto
-	(*DeviceConfigurationProto)(nil),     // 17: onnx.DeviceConfigurationProto
-	(*StringStringEntryProto)(nil),       // 18: onnx.StringStringEntryProto
-	(*TensorAnnotation)(nil),             // 19: onnx.TensorAnnotation
-	(*GraphProto)(nil),                   // 20: onnx.GraphProto
-	(*TensorProto)(nil),                  // 21: onnx.TensorProto
-	(*SparseTensorProto)(nil),            // 22: onnx.SparseTensorProto
-	(*TensorShapeProto)(nil),             // 23: onnx.TensorShapeProto
-	(*TypeProto)(nil),                    // 24: onnx.TypeProto
-	(*OperatorSetIdProto)(nil),           // 25: onnx.OperatorSetIdProto
-	(*FunctionProto)(nil),                // 26: onnx.FunctionProto
-	(*SequenceProto)(nil),                // 27: onnx.SequenceProto
-	(*MapProto)(nil),                     // 28: onnx.MapProto
-	(*OptionalProto)(nil),                // 29: onnx.OptionalProto
-	(*TensorProto_Segment)(nil),          // 30: onnx.TensorProto.Segment
-	(*TensorShapeProto_Dimension)(nil),   // 31: onnx.TensorShapeProto.Dimension
-	(*TypeProto_Tensor)(nil),             // 32: onnx.TypeProto.Tensor
-	(*TypeProto_Sequence)(nil),           // 33: onnx.TypeProto.Sequence
-	(*TypeProto_Map)(nil),                // 34: onnx.TypeProto.Map
-	(*TypeProto_Optional)(nil),           // 35: onnx.TypeProto.Optional
-	(*TypeProto_SparseTensor)(nil),       // 36: onnx.TypeProto.SparseTensor
-	(*TypeProto_Opaque)(nil),             // 37: onnx.TypeProto.Opaque
+	(Version)(0),                         // 0: whittle.onnx.Version
+	(OperatorStatus)(0),                  // 1: whittle.onnx.OperatorStatus
+	(AttributeProto_AttributeType)(0),    // 2: whittle.onnx.AttributeProto.AttributeType
+	(TensorProto_DataType)(0),            // 3: whittle.onnx.TensorProto.DataType
+	(TensorProto_DataLocation)(0),        // 4: whittle.onnx.TensorProto.DataLocation
+	(SequenceProto_DataType)(0),          // 5: whittle.onnx.SequenceProto.DataType
+	(OptionalProto_DataType)(0),          // 6: whittle.onnx.OptionalProto.DataType
+	(*AttributeProto)(nil),               // 7: whittle.onnx.AttributeProto
+	(*ValueInfoProto)(nil),               // 8: whittle.onnx.ValueInfoProto
+	(*NodeProto)(nil),                    // 9: whittle.onnx.NodeProto
+	(*IntIntListEntryProto)(nil),         // 10: whittle.onnx.IntIntListEntryProto
+	(*NodeDeviceConfigurationProto)(nil), // 11: whittle.onnx.NodeDeviceConfigurationProto
+	(*ShardingSpecProto)(nil),            // 12: whittle.onnx.ShardingSpecProto
+	(*ShardedDimProto)(nil),              // 13: whittle.onnx.ShardedDimProto
+	(*SimpleShardedDimProto)(nil),        // 14: whittle.onnx.SimpleShardedDimProto
+	(*TrainingInfoProto)(nil),            // 15: whittle.onnx.TrainingInfoProto
+	(*ModelProto)(nil),                   // 16: whittle.onnx.ModelProto
+	(*DeviceConfigurationProto)(nil),     // 17: whittle.onnx.DeviceConfigurationProto
+	(*StringStringEntryProto)(nil),       // 18: whittle.onnx.StringStringEntryProto
+	(*TensorAnnotation)(nil),             // 19: whittle.onnx.TensorAnnotation
+	(*GraphProto)(nil),                   // 20: whittle.onnx.GraphProto
+	(*TensorProto)(nil),                  // 21: whittle.onnx.TensorProto
+	(*SparseTensorProto)(nil),            // 22: whittle.onnx.SparseTensorProto
+	(*TensorShapeProto)(nil),             // 23: whittle.onnx.TensorShapeProto
+	(*TypeProto)(nil),                    // 24: whittle.onnx.TypeProto
+	(*OperatorSetIdProto)(nil),           // 25: whittle.onnx.OperatorSetIdProto
+	(*FunctionProto)(nil),                // 26: whittle.onnx.FunctionProto
+	(*SequenceProto)(nil),                // 27: whittle.onnx.SequenceProto
+	(*MapProto)(nil),                     // 28: whittle.onnx.MapProto
+	(*OptionalProto)(nil),                // 29: whittle.onnx.OptionalProto
+	(*TensorProto_Segment)(nil),          // 30: whittle.onnx.TensorProto.Segment
+	(*TensorShapeProto_Dimension)(nil),   // 31: whittle.onnx.TensorShapeProto.Dimension
+	(*TypeProto_Tensor)(nil),             // 32: whittle.onnx.TypeProto.Tensor
+	(*TypeProto_Sequence)(nil),           // 33: whittle.onnx.TypeProto.Sequence
+	(*TypeProto_Map)(nil),                // 34: whittle.onnx.TypeProto.Map
+	(*TypeProto_Optional)(nil),           // 35: whittle.onnx.TypeProto.Optional
+	(*TypeProto_SparseTensor)(nil),       // 36: whittle.onnx.TypeProto.SparseTensor
+	(*TypeProto_Opaque)(nil),             // 37: whittle.onnx.TypeProto.Opaque
 }
 var file_onnx_proto_depIdxs = []int32{
-	2,  // 0: onnx.AttributeProto.type:type_name -> onnx.AttributeProto.AttributeType
-	21, // 1: onnx.AttributeProto.t:type_name -> onnx.TensorProto
-	20, // 2: onnx.AttributeProto.g:type_name -> onnx.GraphProto
-	22, // 3: onnx.AttributeProto.sparse_tensor:type_name -> onnx.SparseTensorProto
-	24, // 4: onnx.AttributeProto.tp:type_name -> onnx.TypeProto
-	21, // 5: onnx.AttributeProto.tensors:type_name -> onnx.TensorProto
-	20, // 6: onnx.AttributeProto.graphs:type_name -> onnx.GraphProto
-	22, // 7: onnx.AttributeProto.sparse_tensors:type_name -> onnx.SparseTensorProto
-	24, // 8: onnx.AttributeProto.type_protos:type_name -> onnx.TypeProto
-	24, // 9: onnx.ValueInfoProto.type:type_name -> onnx.TypeProto
-	18, // 10: onnx.ValueInfoProto.metadata_props:type_name -> onnx.StringStringEntryProto
-	7,  // 11: onnx.NodeProto.attribute:type_name -> onnx.AttributeProto
-	18, // 12: onnx.NodeProto.metadata_props:type_name -> onnx.StringStringEntryProto
-	11, // 13: onnx.NodeProto.device_configurations:type_name -> onnx.NodeDeviceConfigurationProto
-	12, // 14: onnx.NodeDeviceConfigurationProto.sharding_spec:type_name -> onnx.ShardingSpecProto
-	10, // 15: onnx.ShardingSpecProto.index_to_device_group_map:type_name -> onnx.IntIntListEntryProto
-	13, // 16: onnx.ShardingSpecProto.sharded_dim:type_name -> onnx.ShardedDimProto
-	14, // 17: onnx.ShardedDimProto.simple_sharding:type_name -> onnx.SimpleShardedDimProto
-	20, // 18: onnx.TrainingInfoProto.initialization:type_name -> onnx.GraphProto
-	20, // 19: onnx.TrainingInfoProto.algorithm:type_name -> onnx.GraphProto
-	18, // 20: onnx.TrainingInfoProto.initialization_binding:type_name -> onnx.StringStringEntryProto
-	18, // 21: onnx.TrainingInfoProto.update_binding:type_name -> onnx.StringStringEntryProto
-	25, // 22: onnx.ModelProto.opset_import:type_name -> onnx.OperatorSetIdProto
-	20, // 23: onnx.ModelProto.graph:type_name -> onnx.GraphProto
-	18, // 24: onnx.ModelProto.metadata_props:type_name -> onnx.StringStringEntryProto
-	15, // 25: onnx.ModelProto.training_info:type_name -> onnx.TrainingInfoProto
-	26, // 26: onnx.ModelProto.functions:type_name -> onnx.FunctionProto
-	17, // 27: onnx.ModelProto.configuration:type_name -> onnx.DeviceConfigurationProto
-	18, // 28: onnx.TensorAnnotation.quant_parameter_tensor_names:type_name -> onnx.StringStringEntryProto
-	9,  // 29: onnx.GraphProto.node:type_name -> onnx.NodeProto
-	21, // 30: onnx.GraphProto.initializer:type_name -> onnx.TensorProto
-	22, // 31: onnx.GraphProto.sparse_initializer:type_name -> onnx.SparseTensorProto
-	8,  // 32: onnx.GraphProto.input:type_name -> onnx.ValueInfoProto
-	8,  // 33: onnx.GraphProto.output:type_name -> onnx.ValueInfoProto
-	8,  // 34: onnx.GraphProto.value_info:type_name -> onnx.ValueInfoProto
-	19, // 35: onnx.GraphProto.quantization_annotation:type_name -> onnx.TensorAnnotation
-	18, // 36: onnx.GraphProto.metadata_props:type_name -> onnx.StringStringEntryProto
-	30, // 37: onnx.TensorProto.segment:type_name -> onnx.TensorProto.Segment
-	18, // 38: onnx.TensorProto.external_data:type_name -> onnx.StringStringEntryProto
-	4,  // 39: onnx.TensorProto.data_location:type_name -> onnx.TensorProto.DataLocation
-	18, // 40: onnx.TensorProto.metadata_props:type_name -> onnx.StringStringEntryProto
-	21, // 41: onnx.SparseTensorProto.values:type_name -> onnx.TensorProto
-	21, // 42: onnx.SparseTensorProto.indices:type_name -> onnx.TensorProto
-	31, // 43: onnx.TensorShapeProto.dim:type_name -> onnx.TensorShapeProto.Dimension
-	32, // 44: onnx.TypeProto.tensor_type:type_name -> onnx.TypeProto.Tensor
-	33, // 45: onnx.TypeProto.sequence_type:type_name -> onnx.TypeProto.Sequence
-	34, // 46: onnx.TypeProto.map_type:type_name -> onnx.TypeProto.Map
-	35, // 47: onnx.TypeProto.optional_type:type_name -> onnx.TypeProto.Optional
-	36, // 48: onnx.TypeProto.sparse_tensor_type:type_name -> onnx.TypeProto.SparseTensor
-	37, // 49: onnx.TypeProto.opaque_type:type_name -> onnx.TypeProto.Opaque
-	7,  // 50: onnx.FunctionProto.attribute_proto:type_name -> onnx.AttributeProto
-	9,  // 51: onnx.FunctionProto.node:type_name -> onnx.NodeProto
-	25, // 52: onnx.FunctionProto.opset_import:type_name -> onnx.OperatorSetIdProto
-	8,  // 53: onnx.FunctionProto.value_info:type_name -> onnx.ValueInfoProto
-	18, // 54: onnx.FunctionProto.metadata_props:type_name -> onnx.StringStringEntryProto
-	21, // 55: onnx.SequenceProto.tensor_values:type_name -> onnx.TensorProto
-	22, // 56: onnx.SequenceProto.sparse_tensor_values:type_name -> onnx.SparseTensorProto
-	27, // 57: onnx.SequenceProto.sequence_values:type_name -> onnx.SequenceProto
-	28, // 58: onnx.SequenceProto.map_values:type_name -> onnx.MapProto
-	29, // 59: onnx.SequenceProto.optional_values:type_name -> onnx.OptionalProto
-	27, // 60: onnx.MapProto.values:type_name -> onnx.SequenceProto
-	21, // 61: onnx.OptionalProto.tensor_value:type_name -> onnx.TensorProto
-	22, // 62: onnx.OptionalProto.sparse_tensor_value:type_name -> onnx.SparseTensorProto
-	27, // 63: onnx.OptionalProto.sequence_value:type_name -> onnx.SequenceProto
-	28, // 64: onnx.OptionalProto.map_value:type_name -> onnx.MapProto
-	29, // 65: onnx.OptionalProto.optional_value:type_name -> onnx.OptionalProto
-	23, // 66: onnx.TypeProto.Tensor.shape:type_name -> onnx.TensorShapeProto
-	24, // 67: onnx.TypeProto.Sequence.elem_type:type_name -> onnx.TypeProto
-	24, // 68: onnx.TypeProto.Map.value_type:type_name -> onnx.TypeProto
-	24, // 69: onnx.TypeProto.Optional.elem_type:type_name -> onnx.TypeProto
-	23, // 70: onnx.TypeProto.SparseTensor.shape:type_name -> onnx.TensorShapeProto
+	2,  // 0: whittle.onnx.AttributeProto.type:type_name -> whittle.onnx.AttributeProto.AttributeType
+	21, // 1: whittle.onnx.AttributeProto.t:type_name -> whittle.onnx.TensorProto
+	20, // 2: whittle.onnx.AttributeProto.g:type_name -> whittle.onnx.GraphProto
+	22, // 3: whittle.onnx.AttributeProto.sparse_tensor:type_name -> whittle.onnx.SparseTensorProto
+	24, // 4: whittle.onnx.AttributeProto.tp:type_name -> whittle.onnx.TypeProto
+	21, // 5: whittle.onnx.AttributeProto.tensors:type_name -> whittle.onnx.TensorProto
+	20, // 6: whittle.onnx.AttributeProto.graphs:type_name -> whittle.onnx.GraphProto
+	22, // 7: whittle.onnx.AttributeProto.sparse_tensors:type_name -> whittle.onnx.SparseTensorProto
+	24, // 8: whittle.onnx.AttributeProto.type_protos:type_name -> whittle.onnx.TypeProto
+	24, // 9: whittle.onnx.ValueInfoProto.type:type_name -> whittle.onnx.TypeProto
+	18, // 10: whittle.onnx.ValueInfoProto.metadata_props:type_name -> whittle.onnx.StringStringEntryProto
+	7,  // 11: whittle.onnx.NodeProto.attribute:type_name -> whittle.onnx.AttributeProto
+	18, // 12: whittle.onnx.NodeProto.metadata_props:type_name -> whittle.onnx.StringStringEntryProto
+	11, // 13: whittle.onnx.NodeProto.device_configurations:type_name -> whittle.onnx.NodeDeviceConfigurationProto
+	12, // 14: whittle.onnx.NodeDeviceConfigurationProto.sharding_spec:type_name -> whittle.onnx.ShardingSpecProto
+	10, // 15: whittle.onnx.ShardingSpecProto.index_to_device_group_map:type_name -> whittle.onnx.IntIntListEntryProto
+	13, // 16: whittle.onnx.ShardingSpecProto.sharded_dim:type_name -> whittle.onnx.ShardedDimProto
+	14, // 17: whittle.onnx.ShardedDimProto.simple_sharding:type_name -> whittle.onnx.SimpleShardedDimProto
+	20, // 18: whittle.onnx.TrainingInfoProto.initialization:type_name -> whittle.onnx.GraphProto
+	20, // 19: whittle.onnx.TrainingInfoProto.algorithm:type_name -> whittle.onnx.GraphProto
+	18, // 20: whittle.onnx.TrainingInfoProto.initialization_binding:type_name -> whittle.onnx.StringStringEntryProto
+	18, // 21: whittle.onnx.TrainingInfoProto.update_binding:type_name -> whittle.onnx.StringStringEntryProto
+	25, // 22: whittle.onnx.ModelProto.opset_import:type_name -> whittle.onnx.OperatorSetIdProto
+	20, // 23: whittle.onnx.ModelProto.graph:type_name -> whittle.onnx.GraphProto
+	18, // 24: whittle.onnx.ModelProto.metadata_props:type_name -> whittle.onnx.StringStringEntryProto
+	15, // 25: whittle.onnx.ModelProto.training_info:type_name -> whittle.onnx.TrainingInfoProto
+	26, // 26: whittle.onnx.ModelProto.functions:type_name -> whittle.onnx.FunctionProto
+	17, // 27: whittle.onnx.ModelProto.configuration:type_name -> whittle.onnx.DeviceConfigurationProto
+	18, // 28: whittle.onnx.TensorAnnotation.quant_parameter_tensor_names:type_name -> whittle.onnx.StringStringEntryProto
+	9,  // 29: whittle.onnx.GraphProto.node:type_name -> whittle.onnx.NodeProto
+	21, // 30: whittle.onnx.GraphProto.initializer:type_name -> whittle.onnx.TensorProto
+	22, // 31: whittle.onnx.GraphProto.sparse_initializer:type_name -> whittle.onnx.SparseTensorProto
+	8,  // 32: whittle.onnx.GraphProto.input:type_name -> whittle.onnx.ValueInfoProto
+	8,  // 33: whittle.onnx.GraphProto.output:type_name -> whittle.onnx.ValueInfoProto
+	8,  // 34: whittle.onnx.GraphProto.value_info:type_name -> whittle.onnx.ValueInfoProto
+	19, // 35: whittle.onnx.GraphProto.quantization_annotation:type_name -> whittle.onnx.TensorAnnotation
+	18, // 36: whittle.onnx.GraphProto.metadata_props:type_name -> whittle.onnx.StringStringEntryProto
+	30, // 37: whittle.onnx.TensorProto.segment:type_name -> whittle.onnx.TensorProto.Segment
+	18, // 38: whittle.onnx.TensorProto.external_data:type_name -> whittle.onnx.StringStringEntryProto
+	4,  // 39: whittle.onnx.TensorProto.data_location:type_name -> whittle.onnx.TensorProto.DataLocation
+	18, // 40: whittle.onnx.TensorProto.metadata_props:type_name -> whittle.onnx.StringStringEntryProto
+	21, // 41: whittle.onnx.SparseTensorProto.values:type_name -> whittle.onnx.TensorProto
+	21, // 42: whittle.onnx.SparseTensorProto.indices:type_name -> whittle.onnx.TensorProto
+	31, // 43: whittle.onnx.TensorShapeProto.dim:type_name -> whittle.onnx.TensorShapeProto.Dimension
+	32, // 44: whittle.onnx.TypeProto.tensor_type:type_name -> whittle.onnx.TypeProto.Tensor
+	33, // 45: whittle.onnx.TypeProto.sequence_type:type_name -> whittle.onnx.TypeProto.Sequence
+	34, // 46: whittle.onnx.TypeProto.map_type:type_name -> whittle.onnx.TypeProto.Map
+	35, // 47: whittle.onnx.TypeProto.optional_type:type_name -> whittle.onnx.TypeProto.Optional
+	36, // 48: whittle.onnx.TypeProto.sparse_tensor_type:type_name -> whittle.onnx.TypeProto.SparseTensor
+	37, // 49: whittle.onnx.TypeProto.opaque_type:type_name -> whittle.onnx.TypeProto.Opaque
+	7,  // 50: whittle.onnx.FunctionProto.attribute_proto:type_name -> whittle.onnx.AttributeProto
+	9,  // 51: whittle.onnx.FunctionProto.node:type_name -> whittle.onnx.NodeProto
+	25, // 52: whittle.onnx.FunctionProto.opset_import:type_name -> whittle.onnx.OperatorSetIdProto
+	8,  // 53: whittle.onnx.FunctionProto.value_info:type_name -> whittle.onnx.ValueInfoProto
+	18, // 54: whittle.onnx.FunctionProto.metadata_props:type_name -> whittle.onnx.StringStringEntryProto
+	21, // 55: whittle.onnx.SequenceProto.tensor_values:type_name -> whittle.onnx.TensorProto
+	22, // 56: whittle.onnx.SequenceProto.sparse_tensor_values:type_name -> whittle.onnx.SparseTensorProto
+	27, // 57: whittle.onnx.SequenceProto.sequence_values:type_name -> whittle.onnx.SequenceProto
+	28, // 58: whittle.onnx.SequenceProto.map_values:type_name -> whittle.onnx.MapProto
+	29, // 59: whittle.onnx.SequenceProto.optional_values:type_name -> whittle.onnx.OptionalProto
+	27, // 60: whittle.onnx.MapProto.values:type_name -> whittle.onnx.SequenceProto
+	21, // 61: whittle.onnx.OptionalProto.tensor_value:type_name -> whittle.onnx.TensorProto
+	22, // 62: whittle.onnx.OptionalProto.sparse_tensor_value:type_name -> whittle.onnx.SparseTensorProto
+	27, // 63: whittle.onnx.OptionalProto.sequence_value:type_name -> whittle.onnx.SequenceProto
+	28, // 64: whittle.onnx.OptionalProto.map_value:type_name -> whittle.onnx.MapProto
+	29, // 65: whittle.onnx.OptionalProto.optional_value:type_name -> whittle.onnx.OptionalProto
+	23, // 66: whittle.onnx.TypeProto.Tensor.shape:type_name -> whittle.onnx.TensorShapeProto
+	24, // 67: whittle.onnx.TypeProto.Sequence.elem_type:type_name -> whittle.onnx.TypeProto
+	24, // 68: whittle.onnx.TypeProto.Map.value_type:type_name -> whittle.onnx.TypeProto
+	24, // 69: whittle.onnx.TypeProto.Optional.elem_type:type_name -> whittle.onnx.TypeProto
+	23, // 70: whittle.onnx.TypeProto.SparseTensor.shape:type_name -> whittle.onnx.TensorShapeProto
 	71, // [71:71] is the sub-list for method output_type
 	71, // [71:71] is the sub-list for method input_type
 	71, // [71:71] is the sub-list for extension type_name

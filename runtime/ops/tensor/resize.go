@@ -62,8 +62,10 @@ func parseResize(info *kernel.NodeInfo, upsample bool) (*resizeAttrs, error) {
 		return nil, fmt.Errorf("%s: mode %q is not supported", describe(info), m)
 	}
 	if upsample || info.Opset < 11 {
-		// Upsample and Resize-10: asymmetric coordinates, nearest rounds down.
-		a.coordMode, a.nearestMode = "asymmetric", "floor"
+		// Upsample and Resize-10: asymmetric coordinates; nearest rounds down when
+		// upsampling and up when downsampling (ONNX Runtime's "simple" mode, which the
+		// opset-10 test data of ONNX 1.5 follows).
+		a.coordMode, a.nearestMode = "asymmetric", "simple"
 		a.roiIn, a.scalesIn, a.sizesIn = -1, 1, -1
 		if upsample && info.Opset < 9 {
 			a.scalesIn = -1
@@ -76,7 +78,7 @@ func parseResize(info *kernel.NodeInfo, upsample bool) (*resizeAttrs, error) {
 		return nil, fmt.Errorf("%s: coordinate_transformation_mode %q is not supported", describe(info), a.coordMode)
 	}
 	switch a.nearestMode {
-	case "round_prefer_floor", "round_prefer_ceil", "floor", "ceil":
+	case "round_prefer_floor", "round_prefer_ceil", "floor", "ceil", "simple":
 	default:
 		return nil, fmt.Errorf("%s: nearest_mode %q is not supported", describe(info), a.nearestMode)
 	}
@@ -461,6 +463,8 @@ func (a *resizeAttrs) coeffs(ratio, scale float64) []float64 {
 			up = false
 		case "ceil":
 			up = true
+		case "simple":
+			up = scale < 1 && ratio > 0
 		}
 		if up {
 			return []float64{0, 1}
