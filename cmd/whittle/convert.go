@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/pflag"
 
@@ -41,6 +43,9 @@ Examples:
 				if *threshold < 0 || *align < 1 {
 					return usagef("--size-threshold must be >= 0 and --align >= 1")
 				}
+				if err := guardExternalData(args[0], *out, *external, *location); err != nil {
+					return err
+				}
 				p, err := onnx.ReadFile(args[0])
 				if err != nil {
 					return err
@@ -59,4 +64,36 @@ Examples:
 			}
 		},
 	})
+}
+
+// guardExternalData refuses to write OUT's external data file over a data file that IN
+// refers to (unless OUT is IN itself): IN would be left pointing at bytes laid out anew.
+func guardExternalData(in, out string, external bool, location string) error {
+	if !external {
+		return nil
+	}
+	if location == "" {
+		location = filepath.Base(out) + ".data"
+	}
+	target := filepath.Join(filepath.Dir(out), location)
+	p, err := onnx.ReadFileWithOptions(in, onnx.ReadOptions{SkipExternalData: true})
+	if err != nil {
+		return err
+	}
+	if sameFile(in, out) {
+		return nil
+	}
+	for _, loc := range onnx.ExternalDataFiles(p) {
+		if sameFile(filepath.Join(filepath.Dir(in), loc), target) {
+			return fmt.Errorf("writing %s would overwrite %s, which %s reads its tensors from; choose another --location or output folder", target, loc, in)
+		}
+	}
+	return nil
+}
+
+// sameFile reports whether two paths name the same existing file.
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }

@@ -289,3 +289,36 @@ func TestRunWritesBackendTestOutputs(t *testing.T) {
 		t.Fatalf("whittle test: %d\n%s", code, stdout)
 	}
 }
+
+// TestConvertRefusesToClobberInputData: converting an external-data model to a second
+// model in the same folder must not overwrite the data file the first one reads.
+func TestConvertRefusesToClobberInputData(t *testing.T) {
+	dir := t.TempDir()
+	m := reluModel()
+	m.Graph.Initializer = append(m.Graph.Initializer, &pb.TensorProto{Name: proto.String("W"),
+		DataType: proto.Int32(int32(pb.TensorProto_FLOAT)), Dims: []int64{2, 3}, RawData: make([]byte, 24)})
+	m.Graph.Node[0].OpType = proto.String("Add")
+	m.Graph.Node[0].Input = []string{"X", "W"}
+	in := writeModel(t, dir, "in.onnx", m)
+	a := filepath.Join(dir, "a.onnx")
+	if code, out, errOut := run(t, "convert", in, "-o", a, "--external-data", "--size-threshold", "0", "--location", "shared.bin"); code != exitOK {
+		t.Fatalf("convert: %d %s%s", code, out, errOut)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "shared.bin"))
+	b := filepath.Join(dir, "b.onnx")
+	code, out, errOut := run(t, "convert", a, "-o", b, "--external-data", "--size-threshold", "0", "--location", "shared.bin")
+	if code != exitFail || !strings.Contains(errOut, "would overwrite") {
+		t.Fatalf("convert over the input's data file: %d\n%s%s", code, out, errOut)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "shared.bin"))
+	if !bytes.Equal(before, after) {
+		t.Fatal("the input's data file changed")
+	}
+	// Rewriting a model in place (OUT = IN) is the user's explicit choice and is allowed.
+	if code, out, errOut := run(t, "convert", a, "-o", a, "--external-data", "--size-threshold", "0", "--location", "shared.bin"); code != exitOK {
+		t.Fatalf("convert in place: %d %s%s", code, out, errOut)
+	}
+	if code, out, _ := run(t, "check", a); code != exitOK {
+		t.Fatalf("check after in-place convert: %d\n%s", code, out)
+	}
+}
