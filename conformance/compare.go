@@ -15,10 +15,37 @@ const (
 	Atol = 1e-7
 )
 
-// Compare checks got against want: same kind, element type and shape; floats within
-// Rtol/Atol (NaN equals NaN, infinities must match exactly); everything else exactly.
-// The error names the first differing element.
-func Compare(got, want *kernel.Tensor) error {
+// Tolerance bounds a float comparison: |got-want| <= Atol + Rtol*|want|.
+type Tolerance struct{ Rtol, Atol float64 }
+
+// DefaultTolerance is the ONNX backend runner's.
+var DefaultTolerance = Tolerance{Rtol: Rtol, Atol: Atol}
+
+// caseTolerances widens the comparison for the few cases whose expected data carries
+// rounding noise beyond the default atol; each entry says why. Only these cases "need
+// more", as the ONNX backend runner allows.
+var caseTolerances = map[string]Tolerance{
+	// numpy 2's float32 FFT leaves about 2e-7 in an imaginary part that is exactly 0 (the
+	// Nyquist bin of a real signal); whittle's DFT computes in float64 and returns ~4e-15.
+	"test_dft_inverse":         {Rtol: 1e-3, Atol: 1e-6},
+	"test_dft_inverse_opset19": {Rtol: 1e-3, Atol: 1e-6},
+}
+
+// ToleranceFor returns the tolerance of a backend-test case by its folder name.
+func ToleranceFor(caseName string) Tolerance {
+	if tol, ok := caseTolerances[caseName]; ok {
+		return tol
+	}
+	return DefaultTolerance
+}
+
+// Compare checks got against want with DefaultTolerance; see CompareWithin.
+func Compare(got, want *kernel.Tensor) error { return CompareWithin(got, want, DefaultTolerance) }
+
+// CompareWithin checks got against want: same kind, element type and shape; floats within
+// tol (NaN equals NaN, infinities must match exactly); everything else exactly. The error
+// names the first differing element.
+func CompareWithin(got, want *kernel.Tensor, tol Tolerance) error {
 	if got == nil {
 		return fmt.Errorf("no value produced")
 	}
@@ -33,7 +60,7 @@ func Compare(got, want *kernel.Tensor) error {
 			return fmt.Errorf("sequence has %d elements, want %d", len(got.Seq), len(want.Seq))
 		}
 		for i := range want.Seq {
-			if err := Compare(got.Seq[i], want.Seq[i]); err != nil {
+			if err := CompareWithin(got.Seq[i], want.Seq[i], tol); err != nil {
 				return fmt.Errorf("sequence element %d: %w", i, err)
 			}
 		}
@@ -52,7 +79,7 @@ func Compare(got, want *kernel.Tensor) error {
 		fw, _ := floatsOf(want)
 		bad, worst := 0, -1
 		for i := range fw {
-			if !closeEnough(fg[i], fw[i]) {
+			if !closeEnough(fg[i], fw[i], tol) {
 				if bad == 0 {
 					worst = i
 				}
@@ -61,21 +88,21 @@ func Compare(got, want *kernel.Tensor) error {
 		}
 		if bad > 0 {
 			return fmt.Errorf("%d of %d values differ beyond rtol %g atol %g; first at %s: got %g, want %g",
-				bad, len(fw), Rtol, Atol, indexString(worst, want.Shape), fg[worst], fw[worst])
+				bad, len(fw), tol.Rtol, tol.Atol, indexString(worst, want.Shape), fg[worst], fw[worst])
 		}
 		return nil
 	}
 	return compareExact(got, want)
 }
 
-func closeEnough(g, w float64) bool {
+func closeEnough(g, w float64, tol Tolerance) bool {
 	switch {
 	case math.IsNaN(w) || math.IsNaN(g):
 		return math.IsNaN(w) && math.IsNaN(g)
 	case math.IsInf(w, 0) || math.IsInf(g, 0):
 		return g == w
 	}
-	return math.Abs(g-w) <= Atol+Rtol*math.Abs(w)
+	return math.Abs(g-w) <= tol.Atol+tol.Rtol*math.Abs(w)
 }
 
 // floatsOf widens float data (any width) to float64.

@@ -89,7 +89,7 @@ func RunCase(dir string) (res Result) {
 			return res
 		}
 		for i, want := range ds.Outputs {
-			if err := Compare(got[i], want); err != nil {
+			if err := CompareWithin(got[i], want, ToleranceFor(res.Case)); err != nil {
 				res.Status, res.Category = Fail, "mismatch"
 				res.Reason = fmt.Sprintf("%s: output %d (%s): %v", ds.Name, i, c.Model.Graph.Outputs[i].Name, err)
 				return res
