@@ -1,0 +1,319 @@
+package passes
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/whittle-ml/whittle/ir"
+)
+
+// ParamInfo documents one parameter of a pass.
+type ParamInfo struct {
+	Name    string
+	Doc     string
+	Default string
+}
+
+// Info describes a registered pass.
+type Info struct {
+	// Name is snake_case verb_object: "fold_constants", "fuse_bn_into_conv".
+	Name string
+	Doc  string
+	// Params lists the parameters the pass accepts; any other is an error.
+	Params []ParamInfo
+	// New builds the pass from its parameters (already checked against Params).
+	New func(params Params) (Pass, error)
+	// FixedPoint says one run reaches a fixed point: running it again right away would
+	// change nothing, so the manager skips it until another pass changes the model.
+	FixedPoint bool
+	// Lossy says the pass may change the model's outputs (pruning, quantization); cleanup
+	// passes are not lossy and are tested to keep outputs.
+	Lossy bool
+}
+
+var registry = map[string]Info{}
+
+var passNameRE = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+
+// Register adds a pass to the registry. It panics on a malformed or duplicate name or a
+// missing constructor: those are programming errors found at start-up.
+func Register(info Info) {
+	if !passNameRE.MatchString(info.Name) {
+		panic(fmt.Sprintf("passes: pass name %q is not snake_case", info.Name))
+	}
+	if _, dup := registry[info.Name]; dup {
+		panic(fmt.Sprintf("passes: pass %q registered twice", info.Name))
+	}
+	if info.New == nil {
+		panic(fmt.Sprintf("passes: pass %q has no constructor", info.Name))
+	}
+	registry[info.Name] = info
+}
+
+// Lookup returns the registered pass called name.
+func Lookup(name string) (Info, bool) {
+	info, ok := registry[name]
+	return info, ok
+}
+
+// All returns every registered pass, sorted by name.
+func All() []Info {
+	out := make([]Info, 0, len(registry))
+	for _, info := range registry {
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func passNames() string {
+	var names []string
+	for _, info := range All() {
+		names = append(names, info.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// Params are a pass's parameters as written: key -> value text.
+type Params map[string]string
+
+// Float returns parameter key as a number, or def when absent.
+func (p Params) Float(key string, def float64) (float64, error) {
+	s, ok := p[key]
+	if !ok {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("parameter %s=%q is not a number", key, s)
+	}
+	return f, nil
+}
+
+// Int returns parameter key as an integer, or def when absent.
+func (p Params) Int(key string, def int64) (int64, error) {
+	s, ok := p[key]
+	if !ok {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("parameter %s=%q is not an integer", key, s)
+	}
+	return n, nil
+}
+
+// String returns parameter key, or def when absent.
+func (p Params) String(key, def string) string {
+	if s, ok := p[key]; ok {
+		return s
+	}
+	return def
+}
+
+// Step is one entry of a pipeline: a pass and its parameters.
+type Step struct {
+	Pass   string `json:"pass" yaml:"pass"`
+	Params Params `json:"params,omitempty" yaml:"params,omitempty"`
+}
+
+func (s Step) String() string {
+	var b strings.Builder
+	b.WriteString(s.Pass)
+	keys := make([]string, 0, len(s.Params))
+	for k := range s.Params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, ":%s=%s", k, s.Params[k])
+	}
+	return b.String()
+}
+
+// Pipeline is a list of steps, run in order.
+type Pipeline []Step
+
+func (p Pipeline) String() string {
+	parts := make([]string, len(p))
+	for i, s := range p {
+		parts[i] = s.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+// ParsePipeline reads "fold_constants,prune:sparsity=0.5:scope=global": passes separated
+// by commas, each with ":key=value" parameters. Every pass and parameter is checked.
+func ParsePipeline(s string) (Pipeline, error) {
+	var p Pipeline
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		fields := strings.Split(part, ":")
+		st := Step{Pass: strings.TrimSpace(fields[0])}
+		for _, kv := range fields[1:] {
+			k, v, ok := strings.Cut(kv, "=")
+			k = strings.TrimSpace(k)
+			if !ok || k == "" {
+				return nil, fmt.Errorf("pass %q: parameter %q is not key=value", st.Pass, kv)
+			}
+			if st.Params == nil {
+				st.Params = Params{}
+			}
+			if _, dup := st.Params[k]; dup {
+				return nil, fmt.Errorf("pass %q: parameter %q given twice", st.Pass, k)
+			}
+			st.Params[k] = strings.TrimSpace(v)
+		}
+		p = append(p, st)
+	}
+	if len(p) == 0 {
+		return nil, fmt.Errorf("empty pipeline %q", s)
+	}
+	return p, p.Check()
+}
+
+// recipeStep is a recipe entry: parameters may be written as numbers or booleans.
+type recipeStep struct {
+	Pass   string         `json:"pass" yaml:"pass"`
+	Params map[string]any `json:"params" yaml:"params"`
+}
+
+// ParseRecipe reads a recipe: a YAML or JSON list of {pass, params} entries, e.g.
+//
+//   - pass: fold_constants
+//   - pass: prune
+//     params: {sparsity: 0.5, scope: global}
+func ParseRecipe(data []byte) (Pipeline, error) {
+	var steps []recipeStep
+	trimmed := bytes.TrimSpace(data)
+	var err error
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&steps)
+	} else {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		err = dec.Decode(&steps)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("recipe: %w (want a list of {pass: NAME, params: {KEY: VALUE}})", err)
+	}
+	var p Pipeline
+	for i, rs := range steps {
+		if rs.Pass == "" {
+			return nil, fmt.Errorf("recipe entry %d: no pass named", i+1)
+		}
+		st := Step{Pass: rs.Pass}
+		for k, v := range rs.Params {
+			if st.Params == nil {
+				st.Params = Params{}
+			}
+			switch x := v.(type) {
+			case map[string]any, []any:
+				return nil, fmt.Errorf("recipe entry %d (%s): parameter %q must be a single value", i+1, rs.Pass, k)
+			case nil:
+				st.Params[k] = ""
+			default:
+				st.Params[k] = fmt.Sprint(x)
+			}
+		}
+		p = append(p, st)
+	}
+	if len(p) == 0 {
+		return nil, fmt.Errorf("recipe lists no pass")
+	}
+	return p, p.Check()
+}
+
+// LoadRecipe reads a recipe file.
+func LoadRecipe(path string) (Pipeline, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := ParseRecipe(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// Check verifies that every pass is registered and takes the parameters given, and that
+// the pass builds; errors list what is valid.
+func (p Pipeline) Check() error {
+	_, err := p.Build()
+	return err
+}
+
+// Build makes the passes of a pipeline.
+func (p Pipeline) Build() ([]Pass, error) {
+	out := make([]Pass, 0, len(p))
+	for _, st := range p {
+		info, ok := registry[st.Pass]
+		if !ok {
+			return nil, fmt.Errorf("unknown pass %q (valid passes: %s)", st.Pass, passNames())
+		}
+		for k := range st.Params {
+			if !hasParam(info, k) {
+				return nil, fmt.Errorf("pass %s: unknown parameter %q (%s)", st.Pass, k, validParams(info))
+			}
+		}
+		ps, err := info.New(st.Params)
+		if err != nil {
+			return nil, fmt.Errorf("pass %s: %w", st.Pass, err)
+		}
+		out = append(out, ps)
+	}
+	return out, nil
+}
+
+func hasParam(info Info, k string) bool {
+	for _, p := range info.Params {
+		if p.Name == k {
+			return true
+		}
+	}
+	return false
+}
+
+func validParams(info Info) string {
+	if len(info.Params) == 0 {
+		return "it takes none"
+	}
+	var names []string
+	for _, p := range info.Params {
+		names = append(names, p.Name)
+	}
+	return "valid: " + strings.Join(names, ", ")
+}
+
+// Default is the pipeline whittle optimize applies: cleanups that keep outputs exactly.
+func Default() Pipeline {
+	names := []string{
+		"eliminate_identity", "fold_constants", "simplify_shape_ops", "fuse_bn_into_conv",
+		"fuse_matmul_add_into_gemm", "fuse_consecutive_transposes",
+		"eliminate_common_subexpressions", "dedup_initializers", "eliminate_dead",
+	}
+	p := make(Pipeline, len(names))
+	for i, n := range names {
+		p[i] = Step{Pass: n}
+	}
+	return p
+}
+
+// noParams is the constructor of passes without parameters.
+func noParams(name string, run func(ctx *Context, m *ir.Model) (bool, error)) func(Params) (Pass, error) {
+	return func(Params) (Pass, error) { return simplePass{name: name, run: run}, nil }
+}
