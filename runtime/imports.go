@@ -5,9 +5,12 @@ package runtime
 import (
 	_ "github.com/whittle-ml/whittle/runtime/ops/control"
 	_ "github.com/whittle-ml/whittle/runtime/ops/elementwise"
+	_ "github.com/whittle-ml/whittle/runtime/ops/loss"
+	_ "github.com/whittle-ml/whittle/runtime/ops/misc"
 	_ "github.com/whittle-ml/whittle/runtime/ops/nn"
 	_ "github.com/whittle-ml/whittle/runtime/ops/quant"
 	_ "github.com/whittle-ml/whittle/runtime/ops/reduce"
 	_ "github.com/whittle-ml/whittle/runtime/ops/rnn"
+	_ "github.com/whittle-ml/whittle/runtime/ops/signal"
 	_ "github.com/whittle-ml/whittle/runtime/ops/tensor"
 )
