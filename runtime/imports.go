@@ -7,10 +7,13 @@ import (
 	_ "github.com/whittle-ml/whittle/runtime/ops/elementwise"
 	_ "github.com/whittle-ml/whittle/runtime/ops/loss"
 	_ "github.com/whittle-ml/whittle/runtime/ops/misc"
+	_ "github.com/whittle-ml/whittle/runtime/ops/ml"
 	_ "github.com/whittle-ml/whittle/runtime/ops/nn"
 	_ "github.com/whittle-ml/whittle/runtime/ops/quant"
 	_ "github.com/whittle-ml/whittle/runtime/ops/reduce"
 	_ "github.com/whittle-ml/whittle/runtime/ops/rnn"
+	_ "github.com/whittle-ml/whittle/runtime/ops/seq2"
 	_ "github.com/whittle-ml/whittle/runtime/ops/signal"
 	_ "github.com/whittle-ml/whittle/runtime/ops/tensor"
+	_ "github.com/whittle-ml/whittle/runtime/ops/training"
 )

@@ -1,0 +1,107 @@
+package seq2
+
+import (
+	"math"
+
+	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/runtime/kernel"
+)
+
+func init() {
+	kernel.Register(kernel.KernelDef{Op: "CausalConvWithState", SinceVersion: 27, Types: floatTypes, New: newCausalConv})
+}
+
+// causalConv is CausalConvWithState-27: a depthwise 1-D convolution over
+// input[B, C, L] that sees only the current and the k-1 previous positions, the previous
+// ones coming from past_state[B, C, k-1] (zeros when absent); it also returns the last k-1
+// positions of that padded sequence as present_state, for the next call.
+type causalConv struct {
+	node *ir.Node
+	silu bool
+}
+
+func newCausalConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
+	n := info.Node
+	k := &causalConv{node: n}
+	switch act := n.AttrString("activation", "none"); act {
+	case "none", "":
+	case "silu", "swish":
+		k.silu = true
+	default:
+		return nil, opErr(n, "activation %q is not one of none, silu, swish", act)
+	}
+	return k, nil
+}
+
+func (k *causalConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
+	xt, wt := input(inputs, 0), input(inputs, 1)
+	if xt == nil || wt == nil {
+		return nil, opErr(k.node, "inputs input and weight are required")
+	}
+	if len(xt.Shape) != 3 || len(wt.Shape) != 3 || wt.Shape[0] != xt.Shape[1] || wt.Shape[1] != 1 || wt.Shape[2] < 1 {
+		return nil, opErr(k.node, "input %v and weight %v must be [B, C, L] and [C, 1, k]", xt.Shape, wt.Shape)
+	}
+	b, c, l, kw := int(xt.Shape[0]), int(xt.Shape[1]), int(xt.Shape[2]), int(wt.Shape[2])
+	hist := kw - 1
+	x, err := readFloats(xt)
+	if err != nil {
+		return nil, opErr(k.node, "input: %v", err)
+	}
+	w, err := readFloats(wt)
+	if err != nil {
+		return nil, opErr(k.node, "weight: %v", err)
+	}
+	var bias, past []float64
+	if bt := input(inputs, 2); bt != nil {
+		if bt.NumElements() != c {
+			return nil, opErr(k.node, "bias %v must be [%d]", bt.Shape, c)
+		}
+		if bias, err = readFloats(bt); err != nil {
+			return nil, opErr(k.node, "bias: %v", err)
+		}
+	}
+	if pt := input(inputs, 3); pt != nil {
+		if len(pt.Shape) != 3 || int(pt.Shape[0]) != b || int(pt.Shape[1]) != c || int(pt.Shape[2]) != hist {
+			return nil, opErr(k.node, "past_state %v must be [%d, %d, %d]", pt.Shape, b, c, hist)
+		}
+		if past, err = readFloats(pt); err != nil {
+			return nil, opErr(k.node, "past_state: %v", err)
+		}
+	}
+	out := make([]float64, b*c*l)
+	state := make([]float64, b*c*hist)
+	padded := make([]float64, hist+l)
+	for bc := 0; bc < b*c; bc++ {
+		ch := bc % c
+		if past != nil {
+			copy(padded, past[bc*hist:(bc+1)*hist])
+		} else {
+			clear(padded[:hist])
+		}
+		copy(padded[hist:], x[bc*l:(bc+1)*l])
+		wk := w[ch*kw : (ch+1)*kw]
+		for t := 0; t < l; t++ {
+			s := 0.0
+			for j, wv := range wk {
+				s += wv * padded[t+j]
+			}
+			if bias != nil {
+				s += bias[ch]
+			}
+			if k.silu {
+				s = s / (1 + math.Exp(-s))
+			}
+			out[bc*l+t] = s
+		}
+		copy(state[bc*hist:(bc+1)*hist], padded[l:])
+	}
+	y, err := writeFloats(ctx, xt.DType, out, xt.Shape...)
+	if err != nil {
+		return nil, opErr(k.node, "output: %v", err)
+	}
+	st, err := writeFloats(ctx, xt.DType, state, int64(b), int64(c), int64(hist))
+	if err != nil {
+		return nil, opErr(k.node, "present_state: %v", err)
+	}
+	return []*kernel.Tensor{y, st}, nil
+}

@@ -1,0 +1,199 @@
+package training
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/runtime/kernel"
+)
+
+func init() {
+	kernel.Register(
+		kernel.KernelDef{Op: "Bernoulli", SinceVersion: 15, Types: []ir.DataType{ir.Float, ir.Double, ir.Float16, ir.BFloat16}, New: newBernoulli},
+		kernel.KernelDef{Op: "RandomUniformLike", SinceVersion: 1, New: newRandomUniform(true)},
+		kernel.KernelDef{Op: "RandomUniform", SinceVersion: 1, New: newRandomUniform(false)},
+	)
+}
+
+// seedAttr reads the optional seed attribute.
+func seedAttr(n *ir.Node) (float32, bool) {
+	if a := n.Attr("seed"); a != nil {
+		return a.Float, true
+	}
+	return 0, false
+}
+
+// dtypeAttr reads the dtype attribute, def when absent.
+func dtypeAttr(n *ir.Node, def ir.DataType) ir.DataType {
+	if a := n.Attr("dtype"); a != nil {
+		return ir.DataType(a.Int)
+	}
+	return def
+}
+
+// bernoulli draws 0 or 1 per element with the input's probability. With a seed it
+// reproduces the ONNX reference, np.random.RandomState(seed).binomial(1, p=x), re-seeding
+// on every run; without one every run draws afresh.
+type bernoulli struct {
+	node    *ir.Node
+	seed    float32
+	hasSeed bool
+	dtype   ir.DataType // 0: the input's type
+}
+
+func newBernoulli(info *kernel.NodeInfo) (kernel.Kernel, error) {
+	n := info.Node
+	k := &bernoulli{node: n, dtype: dtypeAttr(n, ir.Undefined)}
+	k.seed, k.hasSeed = seedAttr(n)
+	return k, nil
+}
+
+func (k *bernoulli) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
+	x := input(inputs, 0)
+	if x == nil {
+		return nil, opErr(k.node, "input is required")
+	}
+	p, err := readFloats(x)
+	if err != nil {
+		return nil, opErr(k.node, "input: %v", err)
+	}
+	dt := k.dtype
+	if dt == ir.Undefined {
+		dt = x.DType
+	}
+	rng := newRNG(k.seed, k.hasSeed)
+	draws := make([]float64, len(p))
+	for i, pi := range p {
+		if !(pi >= 0 && pi <= 1) {
+			return nil, opErr(k.node, "probability %v at %d is outside [0, 1]", pi, i)
+		}
+		draws[i] = float64(rng.binomial1(pi))
+	}
+	out, err := writeNumbers(ctx, dt, draws, x.Shape)
+	if err != nil {
+		return nil, opErr(k.node, "%v", err)
+	}
+	return []*kernel.Tensor{out}, nil
+}
+
+// randomUniform is RandomUniform (shape attribute) and RandomUniformLike (the input's
+// shape): values in [low, high) computed as the ONNX reference does,
+// RandomState(seed).rand(shape).astype(dtype) * (high - low) + low, in dtype's precision.
+type randomUniform struct {
+	node      *ir.Node
+	like      bool
+	low, high float32
+	seed      float32
+	hasSeed   bool
+	dtype     ir.DataType // 0 for RandomUniformLike: the input's type
+	shape     []int64
+}
+
+func newRandomUniform(like bool) kernel.Factory {
+	return func(info *kernel.NodeInfo) (kernel.Kernel, error) {
+		n := info.Node
+		k := &randomUniform{node: n, like: like, low: n.AttrFloat("low", 0), high: n.AttrFloat("high", 1)}
+		k.seed, k.hasSeed = seedAttr(n)
+		if like {
+			k.dtype = dtypeAttr(n, ir.Undefined)
+		} else {
+			k.dtype = dtypeAttr(n, ir.Float)
+			a := n.Attr("shape")
+			if a == nil {
+				return nil, opErr(n, "attribute shape is required")
+			}
+			for _, d := range a.Ints {
+				if d < 0 {
+					return nil, opErr(n, "negative dimension in shape %v", a.Ints)
+				}
+			}
+			k.shape = a.Ints
+		}
+		switch k.dtype {
+		case ir.Undefined, ir.Float, ir.Double, ir.Float16, ir.BFloat16:
+		default:
+			return nil, opErr(n, "dtype %s is not a float type", k.dtype)
+		}
+		return k, nil
+	}
+}
+
+func (k *randomUniform) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
+	shape, dt := k.shape, k.dtype
+	if k.like {
+		x := input(inputs, 0)
+		if x == nil {
+			return nil, opErr(k.node, "input is required")
+		}
+		shape = x.Shape
+		if dt == ir.Undefined {
+			dt = x.DType
+		}
+	}
+	count := 1
+	for _, d := range shape {
+		count *= int(d)
+	}
+	rng := newRNG(k.seed, k.hasSeed)
+	span, low := float64(k.high)-float64(k.low), float64(k.low)
+	vals := make([]float64, count)
+	for i := range vals {
+		r := rng.float64()
+		if dt == ir.Double {
+			vals[i] = r*span + low
+		} else {
+			// numpy casts the draws to float32 first and scales in float32.
+			vals[i] = float64(float32(float32(r)*float32(span)) + float32(low))
+		}
+	}
+	out, err := writeFloats(ctx, dt, vals, shape...)
+	if err != nil {
+		return nil, opErr(k.node, "%v", err)
+	}
+	return []*kernel.Tensor{out}, nil
+}
+
+// writeNumbers allocates a tensor of any numeric or bool type dt holding vals (which are
+// small integers here, exact in every type).
+func writeNumbers(ctx *kernel.Context, dt ir.DataType, vals []float64, shape []int64) (*kernel.Tensor, error) {
+	switch dt {
+	case ir.Float, ir.Double, ir.Float16, ir.BFloat16:
+		return writeFloats(ctx, dt, vals, shape...)
+	}
+	t := ctx.Alloc(dt, shape...)
+	switch d := t.Data.(type) {
+	case []int8:
+		fill(d, vals)
+	case []int16:
+		fill(d, vals)
+	case []int32:
+		fill(d, vals)
+	case []int64:
+		fill(d, vals)
+	case []uint8:
+		if dt != ir.Uint8 {
+			return nil, fmt.Errorf("output type %s is not supported", dt)
+		}
+		fill(d, vals)
+	case []uint16:
+		fill(d, vals)
+	case []uint32:
+		fill(d, vals)
+	case []uint64:
+		fill(d, vals)
+	case []bool:
+		for i, v := range vals {
+			d[i] = v != 0
+		}
+	default:
+		return nil, fmt.Errorf("output type %s is not supported", dt)
+	}
+	return t, nil
+}
+
+func fill[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](d []T, vals []float64) {
+	for i, v := range vals {
+		d[i] = T(math.Round(v))
+	}
+}
