@@ -15,8 +15,12 @@ const (
 	Atol = 1e-7
 )
 
-// Tolerance bounds a float comparison: |got-want| <= Atol + Rtol*|want|.
-type Tolerance struct{ Rtol, Atol float64 }
+// Tolerance bounds a float comparison: |got-want| <= Atol + Rtol*|want|. Uint8Abs, when
+// set, lets uint8 values (decoded image pixels) differ by that much.
+type Tolerance struct {
+	Rtol, Atol float64
+	Uint8Abs   int
+}
 
 // DefaultTolerance is the ONNX backend runner's.
 var DefaultTolerance = Tolerance{Rtol: Rtol, Atol: Atol}
@@ -29,7 +33,36 @@ var caseTolerances = map[string]Tolerance{
 	// Nyquist bin of a real signal); whittle's DFT computes in float64 and returns ~4e-15.
 	"test_dft_inverse":         {Rtol: 1e-3, Atol: 1e-6},
 	"test_dft_inverse_opset19": {Rtol: 1e-3, Atol: 1e-6},
+	// The JPEG standard leaves the inverse DCT's rounding to the decoder: Go's image/jpeg
+	// and libjpeg-turbo (which made the expected pixels through PIL) differ by at most 2
+	// in about 3% of the pixels of these images.
+	"test_image_decoder_decode_jpeg_rgb":       {Rtol: 1e-3, Atol: 1e-7, Uint8Abs: 2},
+	"test_image_decoder_decode_jpeg_bgr":       {Rtol: 1e-3, Atol: 1e-7, Uint8Abs: 2},
+	"test_image_decoder_decode_jpeg_grayscale": {Rtol: 1e-3, Atol: 1e-7, Uint8Abs: 2},
 }
+
+// nondeterministic lists cases whose expected outputs cannot be reproduced by a correct
+// kernel; they are reported as skipped with the reason, never as passed.
+var nondeterministic = map[string]string{
+	"test_bernoulli":                 "random op without a seed: any draw is correct",
+	"test_bernoulli_double":          "random op without a seed: any draw is correct",
+	"test_bernoulli_expanded":        "random op without a seed: any draw is correct",
+	"test_bernoulli_double_expanded": "random op without a seed: any draw is correct",
+	"test_bernoulli_seed":            "expected values continue numpy's generator from the test's own input draws, which no kernel can reproduce from the seed",
+	"test_bernoulli_seed_expanded":   "expected values continue numpy's generator from the test's own input draws, which no kernel can reproduce from the seed",
+}
+
+// knownGaps lists cases whittle does not support yet, with the reason; they are reported
+// as skipped (never passed) so that the suite stays a gate for everything else.
+var knownGaps = map[string]string{
+	"test_image_decoder_decode_jpeg2k_rgb": "JPEG 2000 decoding is not implemented (no Go decoder)",
+}
+
+// KnownGap returns why whittle does not support a case yet, or "".
+func KnownGap(caseName string) string { return knownGaps[caseName] }
+
+// Nondeterministic returns why a case's expected outputs cannot be matched, or "".
+func Nondeterministic(caseName string) string { return nondeterministic[caseName] }
 
 // ToleranceFor returns the tolerance of a backend-test case by its folder name.
 func ToleranceFor(caseName string) Tolerance {
@@ -89,6 +122,15 @@ func CompareWithin(got, want *kernel.Tensor, tol Tolerance) error {
 		if bad > 0 {
 			return fmt.Errorf("%d of %d values differ beyond rtol %g atol %g; first at %s: got %g, want %g",
 				bad, len(fw), tol.Rtol, tol.Atol, indexString(worst, want.Shape), fg[worst], fw[worst])
+		}
+		return nil
+	}
+	if g, ok := got.Data.([]uint8); ok && tol.Uint8Abs > 0 {
+		w := want.Data.([]uint8)
+		for i := range w {
+			if d := int(g[i]) - int(w[i]); d > tol.Uint8Abs || d < -tol.Uint8Abs {
+				return fmt.Errorf("value at %s: got %d, want %d (tolerance %d)", indexString(i, want.Shape), g[i], w[i], tol.Uint8Abs)
+			}
 		}
 		return nil
 	}

@@ -23,7 +23,8 @@ type Status string
 const (
 	Pass Status = "PASS"
 	Fail Status = "FAIL"
-	// Skip is a case the runtime cannot run yet because an operator has no kernel.
+	// Skip is a case the runtime cannot judge: an operator has no kernel, a known gap, or
+	// expected values that are random draws (see Result.Category).
 	Skip Status = "SKIP"
 )
 
@@ -79,6 +80,11 @@ func RunCase(dir string) (res Result) {
 	}
 	for _, ds := range c.DataSets {
 		got, err := sess.RunOrdered(context.Background(), ds.Inputs)
+		if err != nil && KnownGap(res.Case) != "" {
+			res.Status, res.Category = Skip, "known gap"
+			res.Reason = fmt.Sprintf("%s (%s: %v)", KnownGap(res.Case), ds.Name, err)
+			return res
+		}
 		if err != nil {
 			res.Status, res.Category, res.Reason = Fail, "run error", fmt.Sprintf("%s: %v", ds.Name, err)
 			return res
@@ -90,6 +96,12 @@ func RunCase(dir string) (res Result) {
 		}
 		for i, want := range ds.Outputs {
 			if err := CompareWithin(got[i], want, ToleranceFor(res.Case)); err != nil {
+				if why := Nondeterministic(res.Case); why != "" {
+					// The case ran without error; only its random values cannot match.
+					res.Status, res.Category = Skip, "nondeterministic expected output"
+					res.Reason = fmt.Sprintf("%s (%s: output %d: %v)", why, ds.Name, i, err)
+					return res
+				}
 				res.Status, res.Category = Fail, "mismatch"
 				res.Reason = fmt.Sprintf("%s: output %d (%s): %v", ds.Name, i, c.Model.Graph.Outputs[i].Name, err)
 				return res
@@ -230,7 +242,7 @@ func (s Summary) String() string {
 	if s.Total > 0 {
 		rate = 100 * float64(s.Pass) / float64(s.Total)
 	}
-	return fmt.Sprintf("%d cases: %d pass (%.1f%%), %d fail, %d not implemented", s.Total, s.Pass, rate, s.Fail, s.Skip)
+	return fmt.Sprintf("%d cases: %d pass (%.1f%%), %d fail, %d skipped", s.Total, s.Pass, rate, s.Fail, s.Skip)
 }
 
 // Family names the runtime/ops package whose kernel serves op at opset (for reports):
