@@ -1,0 +1,139 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/whittle-ml/whittle/onnx"
+	"github.com/whittle-ml/whittle/passes"
+)
+
+func init() {
+	register(&command{
+		name:    "prune",
+		args:    "IN -o OUT --sparsity S [--scope layer|global] [--pattern unstructured|N:M|channel] [--norm l1|l2] [--exclude NAMES] [--per-layer NAME=S] [--report FILE]",
+		summary: "magnitude pruning: zero small weights (unstructured, N:M) or remove whole channels",
+		help: `
+Prunes the weights of Conv, ConvTranspose, Gemm and MatMul layers by magnitude (biases,
+normalizations and everything else are never touched) and writes OUT.
+
+Patterns:
+  unstructured  zero the smallest |w|: each layer to S (--scope layer) or with one
+                threshold over all weights (--scope global, the same selection as
+                torch.nn.utils.prune.global_unstructured with L1Unstructured). The file
+                keeps its size; its compressed size shrinks.
+  N:M (2:4)     keep the N largest |w| of every M consecutive weights along the input
+                channels (the layout sparse tensor cores run); --sparsity is implied.
+  channel       remove the S fraction of output channels with the smallest L1/L2 filter
+                norm from Conv/Gemm layers and shrink what depends on them (bias,
+                BatchNormalization, activations, the next layer's inputs, Flatten->Gemm
+                features, Concat offsets, depthwise convolutions); layers tied through a
+                residual Add prune the same channels. The model gets smaller and faster.
+
+Layers are named by node name or weight initializer name; * is a wildcard. The report
+(text on stdout, JSON with --report) gives each layer's sparsity, parameters and MACs
+(batch 1) before and after, what was pruned together and what was skipped and why, and
+the file size before and after, raw, gzip and zstd.
+
+Examples:
+  whittle prune model.onnx -o sparse.onnx --sparsity 0.5 --scope global
+  whittle prune model.onnx -o sparse24.onnx --pattern 2:4
+  whittle prune model.onnx -o slim.onnx --pattern channel --sparsity 0.25 --report prune.json
+  whittle prune model.onnx -o slim.onnx --pattern channel --sparsity 0.5 --exclude '/layer4/*' --per-layer /conv1/Conv=0.1`,
+		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			out := fs.StringP("output", "o", "", "output model `FILE` (required)")
+			sparsity := fs.Float64("sparsity", -1, "fraction to remove, in [0, 1): of weights, or of channels with --pattern channel")
+			scope := fs.String("scope", passes.ScopeLayer, "layer or global")
+			pattern := fs.String("pattern", passes.PatternUnstructured, "unstructured, N:M (e.g. 2:4) or channel")
+			norm := fs.String("norm", "l1", "channel ranking norm: l1 or l2")
+			exclude := fs.StringSlice("exclude", nil, "layers never pruned (node or weight `NAMES`, comma-separated, * wildcards)")
+			perLayer := fs.StringArray("per-layer", nil, "sparsity of one layer as `NAME=S`; repeat for more")
+			report := fs.String("report", "", "write the report as JSON to `FILE`")
+			return func(e *env, args []string) error {
+				if err := exactArgs(args, 1, "one input MODEL"); err != nil {
+					return err
+				}
+				if *out == "" {
+					return usagef("-o OUT is required")
+				}
+				opts := passes.DefaultPruneOptions()
+				opts.Scope, opts.Norm, opts.Exclude = strings.ToLower(*scope), strings.ToLower(*norm), *exclude
+				if err := opts.ParsePattern(*pattern); err != nil {
+					return usagef("--pattern: %v", err)
+				}
+				switch {
+				case opts.Pattern == passes.PatternNM:
+					implied := 1 - float64(opts.N)/float64(opts.M)
+					if *sparsity >= 0 && *sparsity != implied {
+						return usagef("--sparsity %g contradicts --pattern %d:%d (which removes %g)", *sparsity, opts.N, opts.M, implied)
+					}
+					opts.Sparsity = implied
+				case *sparsity < 0:
+					return usagef("--sparsity S is required")
+				default:
+					opts.Sparsity = *sparsity
+				}
+				for _, s := range *perLayer {
+					pl, err := passes.ParseLayerSparsity(s)
+					if err != nil {
+						return usagef("--per-layer: %v", err)
+					}
+					opts.PerLayer = append(opts.PerLayer, pl)
+				}
+				if err := opts.Validate(); err != nil {
+					return usagef("%v", err)
+				}
+				return runPrune(e, args[0], *out, opts, *report)
+			}
+		},
+	})
+}
+
+func runPrune(e *env, in, out string, opts passes.PruneOptions, reportPath string) error {
+	m, err := loadModel(in)
+	if err != nil {
+		return err
+	}
+	before, err := os.ReadFile(in)
+	if err != nil {
+		return err
+	}
+	ctx := &passes.Context{VerifyEach: true, ToolVersion: version()}
+	rep, err := passes.PruneModel(ctx, m, opts)
+	if err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	if err := onnx.SaveModel(out, m, onnx.WriteOptions{}); err != nil {
+		return err
+	}
+	after, err := os.ReadFile(out)
+	if err != nil {
+		return err
+	}
+	files := &passes.FileSizes{}
+	if files.Before, err = passes.MeasureCompressed(before); err != nil {
+		return err
+	}
+	if files.After, err = passes.MeasureCompressed(after); err != nil {
+		return err
+	}
+	rep.Files = files
+	if err := rep.WriteText(e.stdout); err != nil {
+		return err
+	}
+	if reportPath != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(reportPath, append(b, '\n')); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.stderr, "wrote %s\n", out)
+	return nil
+}

@@ -1,0 +1,112 @@
+package passes
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/whittle-ml/whittle/ir"
+)
+
+func nmOpts(n, m int) PruneOptions {
+	o := DefaultPruneOptions()
+	o.Pattern, o.N, o.M, o.Sparsity = PatternNM, n, m, 1-float64(n)/float64(m)
+	return o
+}
+
+func TestPruneNMExactMasks(t *testing.T) {
+	// Conv W[1, 4, 1, 2]: groups run along the 4 input channels for each kernel position x,
+	// i.e. over elements {0,2,4,6} (x=0) and {1,3,5,7} (x=1).
+	conv := newBuilder(t, 17).input("X", ir.Float, 1, 4, 3, 3).
+		floats("W", []int64{1, 4, 1, 2}, 0.9, 0.1, -0.2, 0.8, 0.3, -0.7, -0.1, 0.2).
+		node("Conv", "X,W", "Y").output("Y").model()
+	mustPrune(t, conv, nmOpts(2, 4))
+	// x=0: 0.9 -0.2 0.3 -0.1 keeps 0.9, 0.3; x=1: 0.1 0.8 -0.7 0.2 keeps 0.8, -0.7.
+	if got := zeroPattern(floatsOf(t, conv.Graph.Lookup("W"))); got != "10011100" {
+		t.Errorf("conv 2:4 mask %s, want 10011100", got)
+	}
+
+	// Gemm B[4, 2] (transB=0): groups along K (rows) for each output column.
+	gemm := newBuilder(t, 17).input("X", ir.Float, 1, 4).
+		floats("B", []int64{4, 2}, 0.1, 4, 0.2, 3, 0.3, 2, 0.4, 1).
+		node("Gemm", "X,B", "Y").output("Y").model()
+	mustPrune(t, gemm, nmOpts(1, 4))
+	if got := zeroPattern(floatsOf(t, gemm.Graph.Lookup("B"))); got != "01000010" {
+		t.Errorf("gemm 1:4 mask %s, want 01000010", got)
+	}
+	// transB=1: B[2, 4], groups along axis 1; of equal magnitudes the earlier goes first.
+	gemmT := newBuilder(t, 17).input("X", ir.Float, 1, 4).
+		floats("B", []int64{2, 4}, 0.5, -0.5, 0.5, 0.1, 1, 2, 3, 4).
+		node("Gemm", "X,B", "Y", ir.IntAttr("transB", 1)).output("Y").model()
+	mustPrune(t, gemmT, nmOpts(2, 4))
+	if got := zeroPattern(floatsOf(t, gemmT.Graph.Lookup("B"))); got != "01100011" {
+		t.Errorf("gemm transB 2:4 mask %s, want 01100011", got)
+	}
+}
+
+func TestPruneNMGroupInvariant(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	w := make([]float32, 8*12*3*3)
+	for i := range w {
+		w[i] = float32(rng.NormFloat64())
+	}
+	m := newBuilder(t, 17).input("X", ir.Float, 1, 12, 5, 5).floats("W", []int64{8, 12, 3, 3}, w...).
+		node("Conv", "X,W", "Y").output("Y").model()
+	rep := mustPrune(t, m, nmOpts(2, 4))
+	got := floatsOf(t, m.Graph.Lookup("W"))
+	for o := 0; o < 8; o++ {
+		for k := 0; k < 9; k++ {
+			for c0 := 0; c0 < 12; c0 += 4 {
+				nz := 0
+				kept := map[int]bool{}
+				for c := c0; c < c0+4; c++ {
+					if got[(o*12+c)*9+k] != 0 {
+						nz++
+						kept[c] = true
+					}
+				}
+				if nz != 2 {
+					t.Fatalf("group o=%d k=%d c=%d..%d has %d nonzeros", o, k, c0, c0+3, nz)
+				}
+				// The kept two are the largest magnitudes of the group.
+				for c := c0; c < c0+4; c++ {
+					for d := c0; d < c0+4; d++ {
+						if kept[c] && !kept[d] && abs32(w[(o*12+c)*9+k]) < abs32(w[(o*12+d)*9+k]) {
+							t.Fatalf("group o=%d k=%d keeps a smaller weight", o, k)
+						}
+					}
+				}
+			}
+		}
+	}
+	if rep.Layers[0].SparsityAfter != 0.5 {
+		t.Errorf("conv sparsity %v, want 0.5", rep.Layers[0].SparsityAfter)
+	}
+}
+
+func TestPruneNMSkipsIndivisibleLayers(t *testing.T) {
+	m := newBuilder(t, 17).input("X", ir.Float, 1, 6, 5, 5).floats("W", []int64{2, 6, 1, 1}, ones(12)...).
+		node("Conv", "X,W", "Y").output("Y").model()
+	rep := mustPrune(t, m, nmOpts(2, 4))
+	if rep.Changed {
+		t.Errorf("a layer with 6 input channels was pruned 2:4")
+	}
+	if len(rep.Skipped) != 1 || !strings.Contains(rep.Skipped[0].Reason, "not a multiple of 4") {
+		t.Errorf("skip not reported: %+v", rep.Skipped)
+	}
+}
+
+func ones(n int) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = 1
+	}
+	return out
+}
+
+func abs32(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

@@ -1,0 +1,94 @@
+package passes
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/whittle-ml/whittle/ir"
+)
+
+func TestPrunePipelineParams(t *testing.T) {
+	m := twoGemms(t, []float32{0.5, -0.1, 0.3, -0.7, 0.2, 0.05}, []float32{1, -2, 0.01, 3, -0.02, 0.5, 0.4, -0.03, 2, 1.5})
+	rep := runPasses(t, m, "prune:sparsity=0.5:scope=global")
+	if rep.Passes[0].Runs != 1 || rep.Passes[0].Changed != 1 {
+		t.Errorf("prune ran %d times, changed %d (want once each)", rep.Passes[0].Runs, rep.Passes[0].Changed)
+	}
+	if got := zeroPattern(floatsOf(t, m.Graph.Lookup("W1"))); got != "100100" {
+		t.Errorf("W1 mask %s, want 100100", got)
+	}
+	// With a cleanup after it the manager repeats rounds; prune must not prune again.
+	m2 := newBuilder(t, 17).input("X", ir.Float, 1, 2, 4, 4).
+		floats("W", []int64{4, 2, 1, 1}, 1, 1, 0.1, 0.1, 2, 2, 0.5, 0.5).
+		floats("W2", []int64{1, 4, 1, 1}, 1, 1, 1, 1).
+		node("Conv", "X,W", "C").node("Identity", "C", "I").node("Conv", "I,W2", "Y").output("Y").model()
+	runPasses(t, m2, "prune:sparsity=0.5:pattern=channel,eliminate_identity")
+	if d := constOf(m2.Graph.Lookup("W")).Dims; d[0] != 2 {
+		t.Errorf("channel pruning in a repeated pipeline left %v, want 2 channels", d)
+	}
+	for _, bad := range []string{"prune:sparsity=1", "prune:scope=all", "prune:pattern=4/2", "prune:norm=l3",
+		"prune:pattern=2/4:scope=global", "prune:per_layer=x", "prune:bogus=1"} {
+		if _, err := ParsePipeline(bad); err == nil {
+			t.Errorf("%s: accepted", bad)
+		}
+	}
+	p, err := ParsePipeline("prune:pattern=2/4:exclude=a;b*:per_layer=c=0.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := ParsePruneParams(p[0].Params)
+	if err != nil || opts.N != 2 || opts.M != 4 || opts.Sparsity != 0.5 || len(opts.Exclude) != 2 || opts.PerLayer[0].Sparsity != 0.3 {
+		t.Errorf("parsed %+v, %v", opts, err)
+	}
+	back, err := ParsePruneParams(opts.Params())
+	if err != nil || fmt.Sprint(back) != fmt.Sprint(opts) {
+		t.Errorf("Params round trip: %+v -> %+v (%v)", opts, back, err)
+	}
+}
+
+func TestPruneReport(t *testing.T) {
+	m := twoGemms(t, []float32{0.5, -0.1, 0.3, -0.7, 0.2, 0.05}, []float32{1, -2, 0.01, 3, -0.02, 0.5, 0.4, -0.03, 2, 1.5})
+	rep := mustPrune(t, m, DefaultPruneOptions())
+	if rep.Before.Nonzero != rep.Before.Params || rep.After.Nonzero != rep.Before.Params-8 {
+		t.Errorf("nonzero params %d -> %d of %d, want 8 fewer", rep.Before.Nonzero, rep.After.Nonzero, rep.Before.Params)
+	}
+	// Batch-1 MACs: 3*2 + 2*5.
+	if rep.Before.MACs != 16 || rep.After.MACs != 16 || !rep.After.MACsComplete {
+		t.Errorf("MACs %d -> %d (complete %v), want 16 -> 16", rep.Before.MACs, rep.After.MACs, rep.After.MACsComplete)
+	}
+	l := rep.Layers[0]
+	if l.Node != "Gemm_H" || l.Target == nil || *l.Target != 0.5 || l.SparsityAfter != 0.5 || l.Sparsity != 0 {
+		t.Errorf("layer report %+v", l)
+	}
+	var text bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Gemm_H", "0.0% -> 50.0%", "MACs (batch 1)"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, text.String())
+		}
+	}
+	if _, err := json.Marshal(rep); err != nil {
+		t.Fatal(err)
+	}
+	// Zeros compress: a sparse buffer is smaller under both codecs than a dense one.
+	dense := bytes.Repeat([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, 1)
+	for i := 0; i < 12; i++ {
+		dense = append(dense, []byte(fmt.Sprint(i*7919%1000003))...)
+	}
+	sparse := make([]byte, len(dense))
+	d, err := MeasureCompressed(dense)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := MeasureCompressed(sparse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Raw != d.Raw || s.Gzip >= d.Gzip || s.Zstd >= d.Zstd || s.Zstd <= 0 {
+		t.Errorf("compressed sizes dense %+v, zeros %+v", d, s)
+	}
+}

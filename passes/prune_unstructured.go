@@ -1,0 +1,244 @@
+package passes
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/whittle-ml/whittle/ir"
+)
+
+// weightUnit is one weight initializer that unstructured and N:M pruning edit, with the
+// layers that read it (one, unless the model shares the weight).
+type weightUnit struct {
+	init  *ir.Value
+	t     *ir.Tensor
+	nodes []*ir.Node
+	// redAxis is the reduction (input-channel) axis of t for N:M groups; -1 when the
+	// layers sharing t disagree.
+	redAxis int
+}
+
+func (u *weightUnit) names() []string {
+	var out []string
+	for _, n := range u.nodes {
+		out = append(out, layerNames(n, nil)...)
+	}
+	return append(out, u.init.Name)
+}
+
+func (u *weightUnit) label() string { return nodeLabel(u.nodes[0]) }
+
+// weightSlot says which input of a MAC layer holds its weight and along which axis of that
+// weight the layer reduces: Conv W[M, C/g, k...] reduces over axis 1, ConvTranspose
+// W[C, M/g, k...] over axis 0, Gemm B over axis 0 (axis 1 with transB), MatMul over the
+// second-to-last axis of a constant B or the last axis of a constant A.
+func weightSlot(n *ir.Node) (slot, redAxis int, ok bool) {
+	if !isStandardDomain(n.Domain) {
+		return 0, 0, false
+	}
+	switch n.OpType {
+	case "Conv":
+		return 1, 1, true
+	case "ConvTranspose":
+		return 1, 0, true
+	case "Gemm":
+		if n.AttrInt("transB", 0) != 0 {
+			return 1, 1, true
+		}
+		return 1, 0, true
+	case "MatMul":
+		if _, t := resolveConst(n.Input(1)); t != nil {
+			return 1, len(t.Dims) - 2, true
+		}
+		if _, t := resolveConst(n.Input(0)); t != nil {
+			return 0, len(t.Dims) - 1, true
+		}
+		return 1, 0, true
+	}
+	return 0, 0, false
+}
+
+// collectWeights finds the prunable weights of every MAC layer in graph order (the order
+// torch's parameters follow in an export) and says why the others are skipped.
+func collectWeights(m *ir.Model, rep *PruneReport) []*weightUnit {
+	var units []*weightUnit
+	byInit := map[*ir.Value]*weightUnit{}
+	reads := map[*ir.Value]map[*ir.Node]bool{}
+	for _, g := range workGraphs(m) {
+		for _, n := range g.Nodes() {
+			slot, axis, ok := weightSlot(n)
+			if !ok {
+				continue
+			}
+			src, t := resolveConst(n.Input(slot))
+			switch {
+			case t == nil:
+				rep.skip(nodeLabel(n), "weight input %d is not a constant", slot)
+				continue
+			case src.Const == nil:
+				rep.skip(nodeLabel(n), "weight %q is a Constant node, not an initializer", src.Name)
+				continue
+			case !isPrunableFloat(t.DataType):
+				rep.skip(nodeLabel(n), "weight %q is %s; pruning handles float and double", src.Name, t.DataType)
+				continue
+			case len(t.Dims) < 2:
+				rep.skip(nodeLabel(n), "weight %q has rank %d", src.Name, len(t.Dims))
+				continue
+			}
+			u := byInit[src]
+			if u == nil {
+				u = &weightUnit{init: src, t: t, redAxis: axis}
+				byInit[src] = u
+				units = append(units, u)
+				reads[src] = map[*ir.Node]bool{}
+			} else if u.redAxis != axis {
+				u.redAxis = -1
+			}
+			u.nodes = append(u.nodes, n)
+			reads[src][n] = true
+		}
+	}
+	// A weight also read by something other than a layer's weight slot (directly or through
+	// Identity) would change that reader's result too: leave it alone.
+	kept := units[:0]
+	for _, u := range units {
+		if other := foreignReader(u.init, reads[u.init]); other != "" {
+			rep.skip(u.label(), "weight %q is also read by %s", u.init.Name, other)
+			continue
+		}
+		kept = append(kept, u)
+	}
+	return kept
+}
+
+// foreignReader names a reader of v (through Identity chains) that is not one of layers'
+// weight slots, or returns "".
+func foreignReader(v *ir.Value, layers map[*ir.Node]bool) string {
+	if v.IsGraphOutput() {
+		return "the graph output " + v.Name
+	}
+	for _, u := range v.Uses() {
+		if isOp(u.Node, "Identity") {
+			if s := foreignReader(u.Node.Output(0), layers); s != "" {
+				return s
+			}
+			continue
+		}
+		slot, _, _ := weightSlot(u.Node)
+		if !layers[u.Node] || u.Index != slot {
+			return fmt.Sprintf("%s input %d", u.Node.Describe(), u.Index)
+		}
+	}
+	return ""
+}
+
+// absKeys returns |w| for ranking; NaN ranks as +Inf (never pruned before real values).
+func absKeys(w []float64) []float64 {
+	out := make([]float64, len(w))
+	for i, x := range w {
+		a := math.Abs(x)
+		if math.IsNaN(a) {
+			a = math.Inf(1)
+		}
+		out[i] = a
+	}
+	return out
+}
+
+// smallestK marks the k smallest keys. Equal keys are taken in index order, the stable
+// rule this pass documents for ties (torch.topk leaves their order unspecified). It
+// returns the mask and the largest key taken (the threshold).
+func smallestK(keys []float64, k int) ([]bool, float64) {
+	mask := make([]bool, len(keys))
+	if k <= 0 {
+		return mask, 0
+	}
+	if k > len(keys) {
+		k = len(keys)
+	}
+	sorted := slices.Clone(keys)
+	slices.Sort(sorted)
+	thr := sorted[k-1]
+	ties := k - sort.SearchFloat64s(sorted, thr) // how many keys equal to thr are taken
+	for i, x := range keys {
+		switch {
+		case x < thr:
+			mask[i] = true
+		case x == thr && ties > 0:
+			mask[i] = true
+			ties--
+		}
+	}
+	return mask, thr
+}
+
+// applyMask zeroes the masked weights of u and logs the change; it changes nothing when
+// every masked weight is already zero.
+func applyMask(r *rewriter, u *weightUnit, w []float64, mask []bool) {
+	changed := false
+	out := slices.Clone(w)
+	for i, m := range mask {
+		if m && out[i] != 0 {
+			out[i] = 0
+			changed = true
+		}
+	}
+	if changed {
+		r.setConst(u.init, tensorFromFloat64s(u.init.Name, u.t.DataType, u.t.Dims, out))
+	}
+}
+
+func pruneUnstructured(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSelector, rep *PruneReport) error {
+	units := collectWeights(m, rep)
+	type decoded struct {
+		u *weightUnit
+		w []float64
+	}
+	var pool []decoded
+	for _, u := range units {
+		names := u.names()
+		if sel.excluded(names...) {
+			rep.skip(u.label(), "excluded")
+			continue
+		}
+		w, err := tensorFloat64s(u.t)
+		if err != nil {
+			return fmt.Errorf("weight %q: %w", u.init.Name, err)
+		}
+		s, override := sel.override(names...)
+		if !override && opts.Scope == ScopeGlobal {
+			pool = append(pool, decoded{u, w})
+			for _, n := range u.nodes {
+				rep.setTarget(n, opts.Sparsity, "global")
+			}
+			continue
+		}
+		if !override {
+			s = opts.Sparsity
+		}
+		mask, _ := smallestK(absKeys(w), countToPrune(s, len(w)))
+		applyMask(r, u, w, mask)
+		for _, n := range u.nodes {
+			rep.setTarget(n, s, "layer")
+		}
+	}
+	if len(pool) == 0 {
+		return nil
+	}
+	// One ranking over the weights concatenated in graph order, as global_unstructured
+	// concatenates its parameters with parameters_to_vector.
+	var all []float64
+	for _, d := range pool {
+		all = append(all, absKeys(d.w)...)
+	}
+	mask, thr := smallestK(all, countToPrune(opts.Sparsity, len(all)))
+	rep.GlobalThreshold = thr
+	off := 0
+	for _, d := range pool {
+		applyMask(r, d.u, d.w, mask[off:off+len(d.w)])
+		off += len(d.w)
+	}
+	return nil
+}
