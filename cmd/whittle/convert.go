@@ -8,13 +8,14 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/whittle-ml/whittle/onnx"
+	"github.com/whittle-ml/whittle/passes"
 )
 
 func init() {
 	register(&command{
 		name:    "convert",
-		args:    "IN -o OUT [--external-data] [--size-threshold N]",
-		summary: "re-serialize a model, moving large tensors to or from an external data file",
+		args:    "IN -o OUT [--opset N] [--external-data] [--size-threshold N]",
+		summary: "re-serialize a model (upgrading its opset), moving large tensors to or from an external data file",
 		help: `
 Reads IN (with any external data it refers to) and writes OUT. With --external-data,
 initializers of at least --size-threshold bytes go to a data file beside OUT (named
@@ -23,16 +24,24 @@ offset, which is how models over 2 GiB are stored. Without it, all data is writt
 inline. OUT is written to a temporary file and renamed, so it is never left half
 written; IN is never overwritten unless you name it as OUT.
 
+--opset N upgrades the model's default-domain (ai.onnx) opset to N with the
+convert_opset pass: nodes whose operator changed between the versions are rewritten
+(legacy broadcast attributes, attributes that became inputs, Softmax's axis semantics,
+Upsample->Resize...). A node without a conversion rule makes the command fail, listing
+them all, and nothing is written; downgrades are refused.
+
 Examples:
   whittle convert big.onnx -o big-ext.onnx --external-data
   whittle convert big-ext.onnx -o inline.onnx
-  whittle convert model.onnx -o model-ext.onnx --external-data --size-threshold 0`,
+  whittle convert model.onnx -o model-ext.onnx --external-data --size-threshold 0
+  whittle convert old-opset6.onnx -o opset17.onnx --opset 17`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			out := fs.StringP("output", "o", "", "output model `FILE` (required)")
 			external := fs.Bool("external-data", false, "store large tensors in an external data file")
 			threshold := fs.Int64("size-threshold", 1024, "smallest tensor, in `bytes`, stored externally")
 			location := fs.String("location", "", "external data file name, relative to OUT's folder")
 			align := fs.Int64("align", 4096, "alignment of external data offsets, in `bytes`")
+			opset := fs.Int64("opset", 0, "upgrade the default-domain opset to `N` (convert_opset pass)")
 			return func(e *env, args []string) error {
 				if err := exactArgs(args, 1, "one input MODEL"); err != nil {
 					return err
@@ -46,16 +55,23 @@ Examples:
 				if err := guardExternalData(args[0], *out, *external, *location); err != nil {
 					return err
 				}
-				p, err := onnx.ReadFile(args[0])
-				if err != nil {
-					return err
-				}
 				thr := *threshold
 				if thr == 0 {
 					// WriteOptions reads 0 as "default"; 1 byte sends every tensor with data.
 					thr = 1
 				}
 				opts := onnx.WriteOptions{ExternalData: *external, Location: *location, SizeThreshold: thr, Align: *align}
+				if fs.Changed("opset") {
+					if err := convertOpset(e, args[0], *out, *opset, opts); err != nil {
+						return err
+					}
+					fmt.Fprintf(e.stderr, "wrote %s\n", *out)
+					return nil
+				}
+				p, err := onnx.ReadFile(args[0])
+				if err != nil {
+					return err
+				}
 				if err := onnx.WriteFile(*out, p, opts); err != nil {
 					return err
 				}
@@ -64,6 +80,32 @@ Examples:
 			}
 		},
 	})
+}
+
+// convertOpset loads IN into the IR, runs the convert_opset pass and saves OUT.
+func convertOpset(e *env, in, out string, opset int64, opts onnx.WriteOptions) error {
+	pipeline, err := passes.ParsePipeline(fmt.Sprintf("convert_opset:opset=%d", opset))
+	if err != nil {
+		return usagef("--opset: %v", err)
+	}
+	m, err := loadModel(in)
+	if err != nil {
+		return err
+	}
+	from, _ := m.Opset("")
+	ctx := &passes.Context{ToolVersion: version()}
+	rep, err := passes.Run(ctx, m, pipeline)
+	if err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	if err := m.Verify(); err != nil {
+		return fmt.Errorf("%s: the converted model is invalid:\n%w", in, err)
+	}
+	if err := onnx.SaveModel(out, m, opts); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "opset %d -> %d: %d changes\n", from, opset, rep.Changes)
+	return nil
 }
 
 // guardExternalData refuses to write OUT's external data file over a data file that IN
