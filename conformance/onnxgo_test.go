@@ -221,62 +221,13 @@ func TestOnnxGoReadsWhittleOutput(t *testing.T) {
 // castTo converts between float32 and the integer types the corpus mixes up; integral
 // values convert exactly.
 func castTo(t *kernel.Tensor, dt ir.DataType) (*kernel.Tensor, error) {
-	vals, ok := toFloat64s(t)
-	if !ok {
-		return nil, fmt.Errorf("cannot convert %s", t)
+	vals, err := kernel.Float64sOf(t)
+	if err != nil {
+		return nil, fmt.Errorf("cannot convert %s: %w", t, err)
 	}
-	out := kernel.New(dt, t.Shape...)
-	switch d := out.Data.(type) {
-	case []float32:
-		for i, v := range vals {
-			d[i] = float32(v)
-		}
-	case []int64:
-		for i, v := range vals {
-			d[i] = int64(v)
-		}
-	case []int32:
-		for i, v := range vals {
-			d[i] = int32(v)
-		}
-	case []bool:
-		for i, v := range vals {
-			d[i] = v != 0
-		}
-	default:
-		return nil, fmt.Errorf("cannot convert %s to %s", t, dt)
+	out, err := kernel.FromFloat64s(nil, dt, t.Shape, vals)
+	if err != nil {
+		return nil, fmt.Errorf("cannot convert %s to %s: %w", t, dt, err)
 	}
 	return out, nil
-}
-
-func toFloat64s(t *kernel.Tensor) ([]float64, bool) {
-	switch d := t.Data.(type) {
-	case []float32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, true
-	case []int64:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, true
-	case []int32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, true
-	case []bool:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			if v {
-				out[i] = 1
-			}
-		}
-		return out, true
-	}
-	return nil, false
 }

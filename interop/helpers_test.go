@@ -53,38 +53,10 @@ func maxRelErr(got, want *kernel.Tensor) (float64, error) {
 	return diff / scale, nil
 }
 
+// floats widens a tensor of any numeric or bool type to float64 for comparisons.
 func floats(t *kernel.Tensor) ([]float64, bool) {
-	switch d := t.Data.(type) {
-	case []float32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, true
-	case []float64:
-		return d, true
-	case []int64:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, true
-	case []int32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, true
-	case []bool:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			if v {
-				out[i] = 1
-			}
-		}
-		return out, true
-	}
-	return nil, false
+	v, err := kernel.Float64sOf(t)
+	return v, err == nil
 }
 
 // readPB reads a TensorProto file as a runtime tensor.

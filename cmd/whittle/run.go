@@ -261,8 +261,8 @@ func summarize(t *runtime.Tensor) string {
 		return t.String()
 	}
 	desc := t.String()
-	vals, ok := asFloat64s(t)
-	if !ok || len(vals) == 0 {
+	vals, err := kernel.Float64sOf(t)
+	if err != nil || len(vals) == 0 {
 		return desc
 	}
 	lo, hi, sum := math.Inf(1), math.Inf(-1), 0.0
@@ -283,30 +283,4 @@ func summarize(t *runtime.Tensor) string {
 		more = ", ..."
 	}
 	return fmt.Sprintf("%s min %.5g max %.5g mean %.5g [%s%s]", desc, lo, hi, sum/float64(len(vals)), strings.Join(parts, ", "), more)
-}
-
-func asFloat64s(t *runtime.Tensor) ([]float64, bool) {
-	switch d := t.Data.(type) {
-	case []float32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, true
-	case []float64:
-		return d, true
-	case []int64:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, true
-	case []int32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, true
-	}
-	return nil, false
 }

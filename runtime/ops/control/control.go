@@ -257,7 +257,7 @@ func (k *scanKernel) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Te
 		if t == nil {
 			return nil, fmt.Errorf("scan input %d is missing", i)
 		}
-		a, err := normAxis(k.inAxes[i], len(t.Shape))
+		a, err := kernel.NormalizeAxis(k.inAxes[i], len(t.Shape))
 		if err != nil {
 			return nil, fmt.Errorf("scan input %d: %w", i, err)
 		}
@@ -306,7 +306,7 @@ func (k *scanKernel) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Te
 		if len(parts) > 0 {
 			rank = len(parts[0].Shape) + 1
 		}
-		axis, err := normAxis(k.outAxes[j], rank)
+		axis, err := kernel.NormalizeAxis(k.outAxes[j], rank)
 		if err != nil {
 			return nil, fmt.Errorf("scan output %d: %w", j, err)
 		}

@@ -45,29 +45,11 @@ func copyElems(dst any, doff int, src any, soff, n int) error {
 	return nil
 }
 
-func prod(dims []int64) int {
-	n := 1
-	for _, d := range dims {
-		n *= int(d)
-	}
-	return n
-}
-
-func normAxis(axis int64, rank int) (int, error) {
-	if axis < 0 {
-		axis += int64(rank)
-	}
-	if axis < 0 || axis >= int64(rank) {
-		return 0, fmt.Errorf("axis %d is out of range for rank %d", axis, rank)
-	}
-	return int(axis), nil
-}
-
 // sliceAxis returns t[..., i, ...] along axis (the axis removed).
 func sliceAxis(ctx *kernel.Context, t *kernel.Tensor, axis, i int) (*kernel.Tensor, error) {
 	shape := append(append([]int64{}, t.Shape[:axis]...), t.Shape[axis+1:]...)
 	out := ctx.Alloc(t.DType, shape...)
-	outer, inner, dim := prod(t.Shape[:axis]), prod(t.Shape[axis+1:]), int(t.Shape[axis])
+	outer, inner, dim := kernel.ShapeSize(t.Shape[:axis]), kernel.ShapeSize(t.Shape[axis+1:]), int(t.Shape[axis])
 	for o := 0; o < outer; o++ {
 		if err := copyElems(out.Data, o*inner, t.Data, (o*dim+i)*inner, inner); err != nil {
 			return nil, err
@@ -86,7 +68,7 @@ func stack(ctx *kernel.Context, parts []*kernel.Tensor, axis int, dt ir.DataType
 	}
 	shape := append(append(append([]int64{}, partShape[:axis]...), int64(len(parts))), partShape[axis:]...)
 	out := ctx.Alloc(dt, shape...)
-	outer, inner := prod(partShape[:axis]), prod(partShape[axis:])
+	outer, inner := kernel.ShapeSize(partShape[:axis]), kernel.ShapeSize(partShape[axis:])
 	for j, p := range parts {
 		if p.Kind != kernel.TensorValue || p.DType != dt || !kernel.SameShape(p.Shape, partShape) {
 			return nil, fmt.Errorf("iteration %d produced %s, earlier ones %s%v", j, p, dt, partShape)
@@ -117,7 +99,7 @@ func concat(ctx *kernel.Context, parts []*kernel.Tensor, axis int) (*kernel.Tens
 		shape[axis] += p.Shape[axis]
 	}
 	out := ctx.Alloc(first.DType, shape...)
-	outer, inner := prod(shape[:axis]), prod(shape[axis+1:])
+	outer, inner := kernel.ShapeSize(shape[:axis]), kernel.ShapeSize(shape[axis+1:])
 	rowOut := int(shape[axis]) * inner
 	off := 0
 	for _, p := range parts {

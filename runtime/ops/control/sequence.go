@@ -161,7 +161,7 @@ func newSplitToSequence(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, fmt.Errorf("input 0 must be a tensor")
 		}
 		x := in[0]
-		axis, err := normAxis(axisAttr, len(x.Shape))
+		axis, err := kernel.NormalizeAxis(axisAttr, len(x.Shape))
 		if err != nil {
 			return nil, err
 		}
@@ -205,7 +205,7 @@ func newSplitToSequence(info *kernel.NodeInfo) (kernel.Kernel, error) {
 				}
 			}
 		}
-		outer, inner := prod(x.Shape[:axis]), prod(x.Shape[axis+1:])
+		outer, inner := kernel.ShapeSize(x.Shape[:axis]), kernel.ShapeSize(x.Shape[axis+1:])
 		elems := make([]*kernel.Tensor, 0, len(sizes))
 		start := int64(0)
 		for _, sz := range sizes {
@@ -245,14 +245,14 @@ func newConcatFromSequence(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		}
 		rank := len(s.Seq[0].Shape)
 		if newAxis {
-			axis, err := normAxis(axisAttr, rank+1)
+			axis, err := kernel.NormalizeAxis(axisAttr, rank+1)
 			if err != nil {
 				return nil, err
 			}
 			out, err := stack(ctx, s.Seq, axis, s.SeqType, nil)
 			return []*kernel.Tensor{out}, err
 		}
-		axis, err := normAxis(axisAttr, rank)
+		axis, err := kernel.NormalizeAxis(axisAttr, rank)
 		if err != nil {
 			return nil, err
 		}

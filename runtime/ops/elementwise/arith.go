@@ -393,7 +393,7 @@ func pow(ctx *kernel.Context, a, b *kernel.Tensor, bShape []int64) (*kernel.Tens
 			return out, nil
 		}
 	}
-	exp, err := toFloat64s(b)
+	exp, err := kernel.Float64sOf(b)
 	if err != nil {
 		return nil, err
 	}

@@ -282,17 +282,6 @@ func TestDropout(t *testing.T) {
 	check(t, "training output", out[0], []int64{4}, []float32{0, 1 / 0.375, 0, 0})
 }
 
-func TestMT19937MatchesNumpy(t *testing.T) {
-	m := newMT19937(0)
-	// np.random.seed(0); np.random.random_sample(3)
-	want := []float64{0.5488135039273248, 0.7151893663724195, 0.6027633760716439}
-	for i, w := range want {
-		if got := m.float64(); got != w {
-			t.Errorf("draw %d = %v, want %v", i, got, w)
-		}
-	}
-}
-
 func BenchmarkAddFloat32(b *testing.B) {
 	x := f32([]int64{1 << 16}, make([]float32, 1<<16)...)
 	ctx := &kernel.Context{}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/runtime/internal/nprand"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
@@ -57,7 +58,7 @@ func init() {
 			if b.Len() != 1 {
 				return nil, fmt.Errorf("input %d must be a scalar, has shape %v", i, b.Shape)
 			}
-			v, err := toFloat64s(b)
+			v, err := kernel.Float64sOf(b)
 			if err != nil {
 				return nil, err
 			}
@@ -362,7 +363,7 @@ func dropout(ctx *kernel.Context, in []*kernel.Tensor, seed int64, hasSeed bool)
 	// With a seed, draw like numpy's legacy generator, which the ONNX reference uses.
 	var uniform func() float64
 	if hasSeed {
-		uniform = newMT19937(uint32(seed)).float64
+		uniform = nprand.New(uint32(seed)).Float64
 	} else {
 		uniform = rand.Float64
 	}
@@ -403,20 +404,11 @@ func scalarFloat(t *kernel.Tensor) (float64, error) {
 	if t.Len() != 1 {
 		return 0, fmt.Errorf("must be a scalar, has shape %v", t.Shape)
 	}
-	switch d := t.Data.(type) {
-	case []float32:
-		return float64(d[0]), nil
-	case []float64:
-		return d[0], nil
-	case []uint16:
-		if t.DType == ir.BFloat16 {
-			return float64(kernel.BFloat16ToFloat32(d[0])), nil
-		}
-		if t.DType == ir.Float16 {
-			return float64(kernel.Float16ToFloat32(d[0])), nil
-		}
+	v, err := kernel.FloatsOf(t)
+	if err != nil {
+		return 0, unsupported("scalar", t.DType)
 	}
-	return 0, unsupported("scalar", t.DType)
+	return v[0], nil
 }
 
 // swiglu computes Swish_alpha(a) * b for equally shaped a and b (no broadcasting).

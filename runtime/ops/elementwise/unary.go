@@ -189,15 +189,9 @@ func mapFloat(f floatFn) kernel.KernelFunc {
 		out := ctx.Alloc(x.DType, x.Shape...)
 		switch d := x.Data.(type) {
 		case []float32:
-			o := out.Data.([]float32)
-			for i, v := range d {
-				o[i] = float32(f(float64(v)))
-			}
+			mapVia(out.Data.([]float32), d, f)
 		case []float64:
-			o := out.Data.([]float64)
-			for i, v := range d {
-				o[i] = f(v)
-			}
+			mapVia(out.Data.([]float64), d, f)
 		default:
 			return nil, unsupported("float function", x.DType)
 		}
@@ -262,15 +256,9 @@ func signedMap(ff floatFn, fi func(int64) int64, fu func(uint64) uint64) kernel.
 		out := ctx.Alloc(x.DType, x.Shape...)
 		switch d := x.Data.(type) {
 		case []float32:
-			o := out.Data.([]float32)
-			for i, v := range d {
-				o[i] = float32(ff(float64(v)))
-			}
+			mapVia(out.Data.([]float32), d, ff)
 		case []float64:
-			o := out.Data.([]float64)
-			for i, v := range d {
-				o[i] = ff(v)
-			}
+			mapVia(out.Data.([]float64), d, ff)
 		case []int8:
 			mapInt(out.Data.([]int8), d, fi)
 		case []int16:

@@ -69,7 +69,7 @@ func (k *lossKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 }
 
 func (k *lossKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	x, target := input(inputs, 0), input(inputs, 1)
+	x, target := kernel.Input(inputs, 0), kernel.Input(inputs, 1)
 	if x == nil || target == nil {
 		return nil, fmt.Errorf("inputs scores and target are required")
 	}
@@ -81,20 +81,20 @@ func (k *lossKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 	if !kernel.SameShape(target.Shape, wantTarget) {
 		return nil, fmt.Errorf("target shape %v does not match scores shape %v (want %v)", target.Shape, x.Shape, wantTarget)
 	}
-	xs, err := floats(x)
+	xs, err := kernel.FloatsOf(x)
 	if err != nil {
 		return nil, fmt.Errorf("scores: %w", err)
 	}
-	labels, err := ints(target)
+	labels, err := kernel.Int64sOf(target)
 	if err != nil {
 		return nil, fmt.Errorf("target: %w", err)
 	}
 	var weights []float64
-	if w := input(inputs, 2); w != nil {
+	if w := kernel.Input(inputs, 2); w != nil {
 		if len(w.Shape) != 1 || int(w.Shape[0]) != c {
 			return nil, fmt.Errorf("weight shape %v, want [%d]", w.Shape, c)
 		}
-		if weights, err = floats(w); err != nil {
+		if weights, err = kernel.FloatsOf(w); err != nil {
 			return nil, fmt.Errorf("weight: %w", err)
 		}
 	}
@@ -128,19 +128,25 @@ func (k *lossKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 			weightSum += w
 		}
 	}
-	var out *kernel.Tensor
+	outShape, outVals := wantTarget, losses
 	switch k.reduction {
-	case reduceNone:
-		out = store(ctx, x.DType, wantTarget, losses)
 	case reduceSum:
-		out = store(ctx, x.DType, []int64{}, []float64{sum})
+		outShape, outVals = []int64{}, []float64{sum}
 	case reduceMean:
 		// 0/0 (every sample ignored) is NaN, as in the reference implementation.
-		out = store(ctx, x.DType, []int64{}, []float64{sum / weightSum})
+		outShape, outVals = []int64{}, []float64{sum / weightSum}
+	}
+	out, err := kernel.FromFloat64s(ctx, x.DType, outShape, outVals)
+	if err != nil {
+		return nil, err
 	}
 	outs := []*kernel.Tensor{out}
 	if k.softmax && k.wantLogProb {
-		outs = append(outs, store(ctx, x.DType, x.Shape, logp))
+		logProb, err := kernel.FromFloat64s(ctx, x.DType, x.Shape, logp)
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, logProb)
 	}
 	return outs, nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/runtime/internal/kerneltest"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
@@ -13,27 +14,7 @@ import (
 // runs its kernel.
 func runNode(t *testing.T, op string, opset int64, attrs []*ir.Attr, nOut int, inputs ...*kernel.Tensor) ([]*kernel.Tensor, error) {
 	t.Helper()
-	g := ir.NewGraph("t")
-	vals := make([]*ir.Value, len(inputs))
-	for i, in := range inputs {
-		if in != nil {
-			vals[i] = g.AddInput("in"+string(rune('a'+i)), ir.TensorTypeOf(in.DType, in.Shape...))
-		}
-	}
-	outs := make([]string, nOut)
-	for i := range outs {
-		outs[i] = "out" + string(rune('a'+i))
-	}
-	n := g.NewNode("", op, vals, outs, attrs...)
-	def, err := kernel.Lookup("", op, opset, inputs[0].DType)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := def.New(&kernel.NodeInfo{Node: n, Opset: opset})
-	if err != nil {
-		return nil, err
-	}
-	return k.Run(&kernel.Context{}, inputs)
+	return kerneltest.Run(op, opset, attrs, nOut, inputs...)
 }
 
 func f32(shape []int64, v ...float32) *kernel.Tensor { return kernel.FromFloat32(shape, v) }

@@ -18,11 +18,11 @@ func newAffineGrid(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	n := info.Node
 	align := n.AttrInt("align_corners", 0) != 0
 	return kfunc(n, func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-		theta, sizeT := input(in, 0), input(in, 1)
+		theta, sizeT := kernel.Input(in, 0), kernel.Input(in, 1)
 		if theta == nil || sizeT == nil {
 			return nil, fmt.Errorf("inputs theta and size are required")
 		}
-		size, err := ints(sizeT)
+		size, err := kernel.Int64sOf(sizeT)
 		if err != nil {
 			return nil, fmt.Errorf("size: %w", err)
 		}
@@ -42,10 +42,10 @@ func newAffineGrid(info *kernel.NodeInfo) (kernel.Kernel, error) {
 				return nil, fmt.Errorf("size %v has a negative dimension", size)
 			}
 		}
-		if prod(outShape) > maxElements {
+		if kernel.ShapeSize(outShape) > maxElements {
 			return nil, fmt.Errorf("output shape %v is too large", outShape)
 		}
-		th, err := floats(theta)
+		th, err := kernel.FloatsOf(theta)
 		if err != nil {
 			return nil, fmt.Errorf("theta: %w", err)
 		}
@@ -64,7 +64,7 @@ func newAffineGrid(info *kernel.NodeInfo) (kernel.Kernel, error) {
 				}
 			}
 		}
-		points := prod(spatial)
+		points := kernel.ShapeSize(spatial)
 		res := make([]float64, int(batch)*points*dims)
 		pos := make([]float64, dims+1) // (x, y[, z], 1)
 		idx := make([]int, dims)
@@ -92,6 +92,6 @@ func newAffineGrid(info *kernel.NodeInfo) (kernel.Kernel, error) {
 				}
 			}
 		}
-		return []*kernel.Tensor{store(ctx, theta.DType, outShape, res)}, nil
+		return kernel.Single(kernel.FromFloat64s(ctx, theta.DType, outShape, res))
 	}), nil
 }

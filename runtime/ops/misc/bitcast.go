@@ -26,7 +26,7 @@ func newBitCast(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		return nil, fmt.Errorf("%s: cannot bitcast to %s", n.Describe(), to)
 	}
 	return kfunc(n, func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-		x := input(in, 0)
+		x := kernel.Input(in, 0)
 		if x == nil {
 			return nil, fmt.Errorf("input is required")
 		}

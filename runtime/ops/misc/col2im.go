@@ -18,15 +18,15 @@ func init() {
 func newCol2Im(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	n := info.Node
 	return kfunc(n, func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-		x, imgT, blockT := input(in, 0), input(in, 1), input(in, 2)
+		x, imgT, blockT := kernel.Input(in, 0), kernel.Input(in, 1), kernel.Input(in, 2)
 		if x == nil || imgT == nil || blockT == nil {
 			return nil, fmt.Errorf("inputs input, image_shape and block_shape are required")
 		}
-		image, err := ints(imgT)
+		image, err := kernel.Int64sOf(imgT)
 		if err != nil {
 			return nil, fmt.Errorf("image_shape: %w", err)
 		}
-		block, err := ints(blockT)
+		block, err := kernel.Int64sOf(blockT)
 		if err != nil {
 			return nil, fmt.Errorf("block_shape: %w", err)
 		}
@@ -34,15 +34,7 @@ func newCol2Im(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if rank == 0 || len(block) != rank {
 			return nil, fmt.Errorf("image_shape %v and block_shape %v must be non-empty and of equal length", image, block)
 		}
-		dil, err := spatialAttr(n, "dilations", rank, 1)
-		if err != nil {
-			return nil, err
-		}
-		strides, err := spatialAttr(n, "strides", rank, 1)
-		if err != nil {
-			return nil, err
-		}
-		pads, err := padsAttr(n, rank)
+		dil, strides, pads, err := windowAttrs(n, rank)
 		if err != nil {
 			return nil, err
 		}
@@ -66,13 +58,13 @@ func newCol2Im(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if cols%blockSize != 0 {
 			return nil, fmt.Errorf("input dimension 1 (%d) is not a multiple of the block size %d", cols, blockSize)
 		}
-		if l != prod(blocks) {
-			return nil, fmt.Errorf("input has %d blocks, want %d (%v) for these shapes", l, prod(blocks), blocks)
+		if l != kernel.ShapeSize(blocks) {
+			return nil, fmt.Errorf("input has %d blocks, want %d (%v) for these shapes", l, kernel.ShapeSize(blocks), blocks)
 		}
 		channels := cols / blockSize
-		imgSize := prod(image)
+		imgSize := kernel.ShapeSize(image)
 		outShape := append([]int64{int64(nb), int64(channels)}, image...)
-		if prod(outShape) > maxElements {
+		if kernel.ShapeSize(outShape) > maxElements {
 			return nil, fmt.Errorf("output shape %v is too large", outShape)
 		}
 		// target[k*l + j] is the image offset that block offset k of block j lands on, or -1.
@@ -96,13 +88,13 @@ func newCol2Im(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		}
 		planes := nb * channels
 		if isFloat(x.DType) {
-			v, err := floats(x)
+			v, err := kernel.FloatsOf(x)
 			if err != nil {
 				return nil, err
 			}
 			res := make([]float64, planes*imgSize)
 			fold(v, res, target, planes, blockSize*l, imgSize)
-			return []*kernel.Tensor{store(ctx, x.DType, outShape, res)}, nil
+			return kernel.Single(kernel.FromFloat64s(ctx, x.DType, outShape, res))
 		}
 		out := ctx.AllocZeroed(x.DType, outShape...)
 		switch d := x.Data.(type) {

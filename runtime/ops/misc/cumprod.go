@@ -18,7 +18,7 @@ func newCumProd(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	exclusive := n.AttrInt("exclusive", 0) != 0
 	reverse := n.AttrInt("reverse", 0) != 0
 	return kfunc(n, func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-		x, axisT := input(in, 0), input(in, 1)
+		x, axisT := kernel.Input(in, 0), kernel.Input(in, 1)
 		if x == nil || axisT == nil {
 			return nil, fmt.Errorf("inputs x and axis are required")
 		}
@@ -33,7 +33,7 @@ func newCumProd(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if axis < 0 {
 			axis += r
 		}
-		l := scan{outer: prod(x.Shape[:axis]), dim: int(x.Shape[axis]), inner: prod(x.Shape[axis+1:]),
+		l := scan{outer: kernel.ShapeSize(x.Shape[:axis]), dim: int(x.Shape[axis]), inner: kernel.ShapeSize(x.Shape[axis+1:]),
 			exclusive: exclusive, reverse: reverse}
 		switch x.DType {
 		case ir.Int32:
@@ -58,13 +58,13 @@ func newCumProd(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return []*kernel.Tensor{out}, nil
 		case ir.Float, ir.Float16, ir.BFloat16:
 			// Products of float32 (and half) run in float64, rounded once at the end.
-			v, err := floats(x)
+			v, err := kernel.FloatsOf(x)
 			if err != nil {
 				return nil, err
 			}
 			res := make([]float64, len(v))
 			cumProd(l, v, res)
-			return []*kernel.Tensor{store(ctx, x.DType, x.Shape, res)}, nil
+			return kernel.Single(kernel.FromFloat64s(ctx, x.DType, x.Shape, res))
 		}
 		return nil, fmt.Errorf("element type %s is not supported", x.DType)
 	}), nil

@@ -31,7 +31,7 @@ func newDeformConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
 // interpolation, zero outside the image), scales each sample by the mask, and convolves the
 // samples with W: an im2col whose columns are interpolated, followed by a grouped product.
 func (k *deformConv) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	x, w, off := input(in, 0), input(in, 1), input(in, 2)
+	x, w, off := kernel.Input(in, 0), kernel.Input(in, 1), kernel.Input(in, 2)
 	if x == nil || w == nil || off == nil {
 		return nil, fmt.Errorf("inputs X, W and offset are required")
 	}
@@ -49,15 +49,7 @@ func (k *deformConv) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Te
 			return nil, fmt.Errorf("kernel_shape %v differs from W's spatial shape %v", kshape, w.Shape[2:])
 		}
 	}
-	dil, err := spatialAttr(n, "dilations", rank, 1)
-	if err != nil {
-		return nil, err
-	}
-	strides, err := spatialAttr(n, "strides", rank, 1)
-	if err != nil {
-		return nil, err
-	}
-	pads, err := padsAttr(n, rank)
+	dil, strides, pads, err := windowAttrs(n, rank)
 	if err != nil {
 		return nil, err
 	}
@@ -78,44 +70,44 @@ func (k *deformConv) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Te
 			return nil, fmt.Errorf("kernel %v does not fit input %v with pads %v", kshape, x.Shape, pads)
 		}
 	}
-	taps := prod(kshape)
+	taps := kernel.ShapeSize(kshape)
 	wantOff := append([]int64{int64(batch), int64(k.offsetGroup * taps * rank)}, outSpatial...)
 	if !kernel.SameShape(off.Shape, wantOff) {
 		return nil, fmt.Errorf("offset shape %v, want %v", off.Shape, wantOff)
 	}
-	xs, err := floats(x)
+	xs, err := kernel.FloatsOf(x)
 	if err != nil {
 		return nil, fmt.Errorf("X: %w", err)
 	}
-	ws, err := floats(w)
+	ws, err := kernel.FloatsOf(w)
 	if err != nil {
 		return nil, fmt.Errorf("W: %w", err)
 	}
-	offs, err := floats(off)
+	offs, err := kernel.FloatsOf(off)
 	if err != nil {
 		return nil, fmt.Errorf("offset: %w", err)
 	}
 	var bias, mask []float64
-	if b := input(in, 3); b != nil {
+	if b := kernel.Input(in, 3); b != nil {
 		if b.NumElements() != outC {
 			return nil, fmt.Errorf("B shape %v, want [%d]", b.Shape, outC)
 		}
-		if bias, err = floats(b); err != nil {
+		if bias, err = kernel.FloatsOf(b); err != nil {
 			return nil, fmt.Errorf("B: %w", err)
 		}
 	}
-	if m := input(in, 4); m != nil {
+	if m := kernel.Input(in, 4); m != nil {
 		want := append([]int64{int64(batch), int64(k.offsetGroup * taps)}, outSpatial...)
 		if !kernel.SameShape(m.Shape, want) {
 			return nil, fmt.Errorf("mask shape %v, want %v", m.Shape, want)
 		}
-		if mask, err = floats(m); err != nil {
+		if mask, err = kernel.FloatsOf(m); err != nil {
 			return nil, fmt.Errorf("mask: %w", err)
 		}
 	}
 
 	inSpatial := x.Shape[2:]
-	inSize, outSize := prod(inSpatial), prod(outSpatial)
+	inSize, outSize := kernel.ShapeSize(inSpatial), kernel.ShapeSize(outSpatial)
 	chPerOffGroup := inC / k.offsetGroup
 	// cols[(c*taps+t)*outSize + p]: masked sample of channel c at tap t for output p.
 	cols := make([]float64, inC*taps*outSize)
@@ -164,7 +156,7 @@ func (k *deformConv) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Te
 		}
 	}
 	outShape := append([]int64{int64(batch), int64(outC)}, outSpatial...)
-	return []*kernel.Tensor{store(ctx, x.DType, outShape, res)}, nil
+	return kernel.Single(kernel.FromFloat64s(ctx, x.DType, outShape, res))
 }
 
 // sampler interpolates an N-D plane multilinearly at fractional positions; each of the 2^N

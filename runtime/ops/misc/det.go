@@ -15,7 +15,7 @@ func init() {
 // partial pivoting in float64.
 func newDet(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	return kfunc(info.Node, func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-		x := input(in, 0)
+		x := kernel.Input(in, 0)
 		if x == nil {
 			return nil, fmt.Errorf("input is required")
 		}
@@ -24,18 +24,18 @@ func newDet(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, fmt.Errorf("input shape %v must end in a square matrix", x.Shape)
 		}
 		m := int(x.Shape[r-1])
-		xs, err := floats(x)
+		xs, err := kernel.FloatsOf(x)
 		if err != nil {
 			return nil, err
 		}
-		batch := prod(x.Shape[:r-2])
+		batch := kernel.ShapeSize(x.Shape[:r-2])
 		res := make([]float64, batch)
 		a := make([]float64, m*m)
 		for b := range res {
 			copy(a, xs[b*m*m:(b+1)*m*m])
 			res[b] = luDet(a, m)
 		}
-		return []*kernel.Tensor{store(ctx, x.DType, x.Shape[:r-2], res)}, nil
+		return kernel.Single(kernel.FromFloat64s(ctx, x.DType, x.Shape[:r-2], res))
 	}), nil
 }
 

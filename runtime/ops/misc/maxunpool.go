@@ -31,7 +31,7 @@ func newMaxUnpool(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		return nil, fmt.Errorf("%s: %w", n.Describe(), err)
 	}
 	return kfunc(n, func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-		x, idxT := input(in, 0), input(in, 1)
+		x, idxT := kernel.Input(in, 0), kernel.Input(in, 1)
 		if x == nil || idxT == nil {
 			return nil, fmt.Errorf("inputs X and I are required")
 		}
@@ -49,8 +49,8 @@ func newMaxUnpool(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			}
 		}
 		outShape := inferred
-		if t := input(in, 2); t != nil {
-			v, err := ints(t)
+		if t := kernel.Input(in, 2); t != nil {
+			v, err := kernel.Int64sOf(t)
 			if err != nil {
 				return nil, fmt.Errorf("output_shape: %w", err)
 			}
@@ -64,19 +64,19 @@ func newMaxUnpool(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			}
 			outShape = v
 		}
-		if prod(outShape) > maxElements {
+		if kernel.ShapeSize(outShape) > maxElements {
 			return nil, fmt.Errorf("output shape %v is too large", outShape)
 		}
-		xs, err := floats(x)
+		xs, err := kernel.FloatsOf(x)
 		if err != nil {
 			return nil, fmt.Errorf("X: %w", err)
 		}
-		idx, err := ints(idxT)
+		idx, err := kernel.Int64sOf(idxT)
 		if err != nil {
 			return nil, fmt.Errorf("I: %w", err)
 		}
-		total := prod(inferred)
-		res := make([]float64, prod(outShape))
+		total := kernel.ShapeSize(inferred)
+		res := make([]float64, kernel.ShapeSize(outShape))
 		pos := make([]int64, len(inferred))
 		for i, at := range idx {
 			if at < 0 || at >= int64(total) {
@@ -90,6 +90,6 @@ func newMaxUnpool(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			}
 			res[off] = xs[i]
 		}
-		return []*kernel.Tensor{store(ctx, x.DType, outShape, res)}, nil
+		return kernel.Single(kernel.FromFloat64s(ctx, x.DType, outShape, res))
 	}), nil
 }

@@ -20,22 +20,20 @@ func newMVN(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	n := info.Node
 	axes := n.AttrInts("axes", []int64{0, 2, 3})
 	return kfunc(n, func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-		x := input(in, 0)
+		x := kernel.Input(in, 0)
 		if x == nil {
 			return nil, fmt.Errorf("input is required")
 		}
 		r := len(x.Shape)
 		reduced := make([]bool, r)
 		for _, a := range axes {
-			if a < -int64(r) || a >= int64(r) {
-				return nil, fmt.Errorf("axis %d is out of range for shape %v", a, x.Shape)
+			n, err := kernel.NormalizeAxis(a, r)
+			if err != nil {
+				return nil, err
 			}
-			if a < 0 {
-				a += int64(r)
-			}
-			reduced[a] = true
+			reduced[n] = true
 		}
-		xs, err := floats(x)
+		xs, err := kernel.FloatsOf(x)
 		if err != nil {
 			return nil, err
 		}
@@ -74,6 +72,6 @@ func newMVN(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		for i, v := range xs {
 			res[i] = (v - sum[group[i]]) / std[group[i]]
 		}
-		return []*kernel.Tensor{store(ctx, x.DType, x.Shape, res)}, nil
+		return kernel.Single(kernel.FromFloat64s(ctx, x.DType, x.Shape, res))
 	}), nil
 }

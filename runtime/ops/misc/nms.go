@@ -25,7 +25,7 @@ func newNMS(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		return nil, fmt.Errorf("%s: center_point_box %d is not 0 or 1", n.Describe(), center)
 	}
 	return kfunc(n, func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-		boxesT, scoresT := input(in, 0), input(in, 1)
+		boxesT, scoresT := kernel.Input(in, 0), kernel.Input(in, 1)
 		if boxesT == nil || scoresT == nil {
 			return nil, fmt.Errorf("inputs boxes and scores are required")
 		}
@@ -37,31 +37,31 @@ func newNMS(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, fmt.Errorf("scores shape %v, want [%d, classes, %d]", scoresT.Shape, nb, nBoxes)
 		}
 		nc := int(scoresT.Shape[1])
-		boxes, err := floats(boxesT)
+		boxes, err := kernel.FloatsOf(boxesT)
 		if err != nil {
 			return nil, fmt.Errorf("boxes: %w", err)
 		}
-		scores, err := floats(scoresT)
+		scores, err := kernel.FloatsOf(scoresT)
 		if err != nil {
 			return nil, fmt.Errorf("scores: %w", err)
 		}
 		var maxOut int64
-		if t := input(in, 2); t != nil && t.NumElements() > 0 {
+		if t := kernel.Input(in, 2); t != nil && t.NumElements() > 0 {
 			if maxOut, err = scalarInt(t, "max_output_boxes_per_class"); err != nil {
 				return nil, err
 			}
 		}
 		iou := 0.0
-		if t := input(in, 3); t != nil && t.NumElements() > 0 {
-			v, err := floats(t)
+		if t := kernel.Input(in, 3); t != nil && t.NumElements() > 0 {
+			v, err := kernel.FloatsOf(t)
 			if err != nil {
 				return nil, fmt.Errorf("iou_threshold: %w", err)
 			}
 			iou = v[0]
 		}
 		hasScoreThreshold, scoreThreshold := false, 0.0
-		if t := input(in, 4); t != nil && t.NumElements() > 0 {
-			v, err := floats(t)
+		if t := kernel.Input(in, 4); t != nil && t.NumElements() > 0 {
+			v, err := kernel.FloatsOf(t)
 			if err != nil {
 				return nil, fmt.Errorf("score_threshold: %w", err)
 			}

@@ -71,7 +71,7 @@ type tap struct {
 // change results: samples more than one pixel outside the map are zero, and "max" mode
 // takes the maximum of the weighted corner values rather than of the interpolated values.
 func (k *roiAlign) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	x, roisT, idxT := input(in, 0), input(in, 1), input(in, 2)
+	x, roisT, idxT := kernel.Input(in, 0), kernel.Input(in, 1), kernel.Input(in, 2)
 	if x == nil || roisT == nil || idxT == nil {
 		return nil, fmt.Errorf("inputs X, rois and batch_indices are required")
 	}
@@ -82,15 +82,15 @@ func (k *roiAlign) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tens
 	if len(roisT.Shape) != 2 || roisT.Shape[1] != 4 || int(roisT.Shape[0]) != nRois {
 		return nil, fmt.Errorf("rois shape %v, want [%d 4]", roisT.Shape, nRois)
 	}
-	batchIdx, err := ints(idxT)
+	batchIdx, err := kernel.Int64sOf(idxT)
 	if err != nil {
 		return nil, fmt.Errorf("batch_indices: %w", err)
 	}
-	xs, err := floats(x)
+	xs, err := kernel.FloatsOf(x)
 	if err != nil {
 		return nil, fmt.Errorf("X: %w", err)
 	}
-	rois, err := floats(roisT)
+	rois, err := kernel.FloatsOf(roisT)
 	if err != nil {
 		return nil, fmt.Errorf("rois: %w", err)
 	}
@@ -166,7 +166,7 @@ func (k *roiAlign) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tens
 		}
 	}
 	shape := []int64{int64(nRois), int64(channels), int64(k.outH), int64(k.outW)}
-	return []*kernel.Tensor{store(ctx, x.DType, shape, res)}, nil
+	return kernel.Single(kernel.FromFloat64s(ctx, x.DType, shape, res))
 }
 
 // bilinearTap computes the corners and weights of a sample at (y, x), clamping positions

@@ -22,7 +22,7 @@ func newTensorScatter(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	}
 	circular := mode == "circular"
 	return kfunc(n, func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-		past, upd := input(in, 0), input(in, 1)
+		past, upd := kernel.Input(in, 0), kernel.Input(in, 1)
 		if past == nil || upd == nil {
 			return nil, fmt.Errorf("inputs past_cache and update are required")
 		}
@@ -51,11 +51,11 @@ func newTensorScatter(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, fmt.Errorf("update sequence length %d exceeds the cache length %d", seq, maxSeq)
 		}
 		writes := make([]int64, batch)
-		if w := input(in, 2); w != nil {
+		if w := kernel.Input(in, 2); w != nil {
 			if len(w.Shape) != 1 || int(w.Shape[0]) != batch {
 				return nil, fmt.Errorf("write_indices shape %v, want [%d]", w.Shape, batch)
 			}
-			v, err := ints(w)
+			v, err := kernel.Int64sOf(w)
 			if err != nil {
 				return nil, fmt.Errorf("write_indices: %w", err)
 			}
@@ -71,8 +71,8 @@ func newTensorScatter(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, err
 		}
 		// Rows of `inner` contiguous elements; prefix walks the dimensions before axis.
-		inner := prod(past.Shape[axis+1:])
-		perBatch := prod(past.Shape[1:axis])
+		inner := kernel.ShapeSize(past.Shape[axis+1:])
+		perBatch := kernel.ShapeSize(past.Shape[1:axis])
 		for b := 0; b < batch; b++ {
 			for p := 0; p < perBatch; p++ {
 				prefix := b*perBatch + p

@@ -14,14 +14,6 @@ var floatTypes = []ir.DataType{ir.Float, ir.Double, ir.Float16, ir.BFloat16}
 // fails with an error instead of exhausting memory.
 const maxElements = 1 << 34
 
-// input returns in[i], or nil when it is absent or an empty optional.
-func input(in []*kernel.Tensor, i int) *kernel.Tensor {
-	if i < len(in) && in[i] != nil && in[i].Kind == kernel.TensorValue {
-		return in[i]
-	}
-	return nil
-}
-
 // kfunc wraps a run function so that its errors name the node.
 func kfunc(n *ir.Node, f func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error)) kernel.Kernel {
 	return kernel.KernelFunc(func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
@@ -38,94 +30,16 @@ func isFloat(dt ir.DataType) bool {
 	return dt == ir.Float || dt == ir.Double || dt == ir.Float16 || dt == ir.BFloat16
 }
 
-// floats widens a float tensor's elements to float64 (Data itself for a double tensor: do
-// not modify it).
-func floats(t *kernel.Tensor) ([]float64, error) {
-	switch d := t.Data.(type) {
-	case []float32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, nil
-	case []float64:
-		return d, nil
-	case []uint16:
-		out := make([]float64, len(d))
-		switch t.DType {
-		case ir.Float16:
-			for i, v := range d {
-				out[i] = float64(kernel.Float16ToFloat32(v))
-			}
-			return out, nil
-		case ir.BFloat16:
-			for i, v := range d {
-				out[i] = float64(kernel.BFloat16ToFloat32(v))
-			}
-			return out, nil
-		}
-	}
-	return nil, fmt.Errorf("element type %s is not a float type", t.DType)
-}
-
-// store allocates a float tensor of type dt and writes v (rounded to dt) into it.
-func store(ctx *kernel.Context, dt ir.DataType, shape []int64, v []float64) *kernel.Tensor {
-	out := ctx.Alloc(dt, shape...)
-	switch d := out.Data.(type) {
-	case []float32:
-		for i, x := range v {
-			d[i] = float32(x)
-		}
-	case []float64:
-		copy(d, v)
-	case []uint16:
-		if dt == ir.BFloat16 {
-			for i, x := range v {
-				d[i] = kernel.Float32ToBFloat16(float32(x))
-			}
-		} else {
-			for i, x := range v {
-				d[i] = kernel.Float32ToFloat16(float32(x))
-			}
-		}
-	}
-	return out
-}
-
-// ints widens an int32 or int64 tensor's elements to int64.
-func ints(t *kernel.Tensor) ([]int64, error) {
-	switch d := t.Data.(type) {
-	case []int64:
-		return d, nil
-	case []int32:
-		out := make([]int64, len(d))
-		for i, v := range d {
-			out[i] = int64(v)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("element type %s is not int32 or int64", t.DType)
-}
-
 // scalarInt reads a one-element int32 or int64 tensor.
 func scalarInt(t *kernel.Tensor, name string) (int64, error) {
 	if t.NumElements() != 1 {
 		return 0, fmt.Errorf("%s must have one element, got shape %v", name, t.Shape)
 	}
-	v, err := ints(t)
+	v, err := kernel.Int64sOf(t)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", name, err)
 	}
 	return v[0], nil
-}
-
-// prod multiplies dims.
-func prod(dims []int64) int {
-	n := 1
-	for _, d := range dims {
-		n *= int(d)
-	}
-	return n
 }
 
 // spatialAttr reads a per-spatial-axis attribute, defaulting every axis to def and
@@ -160,6 +74,21 @@ func padsAttr(n *ir.Node, rank int) ([]int64, error) {
 		}
 	}
 	return v, nil
+}
+
+// windowAttrs reads the dilations and strides (1 by default) and the pads (0 by default) of
+// an op sliding a window over rank spatial axes.
+func windowAttrs(n *ir.Node, rank int) (dilations, strides, pads []int64, err error) {
+	if dilations, err = spatialAttr(n, "dilations", rank, 1); err != nil {
+		return nil, nil, nil, err
+	}
+	if strides, err = spatialAttr(n, "strides", rank, 1); err != nil {
+		return nil, nil, nil, err
+	}
+	if pads, err = padsAttr(n, rank); err != nil {
+		return nil, nil, nil, err
+	}
+	return dilations, strides, pads, nil
 }
 
 // copyAt copies n elements from src[sOff:] to dst[dOff:]; dst and src must hold the same

@@ -135,7 +135,7 @@ func newLabelEncoder(info *kernel.NodeInfo) (kernel.Kernel, error) {
 }
 
 func (k *labelEncoder) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	x := input(inputs, 0)
+	x := kernel.Input(inputs, 0)
 	if x == nil {
 		return nil, opErr(k.node, "input X is required")
 	}

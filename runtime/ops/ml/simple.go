@@ -22,7 +22,7 @@ func newArrayFeatureExtractor(info *kernel.NodeInfo) (kernel.Kernel, error) {
 }
 
 func (k *arrayFeatureExtractor) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	x, y := input(inputs, 0), input(inputs, 1)
+	x, y := kernel.Input(inputs, 0), kernel.Input(inputs, 1)
 	if x == nil || y == nil {
 		return nil, opErr(k.node, "inputs X and Y are required")
 	}
@@ -90,7 +90,7 @@ func newBinarizer(info *kernel.NodeInfo) (kernel.Kernel, error) {
 }
 
 func (k *binarizer) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	x := input(inputs, 0)
+	x := kernel.Input(inputs, 0)
 	if x == nil {
 		return nil, opErr(k.node, "input X is required")
 	}

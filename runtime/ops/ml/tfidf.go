@@ -120,7 +120,7 @@ func newTfIdf(info *kernel.NodeInfo) (kernel.Kernel, error) {
 }
 
 func (k *tfIdf) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	x := input(inputs, 0)
+	x := kernel.Input(inputs, 0)
 	if x == nil {
 		return nil, opErr(k.node, "input X is required")
 	}

@@ -245,7 +245,7 @@ func (te *treeEnsemble) leafOf(tree int, row []float64) int {
 }
 
 func (te *treeEnsemble) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	x := input(inputs, 0)
+	x := kernel.Input(inputs, 0)
 	if x == nil {
 		return nil, opErr(te.node, "input X is required")
 	}
@@ -256,7 +256,7 @@ func (te *treeEnsemble) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 	if feats < te.nFeatures {
 		return nil, opErr(te.node, "X has %d features, the trees read feature %d", feats, te.nFeatures-1)
 	}
-	xs, err := toFloat64s(x)
+	xs, err := kernel.Float64sOf(x)
 	if err != nil {
 		return nil, opErr(te.node, "X: %v", err)
 	}

@@ -88,7 +88,7 @@ func concatSeq(past []float32, ps [4]int, cur []float32, cs [4]int) ([]float32, 
 }
 
 func (k *attentionKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	qt, kt, vt := input(inputs, 0), input(inputs, 1), input(inputs, 2)
+	qt, kt, vt := kernel.Input(inputs, 0), kernel.Input(inputs, 1), kernel.Input(inputs, 2)
 	if qt == nil || kt == nil || vt == nil {
 		return nil, opErr(k.node, "inputs Q, K and V are required")
 	}
@@ -106,7 +106,7 @@ func (k *attentionKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 		return nil, opErr(k.node, "V: %v", err)
 	}
 	pastLen := 0
-	if pk, pv := input(inputs, 4), input(inputs, 5); pk != nil || pv != nil {
+	if pk, pv := kernel.Input(inputs, 4), kernel.Input(inputs, 5); pk != nil || pv != nil {
 		if pk == nil || pv == nil {
 			return nil, opErr(k.node, "past_key and past_value must be given together")
 		}
@@ -134,7 +134,7 @@ func (k *attentionKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 		return nil, opErr(k.node, "%d query heads are not a multiple of %d key/value heads", hq, hkv)
 	}
 	var nonpad []int64
-	if t := input(inputs, 6); t != nil {
+	if t := kernel.Input(inputs, 6); t != nil {
 		if t.DType != ir.Int64 || len(t.Int64s()) != batch {
 			return nil, opErr(k.node, "nonpad_kv_seqlen must be int64 of shape [%d]", batch)
 		}
@@ -146,7 +146,7 @@ func (k *attentionKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 	var maskBool []bool
 	var maskStr [4]int
 	maskLen := total
-	if mt := input(inputs, 3); mt != nil {
+	if mt := kernel.Input(inputs, 3); mt != nil {
 		ms := mt.Shape
 		if len(ms) == 0 || len(ms) > 4 {
 			return nil, opErr(k.node, "attn_mask %v: want rank 1 to 4", ms)
@@ -361,7 +361,7 @@ func (k *rotaryKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 		return nil, opErr(k.node, "cos_cache %v / sin_cache do not hold %d values per position", cosT.Shape, half)
 	}
 	var pos []int64
-	if p := input(inputs, 3); p != nil {
+	if p := kernel.Input(inputs, 3); p != nil {
 		if p.DType != ir.Int64 || p.NumElements() != batch*seq {
 			return nil, opErr(k.node, "position_ids must be int64 of shape [%d, %d]", batch, seq)
 		}

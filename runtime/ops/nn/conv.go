@@ -45,7 +45,7 @@ func newConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		}
 		if len(wt.Shape) >= 3 && int(wt.Shape[0])%k.group == 0 && !k.depthwise(wt.Shape) {
 			mg := int(wt.Shape[0]) / k.group
-			kk := prod(wt.Shape[1:])
+			kk := kernel.ShapeSize(wt.Shape[1:])
 			for g := 0; g < k.group; g++ {
 				k.packed = append(k.packed, packMatrixA(false, mg, kk, w[g*mg*kk:], kk))
 			}
@@ -62,7 +62,7 @@ func (k *convKernel) depthwise(wShape []int64) bool {
 }
 
 func (k *convKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	x, w, b := input(inputs, 0), input(inputs, 1), input(inputs, 2)
+	x, w, b := kernel.Input(inputs, 0), kernel.Input(inputs, 1), kernel.Input(inputs, 2)
 	if x == nil || w == nil {
 		return nil, opErr(k.node, "inputs X and W are required")
 	}
@@ -82,22 +82,9 @@ func (k *convKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 	if err != nil {
 		return nil, opErr(k.node, "%v", err)
 	}
-	xd, err := asF32(x)
+	xd, wd, bias, err := convOperands(k.node, x, w, b, m)
 	if err != nil {
-		return nil, opErr(k.node, "X: %v", err)
-	}
-	wd, err := asF32(w)
-	if err != nil {
-		return nil, opErr(k.node, "W: %v", err)
-	}
-	var bias []float32
-	if b != nil {
-		if bias, err = asF32(b); err != nil {
-			return nil, opErr(k.node, "B: %v", err)
-		}
-		if len(bias) != m {
-			return nil, opErr(k.node, "B has %d elements, want %d", len(bias), m)
-		}
+		return nil, err
 	}
 	outShape := append([]int64{int64(nBatch), int64(m)}, toInt64s(geo.out)...)
 	out := allocOut(ctx, x.DType, outShape...)
@@ -407,7 +394,7 @@ func (k *convTransposeKernel) resolve(in, kernelShape []int) (*window, error) {
 }
 
 func (k *convTransposeKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	x, w, b := input(inputs, 0), input(inputs, 1), input(inputs, 2)
+	x, w, b := kernel.Input(inputs, 0), kernel.Input(inputs, 1), kernel.Input(inputs, 2)
 	if x == nil || w == nil {
 		return nil, opErr(k.node, "inputs X and W are required")
 	}
@@ -429,22 +416,9 @@ func (k *convTransposeKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) 
 	if err != nil {
 		return nil, opErr(k.node, "%v", err)
 	}
-	xd, err := asF32(x)
+	xd, wd, bias, err := convOperands(k.node, x, w, b, m)
 	if err != nil {
-		return nil, opErr(k.node, "X: %v", err)
-	}
-	wd, err := asF32(w)
-	if err != nil {
-		return nil, opErr(k.node, "W: %v", err)
-	}
-	var bias []float32
-	if b != nil {
-		if bias, err = asF32(b); err != nil {
-			return nil, opErr(k.node, "B: %v", err)
-		}
-		if len(bias) != m {
-			return nil, opErr(k.node, "B has %d elements, want %d", len(bias), m)
-		}
+		return nil, err
 	}
 	outShape := append([]int64{int64(nBatch), int64(m)}, toInt64s(geo.out)...)
 	out := allocOut(ctx, x.DType, outShape...)
@@ -506,4 +480,26 @@ func floorDiv(a, b int) int {
 		q--
 	}
 	return q
+}
+
+// convOperands returns the X, W and optional B inputs of Conv and ConvTranspose as float32
+// (the inputs themselves when they are float), checking that B has one value per output
+// channel (m).
+func convOperands(node *ir.Node, x, w, b *kernel.Tensor, m int) (xd, wd, bias []float32, err error) {
+	if xd, err = asF32(x); err != nil {
+		return nil, nil, nil, opErr(node, "X: %v", err)
+	}
+	if wd, err = asF32(w); err != nil {
+		return nil, nil, nil, opErr(node, "W: %v", err)
+	}
+	if b == nil {
+		return xd, wd, nil, nil
+	}
+	if bias, err = asF32(b); err != nil {
+		return nil, nil, nil, opErr(node, "B: %v", err)
+	}
+	if len(bias) != m {
+		return nil, nil, nil, opErr(node, "B has %d elements, want %d", len(bias), m)
+	}
+	return xd, wd, bias, nil
 }

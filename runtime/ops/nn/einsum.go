@@ -205,7 +205,7 @@ func (k *einsumKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 			}
 			s *= int(t.Shape[a])
 		}
-		d, err := asF64(t)
+		d, err := kernel.Float64sOf(t)
 		if err != nil {
 			return nil, opErr(k.node, "input %d: %v", i, err)
 		}
@@ -215,7 +215,7 @@ func (k *einsumKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 	for i, l := range outLabels {
 		outShape[i] = int64(sizes[l])
 	}
-	outSize := prod(outShape)
+	outSize := kernel.ShapeSize(outShape)
 	acc := make([]float64, outSize)
 	innerSize := prodInts(loopShape[len(outLabels):])
 	if outSize > 0 && innerSize > 0 {
@@ -235,63 +235,8 @@ func (k *einsumKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 		}
 	}
 	out := ctx.Alloc(inputs[0].DType, outShape...)
-	if err := storeF64(out, acc); err != nil {
+	if err := kernel.StoreFloat64s(out, acc); err != nil {
 		return nil, opErr(k.node, "%v", err)
 	}
 	return []*kernel.Tensor{out}, nil
-}
-
-// asF64 widens float and integer tensors to float64.
-func asF64(t *kernel.Tensor) ([]float64, error) {
-	switch d := t.Data.(type) {
-	case []float64:
-		return d, nil
-	case []int64:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, nil
-	case []int32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, nil
-	}
-	f, err := asF32(t)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]float64, len(f))
-	for i, v := range f {
-		out[i] = float64(v)
-	}
-	return out, nil
-}
-
-// storeF64 writes v into t, narrowing to t's element type.
-func storeF64(t *kernel.Tensor, v []float64) error {
-	switch d := t.Data.(type) {
-	case []float64:
-		copy(d, v)
-	case []int64:
-		for i, x := range v {
-			d[i] = int64(x)
-		}
-	case []int32:
-		for i, x := range v {
-			d[i] = int32(x)
-		}
-	default:
-		o := outF32{T: t, Buf: make([]float32, len(v))}
-		if f, ok := t.Data.([]float32); ok {
-			o.Buf = f
-		}
-		for i, x := range v {
-			o.Buf[i] = float32(x)
-		}
-		o.Done()
-	}
-	return nil
 }

@@ -136,27 +136,6 @@ var (
 	f32ToBF16 = kernel.Float32ToBFloat16
 )
 
-// normAxis maps a possibly negative axis into [0, rank).
-func normAxis(axis int64, rank int) (int, error) {
-	a := axis
-	if a < 0 {
-		a += int64(rank)
-	}
-	if a < 0 || a >= int64(rank) {
-		return 0, fmt.Errorf("axis %d is out of range for rank %d", axis, rank)
-	}
-	return int(a), nil
-}
-
-// prod multiplies dims.
-func prod(dims []int64) int {
-	n := 1
-	for _, d := range dims {
-		n *= int(d)
-	}
-	return n
-}
-
 // constF32 returns the float32 values of constant input i of the node, or nil.
 func constF32(info *kernel.NodeInfo, i int) []float32 {
 	if i >= len(info.Consts) || info.Consts[i] == nil {
@@ -167,14 +146,6 @@ func constF32(info *kernel.NodeInfo, i int) []float32 {
 		return nil
 	}
 	return d
-}
-
-// input returns inputs[i], or nil when it is absent.
-func input(inputs []*kernel.Tensor, i int) *kernel.Tensor {
-	if i < len(inputs) && inputs[i] != nil && inputs[i].Kind == kernel.TensorValue {
-		return inputs[i]
-	}
-	return nil
 }
 
 // wantOutput reports whether the node uses output i.

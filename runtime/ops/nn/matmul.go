@@ -25,7 +25,7 @@ func newGemm(info *kernel.NodeInfo) (kernel.Kernel, error) {
 }
 
 func (k *gemmKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	a, b, c := input(inputs, 0), input(inputs, 1), input(inputs, 2)
+	a, b, c := kernel.Input(inputs, 0), kernel.Input(inputs, 1), kernel.Input(inputs, 2)
 	if a == nil || b == nil {
 		return nil, opErr(k.node, "inputs A and B are required")
 	}
@@ -76,7 +76,7 @@ func newMatMul(info *kernel.NodeInfo) (kernel.Kernel, error) {
 }
 
 func (k *matMulKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	a, b := input(inputs, 0), input(inputs, 1)
+	a, b := kernel.Input(inputs, 0), kernel.Input(inputs, 1)
 	if a == nil || b == nil {
 		return nil, opErr(k.node, "inputs A and B are required")
 	}
@@ -155,7 +155,7 @@ func planMatMul(as, bs []int64) (*matMulPlan, error) {
 		sa *= int(da)
 		sb *= int(db)
 	}
-	p.batch = prod(batchShape)
+	p.batch = kernel.ShapeSize(batchShape)
 	od := newOdometer(toInts(batchShape))
 	for i := 0; i < p.batch; i++ {
 		ao, bo := 0, 0

@@ -24,7 +24,7 @@ func init() {
 func readInputs(n *ir.Node, inputs []*kernel.Tensor, names ...string) ([][]float32, error) {
 	out := make([][]float32, len(names))
 	for i, name := range names {
-		t := input(inputs, i)
+		t := kernel.Input(inputs, i)
 		if t == nil {
 			return nil, opErr(n, "input %s is required", name)
 		}
@@ -68,7 +68,7 @@ func (k *batchNormKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 		return nil, opErr(k.node, "X %v must have rank at least 2", x.Shape)
 	}
 	nBatch, c := int(x.Shape[0]), int(x.Shape[1])
-	size := prod(x.Shape[2:])
+	size := kernel.ShapeSize(x.Shape[2:])
 	for i, p := range [][]float32{scale, bias, mean, vr} {
 		if len(p) != c {
 			return nil, opErr(k.node, "input %d has %d elements, want %d channels", i+1, len(p), c)
@@ -164,19 +164,13 @@ func (k *instanceNormKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) (
 		return nil, opErr(k.node, "input %v must have rank at least 3", x.Shape)
 	}
 	nBatch, c := int(x.Shape[0]), int(x.Shape[1])
-	size := prod(x.Shape[2:])
+	size := kernel.ShapeSize(x.Shape[2:])
 	if len(d[1]) != c || len(d[2]) != c {
 		return nil, opErr(k.node, "scale and B must have %d elements", c)
 	}
 	out := allocOut(ctx, x.DType, x.Shape...)
 	normalizeBlocks(d[0], out.Buf, nBatch*c, size, k.epsilon, false)
-	for b := 0; b < nBatch*c; b++ {
-		s, bb := d[1][b%c], d[2][b%c]
-		row := out.Buf[b*size : (b+1)*size]
-		for i := range row {
-			row[i] = row[i]*s + bb
-		}
-	}
+	scaleShiftChannels(out.Buf, nBatch, c, size, 1, d[1], d[2])
 	return []*kernel.Tensor{out.Done()}, nil
 }
 
@@ -197,11 +191,11 @@ func newLayerNorm(rms bool) kernel.Factory {
 }
 
 func (k *layerNormKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	x := input(inputs, 0)
-	if x == nil || input(inputs, 1) == nil {
+	x := kernel.Input(inputs, 0)
+	if x == nil || kernel.Input(inputs, 1) == nil {
 		return nil, opErr(k.node, "inputs X and scale are required")
 	}
-	axis, err := normAxis(k.axis, len(x.Shape))
+	axis, err := kernel.NormalizeAxis(k.axis, len(x.Shape))
 	if err != nil {
 		return nil, opErr(k.node, "%v", err)
 	}
@@ -209,13 +203,13 @@ func (k *layerNormKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 	if err != nil {
 		return nil, opErr(k.node, "X: %v", err)
 	}
-	blocks, size := prod(x.Shape[:axis]), prod(x.Shape[axis:])
+	blocks, size := kernel.ShapeSize(x.Shape[:axis]), kernel.ShapeSize(x.Shape[axis:])
 	scale, err := expandTrailing(inputs[1], x.Shape[axis:])
 	if err != nil {
 		return nil, opErr(k.node, "scale: %v", err)
 	}
 	var bias []float32
-	if b := input(inputs, 2); b != nil && !k.rms {
+	if b := kernel.Input(inputs, 2); b != nil && !k.rms {
 		if bias, err = expandTrailing(b, x.Shape[axis:]); err != nil {
 			return nil, opErr(k.node, "B: %v", err)
 		}
@@ -254,7 +248,7 @@ func expandTrailing(t *kernel.Tensor, shape []int64) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := prod(shape)
+	n := kernel.ShapeSize(shape)
 	if len(d) == n && len(t.Shape) <= len(shape) {
 		return d, nil
 	}
@@ -357,23 +351,29 @@ func (k *groupNormKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 	if len(d[1]) != want || len(d[2]) != want {
 		return nil, opErr(k.node, "scale and bias must have %d elements", want)
 	}
-	spatial := prod(x.Shape[2:])
+	spatial := kernel.ShapeSize(x.Shape[2:])
 	out := allocOut(ctx, x.DType, x.Shape...)
 	normalizeBlocks(d[0], out.Buf, nBatch*g, c/g*spatial, k.epsilon, false)
+	channelsPerParam := c / g
+	if k.perChannel {
+		channelsPerParam = 1
+	}
+	scaleShiftChannels(out.Buf, nBatch, c, spatial, channelsPerParam, d[1], d[2])
+	return []*kernel.Tensor{out.Done()}, nil
+}
+
+// scaleShiftChannels applies y = y·scale[p] + bias[p] to y laid out [batch, c, spatial],
+// where p = ch / channelsPerParam is the parameter index of channel ch.
+func scaleShiftChannels(y []float32, nBatch, c, spatial, channelsPerParam int, scale, bias []float32) {
 	for n := 0; n < nBatch; n++ {
 		for ch := 0; ch < c; ch++ {
-			p := ch / (c / g)
-			if k.perChannel {
-				p = ch
-			}
-			s, b := d[1][p], d[2][p]
-			row := out.Buf[(n*c+ch)*spatial : (n*c+ch+1)*spatial]
+			s, b := scale[ch/channelsPerParam], bias[ch/channelsPerParam]
+			row := y[(n*c+ch)*spatial : (n*c+ch+1)*spatial]
 			for i := range row {
 				row[i] = row[i]*s + b
 			}
 		}
 	}
-	return []*kernel.Tensor{out.Done()}, nil
 }
 
 type lrnKernel struct {
@@ -402,7 +402,7 @@ func (k *lrnKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 		return nil, opErr(k.node, "X %v must have rank at least 2", x.Shape)
 	}
 	nBatch, c := int(x.Shape[0]), int(x.Shape[1])
-	spatial := prod(x.Shape[2:])
+	spatial := kernel.ShapeSize(x.Shape[2:])
 	out := allocOut(ctx, x.DType, x.Shape...)
 	// The window of channel c is [c − floor((size−1)/2), c + ceil((size−1)/2)].
 	lo := (k.size - 1) / 2
@@ -445,11 +445,11 @@ func (k *lpNormKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 		return nil, err
 	}
 	x := inputs[0]
-	axis, err := normAxis(k.axis, len(x.Shape))
+	axis, err := kernel.NormalizeAxis(k.axis, len(x.Shape))
 	if err != nil {
 		return nil, opErr(k.node, "%v", err)
 	}
-	outer, dim, inner := prod(x.Shape[:axis]), int(x.Shape[axis]), prod(x.Shape[axis+1:])
+	outer, dim, inner := kernel.ShapeSize(x.Shape[:axis]), int(x.Shape[axis]), kernel.ShapeSize(x.Shape[axis+1:])
 	out := allocOut(ctx, x.DType, x.Shape...)
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {

@@ -76,7 +76,7 @@ func newGlobalPool(kind poolKind) kernel.Factory {
 }
 
 func (k *poolKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	x := input(inputs, 0)
+	x := kernel.Input(inputs, 0)
 	if x == nil {
 		return nil, opErr(k.node, "input X is required")
 	}

@@ -49,7 +49,7 @@ func newSoftmax(kind softmaxKind, coerce2D bool) kernel.Factory {
 }
 
 func (k *softmaxKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	x := input(inputs, 0)
+	x := kernel.Input(inputs, 0)
 	if x == nil {
 		return nil, opErr(k.node, "input is required")
 	}
@@ -63,14 +63,14 @@ func (k *softmaxKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 		softmaxRows(k.kind, xd, out.Buf, 1, 1, 1)
 		return []*kernel.Tensor{out.Done()}, nil
 	}
-	axis, err := normAxis(k.axis, len(x.Shape))
+	axis, err := kernel.NormalizeAxis(k.axis, len(x.Shape))
 	if err != nil {
 		return nil, opErr(k.node, "%v", err)
 	}
 	if k.coerce2D {
-		softmaxRows(k.kind, xd, out.Buf, prod(x.Shape[:axis]), prod(x.Shape[axis:]), 1)
+		softmaxRows(k.kind, xd, out.Buf, kernel.ShapeSize(x.Shape[:axis]), kernel.ShapeSize(x.Shape[axis:]), 1)
 	} else {
-		softmaxRows(k.kind, xd, out.Buf, prod(x.Shape[:axis]), int(x.Shape[axis]), prod(x.Shape[axis+1:]))
+		softmaxRows(k.kind, xd, out.Buf, kernel.ShapeSize(x.Shape[:axis]), int(x.Shape[axis]), kernel.ShapeSize(x.Shape[axis+1:]))
 	}
 	return []*kernel.Tensor{out.Done()}, nil
 }

@@ -297,11 +297,7 @@ func newConvInteger(info *kernel.NodeInfo) (kernel.Kernel, error) {
 }
 
 func (k *convInteger) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	y, err := k.run(ctx, inputs)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", k.node.Describe(), err)
-	}
-	return []*kernel.Tensor{y}, nil
+	return runNamed(k.node, k.run, ctx, inputs)
 }
 
 func (k *convInteger) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
@@ -313,11 +309,11 @@ func (k *convInteger) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel
 	if err != nil {
 		return nil, err
 	}
-	xv, err := centerX(x, optional(inputs, 2))
+	xv, err := centerX(x, kernel.Input(inputs, 2))
 	if err != nil {
 		return nil, err
 	}
-	wv, err := centerW(w, optional(inputs, 3))
+	wv, err := centerW(w, kernel.Input(inputs, 3))
 	if err != nil {
 		return nil, err
 	}
@@ -342,11 +338,7 @@ func newQLinearConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
 }
 
 func (k *qlinearConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	y, err := k.run(ctx, inputs)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", k.node.Describe(), err)
-	}
-	return []*kernel.Tensor{y}, nil
+	return runNamed(k.node, k.run, ctx, inputs)
 }
 
 func (k *qlinearConv) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
@@ -372,7 +364,7 @@ func (k *qlinearConv) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel
 		return nil, err
 	}
 	var bias []int32
-	if b := optional(inputs, 8); b != nil {
+	if b := kernel.Input(inputs, 8); b != nil {
 		bd, ok := b.Data.([]int32)
 		if !ok || len(bd) != g.m {
 			return nil, fmt.Errorf("bias must be int32 with %d elements, got %s", g.m, b)

@@ -148,11 +148,7 @@ func newQuantizeLinear(info *kernel.NodeInfo) (kernel.Kernel, error) {
 }
 
 func (k *quantizeLinear) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	y, err := k.run(ctx, inputs)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", k.node.Describe(), err)
-	}
-	return []*kernel.Tensor{y}, nil
+	return runNamed(k.node, k.run, ctx, inputs)
 }
 
 func (k *quantizeLinear) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
@@ -277,11 +273,7 @@ func newDequantizeLinear(info *kernel.NodeInfo) (kernel.Kernel, error) {
 }
 
 func (k *dequantizeLinear) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	y, err := k.run(ctx, inputs)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", k.node.Describe(), err)
-	}
-	return []*kernel.Tensor{y}, nil
+	return runNamed(k.node, k.run, ctx, inputs)
 }
 
 func (k *dequantizeLinear) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {

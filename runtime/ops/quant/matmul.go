@@ -177,13 +177,6 @@ func centered(x, zp *kernel.Tensor, rows bool, name string) ([]int32, error) {
 	return xv, nil
 }
 
-func optional(inputs []*kernel.Tensor, i int) *kernel.Tensor {
-	if i < len(inputs) {
-		return inputs[i]
-	}
-	return nil
-}
-
 // matMulInteger is MatMulInteger: int32 (A - a_zp) × (B - b_zp).
 type matMulInteger struct{ node *ir.Node }
 
@@ -192,11 +185,7 @@ func newMatMulInteger(info *kernel.NodeInfo) (kernel.Kernel, error) {
 }
 
 func (k *matMulInteger) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	y, err := k.run(ctx, inputs)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", k.node.Describe(), err)
-	}
-	return []*kernel.Tensor{y}, nil
+	return runNamed(k.node, k.run, ctx, inputs)
 }
 
 func (k *matMulInteger) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
@@ -208,11 +197,11 @@ func (k *matMulInteger) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kern
 	if err != nil {
 		return nil, err
 	}
-	av, err := centered(a, optional(inputs, 2), true, "A")
+	av, err := centered(a, kernel.Input(inputs, 2), true, "A")
 	if err != nil {
 		return nil, err
 	}
-	bv, err := centered(b, optional(inputs, 3), false, "B")
+	bv, err := centered(b, kernel.Input(inputs, 3), false, "B")
 	if err != nil {
 		return nil, err
 	}
@@ -230,11 +219,7 @@ func newQLinearMatMul(info *kernel.NodeInfo) (kernel.Kernel, error) {
 }
 
 func (k *qlinearMatMul) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	y, err := k.run(ctx, inputs)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", k.node.Describe(), err)
-	}
-	return []*kernel.Tensor{y}, nil
+	return runNamed(k.node, k.run, ctx, inputs)
 }
 
 func (k *qlinearMatMul) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/runtime/internal/kerneltest"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
@@ -20,23 +21,7 @@ func runNode(t *testing.T, op string, opset int64, attrs []*ir.Attr, inputs ...*
 }
 
 func tryNode(op string, opset int64, attrs []*ir.Attr, inputs ...*kernel.Tensor) ([]*kernel.Tensor, error) {
-	g := ir.NewGraph("t")
-	vals := make([]*ir.Value, len(inputs))
-	for i, in := range inputs {
-		if in != nil {
-			vals[i] = g.AddInput(string(rune('a'+i)), ir.TensorTypeOf(in.DType, in.Shape...))
-		}
-	}
-	n := g.NewNode("", op, vals, []string{"y", "y1", "y2"}, attrs...)
-	def, err := kernel.Lookup("", op, opset, ir.Undefined)
-	if err != nil {
-		return nil, err
-	}
-	k, err := def.New(&kernel.NodeInfo{Node: n, Opset: opset})
-	if err != nil {
-		return nil, err
-	}
-	return k.Run(&kernel.Context{}, inputs)
+	return kerneltest.Run(op, opset, attrs, 3, inputs...)
 }
 
 func tensor(dt ir.DataType, shape []int64, data any) *kernel.Tensor {

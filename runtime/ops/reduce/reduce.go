@@ -156,16 +156,11 @@ func newPlan(shape, axes []int64, noopEmpty, keepDims bool) (*plan, error) {
 			reduced[i] = true
 		}
 	default:
-		for _, a := range axes {
-			if a < -int64(rank) || a >= int64(rank) {
-				return nil, fmt.Errorf("axis %d is out of range for rank %d", a, rank)
-			}
-			if a < 0 {
-				a += int64(rank)
-			}
-			if reduced[a] {
-				return nil, fmt.Errorf("axis %d is repeated in axes %v", a, axes)
-			}
+		norm, err := kernel.NormalizeAxes(axes, rank)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range norm {
 			reduced[a] = true
 		}
 	}

@@ -112,15 +112,8 @@ type dims struct {
 	seq, batch, input, hidden, gates, numDir int
 }
 
-func input(inputs []*kernel.Tensor, i int) *kernel.Tensor {
-	if i < len(inputs) {
-		return inputs[i]
-	}
-	return nil
-}
-
 func (k *recurrent) run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	X, W, R := input(inputs, 0), input(inputs, 1), input(inputs, 2)
+	X, W, R := kernel.Input(inputs, 0), kernel.Input(inputs, 1), kernel.Input(inputs, 2)
 	if X == nil || W == nil || R == nil {
 		return nil, fmt.Errorf("inputs X, W and R are required")
 	}
@@ -157,7 +150,7 @@ func (k *recurrent) run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 		return nil, err
 	}
 	bias := make([]float64, d.numDir*2*G*H)
-	if B := input(inputs, 3); B != nil {
+	if B := kernel.Input(inputs, 3); B != nil {
 		if bias, err = widenShaped(B, "B", []int64{int64(d.numDir), int64(2 * G * H)}); err != nil {
 			return nil, err
 		}
@@ -166,7 +159,7 @@ func (k *recurrent) run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 	for i := range seqLens {
 		seqLens[i] = d.seq
 	}
-	if sl := input(inputs, 4); sl != nil {
+	if sl := kernel.Input(inputs, 4); sl != nil {
 		if sl.NumElements() != d.batch {
 			return nil, fmt.Errorf("sequence_lens has %d elements, want %d", sl.NumElements(), d.batch)
 		}
@@ -191,19 +184,19 @@ func (k *recurrent) run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 		stateShape = []int64{int64(d.batch), int64(d.numDir), int64(H)}
 	}
 	initH, initC := make([]float64, d.numDir*d.batch*H), make([]float64, d.numDir*d.batch*H)
-	if t := input(inputs, 5); t != nil {
+	if t := kernel.Input(inputs, 5); t != nil {
 		if initH, err = widenShaped(t, "initial_h", stateShape); err != nil {
 			return nil, err
 		}
 	}
 	var peep []float64
 	if k.kind == cellLSTM {
-		if t := input(inputs, 6); t != nil {
+		if t := kernel.Input(inputs, 6); t != nil {
 			if initC, err = widenShaped(t, "initial_c", stateShape); err != nil {
 				return nil, err
 			}
 		}
-		if t := input(inputs, 7); t != nil {
+		if t := kernel.Input(inputs, 7); t != nil {
 			if peep, err = widenShaped(t, "P", []int64{int64(d.numDir), int64(3 * H)}); err != nil {
 				return nil, err
 			}
@@ -273,7 +266,7 @@ func (k *recurrent) run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 			continue
 		}
 		t := ctx.Alloc(X.DType, shapes[i]...)
-		if err := narrow(results[i], t); err != nil {
+		if err := kernel.StoreFloat64s(t, results[i]); err != nil {
 			return nil, err
 		}
 		outs[i] = t
@@ -413,33 +406,13 @@ func permute(v []float64, dims, perm []int) []float64 {
 	return out
 }
 
-// widen converts a float tensor to float64 values.
+// widen converts a float tensor to float64 values, naming the input in errors.
 func widen(t *kernel.Tensor, name string) ([]float64, error) {
-	switch d := t.Data.(type) {
-	case []float32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, nil
-	case []float64:
-		return append([]float64(nil), d...), nil
-	case []uint16:
-		conv := kernel.Float16ToFloat32
-		switch t.DType {
-		case ir.Float16:
-		case ir.BFloat16:
-			conv = kernel.BFloat16ToFloat32
-		default:
-			return nil, fmt.Errorf("input %s: element type %s is not a float type", name, t.DType)
-		}
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(conv(v))
-		}
-		return out, nil
+	v, err := kernel.FloatsOf(t)
+	if err != nil {
+		return nil, fmt.Errorf("input %s: %w", name, err)
 	}
-	return nil, fmt.Errorf("input %s: element type %s is not a float type", name, t.DType)
+	return v, nil
 }
 
 func widenShaped(t *kernel.Tensor, name string, shape []int64) ([]float64, error) {
@@ -447,29 +420,6 @@ func widenShaped(t *kernel.Tensor, name string, shape []int64) ([]float64, error
 		return nil, fmt.Errorf("input %s has shape %v, want %v", name, t.Shape, shape)
 	}
 	return widen(t, name)
-}
-
-// narrow writes float64 values into t's element type (rounding to nearest even).
-func narrow(v []float64, t *kernel.Tensor) error {
-	switch d := t.Data.(type) {
-	case []float32:
-		for i, x := range v {
-			d[i] = float32(x)
-		}
-	case []float64:
-		copy(d, v)
-	case []uint16:
-		conv := kernel.Float32ToFloat16
-		if t.DType == ir.BFloat16 {
-			conv = kernel.Float32ToBFloat16
-		}
-		for i, x := range v {
-			d[i] = conv(float32(x))
-		}
-	default:
-		return fmt.Errorf("output type %s is not a float type", t.DType)
-	}
-	return nil
 }
 
 // attrStrings returns a strings attribute as Go strings, or nil when absent.

@@ -34,7 +34,7 @@ func newCausalConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
 }
 
 func (k *causalConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	xt, wt := input(inputs, 0), input(inputs, 1)
+	xt, wt := kernel.Input(inputs, 0), kernel.Input(inputs, 1)
 	if xt == nil || wt == nil {
 		return nil, opErr(k.node, "inputs input and weight are required")
 	}
@@ -43,28 +43,28 @@ func (k *causalConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 	}
 	b, c, l, kw := int(xt.Shape[0]), int(xt.Shape[1]), int(xt.Shape[2]), int(wt.Shape[2])
 	hist := kw - 1
-	x, err := readFloats(xt)
+	x, err := kernel.FloatsOf(xt)
 	if err != nil {
 		return nil, opErr(k.node, "input: %v", err)
 	}
-	w, err := readFloats(wt)
+	w, err := kernel.FloatsOf(wt)
 	if err != nil {
 		return nil, opErr(k.node, "weight: %v", err)
 	}
 	var bias, past []float64
-	if bt := input(inputs, 2); bt != nil {
+	if bt := kernel.Input(inputs, 2); bt != nil {
 		if bt.NumElements() != c {
 			return nil, opErr(k.node, "bias %v must be [%d]", bt.Shape, c)
 		}
-		if bias, err = readFloats(bt); err != nil {
+		if bias, err = kernel.FloatsOf(bt); err != nil {
 			return nil, opErr(k.node, "bias: %v", err)
 		}
 	}
-	if pt := input(inputs, 3); pt != nil {
+	if pt := kernel.Input(inputs, 3); pt != nil {
 		if len(pt.Shape) != 3 || int(pt.Shape[0]) != b || int(pt.Shape[1]) != c || int(pt.Shape[2]) != hist {
 			return nil, opErr(k.node, "past_state %v must be [%d, %d, %d]", pt.Shape, b, c, hist)
 		}
-		if past, err = readFloats(pt); err != nil {
+		if past, err = kernel.FloatsOf(pt); err != nil {
 			return nil, opErr(k.node, "past_state: %v", err)
 		}
 	}
@@ -95,11 +95,11 @@ func (k *causalConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 		}
 		copy(state[bc*hist:(bc+1)*hist], padded[l:])
 	}
-	y, err := writeFloats(ctx, xt.DType, out, xt.Shape...)
+	y, err := kernel.FromFloat64s(ctx, xt.DType, xt.Shape, out)
 	if err != nil {
 		return nil, opErr(k.node, "output: %v", err)
 	}
-	st, err := writeFloats(ctx, xt.DType, state, int64(b), int64(c), int64(hist))
+	st, err := kernel.FromFloat64s(ctx, xt.DType, []int64{int64(b), int64(c), int64(hist)}, state)
 	if err != nil {
 		return nil, opErr(k.node, "present_state: %v", err)
 	}

@@ -69,7 +69,7 @@ func newFlexAttention(info *kernel.NodeInfo) (kernel.Kernel, error) {
 // runMod runs a modifier subgraph on data of shape (kept and checked) in precision dt, and
 // returns its output as float64.
 func (k *flexAttention) runMod(ctx *kernel.Context, name string, p kernel.Program, dt ir.DataType, data []float64, shape []int64) ([]float64, error) {
-	in, err := writeFloats(ctx, dt, data, shape...)
+	in, err := kernel.FromFloat64s(ctx, dt, shape, data)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (k *flexAttention) runMod(ctx *kernel.Context, name string, p kernel.Progra
 	if !kernel.SameShape(outs[0].Shape, shape) || outs[0].DType != dt {
 		return nil, fmt.Errorf("%s: output %s%v, want %s%v", name, outs[0].DType, outs[0].Shape, dt, shape)
 	}
-	res, err := readFloats(outs[0])
+	res, err := kernel.FloatsOf(outs[0])
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -92,7 +92,7 @@ func (k *flexAttention) runMod(ctx *kernel.Context, name string, p kernel.Progra
 }
 
 func (k *flexAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	qt, kt, vt := input(inputs, 0), input(inputs, 1), input(inputs, 2)
+	qt, kt, vt := kernel.Input(inputs, 0), kernel.Input(inputs, 1), kernel.Input(inputs, 2)
 	if qt == nil || kt == nil || vt == nil {
 		return nil, opErr(k.node, "inputs Q, K and V are required")
 	}
@@ -107,15 +107,15 @@ func (k *flexAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 	if hkv == 0 || hq%hkv != 0 {
 		return nil, opErr(k.node, "%d query heads are not a multiple of %d key/value heads", hq, hkv)
 	}
-	q, err := readFloats(qt)
+	q, err := kernel.FloatsOf(qt)
 	if err != nil {
 		return nil, opErr(k.node, "Q: %v", err)
 	}
-	kd, err := readFloats(kt)
+	kd, err := kernel.FloatsOf(kt)
 	if err != nil {
 		return nil, opErr(k.node, "K: %v", err)
 	}
-	vd, err := readFloats(vt)
+	vd, err := kernel.FloatsOf(vt)
 	if err != nil {
 		return nil, opErr(k.node, "V: %v", err)
 	}
@@ -181,7 +181,7 @@ func (k *flexAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 			}
 		}
 	}
-	y, err := writeFloats(ctx, qt.DType, out, int64(b), int64(hq), int64(l), int64(ev))
+	y, err := kernel.FromFloat64s(ctx, qt.DType, []int64{int64(b), int64(hq), int64(l), int64(ev)}, out)
 	if err != nil {
 		return nil, opErr(k.node, "Y: %v", err)
 	}

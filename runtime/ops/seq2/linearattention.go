@@ -53,7 +53,7 @@ func newLinearAttention(info *kernel.NodeInfo) (kernel.Kernel, error) {
 }
 
 func (k *linearAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	qt, kt, vt := input(inputs, 0), input(inputs, 1), input(inputs, 2)
+	qt, kt, vt := kernel.Input(inputs, 0), kernel.Input(inputs, 1), kernel.Input(inputs, 2)
 	if qt == nil || kt == nil || vt == nil {
 		return nil, opErr(k.node, "inputs query, key and value are required")
 	}
@@ -74,25 +74,25 @@ func (k *linearAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 	if int(kt.Shape[2]) != hkv*dk {
 		return nil, opErr(k.node, "key %v must be [%d, %d, %d]", kt.Shape, b, t, hkv*dk)
 	}
-	q, err := readFloats(qt)
+	q, err := kernel.FloatsOf(qt)
 	if err != nil {
 		return nil, opErr(k.node, "query: %v", err)
 	}
-	kd, err := readFloats(kt)
+	kd, err := kernel.FloatsOf(kt)
 	if err != nil {
 		return nil, opErr(k.node, "key: %v", err)
 	}
-	v, err := readFloats(vt)
+	v, err := kernel.FloatsOf(vt)
 	if err != nil {
 		return nil, opErr(k.node, "value: %v", err)
 	}
 	state := make([]float64, b*hkv*dk*dv)
 	stateType := qt.DType
-	if pt := input(inputs, 3); pt != nil {
+	if pt := kernel.Input(inputs, 3); pt != nil {
 		if len(pt.Shape) != 4 || int(pt.Shape[0]) != b || int(pt.Shape[1]) != hkv || int(pt.Shape[2]) != dk || int(pt.Shape[3]) != dv {
 			return nil, opErr(k.node, "past_state %v must be [%d, %d, %d, %d]", pt.Shape, b, hkv, dk, dv)
 		}
-		p, err := readFloats(pt)
+		p, err := kernel.FloatsOf(pt)
 		if err != nil {
 			return nil, opErr(k.node, "past_state: %v", err)
 		}
@@ -106,7 +106,7 @@ func (k *linearAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 	var decay, beta []float64
 	decayWidth, betaWidth := 0, 0
 	if gated {
-		dt := input(inputs, 4)
+		dt := kernel.Input(inputs, 4)
 		if dt == nil {
 			return nil, opErr(k.node, "update_rule %s needs the decay input", k.node.AttrString("update_rule", "gated_delta"))
 		}
@@ -114,12 +114,12 @@ func (k *linearAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 			return nil, opErr(k.node, "decay %v must be [%d, %d, %d] or [%d, %d, %d]", dt.Shape, b, t, hkv*dk, b, t, hkv)
 		}
 		decayWidth = int(dt.Shape[2])
-		if decay, err = readFloats(dt); err != nil {
+		if decay, err = kernel.FloatsOf(dt); err != nil {
 			return nil, opErr(k.node, "decay: %v", err)
 		}
 	}
 	if delta {
-		bt := input(inputs, 5)
+		bt := kernel.Input(inputs, 5)
 		if bt == nil {
 			return nil, opErr(k.node, "update_rule %s needs the beta input", k.node.AttrString("update_rule", "gated_delta"))
 		}
@@ -127,7 +127,7 @@ func (k *linearAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 			return nil, opErr(k.node, "beta %v must be [%d, %d, %d] or [%d, %d, 1]", bt.Shape, b, t, hkv, b, t)
 		}
 		betaWidth = int(bt.Shape[2])
-		if beta, err = readFloats(bt); err != nil {
+		if beta, err = kernel.FloatsOf(bt); err != nil {
 			return nil, opErr(k.node, "beta: %v", err)
 		}
 	}
@@ -195,11 +195,11 @@ func (k *linearAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 			}
 		}
 	}
-	y, err := writeFloats(ctx, qt.DType, out, int64(b), int64(t), int64(hq*dv))
+	y, err := kernel.FromFloat64s(ctx, qt.DType, []int64{int64(b), int64(t), int64(hq * dv)}, out)
 	if err != nil {
 		return nil, opErr(k.node, "output: %v", err)
 	}
-	st, err := writeFloats(ctx, stateType, state, int64(b), int64(hkv), int64(dk), int64(dv))
+	st, err := kernel.FromFloat64s(ctx, stateType, []int64{int64(b), int64(hkv), int64(dk), int64(dv)}, state)
 	if err != nil {
 		return nil, opErr(k.node, "present_state: %v", err)
 	}

@@ -50,7 +50,7 @@ func (k *dftKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 }
 
 func (k *dftKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
-	x := input(inputs, 0)
+	x := kernel.Input(inputs, 0)
 	if x == nil {
 		return nil, fmt.Errorf("input is required")
 	}
@@ -61,7 +61,7 @@ func (k *dftKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.T
 	axis := k.attrAxis
 	if k.axisFromInput {
 		axis = -2
-		if t := input(inputs, 2); t != nil {
+		if t := kernel.Input(inputs, 2); t != nil {
 			a, err := scalarInt(t, "axis")
 			if err != nil {
 				return nil, err
@@ -81,7 +81,7 @@ func (k *dftKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.T
 	if irfft {
 		length = 2 * (nIn - 1)
 	}
-	if t := input(inputs, 1); t != nil {
+	if t := kernel.Input(inputs, 1); t != nil {
 		l, err := scalarInt(t, "dft_length")
 		if err != nil {
 			return nil, err
@@ -91,7 +91,7 @@ func (k *dftKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.T
 	if length < 1 {
 		return nil, fmt.Errorf("dft_length %d must be positive", length)
 	}
-	xs, err := floats(x)
+	xs, err := kernel.FloatsOf(x)
 	if err != nil {
 		return nil, fmt.Errorf("input: %w", err)
 	}
@@ -106,7 +106,7 @@ func (k *dftKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.T
 	}
 	outShape[axis], outShape[r-1] = int64(nOut), int64(comps)
 
-	outer, inner := prod(x.Shape[:axis]), prod(x.Shape[axis+1:r-1])
+	outer, inner := kernel.ShapeSize(x.Shape[:axis]), kernel.ShapeSize(x.Shape[axis+1:r-1])
 	inComps := int(x.Shape[r-1])
 	res := make([]float64, outer*nOut*inner*comps)
 	buf := make([]complex128, length)
@@ -139,7 +139,7 @@ func (k *dftKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.T
 			}
 		}
 	}
-	return store(ctx, x.DType, outShape, res), nil
+	return kernel.FromFloat64s(ctx, x.DType, outShape, res)
 }
 
 // hermitian completes a one-sided spectrum (its first m bins are given in buf, the rest

@@ -44,7 +44,7 @@ func melToHz(m float64) float64 { return 700 * (math.Pow(10, m/2595) - 1) }
 func (k *melKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
 	names := []string{"num_mel_bins", "dft_length", "sample_rate", "lower_edge_hertz", "upper_edge_hertz"}
 	for i, name := range names {
-		if input(inputs, i) == nil {
+		if kernel.Input(inputs, i) == nil {
 			return nil, fmt.Errorf("input %s is required", name)
 		}
 	}
@@ -102,5 +102,5 @@ func (k *melKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.T
 			set(j, i, float64(hi-j)/float64(hi-center))
 		}
 	}
-	return store(ctx, k.outType, []int64{int64(bins), int64(numMel)}, w), nil
+	return kernel.FromFloat64s(ctx, k.outType, []int64{int64(bins), int64(numMel)}, w)
 }

@@ -8,29 +8,14 @@ import (
 	"testing"
 
 	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/runtime/internal/kerneltest"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
 // runNode builds a single op node at opset (nil inputs are omitted) and runs its kernel.
 func runNode(t *testing.T, op string, opset int64, attrs []*ir.Attr, inputs ...*kernel.Tensor) (*kernel.Tensor, error) {
 	t.Helper()
-	g := ir.NewGraph("t")
-	vals := make([]*ir.Value, len(inputs))
-	for i, in := range inputs {
-		if in != nil {
-			vals[i] = g.AddInput("in"+string(rune('a'+i)), ir.TensorTypeOf(in.DType, in.Shape...))
-		}
-	}
-	n := g.NewNode("", op, vals, []string{"out"}, attrs...)
-	def, err := kernel.Lookup("", op, opset, inputs[0].DType)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := def.New(&kernel.NodeInfo{Node: n, Opset: opset})
-	if err != nil {
-		return nil, err
-	}
-	outs, err := k.Run(&kernel.Context{}, inputs)
+	outs, err := kerneltest.Run(op, opset, attrs, 1, inputs...)
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func (k *stftKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 // window and transforms it with a DFT of frame_length points. Frames number
 // 1 + (signal_length − frame_length) / frame_step, as in torch.stft without centering.
 func (k *stftKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
-	x, stepT := input(inputs, 0), input(inputs, 1)
+	x, stepT := kernel.Input(inputs, 0), kernel.Input(inputs, 1)
 	if x == nil || stepT == nil {
 		return nil, fmt.Errorf("inputs signal and frame_step are required")
 	}
@@ -48,18 +48,18 @@ func (k *stftKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.
 		return nil, fmt.Errorf("frame_step %d must be positive", step)
 	}
 	var window []float64
-	if w := input(inputs, 2); w != nil {
+	if w := kernel.Input(inputs, 2); w != nil {
 		if len(w.Shape) != 1 {
 			return nil, fmt.Errorf("window must be 1-D, got shape %v", w.Shape)
 		}
-		if window, err = floats(w); err != nil {
+		if window, err = kernel.FloatsOf(w); err != nil {
 			return nil, fmt.Errorf("window: %w", err)
 		}
 	}
 	frameLen := sigLen
 	switch {
-	case input(inputs, 3) != nil:
-		l, err := scalarInt(input(inputs, 3), "frame_length")
+	case kernel.Input(inputs, 3) != nil:
+		l, err := scalarInt(kernel.Input(inputs, 3), "frame_length")
 		if err != nil {
 			return nil, err
 		}
@@ -76,7 +76,7 @@ func (k *stftKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.
 			window[i] = 1
 		}
 	}
-	xs, err := floats(x)
+	xs, err := kernel.FloatsOf(x)
 	if err != nil {
 		return nil, fmt.Errorf("signal: %w", err)
 	}
@@ -108,5 +108,5 @@ func (k *stftKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.
 			}
 		}
 	}
-	return store(ctx, x.DType, []int64{int64(batch), int64(frames), int64(bins), 2}, res), nil
+	return kernel.FromFloat64s(ctx, x.DType, []int64{int64(batch), int64(frames), int64(bins), 2}, res)
 }

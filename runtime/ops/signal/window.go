@@ -43,7 +43,7 @@ func newWindow(info *kernel.NodeInfo, coef cosineWindow) (kernel.Kernel, error) 
 }
 
 func (k *windowKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	t := input(inputs, 0)
+	t := kernel.Input(inputs, 0)
 	if t == nil {
 		return nil, fmt.Errorf("%s: input size is required", k.node.Describe())
 	}
@@ -54,7 +54,7 @@ func (k *windowKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 	if size < 0 || size > 1<<30 {
 		return nil, fmt.Errorf("%s: window size %d is out of range", k.node.Describe(), size)
 	}
-	return []*kernel.Tensor{store(ctx, k.outType, []int64{size}, k.values(int(size)))}, nil
+	return kernel.Single(kernel.FromFloat64s(ctx, k.outType, []int64{size}, k.values(int(size))))
 }
 
 // values computes the window. A periodic window is the first size points of a symmetric

@@ -151,7 +151,7 @@ func plainSource(src *kernel.Tensor) (any, error) {
 	case src.DType == ir.Uint4 || src.DType == ir.Uint2:
 		return src.Data, nil
 	case isHalf(src.DType):
-		f, err := toFloat64s(src)
+		f, err := kernel.Float64sOf(src)
 		if err != nil {
 			return nil, err
 		}
@@ -189,11 +189,11 @@ func storeNarrow(dst *kernel.Tensor, vals []float64, opts castOptions) error {
 			}
 		case dt == ir.Int4 || dt == ir.Uint4:
 			for i, v := range vals {
-				d[i] = kernel.WrapInt4(toInt64(v))
+				d[i] = kernel.WrapInt4(kernel.TruncToInt64(v))
 			}
 		case dt == ir.Int2 || dt == ir.Uint2:
 			for i, v := range vals {
-				d[i] = kernel.WrapInt2(toInt64(v))
+				d[i] = kernel.WrapInt2(kernel.TruncToInt64(v))
 			}
 		default:
 			return fmt.Errorf("cannot cast to %s", dt)
@@ -277,7 +277,7 @@ func convertInt[D, S plainNum](dst []D, src []S) {
 			if f >= 1<<63 && f < 1<<64 {
 				dst[i] = D(uint64(f))
 			} else {
-				dst[i] = D(toInt64(f))
+				dst[i] = D(kernel.TruncToInt64(f))
 			}
 		}
 	default:
@@ -357,7 +357,7 @@ func castFromStrings(dst *kernel.Tensor, src []string) error {
 		}
 		vals[i] = f
 		if wantInt {
-			intVals[i] = toInt64(f)
+			intVals[i] = kernel.TruncToInt64(f)
 		}
 	}
 	if wantInt {
@@ -406,7 +406,7 @@ func castToStrings(dst []string, src *kernel.Tensor) error {
 		return nil
 	}
 	if src.DType.IsFloat() {
-		vals, err := toFloat64s(src)
+		vals, err := kernel.Float64sOf(src)
 		if err != nil {
 			return err
 		}

@@ -61,7 +61,7 @@ func densify(s *ir.SparseTensor) (*kernel.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sparse indices: %w", err)
 	}
-	idx, err := toInts(idxT)
+	idx, err := kernel.Int64sOf(idxT)
 	if err != nil {
 		return nil, fmt.Errorf("sparse indices: %w", err)
 	}
@@ -130,7 +130,7 @@ func newConstantOfShape(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		shape, err := toInts(s)
+		shape, err := kernel.Int64sOf(s)
 		if err != nil {
 			return nil, fmt.Errorf("input: %w", err)
 		}
@@ -206,7 +206,7 @@ func newRange(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		case ir.Int16, ir.Int32, ir.Int64, ir.Uint8, ir.Int8, ir.Uint16, ir.Uint32, ir.Uint64:
 			v := make([]int64, 3)
 			for i, t := range sc {
-				x, err := toInts(t)
+				x, err := kernel.Int64sOf(t)
 				if err != nil {
 					return nil, err
 				}
@@ -233,7 +233,7 @@ func newRange(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		}
 		v := make([]float64, 3)
 		for i, t := range sc {
-			x, err := toFloat64s(t)
+			x, err := kernel.Float64sOf(t)
 			if err != nil {
 				return nil, err
 			}

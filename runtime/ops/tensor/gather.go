@@ -21,26 +21,18 @@ func fixIndex(i, dim int64) (int, error) {
 func newGather(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	axis := info.Node.AttrInt("axis", 0)
 	return kfunc(describe(info), func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-		x, err := need(in, 0, "data")
+		x, it, idx, err := indexedInputs(in)
 		if err != nil {
 			return nil, err
 		}
-		it, err := need(in, 1, "indices")
-		if err != nil {
-			return nil, err
-		}
-		idx, err := toInts(it)
-		if err != nil {
-			return nil, fmt.Errorf("input indices: %w", err)
-		}
-		a, err := normAxis(axis, len(x.Shape))
+		a, err := kernel.NormalizeAxis(axis, len(x.Shape))
 		if err != nil {
 			return nil, err
 		}
 		shape := append(append(append([]int64{}, x.Shape[:a]...), it.Shape...), x.Shape[a+1:]...)
 		out := alloc(ctx, x.DType, shape)
 		dim := x.Shape[a]
-		outer, inner := numel(x.Shape[:a]), numel(x.Shape[a+1:])
+		outer, inner := kernel.ShapeSize(x.Shape[:a]), kernel.ShapeSize(x.Shape[a+1:])
 		pos := make([]int, len(idx))
 		for j, v := range idx {
 			if pos[j], err = fixIndex(v, dim); err != nil {
@@ -100,19 +92,11 @@ func elementPositions(dataShape, idxShape []int64, idx []int64, axis int) ([]int
 func newGatherElements(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	axis := info.Node.AttrInt("axis", 0)
 	return kfunc(describe(info), func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-		x, err := need(in, 0, "data")
+		x, it, idx, err := indexedInputs(in)
 		if err != nil {
 			return nil, err
 		}
-		it, err := need(in, 1, "indices")
-		if err != nil {
-			return nil, err
-		}
-		idx, err := toInts(it)
-		if err != nil {
-			return nil, fmt.Errorf("input indices: %w", err)
-		}
-		a, err := normAxis(axis, len(x.Shape))
+		a, err := kernel.NormalizeAxis(axis, len(x.Shape))
 		if err != nil {
 			return nil, err
 		}
@@ -142,12 +126,12 @@ func ndPositions(dataShape, idxShape []int64, idx []int64, batchDims int) ([]int
 		}
 	}
 	ds := stridesOf(dataShape)
-	slice := numel(dataShape[batchDims+k:])
-	batchSize := numel(dataShape[batchDims:]) // elements of data per batch entry
-	tuples := numel(idxShape[:len(idxShape)-1])
+	slice := kernel.ShapeSize(dataShape[batchDims+k:])
+	batchSize := kernel.ShapeSize(dataShape[batchDims:]) // elements of data per batch entry
+	tuples := kernel.ShapeSize(idxShape[:len(idxShape)-1])
 	perBatch := 1
 	if batchDims > 0 {
-		perBatch = numel(idxShape[batchDims : len(idxShape)-1])
+		perBatch = kernel.ShapeSize(idxShape[batchDims : len(idxShape)-1])
 	}
 	pos := make([]int, tuples)
 	for t := range pos {
@@ -170,17 +154,9 @@ func ndPositions(dataShape, idxShape []int64, idx []int64, batchDims int) ([]int
 func newGatherND(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	batchDims := int(info.Node.AttrInt("batch_dims", 0))
 	return kfunc(describe(info), func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-		x, err := need(in, 0, "data")
+		x, it, idx, err := indexedInputs(in)
 		if err != nil {
 			return nil, err
-		}
-		it, err := need(in, 1, "indices")
-		if err != nil {
-			return nil, err
-		}
-		idx, err := toInts(it)
-		if err != nil {
-			return nil, fmt.Errorf("input indices: %w", err)
 		}
 		pos, slice, err := ndPositions(x.Shape, it.Shape, idx, batchDims)
 		if err != nil {
@@ -308,21 +284,9 @@ func newScatterND(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		return nil, err
 	}
 	return kfunc(describe(info), func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-		x, err := need(in, 0, "data")
+		x, it, up, idx, err := scatterInputs(in)
 		if err != nil {
 			return nil, err
-		}
-		it, err := need(in, 1, "indices")
-		if err != nil {
-			return nil, err
-		}
-		up, err := need(in, 2, "updates")
-		if err != nil {
-			return nil, err
-		}
-		idx, err := toInts(it)
-		if err != nil {
-			return nil, fmt.Errorf("input indices: %w", err)
 		}
 		pos, slice, err := ndPositions(x.Shape, it.Shape, idx, 0)
 		if err != nil {
@@ -331,14 +295,7 @@ func newScatterND(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if up.Len() != len(pos)*slice || up.DType != x.DType {
 			return nil, fmt.Errorf("updates %s do not match %d slices of %d elements of %s", up, len(pos), slice, x.DType)
 		}
-		out := alloc(ctx, x.DType, x.Shape)
-		copyAt(out.Data, 0, x.Data, 0, x.Len())
-		for t, p := range pos {
-			if err := combineAt(out.Data, x.DType, p, up.Data, t*slice, slice, red); err != nil {
-				return nil, err
-			}
-		}
-		return []*kernel.Tensor{out}, nil
+		return kernel.Single(scatterCopy(ctx, x, up, pos, slice, red))
 	}), nil
 }
 
@@ -349,23 +306,11 @@ func newScatterElements(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	}
 	axis := info.Node.AttrInt("axis", 0)
 	return kfunc(describe(info), func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-		x, err := need(in, 0, "data")
+		x, it, up, idx, err := scatterInputs(in)
 		if err != nil {
 			return nil, err
 		}
-		it, err := need(in, 1, "indices")
-		if err != nil {
-			return nil, err
-		}
-		up, err := need(in, 2, "updates")
-		if err != nil {
-			return nil, err
-		}
-		idx, err := toInts(it)
-		if err != nil {
-			return nil, fmt.Errorf("input indices: %w", err)
-		}
-		a, err := normAxis(axis, len(x.Shape))
+		a, err := kernel.NormalizeAxis(axis, len(x.Shape))
 		if err != nil {
 			return nil, err
 		}
@@ -376,15 +321,48 @@ func newScatterElements(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		out := alloc(ctx, x.DType, x.Shape)
-		copyAt(out.Data, 0, x.Data, 0, x.Len())
-		for i, p := range pos {
-			if err := combineAt(out.Data, x.DType, p, up.Data, i, 1, red); err != nil {
-				return nil, err
-			}
-		}
-		return []*kernel.Tensor{out}, nil
+		return kernel.Single(scatterCopy(ctx, x, up, pos, 1, red))
 	}), nil
+}
+
+// indexedInputs reads the data and indices inputs of the Gather and Scatter ops, with the
+// indices widened to int64.
+func indexedInputs(in []*kernel.Tensor) (x, indices *kernel.Tensor, idx []int64, err error) {
+	if x, err = need(in, 0, "data"); err != nil {
+		return nil, nil, nil, err
+	}
+	if indices, err = need(in, 1, "indices"); err != nil {
+		return nil, nil, nil, err
+	}
+	if idx, err = kernel.Int64sOf(indices); err != nil {
+		return nil, nil, nil, fmt.Errorf("input indices: %w", err)
+	}
+	return x, indices, idx, nil
+}
+
+// scatterInputs reads the inputs of ScatterND and ScatterElements: indexedInputs and the
+// updates.
+func scatterInputs(in []*kernel.Tensor) (x, indices, updates *kernel.Tensor, idx []int64, err error) {
+	if x, indices, idx, err = indexedInputs(in); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if updates, err = need(in, 2, "updates"); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return x, indices, updates, idx, nil
+}
+
+// scatterCopy returns a copy of x in which each slice of updates (slice elements, the
+// i-th starting at i*slice) is combined by red into the elements from pos[i] on.
+func scatterCopy(ctx *kernel.Context, x, updates *kernel.Tensor, pos []int, slice int, red reduction) (*kernel.Tensor, error) {
+	out := alloc(ctx, x.DType, x.Shape)
+	copyAt(out.Data, 0, x.Data, 0, x.Len())
+	for i, p := range pos {
+		if err := combineAt(out.Data, x.DType, p, updates.Data, i*slice, slice, red); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func newCompress(info *kernel.NodeInfo) (kernel.Kernel, error) {
@@ -407,7 +385,7 @@ func newCompress(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		a := 0
 		if axisAttr == nil {
 			shape = []int64{int64(x.Len())}
-		} else if a, err = normAxis(axis, len(x.Shape)); err != nil {
+		} else if a, err = kernel.NormalizeAxis(axis, len(x.Shape)); err != nil {
 			return nil, err
 		}
 		dim := int(shape[a])
@@ -423,7 +401,7 @@ func newCompress(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		oshape := append([]int64{}, shape...)
 		oshape[a] = int64(len(keep))
 		out := alloc(ctx, x.DType, oshape)
-		outer, inner := numel(shape[:a]), numel(shape[a+1:])
+		outer, inner := kernel.ShapeSize(shape[:a]), kernel.ShapeSize(shape[a+1:])
 		n := 0
 		for o := 0; o < outer; o++ {
 			for _, k := range keep {

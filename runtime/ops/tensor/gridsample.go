@@ -63,14 +63,14 @@ func (g *gridSampler) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.T
 	outSpatial := gt.Shape[1 : r+1]
 	outShape := append([]int64{int64(n), int64(c)}, outSpatial...)
 	out := alloc(ctx, x.DType, outShape)
-	if numel(outShape) == 0 {
+	if kernel.ShapeSize(outShape) == 0 {
 		return []*kernel.Tensor{out}, nil
 	}
-	data, err := toFloat64s(x)
+	data, err := kernel.Float64sOf(x)
 	if err != nil {
 		return nil, err
 	}
-	grid, err := toFloat64s(gt)
+	grid, err := kernel.Float64sOf(gt)
 	if err != nil {
 		return nil, err
 	}
@@ -82,10 +82,10 @@ func (g *gridSampler) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.T
 			lo[k], hi[k] = -0.5, float64(d)-0.5
 		}
 	}
-	points := numel(outSpatial)
-	plane := numel(x.Shape[2:])
+	points := kernel.ShapeSize(outSpatial)
+	plane := kernel.ShapeSize(x.Shape[2:])
 	st := stridesOf(x.Shape[2:])
-	res := make([]float64, numel(outShape))
+	res := make([]float64, kernel.ShapeSize(outShape))
 	taps := make([][]int, r) // per axis: source index, or -1 for a zero pixel
 	ws := make([][]float64, r)
 	for b := 0; b < n; b++ {

@@ -23,7 +23,7 @@ func newTranspose(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			if len(permAttr) != r {
 				return nil, fmt.Errorf("perm %v does not match rank %d", permAttr, r)
 			}
-			norm, err := normAxes(permAttr, r)
+			norm, err := kernel.NormalizeAxes(permAttr, r)
 			if err != nil {
 				return nil, fmt.Errorf("perm: %w", err)
 			}
@@ -145,7 +145,7 @@ func newConcat(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, err
 		}
 		r := len(first.Shape)
-		a, err := normAxis(axis, r)
+		a, err := kernel.NormalizeAxis(axis, r)
 		if err != nil {
 			return nil, err
 		}
@@ -166,8 +166,8 @@ func newConcat(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			shape[a] += t.Shape[a]
 		}
 		out := alloc(ctx, first.DType, shape)
-		outer := numel(shape[:a])
-		inner := numel(shape[a+1:])
+		outer := kernel.ShapeSize(shape[:a])
+		inner := kernel.ShapeSize(shape[a+1:])
 		rowLen := int(shape[a]) * inner
 		off := 0
 		for _, t := range in {
@@ -195,7 +195,7 @@ func newSplit(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		a, err := normAxis(axis, len(x.Shape))
+		a, err := kernel.NormalizeAxis(axis, len(x.Shape))
 		if err != nil {
 			return nil, err
 		}
@@ -203,8 +203,8 @@ func newSplit(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		split := splitAttr
 		if splitFromInput {
 			split = nil
-			if t := input(in, 1); t != nil {
-				if split, err = toInts(t); err != nil {
+			if t := kernel.Input(in, 1); t != nil {
+				if split, err = kernel.Int64sOf(t); err != nil {
 					return nil, fmt.Errorf("input split: %w", err)
 				}
 			}
@@ -235,8 +235,8 @@ func newSplit(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if sum != dim {
 			return nil, fmt.Errorf("split %v sums to %d, not the axis size %d", split, sum, dim)
 		}
-		outer := numel(x.Shape[:a])
-		inner := numel(x.Shape[a+1:])
+		outer := kernel.ShapeSize(x.Shape[:a])
+		inner := kernel.ShapeSize(x.Shape[a+1:])
 		rowLen := int(dim) * inner
 		outs := make([]*kernel.Tensor, nOut)
 		off := 0
@@ -296,14 +296,14 @@ func newSlice(info *kernel.NodeInfo) (kernel.Kernel, error) {
 				if i == 0 {
 					continue
 				}
-				t := input(in, i)
+				t := kernel.Input(in, i)
 				if t == nil {
 					if i <= 2 {
 						return nil, fmt.Errorf("input %s is missing", name)
 					}
 					continue
 				}
-				if lists[i], err = toInts(t); err != nil {
+				if lists[i], err = kernel.Int64sOf(t); err != nil {
 					return nil, fmt.Errorf("input %s: %w", name, err)
 				}
 			}
@@ -322,7 +322,7 @@ func newSlice(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if len(axes) != len(starts) || (steps != nil && len(steps) != len(starts)) {
 			return nil, fmt.Errorf("starts, ends, axes and steps differ in length")
 		}
-		norm, err := normAxes(axes, r)
+		norm, err := kernel.NormalizeAxes(axes, r)
 		if err != nil {
 			return nil, err
 		}
@@ -344,7 +344,7 @@ func newSlice(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			step[a] = st
 		}
 		out := alloc(ctx, x.DType, shape)
-		if numel(shape) == 0 {
+		if kernel.ShapeSize(shape) == 0 {
 			return []*kernel.Tensor{out}, nil
 		}
 		in0 := stridesOf(x.Shape)

@@ -18,8 +18,8 @@ func newTrilu(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, fmt.Errorf("input must have rank at least 2, has shape %v", x.Shape)
 		}
 		var k int64
-		if kt := input(in, 1); kt != nil {
-			v, err := toInts(kt)
+		if kt := kernel.Input(in, 1); kt != nil {
+			v, err := kernel.Int64sOf(kt)
 			if err != nil || len(v) != 1 {
 				return nil, fmt.Errorf("input k must be an integer scalar")
 			}
@@ -30,7 +30,7 @@ func newTrilu(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		zero, _ := kernel.MakeSlice(x.DType, 1)
 		r := len(x.Shape)
 		rows, cols := int(x.Shape[r-2]), int(x.Shape[r-1])
-		mats := numel(x.Shape[:r-2])
+		mats := kernel.ShapeSize(x.Shape[:r-2])
 		for b := 0; b < mats; b++ {
 			for i := 0; i < rows; i++ {
 				for j := 0; j < cols; j++ {
@@ -63,11 +63,11 @@ func newOneHot(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if vt.Len() != 2 {
 			return nil, fmt.Errorf("values must hold [off, on], has %d elements", vt.Len())
 		}
-		idxF, err := toFloat64s(it)
+		idxF, err := kernel.Float64sOf(it)
 		if err != nil {
 			return nil, fmt.Errorf("input indices: %w", err)
 		}
-		depthF, err := toFloat64s(dt)
+		depthF, err := kernel.Float64sOf(dt)
 		if err != nil || len(depthF) != 1 {
 			return nil, fmt.Errorf("depth must be a numeric scalar")
 		}
@@ -76,7 +76,7 @@ func newOneHot(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, fmt.Errorf("depth %d is out of range", depth)
 		}
 		r := len(it.Shape) + 1
-		a, err := normAxis(axis, r)
+		a, err := kernel.NormalizeAxis(axis, r)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +86,7 @@ func newOneHot(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		}
 		out := alloc(ctx, vt.DType, shape)
 		fillWith(out.Data, vt.Data, 0)
-		outer, inner := numel(it.Shape[:a]), numel(it.Shape[a:])
+		outer, inner := kernel.ShapeSize(it.Shape[:a]), kernel.ShapeSize(it.Shape[a:])
 		for o := 0; o < outer; o++ {
 			for i := 0; i < inner; i++ {
 				v := int64(idxF[o*inner+i])
@@ -172,7 +172,7 @@ func newReverseSequence(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		lens, err := toInts(lt)
+		lens, err := kernel.Int64sOf(lt)
 		if err != nil {
 			return nil, fmt.Errorf("input sequence_lens: %w", err)
 		}
@@ -180,7 +180,7 @@ func newReverseSequence(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, fmt.Errorf("sequence_lens has %d entries for input %v", len(lens), x.Shape)
 		}
 		st := stridesOf(x.Shape)
-		inner := numel(x.Shape[2:])
+		inner := kernel.ShapeSize(x.Shape[2:])
 		steps := int(x.Shape[timeAxis])
 		out := alloc(ctx, x.DType, x.Shape)
 		for b, l := range lens {
@@ -214,7 +214,7 @@ func newNonZero(info *kernel.NodeInfo) (kernel.Kernel, error) {
 				nz[i] = s != ""
 			}
 		} else {
-			vals, err := toFloat64s(x)
+			vals, err := kernel.Float64sOf(x)
 			if err != nil {
 				return nil, err
 			}

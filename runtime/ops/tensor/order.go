@@ -42,7 +42,7 @@ func comparator(t *kernel.Tensor) (func(p, q int) int, error) {
 			return cmpOf(d), nil
 		}
 	}
-	f, err := toFloat64s(t)
+	f, err := kernel.Float64sOf(t)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func cmpOf[T cmp.Ordered](d []T) func(p, q int) int {
 // axisLines calls f for every 1-D line of shape along axis: base is the flat offset of its
 // first element and stride the step between elements.
 func axisLines(shape []int64, axis int, f func(line, base, stride int) error) error {
-	outer, inner := numel(shape[:axis]), numel(shape[axis+1:])
+	outer, inner := kernel.ShapeSize(shape[:axis]), kernel.ShapeSize(shape[axis+1:])
 	dim := int(shape[axis])
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
@@ -84,13 +84,13 @@ func newTopK(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			if err != nil {
 				return nil, err
 			}
-			v, err := toInts(kt)
+			v, err := kernel.Int64sOf(kt)
 			if err != nil || len(v) != 1 {
 				return nil, fmt.Errorf("input K must be a one-element integer tensor")
 			}
 			k = v[0]
 		}
-		a, err := normAxis(axis, len(x.Shape))
+		a, err := kernel.NormalizeAxis(axis, len(x.Shape))
 		if err != nil {
 			return nil, err
 		}
@@ -107,9 +107,9 @@ func newTopK(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		vals := alloc(ctx, x.DType, shape)
 		idxT := alloc(ctx, ir.Int64, shape)
 		idxOut := idxT.Data.([]int64)
-		pos := make([]int, numel(shape))
+		pos := make([]int, kernel.ShapeSize(shape))
 		order := make([]int, dim)
-		inner := numel(x.Shape[a+1:])
+		inner := kernel.ShapeSize(x.Shape[a+1:])
 		err = axisLines(x.Shape, a, func(line, base, stride int) error {
 			for i := range order {
 				order[i] = i
@@ -147,7 +147,7 @@ func newArgExtreme(wantMax bool) kernel.Factory {
 			if err != nil {
 				return nil, err
 			}
-			a, err := normAxis(axis, len(x.Shape))
+			a, err := kernel.NormalizeAxis(axis, len(x.Shape))
 			if err != nil {
 				return nil, err
 			}
@@ -200,11 +200,11 @@ func newCumSum(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		av, err := toInts(at)
+		av, err := kernel.Int64sOf(at)
 		if err != nil || len(av) != 1 {
 			return nil, fmt.Errorf("input axis must be an integer scalar")
 		}
-		a, err := normAxis(av[0], len(x.Shape))
+		a, err := kernel.NormalizeAxis(av[0], len(x.Shape))
 		if err != nil {
 			return nil, err
 		}
@@ -242,7 +242,7 @@ func newCumSum(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			if x.DType != ir.Float16 && x.DType != ir.BFloat16 {
 				return nil, fmt.Errorf("CumSum of %s is not supported", x.DType)
 			}
-			f, _ := toFloat64s(x)
+			f, _ := kernel.Float64sOf(x)
 			f32 := make([]float32, len(f))
 			for i, v := range f {
 				f32[i] = float32(v)
@@ -290,7 +290,7 @@ func newUnique(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		a := 0
 		if axisAttr == nil {
 			shape = []int64{int64(x.Len())}
-		} else if a, err = normAxis(axis, len(x.Shape)); err != nil {
+		} else if a, err = kernel.NormalizeAxis(axis, len(x.Shape)); err != nil {
 			return nil, err
 		}
 		compare, err := comparator(x)
@@ -298,7 +298,7 @@ func newUnique(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, err
 		}
 		dim := int(shape[a])
-		outer, inner := numel(shape[:a]), numel(shape[a+1:])
+		outer, inner := kernel.ShapeSize(shape[:a]), kernel.ShapeSize(shape[a+1:])
 		// cmpSlices compares the sub-tensors at positions i and j along the axis.
 		cmpSlices := func(i, j int) int {
 			for o := 0; o < outer; o++ {

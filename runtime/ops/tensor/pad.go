@@ -68,7 +68,7 @@ func gatherAxes(dst, src any, srcShape []int64, maps [][]int, fill any) {
 		return
 	}
 	// Append the fill value to a copy of the source so that one take does everything.
-	srcLen := numel(srcShape)
+	srcLen := kernel.ShapeSize(srcShape)
 	ext := extend(src, srcLen, fill)
 	for i, v := range idx {
 		if v < 0 {
@@ -165,21 +165,21 @@ func newPad(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			if err != nil {
 				return nil, err
 			}
-			if pads, err = toInts(pt); err != nil {
+			if pads, err = kernel.Int64sOf(pt); err != nil {
 				return nil, fmt.Errorf("input pads: %w", err)
 			}
-			if cv := input(in, 2); cv != nil && cv.Len() > 0 {
+			if cv := kernel.Input(in, 2); cv != nil && cv.Len() > 0 {
 				if cv.DType != x.DType {
 					return nil, fmt.Errorf("constant_value is %s, data %s", cv.DType, x.DType)
 				}
 				copyAt(fill, 0, cv.Data, 0, 1)
 			}
-			if at := input(in, 3); at != nil {
-				a, err := toInts(at)
+			if at := kernel.Input(in, 3); at != nil {
+				a, err := kernel.Int64sOf(at)
 				if err != nil {
 					return nil, fmt.Errorf("input axes: %w", err)
 				}
-				if axes, err = normAxes(a, r); err != nil {
+				if axes, err = kernel.NormalizeAxes(a, r); err != nil {
 					return nil, err
 				}
 			}
@@ -259,7 +259,7 @@ func newTile(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		reps, err := toInts(rt)
+		reps, err := kernel.Int64sOf(rt)
 		if err != nil {
 			return nil, fmt.Errorf("input repeats: %w", err)
 		}
@@ -309,7 +309,7 @@ func newCenterCropPad(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		want, err := toInts(st)
+		want, err := kernel.Int64sOf(st)
 		if err != nil {
 			return nil, fmt.Errorf("input shape: %w", err)
 		}
@@ -319,7 +319,7 @@ func newCenterCropPad(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			axes[i] = i
 		}
 		if axesAttr != nil {
-			if axes, err = normAxes(axesAttr, r); err != nil {
+			if axes, err = kernel.NormalizeAxes(axesAttr, r); err != nil {
 				return nil, err
 			}
 		}

@@ -113,11 +113,11 @@ func floatsOf(in []*kernel.Tensor, i int) ([]float64, error) {
 	if i < 0 {
 		return nil, nil
 	}
-	t := input(in, i)
+	t := kernel.Input(in, i)
 	if t == nil || t.Len() == 0 {
 		return nil, nil
 	}
-	return toFloat64s(t)
+	return kernel.Float64sOf(t)
 }
 
 // axisTaps is the plan of one axis: for each output coordinate, the source indices
@@ -162,8 +162,8 @@ func (a *resizeAttrs) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.T
 	}
 	var sizes []int64
 	if a.sizesIn >= 0 {
-		if t := input(in, a.sizesIn); t != nil && t.Len() > 0 {
-			if sizes, err = toInts(t); err != nil {
+		if t := kernel.Input(in, a.sizesIn); t != nil && t.Len() > 0 {
+			if sizes, err = kernel.Int64sOf(t); err != nil {
 				return nil, fmt.Errorf("input sizes: %w", err)
 			}
 		}
@@ -176,7 +176,7 @@ func (a *resizeAttrs) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.T
 		axes[i] = i
 	}
 	if a.axes != nil {
-		if axes, err = normAxes(a.axes, r); err != nil {
+		if axes, err = kernel.NormalizeAxes(a.axes, r); err != nil {
 			return nil, fmt.Errorf("attribute axes: %w", err)
 		}
 	}
@@ -245,10 +245,10 @@ func (a *resizeAttrs) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.T
 		plans[d] = a.plan(int(x.Shape[d]), int(outShape[d]), scale[d], roiBegin[d], roiEnd[d])
 	}
 	out := alloc(ctx, x.DType, outShape)
-	if numel(outShape) == 0 {
+	if kernel.ShapeSize(outShape) == 0 {
 		return []*kernel.Tensor{out}, nil
 	}
-	if numel(x.Shape) == 0 {
+	if kernel.ShapeSize(x.Shape) == 0 {
 		return nil, fmt.Errorf("cannot resize an empty input %v to %v", x.Shape, outShape)
 	}
 	if a.mode == resizeNearest {
@@ -282,7 +282,7 @@ func (a *resizeAttrs) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.T
 		gatherAxes(out.Data, x.Data, x.Shape, maps, fill)
 		return []*kernel.Tensor{out}, nil
 	}
-	vals, err := toFloat64s(x)
+	vals, err := kernel.Float64sOf(x)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +304,7 @@ func (a *resizeAttrs) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.T
 
 // applyAxis interpolates vals (of shape) along axis d with plan p.
 func applyAxis(vals []float64, shape []int64, d int, p *axisTaps) ([]float64, []int64) {
-	outer, inner := numel(shape[:d]), numel(shape[d+1:])
+	outer, inner := kernel.ShapeSize(shape[:d]), kernel.ShapeSize(shape[d+1:])
 	inLen, outLen := int(shape[d]), len(p.src)
 	res := make([]float64, outer*outLen*inner)
 	for o := 0; o < outer; o++ {

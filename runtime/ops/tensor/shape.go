@@ -42,7 +42,7 @@ func reshapeTarget(inShape, req []int64, allowZero bool) ([]int64, error) {
 		out[i] = d
 		known *= d
 	}
-	total := int64(numel(inShape))
+	total := int64(kernel.ShapeSize(inShape))
 	if infer >= 0 {
 		if allowZero && known == 0 {
 			return nil, fmt.Errorf("shape %v combines -1 with a zero dim under allowzero", req)
@@ -74,17 +74,9 @@ func newReshape(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		}), nil
 	}
 	return kfunc(describe(info), func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-		x, err := need(in, 0, "data")
+		x, req, err := dataAndShape(in, "data")
 		if err != nil {
 			return nil, err
-		}
-		s, err := need(in, 1, "shape")
-		if err != nil {
-			return nil, err
-		}
-		req, err := toInts(s)
-		if err != nil {
-			return nil, fmt.Errorf("input shape: %w", err)
 		}
 		shape, err := reshapeTarget(x.Shape, req, allowZero)
 		if err != nil {
@@ -109,8 +101,8 @@ func newFlatten(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if a < 0 || a > int64(r) {
 			return nil, fmt.Errorf("axis %d is out of range for rank %d", axis, r)
 		}
-		outer := numel(x.Shape[:a])
-		return []*kernel.Tensor{reshaped(x, []int64{int64(outer), int64(numel(x.Shape[a:]))})}, nil
+		outer := kernel.ShapeSize(x.Shape[:a])
+		return []*kernel.Tensor{reshaped(x, []int64{int64(outer), int64(kernel.ShapeSize(x.Shape[a:]))})}, nil
 	}), nil
 }
 
@@ -124,11 +116,11 @@ func (a axesSource) get(in []*kernel.Tensor) ([]int64, bool, error) {
 	if a.fromInput < 0 {
 		return a.attr, a.attr != nil, nil
 	}
-	t := input(in, a.fromInput)
+	t := kernel.Input(in, a.fromInput)
 	if t == nil {
 		return nil, false, nil
 	}
-	v, err := toInts(t)
+	v, err := kernel.Int64sOf(t)
 	if err != nil {
 		return nil, false, fmt.Errorf("input axes: %w", err)
 	}
@@ -155,7 +147,7 @@ func newSqueeze(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		}
 		drop := make([]bool, len(x.Shape))
 		if given {
-			norm, err := normAxes(axes, len(x.Shape))
+			norm, err := kernel.NormalizeAxes(axes, len(x.Shape))
 			if err != nil {
 				return nil, err
 			}
@@ -195,7 +187,7 @@ func newUnsqueeze(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, fmt.Errorf("axes are required")
 		}
 		r := len(x.Shape) + len(axes)
-		norm, err := normAxes(axes, r)
+		norm, err := kernel.NormalizeAxes(axes, r)
 		if err != nil {
 			return nil, err
 		}
@@ -257,24 +249,16 @@ func newSize(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, err
 		}
 		out := alloc(ctx, ir.Int64, nil)
-		out.Data.([]int64)[0] = int64(numel(x.Shape))
+		out.Data.([]int64)[0] = int64(kernel.ShapeSize(x.Shape))
 		return []*kernel.Tensor{out}, nil
 	}), nil
 }
 
 func newExpand(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	return kfunc(describe(info), func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
-		x, err := need(in, 0, "input")
+		x, req, err := dataAndShape(in, "input")
 		if err != nil {
 			return nil, err
-		}
-		s, err := need(in, 1, "shape")
-		if err != nil {
-			return nil, err
-		}
-		req, err := toInts(s)
-		if err != nil {
-			return nil, fmt.Errorf("input shape: %w", err)
 		}
 		shape, err := kernel.BroadcastShapes(x.Shape, req)
 		if err != nil {
@@ -305,4 +289,22 @@ func broadcastInto(dst any, dstShape []int64, src any, srcShape []int64) {
 	case []string:
 		kernel.BroadcastTo(d, dstShape, src.([]string), srcShape)
 	}
+}
+
+// dataAndShape reads input 0 (named name) and the int64 shape of input 1, the operands of
+// Reshape and Expand.
+func dataAndShape(in []*kernel.Tensor, name string) (*kernel.Tensor, []int64, error) {
+	x, err := need(in, 0, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := need(in, 1, "shape")
+	if err != nil {
+		return nil, nil, err
+	}
+	shape, err := kernel.Int64sOf(s)
+	if err != nil {
+		return nil, nil, fmt.Errorf("input shape: %w", err)
+	}
+	return x, shape, nil
 }

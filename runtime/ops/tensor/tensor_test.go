@@ -1,44 +1,20 @@
 package tensor
 
 import (
-	"fmt"
 	"math"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/runtime/internal/kerneltest"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
-// runOp builds the kernel registered for op at opset through kernel.Lookup, as a session
-// would, and runs it once on inputs (nil entries are omitted inputs).
+// runOp builds a node of op at opset with nOut outputs and runs its kernel once on inputs
+// (nil entries are omitted inputs).
 func runOp(op string, opset int64, nOut int, attrs []*ir.Attr, inputs ...*kernel.Tensor) ([]*kernel.Tensor, error) {
-	g := ir.NewGraph("test")
-	vals := make([]*ir.Value, len(inputs))
-	for i, in := range inputs {
-		if in != nil {
-			vals[i] = g.AddInput(fmt.Sprintf("in%d", i), ir.TensorType(in.DType))
-		}
-	}
-	outs := make([]string, nOut)
-	for i := range outs {
-		outs[i] = fmt.Sprintf("out%d", i)
-	}
-	n := g.NewNode("", op, vals, outs, attrs...)
-	dt := ir.Undefined
-	if len(inputs) > 0 && inputs[0] != nil {
-		dt = inputs[0].DType
-	}
-	def, err := kernel.Lookup("", op, opset, dt)
-	if err != nil {
-		return nil, err
-	}
-	k, err := def.New(&kernel.NodeInfo{Node: n, Opset: opset})
-	if err != nil {
-		return nil, err
-	}
-	return k.Run(&kernel.Context{}, inputs)
+	return kerneltest.Run(op, opset, attrs, nOut, inputs...)
 }
 
 func f32(shape []int64, v ...float32) *kernel.Tensor {
@@ -57,7 +33,7 @@ func sh(d ...int64) []int64 { return d }
 
 // iota32 returns a float tensor of shape holding 0, 1, 2, ...
 func iota32(shape ...int64) *kernel.Tensor {
-	n := numel(shape)
+	n := kernel.ShapeSize(shape)
 	d := make([]float32, n)
 	for i := range d {
 		d[i] = float32(i)

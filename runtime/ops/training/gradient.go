@@ -201,7 +201,7 @@ func (k *gradientKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*k
 		return nil, opErr(k.node, "%d inputs for %d xs", len(inputs), k.nXs)
 	}
 	for i := 0; i < k.nXs; i++ {
-		if input(inputs, i) == nil {
+		if kernel.Input(inputs, i) == nil {
 			return nil, opErr(k.node, "input %d (xs[%d]) is missing", i, i)
 		}
 	}
@@ -211,7 +211,7 @@ func (k *gradientKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*k
 	}
 	value := func(v *ir.Value) (*dense, error) {
 		t := vals[k.slot[v]]
-		d, err := readFloats(t)
+		d, err := kernel.FloatsOf(t)
 		if err != nil {
 			return nil, fmt.Errorf("value %q: %w", v.Name, err)
 		}
@@ -284,7 +284,7 @@ func (k *gradientKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*k
 		if gv := grads[x]; gv != nil { // y does not depend on x otherwise: zero gradient
 			copy(d, gv.data)
 		}
-		if outs[i], err = writeFloats(ctx, xt.DType, d, xt.Shape...); err != nil {
+		if outs[i], err = kernel.FromFloat64s(ctx, xt.DType, xt.Shape, d); err != nil {
 			return nil, opErr(k.node, "gradient of %q: %v", x.Name, err)
 		}
 	}

@@ -58,7 +58,7 @@ func newImageDecoder(info *kernel.NodeInfo) (kernel.Kernel, error) {
 }
 
 func (k *imageDecoder) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	x := input(inputs, 0)
+	x := kernel.Input(inputs, 0)
 	if x == nil || x.DType != ir.Uint8 {
 		return nil, opErr(k.node, "encoded_stream must be a uint8 tensor")
 	}

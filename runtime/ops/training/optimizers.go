@@ -31,11 +31,11 @@ func (o *optimizer) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 	if len(inputs) < 2+o.groups || (len(inputs)-2)%o.groups != 0 {
 		return nil, opErr(o.node, "%d inputs do not form R, T and %d groups of tensors", len(inputs), o.groups)
 	}
-	r, err := scalarFloat(input(inputs, 0))
+	r, err := scalarFloat(kernel.Input(inputs, 0))
 	if err != nil {
 		return nil, opErr(o.node, "R: %v", err)
 	}
-	t, err := scalarInt(input(inputs, 1))
+	t, err := scalarInt(kernel.Input(inputs, 1))
 	if err != nil {
 		return nil, opErr(o.node, "T: %v", err)
 	}
@@ -45,16 +45,16 @@ func (o *optimizer) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 	in := make([][]float64, o.groups)
 	out := make([][]float64, outGroups)
 	for v := 0; v < nVars; v++ {
-		x := input(inputs, 2+v)
+		x := kernel.Input(inputs, 2+v)
 		if x == nil {
 			return nil, opErr(o.node, "input %d is missing", 2+v)
 		}
 		for g := 0; g < o.groups; g++ {
-			ti := input(inputs, 2+g*nVars+v)
+			ti := kernel.Input(inputs, 2+g*nVars+v)
 			if ti == nil || !kernel.SameShape(ti.Shape, x.Shape) {
 				return nil, opErr(o.node, "input %d must have X's shape %v, got %v", 2+g*nVars+v, x.Shape, ti)
 			}
-			if in[g], err = readFloats(ti); err != nil {
+			if in[g], err = kernel.FloatsOf(ti); err != nil {
 				return nil, opErr(o.node, "input %d: %v", 2+g*nVars+v, err)
 			}
 		}
@@ -68,7 +68,7 @@ func (o *optimizer) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 			if g > 0 {
 				src = inputs[2+(g+1)*nVars+v]
 			}
-			if outs[g*nVars+v], err = writeFloats(ctx, src.DType, out[g], x.Shape...); err != nil {
+			if outs[g*nVars+v], err = kernel.FromFloat64s(ctx, src.DType, x.Shape, out[g]); err != nil {
 				return nil, opErr(o.node, "output %d: %v", g*nVars+v, err)
 			}
 		}

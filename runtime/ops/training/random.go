@@ -1,9 +1,6 @@
 package training
 
 import (
-	"fmt"
-	"math"
-
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
@@ -50,11 +47,11 @@ func newBernoulli(info *kernel.NodeInfo) (kernel.Kernel, error) {
 }
 
 func (k *bernoulli) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
-	x := input(inputs, 0)
+	x := kernel.Input(inputs, 0)
 	if x == nil {
 		return nil, opErr(k.node, "input is required")
 	}
-	p, err := readFloats(x)
+	p, err := kernel.FloatsOf(x)
 	if err != nil {
 		return nil, opErr(k.node, "input: %v", err)
 	}
@@ -68,9 +65,9 @@ func (k *bernoulli) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 		if !(pi >= 0 && pi <= 1) {
 			return nil, opErr(k.node, "probability %v at %d is outside [0, 1]", pi, i)
 		}
-		draws[i] = float64(rng.binomial1(pi))
+		draws[i] = float64(rng.Binomial1(pi))
 	}
-	out, err := writeNumbers(ctx, dt, draws, x.Shape)
+	out, err := kernel.FromFloat64s(ctx, dt, x.Shape, draws)
 	if err != nil {
 		return nil, opErr(k.node, "%v", err)
 	}
@@ -122,7 +119,7 @@ func newRandomUniform(like bool) kernel.Factory {
 func (k *randomUniform) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
 	shape, dt := k.shape, k.dtype
 	if k.like {
-		x := input(inputs, 0)
+		x := kernel.Input(inputs, 0)
 		if x == nil {
 			return nil, opErr(k.node, "input is required")
 		}
@@ -139,7 +136,7 @@ func (k *randomUniform) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 	span, low := float64(k.high)-float64(k.low), float64(k.low)
 	vals := make([]float64, count)
 	for i := range vals {
-		r := rng.float64()
+		r := rng.Float64()
 		if dt == ir.Double {
 			vals[i] = r*span + low
 		} else {
@@ -147,53 +144,9 @@ func (k *randomUniform) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 			vals[i] = float64(float32(float32(r)*float32(span)) + float32(low))
 		}
 	}
-	out, err := writeFloats(ctx, dt, vals, shape...)
+	out, err := kernel.FromFloat64s(ctx, dt, shape, vals)
 	if err != nil {
 		return nil, opErr(k.node, "%v", err)
 	}
 	return []*kernel.Tensor{out}, nil
-}
-
-// writeNumbers allocates a tensor of any numeric or bool type dt holding vals (which are
-// small integers here, exact in every type).
-func writeNumbers(ctx *kernel.Context, dt ir.DataType, vals []float64, shape []int64) (*kernel.Tensor, error) {
-	switch dt {
-	case ir.Float, ir.Double, ir.Float16, ir.BFloat16:
-		return writeFloats(ctx, dt, vals, shape...)
-	}
-	t := ctx.Alloc(dt, shape...)
-	switch d := t.Data.(type) {
-	case []int8:
-		fill(d, vals)
-	case []int16:
-		fill(d, vals)
-	case []int32:
-		fill(d, vals)
-	case []int64:
-		fill(d, vals)
-	case []uint8:
-		if dt != ir.Uint8 {
-			return nil, fmt.Errorf("output type %s is not supported", dt)
-		}
-		fill(d, vals)
-	case []uint16:
-		fill(d, vals)
-	case []uint32:
-		fill(d, vals)
-	case []uint64:
-		fill(d, vals)
-	case []bool:
-		for i, v := range vals {
-			d[i] = v != 0
-		}
-	default:
-		return nil, fmt.Errorf("output type %s is not supported", dt)
-	}
-	return t, nil
-}
-
-func fill[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](d []T, vals []float64) {
-	for i, v := range vals {
-		d[i] = T(math.Round(v))
-	}
 }
