@@ -183,7 +183,7 @@ func printInspection(e *env, ins *inspection, allLayers bool) {
 		if !ins.MACsComplete {
 			note = " (some layers' shapes are unknown; their MACs are not counted)"
 		}
-		fmt.Fprintf(w, "\nMACs: %s%s\n", humanCount(ins.MACs), note)
+		fmt.Fprintf(w, "\nMACs per sample (symbolic dimensions count as 1): %s%s\n", humanCount(ins.MACs), note)
 		layers := ins.Layers
 		if !allLayers {
 			layers = topLayers(layers, 10)

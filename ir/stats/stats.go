@@ -166,8 +166,9 @@ type OpCount struct {
 	Count int    `json:"count"`
 }
 
-// NodeMACs returns the multiply-accumulates of one node: ok is false for ops that have
-// none worth counting, known is false when shapes are missing.
+// NodeMACs returns the multiply-accumulates of one node, per sample (symbolic dimensions
+// count as 1): ok is false for ops that have none worth counting, known is false when
+// shapes are missing.
 func NodeMACs(n *ir.Node) (macs int64, known, ok bool) {
 	dims := func(v *ir.Value) ([]int64, bool) {
 		if v == nil {
@@ -176,7 +177,23 @@ func NodeMACs(n *ir.Node) (macs int64, known, ok bool) {
 		if v.Const != nil {
 			return v.Const.Dims, true
 		}
-		return v.Type.StaticDims()
+		if v.Type == nil || !v.Type.HasShape {
+			return nil, false
+		}
+		// Symbolic dimensions (a dynamic batch, a sequence length) count as 1, so that
+		// MACs are per sample; a dimension that is simply unknown leaves them unknown.
+		out := make([]int64, len(v.Type.Dims))
+		for i, d := range v.Type.Dims {
+			switch {
+			case d.IsKnown():
+				out[i] = d.Value
+			case d.Param != "":
+				out[i] = 1
+			default:
+				return nil, false
+			}
+		}
+		return out, true
 	}
 	prod := func(d []int64) int64 {
 		p := int64(1)
