@@ -64,15 +64,20 @@ func matchMatMulAdd(mm *ir.Node) (add *ir.Node, bias *ir.Value, ok bool) {
 	if bias == nil || elemOf(bias) != dt {
 		return nil, nil, false
 	}
-	out, okOut := staticDims(mm.Output(0))
 	bdims, okB := staticDims(bias)
-	if !okOut || !okB || len(out) != 2 || len(bdims) > 2 {
+	if !okB || len(bdims) > 2 {
 		return nil, nil, false
 	}
-	// Unidirectional: every bias dimension (right-aligned) is 1 or the output's.
-	off := len(out) - len(bdims)
+	// Unidirectional: every bias dimension (right-aligned) is 1 or the output's. M may be
+	// symbolic (a dynamic batch): then only a bias row of 1 broadcasts along it.
+	t := mm.Output(0).Type
+	if t == nil || t.Rank() != 2 {
+		return nil, nil, false
+	}
+	off := 2 - len(bdims)
 	for i, d := range bdims {
-		if d != 1 && d != out[off+i] {
+		od := t.Dims[off+i]
+		if d != 1 && !(od.IsKnown() && od.Value == d) {
 			return nil, nil, false
 		}
 	}

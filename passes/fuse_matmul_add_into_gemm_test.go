@@ -29,6 +29,22 @@ func TestFuseMatMulAddIntoGemm(t *testing.T) {
 			wantOps: "Gemm",
 		},
 		{
+			name: "symbolic batch with a vector bias",
+			build: func(b *builder) *ir.Model {
+				return b.symInput("X", ir.Float, "N", "3").floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).floats("c", []int64{2}, 1, 2).
+					node("MatMul", "X,W", "M").node("Add", "M,c", "Y").output("Y").model()
+			},
+			wantOps: "Gemm",
+		},
+		{
+			name: "symbolic batch with a per-row bias is not fused",
+			build: func(b *builder) *ir.Model {
+				return b.symInput("X", ir.Float, "N", "3").floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).floats("c", []int64{4, 1}, 1, 2, 3, 4).
+					node("MatMul", "X,W", "M").node("Add", "M,c", "Y").output("Y").model()
+			},
+			wantOps: "MatMul,Add",
+		},
+		{
 			name: "bias that would grow the output is not fused",
 			build: func(b *builder) *ir.Model {
 				return b.input("X", ir.Float, 1, 3).floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).floats("c", []int64{4, 2}, 1, 2, 3, 4, 5, 6, 7, 8).
