@@ -5,14 +5,21 @@ import (
 	"sync"
 )
 
+// The micro-kernel and its tile, chosen once at start-up for this CPU (gemm_amd64.go):
+// microKernel adds alpha·(a-panel × b-panel) to a gemmMR×gemmNR tile of C. The portable
+// kernel is kernel3x4: 3×4 is the largest tile whose accumulators and operands fit the 15
+// float registers Go's compiler allocates on amd64 without spilling in the inner loop
+// (4×4 and 4×8 spill, and measured slower). With AVX2 and FMA an assembly kernel keeps a
+// 6×16 tile in twelve 8-wide registers.
+var (
+	gemmMR, gemmNR = 3, 4
+	microKernel    = kernel3x4
+)
+
 // Blocking parameters of the packed GEMM (GotoBLAS layout). A gemmMC×gemmKC block of A
-// (72 KiB) stays in L2 while gemmNR-wide panels of B stream through L1; the micro-kernel
-// keeps a gemmMR×gemmNR tile of C in registers. 3×4 is the largest tile whose accumulators
-// and operands fit the 15 float registers Go's compiler allocates on amd64 without
-// spilling in the inner loop (4×4 and 4×8 spill, and measured slower).
+// (72 KiB) stays in L2 while gemmNR-wide panels of B stream through L1. gemmMC is a
+// multiple of every kernel's gemmMR.
 const (
-	gemmMR = 3
-	gemmNR = 4
 	gemmKC = 256
 	gemmMC = 72
 	gemmNC = 2048
@@ -219,7 +226,7 @@ func gemmParallelBlocks(src aProvider, m, n, k int, alpha float32, transB bool, 
 func gemmBlocked(src aProvider, i0, i1, j0, j1, k int, alpha float32, transB bool, b []float32, ldb int, c []float32, ldc int) {
 	bbuf := make([]float32, roundUp(min(gemmNC, j1-j0), gemmNR)*min(gemmKC, k))
 	abuf := make([]float32, gemmMC*min(gemmKC, k))
-	var tile [gemmMR * gemmNR]float32
+	tile := make([]float32, gemmMR*gemmNR)
 	for jc := j0; jc < j1; jc += gemmNC {
 		nc := min(gemmNC, j1-jc)
 		for pc := 0; pc < k; pc += gemmKC {
@@ -236,12 +243,12 @@ func gemmBlocked(src aProvider, i0, i1, j0, j1, k int, alpha float32, transB boo
 						apanel := ap[ir*kc : ir*kc+gemmMR*kc]
 						coff := (ic+ir)*ldc + jc + jr
 						if mr == gemmMR && nr == gemmNR {
-							kernel3x4(kc, alpha, apanel, bp, c[coff:], ldc)
+							microKernel(kc, alpha, apanel, bp, c[coff:], ldc)
 							continue
 						}
 						// Edge tile: compute the full tile into scratch, add the valid part.
-						clear(tile[:])
-						kernel3x4(kc, alpha, apanel, bp, tile[:], gemmNR)
+						clear(tile)
+						microKernel(kc, alpha, apanel, bp, tile, gemmNR)
 						for r := 0; r < mr; r++ {
 							crow := c[coff+r*ldc : coff+r*ldc+nr]
 							for j := range crow {
@@ -261,7 +268,7 @@ func packA(transA bool, a []float32, lda, ic, mc, pc, kc int, dst []float32) {
 	idx := 0
 	for ir := 0; ir < mc; ir += gemmMR {
 		rows := min(gemmMR, mc-ir)
-		if !transA && rows == gemmMR {
+		if !transA && rows == 3 && gemmMR == 3 {
 			r0 := a[(ic+ir)*lda+pc:]
 			r1 := a[(ic+ir+1)*lda+pc:]
 			r2 := a[(ic+ir+2)*lda+pc:]

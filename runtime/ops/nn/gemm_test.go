@@ -19,6 +19,16 @@ func randSlice(r *rand.Rand, n int) []float32 {
 // that are not multiples of the tile or block sizes, every transpose combination, padded
 // leading dimensions and the alpha/beta special cases.
 func TestSgemmMatchesReference(t *testing.T) {
+	// Every micro-kernel this machine can run is checked, not only the one dispatch picks.
+	for _, k := range microKernels() {
+		t.Run(k.name, func(t *testing.T) {
+			defer useMicroKernel(k)()
+			testSgemmMatchesReference(t)
+		})
+	}
+}
+
+func testSgemmMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	sizes := [][3]int{{1, 1, 1}, {3, 5, 7}, {4, 8, 16}, {17, 9, 33}, {65, 67, 300}, {130, 70, 257}, {5, 300, 600}, {200, 3, 40}}
 	for _, sz := range sizes {
@@ -59,6 +69,42 @@ func TestSgemmMatchesReference(t *testing.T) {
 						checkClose(t, got2, want, 1e-4*float64(k+1))
 					}
 				})
+			}
+		}
+	}
+}
+
+// TestMicroKernelGuards runs each micro-kernel on a tile embedded in a larger buffer and
+// requires every element outside the tile to stay untouched.
+func TestMicroKernelGuards(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	for _, k := range microKernels() {
+		for _, kc := range []int{1, 2, 7, 256} {
+			a := randSlice(r, k.mr*kc)
+			b := randSlice(r, k.nr*kc)
+			const guard = 17
+			ldc := k.nr + 5
+			buf := randSlice(r, guard+k.mr*ldc+guard)
+			orig := append([]float32(nil), buf...)
+			k.fn(kc, 0.75, a, b, buf[guard:], ldc)
+			for i := range buf {
+				row, col := (i-guard)/ldc, (i-guard)%ldc
+				inTile := i >= guard && row < k.mr && col < k.nr
+				if !inTile {
+					if buf[i] != orig[i] {
+						t.Fatalf("%s kc=%d: element %d outside the tile changed", k.name, kc, i)
+					}
+					continue
+				}
+				want := float64(orig[i])
+				acc := 0.0
+				for p := 0; p < kc; p++ {
+					acc += float64(a[p*k.mr+row]) * float64(b[p*k.nr+col])
+				}
+				want += 0.75 * acc
+				if math.Abs(float64(buf[i])-want) > 1e-4*float64(kc+1) {
+					t.Fatalf("%s kc=%d: C[%d][%d] = %v, want %v", k.name, kc, row, col, buf[i], want)
+				}
 			}
 		}
 	}
