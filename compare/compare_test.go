@@ -7,6 +7,7 @@ import (
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/passes"
 	"github.com/whittle-ml/whittle/runtime"
+	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
 func TestStatsMetrics(t *testing.T) {
@@ -174,5 +175,32 @@ func TestReferenceScoresCandidates(t *testing.T) {
 	}
 	if res.Rows != 16 || !math.IsInf(res.Outputs[0].SQNR(), 1) {
 		t.Errorf("rows %d SQNR %g", res.Rows, res.Outputs[0].SQNR())
+	}
+}
+
+func TestFloats64(t *testing.T) {
+	tests := []struct {
+		name string
+		in   *kernel.Tensor
+		want []float64 // nil: not comparable
+	}{
+		{"float32", &kernel.Tensor{DType: ir.Float, Shape: []int64{2}, Data: []float32{1.5, -2}}, []float64{1.5, -2}},
+		{"int64", &kernel.Tensor{DType: ir.Int64, Shape: []int64{2}, Data: []int64{3, -4}}, []float64{3, -4}},
+		{"float16 decoded", &kernel.Tensor{DType: ir.Float16, Shape: []int64{1}, Data: []uint16{0x3c00}}, []float64{1}},
+		{"string", &kernel.Tensor{DType: ir.String, Shape: []int64{1}, Data: []string{"a"}}, nil},
+		{"sequence", &kernel.Tensor{Kind: kernel.SequenceValue}, nil},
+		{"missing", nil, nil},
+	}
+	for _, tt := range tests {
+		got, ok := floats64(tt.in)
+		if ok != (tt.want != nil) || len(got) != len(tt.want) {
+			t.Errorf("%s: floats64 = %v, %t; want %v", tt.name, got, ok, tt.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tt.want[i] {
+				t.Errorf("%s: element %d = %g, want %g", tt.name, i, got[i], tt.want[i])
+			}
+		}
 	}
 }

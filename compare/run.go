@@ -127,46 +127,14 @@ func RandomData(m *ir.Model, rows int, seed uint64, dims map[string]int64) (data
 	return dataset.NewArrays(inputs, nil, nil)
 }
 
-// floats64 converts a numeric runtime tensor to float64.
+// floats64 converts a numeric or bool runtime tensor to float64 (see kernel.Float64sOf);
+// ok is false for a missing value, a sequence or optional, or a string tensor.
 func floats64(t *kernel.Tensor) ([]float64, bool) {
 	if t == nil || t.Kind != kernel.TensorValue {
 		return nil, false
 	}
-	switch d := t.Data.(type) {
-	case []float32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, true
-	case []float64:
-		return d, true
-	case []int64:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, true
-	case []int32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, true
-	case []int8:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, true
-	case []uint8:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, true
-	}
-	return nil, false
+	xs, err := kernel.Float64sOf(t)
+	return xs, err == nil
 }
 
 func sameShape(a, b []int64) bool {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/whittle-ml/whittle/ir/stats"
 )
 
 // TextOptions tune WriteText.
@@ -306,7 +308,7 @@ func (t *textWriter) totals(tt Totals) {
 	}
 	row("nodes", tt.Nodes, itoa, "")
 	row("params", tt.Params, itoa, "")
-	row("bytes", tt.Bytes, humanBytes, "")
+	row("bytes", tt.Bytes, stats.FormatBytes, "")
 	note := ""
 	if !tt.MACsComplete[0] || !tt.MACsComplete[1] {
 		note = " (some layers' shapes unknown)"
@@ -383,16 +385,4 @@ func signed(n int64, format func(int64) string) string {
 		return "-" + format(-n)
 	}
 	return "+" + format(n)
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -249,6 +249,7 @@ func summarize(m *ir.Model) (ModelSummary, map[int]layerSnapshot) {
 
 // WriteText renders the report for a terminal.
 func (rep *PruneReport) WriteText(w io.Writer) error {
+	count := stats.FormatCountFourDigits // small layers' sizes stay exact
 	var b strings.Builder
 	fmt.Fprintf(&b, "prune: pattern %s, scope %s", rep.Pattern, rep.Scope)
 	if rep.Norm != "" {
@@ -306,17 +307,4 @@ func (rep *PruneReport) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// count renders 1234567 as 1.23M.
-func count(n int64) string {
-	switch {
-	case n >= 1e9:
-		return fmt.Sprintf("%.2fG", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.2fM", float64(n)/1e6)
-	case n >= 1e4:
-		return fmt.Sprintf("%.1fk", float64(n)/1e3)
-	}
-	return fmt.Sprint(n)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
+	"github.com/whittle-ml/whittle/runtime/ops/tensor"
 )
 
 // A program is a compiled graph: the main graph of a session or the body of a control-flow
@@ -169,7 +170,7 @@ func (b *builder) slot(v *ir.Value) (int, error) {
 
 func (b *builder) addNode(n *ir.Node, nodeIndex int) error {
 	if n.OpType == "Constant" && (n.Domain == "" || n.Domain == "ai.onnx") {
-		t, err := constantNodeValue(n)
+		t, err := tensor.ConstantValue(n)
 		if err != nil {
 			return fmt.Errorf("%s: %w", n.Describe(), err)
 		}
@@ -450,37 +451,6 @@ func constOfValue(v *ir.Value) (*kernel.Tensor, error) {
 		return densify(v.SparseConst)
 	}
 	return nil, fmt.Errorf("not a constant")
-}
-
-// constantNodeValue evaluates a Constant node from whichever value attribute it has.
-func constantNodeValue(n *ir.Node) (*kernel.Tensor, error) {
-	for _, a := range n.Attrs {
-		switch a.Name {
-		case "value":
-			if a.Tensor == nil {
-				return nil, fmt.Errorf("attribute value holds no tensor")
-			}
-			return kernel.FromIR(a.Tensor)
-		case "sparse_value":
-			if a.SparseTensor == nil {
-				return nil, fmt.Errorf("attribute sparse_value holds no sparse tensor")
-			}
-			return densify(a.SparseTensor)
-		case "value_float":
-			return &kernel.Tensor{DType: ir.Float, Shape: []int64{}, Data: []float32{a.Float}}, nil
-		case "value_floats":
-			return &kernel.Tensor{DType: ir.Float, Shape: []int64{int64(len(a.Floats))}, Data: append([]float32{}, a.Floats...)}, nil
-		case "value_int":
-			return &kernel.Tensor{DType: ir.Int64, Shape: []int64{}, Data: []int64{a.Int}}, nil
-		case "value_ints":
-			return &kernel.Tensor{DType: ir.Int64, Shape: []int64{int64(len(a.Ints))}, Data: append([]int64{}, a.Ints...)}, nil
-		case "value_string":
-			return &kernel.Tensor{DType: ir.String, Shape: []int64{}, Data: []string{a.String}}, nil
-		case "value_strings":
-			return &kernel.Tensor{DType: ir.String, Shape: []int64{int64(len(a.Strings))}, Data: append([]string{}, a.Strings...)}, nil
-		}
-	}
-	return nil, fmt.Errorf("Constant has no value attribute")
 }
 
 // densify expands a sparse tensor (COO: values[nnz], indices [nnz] linear or [nnz, rank]).

@@ -132,7 +132,7 @@ func realInputs(g *ir.Graph) []*ir.Value {
 
 func printInspection(e *env, ins *inspection, allLayers bool) {
 	w := e.stdout
-	fmt.Fprintf(w, "%s (%s)\n", ins.File, humanBytes(ins.FileBytes))
+	fmt.Fprintf(w, "%s (%s)\n", ins.File, stats.FormatBytes(ins.FileBytes))
 	producer := strings.TrimSpace(ins.Producer + " " + ins.ProducerVersion)
 	if producer == "" {
 		producer = "unknown"
@@ -168,14 +168,14 @@ func printInspection(e *env, ins *inspection, allLayers bool) {
 	if ins.Params > 0 {
 		sparsity = float64(ins.Zeros) / float64(ins.Params)
 	}
-	fmt.Fprintf(w, "\nParameters: %s in %d initializers, %s, %.2f%% zeros\n", humanCount(ins.Params), len(ins.Initializers), humanBytes(ins.Bytes), 100*sparsity)
+	fmt.Fprintf(w, "\nParameters: %s in %d initializers, %s, %.2f%% zeros\n", stats.FormatCount(ins.Params), len(ins.Initializers), stats.FormatBytes(ins.Bytes), 100*sparsity)
 	for dt, n := range ins.ParamsByType {
-		fmt.Fprintf(w, "  %-10s %12s params %12s\n", dt, humanCount(n), humanBytes(ins.BytesByType[dt]))
+		fmt.Fprintf(w, "  %-10s %12s params %12s\n", dt, stats.FormatCount(n), stats.FormatBytes(ins.BytesByType[dt]))
 	}
 	if allLayers {
 		fmt.Fprintf(w, "\nInitializers:\n")
 		for _, in := range ins.Initializers {
-			fmt.Fprintf(w, "  %-40s %-22s %10s  sparsity %.2f%%\n", in.Name, in.Type, humanBytes(in.Bytes), 100*in.Sparsity)
+			fmt.Fprintf(w, "  %-40s %-22s %10s  sparsity %.2f%%\n", in.Name, in.Type, stats.FormatBytes(in.Bytes), 100*in.Sparsity)
 		}
 	}
 	if len(ins.Layers) > 0 {
@@ -183,7 +183,7 @@ func printInspection(e *env, ins *inspection, allLayers bool) {
 		if !ins.MACsComplete {
 			note = " (some layers' shapes are unknown; their MACs are not counted)"
 		}
-		fmt.Fprintf(w, "\nMACs per sample (symbolic dimensions count as 1): %s%s\n", humanCount(ins.MACs), note)
+		fmt.Fprintf(w, "\nMACs per sample (symbolic dimensions count as 1): %s%s\n", stats.FormatCount(ins.MACs), note)
 		layers := ins.Layers
 		if !allLayers {
 			layers = topLayers(layers, 10)
@@ -192,7 +192,7 @@ func printInspection(e *env, ins *inspection, allLayers bool) {
 			}
 		}
 		for _, l := range layers {
-			macs := humanCount(l.MACs)
+			macs := stats.FormatCount(l.MACs)
 			if !l.Known {
 				macs = "?"
 			}
@@ -223,28 +223,4 @@ func topLayers(layers []stats.Layer, n int) []stats.Layer {
 		sorted = sorted[:n]
 	}
 	return sorted
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-func humanCount(n int64) string {
-	switch {
-	case n >= 1e9:
-		return fmt.Sprintf("%.2fG", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.2fM", float64(n)/1e6)
-	case n >= 1e3:
-		return fmt.Sprintf("%.1fk", float64(n)/1e3)
-	}
-	return fmt.Sprint(n)
 }

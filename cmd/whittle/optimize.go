@@ -157,8 +157,8 @@ func runOptimize(e *env, a optimizeArgs) error {
 func printOptimizeSummary(w io.Writer, before, after sizeJSON, rep *passes.Report) {
 	fmt.Fprintf(w, "nodes         %8d -> %d\n", before.Nodes, after.Nodes)
 	fmt.Fprintf(w, "initializers  %8d -> %d\n", before.Initializers, after.Initializers)
-	fmt.Fprintf(w, "params        %8s -> %s\n", humanCount(before.Params), humanCount(after.Params))
-	fmt.Fprintf(w, "bytes         %8s -> %s\n", humanBytes(before.Bytes), humanBytes(after.Bytes))
+	fmt.Fprintf(w, "params        %8s -> %s\n", stats.FormatCount(before.Params), stats.FormatCount(after.Params))
+	fmt.Fprintf(w, "bytes         %8s -> %s\n", stats.FormatBytes(before.Bytes), stats.FormatBytes(after.Bytes))
 	state := "converged"
 	if !rep.Converged {
 		state = "stopped at the round limit"

@@ -14,6 +14,7 @@ import (
 	"github.com/whittle-ml/whittle/compare"
 	"github.com/whittle-ml/whittle/dataset"
 	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/ir/stats"
 	"github.com/whittle-ml/whittle/onnx"
 	"github.com/whittle-ml/whittle/passes"
 	"github.com/whittle-ml/whittle/runtime"
@@ -462,7 +463,7 @@ func printQuantizeReport(w io.Writer, rep *passes.QuantizeReport) {
 	fmt.Fprintf(w, "%s quantization: %d nodes quantized, %d QDQ pairs, %d weight tensors",
 		rep.Mode, len(rep.Quantized), rep.QDQPairs, rep.Weights)
 	if rep.FloatBytes > 0 {
-		fmt.Fprintf(w, " (%s float -> %s)", humanBytes(rep.FloatBytes), humanBytes(rep.QuantBytes))
+		fmt.Fprintf(w, " (%s float -> %s)", stats.FormatBytes(rep.FloatBytes), stats.FormatBytes(rep.QuantBytes))
 	}
 	fmt.Fprintln(w)
 	ops := map[string]int{}

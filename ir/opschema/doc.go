@@ -5,8 +5,8 @@
 // outputs (name, optional, variadic, min/max counts) and type constraints.
 //
 // The table in schemas_gen.go is generated from the ONNX specification's Operators.md by
-// ./gen (run `go generate`); it depends on nothing but the standard library, so the IR,
-// the checker and shape inference can all share it.
+// ./gen (run `go generate`); it depends only on the standard library and package ir (for
+// ir.AttrType), so the IR, the checker and shape inference can all share it.
 //
 // Lookup(domain, op, opset) returns the schema in force at an opset version: the newest
 // since_version not above it, as ONNX's schema registry resolves it.

@@ -13,7 +13,7 @@ func ExampleLookup() {
 	}
 	group, _ := s.Attribute("group")
 	fmt.Println(s.Name, s.SinceVersion, s.Versions, s.MinInputs, s.MaxInputs)
-	fmt.Println(group.Name, group.Type, group.Default)
+	fmt.Println(group.Name, opschema.AttrTypeName(group.Type), group.Default)
 	// Output:
 	// Conv 11 [1 11 22] 2 3
 	// group INT 1

@@ -5,55 +5,28 @@ package opschema
 import (
 	"sort"
 	"strconv"
+	"strings"
+
+	"github.com/whittle-ml/whittle/ir"
 )
 
 // Unbounded is the maximum input or output count of an operator whose last parameter
 // is variadic.
 const Unbounded = 1<<31 - 1
 
-// AttrType is the type of an attribute. The values are those of onnx.proto's
-// AttributeProto.AttributeType, so a proto attribute type converts with AttrType(t).
-type AttrType int32
-
-// Attribute types, numbered as in AttributeProto.AttributeType.
-const (
-	AttrUndefined     AttrType = 0
-	AttrFloat         AttrType = 1
-	AttrInt           AttrType = 2
-	AttrString        AttrType = 3
-	AttrTensor        AttrType = 4
-	AttrGraph         AttrType = 5
-	AttrFloats        AttrType = 6
-	AttrInts          AttrType = 7
-	AttrStrings       AttrType = 8
-	AttrTensors       AttrType = 9
-	AttrGraphs        AttrType = 10
-	AttrSparseTensor  AttrType = 11
-	AttrSparseTensors AttrType = 12
-	AttrTypeProto     AttrType = 13
-	AttrTypeProtos    AttrType = 14
-)
-
-var attrTypeNames = map[AttrType]string{
-	AttrUndefined: "UNDEFINED", AttrFloat: "FLOAT", AttrInt: "INT", AttrString: "STRING",
-	AttrTensor: "TENSOR", AttrGraph: "GRAPH", AttrFloats: "FLOATS", AttrInts: "INTS",
-	AttrStrings: "STRINGS", AttrTensors: "TENSORS", AttrGraphs: "GRAPHS",
-	AttrSparseTensor: "SPARSE_TENSOR", AttrSparseTensors: "SPARSE_TENSORS",
-	AttrTypeProto: "TYPE_PROTO", AttrTypeProtos: "TYPE_PROTOS",
-}
-
-// String returns the onnx.proto name of t, such as "INTS".
-func (t AttrType) String() string {
-	if s, ok := attrTypeNames[t]; ok {
-		return s
+// AttrTypeName returns the onnx.proto spelling of t, such as "INTS", as Operators.md and
+// ONNX's checker write it (ir.AttrType's String gives the lower-case "ints").
+func AttrTypeName(t ir.AttrType) string {
+	if t < ir.AttrUndefined || t > ir.AttrTypeProtos {
+		return "AttrType(" + strconv.Itoa(int(t)) + ")"
 	}
-	return "AttrType(" + strconv.Itoa(int(t)) + ")"
+	return strings.ToUpper(t.String())
 }
 
 // Attribute describes one attribute of an operator.
 type Attribute struct {
 	Name       string
-	Type       AttrType
+	Type       ir.AttrType
 	Required   bool
 	HasDefault bool
 	// Default is the default value as Operators.md prints it ("1", "NOTSET", "['a', 'b']"),

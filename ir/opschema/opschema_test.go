@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/whittle-ml/whittle/internal/testenv"
+	"github.com/whittle-ml/whittle/ir"
 )
 
 func TestConvVersionsAndAttributes(t *testing.T) {
@@ -22,10 +23,10 @@ func TestConvVersionsAndAttributes(t *testing.T) {
 	if !ok {
 		t.Fatal("Conv has no attribute group")
 	}
-	if group.Type != AttrInt || !group.HasDefault || group.Required || group.Default != "1" {
+	if group.Type != ir.AttrInt || !group.HasDefault || group.Required || group.Default != "1" {
 		t.Errorf("Conv.group = %+v, want INT with default 1", group)
 	}
-	if ks, _ := s.Attribute("kernel_shape"); ks.Type != AttrInts || ks.HasDefault {
+	if ks, _ := s.Attribute("kernel_shape"); ks.Type != ir.AttrInts || ks.HasDefault {
 		t.Errorf("Conv.kernel_shape = %+v, want INTS without default", ks)
 	}
 	if !s.SignatureKnown() {
@@ -146,8 +147,22 @@ func TestLatestOpset(t *testing.T) {
 	}
 }
 
-func TestAttrTypeString(t *testing.T) {
-	if AttrSparseTensor.String() != "SPARSE_TENSOR" || AttrType(99).String() != "AttrType(99)" {
-		t.Errorf("AttrType.String: %s %s", AttrSparseTensor, AttrType(99))
+func TestAttrTypeName(t *testing.T) {
+	tests := []struct {
+		typ  ir.AttrType
+		want string
+	}{
+		{ir.AttrUndefined, "UNDEFINED"}, {ir.AttrFloat, "FLOAT"}, {ir.AttrInt, "INT"},
+		{ir.AttrString, "STRING"}, {ir.AttrTensor, "TENSOR"}, {ir.AttrGraph, "GRAPH"},
+		{ir.AttrFloats, "FLOATS"}, {ir.AttrInts, "INTS"}, {ir.AttrStrings, "STRINGS"},
+		{ir.AttrTensors, "TENSORS"}, {ir.AttrGraphs, "GRAPHS"},
+		{ir.AttrSparseTensor, "SPARSE_TENSOR"}, {ir.AttrSparseTensors, "SPARSE_TENSORS"},
+		{ir.AttrTypeProto, "TYPE_PROTO"}, {ir.AttrTypeProtos, "TYPE_PROTOS"},
+		{ir.AttrType(99), "AttrType(99)"}, {ir.AttrType(-1), "AttrType(-1)"},
+	}
+	for _, tt := range tests {
+		if got := AttrTypeName(tt.typ); got != tt.want {
+			t.Errorf("AttrTypeName(%d) = %q, want %q", int32(tt.typ), got, tt.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/ir/opschema"
 	"github.com/whittle-ml/whittle/onnx/onnxpb"
 )
@@ -103,8 +104,8 @@ func (ck *checker) verifySignature(c ctx, n *onnxpb.NodeProto, s *opschema.Schem
 			}
 			continue
 		}
-		if got := attrType(a); got != opschema.AttrUndefined && got != want.Type {
-			ck.report(c, fmt.Sprintf("attribute %q", name), "has type %s, %s-%d expects %s", got, s.Name, s.SinceVersion, want.Type)
+		if got := attrType(a); got != ir.AttrUndefined && got != want.Type {
+			ck.report(c, fmt.Sprintf("attribute %q", name), "has type %s, %s-%d expects %s", opschema.AttrTypeName(got), s.Name, s.SinceVersion, opschema.AttrTypeName(want.Type))
 		}
 	}
 	for _, want := range s.Attributes {
@@ -149,53 +150,53 @@ func (ck *checker) checkFunctionCall(c ctx, n *onnxpb.NodeProto, f *onnxpb.Funct
 // attrValue is one value field of an AttributeProto that is in use.
 type attrValue struct {
 	field string
-	typ   opschema.AttrType
+	typ   ir.AttrType
 }
 
 // usedFields lists the value fields of a that are set (repeated ones when non-empty).
 func usedFields(a *onnxpb.AttributeProto) []attrValue {
 	var used []attrValue
-	add := func(set bool, field string, typ opschema.AttrType) {
+	add := func(set bool, field string, typ ir.AttrType) {
 		if set {
 			used = append(used, attrValue{field, typ})
 		}
 	}
-	add(a.F != nil, "f", opschema.AttrFloat)
-	add(a.I != nil, "i", opschema.AttrInt)
-	add(a.S != nil, "s", opschema.AttrString)
-	add(a.T != nil, "t", opschema.AttrTensor)
-	add(a.G != nil, "g", opschema.AttrGraph)
-	add(a.SparseTensor != nil, "sparse_tensor", opschema.AttrSparseTensor)
-	add(a.Tp != nil, "tp", opschema.AttrTypeProto)
-	add(len(a.Floats) > 0, "floats", opschema.AttrFloats)
-	add(len(a.Ints) > 0, "ints", opschema.AttrInts)
-	add(len(a.Strings) > 0, "strings", opschema.AttrStrings)
-	add(len(a.Tensors) > 0, "tensors", opschema.AttrTensors)
-	add(len(a.Graphs) > 0, "graphs", opschema.AttrGraphs)
-	add(len(a.SparseTensors) > 0, "sparse_tensors", opschema.AttrSparseTensors)
-	add(len(a.TypeProtos) > 0, "type_protos", opschema.AttrTypeProtos)
+	add(a.F != nil, "f", ir.AttrFloat)
+	add(a.I != nil, "i", ir.AttrInt)
+	add(a.S != nil, "s", ir.AttrString)
+	add(a.T != nil, "t", ir.AttrTensor)
+	add(a.G != nil, "g", ir.AttrGraph)
+	add(a.SparseTensor != nil, "sparse_tensor", ir.AttrSparseTensor)
+	add(a.Tp != nil, "tp", ir.AttrTypeProto)
+	add(len(a.Floats) > 0, "floats", ir.AttrFloats)
+	add(len(a.Ints) > 0, "ints", ir.AttrInts)
+	add(len(a.Strings) > 0, "strings", ir.AttrStrings)
+	add(len(a.Tensors) > 0, "tensors", ir.AttrTensors)
+	add(len(a.Graphs) > 0, "graphs", ir.AttrGraphs)
+	add(len(a.SparseTensors) > 0, "sparse_tensors", ir.AttrSparseTensors)
+	add(len(a.TypeProtos) > 0, "type_protos", ir.AttrTypeProtos)
 	return used
 }
 
 // attrType is the declared type of a, or for IR < 2 (no type field) the type of its one
 // value field; AttrUndefined when neither tells.
-func attrType(a *onnxpb.AttributeProto) opschema.AttrType {
+func attrType(a *onnxpb.AttributeProto) ir.AttrType {
 	if a.Type != nil {
-		return opschema.AttrType(a.GetType())
+		return ir.AttrType(a.GetType())
 	}
 	if used := usedFields(a); len(used) == 1 {
 		return used[0].typ
 	}
-	return opschema.AttrUndefined
+	return ir.AttrUndefined
 }
 
 // singularMessageField names the field an attribute of a message type must set: unlike
 // scalars, which proto3 writers may omit when zero, these have no default.
-var singularMessageField = map[opschema.AttrType]string{
-	opschema.AttrTensor:       "t",
-	opschema.AttrGraph:        "g",
-	opschema.AttrSparseTensor: "sparse_tensor",
-	opschema.AttrTypeProto:    "tp",
+var singularMessageField = map[ir.AttrType]string{
+	ir.AttrTensor:       "t",
+	ir.AttrGraph:        "g",
+	ir.AttrSparseTensor: "sparse_tensor",
+	ir.AttrTypeProto:    "tp",
 }
 
 // checkAttribute checks that a is well formed, whatever operator it belongs to.
@@ -204,8 +205,8 @@ func (ck *checker) checkAttribute(c ctx, a *onnxpb.AttributeProto, sc *scope) {
 	if a.GetName() == "" {
 		ck.report(c, "attribute", "has an empty name")
 	}
-	declared := opschema.AttrType(a.GetType())
-	if a.Type == nil || declared == opschema.AttrUndefined {
+	declared := ir.AttrType(a.GetType())
+	if a.Type == nil || declared == ir.AttrUndefined {
 		if ck.ir >= 2 {
 			ck.report(c, field, "has no type (required for IR version >= 2)")
 		}
@@ -220,10 +221,10 @@ func (ck *checker) checkAttribute(c ctx, a *onnxpb.AttributeProto, sc *scope) {
 		}
 		ck.report(c, field, "sets more than one value field (%s)", strings.Join(names, ", "))
 	}
-	if a.Type != nil && declared != opschema.AttrUndefined {
+	if a.Type != nil && declared != ir.AttrUndefined {
 		for _, u := range used {
 			if u.typ != declared {
-				ck.report(c, field, "has type %s but sets field %s (of type %s)", declared, u.field, u.typ)
+				ck.report(c, field, "has type %s but sets field %s (of type %s)", opschema.AttrTypeName(declared), u.field, opschema.AttrTypeName(u.typ))
 			}
 		}
 	}
@@ -238,7 +239,7 @@ func (ck *checker) checkAttribute(c ctx, a *onnxpb.AttributeProto, sc *scope) {
 			ck.report(c, field, "refers to %q, which is not an attribute of function %s", ref, c.fn.GetName())
 		}
 	} else if want, ok := singularMessageField[declared]; ok && a.Type != nil && len(used) == 0 {
-		ck.report(c, field, "has type %s but no value in field %s", declared, want)
+		ck.report(c, field, "has type %s but no value in field %s", opschema.AttrTypeName(declared), want)
 	}
 
 	if a.T != nil {
@@ -263,10 +264,10 @@ func (ck *checker) checkAttribute(c ctx, a *onnxpb.AttributeProto, sc *scope) {
 	}
 }
 
-var attrTypeNames = map[opschema.AttrType]bool{}
+var attrTypeNames = map[ir.AttrType]bool{}
 
 func init() {
-	for t := opschema.AttrFloat; t <= opschema.AttrTypeProtos; t++ {
+	for t := ir.AttrFloat; t <= ir.AttrTypeProtos; t++ {
 		attrTypeNames[t] = true
 	}
 }

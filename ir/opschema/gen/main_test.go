@@ -62,7 +62,7 @@ func TestParseSmallDoc(t *testing.T) {
 	if o.since != 3 || len(o.versions) != 2 || o.versions[0] != 1 {
 		t.Errorf("versions = %v since %d", o.versions, o.since)
 	}
-	if len(o.attrs) != 2 || !o.attrs[0].required || o.attrs[0].typ != "AttrInts" || o.attrs[1].def != "a b" {
+	if len(o.attrs) != 2 || !o.attrs[0].required || o.attrs[0].typ != "ir.AttrInts" || o.attrs[1].def != "a b" {
 		t.Errorf("attrs = %+v", o.attrs)
 	}
 	if o.minIn != 1 || o.maxIn != unbounded || !o.inputs[0].variadic || o.minOut != 1 || o.maxOut != 1 {

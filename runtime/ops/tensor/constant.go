@@ -8,8 +8,10 @@ import (
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
-// constantValue converts whichever value attribute a Constant node carries.
-func constantValue(n *ir.Node) (*kernel.Tensor, error) {
+// ConstantValue converts the value attribute of a Constant node (value, sparse_value,
+// value_float(s), value_int(s) or value_string(s); exactly one must be present) into a
+// tensor. The runtime's planner uses it too, to fold Constant nodes at build time.
+func ConstantValue(n *ir.Node) (*kernel.Tensor, error) {
 	var found []*ir.Attr
 	for _, a := range n.Attrs {
 		switch a.Name {
@@ -101,7 +103,7 @@ func densify(s *ir.SparseTensor) (*kernel.Tensor, error) {
 }
 
 func newConstant(info *kernel.NodeInfo) (kernel.Kernel, error) {
-	val, err := constantValue(info.Node)
+	val, err := ConstantValue(info.Node)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(info), err)
 	}
