@@ -856,11 +856,10 @@ func attrToProto(a *ir.Attr) (*pb.AttributeProto, error) {
 		for _, t := range a.TypeProtos {
 			p.TypeProtos = append(p.TypeProtos, typeToProto(t))
 		}
-	case ir.AttrUndefined:
-		// IR version 1 files may leave the type out; with no type there is no field the
-		// value is known to live in, and the checker reports the attribute.
 	default:
-		return nil, fmt.Errorf("attribute type %s is not defined", a.Type)
+		// No type (IR version 1 files may leave it out) or one the schema does not define:
+		// there is no field the value is known to live in, so only the name and the type
+		// number are kept, and the checker reports the attribute.
 	}
 	return p, nil
 }
