@@ -54,13 +54,20 @@ func (r *Result) MedianMS() float64 {
 	return s[len(s)/2]
 }
 
+// DirEnv names the environment variable that points at a folder holding run.js with
+// onnxruntime-node installed beside it (default: interop/ort of the repository).
+const DirEnv = "WHITTLE_ORT_DIR"
+
 // Dir returns the folder holding run.js and its node_modules.
 func Dir() (string, error) {
-	root, ok := testenv.RepoRoot()
-	if !ok {
-		return "", errors.New("cannot find the repository root")
+	dir := os.Getenv(DirEnv)
+	if dir == "" {
+		root, ok := testenv.RepoRoot()
+		if !ok {
+			return "", errors.New("cannot find the repository root (set " + DirEnv + ")")
+		}
+		dir = filepath.Join(root, "interop", "ort")
 	}
-	dir := filepath.Join(root, "interop", "ort")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "onnxruntime-node")); err != nil {
 		return "", fmt.Errorf("onnxruntime-node is not installed in %s (run scripts/install-test-deps)", dir)
 	}
