@@ -106,7 +106,9 @@ func (k *convKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 	direct := isPointwise(geo)
 	var col []float32
 	if !direct {
-		col = make([]float32, kk*outSize)
+		colBuf := getScratch(kk * outSize)
+		defer colBuf.release()
+		col = colBuf.Buf
 	}
 	for n := 0; n < nBatch; n++ {
 		for gi := 0; gi < g; gi++ {
@@ -238,6 +240,9 @@ func im2col2D(x []float32, channels int, geo *window, col []float32) {
 
 // depthwiseConv2D convolves each input channel with its own mult filters (group = C,
 // W shape [C·mult, 1, kh, kw]), splitting channels across goroutines when the work is large.
+// Each kernel tap adds a weighted input row to an output row over the output columns whose
+// input column is inside the image, so the inner loops carry no bounds tests; 3×3 kernels
+// with unit stride and dilation (MobileNet's) sum all nine taps in one pass instead.
 func depthwiseConv2D(x, w, bias, y []float32, nBatch, c, mult int, geo *window) {
 	ih, iw := geo.in[0], geo.in[1]
 	oh, ow := geo.out[0], geo.out[1]
@@ -246,6 +251,7 @@ func depthwiseConv2D(x, w, bias, y []float32, nBatch, c, mult int, geo *window) 
 	dh, dw := geo.dilations[0], geo.dilations[1]
 	ph, pw := geo.padBegin[0], geo.padBegin[1]
 	m := c * mult
+	unit3x3 := kh == 3 && kw == 3 && sw == 1 && dh == 1 && dw == 1
 	one := func(job int) {
 		n, oc := job/m, job%m
 		ic := oc / mult
@@ -258,29 +264,97 @@ func depthwiseConv2D(x, w, bias, y []float32, nBatch, c, mult int, geo *window) 
 		}
 		for oy := 0; oy < oh; oy++ {
 			yrow := yc[oy*ow : (oy+1)*ow]
+			iy0 := oy*sh - ph
+			if unit3x3 && iy0 >= 0 && iy0+3 <= ih {
+				depthwiseRow3x3(yrow, xc[iy0*iw:(iy0+3)*iw], iw, pw, wc, bv)
+				continue
+			}
 			for ox := range yrow {
 				yrow[ox] = bv
 			}
 			for ky := 0; ky < kh; ky++ {
-				iy := oy*sh - ph + ky*dh
+				iy := iy0 + ky*dh
 				if iy < 0 || iy >= ih {
 					continue
 				}
 				src := xc[iy*iw : (iy+1)*iw]
 				for kx := 0; kx < kw; kx++ {
-					wv := wc[ky*kw+kx]
-					ix := kx*dw - pw
-					for ox := range yrow {
-						if ix >= 0 && ix < iw {
-							yrow[ox] += wv * src[ix]
-						}
-						ix += sw
-					}
+					depthwiseTap(yrow, src, wc[ky*kw+kx], kx*dw-pw, sw)
 				}
 			}
 		}
 	}
 	parallelFor(nBatch*m, oh*ow*kh*kw, one)
+}
+
+// depthwiseTap adds wv·src[ox·stride+off] to yrow[ox] for every ox whose input column
+// lies inside src.
+func depthwiseTap(yrow, src []float32, wv float32, off, stride int) {
+	// ox·stride+off >= 0  ⇔  ox >= ceil(-off/stride); ox·stride+off < len(src) likewise.
+	lo := max(0, ceilDivNonNeg(-off, stride))
+	hi := min(len(yrow), ceilDivNonNeg(len(src)-off, stride))
+	if lo >= hi {
+		return
+	}
+	if stride == 1 {
+		d := yrow[lo:hi]
+		s := src[lo+off : hi+off]
+		for i := range d {
+			d[i] += wv * s[i]
+		}
+		return
+	}
+	ix := lo*stride + off
+	for ox := lo; ox < hi; ox++ {
+		yrow[ox] += wv * src[ix]
+		ix += stride
+	}
+}
+
+// ceilDivNonNeg returns ceil(a/b) for b > 0, or 0 when a <= 0 (callers clamp at 0 anyway).
+func ceilDivNonNeg(a, b int) int {
+	if a <= 0 {
+		return 0
+	}
+	return (a + b - 1) / b
+}
+
+// depthwiseRow3x3 writes one output row of a 3×3, stride-1, dilation-1 depthwise
+// convolution whose three input rows (rows, each iw wide) are all inside the image:
+// yrow[ox] = bv + Σ w[ky·3+kx]·rows[ky][ox-pw+kx], input columns outside the row reading 0.
+func depthwiseRow3x3(yrow, rows []float32, iw, pw int, w []float32, bv float32) {
+	r0, r1, r2 := rows[:iw], rows[iw:2*iw], rows[2*iw:3*iw]
+	w = w[:9]
+	ow := len(yrow)
+	// Columns [lo, hi) have all three taps inside the row: ox-pw >= 0 and ox-pw+2 < iw.
+	lo := min(max(pw, 0), ow)
+	hi := max(lo, min(ow, iw-2+pw))
+	for ox := lo; ox < hi; ox++ {
+		i := ox - pw
+		a, b, c := r0[i:i+3:i+3], r1[i:i+3:i+3], r2[i:i+3:i+3]
+		s := bv
+		s += w[0]*a[0] + w[1]*a[1] + w[2]*a[2]
+		s += w[3]*b[0] + w[4]*b[1] + w[5]*b[2]
+		s += w[6]*c[0] + w[7]*c[1] + w[8]*c[2]
+		yrow[ox] = s
+	}
+	edge := func(ox int) {
+		s := bv
+		for kx := 0; kx < 3; kx++ {
+			ix := ox - pw + kx
+			if ix < 0 || ix >= iw {
+				continue
+			}
+			s += w[kx]*r0[ix] + w[3+kx]*r1[ix] + w[6+kx]*r2[ix]
+		}
+		yrow[ox] = s
+	}
+	for ox := 0; ox < lo; ox++ {
+		edge(ox)
+	}
+	for ox := hi; ox < ow; ox++ {
+		edge(ox)
+	}
 }
 
 // parallelFor runs fn(0..jobs-1), spreading the jobs over GOMAXPROCS goroutines when
@@ -427,7 +501,9 @@ func (k *convTransposeKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) 
 	inSize, outSize, kSize := prodInts(geo.in), prodInts(geo.out), prodInts(kernelShape)
 	cg := c / g
 	rows := mg * kSize
-	col := make([]float32, rows*inSize)
+	colBuf := getScratch(rows * inSize)
+	defer colBuf.release()
+	col := colBuf.Buf
 	for n := 0; n < nBatch; n++ {
 		for gi := 0; gi < g; gi++ {
 			xg := xd[(n*c+gi*cg)*inSize : (n*c+(gi+1)*cg)*inSize]

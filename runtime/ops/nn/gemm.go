@@ -224,9 +224,14 @@ func gemmParallelBlocks(src aProvider, m, n, k int, alpha float32, transB bool, 
 
 // gemmBlocked adds alpha·A·op(B) to rows [i0, i1) and columns [j0, j1) of C.
 func gemmBlocked(src aProvider, i0, i1, j0, j1, k int, alpha float32, transB bool, b []float32, ldb int, c []float32, ldc int) {
-	bbuf := make([]float32, roundUp(min(gemmNC, j1-j0), gemmNR)*min(gemmKC, k))
-	abuf := make([]float32, gemmMC*min(gemmKC, k))
-	tile := make([]float32, gemmMR*gemmNR)
+	// One pooled buffer holds the packed B panels, the packed A block and the edge tile.
+	bSize := roundUp(min(gemmNC, j1-j0), gemmNR) * min(gemmKC, k)
+	aSize := gemmMC * min(gemmKC, k)
+	buf := getScratch(bSize + aSize + gemmMR*gemmNR)
+	defer buf.release()
+	bbuf := buf.Buf[:bSize]
+	abuf := buf.Buf[bSize : bSize+aSize]
+	tile := buf.Buf[bSize+aSize:]
 	for jc := j0; jc < j1; jc += gemmNC {
 		nc := min(gemmNC, j1-jc)
 		for pc := 0; pc < k; pc += gemmKC {

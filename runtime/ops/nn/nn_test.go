@@ -185,6 +185,74 @@ func TestConvMatchesDirect(t *testing.T) {
 	}
 }
 
+// TestDepthwiseConvMatchesDirect checks the depthwise path (the 3×3 unit-stride row pass
+// and the per-tap loop) against a direct convolution, over pads that leave whole rows or
+// columns outside the image, strides, dilations and channel multipliers.
+func TestDepthwiseConvMatchesDirect(t *testing.T) {
+	cases := []struct {
+		name                   string
+		c, mult, h, w, kh, kw  int
+		padT, padL, padB, padR int
+		sh, sw, dh, dw         int
+	}{
+		{"3x3 s1 p1", 4, 1, 9, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+		{"3x3 s1 no pad", 3, 1, 6, 7, 3, 3, 0, 0, 0, 0, 1, 1, 1, 1},
+		{"3x3 s1 wide pads", 2, 2, 5, 4, 3, 3, 2, 3, 1, 2, 1, 1, 1, 1},
+		{"3x3 s1 narrow input", 2, 1, 3, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+		{"3x3 s1 one column", 2, 1, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+		{"3x3 s2 p1", 3, 1, 11, 9, 3, 3, 1, 1, 1, 1, 2, 2, 1, 1},
+		{"3x3 row stride 2 col stride 1", 2, 1, 8, 8, 3, 3, 1, 1, 1, 1, 2, 1, 1, 1},
+		{"3x3 dilation 2", 2, 1, 9, 9, 3, 3, 2, 2, 2, 2, 1, 1, 2, 2},
+		{"5x5 s2 p2 mult 3", 2, 3, 12, 13, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1},
+		{"2x4 asymmetric", 3, 1, 7, 9, 2, 4, 0, 2, 1, 0, 1, 3, 1, 1},
+	}
+	r := rand.New(rand.NewSource(3))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			const n = 2
+			m := tc.c * tc.mult
+			oh := (tc.h+tc.padT+tc.padB-(tc.kh-1)*tc.dh-1)/tc.sh + 1
+			ow := (tc.w+tc.padL+tc.padR-(tc.kw-1)*tc.dw-1)/tc.sw + 1
+			x := f32([]int64{n, int64(tc.c), int64(tc.h), int64(tc.w)}, randSlice(r, n*tc.c*tc.h*tc.w)...)
+			wt := f32([]int64{int64(m), 1, int64(tc.kh), int64(tc.kw)}, randSlice(r, m*tc.kh*tc.kw)...)
+			b := f32([]int64{int64(m)}, randSlice(r, m)...)
+			xd, wd, bd := x.Float32s(), wt.Float32s(), b.Float32s()
+			want := make([]float32, n*m*oh*ow)
+			for bi := 0; bi < n; bi++ {
+				for oc := 0; oc < m; oc++ {
+					ic := oc / tc.mult
+					for oy := 0; oy < oh; oy++ {
+						for ox := 0; ox < ow; ox++ {
+							s := float64(bd[oc])
+							for ky := 0; ky < tc.kh; ky++ {
+								for kx := 0; kx < tc.kw; kx++ {
+									iy, ix := oy*tc.sh-tc.padT+ky*tc.dh, ox*tc.sw-tc.padL+kx*tc.dw
+									if iy < 0 || iy >= tc.h || ix < 0 || ix >= tc.w {
+										continue
+									}
+									s += float64(xd[((bi*tc.c+ic)*tc.h+iy)*tc.w+ix]) * float64(wd[(oc*tc.kh+ky)*tc.kw+kx])
+								}
+							}
+							want[((bi*m+oc)*oh+oy)*ow+ox] = float32(s)
+						}
+					}
+				}
+			}
+			attrs := []*ir.Attr{ir.IntAttr("group", int64(tc.c)),
+				ir.IntsAttr("pads", int64(tc.padT), int64(tc.padL), int64(tc.padB), int64(tc.padR)),
+				ir.IntsAttr("strides", int64(tc.sh), int64(tc.sw)), ir.IntsAttr("dilations", int64(tc.dh), int64(tc.dw))}
+			outs, err := runOp(t, "Conv", 22, attrs, 1, false, x, wt, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(outs[0].Shape) != fmt.Sprint([]int{n, m, oh, ow}) {
+				t.Fatalf("shape %v, want %v", outs[0].Shape, []int{n, m, oh, ow})
+			}
+			checkClose(t, outs[0].Float32s(), want, 1e-5)
+		})
+	}
+}
+
 func TestConvTranspose(t *testing.T) {
 	x := f32([]int64{1, 1, 2, 2}, 1, 2, 3, 4)
 	w := f32([]int64{1, 1, 2, 2}, 1, 1, 1, 1)
@@ -395,4 +463,33 @@ func BenchmarkConv3x3_64x64_56(b *testing.B) {
 	}
 	flops := 2.0 * 64 * 64 * 9 * 56 * 56
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// TestMaxPool2DFastPathMatchesGeneral compares MaxPool without Indices (the 2-D fast
+// path) with MaxPool asked for Indices (the general loop), NaNs included.
+func TestMaxPool2DFastPathMatchesGeneral(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	xv := randSlice(r, 2*3*9*8)
+	xv[5], xv[100], xv[101] = float32(math.NaN()), float32(math.NaN()), float32(math.NaN())
+	x := f32([]int64{2, 3, 9, 8}, xv...)
+	cases := [][]*ir.Attr{
+		{ir.IntsAttr("kernel_shape", 3, 3), ir.IntsAttr("strides", 2, 2), ir.IntsAttr("pads", 1, 1, 1, 1)},
+		{ir.IntsAttr("kernel_shape", 2, 3), ir.IntsAttr("strides", 2, 1), ir.IntAttr("ceil_mode", 1)},
+		{ir.IntsAttr("kernel_shape", 3, 2), ir.IntsAttr("dilations", 2, 3), ir.IntsAttr("pads", 2, 0, 1, 3)},
+		{ir.IntsAttr("kernel_shape", 4, 4), ir.IntsAttr("strides", 3, 3), ir.IntAttr("ceil_mode", 1), ir.IntsAttr("pads", 2, 2, 2, 2)},
+	}
+	for i, attrs := range cases {
+		fast, err := runOp(t, "MaxPool", 12, attrs, 1, false, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		general, err := runOp(t, "MaxPool", 12, attrs, 2, false, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(fast[0].Shape) != fmt.Sprint(general[0].Shape) {
+			t.Fatalf("case %d: shape %v, want %v", i, fast[0].Shape, general[0].Shape)
+		}
+		checkClose(t, fast[0].Float32s(), general[0].Float32s(), 0)
+	}
 }

@@ -117,6 +117,12 @@ func (k *poolKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 		colStrides[d] = s
 		s *= in[d]
 	}
+	if k.kind == poolMax && indices == nil && nd == 2 {
+		parallelFor(nc, outSize*prodInts(geo.kernel), func(plane int) {
+			maxPool2DPlane(xd[plane*inSize:(plane+1)*inSize], out.Buf[plane*outSize:(plane+1)*outSize], geo)
+		})
+		return []*kernel.Tensor{out.Done()}, nil
+	}
 	parallelFor(nc, outSize*prodInts(geo.kernel), func(plane int) {
 		xp := xd[plane*inSize : (plane+1)*inSize]
 		yp := out.Buf[plane*outSize : (plane+1)*outSize]
@@ -191,4 +197,40 @@ func (k *poolKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 		res = append(res, idxT)
 	}
 	return res, nil
+}
+
+// maxPool2DPlane is MaxPool over one 2-D plane without the Indices output (ResNet's stem):
+// it visits only the window positions inside the image instead of testing every tap, in
+// the same row-major order as the general loop so NaN handling matches it (the first
+// element seeds the maximum, later ones replace it only when greater). A window entirely
+// in the padding yields -Inf.
+func maxPool2DPlane(x, y []float32, geo *window) {
+	ih, iw := geo.in[0], geo.in[1]
+	oh, ow := geo.out[0], geo.out[1]
+	kh, kw := geo.kernel[0], geo.kernel[1]
+	sh, sw := geo.strides[0], geo.strides[1]
+	dh, dw := geo.dilations[0], geo.dilations[1]
+	ph, pw := geo.padBegin[0], geo.padBegin[1]
+	for oy := 0; oy < oh; oy++ {
+		iy0 := oy*sh - ph
+		// Taps ky in [ky0, ky1) land inside the image: 0 <= iy0+ky·dh < ih.
+		ky0 := ceilDivNonNeg(-iy0, dh)
+		ky1 := min(kh, ceilDivNonNeg(ih-iy0, dh))
+		yrow := y[oy*ow : (oy+1)*ow]
+		for ox := range yrow {
+			ix0 := ox*sw - pw
+			kx0 := ceilDivNonNeg(-ix0, dw)
+			kx1 := min(kw, ceilDivNonNeg(iw-ix0, dw))
+			best, seen := float32(math.Inf(-1)), false
+			for ky := ky0; ky < ky1; ky++ {
+				row := x[(iy0+ky*dh)*iw : (iy0+ky*dh+1)*iw]
+				for kx := kx0; kx < kx1; kx++ {
+					if v := row[ix0+kx*dw]; v > best || !seen {
+						best, seen = v, true
+					}
+				}
+			}
+			yrow[ox] = best
+		}
+	}
 }
