@@ -2,6 +2,7 @@ package kerneltest
 
 import (
 	"fmt"
+	"testing"
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
@@ -37,4 +38,23 @@ func Run(op string, opset int64, attrs []*ir.Attr, nOut int, inputs ...*kernel.T
 		return nil, err
 	}
 	return k.Run(&kernel.Context{}, inputs)
+}
+
+// RunOne is Run for an operator with one output.
+func RunOne(op string, opset int64, attrs []*ir.Attr, inputs ...*kernel.Tensor) (*kernel.Tensor, error) {
+	outs, err := Run(op, opset, attrs, 1, inputs...)
+	if err != nil {
+		return nil, err
+	}
+	return outs[0], nil
+}
+
+// MustRunOne is RunOne that fails t on an error.
+func MustRunOne(t testing.TB, op string, opset int64, attrs []*ir.Attr, inputs ...*kernel.Tensor) *kernel.Tensor {
+	t.Helper()
+	out, err := RunOne(op, opset, attrs, inputs...)
+	if err != nil {
+		t.Fatalf("%s: %v", op, err)
+	}
+	return out
 }

@@ -12,25 +12,6 @@ import (
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
-// runNode builds a single op node at opset (nil inputs are omitted) and runs its kernel.
-func runNode(t *testing.T, op string, opset int64, attrs []*ir.Attr, inputs ...*kernel.Tensor) (*kernel.Tensor, error) {
-	t.Helper()
-	outs, err := kerneltest.Run(op, opset, attrs, 1, inputs...)
-	if err != nil {
-		return nil, err
-	}
-	return outs[0], nil
-}
-
-func mustRun(t *testing.T, op string, opset int64, attrs []*ir.Attr, inputs ...*kernel.Tensor) *kernel.Tensor {
-	t.Helper()
-	out, err := runNode(t, op, opset, attrs, inputs...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func f64(shape []int64, v ...float64) *kernel.Tensor {
 	return &kernel.Tensor{DType: ir.Double, Shape: shape, Data: v}
 }
@@ -127,15 +108,15 @@ func TestDFT(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			checkClose(t, mustRun(t, "DFT", tc.opset, tc.attrs, tc.inputs...), tc.shape, tc.want, 1e-12)
+			checkClose(t, kerneltest.MustRunOne(t, "DFT", tc.opset, tc.attrs, tc.inputs...), tc.shape, tc.want, 1e-12)
 		})
 	}
 }
 
 func TestDFTOddIRFFTRoundTrip(t *testing.T) {
 	x := []float64{0.5, -1, 2, 7, 3}
-	spec := mustRun(t, "DFT", 20, []*ir.Attr{ir.IntAttr("onesided", 1)}, f64([]int64{1, 5, 1}, x...))
-	back := mustRun(t, "DFT", 20, []*ir.Attr{ir.IntAttr("inverse", 1), ir.IntAttr("onesided", 1)}, spec, scalar64(5))
+	spec := kerneltest.MustRunOne(t, "DFT", 20, []*ir.Attr{ir.IntAttr("onesided", 1)}, f64([]int64{1, 5, 1}, x...))
+	back := kerneltest.MustRunOne(t, "DFT", 20, []*ir.Attr{ir.IntAttr("inverse", 1), ir.IntAttr("onesided", 1)}, spec, scalar64(5))
 	checkClose(t, back, []int64{1, 5, 1}, x, 1e-12)
 }
 
@@ -151,7 +132,7 @@ func TestDFTErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := runNode(t, "DFT", 20, nil, tc.inputs...)
+			_, err := kerneltest.RunOne("DFT", 20, nil, tc.inputs...)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one containing %q", err, tc.want)
 			}
@@ -168,20 +149,20 @@ func TestDFTErrors(t *testing.T) {
 func TestSTFT(t *testing.T) {
 	// Eight ones, frames of 4 every 2: 3 frames, each with DC = 4 and no other energy.
 	ones := f64([]int64{1, 8, 1}, 1, 1, 1, 1, 1, 1, 1, 1)
-	out := mustRun(t, "STFT", 17, nil, ones, scalar64(2), nil, scalar64(4))
+	out := kerneltest.MustRunOne(t, "STFT", 17, nil, ones, scalar64(2), nil, scalar64(4))
 	frame := []float64{4, 0, 0, 0, 0, 0}
 	checkClose(t, out, []int64{1, 3, 3, 2}, append(append(append([]float64{}, frame...), frame...), frame...), 1e-12)
 
 	// A window [0, 1, 1, 0] halves the DC; two-sided output keeps all 4 bins.
 	ramp := f64([]int64{1, 4, 1}, 1, 2, 3, 4)
-	out = mustRun(t, "STFT", 17, []*ir.Attr{ir.IntAttr("onesided", 0)}, ramp, scalar64(1), f64([]int64{4}, 0, 1, 1, 0))
+	out = kerneltest.MustRunOne(t, "STFT", 17, []*ir.Attr{ir.IntAttr("onesided", 0)}, ramp, scalar64(1), f64([]int64{4}, 0, 1, 1, 0))
 	// Windowed frame [0, 2, 3, 0]: spectrum [5, -3-2i, 1, -3+2i].
 	checkClose(t, out, []int64{1, 1, 4, 2}, []float64{5, 0, -3, -2, 1, 0, -3, 2}, 1e-12)
 
-	if _, err := runNode(t, "STFT", 17, nil, ones, scalar64(0), nil, scalar64(4)); err == nil {
+	if _, err := kerneltest.RunOne("STFT", 17, nil, ones, scalar64(0), nil, scalar64(4)); err == nil {
 		t.Fatal("frame_step 0 was accepted")
 	}
-	if _, err := runNode(t, "STFT", 17, nil, ones, scalar64(1), nil, scalar64(9)); err == nil {
+	if _, err := kerneltest.RunOne("STFT", 17, nil, ones, scalar64(1), nil, scalar64(9)); err == nil {
 		t.Fatal("a frame longer than the signal was accepted")
 	}
 }
@@ -204,21 +185,21 @@ func TestWindows(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			checkClose(t, mustRun(t, tc.op, 17, tc.attrs, size(tc.size)), []int64{tc.size}, tc.want, 1e-7)
+			checkClose(t, kerneltest.MustRunOne(t, tc.op, 17, tc.attrs, size(tc.size)), []int64{tc.size}, tc.want, 1e-7)
 		})
 	}
-	out := mustRun(t, "HannWindow", 17, []*ir.Attr{ir.IntAttr("output_datatype", int64(ir.Double))}, size(4))
+	out := kerneltest.MustRunOne(t, "HannWindow", 17, []*ir.Attr{ir.IntAttr("output_datatype", int64(ir.Double))}, size(4))
 	checkClose(t, out, []int64{4}, []float64{0, 0.5, 1, 0.5}, 1e-15)
-	out = mustRun(t, "HannWindow", 17, []*ir.Attr{ir.IntAttr("output_datatype", int64(ir.Int32))}, size(4))
+	out = kerneltest.MustRunOne(t, "HannWindow", 17, []*ir.Attr{ir.IntAttr("output_datatype", int64(ir.Int32))}, size(4))
 	if d := out.Data.([]int32); d[2] != 1 || d[1] != 0 {
 		t.Fatalf("int32 window %v, want [0 0 1 0]", d)
 	}
-	out = mustRun(t, "HannWindow", 17, nil, &kernel.Tensor{DType: ir.Int32, Shape: []int64{}, Data: []int32{2}})
+	out = kerneltest.MustRunOne(t, "HannWindow", 17, nil, &kernel.Tensor{DType: ir.Int32, Shape: []int64{}, Data: []int32{2}})
 	checkClose(t, out, []int64{2}, []float64{0, 1}, 1e-7)
-	if _, err := runNode(t, "HannWindow", 17, []*ir.Attr{ir.IntAttr("output_datatype", int64(ir.String))}, size(2)); err == nil {
+	if _, err := kerneltest.RunOne("HannWindow", 17, []*ir.Attr{ir.IntAttr("output_datatype", int64(ir.String))}, size(2)); err == nil {
 		t.Fatal("a string output_datatype was accepted")
 	}
-	if _, err := runNode(t, "HannWindow", 17, nil, size(-1)); err == nil {
+	if _, err := kerneltest.RunOne("HannWindow", 17, nil, size(-1)); err == nil {
 		t.Fatal("a negative size was accepted")
 	}
 }
@@ -229,14 +210,14 @@ func TestMelWeightMatrix(t *testing.T) {
 		return &kernel.Tensor{DType: ir.Int32, Shape: []int64{}, Data: []int32{v}}
 	}
 	f := func(v float32) *kernel.Tensor { return kernel.FromFloat32([]int64{}, []float32{v}) }
-	out := mustRun(t, "MelWeightMatrix", 17, nil, i32(8), i32(16), i32(8192), f(0), f(4096))
+	out := kerneltest.MustRunOne(t, "MelWeightMatrix", 17, nil, i32(8), i32(16), i32(8192), f(0), f(4096))
 	want := make([]float64, 9*8)
 	for _, rc := range [][2]int{{0, 0}, {0, 1}, {1, 2}, {1, 3}, {2, 4}, {3, 5}, {4, 6}, {5, 7}} {
 		want[rc[0]*8+rc[1]] = 1
 	}
 	checkClose(t, out, []int64{9, 8}, want, 0)
 
-	if _, err := runNode(t, "MelWeightMatrix", 17, nil, i32(8), i32(16), i32(8192), f(100), f(50)); err == nil {
+	if _, err := kerneltest.RunOne("MelWeightMatrix", 17, nil, i32(8), i32(16), i32(8192), f(100), f(50)); err == nil {
 		t.Fatal("upper edge below lower edge was accepted")
 	}
 }
