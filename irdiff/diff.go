@@ -1,7 +1,6 @@
 package irdiff
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -300,11 +299,7 @@ func modelInfo(m *ir.Model, label string) ModelInfo {
 func opsetStrings(imports []ir.OpsetID) []string {
 	out := []string{}
 	for _, o := range imports {
-		d := o.Domain
-		if d == "" {
-			d = "ai.onnx"
-		}
-		out = append(out, d+" "+strconv.FormatInt(o.Version, 10))
+		out = append(out, ir.DomainName(o.Domain)+" "+strconv.FormatInt(o.Version, 10))
 	}
 	sort.Strings(out)
 	return out
@@ -718,9 +713,9 @@ func compareConst(a, b *ir.Value) InitializerDiff {
 		id.OldSparsity, id.NewSparsity = sparsity(a), sparsity(b)
 		if a.Const != nil && b.Const != nil && a.Const.External == nil && b.Const.External == nil &&
 			a.Const.DataType == b.Const.DataType && equalDims(a.Const.Dims, b.Const.Dims) {
-			fa, okA := floats(a.Const)
-			fb, okB := floats(b.Const)
-			if okA && okB && len(fa) == len(fb) {
+			fa, errA := a.Const.Float64s()
+			fb, errB := b.Const.Float64s()
+			if errA == nil && errB == nil && len(fa) == len(fb) {
 				maxAbs, diff2, norm2 := 0.0, 0.0, 0.0
 				for k := range fa {
 					delta := fb[k] - fa[k]
@@ -758,58 +753,6 @@ func equalDims(a, b []int64) bool {
 		}
 	}
 	return true
-}
-
-// floats decodes a floating-point tensor's data as float64.
-func floats(t *ir.Tensor) ([]float64, bool) {
-	raw := t.Raw
-	var out []float64
-	switch t.DataType {
-	case ir.Float:
-		out = make([]float64, len(raw)/4)
-		for i := range out {
-			out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
-		}
-	case ir.Double:
-		out = make([]float64, len(raw)/8)
-		for i := range out {
-			out[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
-		}
-	case ir.Float16:
-		out = make([]float64, len(raw)/2)
-		for i := range out {
-			out[i] = halfToFloat(binary.LittleEndian.Uint16(raw[2*i:]))
-		}
-	case ir.BFloat16:
-		out = make([]float64, len(raw)/2)
-		for i := range out {
-			out[i] = float64(math.Float32frombits(uint32(binary.LittleEndian.Uint16(raw[2*i:])) << 16))
-		}
-	default:
-		return nil, false
-	}
-	return out, true
-}
-
-// halfToFloat decodes IEEE 754 half precision (a local copy: irdiff must not import the
-// runtime's kernel package).
-func halfToFloat(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp := int(h>>10) & 0x1f
-	mant := float64(h & 0x3ff)
-	switch exp {
-	case 0:
-		return sign * math.Ldexp(mant, -24)
-	case 0x1f:
-		if mant != 0 {
-			return math.NaN()
-		}
-		return sign * math.Inf(1)
-	}
-	return sign * math.Ldexp(1024+mant, exp-25)
 }
 
 func (c *comparer) nodes(gA, gB *ir.Graph, graphs []string) []NodeDiff {

@@ -296,7 +296,7 @@ func PlanQuantization(m *ir.Model, opts QuantizeOptions) (*QuantPlan, error) {
 		}
 		q, ok := quantOps[n.OpType]
 		switch {
-		case !isStandardDomain(n.Domain) || !ok:
+		case !ir.IsDefaultDomain(n.Domain) || !ok:
 			if n.OpType != "Constant" {
 				skip(n, "operator not quantized")
 			}
@@ -514,7 +514,7 @@ func clipBounds(n *ir.Node) (lo, hi float64, ok bool) {
 		if t == nil {
 			return 0, 0, false
 		}
-		xs, err := tensorFloat64s(t)
+		xs, err := t.Float64s()
 		if err != nil || len(xs) != 1 {
 			return 0, 0, false
 		}

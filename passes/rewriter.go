@@ -49,12 +49,7 @@ func nodeLabel(n *ir.Node) string {
 	return "#" + strconv.Itoa(n.ID())
 }
 
-func opLabel(n *ir.Node) string {
-	if n.Domain != "" && n.Domain != "ai.onnx" {
-		return n.Domain + "::" + n.OpType
-	}
-	return n.OpType
-}
+func opLabel(n *ir.Node) string { return ir.QualifiedOp(n.Domain, n.OpType) }
 
 func (r *rewriter) graphLabel(g *ir.Graph) string {
 	if g == nil || g == r.m.Graph {

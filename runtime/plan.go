@@ -71,11 +71,7 @@ type MissingKernelError struct {
 }
 
 func (e *MissingKernelError) Error() string {
-	dom := e.Domain
-	if dom == "" {
-		dom = "ai.onnx"
-	}
-	return fmt.Sprintf("%s: no kernel for op %s (domain %s, opset %d): %v", e.Node, e.Op, dom, e.Opset, e.Err)
+	return fmt.Sprintf("%s: no kernel for op %s (domain %s, opset %d): %v", e.Node, e.Op, ir.DomainName(e.Domain), e.Opset, e.Err)
 }
 
 func (e *MissingKernelError) Unwrap() error { return e.Err }
@@ -169,7 +165,7 @@ func (b *builder) slot(v *ir.Value) (int, error) {
 }
 
 func (b *builder) addNode(n *ir.Node, nodeIndex int) error {
-	if n.OpType == "Constant" && (n.Domain == "" || n.Domain == "ai.onnx") {
+	if n.OpType == "Constant" && ir.IsDefaultDomain(n.Domain) {
 		t, err := tensor.ConstantValue(n)
 		if err != nil {
 			return fmt.Errorf("%s: %w", n.Describe(), err)
