@@ -83,3 +83,15 @@ func TestDomainHelpers(t *testing.T) {
 		}
 	}
 }
+
+func TestNamesFresh(t *testing.T) {
+	n := NewNames("x", "x_1")
+	for _, c := range []struct{ hint, want string }{{"x", "x_2"}, {"x", "x_3"}, {"y", "y"}, {"y", "y_1"}} {
+		if got := n.Fresh(c.hint); got != c.want {
+			t.Errorf("Fresh(%q) = %q, want %q", c.hint, got, c.want)
+		}
+	}
+	if !n.Taken("y_1") || n.Taken("z") {
+		t.Error("Taken disagrees with what Fresh handed out")
+	}
+}

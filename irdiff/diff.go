@@ -926,72 +926,19 @@ func attrChanges(a, b *ir.Node) []AttrChange {
 		aa := a.Attr(ab.Name)
 		switch {
 		case aa == nil:
-			out = append(out, AttrChange{Name: ab.Name, Status: Added, New: attrValue(ab)})
+			out = append(out, AttrChange{Name: ab.Name, Status: Added, New: ab.ValueString()})
 		case len(ab.Subgraphs()) > 0 && len(aa.Subgraphs()) == len(ab.Subgraphs()):
 			// compared as subgraphs
 		default:
-			if oldV, newV := attrValue(aa), attrValue(ab); oldV != newV || aa.Type != ab.Type {
+			if oldV, newV := aa.ValueString(), ab.ValueString(); oldV != newV || aa.Type != ab.Type {
 				out = append(out, AttrChange{Name: ab.Name, Status: Changed, Old: oldV, New: newV})
 			}
 		}
 	}
 	for _, aa := range a.Attrs {
 		if b.Attr(aa.Name) == nil {
-			out = append(out, AttrChange{Name: aa.Name, Status: Removed, Old: attrValue(aa)})
+			out = append(out, AttrChange{Name: aa.Name, Status: Removed, Old: aa.ValueString()})
 		}
 	}
 	return out
-}
-
-// attrValue renders an attribute's value as ir.Format does.
-func attrValue(a *ir.Attr) string {
-	if a.RefAttrName != "" {
-		return "@" + a.RefAttrName
-	}
-	fl := func(f float32) string { return strconv.FormatFloat(float64(f), 'g', -1, 32) }
-	list := func(n int, item func(i int) string) string {
-		parts := make([]string, n)
-		for i := range parts {
-			parts[i] = item(i)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	}
-	tensor := func(t *ir.Tensor) string {
-		if t == nil {
-			return "<nil tensor>"
-		}
-		return ir.TensorTypeString(t) + " " + ir.TensorDigest(t)
-	}
-	switch a.Type {
-	case ir.AttrFloat:
-		return fl(a.Float)
-	case ir.AttrInt:
-		return strconv.FormatInt(a.Int, 10)
-	case ir.AttrString:
-		return strconv.Quote(a.String)
-	case ir.AttrFloats:
-		return list(len(a.Floats), func(i int) string { return fl(a.Floats[i]) })
-	case ir.AttrInts:
-		return list(len(a.Ints), func(i int) string { return strconv.FormatInt(a.Ints[i], 10) })
-	case ir.AttrStrings:
-		return list(len(a.Strings), func(i int) string { return strconv.Quote(a.Strings[i]) })
-	case ir.AttrTensor:
-		return tensor(a.Tensor)
-	case ir.AttrTensors:
-		return list(len(a.Tensors), func(i int) string { return tensor(a.Tensors[i]) })
-	case ir.AttrTypeProto:
-		return a.TypeProto.String()
-	case ir.AttrTypeProtos:
-		return list(len(a.TypeProtos), func(i int) string { return a.TypeProtos[i].String() })
-	case ir.AttrGraph, ir.AttrGraphs:
-		return fmt.Sprintf("<%d graph(s)>", len(a.Subgraphs()))
-	case ir.AttrSparseTensor:
-		if a.SparseTensor != nil && a.SparseTensor.Values != nil {
-			return "sparse " + tensor(a.SparseTensor.Values)
-		}
-		return "<sparse tensor>"
-	case ir.AttrSparseTensors:
-		return fmt.Sprintf("<%d sparse tensors>", len(a.SparseTensors))
-	}
-	return "<" + a.Type.String() + ">"
 }

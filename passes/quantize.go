@@ -670,7 +670,7 @@ func PrepareForQuantization(ctx *Context, m *ir.Model) (bool, error) {
 			bias = r.addConst(g, bias.Name+"_flat", flat)
 		}
 		gemm := r.newNode(g, add, "", "Gemm", []*ir.Value{mm.Input(0), mm.Input(1), bias}, []string{nodeLabel(add) + "_gemm"})
-		gemm.Name = r.freshNodeName(g, nodeLabel(mm)+"_gemm")
+		gemm.Name = ir.NodeNames(g).Fresh(nodeLabel(mm) + "_gemm")
 		if t := add.Output(0).Type; t != nil {
 			gemm.Output(0).Type = t.Clone()
 		}
