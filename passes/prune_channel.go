@@ -261,7 +261,7 @@ func analyzeChannels(g *ir.Graph, opts PruneOptions) *chanAnalysis {
 	a.findAttention(opts.Attention)
 	for _, n := range g.Nodes() {
 		claimed := map[int]bool{}
-		if isStandardDomain(n.Domain) {
+		if ir.IsDefaultDomain(n.Domain) {
 			switch {
 			case n.OpType == "Conv":
 				a.conv(n, claimed)
@@ -676,7 +676,7 @@ func (a *chanAnalysis) positions(s *chanSrc) []int {
 
 // channelNorms returns, per output channel along axis, the L1 or L2 norm of w.
 func channelNorms(t *ir.Tensor, axis int, l2 bool) ([]float64, error) {
-	w, err := tensorFloat64s(t)
+	w, err := t.Float64s()
 	if err != nil {
 		return nil, err
 	}
