@@ -1058,7 +1058,7 @@ func (r *rewriter) dropOrphans(vals []*ir.Value) error {
 		}
 		gone[v] = true
 		if p := v.Producer(); p != nil {
-			if !isStandardDomain(p.Domain) || hasSubgraphs(p) || isRandom(p) {
+			if !ir.IsDefaultDomain(p.Domain) || hasSubgraphs(p) || isRandom(p) {
 				continue
 			}
 			for _, out := range p.Outputs() {

@@ -103,7 +103,7 @@ type attnTracer struct {
 // index a Gather took along the P axis (-1 when the branch has its own split).
 func (t *attnTracer) trace(v *ir.Value) (roles []int, part int64, ok bool) {
 	p := v.Producer()
-	if p == nil || !isStandardDomain(p.Domain) || v.IsGraphOutput() {
+	if p == nil || !ir.IsDefaultDomain(p.Domain) || v.IsGraphOutput() {
 		return nil, 0, false
 	}
 	defer func() {
