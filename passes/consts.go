@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"strconv"
 
 	"github.com/whittle-ml/whittle/ir"
 )
@@ -120,8 +119,6 @@ func equalInts(a, b []int64) bool {
 	}
 	return true
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // staticDims returns v's shape when every dimension is known.
 func staticDims(v *ir.Value) ([]int64, bool) {
