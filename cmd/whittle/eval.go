@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/whittle-ml/whittle/runtime/datafeed"
+
 	"github.com/spf13/pflag"
 
 	"github.com/whittle-ml/whittle/dataset"
@@ -118,7 +120,7 @@ func Evaluate(e *env, path, spec string, limit, batch int) (*EvalResult, error) 
 			if t.Name != "" && contains(inputNames, t.Name) {
 				name = t.Name
 			}
-			rt, err := runtime.FromDataset(t)
+			rt, err := datafeed.FromDataset(t)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/whittle-ml/whittle/runtime/datafeed"
+
 	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/proto"
 
@@ -170,7 +172,7 @@ func readTensorFile(file string) (*runtime.Tensor, error) {
 		if err != nil {
 			return nil, err
 		}
-		return runtime.FromDataset(t)
+		return datafeed.FromDataset(t)
 	default:
 		data, err := os.ReadFile(file)
 		if err != nil {
