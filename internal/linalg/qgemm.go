@@ -175,10 +175,10 @@ func QGemm(m int, a []uint8, lda int, zeroA uint8, b *QMatrixB, bias []int32, c 
 	if bias != nil && len(bias) < b.N {
 		panic(fmt.Sprintf("qgemm: %d bias values for %d columns", len(bias), b.N))
 	}
-	init := getInt32s(qRoundUp(b.N, qBlock))
-	defer putScratch(init)
-	b.initValues(zeroA, bias, init.s)
-	qgemmRows(0, m, a, lda, b, init.s, c, ldc)
+	init := GetInt32s(qRoundUp(b.N, qBlock))
+	defer init.Release()
+	b.initValues(zeroA, bias, init.Buf)
+	qgemmRows(0, m, a, lda, b, init.Buf, c, ldc)
 	b.subtractRowTerms(0, m, a, lda, c, ldc)
 }
 
@@ -228,12 +228,8 @@ func qgemmRows(i0, i1 int, a []uint8, lda int, b *QMatrixB, init []int32, c []in
 	nc = nc / kern.group * kern.group
 	// The kernel reads 4·k4 bytes of each row: a final row shorter than that (K not a
 	// multiple of 4, A ending at the row) is copied into a padded tile.
-	var tail *qScratch[uint8]
-	defer func() {
-		if tail != nil {
-			putScratch(tail)
-		}
-	}()
+	var tail *Scratch[uint8]
+	defer func() { tail.Release() }()
 	for j0 := 0; j0 < b.N; j0 += nc {
 		n := min(nc, b.N-j0)
 		bp := b.data[b.groupOffset(j0):]
@@ -242,9 +238,9 @@ func qgemmRows(i0, i1 int, a []uint8, lda int, b *QMatrixB, init []int32, c []in
 			ap, ldap := a[i*lda:], lda
 			if last := (rows-1)*lda + 4*k4; last > len(ap) {
 				if tail == nil {
-					tail = getBytes(qRows * 4 * k4)
+					tail = GetBytes(qRows * 4 * k4)
 				}
-				ap, ldap = padRows(ap, lda, rows, b.K, 4*k4, tail.s)
+				ap, ldap = padRows(ap, lda, rows, b.K, 4*k4, tail.Buf)
 			}
 			kern.fn(ap, ldap, bp, c[i*ldc+j0:], ldc, k4, rows, n, init[j0:])
 		}

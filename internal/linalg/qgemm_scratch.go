@@ -9,41 +9,48 @@ import (
 // int32 tiles before requantization). They come from power-of-two size classes, one
 // sync.Pool per class and element type, so steady-state runs allocate nothing and
 // concurrent calls never share a buffer.
-const qScratchMaxShift = 30
+const qScratchMaxShift = 28
 
-// qScratch is a pooled buffer; s has the requested length and undefined contents.
-type qScratch[T any] struct {
-	s     []T
+// Scratch is a pooled buffer; Buf has the requested length and undefined contents.
+type Scratch[T any] struct {
+	Buf   []T
 	class int // pool index, or -1 when not pooled
-	pools *[qScratchMaxShift + 1]sync.Pool
+	pool  *ScratchPool[T]
+}
+
+// ScratchPool hands out Scratch buffers of one element type.
+type ScratchPool[T any] struct {
+	classes [qScratchMaxShift + 1]sync.Pool
+}
+
+// Get returns a buffer of n elements with undefined contents.
+func (p *ScratchPool[T]) Get(n int) *Scratch[T] {
+	cls := max(bits.Len(uint(max(n, 1)-1)), 6)
+	if cls > qScratchMaxShift {
+		return &Scratch[T]{Buf: make([]T, n), class: -1}
+	}
+	if s, ok := p.classes[cls].Get().(*Scratch[T]); ok {
+		s.Buf = s.Buf[:n]
+		return s
+	}
+	return &Scratch[T]{Buf: make([]T, n, 1<<cls), class: cls, pool: p}
+}
+
+// Release returns the buffer to its pool; the caller must not use s afterwards.
+func (s *Scratch[T]) Release() {
+	if s == nil || s.class < 0 {
+		return
+	}
+	s.pool.classes[s.class].Put(s)
 }
 
 var (
-	bytePools  [qScratchMaxShift + 1]sync.Pool
-	int32Pools [qScratchMaxShift + 1]sync.Pool
+	byteScratch  ScratchPool[uint8]
+	int32Scratch ScratchPool[int32]
 )
 
-func getScratchOf[T any](pools *[qScratchMaxShift + 1]sync.Pool, n int) *qScratch[T] {
-	cls := max(bits.Len(uint(max(n, 1)-1)), 6)
-	if cls > qScratchMaxShift {
-		return &qScratch[T]{s: make([]T, n), class: -1}
-	}
-	if s, ok := pools[cls].Get().(*qScratch[T]); ok {
-		s.s = s.s[:n]
-		return s
-	}
-	return &qScratch[T]{s: make([]T, n, 1<<cls), class: cls, pools: pools}
-}
+// GetBytes returns a pooled byte buffer of n elements with undefined contents.
+func GetBytes(n int) *Scratch[uint8] { return byteScratch.Get(n) }
 
-// getBytes returns a pooled byte buffer of length n.
-func getBytes(n int) *qScratch[uint8] { return getScratchOf[uint8](&bytePools, n) }
-
-// getInt32s returns a pooled int32 buffer of length n.
-func getInt32s(n int) *qScratch[int32] { return getScratchOf[int32](&int32Pools, n) }
-
-// putScratch returns s to its pool; the caller must not use it afterwards.
-func putScratch[T any](s *qScratch[T]) {
-	if s != nil && s.class >= 0 {
-		s.pools[s.class].Put(s)
-	}
-}
+// GetInt32s returns a pooled int32 buffer of n elements with undefined contents.
+func GetInt32s(n int) *Scratch[int32] { return int32Scratch.Get(n) }
