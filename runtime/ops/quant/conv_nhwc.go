@@ -59,8 +59,8 @@ type convNHWC struct {
 	gemm     []*linalg.QMatrixB
 	rq       *linalg.QRequant   // all output channels (depthwise)
 	rqGroups []*linalg.QRequant // per group: the group's output channels (nil for int32 outputs)
-	xPad     uint8 // the input zero point as the byte the GEMM sees (sign bit flipped for int8)
-	flip     uint8 // 0x80 for int8 inputs: the GEMM takes unsigned bytes
+	xPad     uint8              // the input zero point as the byte the GEMM sees (sign bit flipped for int8)
+	flip     uint8              // 0x80 for int8 inputs: the GEMM takes unsigned bytes
 	dw       *depthwise
 }
 
