@@ -25,7 +25,7 @@ func noiseImage(w, h int, seed int64) *image.NRGBA {
 		for x := 0; x < w; x++ {
 			img.SetNRGBA(x, y, color.NRGBA{
 				R: uint8(x*255/max(w-1, 1)) ^ uint8(r.Intn(32)),
-				G: uint8(y*255/max(h-1, 1)),
+				G: uint8(y * 255 / max(h-1, 1)),
 				B: uint8(r.Intn(256)),
 				A: 255,
 			})
