@@ -8,9 +8,7 @@ import (
 	"image/png"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/whittle-ml/whittle/internal/testenv"
@@ -61,38 +59,6 @@ func copyFile(t testing.TB, from, to string) {
 	writeFile(t.(*testing.T), to, data)
 }
 
-// xImageTestdata returns golang.org/x/image's testdata folder in the module cache: real
-// WebP, BMP, TIFF and JPEG files that the module download always brings.
-func xImageTestdata(t *testing.T) string {
-	t.Helper()
-	root, ok := testenv.RepoRoot()
-	if !ok {
-		t.Fatal("no repository root")
-	}
-	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "golang.org/x/image")
-	cmd.Dir = root
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list golang.org/x/image: %v", err)
-	}
-	dir := filepath.Join(strings.TrimSpace(string(out)), "testdata")
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("x/image testdata: %v", err)
-	}
-	return dir
-}
-
-// goImageTestdata returns the standard library's image/testdata: JPEGs in every chroma
-// subsampling, progressive and grey.
-func goImageTestdata(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(strings.TrimSpace(string(out)), "src", "image", "testdata")
-}
-
 // imageClass is one class folder of the fixture, and whether its files decode exactly as
 // PIL decodes them (lossless formats) or within JPEG's IDCT rounding.
 type imageClass struct {
@@ -104,7 +70,7 @@ type imageClass struct {
 // images, and the JPEG/WebP/BMP/TIFF test files of the Go distribution and x/image.
 func writeImageFolder(t *testing.T, dir string) []imageClass {
 	t.Helper()
-	gosrc, ximg := goImageTestdata(t), xImageTestdata(t)
+	gosrc, ximg := testenv.GoImageTestdata(t), testenv.XImageTestdata(t)
 	// class a: JPEGs, every chroma subsampling libjpeg-turbo upsamples.
 	for _, name := range []string{"video-001.q50.420.jpeg", "video-001.q50.422.jpeg", "video-001.q50.444.jpeg",
 		"video-001.q50.440.jpeg", "video-001.q50.420.progressive.jpeg", "video-005.gray.q50.jpeg", "video-001.jpeg"} {
