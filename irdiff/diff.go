@@ -1,7 +1,6 @@
 package irdiff
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -300,11 +299,7 @@ func modelInfo(m *ir.Model, label string) ModelInfo {
 func opsetStrings(imports []ir.OpsetID) []string {
 	out := []string{}
 	for _, o := range imports {
-		d := o.Domain
-		if d == "" {
-			d = "ai.onnx"
-		}
-		out = append(out, d+" "+strconv.FormatInt(o.Version, 10))
+		out = append(out, ir.DomainName(o.Domain)+" "+strconv.FormatInt(o.Version, 10))
 	}
 	sort.Strings(out)
 	return out
@@ -718,9 +713,9 @@ func compareConst(a, b *ir.Value) InitializerDiff {
 		id.OldSparsity, id.NewSparsity = sparsity(a), sparsity(b)
 		if a.Const != nil && b.Const != nil && a.Const.External == nil && b.Const.External == nil &&
 			a.Const.DataType == b.Const.DataType && equalDims(a.Const.Dims, b.Const.Dims) {
-			fa, okA := floats(a.Const)
-			fb, okB := floats(b.Const)
-			if okA && okB && len(fa) == len(fb) {
+			fa, errA := a.Const.Float64s()
+			fb, errB := b.Const.Float64s()
+			if errA == nil && errB == nil && len(fa) == len(fb) {
 				maxAbs, diff2, norm2 := 0.0, 0.0, 0.0
 				for k := range fa {
 					delta := fb[k] - fa[k]
@@ -758,58 +753,6 @@ func equalDims(a, b []int64) bool {
 		}
 	}
 	return true
-}
-
-// floats decodes a floating-point tensor's data as float64.
-func floats(t *ir.Tensor) ([]float64, bool) {
-	raw := t.Raw
-	var out []float64
-	switch t.DataType {
-	case ir.Float:
-		out = make([]float64, len(raw)/4)
-		for i := range out {
-			out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
-		}
-	case ir.Double:
-		out = make([]float64, len(raw)/8)
-		for i := range out {
-			out[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
-		}
-	case ir.Float16:
-		out = make([]float64, len(raw)/2)
-		for i := range out {
-			out[i] = halfToFloat(binary.LittleEndian.Uint16(raw[2*i:]))
-		}
-	case ir.BFloat16:
-		out = make([]float64, len(raw)/2)
-		for i := range out {
-			out[i] = float64(math.Float32frombits(uint32(binary.LittleEndian.Uint16(raw[2*i:])) << 16))
-		}
-	default:
-		return nil, false
-	}
-	return out, true
-}
-
-// halfToFloat decodes IEEE 754 half precision (a local copy: irdiff must not import the
-// runtime's kernel package).
-func halfToFloat(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp := int(h>>10) & 0x1f
-	mant := float64(h & 0x3ff)
-	switch exp {
-	case 0:
-		return sign * math.Ldexp(mant, -24)
-	case 0x1f:
-		if mant != 0 {
-			return math.NaN()
-		}
-		return sign * math.Inf(1)
-	}
-	return sign * math.Ldexp(1024+mant, exp-25)
 }
 
 func (c *comparer) nodes(gA, gB *ir.Graph, graphs []string) []NodeDiff {
@@ -983,72 +926,19 @@ func attrChanges(a, b *ir.Node) []AttrChange {
 		aa := a.Attr(ab.Name)
 		switch {
 		case aa == nil:
-			out = append(out, AttrChange{Name: ab.Name, Status: Added, New: attrValue(ab)})
+			out = append(out, AttrChange{Name: ab.Name, Status: Added, New: ab.ValueString()})
 		case len(ab.Subgraphs()) > 0 && len(aa.Subgraphs()) == len(ab.Subgraphs()):
 			// compared as subgraphs
 		default:
-			if oldV, newV := attrValue(aa), attrValue(ab); oldV != newV || aa.Type != ab.Type {
+			if oldV, newV := aa.ValueString(), ab.ValueString(); oldV != newV || aa.Type != ab.Type {
 				out = append(out, AttrChange{Name: ab.Name, Status: Changed, Old: oldV, New: newV})
 			}
 		}
 	}
 	for _, aa := range a.Attrs {
 		if b.Attr(aa.Name) == nil {
-			out = append(out, AttrChange{Name: aa.Name, Status: Removed, Old: attrValue(aa)})
+			out = append(out, AttrChange{Name: aa.Name, Status: Removed, Old: aa.ValueString()})
 		}
 	}
 	return out
-}
-
-// attrValue renders an attribute's value as ir.Format does.
-func attrValue(a *ir.Attr) string {
-	if a.RefAttrName != "" {
-		return "@" + a.RefAttrName
-	}
-	fl := func(f float32) string { return strconv.FormatFloat(float64(f), 'g', -1, 32) }
-	list := func(n int, item func(i int) string) string {
-		parts := make([]string, n)
-		for i := range parts {
-			parts[i] = item(i)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	}
-	tensor := func(t *ir.Tensor) string {
-		if t == nil {
-			return "<nil tensor>"
-		}
-		return ir.TensorTypeString(t) + " " + ir.TensorDigest(t)
-	}
-	switch a.Type {
-	case ir.AttrFloat:
-		return fl(a.Float)
-	case ir.AttrInt:
-		return strconv.FormatInt(a.Int, 10)
-	case ir.AttrString:
-		return strconv.Quote(a.String)
-	case ir.AttrFloats:
-		return list(len(a.Floats), func(i int) string { return fl(a.Floats[i]) })
-	case ir.AttrInts:
-		return list(len(a.Ints), func(i int) string { return strconv.FormatInt(a.Ints[i], 10) })
-	case ir.AttrStrings:
-		return list(len(a.Strings), func(i int) string { return strconv.Quote(a.Strings[i]) })
-	case ir.AttrTensor:
-		return tensor(a.Tensor)
-	case ir.AttrTensors:
-		return list(len(a.Tensors), func(i int) string { return tensor(a.Tensors[i]) })
-	case ir.AttrTypeProto:
-		return a.TypeProto.String()
-	case ir.AttrTypeProtos:
-		return list(len(a.TypeProtos), func(i int) string { return a.TypeProtos[i].String() })
-	case ir.AttrGraph, ir.AttrGraphs:
-		return fmt.Sprintf("<%d graph(s)>", len(a.Subgraphs()))
-	case ir.AttrSparseTensor:
-		if a.SparseTensor != nil && a.SparseTensor.Values != nil {
-			return "sparse " + tensor(a.SparseTensor.Values)
-		}
-		return "<sparse tensor>"
-	case ir.AttrSparseTensors:
-		return fmt.Sprintf("<%d sparse tensors>", len(a.SparseTensors))
-	}
-	return "<" + a.Type.String() + ">"
 }

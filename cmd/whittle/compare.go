@@ -42,6 +42,7 @@ Examples:
   whittle compare model.onnx model.opt.onnx --samples 16 --min-sqnr 100
   whittle compare resnet18.onnx resnet18.int8.onnx --data images:val --preprocess imagenet`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			applyThreads := threadsFlag(fs)
 			data := fs.String("data", "", "input data `SPEC` (default: random inputs)")
 			samples := fs.Int("samples", compare.DefaultRandomSamples, "random rows when no --data is given")
 			seed := fs.Uint64("seed", 1, "seed of random inputs")
@@ -54,6 +55,7 @@ Examples:
 			asJSON := fs.Bool("json", false, "print JSON")
 			preprocess := preprocessFlag(fs)
 			return func(e *env, args []string) error {
+				defer applyThreads()()
 				if err := exactArgs(args, 2, "two models A and B"); err != nil {
 					return err
 				}

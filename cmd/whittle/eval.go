@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/whittle-ml/whittle/runtime/datafeed"
+
 	"github.com/spf13/pflag"
 
 	"github.com/whittle-ml/whittle/dataset"
@@ -31,12 +33,14 @@ Examples:
   whittle eval model.onnx --data fashion-mnist:test@/data/fmnist
   whittle eval resnet18.onnx --data images:imagenet/val --preprocess imagenet`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			applyThreads := threadsFlag(fs)
 			data := fs.String("data", "", "labelled data `SPEC` (required)")
 			limit := fs.Int("limit", 0, "evaluate only the first `N` rows")
 			batch := fs.Int("batch", 100, "rows per run")
 			asJSON := fs.Bool("json", false, "print JSON")
 			preprocess := preprocessFlag(fs)
 			return func(e *env, args []string) error {
+				defer applyThreads()()
 				if err := exactArgs(args, 1, "one MODEL"); err != nil {
 					return err
 				}
@@ -120,7 +124,7 @@ func Evaluate(e *env, path, spec, preprocess string, limit, batch int) (*EvalRes
 			if t.Name != "" && contains(inputNames, t.Name) {
 				name = t.Name
 			}
-			rt, err := runtime.FromDataset(t)
+			rt, err := datafeed.FromDataset(t)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/whittle-ml/whittle/runtime/datafeed"
+
 	"github.com/spf13/pflag"
 
 	"github.com/whittle-ml/whittle/compare"
@@ -72,11 +74,12 @@ Examples:
       --max-accuracy-drop 0.3 --eval-data fashion-mnist:test`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			a := quantizeArgs{}
+			applyThreads := threadsFlag(fs)
 			fs.StringVarP(&a.out, "output", "o", "", "output model `FILE` (required)")
 			fs.StringVar(&a.calibration, "calibration", "", "calibration data `SPEC` (static quantization)")
 			fs.StringVar(&a.method, "method", "minmax", "calibration method: minmax, ema, percentile, entropy")
 			fs.Float64Var(&a.percentile, "percentile", passes.DefaultPercentile, "percentile of |x| kept by --method percentile")
-			fs.IntVar(&a.batch, "batch-size", runtime.DefaultCalibrationBatch, "rows per calibration/evaluation run")
+			fs.IntVar(&a.batch, "batch-size", datafeed.DefaultBatch, "rows per calibration/evaluation run")
 			fs.BoolVar(&a.perChannel, "per-channel", true, "one weight scale per output channel")
 			fs.StringVar(&a.actType, "activation-type", "uint8", "uint8 (asymmetric) or int8 (symmetric)")
 			fs.BoolVar(&a.symmetric, "symmetric", false, "TensorRT layout: int8 symmetric activations (zero point 0), float biases")
@@ -98,6 +101,7 @@ Examples:
 			fs.StringVar(&a.report, "report", "", "write a JSON report to `FILE`")
 			fs.StringVar(&a.preprocess, "preprocess", "", "how images:DIR data becomes input `SPEC`: "+dataset.PreprocessHelp)
 			return func(e *env, args []string) error {
+				defer applyThreads()()
 				if err := exactArgs(args, 1, "one input MODEL"); err != nil {
 					return err
 				}
@@ -317,7 +321,7 @@ func calibrate(e *env, m *ir.Model, opts passes.QuantizeOptions, a *quantizeArgs
 	}
 	bar := newProgress(e, data.Len(), "calibrating")
 	done := 0
-	cal := &runtime.DatasetCalibrator{Data: data, BatchSize: a.batch, Progress: func(d, _ int) {
+	cal := &datafeed.Calibrator{Data: data, BatchSize: a.batch, Progress: func(d, _ int) {
 		bar.Add(d - done)
 		done = d
 	}}
