@@ -16,7 +16,7 @@ import (
 	"github.com/whittle-ml/whittle/dataset"
 	"github.com/whittle-ml/whittle/internal/ortpeer"
 	"github.com/whittle-ml/whittle/internal/testenv"
-	"github.com/whittle-ml/whittle/runtime"
+	"github.com/whittle-ml/whittle/runtime/datafeed"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
@@ -103,7 +103,7 @@ func TestQuantizeResNet18OnImageFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := runtime.FromDataset(b.Inputs[0])
+	x, err := datafeed.FromDataset(b.Inputs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
