@@ -41,6 +41,7 @@ Examples:
   whittle compare a.onnx b.onnx --atol 1e-5 --rtol 1e-4 --json
   whittle compare model.onnx model.opt.onnx --samples 16 --min-sqnr 100`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			applyThreads := threadsFlag(fs)
 			data := fs.String("data", "", "input data `SPEC` (default: random inputs)")
 			samples := fs.Int("samples", compare.DefaultRandomSamples, "random rows when no --data is given")
 			seed := fs.Uint64("seed", 1, "seed of random inputs")
@@ -52,6 +53,7 @@ Examples:
 			minSQNR := fs.Float64("min-sqnr", math.NaN(), "lowest acceptable output SQNR in `dB`")
 			asJSON := fs.Bool("json", false, "print JSON")
 			return func(e *env, args []string) error {
+				defer applyThreads()()
 				if err := exactArgs(args, 2, "two models A and B"); err != nil {
 					return err
 				}

@@ -32,11 +32,13 @@ Examples:
   whittle eval model.onnx --data fashion-mnist:test --limit 1000 --batch 100 --json
   whittle eval model.onnx --data fashion-mnist:test@/data/fmnist`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			applyThreads := threadsFlag(fs)
 			data := fs.String("data", "", "labelled data `SPEC` (required)")
 			limit := fs.Int("limit", 0, "evaluate only the first `N` rows")
 			batch := fs.Int("batch", 100, "rows per run")
 			asJSON := fs.Bool("json", false, "print JSON")
 			return func(e *env, args []string) error {
+				defer applyThreads()()
 				if err := exactArgs(args, 1, "one MODEL"); err != nil {
 					return err
 				}

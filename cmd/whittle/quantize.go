@@ -73,6 +73,7 @@ Examples:
       --max-accuracy-drop 0.3 --eval-data fashion-mnist:test`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			a := quantizeArgs{}
+			applyThreads := threadsFlag(fs)
 			fs.StringVarP(&a.out, "output", "o", "", "output model `FILE` (required)")
 			fs.StringVar(&a.calibration, "calibration", "", "calibration data `SPEC` (static quantization)")
 			fs.StringVar(&a.method, "method", "minmax", "calibration method: minmax, ema, percentile, entropy")
@@ -98,6 +99,7 @@ Examples:
 			fs.BoolVar(&a.optimize, "optimize", true, "run the lossless optimize pipeline first")
 			fs.StringVar(&a.report, "report", "", "write a JSON report to `FILE`")
 			return func(e *env, args []string) error {
+				defer applyThreads()()
 				if err := exactArgs(args, 1, "one input MODEL"); err != nil {
 					return err
 				}
