@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/provenance"
 )
 
 // registerTestPass registers a pass for one test and removes it afterwards.
@@ -91,7 +92,7 @@ func TestRunRecordsPipelineAndChangeLog(t *testing.T) {
 	if !ok {
 		t.Fatal("no whittle.passes metadata")
 	}
-	var history []appliedPipeline
+	var history []provenance.Applied
 	if err := json.Unmarshal([]byte(raw), &history); err != nil {
 		t.Fatal(err)
 	}

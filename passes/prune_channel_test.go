@@ -200,17 +200,65 @@ func TestPruneChannels(t *testing.T) {
 			groups:   []string{"Gemm_H:2/4", "MatMul_Y:2/2"},
 		},
 		{
-			name: "grouped conv blocks its producer",
+			name: "grouped conv: every block of its input keeps as many channels",
 			build: func(b *builder) *ir.Model {
 				return b.input("X", ir.Float, 1, 2, 3, 3).
 					floats("W1", []int64{4, 2, 1, 1}, filters([]float32{0.1, 2, 3, 0.2}, 2, 1, 1)...).
 					floats("WG", []int64{2, 2, 1, 1}, 1, 2, 3, 4).
 					node("Conv", "X,W1", "C").node("Conv", "C,WG", "Y", ir.IntAttr("group", 2)).output("Y").model()
 			},
+			// Blocks {0,1} and {2,3} each lose their weakest channel: 0 and 3.
 			sparsity: 0.5,
-			want:     map[string]string{"W1": "[4 2 1 1]"},
-			groups:   []string{"Conv_C:4/4"},
-			skipped:  "grouped",
+			want:     map[string]string{"W1": "[2 2 1 1]", "WG": "[2 1 1 1]", "C": "float[1,2,3,3]"},
+			wantVals: map[string][]float32{"W1": {2, 2, 3, 3}, "WG": {2, 3}},
+			groups:   []string{"Conv_C:2/4"},
+		},
+		{
+			name: "grouped conv producer and consumer",
+			build: func(b *builder) *ir.Model {
+				return b.input("X", ir.Float, 1, 4, 3, 3).
+					// 4 -> 8 channels in 2 groups: block 0 = channels 0-3, block 1 = 4-7.
+					floats("WG", []int64{8, 2, 1, 1}, filters([]float32{1, 0.1, 2, 0.2, 0.3, 3, 0.4, 4}, 2, 1, 1)...).
+					floats("BG", []int64{8}, 1, 2, 3, 4, 5, 6, 7, 8).
+					floats("WH", []int64{4, 4, 1, 1}, seq(16)...).
+					node("Conv", "X,WG,BG", "G", ir.IntAttr("group", 2)).node("Relu", "G", "R").
+					node("Conv", "R,WH", "H", ir.IntAttr("group", 2)).node("Relu", "H", "Y").output("Y").model()
+			},
+			// G's blocks drop 1, 3 and 4, 6; H's input block 0 keeps {0, 2}, block 1 {1, 3}.
+			sparsity: 0.5,
+			want:     map[string]string{"WG": "[4 2 1 1]", "WH": "[4 2 1 1]", "G": "float[1,4,3,3]"},
+			wantVals: map[string][]float32{"BG": {1, 3, 6, 8}, "WH": {1, 3, 5, 7, 10, 12, 14, 16}},
+			groups:   []string{"Conv_G:4/8", "Conv_H:4/4"},
+			skipped:  "graph output",
+		},
+		{
+			name: "transformer MLP over tokens prunes the last axis",
+			build: func(b *builder) *ir.Model {
+				return b.input("X", ir.Float, 2, 3, 2).
+					floats("W1", []int64{2, 4}, 1, 0.1, 2, 0.2, 1, 0.1, 2, 0.2).floats("B1", []int64{4}, 1, 2, 3, 4).
+					floats("K", nil, 1.5).
+					floats("W2", []int64{4, 2}, seq(8)...).
+					node("MatMul", "X,W1", "M").node("Add", "B1,M", "A").node("Div", "A,K", "D").node("Erf", "D", "E").
+					node("Mul", "A,E", "G").node("MatMul", "G,W2", "Y").output("Y").model()
+			},
+			sparsity: 0.5,
+			want:     map[string]string{"W1": "[2 2]", "B1": "[2]", "W2": "[2 2]", "G": "float[2,3,2]"},
+			wantVals: map[string][]float32{"W1": {1, 2, 1, 2}, "B1": {1, 3}, "W2": {1, 2, 5, 6}},
+			groups:   []string{"MatMul_M:2/4", "MatMul_Y:2/2"},
+			skipped:  "graph output",
+		},
+		{
+			name: "a product over tokens cannot follow channels on axis 1",
+			build: func(b *builder) *ir.Model {
+				return b.input("X", ir.Float, 1, 2, 3).
+					floats("W1", []int64{4, 2, 1}, filters([]float32{0.1, 2, 3, 0.2}, 2, 1)...).
+					floats("W2", []int64{3, 2}, seq(6)...).
+					node("Conv", "X,W1", "C").node("MatMul", "C,W2", "Y").output("Y").model()
+			},
+			sparsity: 0.5,
+			want:     map[string]string{"W1": "[4 2 1]"},
+			groups:   []string{"Conv_C:4/4", "MatMul_Y:2/2"},
+			skipped:  "reduces axis 2, the channels are on axis 1",
 		},
 	}
 	for _, tc := range tests {

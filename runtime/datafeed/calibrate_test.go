@@ -1,4 +1,4 @@
-package runtime
+package datafeed
 
 import (
 	"testing"
@@ -7,7 +7,7 @@ import (
 	"github.com/whittle-ml/whittle/ir"
 )
 
-func TestDatasetCalibratorStreamsBatches(t *testing.T) {
+func TestCalibratorStreamsBatches(t *testing.T) {
 	g := ir.NewGraph("g")
 	x := g.AddInput("x", ir.TensorType(ir.Float, ir.Symbolic("N"), ir.Known(2)))
 	n := g.NewNode("", "Relu", []*ir.Value{x}, []string{"r"})
@@ -24,7 +24,7 @@ func TestDatasetCalibratorStreamsBatches(t *testing.T) {
 	var seen []string
 	sums := map[string]float32{}
 	var progress []int
-	cal := &DatasetCalibrator{Data: data, BatchSize: 2, Progress: func(done, total int) { progress = append(progress, done) }}
+	cal := &Calibrator{Data: data, BatchSize: 2, Progress: func(done, total int) { progress = append(progress, done) }}
 	err = cal.Calibrate(m, []string{"x", "r"}, func(name string, d []float32) error {
 		seen = append(seen, name)
 		for _, v := range d {
