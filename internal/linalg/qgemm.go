@@ -161,8 +161,9 @@ func (b *QMatrixB) groupOffset(j int) int {
 
 // QGemm computes C[i][j] = bias[j] + Σ_k (A[i][k] − zeroA)·(B[k][j] − zeroB[j]) for i < m,
 // j < B.N, with int32 wrap-around as in the ONNX reference. A is m×K with row stride lda;
-// bias may be nil. C has row stride ldc; only its m×N elements are written.
-func QGemm(m int, a []uint8, lda int, zeroA uint8, b *QMatrixB, bias []int32, c []int32, ldc int) {
+// bias may be nil. C has row stride ldc; only its m×N elements are written. Up to threads
+// goroutines share the rows (see For).
+func QGemm(threads, m int, a []uint8, lda int, zeroA uint8, b *QMatrixB, bias []int32, c []int32, ldc int) {
 	if m <= 0 {
 		return
 	}
@@ -178,8 +179,13 @@ func QGemm(m int, a []uint8, lda int, zeroA uint8, b *QMatrixB, bias []int32, c 
 	init := GetInt32s(qRoundUp(b.N, qBlock))
 	defer init.Release()
 	b.initValues(zeroA, bias, init.Buf)
-	qgemmRows(0, m, a, lda, b, init.Buf, c, ldc)
-	b.subtractRowTerms(0, m, a, lda, c, ldc)
+	// Jobs of whole 6-row tiles, a few per thread.
+	size, jobs := Chunks((m+qRows-1)/qRows, 4*threads, 1)
+	ForCost(threads, jobs, size*qRows*b.N*b.K, func(job int) {
+		i0, i1 := job*size*qRows, min(m, (job+1)*size*qRows)
+		qgemmRows(i0, i1, a, lda, b, init.Buf, c, ldc)
+		b.subtractRowTerms(i0, i1, a, lda, c, ldc)
+	})
 }
 
 // initValues fills init with each column's starting value: bias − za·colSum + K·za·zb.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"testing"
+	"time"
 )
 
 func randBytes(r *rand.Rand, n int) []uint8 {
@@ -91,7 +92,7 @@ func TestQGemmMatchesReference(t *testing.T) {
 					}
 					want := append([]int32(nil), buf...)
 					qgemmRef(m, n, k, a, lda, cs.zeroA, b, ldb, cs.zeroB, bias, want[guard:], ldc)
-					QGemm(m, a, lda, cs.zeroA, pb, bias, buf[guard:guard+(m-1)*ldc+n], ldc)
+					QGemm(1+m%3, m, a, lda, cs.zeroA, pb, bias, buf[guard:guard+(m-1)*ldc+n], ldc)
 					for i := range buf {
 						if buf[i] != want[i] {
 							row, col := (i-guard)/ldc, (i-guard)%ldc
@@ -121,9 +122,48 @@ func BenchmarkQGemm512(b *testing.B) {
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				QGemm(n, a, n, 3, pb, nil, c, n)
+				QGemm(1, n, a, n, 3, pb, nil, c, n)
 			}
 			b.ReportMetric(2*n*n*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+		})
+	}
+}
+
+// BenchmarkQGemmVsSgemm512 alternates a 512³ SGEMM (the kernel this CPU dispatches to) and a
+// 512³ u8×s8 QGemm with each integer kernel on one goroutine, so that both see the same
+// machine load, and reports their rates and the ratio of QGemm's multiply-adds per second
+// to SGEMM's:
+//
+//	go test ./internal/linalg -run '^$' -bench QGemmVsSgemm -benchtime 40x
+func BenchmarkQGemmVsSgemm512(b *testing.B) {
+	const n = 512
+	r := rand.New(rand.NewSource(1))
+	x, y, z := randSlice(r, n*n), randSlice(r, n*n), make([]float32, n*n)
+	a := randBytes(r, n*n)
+	w := randInt8s(r, n*n, -128, 127)
+	c := make([]int32, n*n)
+	for _, kern := range qKernels() {
+		if kern == qKernelGo {
+			continue
+		}
+		b.Run(kern.name, func(b *testing.B) {
+			pb, err := packQMatrixB(n, n, w, n, false, nil, kern)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var ts, tq time.Duration
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				Sgemm(1, false, false, n, n, n, 1, x, n, y, n, 0, z, n)
+				t1 := time.Now()
+				QGemm(1, n, a, n, 3, pb, nil, c, n)
+				tq += time.Since(t1)
+				ts += t1.Sub(t0)
+			}
+			ops := 2 * float64(n*n*n) * float64(b.N)
+			b.ReportMetric(ops/ts.Seconds()/1e9, "sgemm-GFLOP/s")
+			b.ReportMetric(ops/tq.Seconds()/1e9, "GOP/s")
+			b.ReportMetric(ts.Seconds()/tq.Seconds(), "ratio")
 		})
 	}
 }

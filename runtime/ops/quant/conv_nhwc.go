@@ -2,8 +2,6 @@ package quant
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/whittle-ml/whittle/internal/linalg"
 	"github.com/whittle-ml/whittle/ir"
@@ -171,7 +169,7 @@ func (cv *convNHWC) run(threads int, g *convGeom, x []uint8, y []uint8, y32 []in
 		per = max(6, min(per, (rows+4*threads-1)/(4*threads)+5)/6*6)
 	}
 	jobs := (rows + per - 1) / per
-	parallelFor(threads, jobs, cv.group*per*cv.k*cv.mg, func(job int) {
+	linalg.ForCost(threads, jobs, cv.group*per*cv.k*cv.mg, func(job int) {
 		r0, r1 := job*per, min(rows, (job+1)*per)
 		var abuf *linalg.Scratch[uint8]
 		var cbuf *linalg.Scratch[int32]
@@ -191,10 +189,10 @@ func (cv *convNHWC) run(threads int, g *convGeom, x []uint8, y []uint8, y32 []in
 			}
 			zeroA := cv.xPad
 			if cv.spec.requant {
-				linalg.QGemm(r1-r0, a, lda, zeroA, cv.gemm[gi], cv.groupBias(gi), cbuf.Buf, cv.mg)
+				linalg.QGemm(1, r1-r0, a, lda, zeroA, cv.gemm[gi], cv.groupBias(gi), cbuf.Buf, cv.mg)
 				cv.rqGroups[gi].Rows(r1-r0, cbuf.Buf, cv.mg, y[r0*ldy+gi*cv.mg:], ldy)
 			} else {
-				linalg.QGemm(r1-r0, a, lda, zeroA, cv.gemm[gi], cv.groupBias(gi), y32[r0*ldy+gi*cv.mg:], ldy)
+				linalg.QGemm(1, r1-r0, a, lda, zeroA, cv.gemm[gi], cv.groupBias(gi), y32[r0*ldy+gi*cv.mg:], ldy)
 			}
 		}
 	})
@@ -270,39 +268,6 @@ func fill(b []uint8, v uint8) {
 	}
 }
 
-// parallelFor runs fn(job) for jobs in [0, n) on up to threads goroutines when the work
-// (about cost units per job) is worth it.
-func parallelFor(threads, n, cost int, fn func(job int)) {
-	if threads < 2 || n < 2 || n*cost < 1<<16 {
-		for j := 0; j < n; j++ {
-			fn(j)
-		}
-		return
-	}
-	var next sync.WaitGroup
-	var mu sync.Mutex
-	j := 0
-	claim := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		if j >= n {
-			return -1
-		}
-		j++
-		return j - 1
-	}
-	for w := 0; w < min(threads, n); w++ {
-		next.Add(1)
-		go func() {
-			defer next.Done()
-			for job := claim(); job >= 0; job = claim() {
-				fn(job)
-			}
-		}()
-	}
-	next.Wait()
-}
-
 // runNCHW runs the convolution on an NCHW tensor, as QLinearConv and ConvInteger nodes of
 // ordinary graphs have them: the input is transposed to NHWC and the output back.
 func (cv *convNHWC) runNCHW(ctx *kernel.Context, x *kernel.Tensor) (*kernel.Tensor, error) {
@@ -322,7 +287,7 @@ func (cv *convNHWC) runNCHW(ctx *kernel.Context, x *kernel.Tensor) (*kernel.Tens
 	xs := linalg.GetBytes(len(xb))
 	defer xs.Release()
 	transposeImages(xb, g.n, g.c, hw, xs.Buf)
-	threads := runtime.GOMAXPROCS(0)
+	threads := ctx.Parallelism()
 	if !cv.spec.requant {
 		y := ctx.Alloc(ir.Int32, g.outShape()...)
 		ys := linalg.GetInt32s(g.n * g.outSize * g.m)

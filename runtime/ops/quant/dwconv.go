@@ -77,7 +77,7 @@ func (d *depthwise) run(threads int, g *convGeom, x []uint8, y []uint8, ldy int)
 	defer zrow.Release()
 	fill(zrow.Buf, uint8(d.cv.spec.xZero))
 	rows := g.n * OH
-	parallelFor(threads, rows, OW*C*d.taps, func(job int) {
+	linalg.ForCost(threads, rows, OW*C*d.taps, func(job int) {
 		img, oh := job/OH, job%OH
 		var rowPtrs [maxDepthwiseTaps][]uint8
 		for i := 0; i < kh; i++ {
