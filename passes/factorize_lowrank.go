@@ -316,6 +316,49 @@ func FactorizeLowRank(ctx *Context, m *ir.Model, opts LowRankOptions) (*LowRankR
 	return rep, nil
 }
 
+// LayerSpectrum is the singular values (descending) of a layer FactorizeLowRank would
+// consider, so that a caller can choose a rank or energy for a size budget without
+// factorizing.
+type LayerSpectrum struct {
+	Node   string
+	K, N   int64
+	Values []float64
+}
+
+// Saved returns how many weights factorizing at rank r saves (0 when it would not).
+func (l LayerSpectrum) Saved(r int) int64 {
+	return max(l.K*l.N-int64(r)*(l.K+l.N), 0)
+}
+
+// SingularValues returns the spectrum of every layer of m that opts would factorize
+// (eligible, not excluded, at least MinSize weights).
+func SingularValues(m *ir.Model, opts LowRankOptions) ([]LayerSpectrum, error) {
+	sel, err := newLayerSelector(PruneOptions{Exclude: opts.Exclude})
+	if err != nil {
+		return nil, err
+	}
+	var out []LayerSpectrum
+	for _, n := range m.Graph.Nodes() {
+		t, _ := lowRankTargetOf(n)
+		if t == nil || t.k*t.cnt < opts.MinSize {
+			continue
+		}
+		if wv, _ := resolveConst(n.Input(1)); sel.excluded(layerNames(n, wv)...) {
+			continue
+		}
+		w, err := t.matrix()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", n.Describe(), err)
+		}
+		var svd mat.SVD
+		if !svd.Factorize(w, mat.SVDNone) {
+			return nil, fmt.Errorf("%s: SVD did not converge", n.Describe())
+		}
+		out = append(out, LayerSpectrum{Node: nodeLabel(n), K: t.k, N: t.cnt, Values: svd.Values(nil)})
+	}
+	return out, nil
+}
+
 type svdInfo struct {
 	rank        int
 	energy      float64
