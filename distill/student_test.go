@@ -114,7 +114,7 @@ func TestBuildErrors(t *testing.T) {
 	cnn := "fashion_cnn_op17.onnx"
 	for _, tc := range []struct {
 		model, spec, err string
-		target         any
+		target           any
 	}{
 		{cnn, garbage, "garbage.onnx", nil},
 		{cnn, filepath.Join(dir, "missing.onnx"), "missing.onnx", nil},
