@@ -16,7 +16,7 @@ func registerTestPass(t *testing.T, name string, run func(ctx *Context, m *ir.Mo
 }
 
 func smallModel(t *testing.T) *ir.Model {
-	return newBuilder(t, 13).input("X", ir.Float, 2).node("Identity", "X", "A").node("Abs", "A", "Y").output("Y").model()
+	return newBuilder(t, 13).Input("X", ir.Float, 2).Node("Identity", "X", "A").Node("Abs", "A", "Y").Output("Y").Model()
 }
 
 func TestRunNamesThePassThatBreaksTheIR(t *testing.T) {

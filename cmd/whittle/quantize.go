@@ -67,12 +67,14 @@ skips that.
 Examples:
   whittle quantize cnn.onnx -o cnn.int8.onnx --calibration fashion-mnist:train:512
   whittle quantize cnn.onnx -o cnn.int8.onnx --calibration fashion-mnist:train:512 --method entropy
+  whittle quantize resnet18.onnx -o resnet18.int8.onnx --calibration images:calib --preprocess imagenet
   whittle quantize vit.onnx -o vit.dyn.onnx --dynamic
   whittle quantize vit.onnx -o vit.w4.onnx --weight-only --weight-bits 4 --upgrade-opset
   whittle quantize cnn.onnx -o cnn.int8.onnx --calibration fashion-mnist:train:512 \
       --max-accuracy-drop 0.3 --eval-data fashion-mnist:test`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			a := quantizeArgs{}
+			applyThreads := threadsFlag(fs)
 			fs.StringVarP(&a.out, "output", "o", "", "output model `FILE` (required)")
 			fs.StringVar(&a.calibration, "calibration", "", "calibration data `SPEC` (static quantization)")
 			fs.StringVar(&a.method, "method", "minmax", "calibration method: minmax, ema, percentile, entropy")
@@ -97,7 +99,9 @@ Examples:
 			fs.IntVar(&a.maxFloat, "max-float", 0, "at most this many layers left float by the budget (0: no limit)")
 			fs.BoolVar(&a.optimize, "optimize", true, "run the lossless optimize pipeline first")
 			fs.StringVar(&a.report, "report", "", "write a JSON report to `FILE`")
+			fs.StringVar(&a.preprocess, "preprocess", "", "how images:DIR data becomes input `SPEC`: "+dataset.PreprocessHelp)
 			return func(e *env, args []string) error {
+				defer applyThreads()()
 				if err := exactArgs(args, 1, "one input MODEL"); err != nil {
 					return err
 				}
@@ -131,6 +135,7 @@ type quantizeArgs struct {
 	evalSamples, maxFloat        int
 	optimize                     bool
 	report                       string
+	preprocess                   string
 }
 
 // quantizeJSON is the --report file.
@@ -310,7 +315,7 @@ func calibrate(e *env, m *ir.Model, opts passes.QuantizeOptions, a *quantizeArgs
 	if err != nil {
 		return nil, err
 	}
-	data, err := dataset.Open(a.calibration)
+	data, err := openData(a.calibration, a.preprocess)
 	if err != nil {
 		return nil, fmt.Errorf("--calibration: %w", err)
 	}
@@ -336,7 +341,7 @@ func fitBudget(e *env, m *ir.Model, opts passes.QuantizeOptions, ranges map[stri
 	if spec == "" {
 		spec = a.calibration
 	}
-	full, err := dataset.Open(spec)
+	full, err := openData(spec, a.preprocess)
 	if err != nil {
 		return nil, fmt.Errorf("--eval-data: %w", err)
 	}
