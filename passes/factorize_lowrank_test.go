@@ -106,8 +106,8 @@ func TestFactorizeLowRankRewrites(t *testing.T) {
 		{
 			name: "MatMul over tokens, rank 2",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2, 3, 40).floats("W", []int64{40, 50}, rnd(2000)...).
-					node("MatMul", "X,W", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 2, 3, 40).Floats("W", []int64{40, 50}, rnd(2000)...).
+					Node("MatMul", "X,W", "Y").Output("Y").Model()
 			},
 			opts: LowRankOptions{Rank: 2},
 			ops:  "MatMul,MatMul",
@@ -116,8 +116,8 @@ func TestFactorizeLowRankRewrites(t *testing.T) {
 		{
 			name: "Gemm transB keeps its orientation and bias",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2, 40).floats("W", []int64{50, 40}, rnd(2000)...).floats("C", []int64{50}, rnd(50)...).
-					node("Gemm", "X,W,C", "Y", ir.IntAttr("transB", 1), ir.FloatAttr("alpha", 0.5)).output("Y").model()
+				return b.Input("X", ir.Float, 2, 40).Floats("W", []int64{50, 40}, rnd(2000)...).Floats("C", []int64{50}, rnd(50)...).
+					Node("Gemm", "X,W,C", "Y", ir.IntAttr("transB", 1), ir.FloatAttr("alpha", 0.5)).Output("Y").Model()
 			},
 			opts: LowRankOptions{Rank: 3},
 			ops:  "MatMul,Gemm",
@@ -126,8 +126,8 @@ func TestFactorizeLowRankRewrites(t *testing.T) {
 		{
 			name: "1x1 Conv moves strides and pads to the first half",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 1, 40, 5, 5).floats("W", []int64{50, 40, 1, 1}, rnd(2000)...).
-					node("Conv", "X,W", "Y", ir.IntsAttr("strides", 2, 2), ir.IntsAttr("pads", 1, 1, 1, 1)).output("Y").model()
+				return b.Input("X", ir.Float, 1, 40, 5, 5).Floats("W", []int64{50, 40, 1, 1}, rnd(2000)...).
+					Node("Conv", "X,W", "Y", ir.IntsAttr("strides", 2, 2), ir.IntsAttr("pads", 1, 1, 1, 1)).Output("Y").Model()
 			},
 			opts: LowRankOptions{Rank: 4},
 			ops:  "Conv,Conv",
@@ -136,8 +136,8 @@ func TestFactorizeLowRankRewrites(t *testing.T) {
 		{
 			name: "no saving: skipped",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2, 40).floats("W", []int64{40, 50}, rnd(2000)...).
-					node("MatMul", "X,W", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 2, 40).Floats("W", []int64{40, 50}, rnd(2000)...).
+					Node("MatMul", "X,W", "Y").Output("Y").Model()
 			},
 			opts: LowRankOptions{Rank: 30},
 			ops:  "MatMul",
@@ -147,9 +147,9 @@ func TestFactorizeLowRankRewrites(t *testing.T) {
 		{
 			name: "3x3 Conv and small layers are left alone",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 1, 40, 5, 5).floats("W", []int64{50, 40, 3, 3}, rnd(18000)...).
-					floats("S", []int64{450, 2}, rnd(900)...).
-					node("Conv", "X,W", "C").node("Flatten", "C", "F").node("MatMul", "F,S", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 1, 40, 5, 5).Floats("W", []int64{50, 40, 3, 3}, rnd(18000)...).
+					Floats("S", []int64{450, 2}, rnd(900)...).
+					Node("Conv", "X,W", "C").Node("Flatten", "C", "F").Node("MatMul", "F,S", "Y").Output("Y").Model()
 			},
 			opts: LowRankOptions{Rank: 1, MinSize: 1024},
 			ops:  "Conv,Flatten,MatMul",

@@ -12,11 +12,11 @@ import (
 // residual builds X -> Conv A -> Relu -> Conv B -> Add(X) -> Relu R -> Conv C -> Y, and a
 // side branch X -> Sigmoid S that the tests use for second entries and exits.
 func residual(t *testing.T) *builder {
-	return newBuilder(t, 17).input("X", ir.Float, 1, 2, 3, 3).
-		floats("WA", []int64{2, 2, 1, 1}, seq(4)...).floats("WB", []int64{2, 2, 1, 1}, seq(4)...).
-		floats("WC", []int64{1, 2, 1, 1}, 1, 2).
-		node("Conv", "X,WA", "A").node("Relu", "A", "RA").node("Conv", "RA,WB", "B").
-		node("Add", "X,B", "S").node("Relu", "S", "R").node("Conv", "R,WC", "Y")
+	return newBuilder(t, 17).Input("X", ir.Float, 1, 2, 3, 3).
+		Floats("WA", []int64{2, 2, 1, 1}, seq(4)...).Floats("WB", []int64{2, 2, 1, 1}, seq(4)...).
+		Floats("WC", []int64{1, 2, 1, 1}, 1, 2).
+		Node("Conv", "X,WA", "A").Node("Relu", "A", "RA").Node("Conv", "RA,WB", "B").
+		Node("Add", "X,B", "S").Node("Relu", "S", "R").Node("Conv", "R,WC", "Y")
 }
 
 func TestFindRegion(t *testing.T) {
@@ -30,41 +30,41 @@ func TestFindRegion(t *testing.T) {
 	}{
 		{
 			name:  "residual block with its shortcut",
-			build: func(b *builder) *ir.Model { return b.output("Y").model() },
+			build: func(b *builder) *ir.Model { return b.Output("Y").Model() },
 			from:  "X", to: "R",
 			nodes: "Conv_A,Relu_RA,Conv_B,Add_S,Relu_R",
 		},
 		{
 			name:  "inner part",
-			build: func(b *builder) *ir.Model { return b.output("Y").model() },
+			build: func(b *builder) *ir.Model { return b.Output("Y").Model() },
 			from:  "RA", to: "B",
 			nodes: "Conv_B",
 		},
 		{
 			name: "Constant nodes are read, not part of the region",
 			build: func(b *builder) *ir.Model {
-				return b.node("Constant", "", "K", ir.TensorAttr("value", ir.FromFloat32("", nil, []float32{2}))).
-					node("Mul", "Y,K", "Z").node("Relu", "Z", "Q").output("Q").model()
+				return b.Node("Constant", "", "K", ir.TensorAttr("value", ir.FromFloat32("", nil, []float32{2}))).
+					Node("Mul", "Y,K", "Z").Node("Relu", "Z", "Q").Output("Q").Model()
 			},
 			from: "Y", to: "Q",
 			nodes: "Mul_Z,Relu_Q",
 		},
 		{
 			name:  "unknown tensor",
-			build: func(b *builder) *ir.Model { return b.output("Y").model() },
+			build: func(b *builder) *ir.Model { return b.Output("Y").Model() },
 			from:  "X", to: "nope",
 			err: `no tensor "nope"`, tensor: "nope",
 		},
 		{
 			name:  "exit not computed from the entry",
-			build: func(b *builder) *ir.Model { return b.output("Y").model() },
+			build: func(b *builder) *ir.Model { return b.Output("Y").Model() },
 			from:  "R", to: "A",
 			err: `"A" is not computed from "R"`, tensor: "A",
 		},
 		{
 			name: "second entry",
 			build: func(b *builder) *ir.Model {
-				return b.input("X2", ir.Float, 1, 2, 3, 3).node("Add", "Y,X2", "Z").output("Z").model()
+				return b.Input("X2", ir.Float, 1, 2, 3, 3).Node("Add", "Y,X2", "Z").Output("Z").Model()
 			},
 			from: "R", to: "Z",
 			err: `reads "X2", which is computed outside the region`, tensor: "X2",
@@ -72,7 +72,7 @@ func TestFindRegion(t *testing.T) {
 		{
 			name: "second exit",
 			build: func(b *builder) *ir.Model {
-				return b.node("Sigmoid", "RA", "G").output("Y", "G").model()
+				return b.Node("Sigmoid", "RA", "G").Output("Y", "G").Model()
 			},
 			from: "X", to: "R",
 			err: `"RA", computed inside, is read outside`, tensor: "RA",
@@ -80,14 +80,14 @@ func TestFindRegion(t *testing.T) {
 		{
 			name: "graph output inside",
 			build: func(b *builder) *ir.Model {
-				return b.output("Y", "B").model()
+				return b.Output("Y", "B").Model()
 			},
 			from: "X", to: "R",
 			err: `"B", computed inside, is a graph output`, tensor: "B",
 		},
 		{
 			name:  "constant entry",
-			build: func(b *builder) *ir.Model { return b.output("Y").model() },
+			build: func(b *builder) *ir.Model { return b.Output("Y").Model() },
 			from:  "WA", to: "A",
 			err: "is a constant", tensor: "WA",
 		},
@@ -127,8 +127,8 @@ func TestFindRegion(t *testing.T) {
 // Splicing a region's own extraction back changes no name, weight or wiring that a diff
 // would see: the nodes come back under their names, reading the same tensors.
 func TestSpliceRegionRoundTrip(t *testing.T) {
-	m := residual(t).node("Constant", "", "K", ir.TensorAttr("value", ir.FromFloat32("", nil, []float32{2}))).
-		node("Mul", "Y,K", "Z").output("Z").model()
+	m := residual(t).Node("Constant", "", "K", ir.TensorAttr("value", ir.FromFloat32("", nil, []float32{2}))).
+		Node("Mul", "Y,K", "Z").Output("Z").Model()
 	checkInference(t, m)
 	before := ir.Format(m)
 	for _, rg := range [][2]string{{"X", "R"}, {"RA", "B"}, {"Y", "Z"}} {
@@ -160,16 +160,16 @@ func TestSpliceRegionRoundTrip(t *testing.T) {
 }
 
 func TestSpliceRegionChecksTheBlock(t *testing.T) {
-	m := residual(t).output("Y").model()
+	m := residual(t).Output("Y").Model()
 	checkInference(t, m)
-	wrong := newBuilder(t, 17).input("X", ir.Float, 1, 3, 3, 3).node("Relu", "X", "R").output("R").model()
+	wrong := newBuilder(t, 17).Input("X", ir.Float, 1, 3, 3, 3).Node("Relu", "X", "R").Output("R").Model()
 	checkInference(t, wrong)
 	err := SpliceRegion(&Context{}, m, "X", "R", wrong)
 	if err == nil || !strings.Contains(err.Error(), `does not fit "X"`) {
 		t.Errorf("error %v, want a mismatch naming X", err)
 	}
-	two := newBuilder(t, 17).input("X", ir.Float, 1, 2, 3, 3).input("X2", ir.Float, 1, 2, 3, 3).
-		node("Add", "X,X2", "R").output("R").model()
+	two := newBuilder(t, 17).Input("X", ir.Float, 1, 2, 3, 3).Input("X2", ir.Float, 1, 2, 3, 3).
+		Node("Add", "X,X2", "R").Output("R").Model()
 	if err := SpliceRegion(&Context{}, m, "X", "R", two); err == nil || !strings.Contains(err.Error(), "one input") {
 		t.Errorf("error %v, want one about the block's inputs", err)
 	}
