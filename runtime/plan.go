@@ -22,9 +22,9 @@ type program struct {
 	consts  []constSlot
 	// outer lists the slots that hold values of enclosing graphs, and where they come from
 	// in the enclosing program's scope.
-	outer    []outerRef
-	steps    []step
-	keepAll  bool // Options.Intermediates: never free a value, so all can be returned
+	outer   []outerRef
+	steps   []step
+	keepAll bool // Options.Intermediates: never free a value, so all can be returned
 	// internal marks slots of values the preparation stage made (no value of the caller's
 	// graph has their name): Intermediates does not return them.
 	internal []bool
