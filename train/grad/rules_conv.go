@@ -1,0 +1,352 @@
+package grad
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/whittle-ml/whittle/runtime/kernel"
+)
+
+func init() {
+	register("Conv", ruleDef{diff: allInputs, build: withKernel(func(b *nodeBuild, k kernelFwd) (*convOp, error) {
+		win, err := parseWindow(b.node)
+		if err != nil {
+			return nil, err
+		}
+		op := &convOp{kernelFwd: k, win: win, group: int(b.node.AttrInt("group", 1))}
+		if op.group < 1 {
+			return nil, fmt.Errorf("group %d must be positive", op.group)
+		}
+		return op, nil
+	})})
+	register("ConvTranspose", ruleDef{diff: allInputs, build: withKernel(func(b *nodeBuild, k kernelFwd) (*convTransposeOp, error) {
+		win, err := parseWindow(b.node)
+		if err != nil {
+			return nil, err
+		}
+		op := &convTransposeOp{kernelFwd: k, win: win, group: int(b.node.AttrInt("group", 1)),
+			outputPadding: ints(b.node.AttrInts("output_padding", nil)), outputShape: ints(b.node.AttrInts("output_shape", nil))}
+		if op.group < 1 {
+			return nil, fmt.Errorf("group %d must be positive", op.group)
+		}
+		return op, nil
+	})})
+}
+
+// convOp differentiates Conv, lowered per image and group to the products of its forward
+// im2col form Y_g = W_g·col(X_g):
+//
+//	dW_g += dY_g·col(X_g)ᵀ,   dX_g = col2im(W_gᵀ·dY_g),   dB = Σ dY.
+type convOp struct {
+	kernelFwd
+	win   windowAttrs
+	group int
+}
+
+func (o *convOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
+	x, w := f.in[0], f.in[1]
+	xd, err := floats(x)
+	if err != nil {
+		return err
+	}
+	wd, err := floats(w)
+	if err != nil {
+		return err
+	}
+	geo, err := o.win.resolve(ints(x.Shape[2:]), ints(w.Shape[2:]))
+	if err != nil {
+		return err
+	}
+	nBatch, ch, m := int(x.Shape[0]), int(x.Shape[1]), int(w.Shape[0])
+	g := o.group
+	cg, mg := ch/g, m/g
+	kk := cg * prod(geo.kernel)
+	inSize, outSize := prod(geo.in), prod(geo.out)
+	gy := gout[0].Float32s()
+	wantX, wantW := c.needGrad[0], c.needGrad[1]
+	wantB := len(f.in) > 2 && f.in[2] != nil && c.needGrad[2]
+	var gx []float32
+	if wantX {
+		t := newZeroGrad(c, x.Shape)
+		gx = t.Float32s()
+		gin[0] = t
+	}
+	direct := geo.pointwise()
+	workers := splitWork(nBatch, nBatch*m*outSize*kk)
+	// Each worker sums the weight gradient of its images into its own buffer; the buffers
+	// are added in worker order afterwards, so results depend on the worker count only.
+	type scratch struct{ col, dcol, gw, gb []float32 }
+	sc := make([]scratch, workers)
+	for i := range sc {
+		if !direct {
+			if wantW {
+				sc[i].col = c.a.floats(kk * outSize)
+			}
+			if wantX {
+				sc[i].dcol = c.a.floats(kk * outSize)
+			}
+		}
+		if wantW {
+			sc[i].gw = c.a.zeros(len(wd))
+		}
+		if wantB {
+			sc[i].gb = c.a.zeros(m)
+		}
+	}
+	parallelImages(nBatch, workers, func(wk, n int) {
+		s := &sc[wk]
+		for gi := 0; gi < g; gi++ {
+			xg := xd[(n*ch+gi*cg)*inSize : (n*ch+(gi+1)*cg)*inSize]
+			gyg := gy[(n*m+gi*mg)*outSize : (n*m+(gi+1)*mg)*outSize]
+			wg := wd[gi*mg*kk : (gi+1)*mg*kk]
+			if wantW {
+				col := xg
+				if !direct {
+					im2col(xg, cg, geo, s.col)
+					col = s.col
+				}
+				sgemm(false, true, mg, kk, outSize, 1, gyg, outSize, col, outSize, 1, s.gw[gi*mg*kk:], kk)
+			}
+			if wantX {
+				gxg := gx[(n*ch+gi*cg)*inSize : (n*ch+(gi+1)*cg)*inSize]
+				if direct {
+					sgemm(true, false, kk, outSize, mg, 1, wg, kk, gyg, outSize, 0, gxg, outSize)
+				} else {
+					sgemm(true, false, kk, outSize, mg, 1, wg, kk, gyg, outSize, 0, s.dcol, outSize)
+					col2im(s.dcol, cg, geo, gxg)
+				}
+			}
+		}
+		if wantB {
+			for oc := 0; oc < m; oc++ {
+				s.gb[oc] += sum(gy[(n*m+oc)*outSize : (n*m+oc+1)*outSize])
+			}
+		}
+	})
+	if wantW {
+		t := newGrad(c, w.Shape)
+		sumWorkers(t.Float32s(), workers, func(i int) []float32 { return sc[i].gw })
+		gin[1] = t
+	}
+	if wantB {
+		t := newGrad(c, f.in[2].Shape)
+		sumWorkers(t.Float32s(), workers, func(i int) []float32 { return sc[i].gb })
+		gin[2] = t
+	}
+	return nil
+}
+
+// convTransposeOp differentiates ConvTranspose, the adjoint of Conv: per image and group
+// its forward is Y_g = col2im(W_gᵀ·X_g) over the transposed window, so
+//
+//	dX_g = W_g·col(dY_g),   dW_g += X_g·col(dY_g)ᵀ,   dB = Σ dY,
+//
+// where col gathers dY through the same window.
+type convTransposeOp struct {
+	kernelFwd
+	win                        windowAttrs
+	group                      int
+	outputPadding, outputShape []int
+}
+
+func (o *convTransposeOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
+	x, w := f.in[0], f.in[1]
+	xd, err := floats(x)
+	if err != nil {
+		return err
+	}
+	wd, err := floats(w)
+	if err != nil {
+		return err
+	}
+	geo, err := o.resolve(ints(x.Shape[2:]), ints(w.Shape[2:]))
+	if err != nil {
+		return err
+	}
+	if outSp := ints(f.out[0].Shape[2:]); fmt.Sprint(outSp) != fmt.Sprint(geo.out) {
+		return fmt.Errorf("output %v does not match the resolved window %v", f.out[0].Shape, geo.out)
+	}
+	nBatch, ch := int(x.Shape[0]), int(x.Shape[1])
+	g := o.group
+	cg, mg := ch/g, int(w.Shape[1])
+	m := mg * g
+	kSize := prod(geo.kernel)
+	rows := mg * kSize
+	inSize, outSize := prod(geo.in), prod(geo.out)
+	// Gathering dY through the window: the "image" is the output, the positions the input.
+	tw := &window{in: geo.out, out: geo.in, kernel: geo.kernel, strides: geo.strides, dilations: geo.dilations,
+		padBegin: geo.padBegin, padEnd: geo.padEnd}
+	gy := gout[0].Float32s()
+	wantX, wantW := c.needGrad[0], c.needGrad[1]
+	wantB := len(f.in) > 2 && f.in[2] != nil && c.needGrad[2]
+	var gx []float32
+	if wantX {
+		t := newGrad(c, x.Shape)
+		gx = t.Float32s()
+		gin[0] = t
+	}
+	workers := splitWork(nBatch, nBatch*ch*inSize*rows)
+	type scratch struct{ col, gw, gb []float32 }
+	sc := make([]scratch, workers)
+	for i := range sc {
+		if wantX || wantW {
+			sc[i].col = c.a.floats(rows * inSize)
+		}
+		if wantW {
+			sc[i].gw = c.a.zeros(len(wd))
+		}
+		if wantB {
+			sc[i].gb = c.a.zeros(m)
+		}
+	}
+	parallelImages(nBatch, workers, func(wk, n int) {
+		s := &sc[wk]
+		for gi := 0; gi < g; gi++ {
+			if !wantX && !wantW {
+				break
+			}
+			gyg := gy[(n*m+gi*mg)*outSize : (n*m+(gi+1)*mg)*outSize]
+			im2col(gyg, mg, tw, s.col)
+			wg := wd[gi*cg*rows : (gi+1)*cg*rows]
+			if wantX {
+				gxg := gx[(n*ch+gi*cg)*inSize : (n*ch+(gi+1)*cg)*inSize]
+				sgemm(false, false, cg, inSize, rows, 1, wg, rows, s.col, inSize, 0, gxg, inSize)
+			}
+			if wantW {
+				xg := xd[(n*ch+gi*cg)*inSize : (n*ch+(gi+1)*cg)*inSize]
+				sgemm(false, true, cg, rows, inSize, 1, xg, inSize, s.col, inSize, 1, s.gw[gi*cg*rows:], rows)
+			}
+		}
+		if wantB {
+			for oc := 0; oc < m; oc++ {
+				s.gb[oc] += sum(gy[(n*m+oc)*outSize : (n*m+oc+1)*outSize])
+			}
+		}
+	})
+	if wantW {
+		t := newGrad(c, w.Shape)
+		sumWorkers(t.Float32s(), workers, func(i int) []float32 { return sc[i].gw })
+		gin[1] = t
+	}
+	if wantB {
+		t := newGrad(c, f.in[2].Shape)
+		sumWorkers(t.Float32s(), workers, func(i int) []float32 { return sc[i].gb })
+		gin[2] = t
+	}
+	return nil
+}
+
+// resolve computes ConvTranspose's output sizes and pads: explicit pads, or the split of
+// the total padding that output_shape or SAME auto_pad implies.
+func (o *convTransposeOp) resolve(in, k []int) (*window, error) {
+	nd := len(in)
+	w := o.win
+	geo := &window{in: in, kernel: k, out: make([]int, nd), strides: make([]int, nd), dilations: make([]int, nd),
+		padBegin: make([]int, nd), padEnd: make([]int, nd)}
+	outShape := o.outputShape
+	if len(outShape) == nd+2 {
+		outShape = outShape[2:]
+	}
+	if (outShape != nil && len(outShape) != nd) || (o.outputPadding != nil && len(o.outputPadding) != nd) ||
+		(w.pads != nil && len(w.pads) != 2*nd) || len(k) != nd {
+		return nil, fmt.Errorf("ConvTranspose attributes do not fit %d spatial axes", nd)
+	}
+	for i := 0; i < nd; i++ {
+		s, d, op := 1, 1, 0
+		if w.strides != nil {
+			s = w.strides[i]
+		}
+		if w.dilations != nil {
+			d = w.dilations[i]
+		}
+		if o.outputPadding != nil {
+			op = o.outputPadding[i]
+		}
+		geo.strides[i], geo.dilations[i] = s, d
+		full := s*(in[i]-1) + op + (k[i]-1)*d + 1
+		same := w.autoPad == "SAME_UPPER" || w.autoPad == "SAME_LOWER"
+		if outShape != nil || same {
+			out := in[i] * s
+			if outShape != nil {
+				out = outShape[i]
+			}
+			total := full - out
+			half := total / 2
+			if total < 0 && total%2 != 0 {
+				half-- // floor division
+			}
+			if w.autoPad == "SAME_UPPER" {
+				geo.padBegin[i], geo.padEnd[i] = half, total-half
+			} else {
+				geo.padBegin[i], geo.padEnd[i] = total-half, half
+			}
+			geo.out[i] = out
+			continue
+		}
+		if w.pads != nil && w.autoPad != "VALID" {
+			geo.padBegin[i], geo.padEnd[i] = w.pads[i], w.pads[nd+i]
+		}
+		geo.out[i] = full - geo.padBegin[i] - geo.padEnd[i]
+	}
+	return geo, nil
+}
+
+// splitWork returns how many goroutines a loop over jobs items of total cost should use.
+func splitWork(jobs, cost int) int {
+	w := runtime.GOMAXPROCS(0)
+	if jobs < 2 || cost < 1<<18 {
+		return 1
+	}
+	return max(1, min(w, jobs))
+}
+
+// parallelImages calls fn(worker, n) for n in [0, jobs), worker w taking a contiguous
+// range of items, so the work each worker does is fixed by the worker count.
+func parallelImages(jobs, workers int, fn func(worker, n int)) {
+	if workers <= 1 {
+		for n := 0; n < jobs; n++ {
+			fn(0, n)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	per := (jobs + workers - 1) / workers
+	for wk := 0; wk < workers; wk++ {
+		lo, hi := wk*per, min(jobs, (wk+1)*per)
+		if lo >= hi {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := lo; n < hi; n++ {
+				fn(wk, n)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// sumWorkers writes into dst the sum of the workers' partial buffers, in worker order.
+func sumWorkers(dst []float32, workers int, part func(i int) []float32) {
+	copy(dst, part(0))
+	for i := 1; i < workers; i++ {
+		axpy(dst, part(i), 1)
+	}
+}
+
+func sum(x []float32) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i]
+		s1 += x[i+1]
+		s2 += x[i+2]
+		s3 += x[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
