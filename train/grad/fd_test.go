@@ -31,7 +31,9 @@ func pos(name string, shape ...int64) tin { return tin{name: name, shape: shape,
 
 // distinct values (a permutation of a spaced grid), for ops with ties or kinks: MaxPool,
 // ReLU, Clip.
-func distinct(name string, shape ...int64) tin { return tin{name: name, shape: shape, kind: "distinct"} }
+func distinct(name string, shape ...int64) tin {
+	return tin{name: name, shape: shape, kind: "distinct"}
+}
 func i64(name string, vals ...int64) tin {
 	return tin{name: name, shape: []int64{int64(len(vals))}, kind: "int64", ints: vals}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
+	"github.com/whittle-ml/whittle/train/internal/rng"
 )
 
 func init() {
@@ -326,9 +327,8 @@ func (o *dropoutOp) forward(c *runCtx, in []*kernel.Tensor) ([]*kernel.Tensor, a
 	}
 	scale := 1 / (1 - ratio)
 	factors := c.a.floats(len(xd))
-	threshold := uint64(float64(ratio) * (1 << 53))
 	for i, v := range xd {
-		if splitmix(c.seed+uint64(i))>>11 >= threshold {
+		if rng.Float(rng.Mix(c.seed, uint64(i))) >= float64(ratio) {
 			keep[i], factors[i] = true, scale
 		} else {
 			keep[i], factors[i] = false, 0

@@ -9,6 +9,7 @@ import (
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
+	"github.com/whittle-ml/whittle/train/internal/rng"
 )
 
 // Tape is one forward pass: every value it computed, and what the gradient rules saved.
@@ -109,7 +110,7 @@ func (p *Program) Forward(ctx context.Context, inputs map[string]*kernel.Tensor,
 				f.in[k] = t.vals[s]
 			}
 		}
-		c.seed = mix(p.cfg.Seed, step, uint64(i))
+		c.seed = rng.Mix(p.cfg.Seed, step, uint64(i))
 		c.needGrad = st.needGrad
 		var outs []*kernel.Tensor
 		var aux any
@@ -339,21 +340,4 @@ func resize[T any](s []T, n int) []T {
 		return make([]T, n)
 	}
 	return s[:n]
-}
-
-// mix hashes a few words into one (splitmix64 finalizer steps).
-func mix(words ...uint64) uint64 {
-	h := uint64(0x9e3779b97f4a7c15)
-	for _, w := range words {
-		h ^= w + 0x9e3779b97f4a7c15 + (h << 6) + (h >> 2)
-		h = splitmix(h)
-	}
-	return h
-}
-
-func splitmix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
 }
