@@ -69,7 +69,9 @@ func (o *SGD) Step(params []*grad.Param, lr float64) {
 }
 
 // State implements Optimizer.
-func (o *SGD) State() State { return State{Kind: "sgd", Steps: o.steps, Buffers: prefixed("momentum/", o.bufs)} }
+func (o *SGD) State() State {
+	return State{Kind: "sgd", Steps: o.steps, Buffers: prefixed("momentum/", o.bufs)}
+}
 
 // Load implements Optimizer.
 func (o *SGD) Load(s State) error {
