@@ -76,22 +76,15 @@ func (o *convOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
 	workers := splitWork(nBatch, nBatch*m*outSize*kk)
 	// Each worker sums the weight gradient of its images into its own buffer; the buffers
 	// are added in worker order afterwards, so results depend on the worker count only.
-	type scratch struct{ col, dcol, gw, gb []float32 }
+	acc := newWeightGrads(c, workers, len(wd), m, wantW, wantB)
+	type scratch struct{ col, dcol []float32 }
 	sc := make([]scratch, workers)
 	for i := range sc {
-		if !direct {
-			if wantW {
-				sc[i].col = c.a.floats(kk * outSize)
-			}
-			if wantX {
-				sc[i].dcol = c.a.floats(kk * outSize)
-			}
+		if !direct && wantW {
+			sc[i].col = c.a.floats(kk * outSize)
 		}
-		if wantW {
-			sc[i].gw = c.a.zeros(len(wd))
-		}
-		if wantB {
-			sc[i].gb = c.a.zeros(m)
+		if !direct && wantX {
+			sc[i].dcol = c.a.floats(kk * outSize)
 		}
 	}
 	parallelImages(nBatch, workers, func(wk, n int) {
@@ -106,7 +99,7 @@ func (o *convOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
 					im2col(xg, cg, geo, s.col)
 					col = s.col
 				}
-				sgemm(false, true, mg, kk, outSize, 1, gyg, outSize, col, outSize, 1, s.gw[gi*mg*kk:], kk)
+				sgemm(false, true, mg, kk, outSize, 1, gyg, outSize, col, outSize, 1, acc.w[wk][gi*mg*kk:], kk)
 			}
 			if wantX {
 				gxg := gx[(n*ch+gi*cg)*inSize : (n*ch+(gi+1)*cg)*inSize]
@@ -118,22 +111,9 @@ func (o *convOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
 				}
 			}
 		}
-		if wantB {
-			for oc := 0; oc < m; oc++ {
-				s.gb[oc] += sum(gy[(n*m+oc)*outSize : (n*m+oc+1)*outSize])
-			}
-		}
+		acc.addBias(wk, gy[n*m*outSize:(n+1)*m*outSize], outSize)
 	})
-	if wantW {
-		t := newGrad(c, w.Shape)
-		sumWorkers(t.Float32s(), workers, func(i int) []float32 { return sc[i].gw })
-		gin[1] = t
-	}
-	if wantB {
-		t := newGrad(c, f.in[2].Shape)
-		sumWorkers(t.Float32s(), workers, func(i int) []float32 { return sc[i].gb })
-		gin[2] = t
-	}
+	acc.finish(c, f, gin)
 	return nil
 }
 
@@ -187,53 +167,34 @@ func (o *convTransposeOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor
 		gin[0] = t
 	}
 	workers := splitWork(nBatch, nBatch*ch*inSize*rows)
-	type scratch struct{ col, gw, gb []float32 }
-	sc := make([]scratch, workers)
-	for i := range sc {
+	acc := newWeightGrads(c, workers, len(wd), m, wantW, wantB)
+	cols := make([][]float32, workers)
+	for i := range cols {
 		if wantX || wantW {
-			sc[i].col = c.a.floats(rows * inSize)
-		}
-		if wantW {
-			sc[i].gw = c.a.zeros(len(wd))
-		}
-		if wantB {
-			sc[i].gb = c.a.zeros(m)
+			cols[i] = c.a.floats(rows * inSize)
 		}
 	}
 	parallelImages(nBatch, workers, func(wk, n int) {
-		s := &sc[wk]
+		col := cols[wk]
 		for gi := 0; gi < g; gi++ {
 			if !wantX && !wantW {
 				break
 			}
 			gyg := gy[(n*m+gi*mg)*outSize : (n*m+(gi+1)*mg)*outSize]
-			im2col(gyg, mg, tw, s.col)
+			im2col(gyg, mg, tw, col)
 			wg := wd[gi*cg*rows : (gi+1)*cg*rows]
 			if wantX {
 				gxg := gx[(n*ch+gi*cg)*inSize : (n*ch+(gi+1)*cg)*inSize]
-				sgemm(false, false, cg, inSize, rows, 1, wg, rows, s.col, inSize, 0, gxg, inSize)
+				sgemm(false, false, cg, inSize, rows, 1, wg, rows, col, inSize, 0, gxg, inSize)
 			}
 			if wantW {
 				xg := xd[(n*ch+gi*cg)*inSize : (n*ch+(gi+1)*cg)*inSize]
-				sgemm(false, true, cg, rows, inSize, 1, xg, inSize, s.col, inSize, 1, s.gw[gi*cg*rows:], rows)
+				sgemm(false, true, cg, rows, inSize, 1, xg, inSize, col, inSize, 1, acc.w[wk][gi*cg*rows:], rows)
 			}
 		}
-		if wantB {
-			for oc := 0; oc < m; oc++ {
-				s.gb[oc] += sum(gy[(n*m+oc)*outSize : (n*m+oc+1)*outSize])
-			}
-		}
+		acc.addBias(wk, gy[n*m*outSize:(n+1)*m*outSize], outSize)
 	})
-	if wantW {
-		t := newGrad(c, w.Shape)
-		sumWorkers(t.Float32s(), workers, func(i int) []float32 { return sc[i].gw })
-		gin[1] = t
-	}
-	if wantB {
-		t := newGrad(c, f.in[2].Shape)
-		sumWorkers(t.Float32s(), workers, func(i int) []float32 { return sc[i].gb })
-		gin[2] = t
-	}
+	acc.finish(c, f, gin)
 	return nil
 }
 
@@ -292,6 +253,53 @@ func (o *convTransposeOp) resolve(in, k []int) (*window, error) {
 	return geo, nil
 }
 
+// weightGrads collects the weight and bias gradients of a convolution: each worker sums
+// those of its images into its own buffers, which finish adds in worker order, so results
+// depend on the worker count only.
+type weightGrads struct {
+	w, b [][]float32
+}
+
+func newWeightGrads(c *runCtx, workers, nw, nb int, wantW, wantB bool) *weightGrads {
+	a := &weightGrads{}
+	for i := 0; i < workers; i++ {
+		if wantW {
+			a.w = append(a.w, c.a.zeros(nw))
+		}
+		if wantB {
+			a.b = append(a.b, c.a.zeros(nb))
+		}
+	}
+	return a
+}
+
+// addBias adds one image's output gradient (channels × size) into worker wk's bias sums.
+func (a *weightGrads) addBias(wk int, gy []float32, size int) {
+	if a.b == nil {
+		return
+	}
+	gb := a.b[wk]
+	for oc := range gb {
+		gb[oc] += sum(gy[oc*size : (oc+1)*size])
+	}
+}
+
+// finish sums the workers' buffers into the gradients of inputs 1 (W) and 2 (B).
+func (a *weightGrads) finish(c *runCtx, f *fwd, gin []*kernel.Tensor) {
+	for k, parts := range [][][]float32{a.w, a.b} {
+		if parts == nil {
+			continue
+		}
+		t := newGrad(c, f.in[k+1].Shape)
+		d := t.Float32s()
+		copy(d, parts[0])
+		for _, p := range parts[1:] {
+			axpy(d, p, 1)
+		}
+		gin[k+1] = t
+	}
+}
+
 // splitWork returns how many goroutines a loop over jobs items of total cost should use.
 func splitWork(jobs, cost int) int {
 	w := runtime.GOMAXPROCS(0)
@@ -326,14 +334,6 @@ func parallelImages(jobs, workers int, fn func(worker, n int)) {
 		}()
 	}
 	wg.Wait()
-}
-
-// sumWorkers writes into dst the sum of the workers' partial buffers, in worker order.
-func sumWorkers(dst []float32, workers int, part func(i int) []float32) {
-	copy(dst, part(0))
-	for i := 1; i < workers; i++ {
-		axpy(dst, part(i), 1)
-	}
 }
 
 func sum(x []float32) float32 {

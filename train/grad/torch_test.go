@@ -45,16 +45,20 @@ func TestWholeModelGradientsMatchPyTorch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"fashion_cnn_op17", "fashion_mlp_op17", "fashion_vit_op17", "fashion_vit_op13"} {
+	names := []string{"fashion_cnn_op17", "fashion_mlp_op17", "fashion_vit_op17", "fashion_vit_op13"}
+	outDir := t.TempDir()
+	args := []string{filepath.Join(root, "train", "torchref", "onnx_torch.py"), "grads", "--out", outDir,
+		"--data", dir, "--count", fmt.Sprint(count)}
+	for _, name := range names {
+		args = append(args, filepath.Join(root, "testmodels", name+".onnx"))
+	}
+	if msg, err := exec.Command(testenv.DebianPython, args...).CombinedOutput(); err != nil {
+		t.Fatalf("onnx_torch.py: %v\n%s", err, msg)
+	}
+	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(root, "testmodels", name+".onnx")
-			out := filepath.Join(t.TempDir(), "grads.npz")
-			cmd := exec.Command(testenv.DebianPython, filepath.Join(root, "train", "torchref", "onnx_torch.py"),
-				"grads", path, out, "--data", dir, "--count", fmt.Sprint(count))
-			if msg, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("onnx_torch.py: %v\n%s", err, msg)
-			}
-			want := readReference(t, out)
+			want := readReference(t, filepath.Join(outDir, name+".npz"))
 
 			m, err := onnx.LoadModel(path)
 			if err != nil {

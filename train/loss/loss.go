@@ -132,6 +132,18 @@ func target(b *Batch, name, of string, want int) ([]float32, error) {
 	return d, nil
 }
 
+// paired fetches a model tensor, the batch target it is compared with, and its gradient
+// slice.
+func paired(v Values, b *Batch, grads map[string][]float32, name, targetName string) (x, t, g []float32, rows, cols int, err error) {
+	if x, rows, cols, err = tensor(v, name); err != nil {
+		return
+	}
+	if t, err = target(b, targetName, name, len(x)); err != nil {
+		return
+	}
+	return x, t, ensure(grads, name, len(x)), rows, cols, nil
+}
+
 // logSoftmax writes log(softmax(x/temp)) of one row into out.
 func logSoftmax(x []float32, temp float64, out []float64) {
 	mx := math.Inf(-1)

@@ -70,19 +70,14 @@ func (l KLDiv) Tensors() []string { return []string{l.Logits} }
 
 // Eval implements Loss.
 func (l KLDiv) Eval(v Values, b *Batch, grads map[string][]float32) (float64, error) {
-	s, rows, classes, err := tensor(v, l.Logits)
-	if err != nil {
-		return 0, err
-	}
-	t, err := target(b, l.Teacher, l.Logits, len(s))
-	if err != nil {
-		return 0, err
-	}
 	temp := l.Temperature
 	if temp <= 0 {
 		return 0, fmt.Errorf("loss: temperature %g must be positive", temp)
 	}
-	g := ensure(grads, l.Logits, len(s))
+	s, t, g, rows, classes, err := paired(v, b, grads, l.Logits, l.Teacher)
+	if err != nil {
+		return 0, err
+	}
 	ls, lt := make([]float64, classes), make([]float64, classes)
 	var total float64
 	for r := 0; r < rows; r++ {
@@ -109,15 +104,10 @@ func (l MSE) Tensors() []string { return []string{l.Tensor} }
 
 // Eval implements Loss.
 func (l MSE) Eval(v Values, b *Batch, grads map[string][]float32) (float64, error) {
-	x, _, _, err := tensor(v, l.Tensor)
+	x, t, g, _, _, err := paired(v, b, grads, l.Tensor, l.Target)
 	if err != nil {
 		return 0, err
 	}
-	t, err := target(b, l.Target, l.Tensor, len(x))
-	if err != nil {
-		return 0, err
-	}
-	g := ensure(grads, l.Tensor, len(x))
 	n := float64(len(x))
 	var total float64
 	for i, xv := range x {
@@ -139,15 +129,10 @@ func (l Cosine) Tensors() []string { return []string{l.Tensor} }
 
 // Eval implements Loss.
 func (l Cosine) Eval(v Values, b *Batch, grads map[string][]float32) (float64, error) {
-	x, rows, cols, err := tensor(v, l.Tensor)
+	x, t, g, rows, cols, err := paired(v, b, grads, l.Tensor, l.Target)
 	if err != nil {
 		return 0, err
 	}
-	t, err := target(b, l.Target, l.Tensor, len(x))
-	if err != nil {
-		return 0, err
-	}
-	g := ensure(grads, l.Tensor, len(x))
 	const eps = 1e-8 // PyTorch's cosine_similarity floor on the norms
 	var total float64
 	for r := 0; r < rows; r++ {

@@ -4,12 +4,12 @@ The ONNX graph itself is run as a PyTorch computation, node by node, with every 
 initializer loaded from the file as a leaf tensor, so the module trained here is exactly the
 model whittle trains: same weights, same ops, PyTorch's autograd and optimizers.
 
-    onnx_torch.py grads MODEL.onnx OUT.npz --data DIR --split train --count N [--inference]
+    onnx_torch.py grads --out DIR --data FMNIST --count N [--inference] MODEL.onnx...
         cross-entropy gradient of every float initializer on one batch, the first N images
-        of a Fashion-MNIST split (IDX files in DIR, pixels/255); OUT.npz holds p0, p1, ... in
-        the order of OUT.npz.json's "names", s0, s1, ... (the BatchNormalization running
-        statistics after the step, order "state"), the loss and the logits. Training mode
-        unless --inference.
+        of the Fashion-MNIST training split (IDX files in FMNIST, pixels/255), per model:
+        DIR/NAME.npz holds p0, p1, ... in the order of DIR/NAME.npz.json's "names", s0,
+        s1, ... (the BatchNormalization running statistics after the step, order
+        "state"), the loss and the logits. Training mode unless --inference.
 
     onnx_torch.py finetune MODEL.onnx --data DIR --epochs N ... (see finetune --help)
         the fine-tune recipe of `whittle finetune`, for the accuracy and time comparison.
@@ -242,11 +242,17 @@ def load_split(data_dir, split):
 
 
 def cmd_grads(args):
-    trainable = lambda name, t: True
-    m = OnnxModule(args.model, trainable)
-    m.training = not args.inference
+    import os
     xs, ys = load_split(args.data, args.split)
     x, y = xs[:args.count], ys[:args.count]
+    for path in args.models:
+        out = os.path.join(args.out, os.path.basename(path)[:-len(".onnx")] + ".npz")
+        model_grads(path, x, y, out, not args.inference)
+
+
+def model_grads(path, x, y, out_path, training):
+    m = OnnxModule(path, lambda name, t: True)
+    m.training = training
     (logits,), _ = m({m.inputs[0]: x})
     loss = F.cross_entropy(logits, y)
     loss.backward()
@@ -259,8 +265,8 @@ def cmd_grads(args):
         order.append(name)
     for i, name in enumerate(sorted(m.state)):
         out["s%d" % i] = m.state[name].numpy()
-    np.savez(args.out, **out)
-    with open(args.out + ".json", "w") as f:
+    np.savez(out_path, **out)
+    with open(out_path + ".json", "w") as f:
         json.dump({"names": order, "state": sorted(m.state)}, f)
 
 
@@ -268,8 +274,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("grads")
-    g.add_argument("model")
-    g.add_argument("out")
+    g.add_argument("models", nargs="+")
+    g.add_argument("--out", required=True)
     g.add_argument("--data", required=True)
     g.add_argument("--split", default="train")
     g.add_argument("--count", type=int, default=32)
