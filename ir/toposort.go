@@ -12,6 +12,26 @@ import (
 // the producers of every outer value its subgraphs read. Subgraphs are sorted too. It
 // fails, naming the nodes involved, when the graph has a cycle.
 func (g *Graph) SortTopologically() error {
+	order, err := g.TopologicalOrder()
+	if err != nil {
+		return err
+	}
+	g.nodes = order
+	for _, n := range order {
+		for _, sub := range n.Subgraphs() {
+			if err := sub.SortTopologically(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// TopologicalOrder returns g's nodes in an order where every value is defined before it is
+// read, leaving g as it is: the node list itself when it is already in such an order,
+// otherwise the stable sort SortTopologically applies (subgraphs are not reordered). The
+// runtime plans from it; passes that reorder call SortTopologically.
+func (g *Graph) TopologicalOrder() ([]*Node, error) {
 	nodes := g.Nodes()
 	pos := make(map[*Node]int, len(nodes))
 	for i, n := range nodes {
@@ -27,7 +47,7 @@ func (g *Graph) SortTopologically() error {
 				j, ok := pos[p]
 				if !ok || j == i || seen[j] {
 					if j == i {
-						return fmt.Errorf("graph %q: %s reads its own output %q", g.Name, n.Describe(), v.Name)
+						return nil, fmt.Errorf("graph %q: %s reads its own output %q", g.Name, n.Describe(), v.Name)
 					}
 					continue
 				}
@@ -65,17 +85,9 @@ func (g *Graph) SortTopologically() error {
 				}
 			}
 		}
-		return fmt.Errorf("graph %q has a cycle through %s", g.Name, strings.Join(stuck, ", "))
+		return nil, fmt.Errorf("graph %q has a cycle through %s", g.Name, strings.Join(stuck, ", "))
 	}
-	g.nodes = order
-	for _, n := range order {
-		for _, sub := range n.Subgraphs() {
-			if err := sub.SortTopologically(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return order, nil
 }
 
 // readsOf lists the values n reads: its inputs and, through its subgraphs, values that
