@@ -5,7 +5,7 @@ import (
 
 	"github.com/whittle-ml/whittle/dataset"
 	"github.com/whittle-ml/whittle/ir"
-	"github.com/whittle-ml/whittle/runtime"
+	"github.com/whittle-ml/whittle/runtime/datafeed"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 	"github.com/whittle-ml/whittle/train/internal/rng"
 )
@@ -156,7 +156,7 @@ func contiguous(rows []int) bool {
 
 // stack joins input i of the parts along the batch axis, as a runtime tensor.
 func stack(parts []dataset.Batch, i int) (*kernel.Tensor, error) {
-	first, err := runtime.FromDataset(parts[0].Inputs[i])
+	first, err := datafeed.FromDataset(parts[0].Inputs[i])
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func stack(parts []dataset.Batch, i int) (*kernel.Tensor, error) {
 	out := kernel.New(first.DType, shape...)
 	at := 0
 	for _, p := range parts {
-		t, err := runtime.FromDataset(p.Inputs[i])
+		t, err := datafeed.FromDataset(p.Inputs[i])
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package grad
 import (
 	"errors"
 	"fmt"
+	goruntime "runtime"
 	"sort"
 	"strings"
 
@@ -30,6 +31,9 @@ type Config struct {
 	FreezeBatchNorm bool
 	// Seed drives Dropout's masks (see Tape.Forward's step).
 	Seed uint64
+	// Threads bounds the goroutines a pass may occupy; 0 means GOMAXPROCS. Results are
+	// reproducible for a given thread count.
+	Threads int
 }
 
 // Mode says how a forward pass treats the ops whose behaviour differs in training.
@@ -93,8 +97,9 @@ type Program struct {
 	// (indexed by step), computed the first time the signature is seen.
 	staticCache map[string][][]*kernel.Tensor
 
-	arena *arena
-	tape  *Tape
+	arena   *arena
+	tape    *Tape
+	threads int
 }
 
 type constSlot struct {
@@ -152,6 +157,10 @@ func Build(m *ir.Model, cfg Config) (*Program, error) {
 	}
 	b := &builder{p: &Program{model: m, cfg: cfg, slotOf: map[string]int{}, staticCache: map[string][][]*kernel.Tensor{}, arena: newArena()},
 		slot: map[*ir.Value]int{}}
+	b.p.threads = cfg.Threads
+	if b.p.threads <= 0 {
+		b.p.threads = goruntime.GOMAXPROCS(0)
+	}
 	if err := b.build(); err != nil {
 		return nil, fmt.Errorf("grad: %w", err)
 	}

@@ -141,3 +141,50 @@ func TestDropoutMasksFollowSeedAndStep(t *testing.T) {
 		t.Error("another step drew the same mask")
 	}
 }
+
+// TestParallelBackwardIsReproducible runs a convolution large enough to be split over
+// threads: two runs with the same thread count agree bit for bit, other counts within
+// float rounding. Run it with -race.
+func TestParallelBackwardIsReproducible(t *testing.T) {
+	c := gradCase{name: "big_conv", ins: []tin{f("x", 8, 16, 16, 16), f("w", 16, 16, 3, 3), f("b", 16)},
+		build: func(g *ir.Graph, v map[string]*ir.Value) []*ir.Value {
+			conv := g.NewNode("", "Conv", []*ir.Value{v["x"], v["w"], v["b"]}, []string{"c"}, ia("pads", 1, 1, 1, 1))
+			pool := g.NewNode("", "MaxPool", []*ir.Value{conv.Output(0)}, []string{"y"}, ia("kernel_shape", 2, 2), ia("strides", 2, 2))
+			g.Append(conv)
+			g.Append(pool)
+			return []*ir.Value{pool.Output(0)}
+		}}
+	m := testModel(t, c, rand.New(rand.NewSource(1)))
+	run := func(threads int) []float32 {
+		p, err := Build(m, Config{Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tape, err := p.Forward(context.Background(), nil, Training, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := tape.Value("y")
+		seed := make([]float32, y.Len())
+		for i := range seed {
+			seed[i] = float32(i%7) - 3
+		}
+		if err := tape.Backward(context.Background(), map[string][]float32{"y": seed}); err != nil {
+			t.Fatal(err)
+		}
+		var out []float32
+		for _, pr := range p.Params() {
+			out = append(out, pr.Grad...)
+		}
+		return out
+	}
+	a, b, one := run(3), run(3), run(1)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("gradient %d differs between two runs with 3 threads: %v, %v", i, a[i], b[i])
+		}
+		if d := a[i] - one[i]; d > 1e-3 || d < -1e-3 {
+			t.Fatalf("gradient %d: 3 threads %v, 1 thread %v", i, a[i], one[i])
+		}
+	}
+}

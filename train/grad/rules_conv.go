@@ -2,9 +2,8 @@ package grad
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
+	"github.com/whittle-ml/whittle/internal/linalg"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
@@ -73,7 +72,8 @@ func (o *convOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
 		gin[0] = t
 	}
 	direct := geo.pointwise()
-	workers := splitWork(nBatch, nBatch*m*outSize*kk)
+	workers := splitWork(c.threads, nBatch, nBatch*m*outSize*kk)
+	inner := innerThreads(c.threads, workers)
 	// Each worker sums the weight gradient of its images into its own buffer; the buffers
 	// are added in worker order afterwards, so results depend on the worker count only.
 	acc := newWeightGrads(c, workers, len(wd), m, wantW, wantB)
@@ -87,7 +87,7 @@ func (o *convOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
 			sc[i].dcol = c.a.floats(kk * outSize)
 		}
 	}
-	parallelImages(nBatch, workers, func(wk, n int) {
+	forChunks(c.threads, nBatch, workers, func(wk, n int) {
 		s := &sc[wk]
 		for gi := 0; gi < g; gi++ {
 			xg := xd[(n*ch+gi*cg)*inSize : (n*ch+(gi+1)*cg)*inSize]
@@ -99,14 +99,14 @@ func (o *convOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
 					im2col(xg, cg, geo, s.col)
 					col = s.col
 				}
-				sgemm(false, true, mg, kk, outSize, 1, gyg, outSize, col, outSize, 1, acc.w[wk][gi*mg*kk:], kk)
+				sgemm(inner, false, true, mg, kk, outSize, 1, gyg, outSize, col, outSize, 1, acc.w[wk][gi*mg*kk:], kk)
 			}
 			if wantX {
 				gxg := gx[(n*ch+gi*cg)*inSize : (n*ch+(gi+1)*cg)*inSize]
 				if direct {
-					sgemm(true, false, kk, outSize, mg, 1, wg, kk, gyg, outSize, 0, gxg, outSize)
+					sgemm(inner, true, false, kk, outSize, mg, 1, wg, kk, gyg, outSize, 0, gxg, outSize)
 				} else {
-					sgemm(true, false, kk, outSize, mg, 1, wg, kk, gyg, outSize, 0, s.dcol, outSize)
+					sgemm(inner, true, false, kk, outSize, mg, 1, wg, kk, gyg, outSize, 0, s.dcol, outSize)
 					col2im(s.dcol, cg, geo, gxg)
 				}
 			}
@@ -166,7 +166,8 @@ func (o *convTransposeOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor
 		gx = t.Float32s()
 		gin[0] = t
 	}
-	workers := splitWork(nBatch, nBatch*ch*inSize*rows)
+	workers := splitWork(c.threads, nBatch, nBatch*ch*inSize*rows)
+	inner := innerThreads(c.threads, workers)
 	acc := newWeightGrads(c, workers, len(wd), m, wantW, wantB)
 	cols := make([][]float32, workers)
 	for i := range cols {
@@ -174,7 +175,7 @@ func (o *convTransposeOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor
 			cols[i] = c.a.floats(rows * inSize)
 		}
 	}
-	parallelImages(nBatch, workers, func(wk, n int) {
+	forChunks(c.threads, nBatch, workers, func(wk, n int) {
 		col := cols[wk]
 		for gi := 0; gi < g; gi++ {
 			if !wantX && !wantW {
@@ -185,11 +186,11 @@ func (o *convTransposeOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor
 			wg := wd[gi*cg*rows : (gi+1)*cg*rows]
 			if wantX {
 				gxg := gx[(n*ch+gi*cg)*inSize : (n*ch+(gi+1)*cg)*inSize]
-				sgemm(false, false, cg, inSize, rows, 1, wg, rows, col, inSize, 0, gxg, inSize)
+				sgemm(inner, false, false, cg, inSize, rows, 1, wg, rows, col, inSize, 0, gxg, inSize)
 			}
 			if wantW {
 				xg := xd[(n*ch+gi*cg)*inSize : (n*ch+(gi+1)*cg)*inSize]
-				sgemm(false, true, cg, rows, inSize, 1, xg, inSize, col, inSize, 1, acc.w[wk][gi*cg*rows:], rows)
+				sgemm(inner, false, true, cg, rows, inSize, 1, xg, inSize, col, inSize, 1, acc.w[wk][gi*cg*rows:], rows)
 			}
 		}
 		acc.addBias(wk, gy[n*m*outSize:(n+1)*m*outSize], outSize)
@@ -300,40 +301,33 @@ func (a *weightGrads) finish(c *runCtx, f *fwd, gin []*kernel.Tensor) {
 	}
 }
 
-// splitWork returns how many goroutines a loop over jobs items of total cost should use.
-func splitWork(jobs, cost int) int {
-	w := runtime.GOMAXPROCS(0)
-	if jobs < 2 || cost < 1<<18 {
+// splitWork returns into how many chunks a loop over jobs items of the given total cost
+// is cut: one when small, else one per thread. The count depends on the thread count only,
+// so per-chunk partial sums add up the same way in every run.
+func splitWork(threads, jobs, cost int) int {
+	if threads < 2 || jobs < 2 || cost < 1<<18 {
 		return 1
 	}
-	return max(1, min(w, jobs))
+	return min(threads, jobs)
 }
 
-// parallelImages calls fn(worker, n) for n in [0, jobs), worker w taking a contiguous
-// range of items, so the work each worker does is fixed by the worker count.
-func parallelImages(jobs, workers int, fn func(worker, n int)) {
-	if workers <= 1 {
-		for n := 0; n < jobs; n++ {
-			fn(0, n)
-		}
-		return
+// innerThreads is the thread count left to each of chunks parallel chunks' GEMMs.
+func innerThreads(threads, chunks int) int {
+	if chunks > 1 {
+		return 1
 	}
-	var wg sync.WaitGroup
-	per := (jobs + workers - 1) / workers
-	for wk := 0; wk < workers; wk++ {
-		lo, hi := wk*per, min(jobs, (wk+1)*per)
-		if lo >= hi {
-			continue
+	return threads
+}
+
+// forChunks calls fn(chunk, n) for n in [0, jobs), chunk k taking the k-th contiguous
+// range of chunks equal ranges; chunks run in parallel on up to threads goroutines.
+func forChunks(threads, jobs, chunks int, fn func(chunk, n int)) {
+	per := (jobs + chunks - 1) / max(chunks, 1)
+	linalg.For(threads, chunks, func(k int) {
+		for n := k * per; n < min(jobs, (k+1)*per); n++ {
+			fn(k, n)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := lo; n < hi; n++ {
-				fn(wk, n)
-			}
-		}()
-	}
-	wg.Wait()
+	})
 }
 
 func sum(x []float32) float32 {

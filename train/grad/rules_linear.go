@@ -45,10 +45,10 @@ func (o *gemmOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
 		ga := newGrad(c, a.Shape)
 		if !o.transA {
 			// dA (m×k) = alpha·dY·op(B)ᵀ.
-			sgemm(false, !o.transB, m, k, n, o.alpha, g, n, bd, ldb, 0, ga.Float32s(), k)
+			sgemm(c.threads, false, !o.transB, m, k, n, o.alpha, g, n, bd, ldb, 0, ga.Float32s(), k)
 		} else {
 			// dA (k×m) = alpha·op(B)·dYᵀ.
-			sgemm(o.transB, true, k, m, n, o.alpha, bd, ldb, g, n, 0, ga.Float32s(), m)
+			sgemm(c.threads, o.transB, true, k, m, n, o.alpha, bd, ldb, g, n, 0, ga.Float32s(), m)
 		}
 		gin[0] = ga
 	}
@@ -56,10 +56,10 @@ func (o *gemmOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
 		gb := newGrad(c, b.Shape)
 		if !o.transB {
 			// dB (k×n) = alpha·op(A)ᵀ·dY.
-			sgemm(!o.transA, false, k, n, m, o.alpha, ad, lda, g, n, 0, gb.Float32s(), n)
+			sgemm(c.threads, !o.transA, false, k, n, m, o.alpha, ad, lda, g, n, 0, gb.Float32s(), n)
 		} else {
 			// dB (n×k) = alpha·dYᵀ·op(A).
-			sgemm(true, o.transA, n, k, m, o.alpha, g, n, ad, lda, 0, gb.Float32s(), k)
+			sgemm(c.threads, true, o.transA, n, k, m, o.alpha, g, n, ad, lda, 0, gb.Float32s(), k)
 		}
 		gin[1] = gb
 	}
@@ -93,11 +93,11 @@ func (matMulOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
 		gad := ga.Float32s()
 		if pl.sharedB() {
 			// One tall product: every batch of A meets the same B.
-			sgemm(false, true, pl.batch*m, k, n, 1, g, n, bd, n, 0, gad, k)
+			sgemm(c.threads, false, true, pl.batch*m, k, n, 1, g, n, bd, n, 0, gad, k)
 		} else {
 			for i := 0; i < pl.batch; i++ {
 				// dA_i += dY_i·B_iᵀ (batches of A that were broadcast accumulate).
-				sgemm(false, true, m, k, n, 1, g[i*m*n:], n, bd[pl.bOff[i]:], n, 1, gad[pl.aOff[i]:], k)
+				sgemm(c.threads, false, true, m, k, n, 1, g[i*m*n:], n, bd[pl.bOff[i]:], n, 1, gad[pl.aOff[i]:], k)
 			}
 		}
 		gin[0] = ga
@@ -107,10 +107,10 @@ func (matMulOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
 		gbd := gb.Float32s()
 		if pl.sharedB() {
 			// dB = Σ_i A_iᵀ·dY_i, one product over the stacked batches.
-			sgemm(true, false, k, n, pl.batch*m, 1, ad, k, g, n, 0, gbd, n)
+			sgemm(c.threads, true, false, k, n, pl.batch*m, 1, ad, k, g, n, 0, gbd, n)
 		} else {
 			for i := 0; i < pl.batch; i++ {
-				sgemm(true, false, k, n, m, 1, ad[pl.aOff[i]:], k, g[i*m*n:], n, 1, gbd[pl.bOff[i]:], n)
+				sgemm(c.threads, true, false, k, n, m, 1, ad[pl.aOff[i]:], k, g[i*m*n:], n, 1, gbd[pl.bOff[i]:], n)
 			}
 		}
 		gin[1] = gb

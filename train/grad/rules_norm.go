@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/whittle-ml/whittle/internal/linalg"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 	"github.com/whittle-ml/whittle/train/internal/rng"
@@ -83,8 +84,7 @@ func (o *batchNormOp) forward(c *runCtx, in []*kernel.Tensor) ([]*kernel.Tensor,
 	}
 	y := c.a.tensor(x.Shape)
 	yd := y.Float32s()
-	workers := splitWork(ch, len(xd))
-	parallelImages(ch, workers, func(_, cc int) {
+	linalg.ForCost(c.threads, ch, len(xd)/max(ch, 1), func(cc int) {
 		var mean, variance float64
 		if st.batch {
 			var s float64
@@ -156,7 +156,7 @@ func (o *batchNormOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) er
 		t := newGrad(c, f.in[2].Shape)
 		gb, gin[2] = t.Float32s(), t
 	}
-	parallelImages(ch, splitWork(ch, len(xd)), func(_, cc int) {
+	linalg.ForCost(c.threads, ch, len(xd)/max(ch, 1), func(cc int) {
 		mean, inv := float64(st.mean[cc]), float64(st.invStd[cc])
 		var sg, sgx float64 // Σ g and Σ g·x̂
 		for n := 0; n < nb; n++ {

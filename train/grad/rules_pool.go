@@ -3,6 +3,7 @@ package grad
 import (
 	"fmt"
 
+	"github.com/whittle-ml/whittle/internal/linalg"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
@@ -63,8 +64,7 @@ func (o *poolOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
 	gx := gxT.Float32s()
 	planes := int(x.Shape[0] * x.Shape[1])
 	inSize, outSize := prod(geo.in), prod(geo.out)
-	workers := splitWork(planes, planes*outSize*prod(geo.kernel))
-	parallelImages(planes, workers, func(_, p int) {
+	linalg.ForCost(c.threads, planes, outSize*prod(geo.kernel), func(p int) {
 		xp, gxp := xd[p*inSize:(p+1)*inSize], gx[p*inSize:(p+1)*inSize]
 		gyp := gy[p*outSize : (p+1)*outSize]
 		if o.max && len(in) == 2 {

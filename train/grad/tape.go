@@ -50,6 +50,8 @@ type runCtx struct {
 	// seed is unique to this node and this step (Dropout's masks come from it).
 	seed     uint64
 	needGrad []bool
+	// threads bounds the goroutines a rule may occupy (Config.Threads).
+	threads int
 }
 
 // forwardOnly runs a runtime kernel for a node that needs no gradient.
@@ -93,8 +95,8 @@ func (p *Program) Forward(ctx context.Context, inputs map[string]*kernel.Tensor,
 		t.vals[p.stateAt[i]] = &kernel.Tensor{DType: ir.Float, Shape: s.Shape, Data: s.Value}
 	}
 	static := p.staticOutputs(t)
-	c := &runCtx{a: p.arena, mode: mode}
-	c.kctx = kernel.Context{Ctx: ctx, Pool: p.arena}
+	c := &runCtx{a: p.arena, mode: mode, threads: p.threads}
+	c.kctx = kernel.Context{Ctx: ctx, Pool: p.arena, Threads: p.threads}
 	if c.kctx.Ctx == nil {
 		c.kctx.Ctx = context.Background()
 	}
@@ -120,7 +122,7 @@ func (p *Program) Forward(ctx context.Context, inputs map[string]*kernel.Tensor,
 			outs = static[i]
 		case st.static:
 			// Computed outside the arena: the values outlive this step.
-			outs, err = st.op.(forwardOnly).k.Run(&kernel.Context{Ctx: c.kctx.Ctx}, f.in)
+			outs, err = st.op.(forwardOnly).k.Run(&kernel.Context{Ctx: c.kctx.Ctx, Threads: p.threads}, f.in)
 			static[i] = outs
 		default:
 			outs, aux, err = st.op.forward(c, f.in)
@@ -256,8 +258,8 @@ func (t *Tape) Backward(ctx context.Context, seeds map[string][]float32) error {
 		}
 		t.accumulate(s, v.Shape, g)
 	}
-	c := &runCtx{a: p.arena, mode: t.mode}
-	c.kctx = kernel.Context{Ctx: ctx, Pool: p.arena}
+	c := &runCtx{a: p.arena, mode: t.mode, threads: p.threads}
+	c.kctx = kernel.Context{Ctx: ctx, Pool: p.arena, Threads: p.threads}
 	if c.kctx.Ctx == nil {
 		c.kctx.Ctx = context.Background()
 	}
