@@ -12,7 +12,6 @@ import (
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/ir/infer"
 	"github.com/whittle-ml/whittle/ir/stats"
-	"github.com/whittle-ml/whittle/onnx"
 )
 
 func init() {
@@ -68,34 +67,25 @@ type ioJSON struct {
 	Type string `json:"type"`
 }
 
-// loadModel reads a model with its external data and checks the IR's invariants, so that
-// commands never work on a graph with a cycle, undefined names or inconsistent data.
-func loadModel(path string) (*ir.Model, error) {
-	m, err := onnx.LoadModel(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.Verify(); err != nil {
-		return nil, fmt.Errorf("%s: invalid model (run 'whittle check' for every problem):\n%w", path, err)
-	}
-	return m, nil
-}
-
 func runInspect(e *env, path string, asJSON, allLayers bool) error {
-	m, err := loadModel(path)
+	m, err := loadModel(e, path)
 	if err != nil {
 		return err
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
+	var fileBytes int64
+	if path != "-" {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		fileBytes = fi.Size()
 	}
 	// Shapes the file does not state come from inference on a copy; the model itself is
 	// only read.
 	typed := m.Clone()
 	rep, _ := infer.Model(typed, infer.Options{DataPropagation: true})
 	ins := inspection{
-		File: path, FileBytes: fi.Size(), IRVersion: m.IRVersion, Producer: m.ProducerName,
+		File: path, FileBytes: fileBytes, IRVersion: m.IRVersion, Producer: m.ProducerName,
 		ProducerVersion: m.ProducerVersion, Functions: len(m.Functions), Model: stats.Measure(typed),
 	}
 	for _, o := range m.OpsetImports {
