@@ -12,6 +12,11 @@ import (
 // the producers of every outer value its subgraphs read. Subgraphs are sorted too. It
 // fails, naming the nodes involved, when the graph has a cycle.
 func (g *Graph) SortTopologically() error {
+	return g.sortTopologically(SubgraphReads(g))
+}
+
+// sortTopologically sorts g and its subgraphs; subReads is SubgraphReads of the tree.
+func (g *Graph) sortTopologically(subReads map[*Node][]*Value) error {
 	nodes := g.Nodes()
 	pos := make(map[*Node]int, len(nodes))
 	for i, n := range nodes {
@@ -22,7 +27,10 @@ func (g *Graph) SortTopologically() error {
 	users := make([][]int, len(nodes))
 	for i, n := range nodes {
 		seen := map[int]bool{}
-		for _, v := range readsOf(n, g) {
+		for _, v := range append(n.inputs[:len(n.inputs):len(n.inputs)], subReads[n]...) {
+			if v == nil {
+				continue
+			}
 			if p := v.producer; p != nil && p.graph == g {
 				j, ok := pos[p]
 				if !ok || j == i || seen[j] {
@@ -70,46 +78,12 @@ func (g *Graph) SortTopologically() error {
 	g.nodes = order
 	for _, n := range order {
 		for _, sub := range n.Subgraphs() {
-			if err := sub.SortTopologically(); err != nil {
+			if err := sub.sortTopologically(subReads); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-// readsOf lists the values n reads: its inputs and, through its subgraphs, values that
-// belong to g (outer values the bodies capture).
-func readsOf(n *Node, g *Graph) []*Value {
-	out := append([]*Value(nil), n.inputs...)
-	var walk func(sub *Graph)
-	walk = func(sub *Graph) {
-		for _, m := range sub.Nodes() {
-			for _, v := range m.inputs {
-				if v != nil && v.graph == g {
-					out = append(out, v)
-				}
-			}
-			for _, s := range m.Subgraphs() {
-				walk(s)
-			}
-		}
-		for _, v := range sub.Outputs {
-			if v != nil && v.graph == g {
-				out = append(out, v)
-			}
-		}
-	}
-	for _, sub := range n.Subgraphs() {
-		walk(sub)
-	}
-	filtered := out[:0]
-	for _, v := range out {
-		if v != nil {
-			filtered = append(filtered, v)
-		}
-	}
-	return filtered
 }
 
 type intHeap []int
