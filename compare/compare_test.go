@@ -4,9 +4,10 @@ import (
 	"math"
 	"testing"
 
+	"github.com/whittle-ml/whittle/runtime/datafeed"
+
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/passes"
-	"github.com/whittle-ml/whittle/runtime"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
@@ -123,7 +124,7 @@ func TestModelsIdenticalAndQuantized(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ranges, err := passes.CollectRanges(q, plan.CalibrationTensors(), &runtime.DatasetCalibrator{Data: data, BatchSize: 16}, passes.CalibrationOptions{})
+	ranges, err := passes.CollectRanges(q, plan.CalibrationTensors(), &datafeed.Calibrator{Data: data, BatchSize: 16}, passes.CalibrationOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/whittle-ml/whittle/runtime/datafeed"
+
 	"github.com/whittle-ml/whittle/dataset"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime"
@@ -243,11 +245,11 @@ func Models(a, b *ir.Model, opts Options) (*Result, error) {
 	total := data.Len()
 	ctx := context.Background()
 	err = dataset.Each(data, opts.BatchSize, func(start int, batch dataset.Batch) error {
-		fa, err := runtime.BatchFeeds(a, batch)
+		fa, err := datafeed.BatchFeeds(a, batch)
 		if err != nil {
 			return fmt.Errorf("model A: %w", err)
 		}
-		fb, err := runtime.BatchFeeds(b, batch)
+		fb, err := datafeed.BatchFeeds(b, batch)
 		if err != nil {
 			return fmt.Errorf("model B: %w", err)
 		}
@@ -402,7 +404,7 @@ func NewReference(m *ir.Model, data dataset.Dataset, batch int) (*Reference, err
 	}
 	ref := &Reference{data: data, batch: batch, names: s.OutputNames()}
 	err = dataset.Each(data, batch, func(_ int, b dataset.Batch) error {
-		feeds, err := runtime.BatchFeeds(m, b)
+		feeds, err := datafeed.BatchFeeds(m, b)
 		if err != nil {
 			return err
 		}
@@ -452,7 +454,7 @@ func (r *Reference) Compare(m *ir.Model, tol Tolerance) (*Result, error) {
 	}
 	k := 0
 	err = dataset.Each(r.data, r.batch, func(_ int, b dataset.Batch) error {
-		feeds, err := runtime.BatchFeeds(m, b)
+		feeds, err := datafeed.BatchFeeds(m, b)
 		if err != nil {
 			return err
 		}

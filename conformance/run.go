@@ -129,12 +129,7 @@ func trimStack(stack string) string {
 	return strings.Join(keep, "\n")
 }
 
-func opLabel(domain, op string) string {
-	if domain == "" || domain == "ai.onnx" {
-		return op
-	}
-	return domain + "::" + op
-}
+func opLabel(domain, op string) string { return ir.QualifiedOp(domain, op) }
 
 func caseFamily(m *ir.Model) string {
 	var only *ir.Node

@@ -21,3 +21,17 @@ func ExampleParseSpec() {
 	// inputs.npz                       kind=npz split="" limit=0 dir="" path="inputs.npz"
 	// testmodels/testdata/fashion_cnn  kind=pb-dir split="" limit=0 dir="" path="testmodels/testdata/fashion_cnn"
 }
+
+func ExampleParsePreprocess() {
+	p, err := dataset.ParsePreprocess("imagenet,layout=nhwc")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h, w := p.OutputSize(500, 375)
+	fmt.Println(p)
+	fmt.Printf("a 500x375 image becomes %dx%dx%d\n", h, w, p.Channels())
+	// Output:
+	// resize=256,crop=224,mean=0.485,0.456,0.406,std=0.229,0.224,0.225,layout=nhwc
+	// a 500x375 image becomes 224x224x3
+}

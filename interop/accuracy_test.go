@@ -9,10 +9,11 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/whittle-ml/whittle/runtime/datafeed"
+
 	"github.com/whittle-ml/whittle/dataset"
 	"github.com/whittle-ml/whittle/internal/ortpeer"
 	"github.com/whittle-ml/whittle/internal/testenv"
-	"github.com/whittle-ml/whittle/runtime"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
@@ -81,7 +82,7 @@ func TestTrainedModelsAccuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	images, err := runtime.FromDataset(all.Inputs[0])
+	images, err := datafeed.FromDataset(all.Inputs[0])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"sync"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -125,37 +122,11 @@ func randomInput(v *ir.Value, batch int64, seed uint64) *kernel.Tensor {
 	return t
 }
 
-var torchvisionOnce sync.Once
-
 // torchvisionModel returns the path of a torchvision export (random weights), generating
 // the exports with Debian's PyTorch when they are not there yet.
 func torchvisionModel(t testing.TB, arch string, opset int) string {
 	t.Helper()
-	root, ok := testenv.RepoRoot()
-	if !ok {
-		t.Fatal("no repository root")
-	}
-	path := filepath.Join(root, "testmodels", "torchvision", fmt.Sprintf("%s_op%d.onnx", arch, opset))
-	if _, err := os.Stat(path); err == nil {
-		return path
-	}
-	testenv.RequirePythonModules(t, "torch", "torchvision", "onnx")
-	var genErr error
-	torchvisionOnce.Do(func() {
-		cmd := exec.Command(testenv.DebianPython, filepath.Join(root, "testmodels", "generate.py"), "--torchvision", "--no-train")
-		cmd.Dir = root
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			genErr = fmt.Errorf("generate.py --torchvision: %v\n%s", err, out)
-		}
-	})
-	if genErr != nil {
-		t.Fatal(genErr)
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("%s was not generated: %v", path, err)
-	}
-	return path
+	return testenv.TorchvisionModel(t, arch, opset)
 }
 
 // runWhittle runs a session on named inputs and returns outputs in graph order.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/whittle-ml/whittle/runtime/datafeed"
+
 	"github.com/whittle-ml/whittle/dataset"
 	"github.com/whittle-ml/whittle/internal/ortpeer"
 	"github.com/whittle-ml/whittle/ir"
@@ -38,7 +40,7 @@ func whittleAccuracy(t *testing.T, path string, ds dataset.Dataset, rows int) fl
 	ds = dataset.Head(ds, rows)
 	correct, n := 0, 0
 	err := dataset.Each(ds, 500, func(_ int, b dataset.Batch) error {
-		feeds, err := runtime.BatchFeeds(m, b)
+		feeds, err := datafeed.BatchFeeds(m, b)
 		if err != nil {
 			return err
 		}
@@ -112,7 +114,7 @@ func TestQuantizedAccuracy(t *testing.T) {
 			t.Fatal(err)
 		}
 		collector := passes.NewRangeCollector(passes.CalibrationOptions{Method: passes.Entropy})
-		cal := &runtime.DatasetCalibrator{Data: calib, BatchSize: 64}
+		cal := &datafeed.Calibrator{Data: calib, BatchSize: 64}
 		if err := cal.Calibrate(m, plan.CalibrationTensors(), collector.Observe); err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +140,7 @@ func TestQuantizedAccuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := runtime.FromDataset(all.Inputs[0])
+	in, err := datafeed.FromDataset(all.Inputs[0])
 	if err != nil {
 		t.Fatal(err)
 	}

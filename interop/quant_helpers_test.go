@@ -7,6 +7,8 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/whittle-ml/whittle/runtime/datafeed"
+
 	"github.com/whittle-ml/whittle/compare"
 	"github.com/whittle-ml/whittle/dataset"
 	"github.com/whittle-ml/whittle/internal/testenv"
@@ -92,7 +94,7 @@ func quantizeModel(t testing.TB, path, dir string, mode quantMode, opts passes.Q
 		if perr != nil {
 			t.Fatal(perr)
 		}
-		ranges, cerr := passes.CollectRanges(m, plan.CalibrationTensors(), &runtime.DatasetCalibrator{Data: calib}, passes.CalibrationOptions{Method: method})
+		ranges, cerr := passes.CollectRanges(m, plan.CalibrationTensors(), &datafeed.Calibrator{Data: calib}, passes.CalibrationOptions{Method: method})
 		if cerr != nil {
 			t.Fatalf("%s: %v", path, cerr)
 		}

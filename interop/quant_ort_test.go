@@ -8,12 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/whittle-ml/whittle/runtime/datafeed"
+
 	"github.com/whittle-ml/whittle/dataset"
 	"github.com/whittle-ml/whittle/internal/ortpeer"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/onnx"
 	"github.com/whittle-ml/whittle/passes"
-	"github.com/whittle-ml/whittle/runtime"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
@@ -58,7 +59,7 @@ func firstRows(t testing.TB, m *ir.Model, ds dataset.Dataset, rows int) map[stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	feeds, err := runtime.BatchFeeds(m, b)
+	feeds, err := datafeed.BatchFeeds(m, b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package ir
 
 import (
 	"fmt"
-	"strconv"
 )
 
 // idSpace hands out dense IDs; a model and all its subgraphs share one.
@@ -162,13 +161,6 @@ func (g *Graph) NewNode(domain, opType string, inputs []*Value, outputNames []st
 		n.outputs[i] = v
 	}
 	return n
-}
-
-// UniqueName returns hint made unique by the model-wide value counter; the suffix cannot
-// collide with names whittle makes elsewhere, and callers creating many values should still
-// check the result against existing names when the input model may use the same pattern.
-func (g *Graph) UniqueName(hint string) string {
-	return hint + "__" + strconv.Itoa(g.ids.values)
 }
 
 // Append adds n at the end of the node list.

@@ -136,6 +136,13 @@ func TestSortTopologicallyIsStable(t *testing.T) {
 		g.Append(n)
 	}
 	g.Outputs = []*Value{d.Output(0)}
+	order, err := g.TopologicalOrder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Nodes()[0] != d || len(order) != 4 || order[0] != c || order[3] != d {
+		t.Fatalf("TopologicalOrder changed the graph or misordered: %v", order)
+	}
 	if err := g.SortTopologically(); err != nil {
 		t.Fatal(err)
 	}

@@ -21,15 +21,9 @@ func (m *Model) Opset(domain string) (int64, bool) {
 }
 
 func findOpset(imports []OpsetID, domain string) (int64, bool) {
-	if domain == "ai.onnx" {
-		domain = ""
-	}
+	domain = CanonicalDomain(domain)
 	for _, o := range imports {
-		d := o.Domain
-		if d == "ai.onnx" {
-			d = ""
-		}
-		if d == domain {
+		if CanonicalDomain(o.Domain) == domain {
 			return o.Version, true
 		}
 	}
@@ -121,4 +115,37 @@ func (m *Model) Graphs() []*Graph {
 		walk(ti.Algorithm)
 	}
 	return out
+}
+
+// The default ONNX operator set is named "" in the IR; files and tools also call it
+// "ai.onnx". These helpers are the one place that alias is resolved.
+
+// IsDefaultDomain reports whether domain names the default ONNX operator set ("" or
+// "ai.onnx").
+func IsDefaultDomain(domain string) bool { return domain == "" || domain == "ai.onnx" }
+
+// CanonicalDomain maps the alias "ai.onnx" to "", the IR's name for the default operator
+// set; other domains are returned as they are.
+func CanonicalDomain(domain string) string {
+	if domain == "ai.onnx" {
+		return ""
+	}
+	return domain
+}
+
+// DomainName is domain as people write it: "ai.onnx" for the default operator set.
+func DomainName(domain string) string {
+	if domain == "" {
+		return "ai.onnx"
+	}
+	return domain
+}
+
+// QualifiedOp names an operator as histograms and messages do: the bare op type in the
+// default domain, "domain::op" in any other.
+func QualifiedOp(domain, op string) string {
+	if IsDefaultDomain(domain) {
+		return op
+	}
+	return domain + "::" + op
 }

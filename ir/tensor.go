@@ -157,3 +157,76 @@ func (t *Tensor) Int64s() ([]int64, error) {
 	}
 	return out, nil
 }
+
+// IsFloat reports whether dt is one of the floating-point element types that Float64s
+// decodes and FromFloat64s encodes: float, double, float16, bfloat16.
+func IsFloat(dt DataType) bool {
+	return dt == Float || dt == Double || dt == Float16 || dt == BFloat16
+}
+
+// Float64s decodes the data of a float, double, float16 or bfloat16 tensor, widening each
+// element to float64 (exactly: every such value is a float64).
+func (t *Tensor) Float64s() ([]float64, error) {
+	le := binary.LittleEndian
+	raw := t.Raw
+	if !IsFloat(t.DataType) {
+		return nil, fmt.Errorf("tensor %q is %s, not a float type", t.Name, t.DataType)
+	}
+	size := t.DataType.BitSize() / 8
+	if len(raw)%size != 0 {
+		return nil, fmt.Errorf("tensor %q: %d data bytes is not a multiple of %d", t.Name, len(raw), size)
+	}
+	out := make([]float64, len(raw)/size)
+	switch t.DataType {
+	case Float:
+		for i := range out {
+			out[i] = float64(math.Float32frombits(le.Uint32(raw[4*i:])))
+		}
+	case Double:
+		for i := range out {
+			out[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
+		}
+	case Float16:
+		for i := range out {
+			out[i] = float64(Float16ToFloat32(le.Uint16(raw[2*i:])))
+		}
+	case BFloat16:
+		for i := range out {
+			out[i] = float64(BFloat16ToFloat32(le.Uint16(raw[2*i:])))
+		}
+	}
+	return out, nil
+}
+
+// FromFloat64s encodes xs as a tensor of the float element type dt (float, double, float16
+// or bfloat16; the narrower types round to nearest even). Any other dt is a programming
+// error and panics.
+func FromFloat64s(name string, dt DataType, dims []int64, xs []float64) *Tensor {
+	le := binary.LittleEndian
+	var raw []byte
+	switch dt {
+	case Float:
+		raw = make([]byte, 4*len(xs))
+		for i, x := range xs {
+			le.PutUint32(raw[4*i:], math.Float32bits(float32(x)))
+		}
+	case Double:
+		raw = make([]byte, 8*len(xs))
+		for i, x := range xs {
+			le.PutUint64(raw[8*i:], math.Float64bits(x))
+		}
+	case Float16:
+		raw = make([]byte, 2*len(xs))
+		for i, x := range xs {
+			le.PutUint16(raw[2*i:], Float32ToFloat16(float32(x)))
+		}
+	case BFloat16:
+		raw = make([]byte, 2*len(xs))
+		for i, x := range xs {
+			le.PutUint16(raw[2*i:], Float32ToBFloat16(float32(x)))
+		}
+	default:
+		panic(fmt.Sprintf("ir.FromFloat64s: %s is not a float type", dt))
+	}
+	return NewTensor(name, dt, dims, raw)
+}

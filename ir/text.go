@@ -48,7 +48,7 @@ func Format(m *Model) string {
 		if len(f.AttrNames) > 0 || len(f.AttrDefaults) > 0 {
 			attrs := append([]string(nil), f.AttrNames...)
 			for _, a := range f.AttrDefaults {
-				attrs = append(attrs, a.Name+"="+formatAttrValue(a, ""))
+				attrs = append(attrs, a.Name+"="+a.ValueString())
 			}
 			fmt.Fprintf(&b, " <%s>", strings.Join(attrs, ", "))
 		}
@@ -143,7 +143,7 @@ func formatNode(b *strings.Builder, n *Node, indent string) {
 				parts = append(parts, a.Name+"=<graph>")
 				continue
 			}
-			parts = append(parts, a.Name+"="+formatAttrValue(a, indent))
+			parts = append(parts, a.Name+"="+a.ValueString())
 		}
 		b.WriteString("<" + strings.Join(parts, ", ") + ">")
 	}
@@ -172,9 +172,25 @@ func formatFloat(f float32) string {
 	return strconv.FormatFloat(float64(f), 'g', -1, 32)
 }
 
-func formatAttrValue(a *Attr, indent string) string {
+// ValueString renders the attribute's value as the text form and diffs show it: numbers as
+// Go formats them (floats with float32 precision), strings quoted, lists in brackets,
+// tensors as type and digest, a reference to a function attribute as @name.
+func (a *Attr) ValueString() string {
 	if a.RefAttrName != "" {
 		return "@" + a.RefAttrName
+	}
+	list := func(n int, item func(i int) string) string {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = item(i)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	tensor := func(t *Tensor) string {
+		if t == nil {
+			return "<nil tensor>"
+		}
+		return TensorTypeString(t) + " " + TensorDigest(t)
 	}
 	switch a.Type {
 	case AttrFloat:
@@ -184,43 +200,25 @@ func formatAttrValue(a *Attr, indent string) string {
 	case AttrString:
 		return strconv.Quote(a.String)
 	case AttrFloats:
-		parts := make([]string, len(a.Floats))
-		for i, f := range a.Floats {
-			parts[i] = formatFloat(f)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		return list(len(a.Floats), func(i int) string { return formatFloat(a.Floats[i]) })
 	case AttrInts:
-		parts := make([]string, len(a.Ints))
-		for i, v := range a.Ints {
-			parts[i] = strconv.FormatInt(v, 10)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		return list(len(a.Ints), func(i int) string { return strconv.FormatInt(a.Ints[i], 10) })
 	case AttrStrings:
-		parts := make([]string, len(a.Strings))
-		for i, s := range a.Strings {
-			parts[i] = strconv.Quote(s)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		return list(len(a.Strings), func(i int) string { return strconv.Quote(a.Strings[i]) })
 	case AttrTensor:
-		if a.Tensor == nil {
-			return "<nil tensor>"
-		}
-		return TensorTypeString(a.Tensor) + " " + TensorDigest(a.Tensor)
+		return tensor(a.Tensor)
 	case AttrTensors:
-		parts := make([]string, len(a.Tensors))
-		for i, t := range a.Tensors {
-			parts[i] = TensorTypeString(t) + " " + TensorDigest(t)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		return list(len(a.Tensors), func(i int) string { return tensor(a.Tensors[i]) })
 	case AttrTypeProto:
 		return a.TypeProto.String()
 	case AttrTypeProtos:
-		parts := make([]string, len(a.TypeProtos))
-		for i, t := range a.TypeProtos {
-			parts[i] = t.String()
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		return list(len(a.TypeProtos), func(i int) string { return a.TypeProtos[i].String() })
+	case AttrGraph, AttrGraphs:
+		return fmt.Sprintf("<%d graph(s)>", len(a.Subgraphs()))
 	case AttrSparseTensor:
+		if a.SparseTensor != nil && a.SparseTensor.Values != nil {
+			return "sparse " + tensor(a.SparseTensor.Values)
+		}
 		return "<sparse tensor>"
 	case AttrSparseTensors:
 		return fmt.Sprintf("<%d sparse tensors>", len(a.SparseTensors))

@@ -15,8 +15,36 @@ func (g *Graph) SortTopologically() error {
 	return g.sortTopologically(SubgraphReads(g))
 }
 
-// sortTopologically sorts g and its subgraphs; subReads is SubgraphReads of the tree.
 func (g *Graph) sortTopologically(subReads map[*Node][]*Value) error {
+	order, err := g.TopologicalOrderWith(subReads)
+	if err != nil {
+		return err
+	}
+	g.nodes = order
+	for _, n := range order {
+		for _, sub := range n.Subgraphs() {
+			if err := sub.sortTopologically(subReads); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// TopologicalOrder returns g's nodes in an order where every value is defined before it is
+// read, leaving g as it is: the node list itself when it is already in such an order,
+// otherwise the stable sort SortTopologically applies (subgraphs are not reordered). The
+// runtime plans from it; passes that reorder call SortTopologically.
+//
+// It walks g's subgraphs to find what they read; a caller ordering every graph of a tree
+// computes SubgraphReads once and calls TopologicalOrderWith, which keeps the total cost
+// linear in the tree's size however deeply it nests.
+func (g *Graph) TopologicalOrder() ([]*Node, error) {
+	return g.TopologicalOrderWith(SubgraphReads(g))
+}
+
+// TopologicalOrderWith is TopologicalOrder given SubgraphReads of a tree holding g.
+func (g *Graph) TopologicalOrderWith(subReads map[*Node][]*Value) ([]*Node, error) {
 	nodes := g.Nodes()
 	pos := make(map[*Node]int, len(nodes))
 	for i, n := range nodes {
@@ -35,7 +63,7 @@ func (g *Graph) sortTopologically(subReads map[*Node][]*Value) error {
 				j, ok := pos[p]
 				if !ok || j == i || seen[j] {
 					if j == i {
-						return fmt.Errorf("graph %q: %s reads its own output %q", g.Name, n.Describe(), v.Name)
+						return nil, fmt.Errorf("graph %q: %s reads its own output %q", g.Name, n.Describe(), v.Name)
 					}
 					continue
 				}
@@ -73,17 +101,9 @@ func (g *Graph) sortTopologically(subReads map[*Node][]*Value) error {
 				}
 			}
 		}
-		return fmt.Errorf("graph %q has a cycle through %s", g.Name, strings.Join(stuck, ", "))
+		return nil, fmt.Errorf("graph %q has a cycle through %s", g.Name, strings.Join(stuck, ", "))
 	}
-	g.nodes = order
-	for _, n := range order {
-		for _, sub := range n.Subgraphs() {
-			if err := sub.sortTopologically(subReads); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return order, nil
 }
 
 type intHeap []int

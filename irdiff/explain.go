@@ -1,56 +1,48 @@
 package irdiff
 
 import (
-	"encoding/json"
 	"strings"
 
-	"github.com/whittle-ml/whittle/passes"
+	"github.com/whittle-ml/whittle/provenance"
 )
 
 // Metadata keys whittle writes into the models it produces.
 const (
-	PassesKey    = passes.MetaPasses
-	ChangelogKey = passes.MetaChangeLog
+	PassesKey    = provenance.MetaPasses
+	ChangelogKey = provenance.MetaChangeLog
 )
 
 // ChangeEntry is one change recorded by the pass manager.
-type ChangeEntry = passes.Change
+type ChangeEntry = provenance.Change
 
 // The change kinds that explain each kind of difference.
 var (
-	kindNodeAdded          = string(passes.NodeAdded)
-	kindNodeRemoved        = string(passes.NodeRemoved)
-	kindNodeChanged        = string(passes.NodeChanged)
-	kindInputRewired       = string(passes.InputRewired)
-	kindInitializerAdded   = string(passes.InitializerAdded)
-	kindInitializerRemoved = string(passes.InitializerRemoved)
-	kindInitializerChanged = string(passes.InitializerChanged)
-	kindOutputChanged      = string(passes.OutputChanged)
-	kindValueRenamed       = string(passes.ValueRenamed)
+	kindNodeAdded          = string(provenance.NodeAdded)
+	kindNodeRemoved        = string(provenance.NodeRemoved)
+	kindNodeChanged        = string(provenance.NodeChanged)
+	kindInputRewired       = string(provenance.InputRewired)
+	kindInitializerAdded   = string(provenance.InitializerAdded)
+	kindInitializerRemoved = string(provenance.InitializerRemoved)
+	kindInitializerChanged = string(provenance.InitializerChanged)
+	kindOutputChanged      = string(provenance.OutputChanged)
+	kindValueRenamed       = string(provenance.ValueRenamed)
 )
 
 // parseChangelog decodes whittle.changelog as the pass manager stores it.
 func parseChangelog(s string) (entries []ChangeEntry, truncated int, err error) {
-	log, truncated, err := passes.ParseChangeLog([]byte(s))
+	log, truncated, err := provenance.ParseChangeLog([]byte(s))
 	if err != nil {
 		return nil, 0, err
 	}
 	return log.Changes, truncated, nil
 }
 
-// appliedPipeline is one entry of whittle.passes: every run of the pass manager appends
-// one (package passes keeps its own type unexported).
-type appliedPipeline struct {
-	Version  string          `json:"whittle_version"`
-	Pipeline passes.Pipeline `json:"pipeline"`
-}
-
 // summarizePipelines renders whittle.passes as one pipeline per run, in whittle's
 // command-line syntax ("fold_constants,prune:sparsity=0.5"); a value in another format is
 // shown as it is.
 func summarizePipelines(raw string) []string {
-	var history []appliedPipeline
-	if err := json.Unmarshal([]byte(raw), &history); err != nil {
+	history, err := provenance.ParseHistory([]byte(raw))
+	if err != nil {
 		return []string{strings.TrimSpace(raw)}
 	}
 	out := make([]string, 0, len(history))
@@ -77,7 +69,7 @@ type explainer struct {
 func newExplainer(entries []ChangeEntry) *explainer {
 	e := &explainer{entries: entries, used: make([]bool, len(entries)), alias: map[string]string{}}
 	for _, c := range entries {
-		if c.Kind == passes.ValueRenamed && c.From != "" && c.To != "" {
+		if c.Kind == provenance.ValueRenamed && c.From != "" && c.To != "" {
 			e.union(c.From, c.To)
 		}
 	}
@@ -109,7 +101,7 @@ func (e *explainer) union(a, b string) {
 // for renames and rewirings (elsewhere they describe tensors).
 func valueNames(c ChangeEntry) []string {
 	switch c.Kind {
-	case passes.ValueRenamed, passes.InputRewired, passes.OutputChanged:
+	case provenance.ValueRenamed, provenance.InputRewired, provenance.OutputChanged:
 		return []string{c.Value, c.From, c.To}
 	}
 	return []string{c.Value}

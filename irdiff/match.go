@@ -375,12 +375,7 @@ func greedyPairs(a, b []string) [][2]int {
 }
 
 // opKey is a node's op qualified by its domain, as the op histogram names it.
-func opKey(n *ir.Node) string {
-	if n.Domain != "" && n.Domain != "ai.onnx" {
-		return n.Domain + "::" + n.OpType
-	}
-	return n.OpType
-}
+func opKey(n *ir.Node) string { return ir.QualifiedOp(n.Domain, n.OpType) }
 
 // initializersBySlot pairs initializers still unmatched when matched nodes read them at the
 // same input: a weight that a pass both renamed and rewrote (a folded batch norm's scale

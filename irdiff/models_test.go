@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/whittle-ml/whittle/ir"
-	"github.com/whittle-ml/whittle/passes"
+	"github.com/whittle-ml/whittle/provenance"
 )
 
 // netSpec describes the small test network
@@ -112,8 +112,8 @@ func goldenCases(t testing.TB) []goldenCase {
 	identityRemoved := baseSpec()
 	identityRemoved.noIdentity = true
 	identityRemoved.metadata = whittleMetadata(t, `[{"whittle_version":"v0.1.0","pipeline":[{"pass":"eliminate_identity"}]}]`,
-		ChangeEntry{Pass: "eliminate_identity", Kind: passes.NodeRemoved, Node: "id", Op: "Identity"},
-		ChangeEntry{Pass: "eliminate_identity", Kind: passes.ValueRenamed, Value: "Y", From: "r", To: "Y"})
+		ChangeEntry{Pass: "eliminate_identity", Kind: provenance.NodeRemoved, Node: "id", Op: "Identity"},
+		ChangeEntry{Pass: "eliminate_identity", Kind: provenance.ValueRenamed, Value: "Y", From: "r", To: "Y"})
 
 	// Folding bn into conv: W' = W * scale/sqrt(var+eps), B' = bias - mean*scale/sqrt(var+eps).
 	bnFolded := baseSpec()
@@ -122,17 +122,17 @@ func goldenCases(t testing.TB) []goldenCase {
 	bnFolded.bias = []float32{0.1, -0.35}
 	bnFolded.biasName = "conv.bias"
 	bnFolded.metadata = whittleMetadata(t, `[{"whittle_version":"v0.1.0","pipeline":[{"pass":"fold_constants"}]},{"whittle_version":"v0.1.0","pipeline":[{"pass":"fuse_bn_into_conv"},{"pass":"eliminate_identity","params":{"keep_graph_outputs":"true"}}]}]`,
-		ChangeEntry{Pass: "fuse_bn_into_conv", Kind: passes.InitializerChanged, Value: "W"},
-		ChangeEntry{Pass: "fuse_bn_into_conv", Kind: passes.InitializerAdded, Value: "conv.bias"},
-		ChangeEntry{Pass: "fuse_bn_into_conv", Kind: passes.InputRewired, Node: "conv", Op: "Conv", Index: 2, Value: "conv.bias"},
-		ChangeEntry{Pass: "fuse_bn_into_conv", Kind: passes.InputRewired, Node: "relu", Op: "Relu", Value: "c", From: "n", To: "c"},
-		ChangeEntry{Pass: "fuse_bn_into_conv", Kind: passes.NodeRemoved, Node: "bn", Op: "BatchNormalization"},
-		ChangeEntry{Pass: "fuse_bn_into_conv", Kind: passes.InitializerRemoved, Value: "bn.scale"},
-		ChangeEntry{Pass: "fuse_bn_into_conv", Kind: passes.InitializerRemoved, Value: "bn.bias"},
-		ChangeEntry{Pass: "fuse_bn_into_conv", Kind: passes.InitializerRemoved, Value: "bn.mean"},
+		ChangeEntry{Pass: "fuse_bn_into_conv", Kind: provenance.InitializerChanged, Value: "W"},
+		ChangeEntry{Pass: "fuse_bn_into_conv", Kind: provenance.InitializerAdded, Value: "conv.bias"},
+		ChangeEntry{Pass: "fuse_bn_into_conv", Kind: provenance.InputRewired, Node: "conv", Op: "Conv", Index: 2, Value: "conv.bias"},
+		ChangeEntry{Pass: "fuse_bn_into_conv", Kind: provenance.InputRewired, Node: "relu", Op: "Relu", Value: "c", From: "n", To: "c"},
+		ChangeEntry{Pass: "fuse_bn_into_conv", Kind: provenance.NodeRemoved, Node: "bn", Op: "BatchNormalization"},
+		ChangeEntry{Pass: "fuse_bn_into_conv", Kind: provenance.InitializerRemoved, Value: "bn.scale"},
+		ChangeEntry{Pass: "fuse_bn_into_conv", Kind: provenance.InitializerRemoved, Value: "bn.bias"},
+		ChangeEntry{Pass: "fuse_bn_into_conv", Kind: provenance.InitializerRemoved, Value: "bn.mean"},
 		// bn.var's removal is deliberately not logged: the diff must mark it unexplained.
 		// An entry for a change that is not visible must be listed as unmatched.
-		ChangeEntry{Pass: "eliminate_identity", Kind: passes.NodeRemoved, Node: "ghost", Op: "Identity"})
+		ChangeEntry{Pass: "eliminate_identity", Kind: provenance.NodeRemoved, Node: "ghost", Op: "Identity"})
 
 	attrChanged := baseSpec()
 	attrChanged.pads = []int64{1, 1, 1, 1}

@@ -1,10 +1,11 @@
 package onnx
 
 import (
-	"github.com/whittle-ml/whittle/ir"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/whittle-ml/whittle/ir"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"

@@ -11,7 +11,7 @@ import (
 
 // Calibrator runs a model over calibration data and hands over, batch by batch, the float
 // values of chosen tensors. Package passes never runs models itself (it does not import
-// the runtime); runtime.DatasetCalibrator is the implementation the CLI uses, and tests use
+// the runtime); datafeed.Calibrator is the implementation the CLI uses, and tests use
 // small fakes.
 type Calibrator interface {
 	// Calibrate runs m on every calibration batch. After each batch it calls observe once

@@ -2,10 +2,8 @@ package passes
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"math"
-	"strconv"
 
 	"github.com/whittle-ml/whittle/ir"
 )
@@ -25,7 +23,7 @@ func constOf(v *ir.Value) *ir.Tensor {
 		}
 		return v.Const
 	}
-	if p := v.Producer(); p != nil && p.OpType == "Constant" && isStandardDomain(p.Domain) {
+	if p := v.Producer(); p != nil && p.OpType == "Constant" && ir.IsDefaultDomain(p.Domain) {
 		t, err := constantNodeTensor(p)
 		if err == nil {
 			return t
@@ -36,7 +34,6 @@ func constOf(v *ir.Value) *ir.Tensor {
 
 // isStandardDomain reports whether ops of domain are ONNX's own (whose semantics are
 // specified, so that passes may reason about them).
-func isStandardDomain(d string) bool { return d == "" || d == "ai.onnx" }
 
 // constantNodeTensor decodes the value of a Constant node, whichever attribute holds it.
 func constantNodeTensor(n *ir.Node) (*ir.Tensor, error) {
@@ -86,45 +83,6 @@ func constInts(v *ir.Value) ([]int64, bool) {
 	return xs, true
 }
 
-// tensorFloat64s decodes a float, double or float16 tensor to float64.
-func tensorFloat64s(t *ir.Tensor) ([]float64, error) {
-	le := binary.LittleEndian
-	switch t.DataType {
-	case ir.Float:
-		out := make([]float64, len(t.Raw)/4)
-		for i := range out {
-			out[i] = float64(math.Float32frombits(le.Uint32(t.Raw[4*i:])))
-		}
-		return out, nil
-	case ir.Double:
-		out := make([]float64, len(t.Raw)/8)
-		for i := range out {
-			out[i] = math.Float64frombits(le.Uint64(t.Raw[8*i:]))
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("tensor %q is %s, not float or double", t.Name, t.DataType)
-}
-
-// tensorFromFloat64s encodes xs as a tensor of type dt (float or double).
-func tensorFromFloat64s(name string, dt ir.DataType, dims []int64, xs []float64) *ir.Tensor {
-	le := binary.LittleEndian
-	switch dt {
-	case ir.Double:
-		raw := make([]byte, 8*len(xs))
-		for i, x := range xs {
-			le.PutUint64(raw[8*i:], math.Float64bits(x))
-		}
-		return ir.NewTensor(name, dt, dims, raw)
-	default:
-		raw := make([]byte, 4*len(xs))
-		for i, x := range xs {
-			le.PutUint32(raw[4*i:], math.Float32bits(float32(x)))
-		}
-		return ir.NewTensor(name, ir.Float, dims, raw)
-	}
-}
-
 // tensorBytes is the size of t's data.
 func tensorBytes(t *ir.Tensor) int64 {
 	if t == nil {
@@ -161,8 +119,6 @@ func equalInts(a, b []int64) bool {
 	}
 	return true
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // staticDims returns v's shape when every dimension is known.
 func staticDims(v *ir.Value) ([]int64, bool) {
@@ -242,13 +198,13 @@ var randomOps = map[string]bool{
 	"Bernoulli": true, "Multinomial": true,
 }
 
-func isRandom(n *ir.Node) bool { return isStandardDomain(n.Domain) && randomOps[n.OpType] }
+func isRandom(n *ir.Node) bool { return ir.IsDefaultDomain(n.Domain) && randomOps[n.OpType] }
 
 func hasSubgraphs(n *ir.Node) bool { return len(n.Subgraphs()) > 0 }
 
 // isOp reports whether n is the standard operator op.
 func isOp(n *ir.Node, op string) bool {
-	return n != nil && n.OpType == op && isStandardDomain(n.Domain)
+	return n != nil && n.OpType == op && ir.IsDefaultDomain(n.Domain)
 }
 
 func floatBits(f float32) uint32 { return math.Float32bits(f) }

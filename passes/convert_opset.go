@@ -118,7 +118,7 @@ func convertOpset(ctx *Context, m *ir.Model, target int64) (bool, error) {
 		c.from = s.from
 		for _, g := range s.graphs {
 			for _, n := range g.Nodes() {
-				if !isStandardDomain(n.Domain) {
+				if !ir.IsDefaultDomain(n.Domain) {
 					continue
 				}
 				if key, err := c.plan(n); err != nil {
@@ -135,7 +135,7 @@ func convertOpset(ctx *Context, m *ir.Model, target int64) (bool, error) {
 		c.from = s.from
 		for _, g := range s.graphs {
 			for _, n := range g.Nodes() {
-				if !isStandardDomain(n.Domain) {
+				if !ir.IsDefaultDomain(n.Domain) {
 					continue
 				}
 				if err := c.convert(n); err != nil {
@@ -277,7 +277,7 @@ func downgradeError(m *ir.Model, from, target int64) error {
 	counts := map[string]int{}
 	for _, g := range workGraphs(m) {
 		for _, n := range g.Nodes() {
-			if !isStandardDomain(n.Domain) {
+			if !ir.IsDefaultDomain(n.Domain) {
 				continue
 			}
 			a, okA := opschema.Lookup("", n.OpType, from)
@@ -307,7 +307,7 @@ func downgradeError(m *ir.Model, from, target int64) error {
 // setImport sets the default-domain entry of imports (named "" or "ai.onnx") to v and logs it.
 func (c *opsetConverter) setImport(imports *[]ir.OpsetID, owner string, v int64) {
 	for i, o := range *imports {
-		if o.Domain == "" || o.Domain == "ai.onnx" {
+		if ir.IsDefaultDomain(o.Domain) {
 			if o.Version == v {
 				return
 			}

@@ -310,51 +310,10 @@ func (c *opsetConverter) unsqueeze(ref *ir.Node, x *ir.Value, axes []int64) *ir.
 // scalarOf makes a scalar of a float element type (the types of Clip-6 and Pad-2).
 func scalarOf(dt ir.DataType, v float64) (*ir.Tensor, error) {
 	switch dt {
-	case ir.Float, ir.Double:
-		return tensorFromFloat64s("", dt, nil, []float64{v}), nil
-	case ir.Float16:
-		h := float32ToFloat16(float32(v))
-		return ir.NewTensor("", ir.Float16, nil, []byte{byte(h), byte(h >> 8)}), nil
+	case ir.Float, ir.Double, ir.Float16:
+		return ir.FromFloat64s("", dt, nil, []float64{v}), nil
 	}
 	return nil, fmt.Errorf("element type %s is not float, double or float16", dt)
-}
-
-// float32ToFloat16 rounds to the nearest float16, ties to even.
-func float32ToFloat16(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int(b>>23) & 0xff
-	mant := b & 0x7fffff
-	if exp == 0xff {
-		if mant != 0 {
-			return sign | 0x7e00
-		}
-		return sign | 0x7c00
-	}
-	e := exp - 127 + 15
-	if e >= 0x1f {
-		return sign | 0x7c00
-	}
-	if e <= 0 {
-		if e < -10 {
-			return sign
-		}
-		mant |= 0x800000
-		shift := uint(14 - e)
-		half := mant >> shift
-		rem := mant & (1<<shift - 1)
-		halfway := uint32(1) << (shift - 1)
-		if rem > halfway || (rem == halfway && half&1 == 1) {
-			half++
-		}
-		return sign | uint16(half)
-	}
-	half := uint32(e)<<10 | mant>>13
-	rem := mant & 0x1fff
-	if rem > 0x1000 || (rem == 0x1000 && half&1 == 1) {
-		half++ // a carry into the exponent is still the right rounding (up to inf)
-	}
-	return sign | uint16(half)
 }
 
 // sameRankOps give an output of their first input's rank at every opset (shape inference
@@ -393,7 +352,7 @@ func (c *opsetConverter) computeRank(v *ir.Value) int {
 			return r
 		}
 		p := v.Producer()
-		if p == nil || !isStandardDomain(p.Domain) || v.OutputIndex() != 0 {
+		if p == nil || !ir.IsDefaultDomain(p.Domain) || v.OutputIndex() != 0 {
 			return -1
 		}
 		if !sameRankOps[p.OpType] && !(legacyBroadcastOps[p.OpType] && c.from < 7 && p.AttrInt("broadcast", 0) == 1) {
@@ -902,7 +861,7 @@ var groupNormPerChannel = opStep{
 		}
 		for i, what := range []string{"scale", "bias"} {
 			t := constOf(n.Input(i + 1))
-			xs, err := tensorFloat64s(t)
+			xs, err := t.Float64s()
 			if err != nil {
 				return nil, err
 			}
@@ -912,7 +871,7 @@ var groupNormPerChannel = opStep{
 					out = append(out, x)
 				}
 			}
-			nt := tensorFromFloat64s("", t.DataType, []int64{int64(len(out))}, out)
+			nt := ir.FromFloat64s("", t.DataType, []int64{int64(len(out))}, out)
 			c.r.setInput(n, i+1, c.constInput(n, what, nt))
 		}
 		return n, nil

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/whittle-ml/whittle/internal/irtest"
+
 	"github.com/whittle-ml/whittle/conformance"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/ir/infer"
@@ -17,78 +19,10 @@ import (
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
-// tiny builds small models for the convert_opset rule tests; values are named.
-type opsetModel struct {
-	t    *testing.T
-	m    *ir.Model
-	g    *ir.Graph
-	vals map[string]*ir.Value
-}
-
-func newOpsetModel(t *testing.T, opset int64) *opsetModel {
-	g := ir.NewGraph("g")
-	return &opsetModel{t: t, g: g, vals: map[string]*ir.Value{},
-		m: &ir.Model{IRVersion: 7, OpsetImports: []ir.OpsetID{{Domain: "", Version: opset}}, Graph: g}}
-}
-
-func (b *opsetModel) in(name string, dt ir.DataType, dims ...int64) *opsetModel {
-	b.vals[name] = b.g.AddInput(name, ir.TensorTypeOf(dt, dims...))
-	return b
-}
-
-// rankless adds a float input whose shape is not declared.
-func (b *opsetModel) rankless(name string) *opsetModel {
-	b.vals[name] = b.g.AddInput(name, &ir.Type{Kind: ir.TensorKind, Elem: ir.Float})
-	return b
-}
-
-func (b *opsetModel) floats(name string, dims []int64, data ...float32) *opsetModel {
-	b.vals[name] = b.g.AddInitializer(ir.FromFloat32(name, dims, data))
-	return b
-}
-
-func (b *opsetModel) ints(name string, dims []int64, data ...int64) *opsetModel {
-	b.vals[name] = b.g.AddInitializer(ir.FromInt64(name, dims, data))
-	return b
-}
-
-// node adds op reading ins (comma-separated, "_" for an omitted input) and writing outs.
-func (b *opsetModel) node(op, ins, outs string, attrs ...*ir.Attr) *opsetModel {
-	var inputs []*ir.Value
-	for _, name := range strings.Split(ins, ",") {
-		if name == "_" {
-			inputs = append(inputs, nil)
-			continue
-		}
-		v, ok := b.vals[name]
-		if !ok {
-			b.t.Fatalf("opsetModel: %s reads undefined %q", op, name)
-		}
-		inputs = append(inputs, v)
-	}
-	names := strings.Split(outs, ",")
-	n := b.g.NewNode("", op, inputs, names, attrs...)
-	n.Name = op + "_" + names[0]
-	b.g.Append(n)
-	for _, sub := range n.Subgraphs() {
-		n.AttachSubgraph(sub)
-	}
-	for _, v := range n.Outputs() {
-		if v != nil {
-			b.vals[v.Name] = v
-		}
-	}
-	return b
-}
-
-func (b *opsetModel) out(names ...string) *ir.Model {
-	for _, name := range names {
-		b.g.Outputs = append(b.g.Outputs, b.vals[name])
-	}
-	if err := b.m.Verify(); err != nil {
-		b.t.Fatalf("test model is invalid: %v", err)
-	}
-	return b.m
+// newOpsetModel starts a model for the convert_opset rule tests (IR version 7, which
+// the old opsets were written with).
+func newOpsetModel(t *testing.T, opset int64) *irtest.Builder {
+	return irtest.New(t, opset).IRVersion(7)
 }
 
 // upgrade converts a copy of m to opset target with verification after the pass, then
@@ -180,154 +114,154 @@ func TestConvertOpsetRules(t *testing.T) {
 		reference func(t *testing.T) *ir.Model
 	}{
 		{"Add legacy broadcast axis", []int64{13, 8}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 6).in("a", ir.Float, 2, 3, 4, 5).in("b", ir.Float, 3).
-				node("Add", "a,b", "y", i("broadcast", 1), i("axis", 1)).out("y")
+			return newOpsetModel(t, 6).Input("a", ir.Float, 2, 3, 4, 5).Input("b", ir.Float, 3).
+				Node("Add", "a,b", "y", i("broadcast", 1), i("axis", 1)).Output("y").Model()
 		}, "Unsqueeze,Add", nil},
 		{"Mul legacy broadcast suffix", []int64{13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 6).in("a", ir.Float, 2, 3, 4).in("b", ir.Float, 3, 4).
-				node("Mul", "a,b", "y", i("broadcast", 1), i("axis", 1)).out("y")
+			return newOpsetModel(t, 6).Input("a", ir.Float, 2, 3, 4).Input("b", ir.Float, 3, 4).
+				Node("Mul", "a,b", "y", i("broadcast", 1), i("axis", 1)).Output("y").Model()
 		}, "Mul", nil},
 		{"Sub Div legacy axis 0", []int64{7}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 6).in("a", ir.Float, 2, 3, 4).in("b", ir.Float, 2).in("c", ir.Float, 2, 3).
-				node("Sub", "a,b", "y", i("broadcast", 1), i("axis", 0)).
-				node("Div", "y,c", "z", i("broadcast", 1), i("axis", 0)).out("z")
+			return newOpsetModel(t, 6).Input("a", ir.Float, 2, 3, 4).Input("b", ir.Float, 2).Input("c", ir.Float, 2, 3).
+				Node("Sub", "a,b", "y", i("broadcast", 1), i("axis", 0)).
+				Node("Div", "y,c", "z", i("broadcast", 1), i("axis", 0)).Output("z").Model()
 		}, "Unsqueeze,Sub,Unsqueeze,Div", nil},
 		{"Greater legacy broadcast", []int64{13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 6).in("a", ir.Float, 2, 3, 4).in("b", ir.Float, 3).
-				node("Greater", "a,b", "y", i("broadcast", 1), i("axis", 1)).out("y")
+			return newOpsetModel(t, 6).Input("a", ir.Float, 2, 3, 4).Input("b", ir.Float, 3).
+				Node("Greater", "a,b", "y", i("broadcast", 1), i("axis", 1)).Output("y").Model()
 		}, "Unsqueeze,Greater", nil},
 		{"Relu consumed_inputs", []int64{13, 14}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 1).in("x", ir.Float, 2, 3).node("Relu", "x", "y", is("consumed_inputs", 0)).out("y")
+			return newOpsetModel(t, 1).Input("x", ir.Float, 2, 3).Node("Relu", "x", "y", is("consumed_inputs", 0)).Output("y").Model()
 		}, "Relu", nil},
 		{"Gemm broadcast C", []int64{13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 6).in("a", ir.Float, 4, 3).in("b", ir.Float, 5, 3).in("c", ir.Float, 5).
-				node("Gemm", "a,b,c", "y", i("broadcast", 1), i("transB", 1), f("alpha", 0.5)).out("y")
+			return newOpsetModel(t, 6).Input("a", ir.Float, 4, 3).Input("b", ir.Float, 5, 3).Input("c", ir.Float, 5).
+				Node("Gemm", "a,b,c", "y", i("broadcast", 1), i("transB", 1), f("alpha", 0.5)).Output("y").Model()
 		}, "Gemm", nil},
 		{"PRelu per-channel slope", []int64{7, 17}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 6).in("x", ir.Float, 2, 3, 4, 5).in("s", ir.Float, 3).node("PRelu", "x,s", "y").out("y")
+			return newOpsetModel(t, 6).Input("x", ir.Float, 2, 3, 4, 5).Input("s", ir.Float, 3).Node("PRelu", "x,s", "y").Output("y").Model()
 		}, "Unsqueeze,PRelu", nil},
 		{"PRelu 2-D and shared slope", []int64{13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 6).in("x", ir.Float, 2, 3).in("s", ir.Float, 3).in("x2", ir.Float, 2, 3, 4).
-				in("s2", ir.Float, 1).node("PRelu", "x,s", "y").node("PRelu", "x2,s2", "y2").out("y", "y2")
+			return newOpsetModel(t, 6).Input("x", ir.Float, 2, 3).Input("s", ir.Float, 3).Input("x2", ir.Float, 2, 3, 4).
+				Input("s2", ir.Float, 1).Node("PRelu", "x,s", "y").Node("PRelu", "x2,s2", "y2").Output("y", "y2").Model()
 		}, "PRelu,PRelu", nil},
 		{"BatchNormalization is_test", []int64{9, 15}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 6).in("x", ir.Float, 2, 3, 4).floats("sc", []int64{3}, 1, 2, 3).
-				floats("b", []int64{3}, 0.1, 0.2, 0.3).floats("mu", []int64{3}, 0, 0.5, -0.5).
-				floats("var", []int64{3}, 1, 2, 0.5).
-				node("BatchNormalization", "x,sc,b,mu,var", "y", i("is_test", 1), f("epsilon", 1e-3), i("spatial", 1)).out("y")
+			return newOpsetModel(t, 6).Input("x", ir.Float, 2, 3, 4).Floats("sc", []int64{3}, 1, 2, 3).
+				Floats("b", []int64{3}, 0.1, 0.2, 0.3).Floats("mu", []int64{3}, 0, 0.5, -0.5).
+				Floats("var", []int64{3}, 1, 2, 0.5).
+				Node("BatchNormalization", "x,sc,b,mu,var", "y", i("is_test", 1), f("epsilon", 1e-3), i("spatial", 1)).Output("y").Model()
 		}, "BatchNormalization", nil},
 		{"Dropout is_test ratio", []int64{10, 13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 6).in("x", ir.Float, 2, 3).node("Dropout", "x", "y", i("is_test", 1), f("ratio", 0.3)).out("y")
+			return newOpsetModel(t, 6).Input("x", ir.Float, 2, 3).Node("Dropout", "x", "y", i("is_test", 1), f("ratio", 0.3)).Output("y").Model()
 		}, "Dropout", nil},
 		{"Clip min max", []int64{11, 13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 6).in("x", ir.Float, 2, 3).node("Clip", "x", "y", f("min", -0.5), f("max", 1)).
-				node("Clip", "y", "z", f("max", 0.75)).out("z")
+			return newOpsetModel(t, 6).Input("x", ir.Float, 2, 3).Node("Clip", "x", "y", f("min", -0.5), f("max", 1)).
+				Node("Clip", "y", "z", f("max", 0.75)).Output("z").Model()
 		}, "Clip,Clip", nil},
 		{"Reshape shape attribute", []int64{5, 13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 4).in("x", ir.Float, 2, 3, 4).node("Reshape", "x", "y", is("shape", 6, -1)).out("y")
+			return newOpsetModel(t, 4).Input("x", ir.Float, 2, 3, 4).Node("Reshape", "x", "y", is("shape", 6, -1)).Output("y").Model()
 		}, "Reshape", nil},
 		{"Squeeze Unsqueeze axes", []int64{13, 21}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 11).in("x", ir.Float, 2, 1, 3).node("Squeeze", "x", "y", is("axes", 1)).
-				node("Unsqueeze", "y", "z", is("axes", 0, -1)).out("z")
+			return newOpsetModel(t, 11).Input("x", ir.Float, 2, 1, 3).Node("Squeeze", "x", "y", is("axes", 1)).
+				Node("Unsqueeze", "y", "z", is("axes", 0, -1)).Output("z").Model()
 		}, "Squeeze,Unsqueeze", nil},
 		{"ReduceSum and ReduceMean axes", []int64{13, 18}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 11).in("x", ir.Float, 2, 3, 4).node("ReduceSum", "x", "y", is("axes", 1), i("keepdims", 0)).
-				node("ReduceMean", "x", "z", is("axes", -1)).node("ReduceMax", "x", "w").out("y", "z", "w")
+			return newOpsetModel(t, 11).Input("x", ir.Float, 2, 3, 4).Node("ReduceSum", "x", "y", is("axes", 1), i("keepdims", 0)).
+				Node("ReduceMean", "x", "z", is("axes", -1)).Node("ReduceMax", "x", "w").Output("y", "z", "w").Model()
 		}, "ReduceSum,ReduceMean,ReduceMax", nil},
 		{"Split attribute", []int64{13, 18}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 11).in("x", ir.Float, 2, 6).node("Split", "x", "a,b", i("axis", 1), is("split", 2, 4)).out("a", "b")
+			return newOpsetModel(t, 11).Input("x", ir.Float, 2, 6).Node("Split", "x", "a,b", i("axis", 1), is("split", 2, 4)).Output("a", "b").Model()
 		}, "Split", nil},
 		{"Split-1 split input", []int64{13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 1).in("x", ir.Float, 5, 2).ints("sp", []int64{2}, 3, 2).node("Split", "x,sp", "a,b").out("a", "b")
+			return newOpsetModel(t, 1).Input("x", ir.Float, 5, 2).Ints("sp", []int64{2}, 3, 2).Node("Split", "x,sp", "a,b").Output("a", "b").Model()
 		}, "Split", func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 13).in("x", ir.Float, 5, 2).ints("sp", []int64{2}, 3, 2).node("Split", "x,sp", "a,b").out("a", "b")
+			return newOpsetModel(t, 13).Input("x", ir.Float, 5, 2).Ints("sp", []int64{2}, 3, 2).Node("Split", "x,sp", "a,b").Output("a", "b").Model()
 		}},
 		{"Slice attributes", []int64{10, 13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 9).in("x", ir.Float, 4, 5, 6).
-				node("Slice", "x", "y", is("starts", 1, -4), is("ends", 3, 1000), is("axes", 0, 2)).out("y")
+			return newOpsetModel(t, 9).Input("x", ir.Float, 4, 5, 6).
+				Node("Slice", "x", "y", is("starts", 1, -4), is("ends", 3, 1000), is("axes", 0, 2)).Output("y").Model()
 		}, "Slice", nil},
 		{"Pad value", []int64{11, 19}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 2).in("x", ir.Float, 2, 3).node("Pad", "x", "y", is("pads", 1, 0, 0, 2), f("value", 1.5)).
-				node("Pad", "y", "z", s("mode", "edge"), is("pads", 0, 1, 1, 0)).out("z")
+			return newOpsetModel(t, 2).Input("x", ir.Float, 2, 3).Node("Pad", "x", "y", is("pads", 1, 0, 0, 2), f("value", 1.5)).
+				Node("Pad", "y", "z", s("mode", "edge"), is("pads", 0, 1, 1, 0)).Output("z").Model()
 		}, "Pad,Pad", nil},
 		{"Pad-1 paddings", []int64{13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 1).in("x", ir.Float, 2, 3).node("Pad", "x", "y", is("paddings", 1, 1, 0, 0)).out("y")
+			return newOpsetModel(t, 1).Input("x", ir.Float, 2, 3).Node("Pad", "x", "y", is("paddings", 1, 1, 0, 0)).Output("y").Model()
 		}, "Pad", nil},
 		{"TopK k", []int64{10, 11}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 1).in("x", ir.Float, 3, 5).node("TopK", "x", "v,ix", i("k", 2)).out("v", "ix")
+			return newOpsetModel(t, 1).Input("x", ir.Float, 3, 5).Node("TopK", "x", "v,ix", i("k", 2)).Output("v", "ix").Model()
 		}, "TopK", nil},
 		{"Softmax axis 1 of 4-D", []int64{13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 11).in("x", ir.Float, 2, 3, 4, 5).node("Softmax", "x", "y", i("axis", 1)).out("y")
+			return newOpsetModel(t, 11).Input("x", ir.Float, 2, 3, 4, 5).Node("Softmax", "x", "y", i("axis", 1)).Output("y").Model()
 		}, "Shape,Flatten,Softmax,Reshape", nil},
 		{"LogSoftmax last axis", []int64{13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 9).in("x", ir.Float, 2, 3, 4).node("LogSoftmax", "x", "y", i("axis", -1)).out("y")
+			return newOpsetModel(t, 9).Input("x", ir.Float, 2, 3, 4).Node("LogSoftmax", "x", "y", i("axis", -1)).Output("y").Model()
 		}, "LogSoftmax", nil},
 		{"Softmax default axis of 2-D", []int64{13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 6).in("x", ir.Float, 4, 5).node("Softmax", "x", "y").out("y")
+			return newOpsetModel(t, 6).Input("x", ir.Float, 4, 5).Node("Softmax", "x", "y").Output("y").Model()
 		}, "Softmax", nil},
 		{"Hardmax default axis of 3-D", []int64{13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 11).in("x", ir.Float, 2, 3, 4).node("Hardmax", "x", "y").out("y")
+			return newOpsetModel(t, 11).Input("x", ir.Float, 2, 3, 4).Node("Hardmax", "x", "y").Output("y").Model()
 		}, "Shape,Flatten,Hardmax,Reshape", nil},
 		{"Softmax of unknown rank", []int64{13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 11).rankless("x").node("Softmax", "x", "y", i("axis", 2)).out("y")
+			return newOpsetModel(t, 11).InputOf("x", "float").Node("Softmax", "x", "y", i("axis", 2)).Output("y").Model()
 		}, "Shape,Flatten,Softmax,Reshape", nil},
 		{"Concat default axis", []int64{4, 13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 1).in("a", ir.Float, 2, 3).in("b", ir.Float, 2, 2).node("Concat", "a,b", "y").out("y")
+			return newOpsetModel(t, 1).Input("a", ir.Float, 2, 3).Input("b", ir.Float, 2, 2).Node("Concat", "a,b", "y").Output("y").Model()
 		}, "Concat", func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 13).in("a", ir.Float, 2, 3).in("b", ir.Float, 2, 2).node("Concat", "a,b", "y", i("axis", 1)).out("y")
+			return newOpsetModel(t, 13).Input("a", ir.Float, 2, 3).Input("b", ir.Float, 2, 2).Node("Concat", "a,b", "y", i("axis", 1)).Output("y").Model()
 		}},
 		{"Upsample-7 to Resize", []int64{10, 11, 13, 19}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 7).in("x", ir.Float, 1, 2, 3, 3).
-				node("Upsample", "x", "y", s("mode", "nearest"), ir.FloatsAttr("scales", 1, 1, 2, 3)).out("y")
+			return newOpsetModel(t, 7).Input("x", ir.Float, 1, 2, 3, 3).
+				Node("Upsample", "x", "y", s("mode", "nearest"), ir.FloatsAttr("scales", 1, 1, 2, 3)).Output("y").Model()
 		}, "Resize", nil},
 		{"Upsample-9 linear to Resize", []int64{13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 9).in("x", ir.Float, 1, 2, 3, 3).floats("sc", []int64{4}, 1, 1, 2, 2).
-				node("Upsample", "x,sc", "y", s("mode", "linear")).out("y")
+			return newOpsetModel(t, 9).Input("x", ir.Float, 1, 2, 3, 3).Floats("sc", []int64{4}, 1, 1, 2, 2).
+				Node("Upsample", "x,sc", "y", s("mode", "linear")).Output("y").Model()
 		}, "Resize", nil},
 		{"Resize-10 nearest downsample", []int64{11, 13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 10).in("x", ir.Float, 1, 1, 4, 6).floats("sc", []int64{4}, 1, 1, 0.5, 0.6).
-				node("Resize", "x,sc", "y", s("mode", "nearest")).out("y")
+			return newOpsetModel(t, 10).Input("x", ir.Float, 1, 1, 4, 6).Floats("sc", []int64{4}, 1, 1, 0.5, 0.6).
+				Node("Resize", "x,sc", "y", s("mode", "nearest")).Output("y").Model()
 		}, "Resize", nil},
 		{"Scatter to ScatterElements", []int64{11, 18}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 9).in("x", ir.Float, 3, 3).ints("idx", []int64{2, 3}, 1, 0, 2, 0, 2, 1).
-				in("u", ir.Float, 2, 3).node("Scatter", "x,idx,u", "y", i("axis", 0)).out("y")
+			return newOpsetModel(t, 9).Input("x", ir.Float, 3, 3).Ints("idx", []int64{2, 3}, 1, 0, 2, 0, 2, 1).
+				Input("u", ir.Float, 2, 3).Node("Scatter", "x,idx,u", "y", i("axis", 0)).Output("y").Model()
 		}, "ScatterElements", nil},
 		{"Tile-1 tiles and axis", []int64{13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 1).in("x", ir.Float, 2, 3).ints("tiles", nil, 3).ints("axis", nil, 1).
-				node("Tile", "x,tiles,axis", "y").out("y")
+			return newOpsetModel(t, 1).Input("x", ir.Float, 2, 3).Ints("tiles", nil, 3).Ints("axis", nil, 1).
+				Node("Tile", "x,tiles,axis", "y").Output("y").Model()
 		}, "Tile", func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 13).in("x", ir.Float, 2, 3).ints("r", []int64{2}, 1, 3).node("Tile", "x,r", "y").out("y")
+			return newOpsetModel(t, 13).Input("x", ir.Float, 2, 3).Ints("r", []int64{2}, 1, 3).Node("Tile", "x,r", "y").Output("y").Model()
 		}},
 		{"Cast-1 type name", []int64{13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 1).in("x", ir.Float, 2, 3).node("Cast", "x", "y", s("to", "INT32")).out("y")
+			return newOpsetModel(t, 1).Input("x", ir.Float, 2, 3).Node("Cast", "x", "y", s("to", "INT32")).Output("y").Model()
 		}, "Cast", nil},
 		{"LpPool float p", []int64{11}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 1).in("x", ir.Float, 1, 2, 4, 4).
-				node("LpPool", "x", "y", f("p", 2), is("kernel_shape", 2, 2)).
-				node("GlobalLpPool", "x", "z", f("p", 3)).out("y", "z")
+			return newOpsetModel(t, 1).Input("x", ir.Float, 1, 2, 4, 4).
+				Node("LpPool", "x", "y", f("p", 2), is("kernel_shape", 2, 2)).
+				Node("GlobalLpPool", "x", "z", f("p", 3)).Output("y", "z").Model()
 		}, "LpPool,GlobalLpPool", nil},
 		{"Equal legacy broadcast ints", []int64{13}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 1).in("a", ir.Int64, 2, 3, 4).in("b", ir.Int64, 2, 3).
-				node("Equal", "a,b", "y", i("broadcast", 1), i("axis", 0)).out("y")
+			return newOpsetModel(t, 1).Input("a", ir.Int64, 2, 3, 4).Input("b", ir.Int64, 2, 3).
+				Node("Equal", "a,b", "y", i("broadcast", 1), i("axis", 0)).Output("y").Model()
 		}, "Unsqueeze,Equal", nil},
 		{"DFT axis attribute", []int64{20}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 17).in("x", ir.Float, 2, 8, 1).node("DFT", "x", "y", i("axis", 1)).out("y")
+			return newOpsetModel(t, 17).Input("x", ir.Float, 2, 8, 1).Node("DFT", "x", "y", i("axis", 1)).Output("y").Model()
 		}, "DFT", nil},
 		{"GroupNormalization per group", []int64{21}, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 18).in("x", ir.Float, 2, 4, 3).floats("sc", []int64{2}, 0.5, 2).
-				floats("b", []int64{2}, 0.1, -0.1).node("GroupNormalization", "x,sc,b", "y", i("num_groups", 2)).out("y")
+			return newOpsetModel(t, 18).Input("x", ir.Float, 2, 4, 3).Floats("sc", []int64{2}, 0.5, 2).
+				Floats("b", []int64{2}, 0.1, -0.1).Node("GroupNormalization", "x,sc,b", "y", i("num_groups", 2)).Output("y").Model()
 		}, "GroupNormalization", nil},
 		{"Softmax in an If branch", []int64{13}, func(t *testing.T) *ir.Model {
-			b := newOpsetModel(t, 11).in("x", ir.Float, 2, 3, 4).in("c", ir.Bool)
-			body := b.g.NewSubgraph("then")
-			n := body.NewNode("", "Softmax", []*ir.Value{b.vals["x"]}, []string{"sm"}, i("axis", 1))
+			b := newOpsetModel(t, 11).Input("x", ir.Float, 2, 3, 4).Input("c", ir.Bool)
+			body := b.Graph().NewSubgraph("then")
+			n := body.NewNode("", "Softmax", []*ir.Value{b.Value("x")}, []string{"sm"}, i("axis", 1))
 			body.Append(n)
 			body.Outputs = []*ir.Value{n.Output(0)}
-			els := b.g.NewSubgraph("else")
-			m := els.NewNode("", "Identity", []*ir.Value{b.vals["x"]}, []string{"id"})
+			els := b.Graph().NewSubgraph("else")
+			m := els.NewNode("", "Identity", []*ir.Value{b.Value("x")}, []string{"id"})
 			els.Append(m)
 			els.Outputs = []*ir.Value{m.Output(0)}
-			return b.node("If", "c", "y", ir.GraphAttr("then_branch", body), ir.GraphAttr("else_branch", els)).out("y")
+			return b.Node("If", "c", "y", ir.GraphAttr("then_branch", body), ir.GraphAttr("else_branch", els)).Output("y").Model()
 		}, "If", nil},
 	}
 	for _, tc := range cases {
@@ -386,32 +320,32 @@ func TestConvertOpsetRefuses(t *testing.T) {
 		want   []string
 	}{
 		{"downgrade", 11, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 13).in("x", ir.Float, 2, 1).node("Squeeze", "x", "y").out("y")
+			return newOpsetModel(t, 13).Input("x", ir.Float, 2, 1).Node("Squeeze", "x", "y").Output("y").Model()
 		}, []string{"downgrading opset 13 to 11", "Squeeze-13->11"}},
 		{"BatchNormalization spatial=0", 13, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 7).in("x", ir.Float, 2, 3, 4).in("s", ir.Float, 3, 4).in("b", ir.Float, 3, 4).
-				in("mu", ir.Float, 3, 4).in("v", ir.Float, 3, 4).
-				node("BatchNormalization", "x,s,b,mu,v", "y", ir.IntAttr("spatial", 0)).
-				node("Relu", "y", "z").out("z")
+			return newOpsetModel(t, 7).Input("x", ir.Float, 2, 3, 4).Input("s", ir.Float, 3, 4).Input("b", ir.Float, 3, 4).
+				Input("mu", ir.Float, 3, 4).Input("v", ir.Float, 3, 4).
+				Node("BatchNormalization", "x,s,b,mu,v", "y", ir.IntAttr("spatial", 0)).
+				Node("Relu", "y", "z").Output("z").Model()
 		}, []string{"BatchNormalization-7->9: spatial=0", "1 node: BatchNormalization_y"}},
 		{"unknown operator", 13, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 6).in("x", ir.Float, 2).node("ImageScaler", "x", "y").node("Relu", "y", "z").out("z")
+			return newOpsetModel(t, 6).Input("x", ir.Float, 2).Node("ImageScaler", "x", "y").Node("Relu", "y", "z").Output("z").Model()
 		}, []string{"ImageScaler: operator not in the ONNX specification"}},
 		{"Dropout mask read", 12, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 7).in("x", ir.Float, 2).node("Dropout", "x", "y,mask").out("y", "mask")
+			return newOpsetModel(t, 7).Input("x", ir.Float, 2).Node("Dropout", "x", "y,mask").Output("y", "mask").Model()
 		}, []string{"Dropout-7->10: the mask output is read"}},
 		{"legacy broadcast of unknown rank", 8, func(t *testing.T) *ir.Model {
-			return newOpsetModel(t, 6).rankless("a").in("b", ir.Float, 3).
-				node("Add", "a,b", "y", ir.IntAttr("broadcast", 1), ir.IntAttr("axis", 1)).out("y")
+			return newOpsetModel(t, 6).InputOf("a", "float").Input("b", ir.Float, 3).
+				Node("Add", "a,b", "y", ir.IntAttr("broadcast", 1), ir.IntAttr("axis", 1)).Output("y").Model()
 		}, []string{"Add-6->7: broadcast=1 with axis needs the ranks"}},
 		{"batched Scan-8", 11, func(t *testing.T) *ir.Model {
-			b := newOpsetModel(t, 8).in("x", ir.Float, 1, 2)
-			body := b.g.NewSubgraph("body")
+			b := newOpsetModel(t, 8).Input("x", ir.Float, 1, 2)
+			body := b.Graph().NewSubgraph("body")
 			in := body.AddInput("e", ir.TensorTypeOf(ir.Float, 2))
 			n := body.NewNode("", "Identity", []*ir.Value{in}, []string{"o"})
 			body.Append(n)
 			body.Outputs = []*ir.Value{n.Output(0)}
-			return b.node("Scan", "_,x", "y", ir.GraphAttr("body", body), ir.IntAttr("num_scan_inputs", 1)).out("y")
+			return b.Node("Scan", "_,x", "y", ir.GraphAttr("body", body), ir.IntAttr("num_scan_inputs", 1)).Output("y").Model()
 		}, []string{"Scan-8->9: no conversion rule"}},
 	}
 	for _, tc := range cases {

@@ -16,26 +16,26 @@ func TestDedupInitializers(t *testing.T) {
 		{
 			name: "identical weights merge, then CSE merges the nodes",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2).floats("a", []int64{2}, 1, 2).floats("b", []int64{2}, 1, 2).
-					node("Add", "X,a", "A").node("Add", "X,b", "B").node("Mul", "A,B", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 2).Floats("a", []int64{2}, 1, 2).Floats("b", []int64{2}, 1, 2).
+					Node("Add", "X,a", "A").Node("Add", "X,b", "B").Node("Mul", "A,B", "Y").Output("Y").Model()
 			},
 			wantInits: "a", wantOps: "Add,Mul",
 		},
 		{
 			name: "same bytes, other shape or type: kept apart",
 			build: func(b *builder) *ir.Model {
-				b.input("X", ir.Float, 2).floats("a", []int64{2}, 1, 2).floats("b", []int64{1, 2}, 1, 2)
-				b.vals["c"] = b.g.AddInitializer(ir.NewTensor("c", ir.Int32, []int64{2}, b.vals["a"].Const.Raw))
-				return b.node("Add", "X,a", "A").node("Add", "X,b", "B").node("Cast", "c", "C", ir.IntAttr("to", 1)).
-					node("Sum", "A,B,C", "Y").output("Y").model()
+				b.Input("X", ir.Float, 2).Floats("a", []int64{2}, 1, 2).Floats("b", []int64{1, 2}, 1, 2)
+				b.Init(ir.NewTensor("c", ir.Int32, []int64{2}, b.Value("a").Const.Raw))
+				return b.Node("Add", "X,a", "A").Node("Add", "X,b", "B").Node("Cast", "c", "C", ir.IntAttr("to", 1)).
+					Node("Sum", "A,B,C", "Y").Output("Y").Model()
 			},
 			wantInits: "a,b,c", wantOps: "Add,Add,Cast,Sum",
 		},
 		{
 			name: "an initializer that is a graph output is kept",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2).floats("a", []int64{2}, 1, 2).floats("b", []int64{2}, 1, 2).
-					node("Add", "X,a", "Y").output("Y", "b").model()
+				return b.Input("X", ir.Float, 2).Floats("a", []int64{2}, 1, 2).Floats("b", []int64{2}, 1, 2).
+					Node("Add", "X,a", "Y").Output("Y", "b").Model()
 			},
 			wantInits: "a,b", wantOps: "Add",
 		},

@@ -16,5 +16,5 @@
 //
 // Passes never run a model themselves: constant folding asks the Context's Evaluator,
 // which package runtime implements (runtime.ConstEvaluator). Imports point one way:
-// passes depends on ir only, never on runtime or onnx.
+// passes depends on ir and provenance (the metadata schema) only, never on runtime or onnx.
 package passes

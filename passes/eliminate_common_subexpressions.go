@@ -70,7 +70,7 @@ func canMerge(dup, first *ir.Node) bool {
 
 // cseKey is a node's identity for merging, or false for nodes that must not merge.
 func cseKey(n *ir.Node) (string, bool) {
-	if (!isStandardDomain(n.Domain) && n.Domain != "ai.onnx.ml") || isRandom(n) || hasSubgraphs(n) {
+	if (!ir.IsDefaultDomain(n.Domain) && n.Domain != "ai.onnx.ml") || isRandom(n) || hasSubgraphs(n) {
 		return "", false
 	}
 	var b strings.Builder

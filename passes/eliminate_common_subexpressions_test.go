@@ -16,38 +16,38 @@ func TestEliminateCommonSubexpressions(t *testing.T) {
 		{
 			name: "duplicated chain merges in one run",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2).node("Relu", "X", "A").node("Neg", "A", "B").
-					node("Relu", "X", "C").node("Neg", "C", "D").node("Add", "B,D", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 2).Node("Relu", "X", "A").Node("Neg", "A", "B").
+					Node("Relu", "X", "C").Node("Neg", "C", "D").Node("Add", "B,D", "Y").Output("Y").Model()
 			},
 			wantOps: "Relu,Neg,Add", wantOut: "Y",
 		},
 		{
 			name: "different attributes do not merge",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2).node("LeakyRelu", "X", "A", ir.FloatAttr("alpha", 0.1)).
-					node("LeakyRelu", "X", "B", ir.FloatAttr("alpha", 0.2)).node("Add", "A,B", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 2).Node("LeakyRelu", "X", "A", ir.FloatAttr("alpha", 0.1)).
+					Node("LeakyRelu", "X", "B", ir.FloatAttr("alpha", 0.2)).Node("Add", "A,B", "Y").Output("Y").Model()
 			},
 			wantOps: "LeakyRelu,LeakyRelu,Add", wantOut: "Y",
 		},
 		{
 			name: "random ops do not merge",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2).node("RandomUniformLike", "X", "A").node("RandomUniformLike", "X", "B").
-					node("Add", "A,B", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 2).Node("RandomUniformLike", "X", "A").Node("RandomUniformLike", "X", "B").
+					Node("Add", "A,B", "Y").Output("Y").Model()
 			},
 			wantOps: "RandomUniformLike,RandomUniformLike,Add", wantOut: "Y",
 		},
 		{
 			name: "duplicate producing a graph output: the first takes its name",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2).node("Relu", "X", "A").node("Neg", "A", "Y").node("Relu", "X", "Z").output("Y", "Z").model()
+				return b.Input("X", ir.Float, 2).Node("Relu", "X", "A").Node("Neg", "A", "Y").Node("Relu", "X", "Z").Output("Y", "Z").Model()
 			},
 			wantOps: "Relu,Neg", wantOut: "Y,Z",
 		},
 		{
 			name: "two graph outputs stay two values",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2).node("Relu", "X", "Y").node("Relu", "X", "Z").output("Y", "Z").model()
+				return b.Input("X", ir.Float, 2).Node("Relu", "X", "Y").Node("Relu", "X", "Z").Output("Y", "Z").Model()
 			},
 			wantOps: "Relu,Relu", wantOut: "Y,Z",
 		},

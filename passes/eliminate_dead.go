@@ -50,7 +50,7 @@ func eliminateDead(ctx *Context, m *ir.Model) (bool, error) {
 // standard operator (whose only effect is its outputs). Operators of other domains are
 // kept: whittle cannot know that they have no side effects.
 func isDead(n *ir.Node) bool {
-	if !isStandardDomain(n.Domain) && n.Domain != "ai.onnx.ml" {
+	if !ir.IsDefaultDomain(n.Domain) && n.Domain != "ai.onnx.ml" {
 		return false
 	}
 	for _, v := range n.Outputs() {

@@ -17,62 +17,62 @@ func TestEliminateDead(t *testing.T) {
 		{
 			name: "dead chain goes in one run",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2).node("Relu", "X", "A").node("Neg", "A", "B").
-					node("Abs", "X", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 2).Node("Relu", "X", "A").Node("Neg", "A", "B").
+					Node("Abs", "X", "Y").Output("Y").Model()
 			},
 			wantOps: "Abs", wantIns: 1,
 		},
 		{
 			name: "unused initializer removed, used one kept",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2).floats("W", []int64{2}, 1, 2).floats("U", []int64{1}, 3).
-					node("Add", "X,W", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 2).Floats("W", []int64{2}, 1, 2).Floats("U", []int64{1}, 3).
+					Node("Add", "X,W", "Y").Output("Y").Model()
 			},
 			wantOps: "Add", wantInits: "W", wantIns: 1,
 		},
 		{
 			name: "unused real input is kept",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2).input("Unused", ir.Float, 2).node("Abs", "X", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 2).Input("Unused", ir.Float, 2).Node("Abs", "X", "Y").Output("Y").Model()
 			},
 			wantOps: "Abs", wantIns: 2,
 		},
 		{
 			name: "unused initializer listed as input (IR 3) is removed with its input",
 			build: func(b *builder) *ir.Model {
-				b.input("X", ir.Float, 2).floats("W", []int64{2}, 1, 2)
-				b.m.IRVersion = 3
-				b.g.Inputs = append(b.g.Inputs, b.vals["W"])
-				return b.node("Abs", "X", "Y").output("Y").model()
+				b.Input("X", ir.Float, 2).Floats("W", []int64{2}, 1, 2)
+				b.IRVersion(3)
+				b.Graph().Inputs = append(b.Graph().Inputs, b.Value("W"))
+				return b.Node("Abs", "X", "Y").Output("Y").Model()
 			},
 			wantOps: "Abs", wantIns: 1,
 		},
 		{
 			name: "graph output producer kept, custom-domain node kept",
 			build: func(b *builder) *ir.Model {
-				b.input("X", ir.Float, 2).node("Abs", "X", "Y").node("Custom", "X", "C").output("Y")
-				b.vals["C"].Producer().Domain = "com.example"
-				return b.model()
+				b.Input("X", ir.Float, 2).Node("Abs", "X", "Y").Node("Custom", "X", "C").Output("Y")
+				b.Value("C").Producer().Domain = "com.example"
+				return b.Model()
 			},
 			wantOps: "Abs,Custom", wantIns: 1,
 		},
 		{
 			name: "dead If whose branches read outer values",
 			build: func(b *builder) *ir.Model {
-				b.input("X", ir.Float, 2).input("Cond", ir.Bool).node("Abs", "X", "A")
-				then := b.g.NewSubgraph("then")
-				tn := then.NewNode("", "Neg", []*ir.Value{b.vals["A"]}, []string{"T"})
+				b.Input("X", ir.Float, 2).Input("Cond", ir.Bool).Node("Abs", "X", "A")
+				then := b.Graph().NewSubgraph("then")
+				tn := then.NewNode("", "Neg", []*ir.Value{b.Value("A")}, []string{"T"})
 				then.Append(tn)
 				then.Outputs = []*ir.Value{tn.Output(0)}
-				els := b.g.NewSubgraph("else")
-				en := els.NewNode("", "Relu", []*ir.Value{b.vals["A"]}, []string{"E"})
+				els := b.Graph().NewSubgraph("else")
+				en := els.NewNode("", "Relu", []*ir.Value{b.Value("A")}, []string{"E"})
 				els.Append(en)
 				els.Outputs = []*ir.Value{en.Output(0)}
-				ifn := b.g.NewNode("", "If", []*ir.Value{b.vals["Cond"]}, []string{"Z"}, ir.GraphAttr("then_branch", then), ir.GraphAttr("else_branch", els))
+				ifn := b.Graph().NewNode("", "If", []*ir.Value{b.Value("Cond")}, []string{"Z"}, ir.GraphAttr("then_branch", then), ir.GraphAttr("else_branch", els))
 				ifn.AttachSubgraph(then)
 				ifn.AttachSubgraph(els)
-				b.g.Append(ifn)
-				return b.node("Abs", "X", "Y").output("Y").model()
+				b.Graph().Append(ifn)
+				return b.Node("Abs", "X", "Y").Output("Y").Model()
 			},
 			wantOps: "Abs", wantIns: 2,
 		},

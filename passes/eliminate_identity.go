@@ -45,7 +45,7 @@ func eliminateIdentity(ctx *Context, m *ir.Model) (bool, error) {
 // isNoOp recognises a node whose output 0 equals its input 0 (same type, shape and
 // elements) and whose other outputs are unused.
 func isNoOp(n *ir.Node, opset int64) bool {
-	if !isStandardDomain(n.Domain) || n.Input(0) == nil || n.Output(0) == nil || hasSubgraphs(n) {
+	if !ir.IsDefaultDomain(n.Domain) || n.Input(0) == nil || n.Output(0) == nil || hasSubgraphs(n) {
 		return false
 	}
 	for _, v := range n.Outputs()[1:] {

@@ -59,7 +59,7 @@ func foldConstants(ctx *Context, m *ir.Model, limit int64) (bool, error) {
 
 // foldNode computes n's outputs when they are constant and worth storing; nil when not.
 func foldNode(ctx *Context, m *ir.Model, n *ir.Node, limit int64) ([]*ir.Tensor, error) {
-	if !isStandardDomain(n.Domain) || isRandom(n) || hasSubgraphs(n) || neverFold[n.OpType] {
+	if !ir.IsDefaultDomain(n.Domain) || isRandom(n) || hasSubgraphs(n) || neverFold[n.OpType] {
 		return nil, nil
 	}
 	for _, v := range n.Outputs() {

@@ -19,8 +19,8 @@ func TestFoldConstants(t *testing.T) {
 		{
 			name: "chain of constant arithmetic folds, keeping the value name",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2).floats("a", []int64{2}, 1, 2).floats("b", []int64{2}, 3, 4).
-					node("Add", "a,b", "S").node("Mul", "S,S", "P").node("Add", "X,P", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 2).Floats("a", []int64{2}, 1, 2).Floats("b", []int64{2}, 3, 4).
+					Node("Add", "a,b", "S").Node("Mul", "S,S", "P").Node("Add", "X,P", "Y").Output("Y").Model()
 			},
 			wantOps: "Add",
 			check: func(t *testing.T, m *ir.Model) {
@@ -36,9 +36,9 @@ func TestFoldConstants(t *testing.T) {
 		{
 			name: "Constant node becomes an initializer",
 			build: func(b *builder) *ir.Model {
-				b.input("X", ir.Float, 2)
-				b.node("Constant", "", "C", ir.FloatsAttr("value_floats", 5, 6))
-				return b.node("Add", "X,C", "Y").output("Y").model()
+				b.Input("X", ir.Float, 2)
+				b.Node("Constant", "", "C", ir.FloatsAttr("value_floats", 5, 6))
+				return b.Node("Add", "X,C", "Y").Output("Y").Model()
 			},
 			wantOps: "Add",
 			check: func(t *testing.T, m *ir.Model) {
@@ -50,8 +50,8 @@ func TestFoldConstants(t *testing.T) {
 		{
 			name: "folded graph output keeps its name",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2).floats("a", []int64{2}, 1, 2).node("Add", "a,a", "Y").
-					node("Abs", "X", "Z").output("Y", "Z").model()
+				return b.Input("X", ir.Float, 2).Floats("a", []int64{2}, 1, 2).Node("Add", "a,a", "Y").
+					Node("Abs", "X", "Z").Output("Y", "Z").Model()
 			},
 			wantOps: "Abs",
 			check: func(t *testing.T, m *ir.Model) {
@@ -66,8 +66,8 @@ func TestFoldConstants(t *testing.T) {
 		{
 			name: "Shape of a static shape folds; of a symbolic one it stays",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2, 3).symInput("Z", ir.Float, "N", "3").
-					node("Shape", "X", "S").node("Shape", "Z", "T").output("S", "T").model()
+				return b.Input("X", ir.Float, 2, 3).InputOf("Z", "float[N,3]").
+					Node("Shape", "X", "S").Node("Shape", "Z", "T").Output("S", "T").Model()
 			},
 			wantOps: "Shape",
 			check: func(t *testing.T, m *ir.Model) {
@@ -79,9 +79,9 @@ func TestFoldConstants(t *testing.T) {
 		{
 			name: "random ops and non-constant inputs are not folded",
 			build: func(b *builder) *ir.Model {
-				b.input("X", ir.Float, 2).floats("a", []int64{2}, 1, 2)
-				b.node("RandomUniform", "", "R", ir.IntsAttr("shape", 2))
-				return b.node("Add", "R,a", "S").node("Add", "X,a", "Y").output("S", "Y").model()
+				b.Input("X", ir.Float, 2).Floats("a", []int64{2}, 1, 2)
+				b.Node("RandomUniform", "", "R", ir.IntsAttr("shape", 2))
+				return b.Node("Add", "R,a", "S").Node("Add", "X,a", "Y").Output("S", "Y").Model()
 			},
 			wantOps: "RandomUniform,Add,Add",
 		},
@@ -89,8 +89,8 @@ func TestFoldConstants(t *testing.T) {
 			name:     "a large output bigger than its inputs is not materialized",
 			pipeline: "fold_constants:max_bytes=16",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 8).floats("a", []int64{2}, 1, 2).ints("r", []int64{1}, 4).
-					node("Tile", "a,r", "T").node("Add", "X,T", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 8).Floats("a", []int64{2}, 1, 2).Ints("r", []int64{1}, 4).
+					Node("Tile", "a,r", "T").Node("Add", "X,T", "Y").Output("Y").Model()
 			},
 			wantOps: "Tile,Add",
 		},
@@ -98,18 +98,18 @@ func TestFoldConstants(t *testing.T) {
 			name:     "the same Tile folds under a larger limit",
 			pipeline: "fold_constants:max_bytes=64",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 8).floats("a", []int64{2}, 1, 2).ints("r", []int64{1}, 4).
-					node("Tile", "a,r", "T").node("Add", "X,T", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 8).Floats("a", []int64{2}, 1, 2).Ints("r", []int64{1}, 4).
+					Node("Tile", "a,r", "T").Node("Add", "X,T", "Y").Output("Y").Model()
 			},
 			wantOps: "Add",
 		},
 		{
 			name: "an initializer that is also a graph input is not constant",
 			build: func(b *builder) *ir.Model {
-				b.floats("a", []int64{2}, 1, 2)
-				b.g.Inputs = append(b.g.Inputs, b.vals["a"])
-				b.m.IRVersion = 3
-				return b.node("Add", "a,a", "Y").output("Y").model()
+				b.Floats("a", []int64{2}, 1, 2)
+				b.Graph().Inputs = append(b.Graph().Inputs, b.Value("a"))
+				b.IRVersion(3)
+				return b.Node("Add", "a,a", "Y").Output("Y").Model()
 			},
 			wantOps: "Add",
 		},

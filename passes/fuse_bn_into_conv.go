@@ -89,7 +89,7 @@ func matchInferenceBN(bn *ir.Node, opset int64) (bnParams, bool) {
 		if t == nil {
 			return bnParams{}, false
 		}
-		xs, err := tensorFloat64s(t)
+		xs, err := t.Float64s()
 		if err != nil || len(t.Dims) != 1 || (i > 0 && len(xs) != len(vec[0])) {
 			return bnParams{}, false
 		}
@@ -111,7 +111,7 @@ func floatConst(n *ir.Node, i int) (*ir.Tensor, []float64, bool) {
 	if t == nil || (t.DataType != ir.Float && t.DataType != ir.Double) {
 		return nil, nil, false
 	}
-	xs, err := tensorFloat64s(t)
+	xs, err := t.Float64s()
 	if err != nil {
 		return nil, nil, false
 	}
@@ -191,8 +191,8 @@ func (r *rewriter) scaleConv(p *ir.Node, bp bnParams, transpose bool) bool {
 			}
 		}
 	}
-	r.updateConst(p, 1, tensorFromFloat64s("", wt.DataType, wt.Dims, nw), nameOf(p.Input(1))+"_bn")
-	r.updateConst(p, 2, tensorFromFloat64s("", wt.DataType, []int64{int64(m)}, newBias(b, 1, bp)), nodeLabel(p)+"_bias_bn")
+	r.updateConst(p, 1, ir.FromFloat64s("", wt.DataType, wt.Dims, nw), nameOf(p.Input(1))+"_bn")
+	r.updateConst(p, 2, ir.FromFloat64s("", wt.DataType, []int64{int64(m)}, newBias(b, 1, bp)), nodeLabel(p)+"_bias_bn")
 	return true
 }
 
@@ -238,8 +238,8 @@ func (r *rewriter) scaleGemm(p *ir.Node, bp bnParams) bool {
 		}
 	}
 	beta := float64(p.AttrFloat("beta", 1))
-	r.updateConst(p, 1, tensorFromFloat64s("", bt.DataType, bt.Dims, nb), nameOf(p.Input(1))+"_bn")
-	r.updateConst(p, 2, tensorFromFloat64s("", bt.DataType, []int64{int64(n)}, newBias(c, beta, bp)), nodeLabel(p)+"_bias_bn")
+	r.updateConst(p, 1, ir.FromFloat64s("", bt.DataType, bt.Dims, nb), nameOf(p.Input(1))+"_bn")
+	r.updateConst(p, 2, ir.FromFloat64s("", bt.DataType, []int64{int64(n)}, newBias(c, beta, bp)), nodeLabel(p)+"_bias_bn")
 	if p.Attr("beta") != nil && beta != 1 {
 		r.setAttr(p, ir.FloatAttr("beta", 1))
 	}
@@ -258,8 +258,8 @@ func (r *rewriter) scaleMatMul(p, bn *ir.Node, bp bnParams) bool {
 	for i := range b {
 		nb[i] = b[i] * bp.scale[i%cols]
 	}
-	r.updateConst(p, 1, tensorFromFloat64s("", bt.DataType, bt.Dims, nb), nameOf(p.Input(1))+"_bn")
-	shift := r.addConst(p.Graph(), nodeLabel(p)+"_bias_bn", tensorFromFloat64s("", bt.DataType, []int64{int64(cols)}, bp.shift))
+	r.updateConst(p, 1, ir.FromFloat64s("", bt.DataType, bt.Dims, nb), nameOf(p.Input(1))+"_bn")
+	shift := r.addConst(p.Graph(), nodeLabel(p)+"_bias_bn", ir.FromFloat64s("", bt.DataType, []int64{int64(cols)}, bp.shift))
 	add := r.newNode(p.Graph(), bn, "", "Add", []*ir.Value{p.Output(0), shift}, []string{nodeLabel(bn) + "_add"})
 	add.Output(0).Type = p.Output(0).Type.Clone()
 	// BN's input becomes the Add's output, which the caller forwards BN's output to.

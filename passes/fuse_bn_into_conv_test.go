@@ -9,8 +9,8 @@ import (
 
 // bnInputs adds scale, bias, mean and var for 2 channels.
 func bnInputs(b *builder) *builder {
-	return b.floats("gamma", []int64{2}, 2, 0.5).floats("beta", []int64{2}, 1, -1).
-		floats("mean", []int64{2}, 0.5, 2).floats("var", []int64{2}, 1, 0.25)
+	return b.Floats("gamma", []int64{2}, 2, 0.5).Floats("beta", []int64{2}, 1, -1).
+		Floats("mean", []int64{2}, 0.5, 2).Floats("var", []int64{2}, 1, 0.25)
 }
 
 func TestFuseBNIntoConv(t *testing.T) {
@@ -23,9 +23,9 @@ func TestFuseBNIntoConv(t *testing.T) {
 		{
 			name: "Conv with bias: weights and bias scaled",
 			build: func(b *builder) *ir.Model {
-				bnInputs(b.input("X", ir.Float, 1, 1, 3, 3)).floats("W", []int64{2, 1, 1, 1}, 3, 5).floats("B", []int64{2}, 1, 2)
-				return b.node("Conv", "X,W,B", "C").node("BatchNormalization", "C,gamma,beta,mean,var", "Y", ir.FloatAttr("epsilon", 0)).
-					output("Y").model()
+				bnInputs(b.Input("X", ir.Float, 1, 1, 3, 3)).Floats("W", []int64{2, 1, 1, 1}, 3, 5).Floats("B", []int64{2}, 1, 2)
+				return b.Node("Conv", "X,W,B", "C").Node("BatchNormalization", "C,gamma,beta,mean,var", "Y", ir.FloatAttr("epsilon", 0)).
+					Output("Y").Model()
 			},
 			wantOps: "Conv",
 			check: func(t *testing.T, m *ir.Model) {
@@ -41,9 +41,9 @@ func TestFuseBNIntoConv(t *testing.T) {
 		{
 			name: "Conv without bias gains one",
 			build: func(b *builder) *ir.Model {
-				bnInputs(b.input("X", ir.Float, 1, 1, 3, 3)).floats("W", []int64{2, 1, 1, 1}, 3, 5)
-				return b.node("Conv", "X,W", "C").node("BatchNormalization", "C,gamma,beta,mean,var", "D", ir.FloatAttr("epsilon", 0)).
-					node("Relu", "D", "Y").output("Y").model()
+				bnInputs(b.Input("X", ir.Float, 1, 1, 3, 3)).Floats("W", []int64{2, 1, 1, 1}, 3, 5)
+				return b.Node("Conv", "X,W", "C").Node("BatchNormalization", "C,gamma,beta,mean,var", "D", ir.FloatAttr("epsilon", 0)).
+					Node("Relu", "D", "Y").Output("Y").Model()
 			},
 			wantOps: "Conv,Relu",
 			check: func(t *testing.T, m *ir.Model) {
@@ -55,36 +55,36 @@ func TestFuseBNIntoConv(t *testing.T) {
 		{
 			name: "Conv output read elsewhere: not fused",
 			build: func(b *builder) *ir.Model {
-				bnInputs(b.input("X", ir.Float, 1, 1, 3, 3)).floats("W", []int64{2, 1, 1, 1}, 3, 5)
-				return b.node("Conv", "X,W", "C").node("BatchNormalization", "C,gamma,beta,mean,var", "Y").
-					node("Relu", "C", "Z").output("Y", "Z").model()
+				bnInputs(b.Input("X", ir.Float, 1, 1, 3, 3)).Floats("W", []int64{2, 1, 1, 1}, 3, 5)
+				return b.Node("Conv", "X,W", "C").Node("BatchNormalization", "C,gamma,beta,mean,var", "Y").
+					Node("Relu", "C", "Z").Output("Y", "Z").Model()
 			},
 			wantOps: "Conv,BatchNormalization,Relu",
 		},
 		{
 			name: "BN in training mode: not fused",
 			build: func(b *builder) *ir.Model {
-				bnInputs(b.input("X", ir.Float, 1, 1, 3, 3)).floats("W", []int64{2, 1, 1, 1}, 3, 5)
-				return b.node("Conv", "X,W", "C").node("BatchNormalization", "C,gamma,beta,mean,var", "Y", ir.IntAttr("training_mode", 1)).
-					output("Y").model()
+				bnInputs(b.Input("X", ir.Float, 1, 1, 3, 3)).Floats("W", []int64{2, 1, 1, 1}, 3, 5)
+				return b.Node("Conv", "X,W", "C").Node("BatchNormalization", "C,gamma,beta,mean,var", "Y", ir.IntAttr("training_mode", 1)).
+					Output("Y").Model()
 			},
 			wantOps: "Conv,BatchNormalization",
 		},
 		{
 			name: "non-constant BN parameters: not fused",
 			build: func(b *builder) *ir.Model {
-				b.input("X", ir.Float, 1, 1, 3, 3).input("gamma", ir.Float, 2).floats("beta", []int64{2}, 1, -1).
-					floats("mean", []int64{2}, 0.5, 2).floats("var", []int64{2}, 4, 0.25).floats("W", []int64{2, 1, 1, 1}, 3, 5)
-				return b.node("Conv", "X,W", "C").node("BatchNormalization", "C,gamma,beta,mean,var", "Y").output("Y").model()
+				b.Input("X", ir.Float, 1, 1, 3, 3).Input("gamma", ir.Float, 2).Floats("beta", []int64{2}, 1, -1).
+					Floats("mean", []int64{2}, 0.5, 2).Floats("var", []int64{2}, 4, 0.25).Floats("W", []int64{2, 1, 1, 1}, 3, 5)
+				return b.Node("Conv", "X,W", "C").Node("BatchNormalization", "C,gamma,beta,mean,var", "Y").Output("Y").Model()
 			},
 			wantOps: "Conv,BatchNormalization",
 		},
 		{
 			name: "shared weights are copied, not changed in place",
 			build: func(b *builder) *ir.Model {
-				bnInputs(b.input("X", ir.Float, 1, 1, 3, 3)).floats("W", []int64{2, 1, 1, 1}, 3, 5)
-				return b.node("Conv", "X,W", "C").node("BatchNormalization", "C,gamma,beta,mean,var", "Y").
-					node("Conv", "X,W", "Z").output("Y", "Z").model()
+				bnInputs(b.Input("X", ir.Float, 1, 1, 3, 3)).Floats("W", []int64{2, 1, 1, 1}, 3, 5)
+				return b.Node("Conv", "X,W", "C").Node("BatchNormalization", "C,gamma,beta,mean,var", "Y").
+					Node("Conv", "X,W", "Z").Output("Y", "Z").Model()
 			},
 			wantOps: "Conv,Conv",
 			check: func(t *testing.T, m *ir.Model) {
@@ -97,9 +97,9 @@ func TestFuseBNIntoConv(t *testing.T) {
 		{
 			name: "Gemm with transB and vector C",
 			build: func(b *builder) *ir.Model {
-				bnInputs(b.input("X", ir.Float, 4, 3)).floats("B", []int64{2, 3}, 1, 2, 3, 4, 5, 6).floats("Cb", []int64{2}, 1, 1)
-				return b.node("Gemm", "X,B,Cb", "G", ir.IntAttr("transB", 1), ir.FloatAttr("beta", 2)).
-					node("BatchNormalization", "G,gamma,beta,mean,var", "Y", ir.FloatAttr("epsilon", 0)).output("Y").model()
+				bnInputs(b.Input("X", ir.Float, 4, 3)).Floats("B", []int64{2, 3}, 1, 2, 3, 4, 5, 6).Floats("Cb", []int64{2}, 1, 1)
+				return b.Node("Gemm", "X,B,Cb", "G", ir.IntAttr("transB", 1), ir.FloatAttr("beta", 2)).
+					Node("BatchNormalization", "G,gamma,beta,mean,var", "Y", ir.FloatAttr("epsilon", 0)).Output("Y").Model()
 			},
 			wantOps: "Gemm",
 			check: func(t *testing.T, m *ir.Model) {
@@ -115,16 +115,16 @@ func TestFuseBNIntoConv(t *testing.T) {
 		{
 			name: "2-D MatMul becomes MatMul + Add",
 			build: func(b *builder) *ir.Model {
-				bnInputs(b.input("X", ir.Float, 4, 3)).floats("B", []int64{3, 2}, 1, 2, 3, 4, 5, 6)
-				return b.node("MatMul", "X,B", "G").node("BatchNormalization", "G,gamma,beta,mean,var", "Y").output("Y").model()
+				bnInputs(b.Input("X", ir.Float, 4, 3)).Floats("B", []int64{3, 2}, 1, 2, 3, 4, 5, 6)
+				return b.Node("MatMul", "X,B", "G").Node("BatchNormalization", "G,gamma,beta,mean,var", "Y").Output("Y").Model()
 			},
 			wantOps: "MatMul,Add",
 		},
 		{
 			name: "3-D MatMul (BN over axis 1, not the last): not fused",
 			build: func(b *builder) *ir.Model {
-				bnInputs(b.input("X", ir.Float, 1, 2, 3)).floats("B", []int64{3, 3}, 1, 2, 3, 4, 5, 6, 7, 8, 9)
-				return b.node("MatMul", "X,B", "G").node("BatchNormalization", "G,gamma,beta,mean,var", "Y").output("Y").model()
+				bnInputs(b.Input("X", ir.Float, 1, 2, 3)).Floats("B", []int64{3, 3}, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+				return b.Node("MatMul", "X,B", "G").Node("BatchNormalization", "G,gamma,beta,mean,var", "Y").Output("Y").Model()
 			},
 			wantOps: "MatMul,BatchNormalization",
 		},

@@ -17,8 +17,8 @@ func TestFuseConsecutiveTransposes(t *testing.T) {
 		{
 			name: "two transposes compose",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2, 3, 4).node("Transpose", "X", "A", ir.IntsAttr("perm", 1, 0, 2)).
-					node("Transpose", "A", "B", ir.IntsAttr("perm", 0, 2, 1)).node("Abs", "B", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 2, 3, 4).Node("Transpose", "X", "A", ir.IntsAttr("perm", 1, 0, 2)).
+					Node("Transpose", "A", "B", ir.IntsAttr("perm", 0, 2, 1)).Node("Abs", "B", "Y").Output("Y").Model()
 			},
 			// out[i] = in[p1[p2[i]]]: [1,0,2]∘[0,2,1] = [1, 2, 0] (shape 3,4,2).
 			wantOps: "Transpose,Abs", wantPerm: []int64{1, 2, 0},
@@ -26,24 +26,24 @@ func TestFuseConsecutiveTransposes(t *testing.T) {
 		{
 			name: "inverse transposes vanish",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2, 3, 4).node("Transpose", "X", "A", ir.IntsAttr("perm", 1, 2, 0)).
-					node("Transpose", "A", "B", ir.IntsAttr("perm", 2, 0, 1)).node("Abs", "B", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 2, 3, 4).Node("Transpose", "X", "A", ir.IntsAttr("perm", 1, 2, 0)).
+					Node("Transpose", "A", "B", ir.IntsAttr("perm", 2, 0, 1)).Node("Abs", "B", "Y").Output("Y").Model()
 			},
 			wantOps: "Abs",
 		},
 		{
 			name: "default perms (reverse twice) vanish",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2, 3).node("Transpose", "X", "A").node("Transpose", "A", "B").
-					node("Abs", "B", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 2, 3).Node("Transpose", "X", "A").Node("Transpose", "A", "B").
+					Node("Abs", "B", "Y").Output("Y").Model()
 			},
 			wantOps: "Abs",
 		},
 		{
 			name: "first transpose with another reader stays",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2, 3).node("Transpose", "X", "A", ir.IntsAttr("perm", 1, 0)).
-					node("Transpose", "A", "B", ir.IntsAttr("perm", 1, 0)).node("Abs", "B", "Y").output("Y", "A").model()
+				return b.Input("X", ir.Float, 2, 3).Node("Transpose", "X", "A", ir.IntsAttr("perm", 1, 0)).
+					Node("Transpose", "A", "B", ir.IntsAttr("perm", 1, 0)).Node("Abs", "B", "Y").Output("Y", "A").Model()
 			},
 			wantOps: "Transpose,Abs", wantPerm: []int64{1, 0},
 		},

@@ -29,7 +29,7 @@ func fuseMatMulAddIntoGemm(ctx *Context, m *ir.Model) (bool, error) {
 			}
 			gemm := r.newNode(g, add, "", "Gemm", []*ir.Value{mm.Input(0), mm.Input(1), bias}, []string{nodeLabel(add) + "_gemm"})
 			if mm.Name != "" {
-				gemm.Name = r.freshNodeName(g, mm.Name+"_gemm")
+				gemm.Name = ir.NodeNames(g).Fresh(mm.Name + "_gemm")
 			}
 			gemm.Output(0).Type = add.Output(0).Type.Clone()
 			if !r.replaceValue(add.Output(0), gemm.Output(0)) {
@@ -82,17 +82,4 @@ func matchMatMulAdd(mm *ir.Node) (add *ir.Node, bias *ir.Value, ok bool) {
 		}
 	}
 	return add, bias, true
-}
-
-// freshNodeName returns hint unless a node of g already has that name.
-func (r *rewriter) freshNodeName(g *ir.Graph, hint string) string {
-	used := map[string]bool{}
-	for _, n := range g.Nodes() {
-		used[n.Name] = true
-	}
-	name := hint
-	for i := 1; used[name]; i++ {
-		name = hint + "_" + itoa(i)
-	}
-	return name
 }

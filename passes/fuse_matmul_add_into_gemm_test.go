@@ -15,56 +15,56 @@ func TestFuseMatMulAddIntoGemm(t *testing.T) {
 		{
 			name: "2-D MatMul + vector bias (either operand order)",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 4, 3).floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).floats("c", []int64{2}, 1, 2).
-					node("MatMul", "X,W", "M").node("Add", "c,M", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 4, 3).Floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).Floats("c", []int64{2}, 1, 2).
+					Node("MatMul", "X,W", "M").Node("Add", "c,M", "Y").Output("Y").Model()
 			},
 			wantOps: "Gemm",
 		},
 		{
 			name: "bias [M,1] broadcasts unidirectionally",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 4, 3).floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).floats("c", []int64{4, 1}, 1, 2, 3, 4).
-					node("MatMul", "X,W", "M").node("Add", "M,c", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 4, 3).Floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).Floats("c", []int64{4, 1}, 1, 2, 3, 4).
+					Node("MatMul", "X,W", "M").Node("Add", "M,c", "Y").Output("Y").Model()
 			},
 			wantOps: "Gemm",
 		},
 		{
 			name: "symbolic batch with a vector bias",
 			build: func(b *builder) *ir.Model {
-				return b.symInput("X", ir.Float, "N", "3").floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).floats("c", []int64{2}, 1, 2).
-					node("MatMul", "X,W", "M").node("Add", "M,c", "Y").output("Y").model()
+				return b.InputOf("X", "float[N,3]").Floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).Floats("c", []int64{2}, 1, 2).
+					Node("MatMul", "X,W", "M").Node("Add", "M,c", "Y").Output("Y").Model()
 			},
 			wantOps: "Gemm",
 		},
 		{
 			name: "symbolic batch with a per-row bias is not fused",
 			build: func(b *builder) *ir.Model {
-				return b.symInput("X", ir.Float, "N", "3").floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).floats("c", []int64{4, 1}, 1, 2, 3, 4).
-					node("MatMul", "X,W", "M").node("Add", "M,c", "Y").output("Y").model()
+				return b.InputOf("X", "float[N,3]").Floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).Floats("c", []int64{4, 1}, 1, 2, 3, 4).
+					Node("MatMul", "X,W", "M").Node("Add", "M,c", "Y").Output("Y").Model()
 			},
 			wantOps: "MatMul,Add",
 		},
 		{
 			name: "bias that would grow the output is not fused",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 1, 3).floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).floats("c", []int64{4, 2}, 1, 2, 3, 4, 5, 6, 7, 8).
-					node("MatMul", "X,W", "M").node("Add", "M,c", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 1, 3).Floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).Floats("c", []int64{4, 2}, 1, 2, 3, 4, 5, 6, 7, 8).
+					Node("MatMul", "X,W", "M").Node("Add", "M,c", "Y").Output("Y").Model()
 			},
 			wantOps: "MatMul,Add",
 		},
 		{
 			name: "3-D MatMul is not fused",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2, 4, 3).floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).floats("c", []int64{2}, 1, 2).
-					node("MatMul", "X,W", "M").node("Add", "M,c", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 2, 4, 3).Floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).Floats("c", []int64{2}, 1, 2).
+					Node("MatMul", "X,W", "M").Node("Add", "M,c", "Y").Output("Y").Model()
 			},
 			wantOps: "MatMul,Add",
 		},
 		{
 			name: "MatMul output read twice is not fused",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 4, 3).floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).floats("c", []int64{2}, 1, 2).
-					node("MatMul", "X,W", "M").node("Add", "M,c", "Y").output("Y", "M").model()
+				return b.Input("X", ir.Float, 4, 3).Floats("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6).Floats("c", []int64{2}, 1, 2).
+					Node("MatMul", "X,W", "M").Node("Add", "M,c", "Y").Output("Y", "M").Model()
 			},
 			wantOps: "MatMul,Add",
 		},

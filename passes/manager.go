@@ -1,21 +1,18 @@
 package passes
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime/debug"
 	"time"
 
 	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/provenance"
 )
 
-// Metadata keys Run writes into the model's metadata_props.
+// Metadata keys Run writes into the model's metadata_props (see package provenance).
 const (
-	// MetaPasses holds a JSON list with one entry per pipeline ever applied to the model:
-	// {"whittle_version", "pipeline": [{"pass", "params"}]}; Run appends to it.
-	MetaPasses = "whittle.passes"
-	// MetaChangeLog holds the last run's change log (see ChangeLog.MarshalCapped).
-	MetaChangeLog = "whittle.changelog"
+	MetaPasses    = provenance.MetaPasses
+	MetaChangeLog = provenance.MetaChangeLog
 )
 
 // PassReport is what one step of the pipeline did over the whole run.
@@ -37,12 +34,6 @@ type Report struct {
 	Converged bool         `json:"converged"`
 	Passes    []PassReport `json:"passes"`
 	Changes   int          `json:"changes"`
-}
-
-// appliedPipeline is one entry of the MetaPasses list.
-type appliedPipeline struct {
-	Version  string   `json:"whittle_version"`
-	Pipeline Pipeline `json:"pipeline"`
 }
 
 // Run applies pipeline p to m in place, round after round until a round changes nothing
@@ -130,23 +121,7 @@ func recordMetadata(ctx *Context, m *ir.Model, p Pipeline, log *ChangeLog) error
 	if version == "" {
 		version = buildVersion()
 	}
-	var history []appliedPipeline
-	if old, ok := m.MetadataValue(MetaPasses); ok {
-		// A value whittle did not write (or an older format) is kept as far as it parses.
-		_ = json.Unmarshal([]byte(old), &history)
-	}
-	history = append(history, appliedPipeline{Version: version, Pipeline: p})
-	b, err := json.Marshal(history)
-	if err != nil {
-		return err
-	}
-	m.SetMetadata(MetaPasses, string(b))
-	lb, err := log.MarshalCapped(DefaultLogLimit)
-	if err != nil {
-		return err
-	}
-	m.SetMetadata(MetaChangeLog, string(lb))
-	return nil
+	return provenance.Record(m, version, provenance.Steps(p), log)
 }
 
 func buildVersion() string {

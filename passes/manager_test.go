@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/provenance"
 )
 
 // registerTestPass registers a pass for one test and removes it afterwards.
@@ -15,7 +16,7 @@ func registerTestPass(t *testing.T, name string, run func(ctx *Context, m *ir.Mo
 }
 
 func smallModel(t *testing.T) *ir.Model {
-	return newBuilder(t, 13).input("X", ir.Float, 2).node("Identity", "X", "A").node("Abs", "A", "Y").output("Y").model()
+	return newBuilder(t, 13).Input("X", ir.Float, 2).Node("Identity", "X", "A").Node("Abs", "A", "Y").Output("Y").Model()
 }
 
 func TestRunNamesThePassThatBreaksTheIR(t *testing.T) {
@@ -91,7 +92,7 @@ func TestRunRecordsPipelineAndChangeLog(t *testing.T) {
 	if !ok {
 		t.Fatal("no whittle.passes metadata")
 	}
-	var history []appliedPipeline
+	var history []provenance.Applied
 	if err := json.Unmarshal([]byte(raw), &history); err != nil {
 		t.Fatal(err)
 	}

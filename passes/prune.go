@@ -37,6 +37,7 @@ func init() {
 			{Name: "scope", Doc: "layer (each layer to the sparsity) or global (one ranking over all eligible weights)", Default: "layer"},
 			{Name: "pattern", Doc: "unstructured, N:M or N/M (e.g. 2/4 — write / inside pipeline strings), or channel", Default: "unstructured"},
 			{Name: "norm", Doc: "channel ranking norm: l1 or l2", Default: "l1"},
+			{Name: "attention", Doc: "channel pattern, multi-head attention: dims (each head keeps as many dimensions), heads (remove whole heads) or keep", Default: "dims"},
 			{Name: "exclude", Doc: "layers to leave alone: node or weight names, * wildcards, separated by ;", Default: ""},
 			{Name: "per_layer", Doc: "per-layer sparsity overrides NAME=S separated by ; (names as for exclude)", Default: ""},
 		},
@@ -83,7 +84,18 @@ type PruneOptions struct {
 	// PerLayer overrides Sparsity for matching layers (same naming as Exclude). Layers with
 	// an override are pruned on their own, outside a global ranking.
 	PerLayer []LayerSparsity
+	// Attention says how channel pruning treats multi-head attention: AttentionDims (every
+	// head keeps the same number of dimensions), AttentionHeads (whole heads go) or
+	// AttentionKeep (left whole). Empty means AttentionDims.
+	Attention string
 }
+
+// Attention modes of channel pruning.
+const (
+	AttentionDims  = "dims"
+	AttentionHeads = "heads"
+	AttentionKeep  = "keep"
+)
 
 // LayerSparsity is one --per-layer override.
 type LayerSparsity struct {
@@ -93,7 +105,7 @@ type LayerSparsity struct {
 
 // DefaultPruneOptions are the parameters' defaults.
 func DefaultPruneOptions() PruneOptions {
-	return PruneOptions{Sparsity: 0.5, Scope: ScopeLayer, Pattern: PatternUnstructured, Norm: "l1"}
+	return PruneOptions{Sparsity: 0.5, Scope: ScopeLayer, Pattern: PatternUnstructured, Norm: "l1", Attention: AttentionDims}
 }
 
 // ParsePattern reads "unstructured", "channel", or "N:M" / "N/M" into opts.
@@ -159,6 +171,11 @@ func (o PruneOptions) Validate() error {
 	default:
 		return fmt.Errorf("norm %q: want l1 or l2", o.Norm)
 	}
+	switch o.Attention {
+	case AttentionDims, AttentionHeads, AttentionKeep, "":
+	default:
+		return fmt.Errorf("attention %q: want dims, heads or keep", o.Attention)
+	}
 	for _, pl := range o.PerLayer {
 		if pl.Sparsity < 0 || pl.Sparsity >= 1 {
 			return fmt.Errorf("per-layer sparsity %s=%v must be in [0, 1)", pl.Name, pl.Sparsity)
@@ -179,6 +196,9 @@ func (o PruneOptions) PatternString() string {
 // that the pipeline syntax can carry it).
 func (o PruneOptions) Params() Params {
 	p := Params{"pattern": o.PatternString(), "scope": o.Scope, "norm": o.Norm}
+	if o.Pattern == PatternChannel && o.Attention != AttentionDims && o.Attention != "" {
+		p["attention"] = o.Attention
+	}
 	if o.Pattern == PatternNM {
 		p["pattern"] = fmt.Sprintf("%d/%d", o.N, o.M)
 	} else {
@@ -206,6 +226,7 @@ func ParsePruneParams(p Params) (PruneOptions, error) {
 	}
 	o.Scope = strings.ToLower(p.String("scope", o.Scope))
 	o.Norm = strings.ToLower(p.String("norm", o.Norm))
+	o.Attention = strings.ToLower(p.String("attention", o.Attention))
 	if err := o.ParsePattern(p.String("pattern", o.Pattern)); err != nil {
 		return o, err
 	}

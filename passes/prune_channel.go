@@ -22,6 +22,12 @@ import (
 //   - A depthwise Conv (group = input channels = output channels) ties its output channels
 //     to its input channels: the source passes through, and its weight, bias and group
 //     attribute shrink.
+//   - A grouped Conv (1 < group, not depthwise) reads and writes channels in group equal
+//     blocks: both its input group and its output group must keep the same number of
+//     channels in every block, and its weight's input axis shrinks block by block.
+//   - The channel axis is 1 for images and 2-D features, and the last axis for MatMul over
+//     token sequences ([N, T, C] @ [C, C']); transformer MLP widths prune that way, and an
+//     attention unit (prune_channel_attention.go) prunes head dimensions or whole heads.
 //   - Add, Sub, Mul, ... of two sourced values (residual connections) tie the producers:
 //     their groups are merged and prune the same channel indices, ranked by the sum of the
 //     members' norms.
@@ -33,7 +39,7 @@ import (
 //     weights, Gemm/MatMul weight rows (columns with transB).
 //
 // Anything else that reads a sourced value (graph outputs, Reshape, Softmax over channels,
-// grouped convolutions, subgraphs, ...) makes the groups involved unprunable, and the report
+// LayerNormalization, subgraphs, ...) makes the groups involved unprunable, and the report
 // says which node did it. Channels are ranked by the L1 or L2 norm of their filters (summed
 // over a group's members) and the lowest removed, ties by index; every group keeps at
 // least one channel.
@@ -41,11 +47,14 @@ import (
 // chanSeg is channels [start, start+n) of a group.
 type chanSeg struct{ group, start, n int }
 
-// chanSrc describes axis 1 of a value as a concatenation of group channels; with spatial
-// > 0 the value is flattened and each channel covers spatial consecutive features.
+// chanSrc describes the channel axis of a value as a concatenation of group channels;
+// with spatial > 0 the value is flattened and each channel covers spatial consecutive
+// features.
 type chanSrc struct {
 	segs    []chanSeg
 	spatial int64
+	// axis is the channel axis: 1 for [N, C, ...] and [N, F], the last for [N, T, C].
+	axis int
 }
 
 func (s *chanSrc) channels() int {
@@ -66,7 +75,7 @@ func (s *chanSrc) mult() int64 {
 func (s *chanSrc) width() int64 { return int64(s.channels()) * s.mult() }
 
 func sameSrc(a, b *chanSrc) bool {
-	if a.mult() != b.mult() || len(a.segs) != len(b.segs) {
+	if a.mult() != b.mult() || a.axis != b.axis || len(a.segs) != len(b.segs) {
 		return false
 	}
 	for i := range a.segs {
@@ -87,12 +96,26 @@ type chanGroup struct {
 	// fixed groups stand for channels no prunable layer produces (a Concat input).
 	fixed bool
 	keep  []bool
+	// parts > 1: the channels are parts equal thirds (say) kept or removed together: the q,
+	// k and v columns of a fused attention projection.
+	parts int
+	// blocks > 1: each part is that many equal blocks (a grouped Conv's groups, attention
+	// heads) that must all keep the same number of channels; wholeBlocks removes whole
+	// blocks instead (attention heads).
+	blocks      int
+	wholeBlocks bool
 }
+
+// unitCount is the number of channels a group decides on: c over its tied parts.
+func (g *chanGroup) unitCount() int { return g.c / max(g.parts, 1) }
 
 // sliceOp shrinks constant input `input` of a node along axis to the positions src keeps.
 type sliceOp struct {
 	input, axis int
 	src         *chanSrc
+	// groups > 0 slices a grouped Conv weight's input axis block by block: output channel
+	// m reads the block of input channels of its group.
+	groups int
 }
 
 type chanPlan struct {
@@ -108,6 +131,8 @@ type chanAnalysis struct {
 	src    map[*ir.Value]*chanSrc
 	plans  []*chanPlan
 	planOf map[*ir.Node]*chanPlan
+	// unitOf maps the Reshapes of matched attention units to their unit.
+	unitOf map[*ir.Node]*attnUnit
 }
 
 func (a *chanAnalysis) find(i int) int {
@@ -120,7 +145,7 @@ func (a *chanAnalysis) find(i int) int {
 
 func (a *chanAnalysis) newGroup(c int, producer *ir.Node, axis int, fixed bool) int {
 	id := len(a.groups)
-	g := &chanGroup{parent: id, c: c, fixed: fixed}
+	g := &chanGroup{parent: id, c: c, fixed: fixed, parts: 1, blocks: 1}
 	if producer != nil {
 		g.members, g.axes = []*ir.Node{producer}, []int{axis}
 	}
@@ -147,7 +172,33 @@ func (a *chanAnalysis) union(x, y int, by string) {
 	gx.tiedBy = append(gx.tiedBy, by)
 	gx.reasons = append(gx.reasons, gy.reasons...)
 	gx.fixed = gx.fixed || gy.fixed
+	if gx.parts != gy.parts {
+		gx.reasons = append(gx.reasons, fmt.Sprintf("%s ties channels split in %d and %d parts", by, gx.parts, gy.parts))
+	}
+	gx.blocks = lcm(gx.blocks, gy.blocks)
+	gx.wholeBlocks = gx.wholeBlocks || gy.wholeBlocks
 }
+
+// constrain asks every block of g's parts to keep the same number of channels.
+func (a *chanAnalysis) constrain(group, blocks int, whole bool, by string) {
+	g := a.groups[a.find(group)]
+	b := lcm(g.blocks, blocks)
+	if g.unitCount()%b != 0 {
+		g.reasons = append(g.reasons, fmt.Sprintf("%s splits %d channels into %d blocks", by, g.unitCount(), b))
+		return
+	}
+	g.blocks = b
+	g.wholeBlocks = g.wholeBlocks || whole
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+func lcm(a, b int) int { return a / gcd(a, b) * b }
 
 func (a *chanAnalysis) block(s *chanSrc, format string, args ...any) {
 	if s == nil {
@@ -167,21 +218,25 @@ func (a *chanAnalysis) block(s *chanSrc, format string, args ...any) {
 }
 
 func (a *chanAnalysis) slice(n *ir.Node, input, axis int, s *chanSrc) {
+	a.plan(n).slices = append(a.plan(n).slices, sliceOp{input: input, axis: axis, src: s})
+}
+
+func (a *chanAnalysis) plan(n *ir.Node) *chanPlan {
 	p := a.planOf[n]
 	if p == nil {
 		p = &chanPlan{n: n}
 		a.planOf[n] = p
 		a.plans = append(a.plans, p)
 	}
-	p.slices = append(p.slices, sliceOp{input, axis, s})
+	return p
 }
 
-// channelDim returns the static size of v's axis 1.
-func channelDim(v *ir.Value) (int64, bool) {
-	if v == nil || v.Type == nil || !v.Type.HasShape || len(v.Type.Dims) < 2 || !v.Type.Dims[1].IsKnown() {
+// channelDim returns the static size of v's axis.
+func channelDim(v *ir.Value, axis int) (int64, bool) {
+	if v == nil || v.Type == nil || !v.Type.HasShape || axis < 0 || len(v.Type.Dims) <= axis || !v.Type.Dims[axis].IsKnown() {
 		return 0, false
 	}
-	return v.Type.Dims[1].Value, true
+	return v.Type.Dims[axis].Value, true
 }
 
 var (
@@ -201,11 +256,12 @@ var (
 )
 
 // analyze walks g and returns the channel sources, groups and slicing plans.
-func analyzeChannels(g *ir.Graph) *chanAnalysis {
+func analyzeChannels(g *ir.Graph, opts PruneOptions) *chanAnalysis {
 	a := &chanAnalysis{g: g, src: map[*ir.Value]*chanSrc{}, planOf: map[*ir.Node]*chanPlan{}}
+	a.findAttention(opts.Attention)
 	for _, n := range g.Nodes() {
 		claimed := map[int]bool{}
-		if isStandardDomain(n.Domain) {
+		if ir.IsDefaultDomain(n.Domain) {
 			switch {
 			case n.OpType == "Conv":
 				a.conv(n, claimed)
@@ -223,6 +279,8 @@ func analyzeChannels(g *ir.Graph) *chanAnalysis {
 				a.concat(n, claimed)
 			case n.OpType == "Flatten":
 				a.flatten(n, claimed)
+			case n.OpType == "Reshape" && a.unitOf[n] != nil:
+				a.attentionReshape(n, claimed)
 			}
 		}
 		for i, v := range n.Inputs() {
@@ -254,12 +312,22 @@ func extraOutputsUsed(n *ir.Node) bool {
 	return false
 }
 
+// spatialOps work on [N, C, spatial...] with the channels on axis 1.
+var spatialOps = map[string]bool{
+	"MaxPool": true, "AveragePool": true, "GlobalAveragePool": true, "GlobalMaxPool": true,
+	"LpPool": true, "GlobalLpPool": true,
+}
+
 func (a *chanAnalysis) passThrough(n *ir.Node, claimed map[int]bool) {
 	in := a.src[n.Input(0)]
 	if in == nil {
 		return
 	}
 	claimed[0] = true
+	if spatialOps[n.OpType] && in.axis != 1 {
+		a.block(in, "%s pools a value whose channels are on axis %d", n.Describe(), in.axis)
+		return
+	}
 	if extraOutputsUsed(n) {
 		a.block(in, "%s has a second output that is read", n.Describe())
 		return
@@ -287,6 +355,10 @@ func (a *chanAnalysis) norm(n *ir.Node, claimed map[int]bool) {
 		a.block(in, "%s runs in training mode", n.Describe())
 		return
 	}
+	if in.axis != 1 {
+		a.block(in, "%s normalizes axis 1, the channels are on axis %d", n.Describe(), in.axis)
+		return
+	}
 	for i := 1; i <= params; i++ {
 		if !perChannelConst(n, i, in.width()) {
 			a.block(in, "%s input %d is not a constant vector of %d channels", n.Describe(), i, in.width())
@@ -309,7 +381,7 @@ func (a *chanAnalysis) conv(n *ir.Node, claimed map[int]bool) {
 	claimed[0] = true
 	_, w := resolveConst(n.Input(1))
 	group := n.AttrInt("group", 1)
-	if w == nil || len(w.Dims) < 3 || w.DataType.BitSize() < 8 {
+	if w == nil || len(w.Dims) < 3 || w.DataType.BitSize() < 8 || group < 1 || w.Dims[0]%group != 0 {
 		a.block(in, "%s has no constant weight", n.Describe())
 		return
 	}
@@ -317,7 +389,7 @@ func (a *chanAnalysis) conv(n *ir.Node, claimed map[int]bool) {
 	depthwise := group > 1 && w.Dims[1] == 1 && m == group
 	if in != nil {
 		switch {
-		case in.spatial > 0:
+		case in.spatial > 0 || in.axis != 1:
 			a.block(in, "%s reads flattened channels", n.Describe())
 		case w.Dims[1]*group != in.width():
 			a.block(in, "%s expects %d input channels, analysis found %d", n.Describe(), w.Dims[1]*group, in.width())
@@ -336,14 +408,20 @@ func (a *chanAnalysis) conv(n *ir.Node, claimed map[int]bool) {
 			a.planOf[n].groupOf = in
 			a.src[n.Output(0)] = in
 			return
+		case len(in.segs) != 1 || in.segs[0].start != 0 || in.segs[0].n != a.groups[a.find(in.segs[0].group)].c:
+			a.block(in, "grouped %s (group=%d) reads channels of several layers", n.Describe(), group)
 		default:
-			a.block(in, "grouped %s (group=%d, %d output channels) ties channels in blocks", n.Describe(), group, m)
+			// Group g reads input block g: every block must keep as many channels.
+			a.constrain(in.segs[0].group, int(group), false, nodeLabel(n))
+			a.plan(n).slices = append(a.plan(n).slices, sliceOp{input: 1, axis: 1, src: in, groups: int(group)})
 		}
 	}
-	if group != 1 || !isPrunableFloat(w.DataType) || !producerBias(n, 2, m) {
+	if depthwise || (group > 1 && m/group < 2) || !isPrunableFloat(w.DataType) || !producerBias(n, 2, m) {
 		return
 	}
-	s := &chanSrc{segs: []chanSeg{{a.newGroup(int(m), n, 0, false), 0, int(m)}}}
+	id := a.newGroup(int(m), n, 0, false)
+	a.constrain(id, int(group), false, nodeLabel(n))
+	s := &chanSrc{segs: []chanSeg{{id, 0, int(m)}}, axis: 1}
 	a.slice(n, 1, 0, s)
 	if n.Input(2) != nil {
 		a.slice(n, 2, 0, s)
@@ -363,26 +441,28 @@ func (a *chanAnalysis) convTranspose(n *ir.Node, claimed map[int]bool) {
 		a.block(in, "%s has no constant weight", n.Describe())
 	case n.AttrInt("group", 1) != 1:
 		a.block(in, "grouped %s ties channels in blocks", n.Describe())
-	case in.spatial > 0 || w.Dims[0] != in.width():
+	case in.spatial > 0 || in.axis != 1 || w.Dims[0] != in.width():
 		a.block(in, "%s expects %d input channels, analysis found %d", n.Describe(), w.Dims[0], in.width())
 	default:
 		a.slice(n, 1, 0, in)
 	}
 }
 
-// gemm handles Gemm (transA=0) and MatMul with a constant 2-D right operand over a 2-D
-// input: as a consumer its weight's K rows shrink (columns with transB), as a producer
-// its N columns (rows with transB) and Gemm's per-column C.
+// gemm handles Gemm (transA=0) and MatMul with a constant 2-D right operand over an
+// input of rank 2 or more (its last axis reduced): as a consumer its weight's K rows shrink
+// (columns with transB), as a producer its N columns (rows with transB) and Gemm's
+// per-column C.
 func (a *chanAnalysis) gemm(n *ir.Node, claimed map[int]bool) {
 	in := a.src[n.Input(0)]
 	claimed[0] = true
 	_, b := resolveConst(n.Input(1))
 	isGemm := n.OpType == "Gemm"
 	transB := isGemm && n.AttrInt("transB", 0) != 0
-	ok := b != nil && len(b.Dims) == 2 && b.DataType.BitSize() >= 8 && rankOf(n.Input(0)) == 2 &&
-		(!isGemm || n.AttrInt("transA", 0) == 0)
+	rank := rankOf(n.Input(0))
+	ok := b != nil && len(b.Dims) == 2 && b.DataType.BitSize() >= 8 && rank >= 2 &&
+		(!isGemm || (rank == 2 && n.AttrInt("transA", 0) == 0))
 	if !ok {
-		a.block(in, "%s is not a 2-D product with a constant right operand", n.Describe())
+		a.block(in, "%s is not a product with a constant 2-D right operand", n.Describe())
 		return
 	}
 	kAxis, nAxis := 0, 1
@@ -390,9 +470,12 @@ func (a *chanAnalysis) gemm(n *ir.Node, claimed map[int]bool) {
 		kAxis, nAxis = 1, 0
 	}
 	if in != nil {
-		if b.Dims[kAxis] != in.width() {
+		switch {
+		case in.axis != rank-1:
+			a.block(in, "%s reduces axis %d, the channels are on axis %d", n.Describe(), rank-1, in.axis)
+		case b.Dims[kAxis] != in.width():
 			a.block(in, "%s reduces over %d features, analysis found %d", n.Describe(), b.Dims[kAxis], in.width())
-		} else {
+		default:
 			a.slice(n, 1, kAxis, in)
 		}
 	}
@@ -414,7 +497,7 @@ func (a *chanAnalysis) gemm(n *ir.Node, claimed map[int]bool) {
 			return
 		}
 	}
-	s := &chanSrc{segs: []chanSeg{{a.newGroup(int(cols), n, nAxis, false), 0, int(cols)}}}
+	s := &chanSrc{segs: []chanSeg{{a.newGroup(int(cols), n, nAxis, false), 0, int(cols)}}, axis: rank - 1}
 	a.slice(n, 1, nAxis, s)
 	if cSlice {
 		_, c := resolveConst(n.Input(2))
@@ -466,7 +549,7 @@ func (a *chanAnalysis) elementwise(n *ir.Node, claimed map[int]bool) {
 			return
 		}
 		r := len(t.Dims)
-		ax := 1 - (rank - r)
+		ax := first.axis - (rank - r)
 		switch {
 		case r > rank:
 			blockAll("%s broadcasts the constant %q to a higher rank", n.Describe(), v.Name)
@@ -485,7 +568,7 @@ func (a *chanAnalysis) elementwise(n *ir.Node, claimed map[int]bool) {
 	for _, s := range srcs[1:] {
 		switch {
 		case sameSrc(s, first):
-		case whole(s) && whole(first) && s.segs[0].n == first.segs[0].n:
+		case whole(s) && whole(first) && s.segs[0].n == first.segs[0].n && s.axis == first.axis:
 			a.union(first.segs[0].group, s.segs[0].group, nodeLabel(n))
 		default:
 			blockAll("%s combines channels of different layouts", n.Describe())
@@ -521,22 +604,22 @@ func (a *chanAnalysis) concat(n *ir.Node, claimed map[int]bool) {
 	if rank > 0 && axis < 0 {
 		axis += int64(rank)
 	}
-	if rank < 2 || axis != 1 {
+	if rank < 2 || axis != int64(srcs[0].axis) {
 		blockAll("%s concatenates along axis %d, not the channels", n.Describe(), n.AttrInt("axis", 1))
 		return
 	}
-	out := &chanSrc{}
+	out := &chanSrc{axis: srcs[0].axis}
 	for _, v := range n.Inputs() {
 		s := a.src[v]
 		if s == nil {
-			c, ok := channelDim(v)
+			c, ok := channelDim(v, out.axis)
 			if !ok {
 				blockAll("%s input %q has an unknown channel count", n.Describe(), nameOf(v))
 				return
 			}
-			s = &chanSrc{segs: []chanSeg{{a.newGroup(int(c), nil, 0, true), 0, int(c)}}}
+			s = &chanSrc{segs: []chanSeg{{a.newGroup(int(c), nil, 0, true), 0, int(c)}}, axis: out.axis}
 		}
-		if s.mult() != 1 {
+		if s.mult() != 1 || s.axis != out.axis {
 			blockAll("%s concatenates flattened features", n.Describe())
 			return
 		}
@@ -557,7 +640,7 @@ func (a *chanAnalysis) flatten(n *ir.Node, claimed map[int]bool) {
 	if rank > 0 && axis < 0 {
 		axis += int64(rank)
 	}
-	if rank < 2 || axis != 1 || in.spatial > 0 {
+	if rank < 2 || axis != 1 || in.spatial > 0 || in.axis != 1 {
 		a.block(in, "%s does not flatten [N, C, ...] at axis 1", n.Describe())
 		return
 	}
@@ -569,7 +652,7 @@ func (a *chanAnalysis) flatten(n *ir.Node, claimed map[int]bool) {
 		}
 		spatial *= d.Value
 	}
-	a.src[n.Output(0)] = &chanSrc{segs: in.segs, spatial: spatial}
+	a.src[n.Output(0)] = &chanSrc{segs: in.segs, spatial: spatial, axis: 1}
 }
 
 // positions lists the indices along axis 1 of a value with source s that survive.
@@ -593,7 +676,7 @@ func (a *chanAnalysis) positions(s *chanSrc) []int {
 
 // channelNorms returns, per output channel along axis, the L1 or L2 norm of w.
 func channelNorms(t *ir.Tensor, axis int, l2 bool) ([]float64, error) {
-	w, err := tensorFloat64s(t)
+	w, err := t.Float64s()
 	if err != nil {
 		return nil, err
 	}
@@ -637,7 +720,7 @@ func sliceTensor(t *ir.Tensor, axis int, pos []int) *ir.Tensor {
 }
 
 func pruneChannels(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSelector, rep *PruneReport) error {
-	a := analyzeChannels(m.Graph)
+	a := analyzeChannels(m.Graph, opts)
 	roots := []int{}
 	for i, g := range a.groups {
 		if a.find(i) == i && !g.fixed {
@@ -681,11 +764,13 @@ func pruneChannels(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSelect
 			}
 		}
 		scores[root] = sum
-		if opts.Scope == ScopeGlobal && !override {
+		// Structured groups (blocks, parts) are pruned on their own to the global sparsity:
+		// a global ranking could not keep their blocks equal.
+		if opts.Scope == ScopeGlobal && !override && g.parts <= 1 && g.blocks <= 1 {
 			global = append(global, root)
 			continue
 		}
-		removeLowest(g, sum, countToPrune(s, g.c))
+		pruneGroup(g, sum, s)
 	}
 	if len(global) > 0 {
 		pruneGlobalChannels(a, global, scores, opts.Sparsity)
@@ -722,6 +807,55 @@ func pruneChannels(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSelect
 		return nil
 	}
 	return a.apply(r)
+}
+
+// pruneGroup removes the fraction s of g's channels with the lowest scores. Tied parts
+// are ranked by their summed scores and removed together; with blocks, every block loses
+// the same number of channels (or, with wholeBlocks, the lowest-scoring blocks go whole).
+func pruneGroup(g *chanGroup, score []float64, s float64) {
+	if g.parts <= 1 && g.blocks <= 1 {
+		removeLowest(g, score, countToPrune(s, g.c))
+		return
+	}
+	n := g.unitCount()
+	unit := make([]float64, n)
+	for c, x := range score {
+		unit[c%n] += x
+	}
+	bs := n / g.blocks
+	keep := make([]bool, n)
+	for i := range keep {
+		keep[i] = true
+	}
+	removed := 0
+	if g.wholeBlocks {
+		k := min(countToPrune(s, g.blocks), g.blocks-1)
+		bscore := make([]float64, g.blocks)
+		for c, x := range unit {
+			bscore[c/bs] += x
+		}
+		for _, b := range sortedIndexByKey(bscore)[:max(k, 0)] {
+			for c := b * bs; c < (b+1)*bs; c++ {
+				keep[c] = false
+				removed++
+			}
+		}
+	} else {
+		k := max(min(countToPrune(s, bs), bs-1), 0)
+		for b := 0; b < g.blocks; b++ {
+			for _, c := range sortedIndexByKey(unit[b*bs : (b+1)*bs])[:k] {
+				keep[b*bs+c] = false
+				removed++
+			}
+		}
+	}
+	if removed == 0 {
+		return
+	}
+	g.keep = make([]bool, g.c)
+	for c := range g.keep {
+		g.keep[c] = keep[c%n]
+	}
 }
 
 // removeLowest marks the k lowest-scoring channels of g removed (ties: lower index
@@ -812,6 +946,20 @@ func (a *chanAnalysis) apply(r *rewriter) error {
 			nt, shrunk := t, false
 			for _, s := range byInput[i] {
 				pos := a.positions(s.src)
+				if s.groups > 0 {
+					if s.axis >= len(nt.Dims) || nt.Dims[s.axis]*int64(s.groups) != s.src.width() {
+						return fmt.Errorf("%s input %d: %d groups of axis %d of %v do not hold the %d analysed channels", n.Describe(), i, s.groups, s.axis, nt.Dims, s.src.width())
+					}
+					if int64(len(pos)) == s.src.width() {
+						continue
+					}
+					st, err := sliceGroupedInput(nt, s.groups, pos)
+					if err != nil {
+						return fmt.Errorf("%s input %d: %w", n.Describe(), i, err)
+					}
+					nt, shrunk = st, true
+					continue
+				}
 				if s.axis >= len(nt.Dims) || nt.Dims[s.axis] != s.src.width() {
 					return fmt.Errorf("%s input %d: axis %d of %v does not hold the %d analysed channels", n.Describe(), i, s.axis, nt.Dims, s.src.width())
 				}
@@ -834,16 +982,54 @@ func (a *chanAnalysis) apply(r *rewriter) error {
 		}
 	}
 	for v, s := range a.src {
-		if v.Type == nil || !v.Type.HasShape || len(v.Type.Dims) < 2 {
+		if v.Type == nil || !v.Type.HasShape || len(v.Type.Dims) <= s.axis {
 			continue
 		}
 		if w := int64(len(a.positions(s))); w != s.width() {
 			t := v.Type.Clone()
-			t.Dims[1] = ir.Known(w)
+			t.Dims[s.axis] = ir.Known(w)
 			v.Type = t
 		}
 	}
+	if err := a.applyAttention(r); err != nil {
+		return err
+	}
 	return r.dropOrphans(orphans)
+}
+
+// sliceGroupedInput keeps, of a grouped Conv weight [M, C/groups, ...], the input
+// channels at pos (indices into all C input channels): output channel m keeps those of
+// its group's block, re-based. Every block must keep the same number.
+func sliceGroupedInput(t *ir.Tensor, groups int, pos []int) (*ir.Tensor, error) {
+	cg := int(t.Dims[1])
+	rows := int(t.Dims[0])
+	if rows%groups != 0 {
+		return nil, fmt.Errorf("%d output channels do not split into %d groups", rows, groups)
+	}
+	local := make([][]int, groups)
+	for _, p := range pos {
+		if g := p / cg; g < groups {
+			local[g] = append(local[g], p-g*cg)
+		}
+	}
+	for g := range local {
+		if len(local[g]) != len(local[0]) {
+			return nil, fmt.Errorf("group %d keeps %d input channels, group 0 keeps %d", g, len(local[g]), len(local[0]))
+		}
+	}
+	es := t.DataType.BitSize() / 8
+	_, _, inner := nmLayout(t.Dims, 1)
+	per := rows / groups
+	raw := make([]byte, 0, rows*len(local[0])*inner*es)
+	for m := 0; m < rows; m++ {
+		for _, l := range local[m/per] {
+			start := ((m*cg + l) * inner) * es
+			raw = append(raw, t.Raw[start:start+inner*es]...)
+		}
+	}
+	dims := append([]int64(nil), t.Dims...)
+	dims[1] = int64(len(local[0]))
+	return ir.NewTensor(t.Name, t.DataType, dims, raw), nil
 }
 
 // replaceConstInput gives input i of n the constant t: in place when the input is an
@@ -860,27 +1046,38 @@ func (r *rewriter) replaceConstInput(n *ir.Node, i int, t *ir.Tensor) *ir.Value 
 	return v
 }
 
-// dropOrphans removes the Identity chains and initializers that pruning disconnected.
+// dropOrphans removes the nodes (Identity chains, shape arithmetic, Constant nodes) and
+// initializers that pruning disconnected.
 func (r *rewriter) dropOrphans(vals []*ir.Value) error {
 	gone := map[*ir.Value]bool{}
 	for len(vals) > 0 {
 		v := vals[len(vals)-1]
 		vals = vals[:len(vals)-1]
-		if gone[v] || len(v.Uses()) > 0 || v.IsGraphOutput() {
+		if v == nil || gone[v] || len(v.Uses()) > 0 || v.IsGraphOutput() {
 			continue
 		}
 		gone[v] = true
-		if p := v.Producer(); p != nil && isOp(p, "Identity") {
-			in := p.Input(0)
+		if p := v.Producer(); p != nil {
+			if !ir.IsDefaultDomain(p.Domain) || hasSubgraphs(p) || isRandom(p) {
+				continue
+			}
+			for _, out := range p.Outputs() {
+				if out != nil && (len(out.Uses()) > 0 || out.IsGraphOutput()) {
+					p = nil
+					break
+				}
+			}
+			if p == nil {
+				continue
+			}
+			ins := append([]*ir.Value(nil), p.Inputs()...)
 			if err := r.removeNode(p); err != nil {
 				return err
 			}
-			if in != nil {
-				vals = append(vals, in)
-			}
+			vals = append(vals, ins...)
 			continue
 		}
-		if v.Const != nil && v.Producer() == nil && !v.IsGraphInput() {
+		if v.Const != nil && !v.IsGraphInput() {
 			if err := r.removeInitializer(v); err != nil {
 				return err
 			}

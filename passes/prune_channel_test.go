@@ -78,14 +78,14 @@ func TestPruneChannels(t *testing.T) {
 		{
 			name: "Conv -> BN -> Relu -> Conv",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 1, 2, 4, 4).
-					floats("W1", []int64{4, 2, 1, 1}, filters([]float32{3, 0.1, 2, -0.2}, 2, 1, 1)...).
-					floats("B1", []int64{4}, 10, 11, 12, 13).
-					floats("S", []int64{4}, 1, 2, 3, 4).floats("Bt", []int64{4}, 5, 6, 7, 8).
-					floats("Mu", []int64{4}, 9, 10, 11, 12).floats("Var", []int64{4}, 1, 1, 1, 1).
-					floats("W2", []int64{3, 4, 1, 1}, seq(12)...).
-					node("Conv", "X,W1,B1", "C").node("BatchNormalization", "C,S,Bt,Mu,Var", "N").
-					node("Relu", "N", "R").node("Conv", "R,W2", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 1, 2, 4, 4).
+					Floats("W1", []int64{4, 2, 1, 1}, filters([]float32{3, 0.1, 2, -0.2}, 2, 1, 1)...).
+					Floats("B1", []int64{4}, 10, 11, 12, 13).
+					Floats("S", []int64{4}, 1, 2, 3, 4).Floats("Bt", []int64{4}, 5, 6, 7, 8).
+					Floats("Mu", []int64{4}, 9, 10, 11, 12).Floats("Var", []int64{4}, 1, 1, 1, 1).
+					Floats("W2", []int64{3, 4, 1, 1}, seq(12)...).
+					Node("Conv", "X,W1,B1", "C").Node("BatchNormalization", "C,S,Bt,Mu,Var", "N").
+					Node("Relu", "N", "R").Node("Conv", "R,W2", "Y").Output("Y").Model()
 			},
 			sparsity: 0.5,
 			want:     map[string]string{"W1": "[2 2 1 1]", "W2": "[3 2 1 1]", "R": "float[1,2,4,4]", "Y": "float[1,3,4,4]"},
@@ -98,12 +98,12 @@ func TestPruneChannels(t *testing.T) {
 		{
 			name: "residual Add ties producers, ranked by summed norms",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 1, 2, 3, 3).
-					floats("WA", []int64{4, 2, 1, 1}, filters([]float32{1, 5, 1, 0.1}, 2, 1, 1)...).
-					floats("WB", []int64{4, 2, 1, 1}, filters([]float32{1, 0.1, 3, 0.1}, 2, 1, 1)...).
-					floats("WC", []int64{2, 4, 1, 1}, seq(8)...).
-					node("Conv", "X,WA", "A").node("Relu", "A", "RA").node("Conv", "X,WB", "B").
-					node("Add", "RA,B", "S").node("Conv", "S,WC", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 1, 2, 3, 3).
+					Floats("WA", []int64{4, 2, 1, 1}, filters([]float32{1, 5, 1, 0.1}, 2, 1, 1)...).
+					Floats("WB", []int64{4, 2, 1, 1}, filters([]float32{1, 0.1, 3, 0.1}, 2, 1, 1)...).
+					Floats("WC", []int64{2, 4, 1, 1}, seq(8)...).
+					Node("Conv", "X,WA", "A").Node("Relu", "A", "RA").Node("Conv", "X,WB", "B").
+					Node("Add", "RA,B", "S").Node("Conv", "S,WC", "Y").Output("Y").Model()
 			},
 			// Summed norms 2*(2, 5.1, 4, 0.2): channels 3 and 0 go.
 			sparsity: 0.5,
@@ -114,10 +114,10 @@ func TestPruneChannels(t *testing.T) {
 		{
 			name: "Add with a graph input leaves the producer whole",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 1, 4, 3, 3).
-					floats("WA", []int64{4, 4, 1, 1}, filters([]float32{1, 5, 1, 0.1}, 4, 1, 1)...).
-					floats("WC", []int64{2, 4, 1, 1}, seq(8)...).
-					node("Conv", "X,WA", "A").node("Add", "A,X", "S").node("Conv", "S,WC", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 1, 4, 3, 3).
+					Floats("WA", []int64{4, 4, 1, 1}, filters([]float32{1, 5, 1, 0.1}, 4, 1, 1)...).
+					Floats("WC", []int64{2, 4, 1, 1}, seq(8)...).
+					Node("Conv", "X,WA", "A").Node("Add", "A,X", "S").Node("Conv", "S,WC", "Y").Output("Y").Model()
 			},
 			sparsity: 0.5,
 			want:     map[string]string{"WA": "[4 4 1 1]", "WC": "[2 4 1 1]"},
@@ -127,14 +127,14 @@ func TestPruneChannels(t *testing.T) {
 		{
 			name: "depthwise conv passes channels through",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 1, 2, 5, 5).
-					floats("W1", []int64{4, 2, 1, 1}, filters([]float32{0.1, 2, 3, 0.2}, 2, 1, 1)...).
-					floats("WD", []int64{4, 1, 3, 3}, filters([]float32{1, 2, 3, 4}, 1, 3, 3)...).
-					floats("BD", []int64{4}, 1, 2, 3, 4).
-					floats("W2", []int64{1, 4, 1, 1}, 1, 2, 3, 4).
-					node("Conv", "X,W1", "C").node("Clip", "C", "R").
-					node("Conv", "R,WD,BD", "D", ir.IntAttr("group", 4), ir.IntsAttr("pads", 1, 1, 1, 1)).
-					node("Conv", "D,W2", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 1, 2, 5, 5).
+					Floats("W1", []int64{4, 2, 1, 1}, filters([]float32{0.1, 2, 3, 0.2}, 2, 1, 1)...).
+					Floats("WD", []int64{4, 1, 3, 3}, filters([]float32{1, 2, 3, 4}, 1, 3, 3)...).
+					Floats("BD", []int64{4}, 1, 2, 3, 4).
+					Floats("W2", []int64{1, 4, 1, 1}, 1, 2, 3, 4).
+					Node("Conv", "X,W1", "C").Node("Clip", "C", "R").
+					Node("Conv", "R,WD,BD", "D", ir.IntAttr("group", 4), ir.IntsAttr("pads", 1, 1, 1, 1)).
+					Node("Conv", "D,W2", "Y").Output("Y").Model()
 			},
 			sparsity: 0.5,
 			want:     map[string]string{"W1": "[2 2 1 1]", "WD": "[2 1 3 3]", "W2": "[1 2 1 1]", "D": "float[1,2,5,5]"},
@@ -144,11 +144,11 @@ func TestPruneChannels(t *testing.T) {
 		{
 			name: "Flatten -> Gemm drops H*W features per channel",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 1, 2, 2, 2).
-					floats("W1", []int64{3, 2, 1, 1}, filters([]float32{2, 0.1, 3}, 2, 1, 1)...).
-					floats("FC", []int64{12, 2}, seq(24)...).floats("FB", []int64{2}, 1, 2).
-					node("Conv", "X,W1", "C").node("Relu", "C", "R").node("Flatten", "R", "F").
-					node("Gemm", "F,FC,FB", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 1, 2, 2, 2).
+					Floats("W1", []int64{3, 2, 1, 1}, filters([]float32{2, 0.1, 3}, 2, 1, 1)...).
+					Floats("FC", []int64{12, 2}, seq(24)...).Floats("FB", []int64{2}, 1, 2).
+					Node("Conv", "X,W1", "C").Node("Relu", "C", "R").Node("Flatten", "R", "F").
+					Node("Gemm", "F,FC,FB", "Y").Output("Y").Model()
 			},
 			sparsity: 0.34, // round(1.02) = 1 channel: channel 1, features 4..7
 			want:     map[string]string{"W1": "[2 2 1 1]", "FC": "[8 2]", "F": "float[1,8]"},
@@ -159,11 +159,11 @@ func TestPruneChannels(t *testing.T) {
 		{
 			name: "Flatten -> Gemm with transB",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 1, 2, 1, 2).
-					floats("W1", []int64{2, 2, 1, 1}, filters([]float32{0.1, 3}, 2, 1, 1)...).
-					floats("FC", []int64{2, 4}, seq(8)...).
-					node("Conv", "X,W1", "C").node("Flatten", "C", "F").
-					node("Gemm", "F,FC", "Y", ir.IntAttr("transB", 1)).output("Y").model()
+				return b.Input("X", ir.Float, 1, 2, 1, 2).
+					Floats("W1", []int64{2, 2, 1, 1}, filters([]float32{0.1, 3}, 2, 1, 1)...).
+					Floats("FC", []int64{2, 4}, seq(8)...).
+					Node("Conv", "X,W1", "C").Node("Flatten", "C", "F").
+					Node("Gemm", "F,FC", "Y", ir.IntAttr("transB", 1)).Output("Y").Model()
 			},
 			sparsity: 0.5,
 			want:     map[string]string{"FC": "[2 2]"},
@@ -173,12 +173,12 @@ func TestPruneChannels(t *testing.T) {
 		{
 			name: "Concat offsets",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 1, 1, 2, 2).
-					floats("WA", []int64{2, 1, 1, 1}, 0.1, 1).
-					floats("WB", []int64{3, 1, 1, 1}, 2, 0.2, 0.3).
-					floats("WC", []int64{1, 6, 1, 1}, 1, 2, 3, 4, 5, 6).
-					node("Conv", "X,WA", "A").node("Conv", "X,WB", "B").
-					node("Concat", "A,B,X", "K", ir.IntAttr("axis", 1)).node("Conv", "K,WC", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 1, 1, 2, 2).
+					Floats("WA", []int64{2, 1, 1, 1}, 0.1, 1).
+					Floats("WB", []int64{3, 1, 1, 1}, 2, 0.2, 0.3).
+					Floats("WC", []int64{1, 6, 1, 1}, 1, 2, 3, 4, 5, 6).
+					Node("Conv", "X,WA", "A").Node("Conv", "X,WB", "B").
+					Node("Concat", "A,B,X", "K", ir.IntAttr("axis", 1)).Node("Conv", "K,WC", "Y").Output("Y").Model()
 			},
 			// A drops channel 0 (round 1.0), B drops 2 channels (round 1.5 = 2): 1 and 2; X is fixed.
 			sparsity: 0.5,
@@ -189,10 +189,10 @@ func TestPruneChannels(t *testing.T) {
 		{
 			name: "MLP of Gemm and MatMul",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2, 3).
-					floats("W1", []int64{3, 4}, 1, 0.1, 2, 0.2, 1, 0.1, 2, 0.2, 1, 0.1, 2, 0.2).floats("B1", []int64{1, 4}, 1, 2, 3, 4).
-					floats("W2", []int64{4, 2}, seq(8)...).
-					node("Gemm", "X,W1,B1", "H").node("Sigmoid", "H", "S").node("MatMul", "S,W2", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 2, 3).
+					Floats("W1", []int64{3, 4}, 1, 0.1, 2, 0.2, 1, 0.1, 2, 0.2, 1, 0.1, 2, 0.2).Floats("B1", []int64{1, 4}, 1, 2, 3, 4).
+					Floats("W2", []int64{4, 2}, seq(8)...).
+					Node("Gemm", "X,W1,B1", "H").Node("Sigmoid", "H", "S").Node("MatMul", "S,W2", "Y").Output("Y").Model()
 			},
 			sparsity: 0.5,
 			want:     map[string]string{"W1": "[3 2]", "B1": "[1 2]", "W2": "[2 2]"},
@@ -200,17 +200,65 @@ func TestPruneChannels(t *testing.T) {
 			groups:   []string{"Gemm_H:2/4", "MatMul_Y:2/2"},
 		},
 		{
-			name: "grouped conv blocks its producer",
+			name: "grouped conv: every block of its input keeps as many channels",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 1, 2, 3, 3).
-					floats("W1", []int64{4, 2, 1, 1}, filters([]float32{0.1, 2, 3, 0.2}, 2, 1, 1)...).
-					floats("WG", []int64{2, 2, 1, 1}, 1, 2, 3, 4).
-					node("Conv", "X,W1", "C").node("Conv", "C,WG", "Y", ir.IntAttr("group", 2)).output("Y").model()
+				return b.Input("X", ir.Float, 1, 2, 3, 3).
+					Floats("W1", []int64{4, 2, 1, 1}, filters([]float32{0.1, 2, 3, 0.2}, 2, 1, 1)...).
+					Floats("WG", []int64{2, 2, 1, 1}, 1, 2, 3, 4).
+					Node("Conv", "X,W1", "C").Node("Conv", "C,WG", "Y", ir.IntAttr("group", 2)).Output("Y").Model()
+			},
+			// Blocks {0,1} and {2,3} each lose their weakest channel: 0 and 3.
+			sparsity: 0.5,
+			want:     map[string]string{"W1": "[2 2 1 1]", "WG": "[2 1 1 1]", "C": "float[1,2,3,3]"},
+			wantVals: map[string][]float32{"W1": {2, 2, 3, 3}, "WG": {2, 3}},
+			groups:   []string{"Conv_C:2/4"},
+		},
+		{
+			name: "grouped conv producer and consumer",
+			build: func(b *builder) *ir.Model {
+				return b.Input("X", ir.Float, 1, 4, 3, 3).
+					// 4 -> 8 channels in 2 groups: block 0 = channels 0-3, block 1 = 4-7.
+					Floats("WG", []int64{8, 2, 1, 1}, filters([]float32{1, 0.1, 2, 0.2, 0.3, 3, 0.4, 4}, 2, 1, 1)...).
+					Floats("BG", []int64{8}, 1, 2, 3, 4, 5, 6, 7, 8).
+					Floats("WH", []int64{4, 4, 1, 1}, seq(16)...).
+					Node("Conv", "X,WG,BG", "G", ir.IntAttr("group", 2)).Node("Relu", "G", "R").
+					Node("Conv", "R,WH", "H", ir.IntAttr("group", 2)).Node("Relu", "H", "Y").Output("Y").Model()
+			},
+			// G's blocks drop 1, 3 and 4, 6; H's input block 0 keeps {0, 2}, block 1 {1, 3}.
+			sparsity: 0.5,
+			want:     map[string]string{"WG": "[4 2 1 1]", "WH": "[4 2 1 1]", "G": "float[1,4,3,3]"},
+			wantVals: map[string][]float32{"BG": {1, 3, 6, 8}, "WH": {1, 3, 5, 7, 10, 12, 14, 16}},
+			groups:   []string{"Conv_G:4/8", "Conv_H:4/4"},
+			skipped:  "graph output",
+		},
+		{
+			name: "transformer MLP over tokens prunes the last axis",
+			build: func(b *builder) *ir.Model {
+				return b.Input("X", ir.Float, 2, 3, 2).
+					Floats("W1", []int64{2, 4}, 1, 0.1, 2, 0.2, 1, 0.1, 2, 0.2).Floats("B1", []int64{4}, 1, 2, 3, 4).
+					Floats("K", nil, 1.5).
+					Floats("W2", []int64{4, 2}, seq(8)...).
+					Node("MatMul", "X,W1", "M").Node("Add", "B1,M", "A").Node("Div", "A,K", "D").Node("Erf", "D", "E").
+					Node("Mul", "A,E", "G").Node("MatMul", "G,W2", "Y").Output("Y").Model()
 			},
 			sparsity: 0.5,
-			want:     map[string]string{"W1": "[4 2 1 1]"},
-			groups:   []string{"Conv_C:4/4"},
-			skipped:  "grouped",
+			want:     map[string]string{"W1": "[2 2]", "B1": "[2]", "W2": "[2 2]", "G": "float[2,3,2]"},
+			wantVals: map[string][]float32{"W1": {1, 2, 1, 2}, "B1": {1, 3}, "W2": {1, 2, 5, 6}},
+			groups:   []string{"MatMul_M:2/4", "MatMul_Y:2/2"},
+			skipped:  "graph output",
+		},
+		{
+			name: "a product over tokens cannot follow channels on axis 1",
+			build: func(b *builder) *ir.Model {
+				return b.Input("X", ir.Float, 1, 2, 3).
+					Floats("W1", []int64{4, 2, 1}, filters([]float32{0.1, 2, 3, 0.2}, 2, 1)...).
+					Floats("W2", []int64{3, 2}, seq(6)...).
+					Node("Conv", "X,W1", "C").Node("MatMul", "C,W2", "Y").Output("Y").Model()
+			},
+			sparsity: 0.5,
+			want:     map[string]string{"W1": "[4 2 1]"},
+			groups:   []string{"Conv_C:4/4", "MatMul_Y:2/2"},
+			skipped:  "reduces axis 2, the channels are on axis 1",
 		},
 	}
 	for _, tc := range tests {
@@ -259,12 +307,12 @@ func TestPruneChannels(t *testing.T) {
 
 // With sparsity 0 channel pruning must change nothing at all.
 func TestPruneChannelsZeroSparsityChangesNothing(t *testing.T) {
-	b := newBuilder(t, 17).input("X", ir.Float, 1, 2, 4, 4).
-		floats("W1", []int64{4, 2, 1, 1}, seq(8)...).floats("W2", []int64{4, 2, 1, 1}, seq(8)...).
-		floats("W3", []int64{3, 4, 1, 1}, seq(12)...).
-		node("Conv", "X,W1", "A").node("Conv", "X,W2", "B").node("Add", "A,B", "S").node("Relu", "S", "R").
-		node("Conv", "R,W3", "Y").output("Y")
-	m := b.model()
+	b := newBuilder(t, 17).Input("X", ir.Float, 1, 2, 4, 4).
+		Floats("W1", []int64{4, 2, 1, 1}, seq(8)...).Floats("W2", []int64{4, 2, 1, 1}, seq(8)...).
+		Floats("W3", []int64{3, 4, 1, 1}, seq(12)...).
+		Node("Conv", "X,W1", "A").Node("Conv", "X,W2", "B").Node("Add", "A,B", "S").Node("Relu", "S", "R").
+		Node("Conv", "R,W3", "Y").Output("Y")
+	m := b.Model()
 	checkInference(t, m)
 	before := ir.Format(m)
 	rep := mustPrune(t, m, channelOpts(0))
@@ -279,13 +327,13 @@ func TestPruneChannelsZeroSparsityChangesNothing(t *testing.T) {
 // Identity-shared biases (as torch exports them) get their own sliced copy; the orphaned
 // Identity and initializer go.
 func TestPruneChannelsSharedBiasThroughIdentity(t *testing.T) {
-	b := newBuilder(t, 17).input("X", ir.Float, 1, 2, 3, 3).
-		floats("Z", []int64{4}, 0, 0, 0, 0).
-		floats("W1", []int64{4, 2, 1, 1}, filters([]float32{1, 2, 0.1, 3}, 2, 1, 1)...).
-		floats("W2", []int64{4, 4, 1, 1}, seq(16)...).floats("W3", []int64{1, 4, 1, 1}, 1, 1, 1, 1).
-		node("Identity", "Z", "Z1").node("Identity", "Z", "Z2").
-		node("Conv", "X,W1,Z1", "A").node("Conv", "A,W2,Z2", "B").node("Conv", "B,W3", "Y").output("Y")
-	m := b.model()
+	b := newBuilder(t, 17).Input("X", ir.Float, 1, 2, 3, 3).
+		Floats("Z", []int64{4}, 0, 0, 0, 0).
+		Floats("W1", []int64{4, 2, 1, 1}, filters([]float32{1, 2, 0.1, 3}, 2, 1, 1)...).
+		Floats("W2", []int64{4, 4, 1, 1}, seq(16)...).Floats("W3", []int64{1, 4, 1, 1}, 1, 1, 1, 1).
+		Node("Identity", "Z", "Z1").Node("Identity", "Z", "Z2").
+		Node("Conv", "X,W1,Z1", "A").Node("Conv", "A,W2,Z2", "B").Node("Conv", "B,W3", "Y").Output("Y")
+	m := b.Model()
 	mustPrune(t, m, channelOpts(0.25))
 	checkInference(t, m)
 	if got := ops(m); got != "Conv,Conv,Conv" {

@@ -73,7 +73,7 @@ func pruneNM(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSelector, re
 		if s, ok := sel.override(u.names()...); ok {
 			rep.skip(u.label(), "per-layer sparsity %g does not apply to an N:M pattern; pruned %d:%d", s, opts.N, opts.M)
 		}
-		w, err := tensorFloat64s(u.t)
+		w, err := u.t.Float64s()
 		if err != nil {
 			return fmt.Errorf("weight %q: %w", u.init.Name, err)
 		}

@@ -17,9 +17,9 @@ func nmOpts(n, m int) PruneOptions {
 func TestPruneNMExactMasks(t *testing.T) {
 	// Conv W[1, 4, 1, 2]: groups run along the 4 input channels for each kernel position x,
 	// i.e. over elements {0,2,4,6} (x=0) and {1,3,5,7} (x=1).
-	conv := newBuilder(t, 17).input("X", ir.Float, 1, 4, 3, 3).
-		floats("W", []int64{1, 4, 1, 2}, 0.9, 0.1, -0.2, 0.8, 0.3, -0.7, -0.1, 0.2).
-		node("Conv", "X,W", "Y").output("Y").model()
+	conv := newBuilder(t, 17).Input("X", ir.Float, 1, 4, 3, 3).
+		Floats("W", []int64{1, 4, 1, 2}, 0.9, 0.1, -0.2, 0.8, 0.3, -0.7, -0.1, 0.2).
+		Node("Conv", "X,W", "Y").Output("Y").Model()
 	mustPrune(t, conv, nmOpts(2, 4))
 	// x=0: 0.9 -0.2 0.3 -0.1 keeps 0.9, 0.3; x=1: 0.1 0.8 -0.7 0.2 keeps 0.8, -0.7.
 	if got := zeroPattern(floatsOf(t, conv.Graph.Lookup("W"))); got != "10011100" {
@@ -27,17 +27,17 @@ func TestPruneNMExactMasks(t *testing.T) {
 	}
 
 	// Gemm B[4, 2] (transB=0): groups along K (rows) for each output column.
-	gemm := newBuilder(t, 17).input("X", ir.Float, 1, 4).
-		floats("B", []int64{4, 2}, 0.1, 4, 0.2, 3, 0.3, 2, 0.4, 1).
-		node("Gemm", "X,B", "Y").output("Y").model()
+	gemm := newBuilder(t, 17).Input("X", ir.Float, 1, 4).
+		Floats("B", []int64{4, 2}, 0.1, 4, 0.2, 3, 0.3, 2, 0.4, 1).
+		Node("Gemm", "X,B", "Y").Output("Y").Model()
 	mustPrune(t, gemm, nmOpts(1, 4))
 	if got := zeroPattern(floatsOf(t, gemm.Graph.Lookup("B"))); got != "01000010" {
 		t.Errorf("gemm 1:4 mask %s, want 01000010", got)
 	}
 	// transB=1: B[2, 4], groups along axis 1; of equal magnitudes the earlier goes first.
-	gemmT := newBuilder(t, 17).input("X", ir.Float, 1, 4).
-		floats("B", []int64{2, 4}, 0.5, -0.5, 0.5, 0.1, 1, 2, 3, 4).
-		node("Gemm", "X,B", "Y", ir.IntAttr("transB", 1)).output("Y").model()
+	gemmT := newBuilder(t, 17).Input("X", ir.Float, 1, 4).
+		Floats("B", []int64{2, 4}, 0.5, -0.5, 0.5, 0.1, 1, 2, 3, 4).
+		Node("Gemm", "X,B", "Y", ir.IntAttr("transB", 1)).Output("Y").Model()
 	mustPrune(t, gemmT, nmOpts(2, 4))
 	if got := zeroPattern(floatsOf(t, gemmT.Graph.Lookup("B"))); got != "01100011" {
 		t.Errorf("gemm transB 2:4 mask %s, want 01100011", got)
@@ -50,8 +50,8 @@ func TestPruneNMGroupInvariant(t *testing.T) {
 	for i := range w {
 		w[i] = float32(rng.NormFloat64())
 	}
-	m := newBuilder(t, 17).input("X", ir.Float, 1, 12, 5, 5).floats("W", []int64{8, 12, 3, 3}, w...).
-		node("Conv", "X,W", "Y").output("Y").model()
+	m := newBuilder(t, 17).Input("X", ir.Float, 1, 12, 5, 5).Floats("W", []int64{8, 12, 3, 3}, w...).
+		Node("Conv", "X,W", "Y").Output("Y").Model()
 	rep := mustPrune(t, m, nmOpts(2, 4))
 	got := floatsOf(t, m.Graph.Lookup("W"))
 	for o := 0; o < 8; o++ {
@@ -85,8 +85,8 @@ func TestPruneNMGroupInvariant(t *testing.T) {
 }
 
 func TestPruneNMSkipsIndivisibleLayers(t *testing.T) {
-	m := newBuilder(t, 17).input("X", ir.Float, 1, 6, 5, 5).floats("W", []int64{2, 6, 1, 1}, ones(12)...).
-		node("Conv", "X,W", "Y").output("Y").model()
+	m := newBuilder(t, 17).Input("X", ir.Float, 1, 6, 5, 5).Floats("W", []int64{2, 6, 1, 1}, ones(12)...).
+		Node("Conv", "X,W", "Y").Output("Y").Model()
 	rep := mustPrune(t, m, nmOpts(2, 4))
 	if rep.Changed {
 		t.Errorf("a layer with 6 input channels was pruned 2:4")

@@ -20,10 +20,10 @@ func TestPrunePipelineParams(t *testing.T) {
 		t.Errorf("W1 mask %s, want 100100", got)
 	}
 	// With a cleanup after it the manager repeats rounds; prune must not prune again.
-	m2 := newBuilder(t, 17).input("X", ir.Float, 1, 2, 4, 4).
-		floats("W", []int64{4, 2, 1, 1}, 1, 1, 0.1, 0.1, 2, 2, 0.5, 0.5).
-		floats("W2", []int64{1, 4, 1, 1}, 1, 1, 1, 1).
-		node("Conv", "X,W", "C").node("Identity", "C", "I").node("Conv", "I,W2", "Y").output("Y").model()
+	m2 := newBuilder(t, 17).Input("X", ir.Float, 1, 2, 4, 4).
+		Floats("W", []int64{4, 2, 1, 1}, 1, 1, 0.1, 0.1, 2, 2, 0.5, 0.5).
+		Floats("W2", []int64{1, 4, 1, 1}, 1, 1, 1, 1).
+		Node("Conv", "X,W", "C").Node("Identity", "C", "I").Node("Conv", "I,W2", "Y").Output("Y").Model()
 	runPasses(t, m2, "prune:sparsity=0.5:pattern=channel,eliminate_identity")
 	if d := constOf(m2.Graph.Lookup("W")).Dims; d[0] != 2 {
 		t.Errorf("channel pruning in a repeated pipeline left %v, want 2 channels", d)

@@ -35,7 +35,7 @@ func (u *weightUnit) label() string { return nodeLabel(u.nodes[0]) }
 // W[C, M/g, k...] over axis 0, Gemm B over axis 0 (axis 1 with transB), MatMul over the
 // second-to-last axis of a constant B or the last axis of a constant A.
 func weightSlot(n *ir.Node) (slot, redAxis int, ok bool) {
-	if !isStandardDomain(n.Domain) {
+	if !ir.IsDefaultDomain(n.Domain) {
 		return 0, 0, false
 	}
 	switch n.OpType {
@@ -186,7 +186,7 @@ func applyMask(r *rewriter, u *weightUnit, w []float64, mask []bool) {
 		}
 	}
 	if changed {
-		r.setConst(u.init, tensorFromFloat64s(u.init.Name, u.t.DataType, u.t.Dims, out))
+		r.setConst(u.init, ir.FromFloat64s(u.init.Name, u.t.DataType, u.t.Dims, out))
 	}
 }
 
@@ -203,7 +203,7 @@ func pruneUnstructured(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSe
 			rep.skip(u.label(), "excluded")
 			continue
 		}
-		w, err := tensorFloat64s(u.t)
+		w, err := u.t.Float64s()
 		if err != nil {
 			return fmt.Errorf("weight %q: %w", u.init.Name, err)
 		}

@@ -40,11 +40,11 @@ func mustPrune(t *testing.T, m *ir.Model, opts PruneOptions) *PruneReport {
 
 // twoGemms: X[1,3] -> Gemm(W1[3,2], B1) -> Gemm(W2[2,5]) -> Y, with a Conv-free MLP.
 func twoGemms(t *testing.T, w1, w2 []float32) *ir.Model {
-	b := newBuilder(t, 17).input("X", ir.Float, 1, 3).
-		floats("W1", []int64{3, 2}, w1...).floats("B1", []int64{2}, 0.001, -0.002).
-		floats("W2", []int64{2, 5}, w2...).
-		node("Gemm", "X,W1,B1", "H").node("Relu", "H", "R").node("Gemm", "R,W2", "Y").output("Y")
-	return b.model()
+	b := newBuilder(t, 17).Input("X", ir.Float, 1, 3).
+		Floats("W1", []int64{3, 2}, w1...).Floats("B1", []int64{2}, 0.001, -0.002).
+		Floats("W2", []int64{2, 5}, w2...).
+		Node("Gemm", "X,W1,B1", "H").Node("Relu", "H", "R").Node("Gemm", "R,W2", "Y").Output("Y")
+	return b.Model()
 }
 
 func TestPruneUnstructuredMasks(t *testing.T) {
@@ -112,13 +112,13 @@ func TestPruneUnstructuredTiesAndIdempotence(t *testing.T) {
 }
 
 func TestPruneNeverTouchesNormsOrSharedWeights(t *testing.T) {
-	b := newBuilder(t, 17).input("X", ir.Float, 1, 2, 1, 2).
-		floats("W", []int64{2, 2, 1, 1}, 0.1, -0.9, 0.8, 0.05).
-		floats("S", []int64{2}, 0.01, 1).floats("Bb", []int64{2}, 0, 0).floats("M", []int64{2}, 0, 0).floats("V", []int64{2}, 1, 1).
-		floats("U", []int64{2, 2}, 0.1, 0.2, 0.3, 0.4).
-		node("Conv", "X,W", "C").node("BatchNormalization", "C,S,Bb,M,V", "N").
-		node("Flatten", "N", "F", ir.IntAttr("axis", 3)).node("MatMul", "F,U", "Y").node("Add", "Y,U", "Z").output("Z")
-	m := b.model()
+	b := newBuilder(t, 17).Input("X", ir.Float, 1, 2, 1, 2).
+		Floats("W", []int64{2, 2, 1, 1}, 0.1, -0.9, 0.8, 0.05).
+		Floats("S", []int64{2}, 0.01, 1).Floats("Bb", []int64{2}, 0, 0).Floats("M", []int64{2}, 0, 0).Floats("V", []int64{2}, 1, 1).
+		Floats("U", []int64{2, 2}, 0.1, 0.2, 0.3, 0.4).
+		Node("Conv", "X,W", "C").Node("BatchNormalization", "C,S,Bb,M,V", "N").
+		Node("Flatten", "N", "F", ir.IntAttr("axis", 3)).Node("MatMul", "F,U", "Y").Node("Add", "Y,U", "Z").Output("Z")
+	m := b.Model()
 	rep := mustPrune(t, m, DefaultPruneOptions())
 	if got := zeroPattern(floatsOf(t, m.Graph.Lookup("W"))); got != "0110" {
 		t.Errorf("conv weight mask %s, want 0110", got)

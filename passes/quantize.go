@@ -296,7 +296,7 @@ func PlanQuantization(m *ir.Model, opts QuantizeOptions) (*QuantPlan, error) {
 		}
 		q, ok := quantOps[n.OpType]
 		switch {
-		case !isStandardDomain(n.Domain) || !ok:
+		case !ir.IsDefaultDomain(n.Domain) || !ok:
 			if n.OpType != "Constant" {
 				skip(n, "operator not quantized")
 			}
@@ -514,7 +514,7 @@ func clipBounds(n *ir.Node) (lo, hi float64, ok bool) {
 		if t == nil {
 			return 0, 0, false
 		}
-		xs, err := tensorFloat64s(t)
+		xs, err := t.Float64s()
 		if err != nil || len(xs) != 1 {
 			return 0, 0, false
 		}
@@ -670,7 +670,7 @@ func PrepareForQuantization(ctx *Context, m *ir.Model) (bool, error) {
 			bias = r.addConst(g, bias.Name+"_flat", flat)
 		}
 		gemm := r.newNode(g, add, "", "Gemm", []*ir.Value{mm.Input(0), mm.Input(1), bias}, []string{nodeLabel(add) + "_gemm"})
-		gemm.Name = r.freshNodeName(g, nodeLabel(mm)+"_gemm")
+		gemm.Name = ir.NodeNames(g).Fresh(nodeLabel(mm) + "_gemm")
 		if t := add.Output(0).Type; t != nil {
 			gemm.Output(0).Type = t.Clone()
 		}

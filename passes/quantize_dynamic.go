@@ -23,7 +23,7 @@ func chooseWeightNodes(m *ir.Model, opts QuantizeOptions, ops map[string]bool, r
 	for _, n := range m.Graph.Nodes() {
 		switch {
 		case n.OpType == "Constant":
-		case !isStandardDomain(n.Domain) || !ops[n.OpType]:
+		case !ir.IsDefaultDomain(n.Domain) || !ops[n.OpType]:
 			skip(n, "operator not quantized in this mode")
 		case matches(n, opts.Exclude):
 			skip(n, "excluded")
@@ -303,7 +303,7 @@ func requireOpset21(q *quantizer, allow bool) error {
 	seen := map[string]bool{}
 	for _, g := range q.m.Graphs() {
 		for _, n := range g.Nodes() {
-			if !isStandardDomain(n.Domain) || seen[n.OpType] {
+			if !ir.IsDefaultDomain(n.Domain) || seen[n.OpType] {
 				continue
 			}
 			seen[n.OpType] = true

@@ -17,7 +17,7 @@ type quantizer struct {
 	opts   QuantizeOptions
 	report *QuantizeReport
 	// nodeNames holds the main graph's node names, so new nodes get unique ones.
-	nodeNames map[string]bool
+	nodeNames *ir.Names
 	// pos is each original node's position, to place Q/DQ before the first reader.
 	pos map[*ir.Node]int
 	// params of every activation tensor quantized so far, and of quantized constants.
@@ -50,7 +50,7 @@ func newQuantizer(ctx *Context, m *ir.Model, opts QuantizeOptions, mode string) 
 	q := &quantizer{
 		r: newRewriter(ctx, m), m: m, g: m.Graph, opts: opts,
 		report:      &QuantizeReport{Mode: mode},
-		nodeNames:   map[string]bool{},
+		nodeNames:   ir.NodeNames(m.Graph),
 		pos:         map[*ir.Node]int{},
 		params:      map[*ir.Value]qparams{},
 		paramConsts: map[qparams][2]*ir.Value{},
@@ -66,19 +66,7 @@ func newQuantizer(ctx *Context, m *ir.Model, opts QuantizeOptions, mode string) 
 func (q *quantizer) indexNodes() {
 	for i, n := range q.g.Nodes() {
 		q.pos[n] = i
-		if n.Name != "" {
-			q.nodeNames[n.Name] = true
-		}
 	}
-}
-
-func (q *quantizer) nodeName(hint string) string {
-	name := hint
-	for i := 1; q.nodeNames[name]; i++ {
-		name = hint + "_" + itoa(i)
-	}
-	q.nodeNames[name] = true
-	return name
 }
 
 func (q *quantizer) note(format string, args ...any) {
@@ -94,7 +82,7 @@ func (q *quantizer) note(format string, args ...any) {
 // newNode adds a node before ref named after hint.
 func (q *quantizer) newNode(ref *ir.Node, op string, inputs []*ir.Value, outHints []string, hint string, attrs ...*ir.Attr) *ir.Node {
 	n := q.r.newNode(q.g, ref, "", op, inputs, outHints, attrs...)
-	n.Name = q.nodeName(hint)
+	n.Name = q.nodeNames.Fresh(hint)
 	return n
 }
 

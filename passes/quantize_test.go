@@ -184,17 +184,17 @@ func (f fakeCalibrator) Calibrate(m *ir.Model, names []string, observe func(stri
 
 // convNet: x -> Conv(w, b) -> Relu -> MaxPool -> Flatten -> Gemm(transB) -> y.
 func convNet(t *testing.T) *ir.Model {
-	b := newBuilder(t, 13).input("x", ir.Float, 1, 1, 4, 4).
-		floats("w", []int64{2, 1, 3, 3}, 1, 0, -1, 2, 0, -2, 1, 0, -1, 0.5, 0.5, 0.5, 0, 0, 0, -0.5, -0.5, -0.5).
-		floats("b", []int64{2}, 0.1, -0.2).
-		node("Conv", "x,w,b", "c", ir.IntsAttr("pads", 1, 1, 1, 1)).
-		node("Relu", "c", "r").
-		node("MaxPool", "r", "p", ir.IntsAttr("kernel_shape", 2, 2), ir.IntsAttr("strides", 2, 2)).
-		node("Flatten", "p", "f").
-		floats("g", []int64{3, 8}, make([]float32, 24)...).
-		node("Gemm", "f,g", "y", ir.IntAttr("transB", 1)).
-		output("y")
-	return b.model()
+	b := newBuilder(t, 13).Input("x", ir.Float, 1, 1, 4, 4).
+		Floats("w", []int64{2, 1, 3, 3}, 1, 0, -1, 2, 0, -2, 1, 0, -1, 0.5, 0.5, 0.5, 0, 0, 0, -0.5, -0.5, -0.5).
+		Floats("b", []int64{2}, 0.1, -0.2).
+		Node("Conv", "x,w,b", "c", ir.IntsAttr("pads", 1, 1, 1, 1)).
+		Node("Relu", "c", "r").
+		Node("MaxPool", "r", "p", ir.IntsAttr("kernel_shape", 2, 2), ir.IntsAttr("strides", 2, 2)).
+		Node("Flatten", "p", "f").
+		Floats("g", []int64{3, 8}, make([]float32, 24)...).
+		Node("Gemm", "f,g", "y", ir.IntAttr("transB", 1)).
+		Output("y")
+	return b.Model()
 }
 
 var convNetRanges = map[string]Range{"x": {0, 1}, "c": {-2, 4}, "r": {0, 4}, "p": {0, 4}, "f": {0, 4}, "y": {-1, 1}}
@@ -380,10 +380,10 @@ func matmulNet(t *testing.T, opset int64) *ir.Model {
 	for i := range w {
 		w[i] = float32(i%7) - 3
 	}
-	return newBuilder(t, opset).input("x", ir.Float, 2, 64).
-		floats("w", []int64{64, 4}, w...).
-		node("MatMul", "x,w", "y").
-		output("y").model()
+	return newBuilder(t, opset).Input("x", ir.Float, 2, 64).
+		Floats("w", []int64{64, 4}, w...).
+		Node("MatMul", "x,w", "y").
+		Output("y").Model()
 }
 
 func TestQuantizeDynamic(t *testing.T) {
@@ -429,10 +429,10 @@ func TestQuantizeWeightsInt4(t *testing.T) {
 		t.Errorf("the opset upgrade is not reported")
 	}
 	// An operator that changed meaning before 21 blocks the upgrade.
-	m = newBuilder(t, 17).input("x", ir.Float, 2, 64).
-		floats("w", []int64{64, 4}, make([]float32, 256)...).
-		node("MatMul", "x,w", "y").
-		node("ReduceMean", "y", "z", ir.IntsAttr("axes", 1)).output("z").model()
+	m = newBuilder(t, 17).Input("x", ir.Float, 2, 64).
+		Floats("w", []int64{64, 4}, make([]float32, 256)...).
+		Node("MatMul", "x,w", "y").
+		Node("ReduceMean", "y", "z", ir.IntsAttr("axes", 1)).Output("z").Model()
 	if _, err := QuantizeWeights(nil, m, o); err == nil || !strings.Contains(err.Error(), "ReduceMean-18") {
 		t.Fatalf("upgrade over ReduceMean-18: err = %v", err)
 	}
@@ -541,14 +541,14 @@ func TestQuantizeStaticOpCoverage(t *testing.T) {
 	for i := range emb {
 		emb[i] = float32(i)/10 - 2
 	}
-	m := newBuilder(t, 13).input("x", ir.Float, 2, 4).input("idx", ir.Int64, 2).
-		floats("emb", []int64{10, 4}, emb...).
-		node("Gather", "emb,idx", "g").
-		node("Add", "x,g", "a").
-		node("Softmax", "a", "s", ir.IntAttr("axis", -1)).
-		node("Concat", "s,x", "c", ir.IntAttr("axis", 0)).
-		node("MatMul", "c,c", "y").
-		output("y").model()
+	m := newBuilder(t, 13).Input("x", ir.Float, 2, 4).Input("idx", ir.Int64, 2).
+		Floats("emb", []int64{10, 4}, emb...).
+		Node("Gather", "emb,idx", "g").
+		Node("Add", "x,g", "a").
+		Node("Softmax", "a", "s", ir.IntAttr("axis", -1)).
+		Node("Concat", "s,x", "c", ir.IntAttr("axis", 0)).
+		Node("MatMul", "c,c", "y").
+		Output("y").Model()
 	ranges := map[string]Range{"x": {-1, 1}, "g": {-2, 2}, "a": {-3, 3}, "s": {0, 1}, "c": {-1, 1}, "y": {-4, 4}}
 	rep, err := QuantizeStatic(&Context{}, m, DefaultQuantizeOptions(), ranges)
 	if err != nil {
@@ -611,12 +611,12 @@ func TestEntropyDoesNotClipASpike(t *testing.T) {
 }
 
 func TestPrepareFusesMatMulBias(t *testing.T) {
-	m := newBuilder(t, 13).symInput("x", ir.Float, "N", "3").
-		floats("w", []int64{3, 2}, 1, 2, 3, 4, 5, 6).
-		floats("b", []int64{2}, 0.5, -0.5).
-		node("MatMul", "x,w", "h").
-		node("Add", "h,b", "y").
-		output("y").model()
+	m := newBuilder(t, 13).InputOf("x", "float[N,3]").
+		Floats("w", []int64{3, 2}, 1, 2, 3, 4, 5, 6).
+		Floats("b", []int64{2}, 0.5, -0.5).
+		Node("MatMul", "x,w", "h").
+		Node("Add", "h,b", "y").
+		Output("y").Model()
 	changed, err := PrepareForQuantization(&Context{}, m)
 	if err != nil || !changed {
 		t.Fatalf("changed %v err %v", changed, err)

@@ -7,12 +7,12 @@ import (
 	"os"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/provenance"
 )
 
 // ParamInfo documents one parameter of a pass.
@@ -82,104 +82,26 @@ func passNames() string {
 	return strings.Join(names, ", ")
 }
 
-// Params are a pass's parameters as written: key -> value text.
-type Params map[string]string
+// Params are a pass's parameters as written: key -> value text (provenance.Params).
+type Params = provenance.Params
 
-// Float returns parameter key as a number, or def when absent.
-func (p Params) Float(key string, def float64) (float64, error) {
-	s, ok := p[key]
-	if !ok {
-		return def, nil
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return 0, fmt.Errorf("parameter %s=%q is not a number", key, s)
-	}
-	return f, nil
-}
-
-// Int returns parameter key as an integer, or def when absent.
-func (p Params) Int(key string, def int64) (int64, error) {
-	s, ok := p[key]
-	if !ok {
-		return def, nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("parameter %s=%q is not an integer", key, s)
-	}
-	return n, nil
-}
-
-// String returns parameter key, or def when absent.
-func (p Params) String(key, def string) string {
-	if s, ok := p[key]; ok {
-		return s
-	}
-	return def
-}
-
-// Step is one entry of a pipeline: a pass and its parameters.
-type Step struct {
-	Pass   string `json:"pass" yaml:"pass"`
-	Params Params `json:"params,omitempty" yaml:"params,omitempty"`
-}
-
-func (s Step) String() string {
-	var b strings.Builder
-	b.WriteString(s.Pass)
-	keys := make([]string, 0, len(s.Params))
-	for k := range s.Params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(&b, ":%s=%s", k, s.Params[k])
-	}
-	return b.String()
-}
+// Step is one entry of a pipeline: a pass and its parameters (provenance.Step).
+type Step = provenance.Step
 
 // Pipeline is a list of steps, run in order.
 type Pipeline []Step
 
-func (p Pipeline) String() string {
-	parts := make([]string, len(p))
-	for i, s := range p {
-		parts[i] = s.String()
-	}
-	return strings.Join(parts, ",")
-}
+func (p Pipeline) String() string { return provenance.Steps(p).String() }
 
 // ParsePipeline reads "fold_constants,prune:sparsity=0.5:scope=global": passes separated
-// by commas, each with ":key=value" parameters. Every pass and parameter is checked.
+// by commas, each with ":key=value" parameters (the syntax of provenance.ParseSteps, which
+// Pipeline.String writes). Every pass and parameter is checked.
 func ParsePipeline(s string) (Pipeline, error) {
-	var p Pipeline
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		fields := strings.Split(part, ":")
-		st := Step{Pass: strings.TrimSpace(fields[0])}
-		for _, kv := range fields[1:] {
-			k, v, ok := strings.Cut(kv, "=")
-			k = strings.TrimSpace(k)
-			if !ok || k == "" {
-				return nil, fmt.Errorf("pass %q: parameter %q is not key=value", st.Pass, kv)
-			}
-			if st.Params == nil {
-				st.Params = Params{}
-			}
-			if _, dup := st.Params[k]; dup {
-				return nil, fmt.Errorf("pass %q: parameter %q given twice", st.Pass, k)
-			}
-			st.Params[k] = strings.TrimSpace(v)
-		}
-		p = append(p, st)
+	steps, err := provenance.ParseSteps(s)
+	if err != nil {
+		return nil, err
 	}
-	if len(p) == 0 {
-		return nil, fmt.Errorf("empty pipeline %q", s)
-	}
+	p := Pipeline(steps)
 	return p, p.Check()
 }
 

@@ -17,7 +17,7 @@ type rewriter struct {
 	changed bool
 	// names holds every value name in the model, built on first need, so that new values
 	// get names no graph uses (subgraphs may read outer names, so one set for all).
-	names map[string]bool
+	names *ir.Names
 	// fresh marks values this rewriter created: when one replaces an old value it takes
 	// the old value's name, which keeps names stable across passes and diffs readable.
 	fresh map[*ir.Value]bool
@@ -49,12 +49,7 @@ func nodeLabel(n *ir.Node) string {
 	return "#" + strconv.Itoa(n.ID())
 }
 
-func opLabel(n *ir.Node) string {
-	if n.Domain != "" && n.Domain != "ai.onnx" {
-		return n.Domain + "::" + n.OpType
-	}
-	return n.OpType
-}
+func opLabel(n *ir.Node) string { return ir.QualifiedOp(n.Domain, n.OpType) }
 
 func (r *rewriter) graphLabel(g *ir.Graph) string {
 	if g == nil || g == r.m.Graph {
@@ -76,29 +71,9 @@ func nameOf(v *ir.Value) string {
 // freshName returns hint, or hint with a suffix, unused anywhere in the model.
 func (r *rewriter) freshName(hint string) string {
 	if r.names == nil {
-		r.names = map[string]bool{}
-		for _, g := range r.m.Graphs() {
-			for _, v := range g.Inputs {
-				r.names[v.Name] = true
-			}
-			for _, v := range g.Initializers {
-				r.names[v.Name] = true
-			}
-			for _, n := range g.Nodes() {
-				for _, v := range n.Outputs() {
-					if v != nil {
-						r.names[v.Name] = true
-					}
-				}
-			}
-		}
+		r.names = ir.ValueNames(r.m)
 	}
-	name := hint
-	for i := 1; r.names[name]; i++ {
-		name = hint + "_" + strconv.Itoa(i)
-	}
-	r.names[name] = true
-	return name
+	return r.names.Fresh(hint)
 }
 
 // setInput makes input i of n read v.
@@ -183,7 +158,7 @@ func (r *rewriter) rename(v *ir.Value, name string) {
 	}
 	v.Name = name
 	if r.names != nil {
-		r.names[name] = true
+		r.names.Take(name)
 	}
 }
 
@@ -267,11 +242,11 @@ func (r *rewriter) newNode(g *ir.Graph, ref *ir.Node, domain, op string, inputs 
 func (r *rewriter) setAttr(n *ir.Node, a *ir.Attr) {
 	from := ""
 	if old := n.Attr(a.Name); old != nil {
-		from = attrText(old)
+		from = old.ValueString()
 	}
 	n.SetAttr(a)
 	r.record(Change{Kind: NodeChanged, Graph: r.graphLabel(n.Graph()), Node: nodeLabel(n), Op: opLabel(n),
-		Detail: "attribute " + a.Name, From: from, To: attrText(a)})
+		Detail: "attribute " + a.Name, From: from, To: a.ValueString()})
 }
 
 // deleteAttr drops an attribute of n, if present.
@@ -282,23 +257,7 @@ func (r *rewriter) deleteAttr(n *ir.Node, name string) {
 	}
 	n.DeleteAttr(name)
 	r.record(Change{Kind: NodeChanged, Graph: r.graphLabel(n.Graph()), Node: nodeLabel(n), Op: opLabel(n),
-		Detail: "attribute " + name, From: attrText(old)})
-}
-
-func attrText(a *ir.Attr) string {
-	switch a.Type {
-	case ir.AttrInt:
-		return strconv.FormatInt(a.Int, 10)
-	case ir.AttrFloat:
-		return strconv.FormatFloat(float64(a.Float), 'g', -1, 32)
-	case ir.AttrString:
-		return strconv.Quote(a.String)
-	case ir.AttrInts:
-		return fmt.Sprint(a.Ints)
-	case ir.AttrFloats:
-		return fmt.Sprint(a.Floats)
-	}
-	return a.Type.String()
+		Detail: "attribute " + name, From: old.ValueString()})
 }
 
 // addConst adds an initializer holding t to g, named after hint (made unique).

@@ -61,7 +61,7 @@ func simplifyShapeOps(ctx *Context, m *ir.Model) (bool, error) {
 			return shapeData{vals: xs, scalar: len(t.Dims) == 0, dt: t.DataType}, true
 		}
 		for _, n := range g.Nodes() {
-			if !isStandardDomain(n.Domain) || len(n.Outputs()) != 1 || n.Output(0) == nil || n.OpType == "Constant" {
+			if !ir.IsDefaultDomain(n.Domain) || len(n.Outputs()) != 1 || n.Output(0) == nil || n.OpType == "Constant" {
 				continue
 			}
 			if constOf(n.Output(0)) != nil {

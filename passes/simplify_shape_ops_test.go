@@ -18,35 +18,35 @@ func TestSimplifyShapeOps(t *testing.T) {
 		{
 			name: "static Shape->Gather->Unsqueeze->Concat->Reshape becomes a constant shape",
 			build: func(b *builder) *ir.Model {
-				return b.input("X", ir.Float, 2, 3, 4).ints("i0", nil, 0).ints("ax", []int64{1}, 0).ints("m1", []int64{1}, -1).
-					node("Shape", "X", "S").node("Gather", "S,i0", "G").node("Unsqueeze", "G,ax", "U").
-					node("Concat", "U,m1", "C", ir.IntAttr("axis", 0)).node("Reshape", "X,C", "Y").output("Y").model()
+				return b.Input("X", ir.Float, 2, 3, 4).Ints("i0", nil, 0).Ints("ax", []int64{1}, 0).Ints("m1", []int64{1}, -1).
+					Node("Shape", "X", "S").Node("Gather", "S,i0", "G").Node("Unsqueeze", "G,ax", "U").
+					Node("Concat", "U,m1", "C", ir.IntAttr("axis", 0)).Node("Reshape", "X,C", "Y").Output("Y").Model()
 			},
 			wantOps: "Reshape", wantShape: []int64{2, -1},
 		},
 		{
 			name: "symbolic batch: the chain stays",
 			build: func(b *builder) *ir.Model {
-				return b.symInput("X", ir.Float, "N", "3", "4").ints("i0", nil, 0).ints("ax", []int64{1}, 0).ints("m1", []int64{1}, -1).
-					node("Shape", "X", "S").node("Gather", "S,i0", "G").node("Unsqueeze", "G,ax", "U").
-					node("Concat", "U,m1", "C", ir.IntAttr("axis", 0)).node("Reshape", "X,C", "Y").output("Y").model()
+				return b.InputOf("X", "float[N,3,4]").Ints("i0", nil, 0).Ints("ax", []int64{1}, 0).Ints("m1", []int64{1}, -1).
+					Node("Shape", "X", "S").Node("Gather", "S,i0", "G").Node("Unsqueeze", "G,ax", "U").
+					Node("Concat", "U,m1", "C", ir.IntAttr("axis", 0)).Node("Reshape", "X,C", "Y").Output("Y").Model()
 			},
 			wantOps: "Shape,Gather,Unsqueeze,Concat,Reshape",
 		},
 		{
 			name: "symbolic batch, static feature dims: the static part folds",
 			build: func(b *builder) *ir.Model {
-				return b.symInput("X", ir.Float, "N", "3", "4").ints("i1", nil, 1).ints("i2", nil, 2).
-					node("Shape", "X", "S").node("Gather", "S,i1", "G1").node("Gather", "S,i2", "G2").
-					node("Mul", "G1,G2", "P").output("P").model()
+				return b.InputOf("X", "float[N,3,4]").Ints("i1", nil, 1).Ints("i2", nil, 2).
+					Node("Shape", "X", "S").Node("Gather", "S,i1", "G1").Node("Gather", "S,i2", "G2").
+					Node("Mul", "G1,G2", "P").Output("P").Model()
 			},
 			wantOps: "",
 		},
 		{
 			name: "Slice of a partly symbolic shape keeps what is symbolic",
 			build: func(b *builder) *ir.Model {
-				return b.symInput("X", ir.Float, "N", "3", "4").ints("s", []int64{1}, 0).ints("e", []int64{1}, 2).
-					node("Shape", "X", "S").node("Slice", "S,s,e", "T").output("T").model()
+				return b.InputOf("X", "float[N,3,4]").Ints("s", []int64{1}, 0).Ints("e", []int64{1}, 2).
+					Node("Shape", "X", "S").Node("Slice", "S,s,e", "T").Output("T").Model()
 			},
 			wantOps: "Shape,Slice",
 		},

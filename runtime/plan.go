@@ -88,11 +88,7 @@ type MissingKernelError struct {
 }
 
 func (e *MissingKernelError) Error() string {
-	dom := e.Domain
-	if dom == "" {
-		dom = "ai.onnx"
-	}
-	return fmt.Sprintf("%s: no kernel for op %s (domain %s, opset %d): %v", e.Node, e.Op, dom, e.Opset, e.Err)
+	return fmt.Sprintf("%s: no kernel for op %s (domain %s, opset %d): %v", e.Node, e.Op, ir.DomainName(e.Domain), e.Opset, e.Err)
 }
 
 func (e *MissingKernelError) Unwrap() error { return e.Err }
@@ -128,7 +124,7 @@ func compileGraph(m *ir.Model, opts *Options, g *ir.Graph, parent *builder) (*pr
 		s := b.local(v)
 		b.consts[s] = t
 	}
-	nodes, err := executionOrder(g, b.tree.subReads)
+	nodes, err := g.TopologicalOrderWith(b.tree.subReads)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -199,7 +195,7 @@ func (b *builder) slot(v *ir.Value) (int, error) {
 }
 
 func (b *builder) addNode(n *ir.Node, nodeIndex int) error {
-	if n.OpType == "Constant" && (n.Domain == "" || n.Domain == "ai.onnx") {
+	if n.OpType == "Constant" && ir.IsDefaultDomain(n.Domain) {
 		t, err := tensor.ConstantValue(n)
 		if err != nil {
 			return fmt.Errorf("%s: %w", n.Describe(), err)
@@ -317,75 +313,6 @@ func hasType(ts []ir.DataType, dt ir.DataType) bool {
 		}
 	}
 	return false
-}
-
-// executionOrder returns g's nodes in an order where every value is produced before it is
-// read: the graph's own order when that already holds (the IR keeps it so), otherwise a
-// stable topological sort. Reads by subgraphs (subReads) count as reads by the owning node.
-func executionOrder(g *ir.Graph, subReads map[*ir.Node][]*ir.Value) ([]*ir.Node, error) {
-	nodes := g.Nodes()
-	deps := func(n *ir.Node) []*ir.Value {
-		if len(subReads[n]) == 0 {
-			return n.Inputs()
-		}
-		return append(append([]*ir.Value(nil), n.Inputs()...), subReads[n]...)
-	}
-	done := map[*ir.Value]bool{}
-	ordered := true
-	for _, n := range nodes {
-		for _, v := range deps(n) {
-			if v != nil && v.Graph() == g && v.Producer() != nil && !done[v] {
-				ordered = false
-			}
-		}
-		for _, v := range n.Outputs() {
-			if v != nil {
-				done[v] = true
-			}
-		}
-	}
-	if ordered {
-		return nodes, nil
-	}
-	// Kahn's algorithm, taking ready nodes in graph order.
-	pending := map[*ir.Node]int{}
-	users := map[*ir.Node][]*ir.Node{}
-	for _, n := range nodes {
-		seen := map[*ir.Node]bool{}
-		for _, v := range deps(n) {
-			if v == nil || v.Graph() != g || v.Producer() == nil || seen[v.Producer()] {
-				continue
-			}
-			p := v.Producer()
-			seen[p] = true
-			pending[n]++
-			users[p] = append(users[p], n)
-		}
-	}
-	var out []*ir.Node
-	placed := map[*ir.Node]bool{}
-	for len(out) < len(nodes) {
-		progress := false
-		for _, n := range nodes {
-			if placed[n] || pending[n] > 0 {
-				continue
-			}
-			placed[n] = true
-			out = append(out, n)
-			progress = true
-			for _, u := range users[n] {
-				pending[u]--
-			}
-		}
-		if !progress {
-			for _, n := range nodes {
-				if !placed[n] {
-					return nil, fmt.Errorf("graph %q has a cycle through %s", g.Name, n.Describe())
-				}
-			}
-		}
-	}
-	return out, nil
 }
 
 // planLiveness computes, for every step, the slots that die after it.

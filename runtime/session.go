@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	goruntime "runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -25,6 +26,11 @@ type Options struct {
 	// not keep or modify outs after it returns (their buffers are recycled): copy what it
 	// needs. Constant nodes, which the session folds, are not reported.
 	Observer func(nodeIdx int, n *ir.Node, outs []*Tensor)
+	// Threads is how many goroutines one Run may occupy, its own included: kernels split
+	// large operations (GEMM tiles, channels, rows) over that many. 0 means
+	// runtime.GOMAXPROCS(0) when the session is built; 1 runs every kernel on the caller's
+	// goroutine. Concurrent Runs each get their own allowance.
+	Threads int
 }
 
 // Session is a model compiled for running. Build it once with NewSession; Run may then be
@@ -53,6 +59,9 @@ type feed struct {
 func NewSession(m *ir.Model, opts Options) (*Session, error) {
 	if m == nil || m.Graph == nil {
 		return nil, errors.New("runtime: model has no graph")
+	}
+	if opts.Threads <= 0 {
+		opts.Threads = goruntime.GOMAXPROCS(0)
 	}
 	s := &Session{model: m, opts: opts, pool: &bufferPool{}}
 	p, err := compileGraph(m, &s.opts, m.Graph, nil)
@@ -158,7 +167,7 @@ func (s *Session) run(ctx context.Context, inputs []*Tensor, collect func(*Scope
 		alloc.fresh = alloc.fresh[:0]
 		s.runs.Put(alloc)
 	}()
-	sc, err := s.main.exec(ctx, alloc, nil, inputs, s.opts.Observer)
+	sc, err := s.main.exec(ctx, alloc, s.opts.Threads, nil, inputs, s.opts.Observer)
 	if err != nil {
 		return nil, err
 	}
@@ -309,6 +318,7 @@ func (p *program) Run(ctx *kernel.Context, inputs []*Tensor) ([]*Tensor, error) 
 	}
 	var alloc *runAlloc
 	goCtx := context.Background()
+	threads := ctx.Parallelism()
 	if ctx != nil {
 		alloc, _ = ctx.Pool.(*runAlloc)
 		if ctx.Ctx != nil {
@@ -320,7 +330,7 @@ func (p *program) Run(ctx *kernel.Context, inputs []*Tensor) ([]*Tensor, error) 
 	}
 	ins := make([]*Tensor, len(p.inputs))
 	copy(ins, inputs)
-	sc, err := p.exec(goCtx, alloc, parent, ins, nil)
+	sc, err := p.exec(goCtx, alloc, threads, parent, ins, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -331,9 +341,9 @@ func (p *program) Run(ctx *kernel.Context, inputs []*Tensor) ([]*Tensor, error) 
 
 // exec runs the program; the caller reads the results from the returned scope and then
 // releases it.
-func (p *program) exec(ctx context.Context, alloc *runAlloc, parent *Scope, inputs []*Tensor, observe func(int, *ir.Node, []*Tensor)) (*Scope, error) {
+func (p *program) exec(ctx context.Context, alloc *runAlloc, threads int, parent *Scope, inputs []*Tensor, observe func(int, *ir.Node, []*Tensor)) (*Scope, error) {
 	sc := p.acquire()
-	sc.kctx = kernel.Context{Ctx: ctx, Pool: alloc, Scope: sc}
+	sc.kctx = kernel.Context{Ctx: ctx, Pool: alloc, Scope: sc, Threads: threads}
 	vals := sc.values
 	for _, c := range p.consts {
 		vals[c.slot] = c.t

@@ -444,3 +444,71 @@ func TestSizeClass(t *testing.T) {
 		prevClass, prevCap = class, capacity
 	}
 }
+
+// TestConcurrentRunsParallelKernels runs a Conv/MatMul model from many goroutines with
+// kernels that split their work over several threads (run it with -race), and requires
+// every result to equal the single-threaded session's bit for bit: kernels split output
+// tiles, never a sum, so the thread count does not change the arithmetic.
+func TestConcurrentRunsParallelKernels(t *testing.T) {
+	g := ir.NewGraph("g")
+	x := g.AddInput("x", ir.TensorTypeOf(ir.Float, 1, 16, 20, 20))
+	w := g.AddInitializer(ir.FromFloat32("w", []int64{32, 16, 3, 3}, rampFloats(32*16*9, 0.01)))
+	bias := g.AddInitializer(ir.FromFloat32("b", []int64{32}, rampFloats(32, 0.1)))
+	c := node(g, "Conv", []*ir.Value{x, w, bias}, []string{"c"}, ir.IntsAttr("pads", 1, 1, 1, 1))[0]
+	r := node(g, "Relu", []*ir.Value{c}, []string{"r"})[0]
+	shape := g.AddInitializer(ir.FromInt64("shape", []int64{2}, []int64{32, 400}))
+	flat := node(g, "Reshape", []*ir.Value{r, shape}, []string{"flat"})[0]
+	m := g.AddInitializer(ir.FromFloat32("m", []int64{400, 48}, rampFloats(400*48, 0.003)))
+	y := node(g, "MatMul", []*ir.Value{flat, m}, []string{"y"})[0]
+	g.Outputs = []*ir.Value{y}
+	mod := model(g, 17)
+	input := func(seed int) *Tensor {
+		return f32([]int64{1, 16, 20, 20}, rampFloats(16*400, 0.001*float32(seed+1))...)
+	}
+	serial := mustSession(t, mod, Options{Threads: 1})
+	var want [][]float32
+	for i := 0; i < 4; i++ {
+		out, err := serial.RunOrdered(context.Background(), []*Tensor{input(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, floats(t, out[0]))
+	}
+	for _, threads := range []int{2, 3} {
+		s := mustSession(t, mod, Options{Threads: threads})
+		var wg sync.WaitGroup
+		errs := make(chan error, 6)
+		for gr := 0; gr < 6; gr++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for it := 0; it < 10; it++ {
+					i := (gr + it) % 4
+					out, err := s.RunOrdered(context.Background(), []*Tensor{input(i)})
+					if err != nil {
+						errs <- err
+						return
+					}
+					if got := out[0].Data.([]float32); !reflect.DeepEqual(got, want[i]) {
+						errs <- fmt.Errorf("threads %d, input %d: result differs from the single-threaded one", threads, i)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	}
+}
+
+// rampFloats returns n values cycling through a small range, scaled by step.
+func rampFloats(n int, step float32) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(i%17-8) * step
+	}
+	return v
+}

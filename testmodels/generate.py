@@ -445,7 +445,7 @@ def build_torchvision(log):
     out_dir = os.path.join(HERE, "torchvision")
     os.makedirs(out_dir, exist_ok=True)
     results = {}
-    for i, arch in enumerate(["resnet18", "mobilenet_v2", "efficientnet_b0"]):
+    for i, arch in enumerate(["resnet18", "mobilenet_v2", "efficientnet_b0", "resnet50"]):
         torch.manual_seed(100 + i)
         model = getattr(torchvision.models, arch)(weights=None).eval()
         sample = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(100 + i))
@@ -468,7 +468,7 @@ def main():
     ap.add_argument("--only", action="append", choices=sorted(RECIPES),
                     help="train only this model (repeatable); models.json keeps the others' entries")
     ap.add_argument("--torchvision", action="store_true",
-                    help="also export random-weight resnet18/mobilenet_v2/efficientnet_b0 into torchvision/")
+                    help="also export random-weight resnet18/mobilenet_v2/efficientnet_b0/resnet50 into torchvision/")
     ap.add_argument("--no-train", action="store_true", help="train nothing (with --torchvision)")
     ap.add_argument("--data", default=DEFAULT_DATA, help="folder with the Fashion-MNIST IDX files")
     ap.add_argument("--threads", type=int, default=2, help="torch threads (results depend on it)")

@@ -39,8 +39,10 @@ Examples:
   whittle compare cnn.onnx cnn.int8.onnx --data fashion-mnist:test
   whittle compare cnn.onnx cnn.int8.onnx --data fashion-mnist:test:1000 --per-layer
   whittle compare a.onnx b.onnx --atol 1e-5 --rtol 1e-4 --json
-  whittle compare model.onnx model.opt.onnx --samples 16 --min-sqnr 100`,
+  whittle compare model.onnx model.opt.onnx --samples 16 --min-sqnr 100
+  whittle compare resnet18.onnx resnet18.int8.onnx --data images:val --preprocess imagenet`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			applyThreads := threadsFlag(fs)
 			data := fs.String("data", "", "input data `SPEC` (default: random inputs)")
 			samples := fs.Int("samples", compare.DefaultRandomSamples, "random rows when no --data is given")
 			seed := fs.Uint64("seed", 1, "seed of random inputs")
@@ -51,7 +53,9 @@ Examples:
 			rtol := fs.Float64("rtol", 0, "relative tolerance")
 			minSQNR := fs.Float64("min-sqnr", math.NaN(), "lowest acceptable output SQNR in `dB`")
 			asJSON := fs.Bool("json", false, "print JSON")
+			preprocess := preprocessFlag(fs)
 			return func(e *env, args []string) error {
+				defer applyThreads()()
 				if err := exactArgs(args, 2, "two models A and B"); err != nil {
 					return err
 				}
@@ -60,7 +64,7 @@ Examples:
 				}
 				opts := compare.Options{RandomSamples: *samples, Seed: *seed, BatchSize: *batch, PerLayer: *perLayer,
 					Tol: compare.Tolerance{Atol: *atol, Rtol: *rtol, MinSQNR: *minSQNR, HasMinSQNR: !math.IsNaN(*minSQNR)}}
-				return runCompare(e, args[0], args[1], *data, opts, *top, *asJSON)
+				return runCompare(e, args[0], args[1], *data, *preprocess, opts, *top, *asJSON)
 			}
 		},
 	})
@@ -122,7 +126,7 @@ func toStatsJSON(s *compare.Stats) statsJSON {
 	return out
 }
 
-func runCompare(e *env, pathA, pathB, spec string, opts compare.Options, top int, asJSON bool) error {
+func runCompare(e *env, pathA, pathB, spec, preprocess string, opts compare.Options, top int, asJSON bool) error {
 	a, err := loadModel(pathA)
 	if err != nil {
 		return err
@@ -132,7 +136,7 @@ func runCompare(e *env, pathA, pathB, spec string, opts compare.Options, top int
 		return err
 	}
 	if spec != "" {
-		if opts.Data, err = dataset.Open(spec); err != nil {
+		if opts.Data, err = openData(spec, preprocess); err != nil {
 			return fmt.Errorf("--data: %w", err)
 		}
 	}

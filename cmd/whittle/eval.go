@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/whittle-ml/whittle/runtime/datafeed"
+
 	"github.com/spf13/pflag"
 
 	"github.com/whittle-ml/whittle/dataset"
@@ -28,13 +30,17 @@ Data specs: ` + dataset.SpecHelp + `
 Examples:
   whittle eval testmodels/fashion_cnn_op17.onnx --data fashion-mnist:test
   whittle eval model.onnx --data fashion-mnist:test --limit 1000 --batch 100 --json
-  whittle eval model.onnx --data fashion-mnist:test@/data/fmnist`,
+  whittle eval model.onnx --data fashion-mnist:test@/data/fmnist
+  whittle eval resnet18.onnx --data images:imagenet/val --preprocess imagenet`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			applyThreads := threadsFlag(fs)
 			data := fs.String("data", "", "labelled data `SPEC` (required)")
 			limit := fs.Int("limit", 0, "evaluate only the first `N` rows")
 			batch := fs.Int("batch", 100, "rows per run")
 			asJSON := fs.Bool("json", false, "print JSON")
+			preprocess := preprocessFlag(fs)
 			return func(e *env, args []string) error {
+				defer applyThreads()()
 				if err := exactArgs(args, 1, "one MODEL"); err != nil {
 					return err
 				}
@@ -44,7 +50,7 @@ Examples:
 				if *batch < 1 || *limit < 0 {
 					return usagef("--batch must be >= 1 and --limit >= 0")
 				}
-				res, err := Evaluate(e, args[0], *data, *limit, *batch)
+				res, err := Evaluate(e, args[0], *data, *preprocess, *limit, *batch)
 				if err != nil {
 					return err
 				}
@@ -79,7 +85,7 @@ type EvalResult struct {
 }
 
 // Evaluate runs a classifier over labelled data.
-func Evaluate(e *env, path, spec string, limit, batch int) (*EvalResult, error) {
+func Evaluate(e *env, path, spec, preprocess string, limit, batch int) (*EvalResult, error) {
 	m, err := loadModel(path)
 	if err != nil {
 		return nil, err
@@ -88,7 +94,7 @@ func Evaluate(e *env, path, spec string, limit, batch int) (*EvalResult, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	ds, err := dataset.Open(spec)
+	ds, err := openData(spec, preprocess)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +124,7 @@ func Evaluate(e *env, path, spec string, limit, batch int) (*EvalResult, error) 
 			if t.Name != "" && contains(inputNames, t.Name) {
 				name = t.Name
 			}
-			rt, err := runtime.FromDataset(t)
+			rt, err := datafeed.FromDataset(t)
 			if err != nil {
 				return err
 			}

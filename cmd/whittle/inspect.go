@@ -139,11 +139,7 @@ func printInspection(e *env, ins *inspection, allLayers bool) {
 	}
 	var opsets []string
 	for _, o := range ins.Opsets {
-		d := o.Domain
-		if d == "" {
-			d = "ai.onnx"
-		}
-		opsets = append(opsets, fmt.Sprintf("%s %d", d, o.Version))
+		opsets = append(opsets, fmt.Sprintf("%s %d", ir.DomainName(o.Domain), o.Version))
 	}
 	fmt.Fprintf(w, "  IR version %d, producer %s, opsets: %s\n", ins.IRVersion, producer, strings.Join(opsets, ", "))
 	fmt.Fprintf(w, "\nInputs:\n")

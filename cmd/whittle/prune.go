@@ -31,8 +31,11 @@ Patterns:
   channel       remove the S fraction of output channels with the smallest L1/L2 filter
                 norm from Conv/Gemm layers and shrink what depends on them (bias,
                 BatchNormalization, activations, the next layer's inputs, Flatten->Gemm
-                features, Concat offsets, depthwise convolutions); layers tied through a
-                residual Add prune the same channels. The model gets smaller and faster.
+                features, Concat offsets, depthwise and grouped convolutions, transformer
+                MLP widths and attention heads); layers tied through a residual Add prune
+                the same channels. The model gets smaller and faster. --attention heads
+                removes whole attention heads, dims (default) the same number of
+                dimensions from every head, keep leaves attention alone.
 
 Layers are named by node name or weight initializer name; * is a wildcard. The report
 (text on stdout, JSON with --report) gives each layer's sparsity, parameters and MACs
@@ -43,6 +46,7 @@ Examples:
   whittle prune model.onnx -o sparse.onnx --sparsity 0.5 --scope global
   whittle prune model.onnx -o sparse24.onnx --pattern 2:4
   whittle prune model.onnx -o slim.onnx --pattern channel --sparsity 0.25 --report prune.json
+  whittle prune vit.onnx -o narrow.onnx --pattern channel --sparsity 0.5 --attention heads
   whittle prune model.onnx -o slim.onnx --pattern channel --sparsity 0.5 --exclude '/layer4/*' --per-layer /conv1/Conv=0.1`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			out := fs.StringP("output", "o", "", "output model `FILE` (required)")
@@ -50,6 +54,7 @@ Examples:
 			scope := fs.String("scope", passes.ScopeLayer, "layer or global")
 			pattern := fs.String("pattern", passes.PatternUnstructured, "unstructured, N:M (e.g. 2:4) or channel")
 			norm := fs.String("norm", "l1", "channel ranking norm: l1 or l2")
+			attention := fs.String("attention", passes.AttentionDims, "with --pattern channel, multi-head attention: dims (each head keeps as many dimensions), heads (whole heads go) or keep")
 			exclude := fs.StringSlice("exclude", nil, "layers never pruned (node or weight `NAMES`, comma-separated, * wildcards)")
 			perLayer := fs.StringArray("per-layer", nil, "sparsity of one layer as `NAME=S`; repeat for more")
 			report := fs.String("report", "", "write the report as JSON to `FILE`")
@@ -62,6 +67,7 @@ Examples:
 				}
 				opts := passes.DefaultPruneOptions()
 				opts.Scope, opts.Norm, opts.Exclude = strings.ToLower(*scope), strings.ToLower(*norm), *exclude
+				opts.Attention = strings.ToLower(*attention)
 				if err := opts.ParsePattern(*pattern); err != nil {
 					return usagef("--pattern: %v", err)
 				}

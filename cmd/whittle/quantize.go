@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/whittle-ml/whittle/runtime/datafeed"
+
 	"github.com/spf13/pflag"
 
 	"github.com/whittle-ml/whittle/compare"
@@ -65,17 +67,19 @@ skips that.
 Examples:
   whittle quantize cnn.onnx -o cnn.int8.onnx --calibration fashion-mnist:train:512
   whittle quantize cnn.onnx -o cnn.int8.onnx --calibration fashion-mnist:train:512 --method entropy
+  whittle quantize resnet18.onnx -o resnet18.int8.onnx --calibration images:calib --preprocess imagenet
   whittle quantize vit.onnx -o vit.dyn.onnx --dynamic
   whittle quantize vit.onnx -o vit.w4.onnx --weight-only --weight-bits 4 --upgrade-opset
   whittle quantize cnn.onnx -o cnn.int8.onnx --calibration fashion-mnist:train:512 \
       --max-accuracy-drop 0.3 --eval-data fashion-mnist:test`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			a := quantizeArgs{}
+			applyThreads := threadsFlag(fs)
 			fs.StringVarP(&a.out, "output", "o", "", "output model `FILE` (required)")
 			fs.StringVar(&a.calibration, "calibration", "", "calibration data `SPEC` (static quantization)")
 			fs.StringVar(&a.method, "method", "minmax", "calibration method: minmax, ema, percentile, entropy")
 			fs.Float64Var(&a.percentile, "percentile", passes.DefaultPercentile, "percentile of |x| kept by --method percentile")
-			fs.IntVar(&a.batch, "batch-size", runtime.DefaultCalibrationBatch, "rows per calibration/evaluation run")
+			fs.IntVar(&a.batch, "batch-size", datafeed.DefaultBatch, "rows per calibration/evaluation run")
 			fs.BoolVar(&a.perChannel, "per-channel", true, "one weight scale per output channel")
 			fs.StringVar(&a.actType, "activation-type", "uint8", "uint8 (asymmetric) or int8 (symmetric)")
 			fs.BoolVar(&a.symmetric, "symmetric", false, "TensorRT layout: int8 symmetric activations (zero point 0), float biases")
@@ -95,7 +99,9 @@ Examples:
 			fs.IntVar(&a.maxFloat, "max-float", 0, "at most this many layers left float by the budget (0: no limit)")
 			fs.BoolVar(&a.optimize, "optimize", true, "run the lossless optimize pipeline first")
 			fs.StringVar(&a.report, "report", "", "write a JSON report to `FILE`")
+			fs.StringVar(&a.preprocess, "preprocess", "", "how images:DIR data becomes input `SPEC`: "+dataset.PreprocessHelp)
 			return func(e *env, args []string) error {
+				defer applyThreads()()
 				if err := exactArgs(args, 1, "one input MODEL"); err != nil {
 					return err
 				}
@@ -129,6 +135,7 @@ type quantizeArgs struct {
 	evalSamples, maxFloat        int
 	optimize                     bool
 	report                       string
+	preprocess                   string
 }
 
 // quantizeJSON is the --report file.
@@ -308,13 +315,13 @@ func calibrate(e *env, m *ir.Model, opts passes.QuantizeOptions, a *quantizeArgs
 	if err != nil {
 		return nil, err
 	}
-	data, err := dataset.Open(a.calibration)
+	data, err := openData(a.calibration, a.preprocess)
 	if err != nil {
 		return nil, fmt.Errorf("--calibration: %w", err)
 	}
 	bar := newProgress(e, data.Len(), "calibrating")
 	done := 0
-	cal := &runtime.DatasetCalibrator{Data: data, BatchSize: a.batch, Progress: func(d, _ int) {
+	cal := &datafeed.Calibrator{Data: data, BatchSize: a.batch, Progress: func(d, _ int) {
 		bar.Add(d - done)
 		done = d
 	}}
@@ -334,7 +341,7 @@ func fitBudget(e *env, m *ir.Model, opts passes.QuantizeOptions, ranges map[stri
 	if spec == "" {
 		spec = a.calibration
 	}
-	full, err := dataset.Open(spec)
+	full, err := openData(spec, a.preprocess)
 	if err != nil {
 		return nil, fmt.Errorf("--eval-data: %w", err)
 	}

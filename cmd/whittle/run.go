@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/whittle-ml/whittle/runtime/datafeed"
+
 	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/proto"
 
@@ -38,6 +40,7 @@ Examples:
   whittle run model.onnx --random --seed 7 --dim N=8 --output-dir out/
   whittle run model.onnx --input test_data_set_0/input_0.pb --output-dir out --npy`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			applyThreads := threadsFlag(fs)
 			inputs := fs.StringArrayP("input", "i", nil, "an input as `NAME=FILE` (.pb or .npy); repeat for each input")
 			random := fs.Bool("random", false, "make inputs the files do not give from the declared shapes")
 			seed := fs.Uint64("seed", 1, "seed for --random")
@@ -45,6 +48,7 @@ Examples:
 			outDir := fs.StringP("output-dir", "o", "", "write output_K.pb files into `DIR`")
 			npy := fs.Bool("npy", false, "also write output_K.npy beside the .pb files")
 			return func(e *env, args []string) error {
+				defer applyThreads()()
 				if err := exactArgs(args, 1, "one MODEL"); err != nil {
 					return err
 				}
@@ -170,7 +174,7 @@ func readTensorFile(file string) (*runtime.Tensor, error) {
 		if err != nil {
 			return nil, err
 		}
-		return runtime.FromDataset(t)
+		return datafeed.FromDataset(t)
 	default:
 		data, err := os.ReadFile(file)
 		if err != nil {

@@ -1,9 +1,7 @@
 package infer
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/ir/opschema"
@@ -218,35 +216,9 @@ func (c *ctx) floats(i int) ([]float64, bool) {
 }
 
 func tensorFloats(t *ir.Tensor) ([]float64, bool) {
-	switch t.DataType {
-	case ir.Float:
-		f, err := t.Float32s()
-		if err != nil {
-			return nil, false
-		}
-		out := make([]float64, len(f))
-		for k, x := range f {
-			out[k] = float64(x)
-		}
-		return out, true
-	case ir.Double:
-		out := make([]float64, len(t.Raw)/8)
-		for k := range out {
-			out[k] = math.Float64frombits(binary.LittleEndian.Uint64(t.Raw[8*k:]))
-		}
-		return out, true
-	case ir.BFloat16:
-		out := make([]float64, len(t.Raw)/2)
-		for k := range out {
-			out[k] = float64(math.Float32frombits(uint32(binary.LittleEndian.Uint16(t.Raw[2*k:])) << 16))
-		}
-		return out, true
-	case ir.Float16:
-		out := make([]float64, len(t.Raw)/2)
-		for k := range out {
-			out[k] = float64(halfToFloat(binary.LittleEndian.Uint16(t.Raw[2*k:])))
-		}
-		return out, true
+	if ir.IsFloat(t.DataType) {
+		out, err := t.Float64s()
+		return out, err == nil
 	}
 	vals, err := t.Int64s()
 	if err != nil {
@@ -257,29 +229,6 @@ func tensorFloats(t *ir.Tensor) ([]float64, bool) {
 		out[k] = float64(x)
 	}
 	return out, true
-}
-
-// halfToFloat converts IEEE half-precision bits (only used to read Resize scales and Range
-// bounds stored as float16).
-func halfToFloat(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	frac := uint32(h) & 0x3ff
-	switch {
-	case exp == 0 && frac == 0:
-		return math.Float32frombits(sign)
-	case exp == 0:
-		// Subnormal: normalise.
-		for frac&0x400 == 0 {
-			frac <<= 1
-			exp--
-		}
-		exp++
-		frac &= 0x3ff
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
-	}
-	return math.Float32frombits(sign | (exp+112)<<23 | frac<<13)
 }
 
 // attrInts returns an ints attribute and whether it is present.

@@ -2,9 +2,10 @@ package infer_test
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/whittle-ml/whittle/internal/irtest"
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/ir/infer"
@@ -25,33 +26,7 @@ func newBuilder(t *testing.T, opset int64) *builder {
 }
 
 // parseType reads "float[N,3,?]" (a bare "float" has unknown rank).
-func parseType(t testing.TB, s string) *ir.Type {
-	t.Helper()
-	elemName, dims, ranked := strings.Cut(s, "[")
-	elem, ok := ir.ParseDataType(elemName)
-	if !ok {
-		t.Fatalf("bad element type in %q", s)
-	}
-	if !ranked {
-		return &ir.Type{Kind: ir.TensorKind, Elem: elem}
-	}
-	dims = strings.TrimSuffix(dims, "]")
-	out := &ir.Type{Kind: ir.TensorKind, Elem: elem, HasShape: true, Dims: []ir.Dim{}}
-	if dims == "" {
-		return out
-	}
-	for _, d := range strings.Split(dims, ",") {
-		switch v, err := strconv.ParseInt(d, 10, 64); {
-		case d == "?":
-			out.Dims = append(out.Dims, ir.UnknownDim)
-		case err == nil:
-			out.Dims = append(out.Dims, ir.Known(v))
-		default:
-			out.Dims = append(out.Dims, ir.Symbolic(d))
-		}
-	}
-	return out
-}
+func parseType(t testing.TB, s string) *ir.Type { return irtest.ParseType(t, s) }
 
 // input adds a graph input of type typ ("float[N,3]").
 func (b *builder) input(name, typ string) *ir.Value {

@@ -145,15 +145,8 @@ func (e *engine) graph(g *ir.Graph, opsets []ir.OpsetID) {
 	}
 }
 
-func normDomain(d string) string {
-	if d == "ai.onnx" {
-		return ""
-	}
-	return d
-}
-
 func opKey(domain, op string) string {
-	if domain = normDomain(domain); domain != "" {
+	if domain = ir.CanonicalDomain(domain); domain != "" {
 		return domain + "::" + op
 	}
 	return op
@@ -184,9 +177,9 @@ func (e *engine) node(n *ir.Node, opsets []ir.OpsetID) {
 }
 
 func opsetOf(opsets []ir.OpsetID, domain string) int64 {
-	domain = normDomain(domain)
+	domain = ir.CanonicalDomain(domain)
 	for _, o := range opsets {
-		if normDomain(o.Domain) == domain {
+		if ir.CanonicalDomain(o.Domain) == domain {
 			return o.Version
 		}
 	}

@@ -146,15 +146,6 @@ func init() {
 	sort.Strings(domains)
 }
 
-// NormalizeDomain maps the alias "ai.onnx" to "", the name the registry uses for the
-// default operator set.
-func NormalizeDomain(domain string) string {
-	if domain == "ai.onnx" {
-		return ""
-	}
-	return domain
-}
-
 // Domains returns the operator-set domains the registry has schemas for, sorted.
 func Domains() []string {
 	return append([]string(nil), domains...)
@@ -163,19 +154,19 @@ func Domains() []string {
 // HasDomain reports whether the registry documents the operators of domain, so that an
 // unknown operator name in it is an error rather than a custom extension.
 func HasDomain(domain string) bool {
-	_, ok := latest[NormalizeDomain(domain)]
+	_, ok := latest[ir.CanonicalDomain(domain)]
 	return ok
 }
 
 // Known reports whether op exists, in any version, in domain.
 func Known(domain, op string) bool {
-	_, ok := byKey[key{NormalizeDomain(domain), op}]
+	_, ok := byKey[key{ir.CanonicalDomain(domain), op}]
 	return ok
 }
 
 // Versions returns the since_versions of op in domain, ascending; nil if unknown.
 func Versions(domain, op string) []int64 {
-	d, ok := byKey[key{NormalizeDomain(domain), op}]
+	d, ok := byKey[key{ir.CanonicalDomain(domain), op}]
 	if !ok {
 		return nil
 	}
@@ -185,13 +176,13 @@ func Versions(domain, op string) []int64 {
 // LatestOpset returns the highest since_version of any operator in domain: the newest
 // opset version Operators.md describes. It is 0 for an unknown domain.
 func LatestOpset(domain string) int64 {
-	return latest[NormalizeDomain(domain)]
+	return latest[ir.CanonicalDomain(domain)]
 }
 
 // Lookup returns the schema of op in domain in force at opsetVersion: the newest version
 // not above opsetVersion. It returns false when op is unknown or introduced later.
 func Lookup(domain, op string, opsetVersion int64) (*Schema, bool) {
-	d, ok := byKey[key{NormalizeDomain(domain), op}]
+	d, ok := byKey[key{ir.CanonicalDomain(domain), op}]
 	if !ok {
 		return nil, false
 	}
@@ -225,7 +216,7 @@ func Lookup(domain, op string, opsetVersion int64) (*Schema, bool) {
 
 // Ops returns the names of the operators of domain, sorted.
 func Ops(domain string) []string {
-	domain = NormalizeDomain(domain)
+	domain = ir.CanonicalDomain(domain)
 	var names []string
 	for _, d := range table {
 		if d.domain == domain {

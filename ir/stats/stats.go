@@ -55,10 +55,7 @@ func Measure(m *ir.Model) *Model {
 		}
 		for _, n := range g.Nodes() {
 			s.Nodes++
-			op := n.OpType
-			if n.Domain != "" && n.Domain != "ai.onnx" {
-				op = n.Domain + "::" + op
-			}
+			op := ir.QualifiedOp(n.Domain, n.OpType)
 			s.Ops[op]++
 			if macs, known, ok := NodeMACs(n); ok {
 				s.Layers = append(s.Layers, Layer{Node: nodeName(n), Op: op, MACs: macs, Known: known})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/ir/opschema"
 	"github.com/whittle-ml/whittle/onnx/onnxpb"
 )
@@ -156,7 +157,7 @@ func (ck *checker) checkModel(m *onnxpb.ModelProto) {
 func (ck *checker) checkOpsetImports(c ctx, imports []*onnxpb.OperatorSetIdProto, field string) map[string]int64 {
 	opsets := map[string]int64{}
 	for _, imp := range imports {
-		domain := opschema.NormalizeDomain(imp.GetDomain())
+		domain := ir.CanonicalDomain(imp.GetDomain())
 		if _, dup := opsets[domain]; dup {
 			ck.report(c, field, "domain %q is imported more than once", imp.GetDomain())
 			continue
@@ -250,7 +251,7 @@ func (ck *checker) checkFunctions(top ctx, fns []*onnxpb.FunctionProto, modelOps
 	}
 	for _, f := range fns {
 		for _, imp := range f.GetOpsetImport() {
-			d := opschema.NormalizeDomain(imp.GetDomain())
+			d := ir.CanonicalDomain(imp.GetDomain())
 			if _, ok := combined[d]; !ok {
 				combined[d] = imp.GetVersion()
 			}
@@ -327,7 +328,7 @@ func (ck *checker) checkFunction(c ctx, f *onnxpb.FunctionProto, modelOpsets map
 	// A node's operator must resolve to the same version under the function's imports as
 	// under the model's: the function body is inlined into the model.
 	for i, n := range f.GetNode() {
-		domain := opschema.NormalizeDomain(n.GetDomain())
+		domain := ir.CanonicalDomain(n.GetDomain())
 		fv, fok := c.opsets[domain]
 		mv, mok := modelOpsets[domain]
 		if !fok || !mok || fv == mv || !opschema.HasDomain(domain) {

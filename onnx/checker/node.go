@@ -37,7 +37,7 @@ func (ck *checker) checkNode(c ctx, n *onnxpb.NodeProto, sc *scope) {
 		ck.checkAttribute(c, a, sc)
 	}
 
-	domain := opschema.NormalizeDomain(n.GetDomain())
+	domain := ir.CanonicalDomain(n.GetDomain())
 	version, imported := c.opsets[domain]
 	if !imported {
 		where := "the model"
@@ -64,26 +64,19 @@ func (ck *checker) checkNode(c ctx, n *onnxpb.NodeProto, sc *scope) {
 	schema, ok := opschema.Lookup(domain, n.GetOpType(), version)
 	if !ok {
 		if vs := opschema.Versions(domain, n.GetOpType()); len(vs) > 0 {
-			ck.report(c, "op_type", "%s does not exist at opset %d of %s (first version %d)", n.GetOpType(), version, domainName(domain), vs[0])
+			ck.report(c, "op_type", "%s does not exist at opset %d of %s (first version %d)", n.GetOpType(), version, ir.DomainName(domain), vs[0])
 		} else {
-			ck.report(c, "op_type", "%s is not an operator of %s", n.GetOpType(), domainName(domain))
+			ck.report(c, "op_type", "%s is not an operator of %s", n.GetOpType(), ir.DomainName(domain))
 		}
 		return
 	}
 	if schema.Deprecated {
-		ck.report(c, "op_type", "%s is deprecated at opset %d of %s (since version %d)", n.GetOpType(), version, domainName(domain), schema.SinceVersion)
+		ck.report(c, "op_type", "%s is deprecated at opset %d of %s (since version %d)", n.GetOpType(), version, ir.DomainName(domain), schema.SinceVersion)
 		return
 	}
 	if schema.SignatureKnown() {
 		ck.verifySignature(c, n, schema)
 	}
-}
-
-func domainName(domain string) string {
-	if domain == "" {
-		return "ai.onnx"
-	}
-	return domain
 }
 
 // verifySignature checks a node against the operator schema in force: input and output

@@ -15,6 +15,19 @@ type Context struct {
 	// Scope gives subgraph programs access to the values of enclosing graphs; the executor
 	// defines what it holds.
 	Scope any
+	// Threads is how many goroutines a kernel may occupy at once, its own included
+	// (runtime.Options.Threads); 0 or 1 means the kernel runs on its caller's goroutine.
+	// Kernels pass Parallelism() to the routines of internal/linalg (For, Sgemm), whose
+	// workers must never call Alloc: the run's allocator is not safe for concurrent use.
+	Threads int
+}
+
+// Parallelism returns Threads, at least 1; a nil Context gives 1.
+func (c *Context) Parallelism() int {
+	if c == nil || c.Threads < 1 {
+		return 1
+	}
+	return c.Threads
 }
 
 // Pool hands out tensors whose buffers may be reused; the executor implements it.

@@ -71,10 +71,7 @@ var registry = struct {
 }{defs: map[string][]KernelDef{}}
 
 func regKey(domain, op string) string {
-	if domain == "ai.onnx" {
-		domain = ""
-	}
-	return domain + "\x00" + op
+	return ir.CanonicalDomain(domain) + "\x00" + op
 }
 
 // Register adds kernel definitions; packages call it from init.
@@ -131,9 +128,4 @@ func containsType(ts []ir.DataType, dt ir.DataType) bool {
 	return false
 }
 
-func opName(domain, op string) string {
-	if domain == "" || domain == "ai.onnx" {
-		return op
-	}
-	return domain + "::" + op
-}
+func opName(domain, op string) string { return ir.QualifiedOp(domain, op) }

@@ -21,6 +21,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/whittle-ml/whittle/ir"
 )
 
 func main() {
@@ -136,10 +138,7 @@ func parse(r io.Reader) ([]*op, error) {
 		line := sc.Text()
 		if m := domainHeading.FindStringSubmatch(line); m != nil && !strings.HasPrefix(line, "## Operator Schemas") {
 			inBody = true
-			domain = m[1]
-			if domain == "ai.onnx" {
-				domain = ""
-			}
+			domain = ir.CanonicalDomain(m[1])
 			cur, section = nil, ""
 			continue
 		}

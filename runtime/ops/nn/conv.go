@@ -2,9 +2,8 @@ package nn
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
+	"github.com/whittle-ml/whittle/internal/linalg"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
@@ -16,14 +15,15 @@ func init() {
 	)
 }
 
-// convKernel is Conv lowered to im2col + sgemm per (image, group), with a direct loop for
+// convKernel is Conv lowered to im2col + linalg.Sgemm per (image, group), with a direct loop for
 // depthwise 2-D convolutions.
 type convKernel struct {
 	node  *ir.Node
 	win   windowAttrs
 	group int
-	// packed holds the weights of each group packed for sgemmPacked when W is constant.
-	packed     []*packedA
+	// packed holds the weights of each group packed for linalg.SgemmPackedA when W is
+	// constant.
+	packed     []*linalg.PackedA
 	packedFrom []int64 // the weight shape packed holds
 }
 
@@ -47,7 +47,7 @@ func newConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			mg := int(wt.Shape[0]) / k.group
 			kk := kernel.ShapeSize(wt.Shape[1:])
 			for g := 0; g < k.group; g++ {
-				k.packed = append(k.packed, packMatrixA(false, mg, kk, w[g*mg*kk:], kk))
+				k.packed = append(k.packed, linalg.PackA(false, mg, kk, w[g*mg*kk:], kk))
 			}
 			k.packedFrom = append([]int64(nil), wt.Shape...)
 		}
@@ -93,8 +93,9 @@ func (k *convKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 	if outSize == 0 || nBatch == 0 {
 		return []*kernel.Tensor{out.Done()}, nil
 	}
+	threads := ctx.Parallelism()
 	if k.depthwise(w.Shape) {
-		depthwiseConv2D(xd, wd, bias, y, nBatch, c, m/g, geo)
+		depthwiseConv2D(threads, xd, wd, bias, y, nBatch, c, m/g, geo)
 		return []*kernel.Tensor{out.Done()}, nil
 	}
 	cg, mg := c/g, m/g
@@ -106,8 +107,8 @@ func (k *convKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 	direct := isPointwise(geo)
 	var col []float32
 	if !direct {
-		colBuf := getScratch(kk * outSize)
-		defer colBuf.release()
+		colBuf := linalg.GetFloat32(kk * outSize)
+		defer colBuf.Release()
 		col = colBuf.Buf
 	}
 	for n := 0; n < nBatch; n++ {
@@ -120,9 +121,9 @@ func (k *convKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 				bmat = col
 			}
 			if packed != nil {
-				sgemmPacked(packed[gi], false, outSize, 1, bmat, outSize, 0, yg, outSize)
+				linalg.SgemmPackedA(threads, packed[gi], false, outSize, 1, bmat, outSize, 0, yg, outSize)
 			} else {
-				sgemm(false, false, mg, outSize, kk, 1, wd[gi*mg*kk:], kk, bmat, outSize, 0, yg, outSize)
+				linalg.Sgemm(threads, false, false, mg, outSize, kk, 1, wd[gi*mg*kk:], kk, bmat, outSize, 0, yg, outSize)
 			}
 		}
 	}
@@ -243,7 +244,7 @@ func im2col2D(x []float32, channels int, geo *window, col []float32) {
 // Each kernel tap adds a weighted input row to an output row over the output columns whose
 // input column is inside the image, so the inner loops carry no bounds tests; 3×3 kernels
 // with unit stride and dilation (MobileNet's) sum all nine taps in one pass instead.
-func depthwiseConv2D(x, w, bias, y []float32, nBatch, c, mult int, geo *window) {
+func depthwiseConv2D(threads int, x, w, bias, y []float32, nBatch, c, mult int, geo *window) {
 	ih, iw := geo.in[0], geo.in[1]
 	oh, ow := geo.out[0], geo.out[1]
 	kh, kw := geo.kernel[0], geo.kernel[1]
@@ -284,7 +285,7 @@ func depthwiseConv2D(x, w, bias, y []float32, nBatch, c, mult int, geo *window) 
 			}
 		}
 	}
-	parallelFor(nBatch*m, oh*ow*kh*kw, one)
+	linalg.ForCost(threads, nBatch*m, oh*ow*kh*kw, one)
 }
 
 // depthwiseTap adds wv·src[ox·stride+off] to yrow[ox] for every ox whose input column
@@ -357,31 +358,7 @@ func depthwiseRow3x3(yrow, rows []float32, iw, pw int, w []float32, bv float32) 
 	}
 }
 
-// parallelFor runs fn(0..jobs-1), spreading the jobs over GOMAXPROCS goroutines when
-// jobs × costPerJob is large enough to pay for them.
-func parallelFor(jobs, costPerJob int, fn func(job int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if workers < 2 || jobs < 2 || jobs*costPerJob < 1<<16 {
-		for j := 0; j < jobs; j++ {
-			fn(j)
-		}
-		return
-	}
-	workers = min(workers, jobs)
-	var wg sync.WaitGroup
-	for wkr := 0; wkr < workers; wkr++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := wkr; j < jobs; j += workers {
-				fn(j)
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-// convTransposeKernel computes, per (image, group), col = Wᵀ·X with sgemm and scatters
+// convTransposeKernel computes, per (image, group), col = Wᵀ·X with linalg.Sgemm and scatters
 // col into the output (col2im).
 type convTransposeKernel struct {
 	node          *ir.Node
@@ -501,14 +478,14 @@ func (k *convTransposeKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) 
 	inSize, outSize, kSize := prodInts(geo.in), prodInts(geo.out), prodInts(kernelShape)
 	cg := c / g
 	rows := mg * kSize
-	colBuf := getScratch(rows * inSize)
-	defer colBuf.release()
+	colBuf := linalg.GetFloat32(rows * inSize)
+	defer colBuf.Release()
 	col := colBuf.Buf
 	for n := 0; n < nBatch; n++ {
 		for gi := 0; gi < g; gi++ {
 			xg := xd[(n*c+gi*cg)*inSize : (n*c+(gi+1)*cg)*inSize]
 			wg := wd[gi*cg*rows : (gi+1)*cg*rows]
-			sgemm(true, false, rows, inSize, cg, 1, wg, rows, xg, inSize, 0, col, inSize)
+			linalg.Sgemm(ctx.Parallelism(), true, false, rows, inSize, cg, 1, wg, rows, xg, inSize, 0, col, inSize)
 			col2im(col, mg, geo, y[(n*m+gi*mg)*outSize:(n*m+(gi+1)*mg)*outSize])
 		}
 	}

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"github.com/whittle-ml/whittle/internal/linalg"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
@@ -63,7 +64,7 @@ func (k *gemmKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 		beta = 0
 	}
 	lda, ldb := int(a.Shape[1]), int(b.Shape[1])
-	sgemm(k.transA, k.transB, m, n, ka, k.alpha, ad, lda, bd, ldb, beta, out.Buf, n)
+	linalg.Sgemm(ctx.Parallelism(), k.transA, k.transB, m, n, ka, k.alpha, ad, lda, bd, ldb, beta, out.Buf, n)
 	return []*kernel.Tensor{out.Done()}, nil
 }
 
@@ -93,7 +94,7 @@ func (k *matMulKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 		return nil, opErr(k.node, "%v", err)
 	}
 	out := allocOut(ctx, a.DType, plan.outShape...)
-	plan.run(ad, bd, out.Buf)
+	plan.run(ctx.Parallelism(), ad, bd, out.Buf)
 	return []*kernel.Tensor{out.Done()}, nil
 }
 
@@ -176,14 +177,14 @@ func planMatMul(as, bs []int64) (*matMulPlan, error) {
 	return p, nil
 }
 
-func (p *matMulPlan) run(a, b, c []float32) {
+func (p *matMulPlan) run(threads int, a, b, c []float32) {
 	mn := p.m * p.n
 	// A batch whose B is shared and whose A matrices are contiguous is one tall product.
 	if p.batch > 1 && p.bOff[p.batch-1] == 0 && p.aOff[p.batch-1] == (p.batch-1)*p.m*p.k {
-		sgemm(false, false, p.batch*p.m, p.n, p.k, 1, a, p.k, b, p.n, 0, c, p.n)
+		linalg.Sgemm(threads, false, false, p.batch*p.m, p.n, p.k, 1, a, p.k, b, p.n, 0, c, p.n)
 		return
 	}
 	for i := 0; i < p.batch; i++ {
-		sgemm(false, false, p.m, p.n, p.k, 1, a[p.aOff[i]:], p.k, b[p.bOff[i]:], p.n, 0, c[i*mn:], p.n)
+		linalg.Sgemm(threads, false, false, p.m, p.n, p.k, 1, a[p.aOff[i]:], p.k, b[p.bOff[i]:], p.n, 0, c[i*mn:], p.n)
 	}
 }

@@ -493,3 +493,27 @@ func TestMaxPool2DFastPathMatchesGeneral(t *testing.T) {
 		checkClose(t, fast[0].Float32s(), general[0].Float32s(), 0)
 	}
 }
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = r.Float32()*2 - 1
+	}
+	return s
+}
+
+func checkClose(t *testing.T, got, want []float32, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("len %d, want %d", len(got), len(want))
+	}
+	for i := range got {
+		g, w := float64(got[i]), float64(want[i])
+		if math.IsNaN(w) && math.IsNaN(g) {
+			continue
+		}
+		if math.Abs(g-w) > tol*(1+math.Abs(w)) || math.IsNaN(g) != math.IsNaN(w) {
+			t.Fatalf("element %d = %v, want %v", i, g, w)
+		}
+	}
+}

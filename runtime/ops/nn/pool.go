@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 
+	"github.com/whittle-ml/whittle/internal/linalg"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
@@ -118,12 +119,12 @@ func (k *poolKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 		s *= in[d]
 	}
 	if k.kind == poolMax && indices == nil && nd == 2 {
-		parallelFor(nc, outSize*prodInts(geo.kernel), func(plane int) {
+		linalg.ForCost(ctx.Parallelism(), nc, outSize*prodInts(geo.kernel), func(plane int) {
 			maxPool2DPlane(xd[plane*inSize:(plane+1)*inSize], out.Buf[plane*outSize:(plane+1)*outSize], geo)
 		})
 		return []*kernel.Tensor{out.Done()}, nil
 	}
-	parallelFor(nc, outSize*prodInts(geo.kernel), func(plane int) {
+	linalg.ForCost(ctx.Parallelism(), nc, outSize*prodInts(geo.kernel), func(plane int) {
 		xp := xd[plane*inSize : (plane+1)*inSize]
 		yp := out.Buf[plane*outSize : (plane+1)*outSize]
 		ood, kod := newOdometer(geo.out), newOdometer(geo.kernel)

@@ -33,7 +33,7 @@ var gradRules = map[string]gradRule{
 
 // lookupGradRule finds the rule for a node, or explains that the op has none.
 func lookupGradRule(n *ir.Node) (gradRule, error) {
-	if n.Domain == "" || n.Domain == "ai.onnx" {
+	if ir.IsDefaultDomain(n.Domain) {
 		if r, ok := gradRules[n.OpType]; ok {
 			return r, nil
 		}

@@ -1,21 +1,15 @@
-package runtime
+package datafeed
 
 import (
 	"testing"
 
+	"github.com/whittle-ml/whittle/internal/irtest"
+
 	"github.com/whittle-ml/whittle/dataset"
-	"github.com/whittle-ml/whittle/ir"
 )
 
-func TestDatasetCalibratorStreamsBatches(t *testing.T) {
-	g := ir.NewGraph("g")
-	x := g.AddInput("x", ir.TensorType(ir.Float, ir.Symbolic("N"), ir.Known(2)))
-	n := g.NewNode("", "Relu", []*ir.Value{x}, []string{"r"})
-	g.Append(n)
-	neg := g.NewNode("", "Neg", []*ir.Value{n.Output(0)}, []string{"y"})
-	g.Append(neg)
-	g.Outputs = []*ir.Value{neg.Output(0)}
-	m := &ir.Model{IRVersion: 8, OpsetImports: []ir.OpsetID{{Version: 13}}, Graph: g}
+func TestCalibratorStreamsBatches(t *testing.T) {
+	m := irtest.New(t, 13).InputOf("x", "float[N,2]").Node("Relu", "x", "r").Node("Neg", "r", "y").Output("y").Model()
 	data, err := dataset.NewArrays([]dataset.Tensor{{Shape: []int64{5, 2}, DType: dataset.Float32,
 		Float32: []float32{-1, 1, -2, 2, -3, 3, -4, 4, -5, 5}}}, nil, nil)
 	if err != nil {
@@ -24,7 +18,7 @@ func TestDatasetCalibratorStreamsBatches(t *testing.T) {
 	var seen []string
 	sums := map[string]float32{}
 	var progress []int
-	cal := &DatasetCalibrator{Data: data, BatchSize: 2, Progress: func(done, total int) { progress = append(progress, done) }}
+	cal := &Calibrator{Data: data, BatchSize: 2, Progress: func(done, total int) { progress = append(progress, done) }}
 	err = cal.Calibrate(m, []string{"x", "r"}, func(name string, d []float32) error {
 		seen = append(seen, name)
 		for _, v := range d {

@@ -1,0 +1,193 @@
+package linalg
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// For calls fn(job) once for every job in [0, jobs) and returns when all calls are done.
+// Up to threads goroutines run them: the caller's own and threads-1 workers from a
+// process-wide pool. With threads < 2 or jobs < 2 every call runs on the caller's
+// goroutine, in order.
+//
+// What fn may do: read shared inputs, write disjoint parts of an output, take scratch
+// buffers (GetFloat32) and release them, and call For or Sgemm again (a nested call never
+// waits for a worker that has not started: the caller does the work itself when every
+// worker is busy, so nesting cannot deadlock). What fn must not do: call
+// kernel.Context.Alloc or anything else that records state in the run's allocator (it is
+// not safe for concurrent use), keep a reference to job-local scratch after returning,
+// or assume jobs run in order or on distinct goroutines.
+//
+// Jobs are handed out one at a time from a shared counter, so each should carry enough
+// work (tens of microseconds) to hide the cost of claiming it; Chunks helps size them.
+func For(threads, jobs int, fn func(job int)) {
+	if threads < 2 || jobs < 2 {
+		for j := 0; j < jobs; j++ {
+			fn(j)
+		}
+		return
+	}
+	helpers := min(threads, jobs) - 1
+	ensureWorkers(helpers)
+	t := taskPool.Get().(*task)
+	t.fn, t.jobs = fn, int64(jobs)
+	t.next.Store(0)
+	gen := uint32(t.state.Load() >> 32)
+	for i := 0; i < helpers; i++ {
+		select {
+		case offers <- offer{t, gen}:
+		default: // every slot is taken: the caller does more of the work itself
+		}
+	}
+	t.work()
+	// Close the task: helpers that have not joined yet will not, and the caller waits only
+	// for those already running a job.
+	for {
+		s := t.state.Load()
+		if t.state.CompareAndSwap(s, s|closedBit) {
+			if s&activeMask != 0 {
+				<-t.done
+			}
+			break
+		}
+	}
+	t.state.Store(uint64(gen+1) << 32) // a new generation: stale offers no longer match
+	t.fn = nil
+	taskPool.Put(t)
+}
+
+// ForCost is For for jobs of about costPerJob units of work each (multiply-adds, element
+// visits): below minParallelCost units in all it runs serially, since waking a worker
+// would cost more than it saves.
+func ForCost(threads, jobs, costPerJob int, fn func(job int)) {
+	if jobs*costPerJob < minParallelCost {
+		threads = 1
+	}
+	For(threads, jobs, fn)
+}
+
+const minParallelCost = 1 << 15
+
+// Chunks splits n items into at most parts contiguous chunks of at least minChunk items
+// (the last may be shorter) and returns the chunk size and count, for use with For:
+//
+//	size, count := linalg.Chunks(n, 4*threads, 64)
+//	linalg.For(threads, count, func(c int) { lo, hi := c*size, min(n, (c+1)*size); ... })
+func Chunks(n, parts, minChunk int) (size, count int) {
+	if n <= 0 {
+		return 1, 0
+	}
+	parts = max(parts, 1)
+	size = max((n+parts-1)/parts, minChunk, 1)
+	return size, (n + size - 1) / size
+}
+
+// A task is one For call: jobs are claimed through next. state packs the generation
+// (high 32 bits), the closed flag and the number of helpers running jobs.
+type task struct {
+	fn    func(int)
+	jobs  int64
+	next  atomic.Int64
+	state atomic.Uint64
+	done  chan struct{}
+}
+
+const (
+	closedBit  = 1 << 31
+	activeMask = closedBit - 1
+)
+
+// An offer invites one worker to help with a task of a given generation.
+type offer struct {
+	t   *task
+	gen uint32
+}
+
+var taskPool = sync.Pool{New: func() any { return &task{done: make(chan struct{}, 1)} }}
+
+func (t *task) work() {
+	for {
+		j := t.next.Add(1) - 1
+		if j >= t.jobs {
+			return
+		}
+		t.fn(int(j))
+	}
+}
+
+// help runs jobs of t if the offer is still current.
+func (t *task) help(gen uint32) {
+	for {
+		s := t.state.Load()
+		if uint32(s>>32) != gen || s&closedBit != 0 {
+			return
+		}
+		if t.state.CompareAndSwap(s, s+1) {
+			break
+		}
+	}
+	t.work()
+	if s := t.state.Add(^uint64(0)); s&closedBit != 0 && s&activeMask == 0 {
+		t.done <- struct{}{}
+	}
+}
+
+// The worker pool grows to the largest number of helpers any call asked for (at most
+// maxWorkers) and never shrinks; idle workers block on offers after spinning briefly.
+const maxWorkers = 256
+
+var (
+	offers    = make(chan offer, maxWorkers)
+	workersMu sync.Mutex
+	nWorkers  atomic.Int32
+)
+
+func ensureWorkers(n int) {
+	n = min(n, maxWorkers)
+	if int(nWorkers.Load()) >= n {
+		return
+	}
+	workersMu.Lock()
+	defer workersMu.Unlock()
+	for int(nWorkers.Load()) < n {
+		nWorkers.Add(1)
+		go worker()
+	}
+}
+
+// spinFor is how long an idle worker keeps polling for offers before it blocks. Kernels
+// of one model run back to back with short serial gaps; waking a blocked goroutine costs
+// tens of microseconds, a poll costs nanoseconds, so a worker that has just finished
+// polls for a little while.
+const spinFor = 50 * time.Microsecond
+
+func worker() {
+	for {
+		var o offer
+		got := false
+		select {
+		case o = <-offers:
+			got = true
+		default:
+			deadline := time.Now().Add(spinFor)
+			for i := 0; !got; i++ {
+				select {
+				case o = <-offers:
+					got = true
+				default:
+					if i%64 == 63 {
+						if time.Now().After(deadline) {
+							o = <-offers
+							got = true
+						} else {
+							runtime.Gosched()
+						}
+					}
+				}
+			}
+		}
+		o.t.help(o.gen)
+	}
+}

@@ -1,0 +1,75 @@
+package linalg
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// TestForRunsEveryJobOnce covers serial and parallel calls, more threads than jobs, nested
+// calls and concurrent callers (run it with -race).
+func TestForRunsEveryJobOnce(t *testing.T) {
+	for _, threads := range []int{0, 1, 2, 3, 8} {
+		for _, jobs := range []int{0, 1, 2, 7, 100} {
+			t.Run(fmt.Sprintf("threads%d_jobs%d", threads, jobs), func(t *testing.T) {
+				counts := make([]atomic.Int32, jobs)
+				For(threads, jobs, func(j int) { counts[j].Add(1) })
+				for j := range counts {
+					if n := counts[j].Load(); n != 1 {
+						t.Fatalf("job %d ran %d times", j, n)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestForNestedAndConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	for caller := 0; caller < 4; caller++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for rep := 0; rep < 50; rep++ {
+				out := make([]int, 12*9)
+				For(3, 12, func(i int) {
+					For(2, 9, func(j int) { out[i*9+j] += i*9 + j })
+				})
+				for k, v := range out {
+					if v != k {
+						t.Errorf("caller %d: out[%d] = %d", caller, k, v)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestForSerialOrder(t *testing.T) {
+	var seen []int
+	For(1, 5, func(j int) { seen = append(seen, j) })
+	if fmt.Sprint(seen) != "[0 1 2 3 4]" {
+		t.Fatalf("serial For ran %v", seen)
+	}
+}
+
+func TestChunks(t *testing.T) {
+	for _, tc := range []struct{ n, parts, min, size, count int }{
+		{0, 4, 1, 1, 0}, {10, 4, 1, 3, 4}, {10, 4, 8, 8, 2}, {100, 1, 1, 100, 1}, {5, 10, 1, 1, 5},
+	} {
+		size, count := Chunks(tc.n, tc.parts, tc.min)
+		if size != tc.size || count != tc.count {
+			t.Errorf("Chunks(%d, %d, %d) = %d, %d; want %d, %d", tc.n, tc.parts, tc.min, size, count, tc.size, tc.count)
+		}
+	}
+}
+
+func BenchmarkForOverhead(b *testing.B) {
+	var sink atomic.Int64
+	for i := 0; i < b.N; i++ {
+		For(2, 2, func(j int) { sink.Add(int64(j)) })
+	}
+}
