@@ -8,6 +8,7 @@ import (
 	"github.com/whittle-ml/whittle/dataset"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/passes"
+	"github.com/whittle-ml/whittle/provenance"
 )
 
 // QuantizeMode picks how Quantize quantizes.
@@ -136,6 +137,8 @@ type QuantizeResult struct {
 	// CalibrationRows and CalibratedTensors describe the calibration run (static).
 	CalibrationRows   int `json:"calibration_rows,omitempty"`
 	CalibratedTensors int `json:"calibrated_tensors,omitempty"`
+	// Upgraded says how the opset import was raised for quantization (empty: it was not).
+	Upgraded string `json:"upgraded,omitempty"`
 	// Budget is set when the options had one.
 	Budget *BudgetOutcome `json:"budget,omitempty"`
 	Applied
@@ -230,6 +233,20 @@ func Quantize(m *ir.Model, opts QuantizeOptions) (*QuantizeResult, error) {
 		res.Optimized = rep
 		res.Applied.Applied = append(res.Applied.Applied, p)
 	}
+	// Old opsets (Paddle2ONNX writes 9) are upgraded with convert_opset, recorded as a
+	// pipeline of its own, rather than refused.
+	from, to, err := passes.UpgradeForQuantization(PassContext(opts.ToolVersion), m, qo)
+	if err != nil {
+		return nil, classify(err)
+	}
+	if to != from {
+		res.Upgraded = fmt.Sprintf("opset import raised from %d to %d with convert_opset (quantization needs %d)", from, to, to)
+		h, err := provenance.History(m)
+		if err != nil {
+			return nil, err
+		}
+		res.Applied.Applied = append(res.Applied.Applied, passes.Pipeline(h[len(h)-1].Pipeline))
+	}
 	ctx := PassContext(opts.ToolVersion)
 	ctx.Calibration = DatasetCalibration{Progress: opts.Progress, OnCalibrate: func(_ string, rows, tensors int) {
 		res.CalibrationRows, res.CalibratedTensors = rows, tensors
@@ -249,6 +266,9 @@ func Quantize(m *ir.Model, opts QuantizeOptions) (*QuantizeResult, error) {
 	}
 	if err := m.Verify(); err != nil {
 		return nil, fmt.Errorf("the quantized model is invalid:\n%w", err)
+	}
+	if res.Upgraded != "" && res.Report != nil {
+		res.Report.Notes = append([]string{res.Upgraded}, res.Report.Notes...)
 	}
 	return res, nil
 }

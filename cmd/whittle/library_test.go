@@ -51,6 +51,11 @@ func TestQuantizeCLIMatchesLibrary(t *testing.T) {
 // the output byte for byte.
 func TestEveryCommandReplays(t *testing.T) {
 	dir := t.TempDir()
+	// Paddle2ONNX's layout of the CNN imports opset 9, which quantization raises first;
+	// its calibration data is an image folder read through a preprocessing spec.
+	_, paddle, _ := exporterLayouts(t, dir)
+	images := filepath.Join(dir, "calib")
+	writeImageCrops(t, images, 2, 3)
 	for _, tc := range []struct {
 		name string
 		args []string // IN -o OUT are added
@@ -58,8 +63,8 @@ func TestEveryCommandReplays(t *testing.T) {
 	}{
 		{"optimize", []string{"optimize"}, cnnModel},
 		{"optimize passes", []string{"optimize", "--passes", "fuse_bn_into_conv,eliminate_dead"}, cnnModel},
-		{"prune global", []string{"prune", "--sparsity", "0.5", "--scope", "global"}, cnnModel},
-		{"prune 2:4", []string{"prune", "--pattern", "2:4", "--exclude", "head.6*"}, cnnModel},
+		{"prune global", []string{"prune", "--sparsity", "0.5", "--scope", "global"}, vitModel},
+		{"prune 2:4", []string{"prune", "--pattern", "2:4", "--exclude", "head*"}, vitModel},
 		{"prune channel", []string{"prune", "--pattern", "channel", "--sparsity", "0.25", "--per-layer", "/head/head.2/MatMul=0.1"}, cnnModel},
 		{"quantize static", []string{"quantize", "--calibration", cnnData, "--method", "ema", "--batch-size", "3", "--exclude", "Gemm"}, cnnModel},
 		{"quantize symmetric", []string{"quantize", "--calibration", cnnData, "--symmetric", "--per-channel=false"}, cnnModel},
@@ -67,6 +72,7 @@ func TestEveryCommandReplays(t *testing.T) {
 		{"quantize dynamic", []string{"quantize", "--dynamic"}, vitModel},
 		{"quantize int4", []string{"quantize", "--weight-only", "--weight-bits", "4", "--upgrade-opset", "--optimize=false"}, vitModel},
 		{"convert opset", []string{"convert", "--opset", "18"}, vitModel},
+		{"quantize old opset images", []string{"quantize", "--calibration", "images:" + images, "--preprocess", "resize=28x28,channels=gray,layout=nchw"}, paddle},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".onnx")

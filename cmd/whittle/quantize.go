@@ -56,6 +56,10 @@ measured by leaving it alone in float, and the most sensitive layers are left fl
 by one until the budget holds. Sensitivity runs on the first --eval-samples rows; the
 final model is then measured on the whole eval set.
 
+A model whose opset is older than quantization needs (13 for per-channel weights, 11 for
+--dynamic) is upgraded first with the convert_opset pass, with a notice; a model that
+cannot be converted is refused with the operators that block it.
+
 By default the float model is first cleaned with the lossless 'whittle optimize'
 pipeline (BatchNormalization folded into Conv/Gemm, constants folded); --optimize=false
 skips that.
@@ -228,6 +232,9 @@ func runQuantize(e *env, in, out, reportPath string, opts whittle.QuantizeOption
 	res, err := whittle.Quantize(m, opts)
 	if bar != nil {
 		bar.Finish()
+	}
+	if res != nil && res.Upgraded != "" {
+		fmt.Fprintf(e.stderr, "note: %s\n", res.Upgraded)
 	}
 	if res != nil && res.CalibratedTensors > 0 {
 		fmt.Fprintf(e.stderr, "calibrated %d tensors on %d rows (%s)\n", res.CalibratedTensors, res.CalibrationRows, opts.Method)

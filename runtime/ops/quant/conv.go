@@ -323,10 +323,13 @@ func (k *convInteger) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel
 }
 
 // qlinearConv is QLinearConv: the int32 convolution (plus int32 bias) requantized with
-// x_scale*w_scale[m]/y_scale.
+// x_scale*w_scale[m]/y_scale. With constant weights, scales, zero points and bias (the
+// usual case) a 2-D convolution runs on the prepared NHWC engine (conv_nhwc.go); the
+// reference loop (runReference) handles everything else and is the engine's oracle.
 type qlinearConv struct {
 	node  *ir.Node
 	attrs convAttrs
+	fast  *convNHWC
 }
 
 func newQLinearConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
@@ -334,7 +337,111 @@ func newQLinearConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &qlinearConv{node: info.Node, attrs: a}, nil
+	k := &qlinearConv{node: info.Node, attrs: a}
+	if spec, ok := qlinearConvSpec(info, a); ok {
+		if k.fast, err = newConvNHWC(spec); err != nil {
+			return nil, fmt.Errorf("%s: %w", info.Node.Describe(), err)
+		}
+	}
+	return k, nil
+}
+
+// qlinearConvSpec reads a QLinearConv's constant inputs into a spec for the fast engine;
+// false when some input it needs is only known at run time or has a type it does not take.
+func qlinearConvSpec(info *kernel.NodeInfo, a convAttrs) (qconvSpec, bool) {
+	c := func(i int) *kernel.Tensor {
+		if i < len(info.Consts) {
+			return info.Consts[i]
+		}
+		return nil
+	}
+	xScale, xZP, w, wScale, wZP, yScale, yZP, b := c(1), c(2), c(3), c(4), c(5), c(6), c(7), c(8)
+	if xScale == nil || w == nil || wScale == nil || yScale == nil || len(w.Shape) != 4 {
+		return qconvSpec{}, false
+	}
+	if (len(info.Node.Inputs()) > 2 && info.Node.Input(2) != nil && xZP == nil) ||
+		(len(info.Node.Inputs()) > 5 && info.Node.Input(5) != nil && wZP == nil) ||
+		(len(info.Node.Inputs()) > 7 && info.Node.Input(7) != nil && yZP == nil) ||
+		(len(info.Node.Inputs()) > 8 && info.Node.Input(8) != nil && b == nil) {
+		return qconvSpec{}, false
+	}
+	s := qconvSpec{attrs: a, wShape: w.Shape, requant: true}
+	xType := ir.Uint8
+	if xZP != nil {
+		xType = xZP.DType
+	} else if len(info.InputTypes) > 0 && info.InputTypes[0] != nil {
+		xType = info.InputTypes[0].Elem
+	}
+	if xType != ir.Uint8 && xType != ir.Int8 {
+		return qconvSpec{}, false
+	}
+	s.xSigned = xType == ir.Int8
+	if xZP != nil {
+		z, err := int32s(xZP)
+		if err != nil || len(z) != 1 {
+			return qconvSpec{}, false
+		}
+		s.xZero = z[0]
+	}
+	wv, err := int32s(w)
+	if err != nil || (w.DType != ir.Int8 && w.DType != ir.Uint8) {
+		return qconvSpec{}, false
+	}
+	shift := int32(0)
+	if w.DType == ir.Uint8 {
+		shift = 128 // uint8 weights and their zero points, moved to int8 together
+	}
+	s.w = make([]int8, len(wv))
+	for i, v := range wv {
+		s.w[i] = int8(v - shift)
+	}
+	m := int(w.Shape[0])
+	if wZP != nil {
+		z, err := int32s(wZP)
+		if err != nil || wZP.DType != w.DType || (len(z) != 1 && len(z) != m) {
+			return qconvSpec{}, false
+		}
+		for _, v := range z {
+			s.wZero = append(s.wZero, int8(v-shift))
+		}
+	} else if shift != 0 {
+		s.wZero = []int8{-128}
+	}
+	if b != nil {
+		bd, ok := b.Data.([]int32)
+		if !ok || len(bd) != m {
+			return qconvSpec{}, false
+		}
+		s.bias = bd
+	}
+	xs, err1 := float32s(xScale)
+	ws, err2 := float32s(wScale)
+	ys, err3 := float32s(yScale)
+	if err1 != nil || err2 != nil || err3 != nil || len(xs) != 1 || len(ys) != 1 || (len(ws) != 1 && len(ws) != m) {
+		return qconvSpec{}, false
+	}
+	s.scales = make([]float32, len(ws))
+	for i, wsm := range ws {
+		s.scales[i] = xs[0] * wsm / ys[0]
+	}
+	yType := ir.Uint8
+	if yZP != nil {
+		yType = yZP.DType
+		z, err := int32s(yZP)
+		if err != nil || len(z) != 1 {
+			return qconvSpec{}, false
+		}
+		s.yZero = z[0]
+	}
+	switch yType {
+	case ir.Uint8:
+		s.yLo, s.yHi = 0, 255
+	case ir.Int8:
+		s.yLo, s.yHi, s.ySigned = -128, 127, true
+	default:
+		return qconvSpec{}, false
+	}
+	return s, true
 }
 
 func (k *qlinearConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
@@ -342,6 +449,14 @@ func (k *qlinearConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kern
 }
 
 func (k *qlinearConv) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
+	if k.fast != nil && len(inputs) > 0 && inputs[0] != nil && len(inputs[0].Shape) == 4 {
+		return k.fast.runNCHW(ctx, inputs[0])
+	}
+	return k.runReference(ctx, inputs)
+}
+
+// runReference is QLinearConv by the reference loop.
+func (k *qlinearConv) runReference(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
 	if len(inputs) < 8 {
 		return nil, fmt.Errorf("want at least 8 inputs, got %d", len(inputs))
 	}

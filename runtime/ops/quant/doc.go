@@ -3,12 +3,16 @@
 // types), DynamicQuantizeLinear, and the integer compute operators MatMulInteger,
 // ConvInteger, QLinearMatMul and QLinearConv.
 //
-// The integer kernels are plain reference loops: inputs are widened to int32 with their
-// zero points subtracted, products accumulate in int32, and requantization multiplies the
+// Every integer operator has a reference loop: inputs are widened to int32 with their zero
+// points subtracted, products accumulate in int32, and requantization multiplies the
 // accumulator by the combined scale in float64 before rounding half to even and
-// saturating. They are the oracles that faster int8 kernels are tested against, so they
-// favour being obviously right over being fast. ConvInteger and QLinearConv lower to an
-// int32 im2col matrix and a matrix product with a private N-D convolution geometry helper.
+// saturating. The reference loops favour being obviously right over being fast and are the
+// oracles of the fast paths.
+//
+// The fast paths take over when the weights, scales and zero points are constants (the
+// usual case): a 2-D QLinearConv is prepared once (conv_nhwc.go: weights packed for
+// internal/linalg's integer GEMM, or laid out for the depthwise row kernels of
+// dwconv_amd64.s) and runs on NHWC bytes, with int32 results requantized block by block.
 //
 // Packed sub-byte types arrive unpacked (one element per byte, see kernel.Tensor): int4
 // and int2 elements are sign-extended from their low bits and written back wrapped.

@@ -1,0 +1,309 @@
+package linalg
+
+import (
+	"fmt"
+)
+
+// Integer GEMM (QGemm): uint8 activations A (m×k, row-major) times int8 weights B (k×n)
+// packed once, into int32:
+//
+//	C[i][j] = init[j] + Σ_k (A[i][k] − zeroA)·(B[k][j] − zeroB[j])
+//
+// The micro-kernels multiply raw bytes, so the zero points are taken out around them:
+//
+//	Σ (a − za)(b − zb) = Σ a·b − za·colSum[j] − zb[j]·rowSum[i] + K·za·zb[j]
+//
+// The column terms are folded into the accumulators' initial values (with the bias), and the
+// row term, needed only when B has a nonzero zero point (rare: weights are quantized
+// symmetrically), is subtracted afterwards.
+//
+// Packed layout of B: columns are padded to a multiple of 16 and cut into groups of up to
+// 64 (four 16-column blocks). A group of nb blocks holds, for each step kk of ⌈K/4⌉, the
+// bytes B[4kk+t][j] for t < 4 of each column j of the group (4 consecutive bytes per
+// column, columns in order), past K padded with zeros. That is the operand order of
+// vpdpbusd: one dword of A (4 depths of one row) broadcast against 16 dwords of B (4
+// depths of 16 columns). The split layout of the AVX2 kernel (see qgemm_gen.go) stores two
+// such planes per step, first the h = b>>1 plane, then the l = b&1 plane.
+
+const (
+	qBlock = 16 // columns per block (one zmm of int32)
+	qGroup = 64 // columns per group (four blocks)
+	qRows  = 6  // rows per micro-kernel call
+)
+
+// qKernel is one micro-kernel: fn computes, for r < rows (≤ qRows) and j < n,
+// c[r*ldc+j] = init[j] + Σ_{p<4·k4} a[r*lda+p]·B[p][j], with b at the first column group
+// of B's packed layout (planes per step as the kernel expects) and init holding at least
+// n rounded up to 16 values.
+type qKernel struct {
+	name   string
+	group  int // columns per group of the packed layout: 64 or 16
+	planes int // 2 for the split layout
+	fn     func(a []uint8, lda int, b []int8, c []int32, ldc, k4, rows, n int, init []int32)
+}
+
+// The portable kernel; qgemm_amd64.go adds the assembly ones.
+var qKernelGo = &qKernel{name: "go", group: qBlock, planes: 1, fn: qgemmKernelGo}
+
+// QMatrixB is a constant int8 matrix B (K×N) packed for QGemm. It is immutable after
+// PackQMatrixB and safe for concurrent use.
+type QMatrixB struct {
+	K, N int
+	k4   int
+	kern *qKernel
+	data []int8
+	// colSums[j] = Σ_k B[k][j]; zeroPoints[j] is B's zero point for column j (nil: all 0).
+	colSums    []int32
+	zeroPoints []int32
+}
+
+// PackQMatrixB packs B (K×N with row stride ldb; N×K when trans) and its zero points
+// (nil, one for all columns, or one per column) for the kernel this CPU runs best.
+func PackQMatrixB(k, n int, b []int8, ldb int, trans bool, zeroPoints []int8) (*QMatrixB, error) {
+	return packQMatrixB(k, n, b, ldb, trans, zeroPoints, nil)
+}
+
+// packQMatrixB packs for kern, or for the best kernel of this CPU when kern is nil.
+func packQMatrixB(k, n int, b []int8, ldb int, trans bool, zeroPoints []int8, kern *qKernel) (*QMatrixB, error) {
+	if k < 1 || n < 1 {
+		return nil, fmt.Errorf("qgemm: B must be at least 1×1, got %d×%d", k, n)
+	}
+	rows, cols := k, n
+	if trans {
+		rows, cols = n, k
+	}
+	if ldb < cols || len(b) < (rows-1)*ldb+cols {
+		return nil, fmt.Errorf("qgemm: B (%d×%d, stride %d) needs %d values, has %d", rows, cols, ldb, (rows-1)*ldb+cols, len(b))
+	}
+	if len(zeroPoints) != 0 && len(zeroPoints) != 1 && len(zeroPoints) != n {
+		return nil, fmt.Errorf("qgemm: %d zero points for %d columns (want 0, 1 or %d)", len(zeroPoints), n, n)
+	}
+	at := func(kk, j int) int8 {
+		if trans {
+			return b[j*ldb+kk]
+		}
+		return b[kk*ldb+j]
+	}
+	pb := &QMatrixB{K: k, N: n, k4: (k + 3) / 4, colSums: make([]int32, n)}
+	for j := 0; j < n; j++ {
+		var s int32
+		for kk := 0; kk < k; kk++ {
+			s += int32(at(kk, j))
+		}
+		pb.colSums[j] = s
+	}
+	for _, z := range zeroPoints {
+		if z != 0 {
+			pb.zeroPoints = make([]int32, n)
+			for j := range pb.zeroPoints {
+				pb.zeroPoints[j] = int32(zeroPoints[min(j, len(zeroPoints)-1)])
+			}
+			break
+		}
+	}
+	if kern == nil {
+		kern = bestQKernel(pairsSaturate(k, n, at))
+	}
+	pb.kern = kern
+	planes, group := kern.planes, kern.group
+	npad := qRoundUp(n, qBlock)
+	pb.data = make([]int8, pb.k4*4*npad*planes)
+	for g := 0; g*group < npad; g++ {
+		width := min(group, npad-g*group)
+		base := g * pb.k4 * 4 * group * planes
+		rowBytes := 4 * width * planes
+		for kk := 0; kk < pb.k4; kk++ {
+			for jj := 0; jj < width; jj++ {
+				j := g*group + jj
+				for t := 0; t < 4; t++ {
+					d := 4*kk + t
+					var v int8
+					if j < n && d < k {
+						v = at(d, j)
+					}
+					off := base + kk*rowBytes + 4*jj + t
+					if planes == 1 {
+						pb.data[off] = v
+						continue
+					}
+					pb.data[off] = v >> 1        // h
+					pb.data[off+4*width] = v & 1 // l
+				}
+			}
+		}
+	}
+	return pb, nil
+}
+
+// pairsSaturate reports whether vpmaddubsw could saturate on B: it adds the products of two
+// adjacent depths (4kk, 4kk+1 and 4kk+2, 4kk+3) in int16, and with A up to 255 that sum
+// exceeds int16 when the positive (or negative) parts of a pair add to more than 128.
+// Weights quantized to 7 bits (reduce-range) never do.
+func pairsSaturate(k, n int, at func(kk, j int) int8) bool {
+	for j := 0; j < n; j++ {
+		for kk := 0; kk+1 < k; kk += 2 {
+			b0, b1 := int(at(kk, j)), int(at(kk+1, j))
+			if max(b0, 0)+max(b1, 0) > 128 || max(-b0, 0)+max(-b1, 0) > 128 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// QKernelName names the micro-kernel B was packed for (for reports and benchmarks).
+func (b *QMatrixB) QKernelName() string { return b.kern.name }
+
+// groupOffset is the offset in data of the column group starting at column j.
+func (b *QMatrixB) groupOffset(j int) int {
+	return j / b.kern.group * b.k4 * 4 * b.kern.group * b.kern.planes
+}
+
+// QGemm computes C[i][j] = bias[j] + Σ_k (A[i][k] − zeroA)·(B[k][j] − zeroB[j]) for i < m,
+// j < B.N, with int32 wrap-around as in the ONNX reference. A is m×K with row stride lda;
+// bias may be nil. C has row stride ldc; only its m×N elements are written. Up to threads
+// goroutines share the rows (see For).
+func QGemm(threads, m int, a []uint8, lda int, zeroA uint8, b *QMatrixB, bias []int32, c []int32, ldc int) {
+	if m <= 0 {
+		return
+	}
+	if lda < b.K || len(a) < (m-1)*lda+b.K {
+		panic(fmt.Sprintf("qgemm: A (%d×%d, stride %d) has %d values", m, b.K, lda, len(a)))
+	}
+	if ldc < b.N || len(c) < (m-1)*ldc+b.N {
+		panic(fmt.Sprintf("qgemm: C (%d×%d, stride %d) has %d values", m, b.N, ldc, len(c)))
+	}
+	if bias != nil && len(bias) < b.N {
+		panic(fmt.Sprintf("qgemm: %d bias values for %d columns", len(bias), b.N))
+	}
+	init := GetInt32s(qRoundUp(b.N, qBlock))
+	defer init.Release()
+	b.initValues(zeroA, bias, init.Buf)
+	// Jobs of whole 6-row tiles, a few per thread.
+	size, jobs := Chunks((m+qRows-1)/qRows, 4*threads, 1)
+	ForCost(threads, jobs, size*qRows*b.N*b.K, func(job int) {
+		i0, i1 := job*size*qRows, min(m, (job+1)*size*qRows)
+		qgemmRows(i0, i1, a, lda, b, init.Buf, c, ldc)
+		b.subtractRowTerms(i0, i1, a, lda, c, ldc)
+	})
+}
+
+// initValues fills init with each column's starting value: bias − za·colSum + K·za·zb.
+func (b *QMatrixB) initValues(zeroA uint8, bias []int32, init []int32) {
+	za := int32(zeroA)
+	for j := 0; j < b.N; j++ {
+		v := -za * b.colSums[j]
+		if bias != nil {
+			v += bias[j]
+		}
+		if b.zeroPoints != nil {
+			v += int32(b.K) * za * b.zeroPoints[j]
+		}
+		init[j] = v
+	}
+	clear(init[b.N:])
+}
+
+// subtractRowTerms takes zb[j]·Σ_k A[i][k] off rows [i0, i1) of C when B has zero points.
+func (b *QMatrixB) subtractRowTerms(i0, i1 int, a []uint8, lda int, c []int32, ldc int) {
+	if b.zeroPoints == nil {
+		return
+	}
+	for i := i0; i < i1; i++ {
+		var s int32
+		for _, v := range a[i*lda : i*lda+b.K] {
+			s += int32(v)
+		}
+		row := c[i*ldc : i*ldc+b.N]
+		for j := range row {
+			row[j] -= b.zeroPoints[j] * s
+		}
+	}
+}
+
+// qgemmBlockBytes bounds the packed B bytes one pass over A's rows streams through: they stay
+// in L2 while a 6-row slice of A stays in L1.
+const qgemmBlockBytes = 256 << 10
+
+// qgemmRows runs the micro-kernel over rows [i0, i1) of A and C (init already made).
+func qgemmRows(i0, i1 int, a []uint8, lda int, b *QMatrixB, init []int32, c []int32, ldc int) {
+	kern := b.kern
+	k4 := b.k4
+	// Columns per pass: a multiple of the group width whose packed B fits the budget.
+	nc := max(qGroup, qgemmBlockBytes/(4*k4*kern.planes)/qGroup*qGroup)
+	nc = nc / kern.group * kern.group
+	// The kernel reads 4·k4 bytes of each row: a final row shorter than that (K not a
+	// multiple of 4, A ending at the row) is copied into a padded tile.
+	var tail *Scratch[uint8]
+	defer func() { tail.Release() }()
+	for j0 := 0; j0 < b.N; j0 += nc {
+		n := min(nc, b.N-j0)
+		bp := b.data[b.groupOffset(j0):]
+		for i := i0; i < i1; i += qRows {
+			rows := min(qRows, i1-i)
+			ap, ldap := a[i*lda:], lda
+			if last := (rows-1)*lda + 4*k4; last > len(ap) {
+				if tail == nil {
+					tail = GetBytes(qRows * 4 * k4)
+				}
+				ap, ldap = padRows(ap, lda, rows, b.K, 4*k4, tail.Buf)
+			}
+			kern.fn(ap, ldap, bp, c[i*ldc+j0:], ldc, k4, rows, n, init[j0:])
+		}
+	}
+}
+
+// padRows copies rows×k values of a into buf as rows of kpad bytes (zeros after k).
+func padRows(a []uint8, lda, rows, k, kpad int, buf []uint8) ([]uint8, int) {
+	buf = buf[:rows*kpad]
+	clear(buf)
+	for r := 0; r < rows; r++ {
+		copy(buf[r*kpad:r*kpad+k], a[r*lda:r*lda+k])
+	}
+	return buf, kpad
+}
+
+// qgemmKernelGo is the portable micro-kernel on the one-plane, 16-column-group layout.
+func qgemmKernelGo(a []uint8, lda int, b []int8, c []int32, ldc, k4, rows, n int, init []int32) {
+	const width = qBlock
+	var acc [width]int32
+	for g := 0; g*width < n; g++ {
+		gb := b[g*k4*4*width:]
+		cols := min(width, n-g*width)
+		for r := 0; r < rows; r++ {
+			copy(acc[:], init[g*width:g*width+width])
+			arow := a[r*lda : r*lda+4*k4]
+			for kk := 0; kk < k4; kk++ {
+				a0, a1, a2, a3 := int32(arow[4*kk]), int32(arow[4*kk+1]), int32(arow[4*kk+2]), int32(arow[4*kk+3])
+				step := gb[kk*4*width : (kk+1)*4*width]
+				for jj := 0; jj < width; jj++ {
+					w := step[4*jj : 4*jj+4 : 4*jj+4]
+					acc[jj] += a0*int32(w[0]) + a1*int32(w[1]) + a2*int32(w[2]) + a3*int32(w[3])
+				}
+			}
+			copy(c[r*ldc+g*width:r*ldc+g*width+cols], acc[:cols])
+		}
+	}
+}
+
+// qgemmRef is the definition QGemm is tested against.
+func qgemmRef(m, n, k int, a []uint8, lda int, zeroA uint8, b []int8, ldb int, zeroB []int8, bias []int32, c []int32, ldc int) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s int32
+			if bias != nil {
+				s = bias[j]
+			}
+			var zb int32
+			if len(zeroB) > 0 {
+				zb = int32(zeroB[min(j, len(zeroB)-1)])
+			}
+			for p := 0; p < k; p++ {
+				s += (int32(a[i*lda+p]) - int32(zeroA)) * (int32(b[p*ldb+j]) - zb)
+			}
+			c[i*ldc+j] = s
+		}
+	}
+}
+
+func qRoundUp(x, to int) int { return (x + to - 1) / to * to }

@@ -1,0 +1,135 @@
+//go:build amd64 && !noasm
+
+package linalg
+
+import "golang.org/x/sys/cpu"
+
+//go:generate sh -c "go run qgemm_gen.go > qgemm_amd64.s"
+
+// The assembly micro-kernels (qgemm_amd64.s, written by qgemm_gen.go). Each computes, for
+// r < rows (1..6) and j < n,
+//
+//	c[r*ldc+j] = init[j] + Σ_{p<4·k4} a[r*lda+p]·B[p][j]
+//
+// with B in QMatrixB's packed layout starting at b, exactly as qgemmKernelGo does.
+
+//go:noescape
+func qgemmVNNI512(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)
+
+//go:noescape
+func qgemmAVXVNNI(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)
+
+//go:noescape
+func qgemmAVX2(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)
+
+//go:noescape
+func qgemmAVX2Split(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)
+
+var (
+	hasVNNI512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
+	hasAVXVNNI = cpu.X86.HasAVX2 && cpu.X86.HasAVXVNNI
+	hasAVX2    = cpu.X86.HasAVX2
+
+	qKernelVNNI512   = asmQKernel("avx512vnni", qGroup, 1, qgemmVNNI512)
+	qKernelAVXVNNI   = asmQKernel("avxvnni", qBlock, 1, qgemmAVXVNNI)
+	qKernelAVX2      = asmQKernel("avx2", qBlock, 1, qgemmAVX2)
+	qKernelAVX2Split = asmQKernel("avx2split", qBlock, 2, qgemmAVX2Split)
+)
+
+// asmQKernel wraps an assembly kernel with the bounds checks it relies on.
+func asmQKernel(name string, group, planes int, fn func(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)) *qKernel {
+	return &qKernel{name: name, group: group, planes: planes, fn: func(a []uint8, lda int, b []int8, c []int32, ldc, k4, rows, n int, init []int32) {
+		if rows < 1 || rows > qRows || n < 1 || k4 < 1 {
+			panic("qgemm: kernel called with an empty or oversized tile")
+		}
+		_ = a[(rows-1)*lda+4*k4-1]
+		_ = b[k4*4*planes*qRoundUp(n, qBlock)-1]
+		_ = c[(rows-1)*ldc+n-1]
+		_ = init[qRoundUp(n, qBlock)-1]
+		fn(&a[0], lda, &b[0], &c[0], ldc, k4, rows, n, &init[0])
+	}}
+}
+
+// qKernels lists the micro-kernels this machine can run, for tests and benchmarks that
+// compare each with the reference.
+func qKernels() []*qKernel {
+	ks := []*qKernel{qKernelGo}
+	if hasAVX2 {
+		ks = append(ks, qKernelAVX2, qKernelAVX2Split)
+	}
+	if hasAVXVNNI {
+		ks = append(ks, qKernelAVXVNNI)
+	}
+	if hasVNNI512 {
+		ks = append(ks, qKernelVNNI512)
+	}
+	return ks
+}
+
+// bestQKernel picks the kernel to pack B for: VNNI where present (no intermediate
+// saturation), else AVX2 with the split layout when B's pairs could saturate vpmaddubsw.
+func bestQKernel(saturates bool) *qKernel {
+	switch {
+	case hasVNNI512:
+		return qKernelVNNI512
+	case hasAVXVNNI:
+		return qKernelAVXVNNI
+	case hasAVX2 && saturates:
+		return qKernelAVX2Split
+	case hasAVX2:
+		return qKernelAVX2
+	}
+	return qKernelGo
+}
+
+//go:noescape
+func qrequantAVX512(c *int32, n int, scale *float64, zp float64, lo float64, hi float64, y *uint8)
+
+//go:noescape
+func qrequantAVX2(c *int32, n int, scale *float64, zp float64, lo float64, hi float64, y *uint8)
+
+// useRequant is the requantization routine rows use: "avx512", "avx2" or "go" (tests switch
+// it to compare each with the portable one).
+var useRequant = func() string {
+	switch {
+	case cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL:
+		return "avx512"
+	case hasAVX2:
+		return "avx2"
+	}
+	return "go"
+}()
+
+// requantVariants lists the requantization routines this machine can run.
+func requantVariants() []string {
+	vs := []string{"go"}
+	if hasAVX2 {
+		vs = append(vs, "avx2")
+	}
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL {
+		vs = append(vs, "avx512")
+	}
+	return vs
+}
+
+func (q *QRequant) row(c []int32, y []uint8) {
+	n := len(c)
+	if n == 0 {
+		return
+	}
+	_ = y[n-1]
+	_ = q.scale[n-1]
+	switch useRequant {
+	case "avx512":
+		qrequantAVX512(&c[0], n, &q.scale[0], q.zeroPoint, q.lo, q.hi, &y[0])
+		return
+	case "avx2":
+		n16 := n &^ 15
+		if n16 > 0 {
+			qrequantAVX2(&c[0], n16, &q.scale[0], q.zeroPoint, q.lo, q.hi, &y[0])
+		}
+		q.requantGo(c[n16:], q.scale[n16:], y[n16:])
+		return
+	}
+	q.requantGo(c, q.scale, y)
+}

@@ -1,0 +1,58 @@
+package linalg
+
+import (
+	"fmt"
+	"math"
+)
+
+// QRequant turns QGemm's int32 results into 8-bit outputs the way ONNX's QLinearConv and
+// QLinearMatMul define it:
+//
+//	y[i][j] = clamp(RoundHalfEven(acc[i][j]·Scale[j] + ZeroPoint), Min, Max)
+//
+// where Scale[j] is x_scale·w_scale[j]/y_scale computed in float32 and the product is formed
+// in float64 (as whittle's reference kernels do). Min and Max are the output type's range
+// (0..255 or −128..127), narrowed by a fused Relu or Clip. Make one with NewQRequant.
+type QRequant struct {
+	scale     []float64 // per column
+	zeroPoint float64
+	lo, hi    float64
+}
+
+// NewQRequant prepares requantization to n columns with one scale per column (or one for
+// all), an output zero point, and the clamp range [lo, hi] (which must lie within
+// [−128, 255]).
+func NewQRequant(n int, scales []float32, zeroPoint, lo, hi int32) (*QRequant, error) {
+	if len(scales) != 1 && len(scales) != n {
+		return nil, fmt.Errorf("qrequant: %d scales for %d columns (want 1 or %d)", len(scales), n, n)
+	}
+	if lo > hi || lo < -128 || hi > 255 {
+		return nil, fmt.Errorf("qrequant: clamp range [%d, %d] is not within [-128, 255]", lo, hi)
+	}
+	q := &QRequant{scale: make([]float64, n), zeroPoint: float64(zeroPoint), lo: float64(lo), hi: float64(hi)}
+	for j := range q.scale {
+		q.scale[j] = float64(scales[min(j, len(scales)-1)])
+	}
+	return q, nil
+}
+
+// Columns is the number of columns q requantizes.
+func (q *QRequant) Columns() int { return len(q.scale) }
+
+// Rows requantizes rows×Columns() values of c (row stride ldc) into y (row stride ldy):
+// bytes that are uint8 values, or int8 values in two's complement.
+func (q *QRequant) Rows(rows int, c []int32, ldc int, y []uint8, ldy int) {
+	n := len(q.scale)
+	for r := 0; r < rows; r++ {
+		q.row(c[r*ldc:r*ldc+n], y[r*ldy:r*ldy+n])
+	}
+}
+
+// requantGo is the portable requantization of one row (and the tail of the AVX2 one).
+func (q *QRequant) requantGo(c []int32, scale []float64, y []uint8) {
+	for j, v := range c {
+		f := float64(v)*scale[j] + q.zeroPoint
+		f = math.Min(math.Max(f, q.lo), q.hi)
+		y[j] = uint8(int32(math.RoundToEven(f)))
+	}
+}

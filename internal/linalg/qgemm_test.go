@@ -1,0 +1,169 @@
+package linalg
+
+import (
+	"fmt"
+	"math/rand"
+	"testing"
+	"time"
+)
+
+func randBytes(r *rand.Rand, n int) []uint8 {
+	s := make([]uint8, n)
+	for i := range s {
+		s[i] = uint8(r.Intn(256))
+	}
+	return s
+}
+
+func randInt8s(r *rand.Rand, n, lo, hi int) []int8 {
+	s := make([]int8, n)
+	for i := range s {
+		s[i] = int8(lo + r.Intn(hi-lo+1))
+	}
+	return s
+}
+
+// TestQGemmMatchesReference runs every kernel this machine supports over shapes that are
+// not multiples of the tile, block or group sizes, with padded strides, zero points on both
+// sides, extreme values (all 255 against ±128/127, where vpmaddubsw would saturate) and
+// guard cells around C that must stay untouched.
+func TestQGemmMatchesReference(t *testing.T) {
+	shapes := [][3]int{{1, 1, 1}, {1, 16, 4}, {6, 64, 4}, {7, 17, 3}, {5, 33, 9}, {13, 65, 64}, {12, 130, 37}, {2, 200, 300}, {25, 48, 576}, {3, 1000, 5}, {50, 24, 27}}
+	for _, kern := range qKernels() {
+		t.Run(kern.name, func(t *testing.T) {
+			r := rand.New(rand.NewSource(1))
+			for _, sh := range shapes {
+				m, n, k := sh[0], sh[1], sh[2]
+				for _, cs := range []struct {
+					name    string
+					lo, hi  int
+					extreme bool
+					zeroA   uint8
+					zeroB   []int8
+					trans   bool
+					bias    bool
+				}{
+					{"plain", -128, 127, false, 0, nil, false, false},
+					{"zeroA", -128, 127, false, 131, nil, false, true},
+					{"reduced", -64, 64, false, 7, nil, true, true},
+					{"extreme", -128, 127, true, 255, nil, false, true},
+					{"zeroB", -128, 127, false, 3, []int8{-5}, false, false},
+					{"zeroBcols", -100, 100, false, 128, randInt8s(r, n, -20, 20), true, true},
+				} {
+					name := fmt.Sprintf("%dx%dx%d_%s", m, n, k, cs.name)
+					lda, ldb, ldc := k+3, n+1, n+5
+					a := randBytes(r, (m-1)*lda+k) // A ends exactly at its last row
+					b := randInt8s(r, k*ldb, cs.lo, cs.hi)
+					if cs.extreme {
+						for i := range a {
+							a[i] = 255
+						}
+						for i := range b {
+							b[i] = []int8{127, -128, 127, 127, -128, -128}[i%6]
+						}
+					}
+					var bias []int32
+					if cs.bias {
+						bias = make([]int32, n)
+						for j := range bias {
+							bias[j] = int32(r.Intn(2001) - 1000)
+						}
+					}
+					bt, ldbt := b, ldb
+					if cs.trans {
+						bt, ldbt = make([]int8, n*k), k
+						for kk := 0; kk < k; kk++ {
+							for j := 0; j < n; j++ {
+								bt[j*k+kk] = b[kk*ldb+j]
+							}
+						}
+					}
+					pb, err := packQMatrixB(k, n, bt, ldbt, cs.trans, cs.zeroB, kern)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if kern.name == "avx2" && pairsSaturate(k, n, func(kk, j int) int8 { return b[kk*ldb+j] }) {
+						continue // dispatch never packs such weights for this kernel
+					}
+					const guard = 23
+					buf := make([]int32, guard+(m-1)*ldc+n+guard)
+					for i := range buf {
+						buf[i] = int32(r.Uint32())
+					}
+					want := append([]int32(nil), buf...)
+					qgemmRef(m, n, k, a, lda, cs.zeroA, b, ldb, cs.zeroB, bias, want[guard:], ldc)
+					QGemm(1+m%3, m, a, lda, cs.zeroA, pb, bias, buf[guard:guard+(m-1)*ldc+n], ldc)
+					for i := range buf {
+						if buf[i] != want[i] {
+							row, col := (i-guard)/ldc, (i-guard)%ldc
+							t.Fatalf("%s: element %d (row %d col %d) = %d, want %d", name, i, row, col, buf[i], want[i])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkQGemm512 times a 512³ u8×s8 product on one goroutine with each kernel and reports
+// giga multiply-adds per second as "GOP/s" counting two operations per multiply-add, the unit
+// of SGEMM's GFLOP/s, so the two rates compare directly.
+func BenchmarkQGemm512(b *testing.B) {
+	const n = 512
+	r := rand.New(rand.NewSource(1))
+	a := randBytes(r, n*n)
+	w := randInt8s(r, n*n, -128, 127)
+	c := make([]int32, n*n)
+	for _, kern := range qKernels() {
+		b.Run(kern.name, func(b *testing.B) {
+			pb, err := packQMatrixB(n, n, w, n, false, nil, kern)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				QGemm(1, n, a, n, 3, pb, nil, c, n)
+			}
+			b.ReportMetric(2*n*n*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+		})
+	}
+}
+
+// BenchmarkQGemmVsSgemm512 alternates a 512³ SGEMM (the kernel this CPU dispatches to) and a
+// 512³ u8×s8 QGemm with each integer kernel on one goroutine, so that both see the same
+// machine load, and reports their rates and the ratio of QGemm's multiply-adds per second
+// to SGEMM's:
+//
+//	go test ./internal/linalg -run '^$' -bench QGemmVsSgemm -benchtime 40x
+func BenchmarkQGemmVsSgemm512(b *testing.B) {
+	const n = 512
+	r := rand.New(rand.NewSource(1))
+	x, y, z := randSlice(r, n*n), randSlice(r, n*n), make([]float32, n*n)
+	a := randBytes(r, n*n)
+	w := randInt8s(r, n*n, -128, 127)
+	c := make([]int32, n*n)
+	for _, kern := range qKernels() {
+		if kern == qKernelGo {
+			continue
+		}
+		b.Run(kern.name, func(b *testing.B) {
+			pb, err := packQMatrixB(n, n, w, n, false, nil, kern)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var ts, tq time.Duration
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				Sgemm(1, false, false, n, n, n, 1, x, n, y, n, 0, z, n)
+				t1 := time.Now()
+				QGemm(1, n, a, n, 3, pb, nil, c, n)
+				tq += time.Since(t1)
+				ts += t1.Sub(t0)
+			}
+			ops := 2 * float64(n*n*n) * float64(b.N)
+			b.ReportMetric(ops/ts.Seconds()/1e9, "sgemm-GFLOP/s")
+			b.ReportMetric(ops/tq.Seconds()/1e9, "GOP/s")
+			b.ReportMetric(ts.Seconds()/tq.Seconds(), "ratio")
+		})
+	}
+}

@@ -1,0 +1,122 @@
+package quant
+
+import (
+	"github.com/whittle-ml/whittle/internal/linalg"
+)
+
+// depthwise is a prepared depthwise convolution (one input and one output channel per
+// group) on NHWC bytes. Weights are centered on their zero points and stored per tap as
+// int32 words whose low int16 is the weight (the layout the row kernels multiply with
+// vpmaddwd); the input zero point's share, zx·Σ_t w[t][c], is folded with the bias into
+// init, and padding reads the zero point, so every output sums all taps.
+type depthwise struct {
+	cv   *convNHWC
+	c    int
+	cpad int
+	taps int
+	w    []int32 // [taps][cpad]
+	init []int32 // [cpad]
+}
+
+// maxDepthwiseTaps bounds the kernel window the row kernels take (their frame holds one
+// address per tap).
+const maxDepthwiseTaps = 64
+
+func newDepthwise(cv *convNHWC) (*depthwise, error) {
+	s := cv.spec
+	d := &depthwise{cv: cv, c: cv.m, cpad: (cv.m + 15) &^ 15, taps: cv.kh * cv.kw}
+	d.w = make([]int32, d.taps*d.cpad)
+	d.init = make([]int32, d.cpad)
+	for ch := 0; ch < d.c; ch++ {
+		var zw int32
+		switch len(s.wZero) {
+		case 1:
+			zw = int32(s.wZero[0])
+		case d.c:
+			zw = int32(s.wZero[ch])
+		}
+		var sum int32
+		for t := 0; t < d.taps; t++ {
+			v := int32(s.w[ch*d.taps+t]) - zw // within [-255, 255]: fits the low int16
+			d.w[t*d.cpad+ch] = int32(uint16(int16(v)))
+			sum += v
+		}
+		var b int32
+		if s.bias != nil {
+			b = s.bias[ch]
+		}
+		d.init[ch] = b - s.xZero*sum
+	}
+	return d, nil
+}
+
+// run convolves x into y (rows of ldy bytes), one output row per job step.
+func (d *depthwise) run(threads int, g *convGeom, x []uint8, y []uint8, ldy int) {
+	H, W, C := g.in[0], g.in[1], d.c
+	OH, OW := g.out[0], g.out[1]
+	kh, kw := d.cv.kh, d.cv.kw
+	if g.n*OH*OW == 0 {
+		return
+	}
+	// Column offsets of every (output column, kernel column), -1 in the padding.
+	colOff := linalg.GetInt32s(OW * kw)
+	defer colOff.Release()
+	for o := 0; o < OW; o++ {
+		for j := 0; j < kw; j++ {
+			iw := o*g.stride[1] - g.padBegin[1] + j*g.dil[1]
+			v := int32(-1)
+			if iw >= 0 && iw < W {
+				v = int32(iw * C)
+			}
+			colOff.Buf[o*kw+j] = v
+		}
+	}
+	// A row of zero points stands in for padding rows; its first cpad bytes also serve as
+	// the zero-point pixel.
+	zrow := linalg.GetBytes(max(W*C, d.cpad))
+	defer zrow.Release()
+	fill(zrow.Buf, uint8(d.cv.spec.xZero))
+	rows := g.n * OH
+	linalg.ForCost(threads, rows, OW*C*d.taps, func(job int) {
+		img, oh := job/OH, job%OH
+		var rowPtrs [maxDepthwiseTaps][]uint8
+		for i := 0; i < kh; i++ {
+			ih := oh*g.stride[0] - g.padBegin[0] + i*g.dil[0]
+			if ih < 0 || ih >= H {
+				rowPtrs[i] = zrow.Buf
+			} else {
+				rowPtrs[i] = x[(img*H+ih)*W*C : (img*H+ih+1)*W*C]
+			}
+		}
+		acc := linalg.GetInt32s(OW * d.cpad)
+		defer acc.Release()
+		d.row(rowPtrs[:kh], colOff.Buf, zrow.Buf[:d.cpad], OW, acc.Buf)
+		d.cv.rq.Rows(OW, acc.Buf, d.cpad, y[job*OW*ldy:], ldy)
+	})
+}
+
+// rowGo computes channels [c0, c) of one output row: the portable kernel, and the channel
+// tail of the AVX2 one.
+func (d *depthwise) rowGo(rows [][]uint8, colOff []int32, zx []uint8, ow, c0 int, out []int32) {
+	kw := d.cv.kw
+	signed := d.cv.spec.xSigned
+	for o := 0; o < ow; o++ {
+		acc := out[o*d.cpad : o*d.cpad+d.cpad]
+		copy(acc[c0:d.c], d.init[c0:d.c])
+		for t := 0; t < d.taps; t++ {
+			i, j := t/kw, t%kw
+			src := zx
+			if off := colOff[o*kw+j]; off >= 0 {
+				src = rows[i][off:]
+			}
+			wt := d.w[t*d.cpad : t*d.cpad+d.cpad]
+			for ch := c0; ch < d.c; ch++ {
+				xv := int32(src[ch])
+				if signed {
+					xv = int32(int8(src[ch]))
+				}
+				acc[ch] += xv * int32(int16(wt[ch]))
+			}
+		}
+	}
+}

@@ -1,0 +1,85 @@
+//go:build amd64 && !noasm
+
+package quant
+
+import "golang.org/x/sys/cpu"
+
+//go:generate sh -c "go run dwconv_gen.go > dwconv_amd64.s"
+
+// The depthwise row kernels (dwconv_amd64.s, written by dwconv_gen.go): AVX-512 on blocks of
+// 16 channels (the last one masked), AVX2 on whole blocks of 8; uint8 or int8 inputs.
+
+//go:noescape
+func qdwRowAVX512(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)
+
+//go:noescape
+func qdwRowAVX512Signed(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)
+
+//go:noescape
+func qdwRowAVX2(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)
+
+//go:noescape
+func qdwRowAVX2Signed(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)
+
+var hasAVX512BW = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL
+
+// dwVariant is the depthwise row kernel in use: "avx512", "avx2" or "go" (tests switch it).
+var dwVariant = func() string {
+	switch {
+	case hasAVX512BW:
+		return "avx512"
+	case cpu.X86.HasAVX2:
+		return "avx2"
+	}
+	return "go"
+}()
+
+// dwVariants lists the depthwise row kernels this machine can run.
+func dwVariants() []string {
+	vs := []string{"go"}
+	if cpu.X86.HasAVX2 {
+		vs = append(vs, "avx2")
+	}
+	if hasAVX512BW {
+		vs = append(vs, "avx512")
+	}
+	return vs
+}
+
+// row computes one output row into out (ow × cpad int32s). rows holds the kh input rows
+// (or zero-point rows), colOff the column offsets, zx cpad zero-point bytes.
+func (d *depthwise) row(rows [][]uint8, colOff []int32, zx []uint8, ow int, out []int32) {
+	kh, kw := d.cv.kh, d.cv.kw
+	_ = colOff[ow*kw-1]
+	_ = out[ow*d.cpad-1]
+	_ = zx[d.cpad-1]
+	// The kernels read, from each tap's address, the channels of one pixel: an input row
+	// must hold every column offset plus cpad bytes, or the last block reads past it.
+	var ptrs [maxDepthwiseTaps]*uint8
+	for i, r := range rows {
+		ptrs[i] = &r[0]
+	}
+	signed := d.cv.spec.xSigned
+	switch dwVariant {
+	case "avx512":
+		if signed {
+			qdwRowAVX512Signed(&ptrs[0], &colOff[0], &zx[0], ow, kh, kw, d.c, &d.w[0], &d.init[0], &out[0])
+		} else {
+			qdwRowAVX512(&ptrs[0], &colOff[0], &zx[0], ow, kh, kw, d.c, &d.w[0], &d.init[0], &out[0])
+		}
+		return
+	case "avx2":
+		if c8 := d.c &^ 7; c8 > 0 {
+			if signed {
+				qdwRowAVX2Signed(&ptrs[0], &colOff[0], &zx[0], ow, kh, kw, d.c, &d.w[0], &d.init[0], &out[0])
+			} else {
+				qdwRowAVX2(&ptrs[0], &colOff[0], &zx[0], ow, kh, kw, d.c, &d.w[0], &d.init[0], &out[0])
+			}
+			if c8 < d.c {
+				d.rowGo(rows, colOff, zx, ow, c8, out)
+			}
+			return
+		}
+	}
+	d.rowGo(rows, colOff, zx, ow, 0, out)
+}
