@@ -308,3 +308,10 @@ func (rep *PruneReport) WriteText(w io.Writer) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// Summarize measures m as the prune report does: parameters, bytes, nodes, and MACs for
+// batch 1 (symbolic input dimensions bound to 1; m itself is not changed).
+func Summarize(m *ir.Model) ModelSummary {
+	s, _ := summarize(m)
+	return s
+}
