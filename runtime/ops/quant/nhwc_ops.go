@@ -3,6 +3,7 @@ package quant
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/whittle-ml/whittle/internal/linalg"
 	"github.com/whittle-ml/whittle/ir"
@@ -28,7 +29,8 @@ import (
 //	    MaxPool (2-D) on NHWC bytes: DequantizeLinear and QuantizeLinear with the same
 //	    parameters around a MaxPool cancel, since both are monotonic.
 //	QGlobalAveragePoolNHWC(x, x_scale, x_zp, y_scale, y_zp)
-//	    Q(GlobalAveragePool(DQ(x))) from NHWC x to y of shape [N, 1, 1, C].
+//	    Q(GlobalAveragePool(DQ(x))) from NHWC x to y of shape [N, C, 1, 1] (the same bytes
+//	    in either layout).
 //	QuantizeNHWC(x, y_scale, y_zp)
 //	    QuantizeLinear (per tensor) of an NCHW float tensor, written NHWC.
 //	QToNHWC(x), QToNCHW(x)
@@ -111,11 +113,15 @@ func typeRange(dt ir.DataType) (int32, int32) {
 	return 0, 255
 }
 
-// consts returns the constant inputs from index 1 on; it fails when one that is present is
-// not constant.
-func consts(info *kernel.NodeInfo, n int) ([]*kernel.Tensor, error) {
+// consts returns the constant inputs among the first n, all but index 0 and the indices in
+// skip (the tensors the kernel computes on); it fails when one that is present is not
+// constant.
+func consts(info *kernel.NodeInfo, n int, skip ...int) ([]*kernel.Tensor, error) {
 	out := make([]*kernel.Tensor, n)
 	for i := 1; i < n; i++ {
+		if slices.Contains(skip, i) {
+			continue
+		}
 		t, ok := constInput(info, i)
 		if !ok {
 			return nil, fmt.Errorf("%s: input %d must be a constant", info.Node.Describe(), i)
@@ -193,7 +199,7 @@ type qadd struct {
 
 func newQAdd(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	n := info.Node
-	c, err := consts(info, 8)
+	c, err := consts(info, 8, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -416,7 +422,7 @@ func (k *qglobalAveragePoolNHWC) run(ctx *kernel.Context, inputs []*kernel.Tenso
 		return nil, fmt.Errorf("input x must be a 4-D NHWC %s tensor", k.xType)
 	}
 	n, hw, c := int(x.Shape[0]), int(x.Shape[1]*x.Shape[2]), int(x.Shape[3])
-	y := ctx.Alloc(k.yType, x.Shape[0], 1, 1, x.Shape[3])
+	y := ctx.Alloc(k.yType, x.Shape[0], x.Shape[3], 1, 1)
 	xb, _ := byteData(x)
 	yb, _ := byteData(y)
 	sums := linalg.GetInt32s(c)

@@ -195,7 +195,7 @@ func TestQGlobalAveragePoolNHWC(t *testing.T) {
 		want := refChain(t, "GlobalAveragePool", nil, []*kernel.Tensor{x}, [][2]*kernel.Tensor{px}, py)
 		in := []*kernel.Tensor{nhwcOf(x), px[0], px[1], py[0], py[1]}
 		got := run1(t, newPrivateNode(t, OpQGlobalAveragePoolNHWC, nil, in), in...)
-		if !reflect.DeepEqual(got.Shape, []int64{2, 1, 1, 37}) {
+		if !reflect.DeepEqual(got.Shape, []int64{2, 37, 1, 1}) {
 			t.Fatalf("shape %v", got.Shape)
 		}
 		gb, _ := byteData(got)
