@@ -194,6 +194,13 @@ type qadd struct {
 	aType, yType ir.DataType
 	bType        ir.DataType
 	lo, hi       int32
+	consts       qaddConsts
+}
+
+// qaddConsts are QAdd's parameters as the assembly kernels read them.
+type qaddConsts struct {
+	za, zb                 int32
+	sa, sb, sy, zy, lo, hi float32
 }
 
 func newQAdd(info *kernel.NodeInfo) (kernel.Kernel, error) {
@@ -214,6 +221,7 @@ func newQAdd(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	}
 	k.lo, k.hi = typeRange(k.yType)
 	k.lo, k.hi = actClamp(n, k.sy, k.zy, k.lo, k.hi)
+	k.consts = qaddConsts{za: k.za, zb: k.zb, sa: k.sa, sb: k.sb, sy: k.sy, zy: float32(k.zy), lo: float32(k.lo), hi: float32(k.hi)}
 	return k, nil
 }
 

@@ -142,8 +142,19 @@ func refChain(t *testing.T, op string, attrs []*ir.Attr, xs []*kernel.Tensor, pa
 	return kerneltest.MustRunOne(t, "QuantizeLinear", 13, nil, y, out[0], out[1])
 }
 
-// TestQAdd: QAdd equals DequantizeLinear → Add → QuantizeLinear exactly, for every type mix.
+// TestQAdd: QAdd equals DequantizeLinear → Add → QuantizeLinear exactly, for every type mix
+// and every elementwise kernel set this machine runs.
 func TestQAdd(t *testing.T) {
+	for _, v := range elementwiseVariants() {
+		t.Run(v, func(t *testing.T) {
+			defer func(old string) { elementwiseVariant = old }(elementwiseVariant)
+			elementwiseVariant = v
+			testQAdd(t)
+		})
+	}
+}
+
+func testQAdd(t *testing.T) {
 	r := rand.New(rand.NewSource(9))
 	for _, types := range [][3]ir.DataType{{ir.Uint8, ir.Uint8, ir.Uint8}, {ir.Int8, ir.Uint8, ir.Int8}, {ir.Uint8, ir.Int8, ir.Uint8}} {
 		shape := []int64{1, 7, 5, 33}
@@ -161,8 +172,19 @@ func TestQAdd(t *testing.T) {
 }
 
 // TestQMaxPoolNHWC: the NHWC pool equals DequantizeLinear → MaxPool → QuantizeLinear with
-// the same parameters (exactly: both quantization steps are monotonic).
+// the same parameters (exactly: both quantization steps are monotonic), with every
+// elementwise kernel set this machine runs.
 func TestQMaxPoolNHWC(t *testing.T) {
+	for _, v := range elementwiseVariants() {
+		t.Run(v, func(t *testing.T) {
+			defer func(old string) { elementwiseVariant = old }(elementwiseVariant)
+			elementwiseVariant = v
+			testQMaxPoolNHWC(t)
+		})
+	}
+}
+
+func testQMaxPoolNHWC(t *testing.T) {
 	r := rand.New(rand.NewSource(10))
 	for _, tc := range []struct {
 		dt    ir.DataType
@@ -173,6 +195,8 @@ func TestQMaxPoolNHWC(t *testing.T) {
 		{ir.Int8, []int64{2, 5, 7, 6}, []*ir.Attr{ir.IntsAttr("kernel_shape", 2, 3), ir.IntsAttr("strides", 1, 2), ir.IntsAttr("pads", 0, 1, 1, 0)}},
 		{ir.Uint8, []int64{1, 3, 8, 8}, []*ir.Attr{ir.IntsAttr("kernel_shape", 3, 3), ir.IntsAttr("strides", 2, 2), ir.IntAttr("ceil_mode", 1)}},
 		{ir.Int8, []int64{1, 40, 6, 6}, []*ir.Attr{ir.IntsAttr("kernel_shape", 3, 3), ir.StringAttr("auto_pad", "SAME_UPPER"), ir.IntsAttr("dilations", 2, 1)}},
+		{ir.Int8, []int64{1, 100, 5, 5}, []*ir.Attr{ir.IntsAttr("kernel_shape", 2, 2), ir.IntsAttr("strides", 1, 1)}},
+		{ir.Uint8, []int64{1, 130, 4, 4}, []*ir.Attr{ir.IntsAttr("kernel_shape", 1, 1)}},
 	} {
 		x := randTensor(r, tc.dt, tc.shape...)
 		p := [2]*kernel.Tensor{scalarF(0.05), zeroPoint(tc.dt, 3)}
