@@ -65,12 +65,11 @@ func weightsOf(v *ir.Value) (quantWeights, bool) {
 // unit: the quantized bias itself when its scale is exactly that (as quantizers write it),
 // otherwise a new initializer holding the bias rounded to that unit (float biases, as
 // TensorRT's layout keeps them, or a bias quantized with other scales).
-func (r *qdqRewriter) biasOf(v *ir.Value, xScale float32, w quantWeights) (*ir.Value, bool) {
+func (r *qdqRewriter) biasOf(v *ir.Value, xScale float32, wScales []float32, m int) (*ir.Value, bool) {
 	if v == nil {
 		return nil, true
 	}
-	m := int(w.q.Const.Dims[0])
-	unit := func(j int) float32 { return xScale * w.scales[min(j, len(w.scales)-1)] }
+	unit := func(j int) float32 { return xScale * wScales[min(j, len(wScales)-1)] }
 	var real []float64 // the bias in float, per output channel
 	if dq := v.Producer(); isOp(dq, "DequantizeLinear") {
 		bq, bs := dq.Input(0), dq.Input(1)
@@ -152,7 +151,7 @@ func (r *qdqRewriter) conv(conv *ir.Node) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	bias, ok := r.biasOf(bv, px.s, w)
+	bias, ok := r.biasOf(bv, px.s, w.scales, int(w.q.Const.Dims[0]))
 	if !ok {
 		return false, nil
 	}

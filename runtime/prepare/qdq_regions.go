@@ -17,6 +17,8 @@ import (
 //	DQ(x) → GlobalAveragePool → Q                            ⇒  QGlobalAveragePoolNHWC
 //	DQ(x) → Relu | Clip → Q (same parameters), x from one of the above
 //	                                                         ⇒  the clamp of x's kernel
+//	DQ(a) → Gemm | MatMul(·, DQ(w)...) [→ Q]                 ⇒  QGemm (qdq_gemm.go)
+//	DQ(x) → Flatten | Reshape | ... → Q (same parameters)    ⇒  the shape op on x
 //
 // DQ and Q here are per-tensor DequantizeLinear/QuantizeLinear with constant parameters;
 // weights are constant int8 or uint8 (per tensor or per output channel). A region's input
@@ -41,6 +43,9 @@ type qdqRewriter struct {
 }
 
 func applyQDQRegions(c *Context, g *ir.Graph) (bool, error) {
+	if c.all {
+		return false, nil // every node runs as written
+	}
 	r := &qdqRewriter{c: c, g: g, nhwc: map[string]*ir.Value{}, removed: map[*ir.Node]bool{}}
 	changed := false
 	for _, n := range g.Nodes() {
@@ -60,6 +65,10 @@ func applyQDQRegions(c *Context, g *ir.Graph) (bool, error) {
 			ok, err = r.globalAveragePool(n)
 		case isOp(n, "Relu") || isOp(n, "Clip"):
 			ok, err = r.activation(n)
+		case isOp(n, "Gemm") || isOp(n, "MatMul"):
+			ok, err = r.gemm(n)
+		case isDefault(n) && shapeOps[n.OpType]:
+			ok, err = r.shape(n)
 		}
 		if err != nil {
 			return changed, err

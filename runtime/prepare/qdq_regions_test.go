@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,9 +70,9 @@ func TestQDQRegions(t *testing.T) {
 		want map[string]int // private ops expected in the prepared graph
 	}{
 		{"uint8 asymmetric, int32 biases", passes.DefaultQuantizeOptions(), nil,
-			map[string]int{prepare.OpQConvNHWC: 5, prepare.OpQAdd: 1, prepare.OpQMaxPoolNHWC: 1, prepare.OpQGlobalAveragePoolNHWC: 1, prepare.OpQuantizeNHWC: 1, prepare.OpQToNCHW: 0}},
+			map[string]int{prepare.OpQConvNHWC: 5, prepare.OpQAdd: 1, prepare.OpQMaxPoolNHWC: 1, prepare.OpQGlobalAveragePoolNHWC: 1, prepare.OpQuantizeNHWC: 1, prepare.OpQToNCHW: 0, prepare.OpQGemm: 1}},
 		{"int8 symmetric, float biases, activations kept", symmetric, nil,
-			map[string]int{prepare.OpQConvNHWC: 5, prepare.OpQAdd: 1, prepare.OpQMaxPoolNHWC: 1, prepare.OpQGlobalAveragePoolNHWC: 1, prepare.OpQuantizeNHWC: 1, prepare.OpQToNCHW: 0}},
+			map[string]int{prepare.OpQConvNHWC: 5, prepare.OpQAdd: 1, prepare.OpQMaxPoolNHWC: 1, prepare.OpQGlobalAveragePoolNHWC: 1, prepare.OpQuantizeNHWC: 1, prepare.OpQToNCHW: 0, prepare.OpQGemm: 1}},
 		{"a kept convolution output stays float", passes.DefaultQuantizeOptions(), []string{"c1_relu"},
 			map[string]int{prepare.OpQConvNHWC: 4, prepare.OpQAdd: 1}},
 	} {
@@ -94,7 +95,7 @@ func TestQDQRegions(t *testing.T) {
 				if n.Domain == prepare.Domain {
 					got[n.OpType]++
 				}
-				if (n.OpType == "Conv" || n.OpType == "Relu" || n.OpType == "Clip") && len(tc.keep) == 0 {
+				if isDefaultOp(n, "Conv", "Relu", "Clip", "Gemm", "DequantizeLinear", "QuantizeLinear") && len(tc.keep) == 0 {
 					t.Errorf("%s is still a float Conv", n.Describe())
 				}
 			}
@@ -178,4 +179,8 @@ func TestQDQRegionsLeavesIntermediatesAlone(t *testing.T) {
 	if s := ops(pm); strings.Contains(s, prepare.Domain) {
 		t.Fatalf("KeepAll fused: %s", s)
 	}
+}
+
+func isDefaultOp(n *ir.Node, ops ...string) bool {
+	return n.Domain == "" && slices.Contains(ops, n.OpType)
 }

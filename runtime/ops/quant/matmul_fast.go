@@ -60,14 +60,10 @@ func newQMatmul(aType ir.DataType, aZero int32, b, bZero *kernel.Tensor) (*qmatm
 	return &qmatmul{k: k, n: n, aSigned: aType == ir.Int8, aZero: aZero, pb: pb, yType: ir.Int32}, nil
 }
 
-// setRequant makes the product's outputs 8-bit: scales[j] = a_scale·b_scale[j]/y_scale.
-func (q *qmatmul) setRequant(scales []float32, yType ir.DataType, yZero int32) error {
-	lo, hi := int32(0), int32(255)
-	switch yType {
-	case ir.Uint8:
-	case ir.Int8:
-		lo, hi = -128, 127
-	default:
+// setRequant makes the product's outputs 8-bit: scales[j] = a_scale·b_scale[j]/y_scale,
+// clamped to [lo, hi] (the output type's range, or narrower for a folded activation).
+func (q *qmatmul) setRequant(scales []float32, yType ir.DataType, yZero, lo, hi int32) error {
+	if yType != ir.Uint8 && yType != ir.Int8 {
 		return fmt.Errorf("output type %s is not int8 or uint8", yType)
 	}
 	rq, err := linalg.NewQRequant(q.n, scales, yZero, lo, hi)
@@ -80,6 +76,12 @@ func (q *qmatmul) setRequant(scales []float32, yType ir.DataType, yZero int32) e
 
 // run multiplies a (type and zero point as prepared) and returns the output tensor.
 func (q *qmatmul) run(ctx *kernel.Context, a *kernel.Tensor) (*kernel.Tensor, error) {
+	return q.runBias(ctx, a, nil, nil)
+}
+
+// runBias is run with an int32 bias per column (nil: none) added to the accumulators and,
+// when scale is set, float outputs acc·scale[j] instead of the prepared output type.
+func (q *qmatmul) runBias(ctx *kernel.Context, a *kernel.Tensor, bias []int32, scale []float64) (*kernel.Tensor, error) {
 	want := ir.Uint8
 	if q.aSigned {
 		want = ir.Int8
@@ -103,21 +105,32 @@ func (q *qmatmul) run(ctx *kernel.Context, a *kernel.Tensor) (*kernel.Tensor, er
 		}
 		ab, zeroA = flipped.Buf, zeroA^0x80
 	}
-	y := ctx.Alloc(q.yType, ms.outShape...)
+	outType := q.yType
+	if scale != nil {
+		outType = ir.Float
+	}
+	y := ctx.Alloc(outType, ms.outShape...)
 	threads := ctx.Parallelism()
-	if q.rq == nil {
-		linalg.QGemm(threads, rows, ab, q.k, zeroA, q.pb, nil, y.Data.([]int32), q.n)
+	if outType == ir.Int32 {
+		linalg.QGemm(threads, rows, ab, q.k, zeroA, q.pb, bias, y.Data.([]int32), q.n)
 		return y, nil
 	}
 	yb, _ := byteData(y)
-	// Blocks of rows: the int32 tile of each stays in cache until it is requantized.
+	// Blocks of rows: the int32 tile of each stays in cache until it is converted.
 	per := max(6, (32<<10)/max(q.n, 1)/6*6)
 	linalg.ForCost(threads, (rows+per-1)/per, per*q.n*q.k, func(job int) {
 		r0, r1 := job*per, min(rows, (job+1)*per)
 		acc := linalg.GetInt32s((r1 - r0) * q.n)
 		defer acc.Release()
-		linalg.QGemm(1, r1-r0, ab[r0*q.k:], q.k, zeroA, q.pb, nil, acc.Buf, q.n)
-		q.rq.Rows(r1-r0, acc.Buf, q.n, yb[r0*q.n:], q.n)
+		linalg.QGemm(1, r1-r0, ab[r0*q.k:], q.k, zeroA, q.pb, bias, acc.Buf, q.n)
+		if scale == nil {
+			q.rq.Rows(r1-r0, acc.Buf, q.n, yb[r0*q.n:], q.n)
+			return
+		}
+		out := y.Float32s()[r0*q.n : r1*q.n]
+		for i, v := range acc.Buf {
+			out[i] = float32(float64(v) * scale[i%q.n])
+		}
 	})
 	return y, nil
 }
@@ -210,7 +223,8 @@ func prepareQLinearMatMul(info *kernel.NodeInfo) *qmatmul {
 	for j, v := range bs {
 		scales[j] = as[0] * v / ys[0]
 	}
-	if q.setRequant(scales, yZP.DType, yz) != nil {
+	lo, hi := typeRange(yZP.DType)
+	if q.setRequant(scales, yZP.DType, yz, lo, hi) != nil {
 		return nil
 	}
 	return q

@@ -2,6 +2,7 @@ package quant
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"reflect"
 	"testing"
@@ -253,6 +254,66 @@ func TestQuantizeNHWC(t *testing.T) {
 		got := run1(t, newPrivateNode(t, OpQuantizeNHWC, nil, in), in...)
 		if !reflect.DeepEqual(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data) {
 			t.Fatalf("%v: QuantizeNHWC differs", dt)
+		}
+	}
+}
+
+// TestQGemm: float outputs match DequantizeLinear → Gemm to float rounding; 8-bit outputs
+// match QLinearMatMul's reference plus the bias, for transposed and plain weights.
+func TestQGemm(t *testing.T) {
+	r := rand.New(rand.NewSource(13))
+	const m, k, n = 3, 37, 20
+	for _, trans := range []bool{false, true} {
+		a := randTensor(r, ir.Uint8, m, k)
+		wShape := []int64{k, n}
+		if trans {
+			wShape = []int64{n, k}
+		}
+		w := randTensor(r, ir.Int8, wShape...)
+		ws := make([]float32, n)
+		for j := range ws {
+			ws[j] = float32(0.01 + 0.01*r.Float64())
+		}
+		wScale := kernel.FromFloat32([]int64{n}, ws)
+		wZero := tensor(ir.Int8, []int64{n}, make([]int8, n))
+		as, az := scalarF(0.02), zeroPoint(ir.Uint8, 120)
+		bias := make([]int32, n)
+		bf := make([]float32, n)
+		for j := range bias {
+			bias[j] = int32(r.Intn(2001) - 1000)
+			bf[j] = float32(bias[j]) * (0.02 * ws[j])
+		}
+		var attrs []*ir.Attr
+		if trans {
+			attrs = append(attrs, ir.IntAttr("transB", 1))
+		}
+		in := []*kernel.Tensor{a, as, az, w, wScale, wZero, tensor(ir.Int32, []int64{n}, bias)}
+		got := run1(t, newPrivateNode(t, OpQGemm, attrs, in), in...)
+		da := kerneltest.MustRunOne(t, "DequantizeLinear", 13, nil, a, as, az)
+		axis := int64(1)
+		if trans {
+			axis = 0
+		}
+		dw := kerneltest.MustRunOne(t, "DequantizeLinear", 13, []*ir.Attr{ir.IntAttr("axis", axis)}, w, wScale, wZero)
+		want := kerneltest.MustRunOne(t, "Gemm", 13, attrs, da, dw, kernel.FromFloat32([]int64{n}, bf))
+		if !reflect.DeepEqual(got.Shape, want.Shape) {
+			t.Fatalf("shape %v, want %v", got.Shape, want.Shape)
+		}
+		for i, wv := range want.Float32s() {
+			if gv := got.Float32s()[i]; math.Abs(float64(gv-wv)) > 1e-4*(1+math.Abs(float64(wv))) {
+				t.Fatalf("transB %v: y[%d] = %v, want %v", trans, i, gv, wv)
+			}
+		}
+		// With y_scale: the requantized sum.
+		ys, yz := scalarF(0.05), zeroPoint(ir.Uint8, 100)
+		inq := append(in, ys, yz)
+		gotQ := run1(t, newPrivateNode(t, OpQGemm, attrs, inq), inq...)
+		wantQ := kerneltest.MustRunOne(t, "QuantizeLinear", 13, nil, want, ys, yz)
+		gb, wb := gotQ.Data.([]uint8), wantQ.Data.([]uint8)
+		for i := range gb {
+			if d := int(gb[i]) - int(wb[i]); d < -1 || d > 1 {
+				t.Fatalf("transB %v: quantized y[%d] = %d, want %d ± 1", trans, i, gb[i], wb[i])
+			}
 		}
 	}
 }
