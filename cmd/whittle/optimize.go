@@ -45,7 +45,7 @@ Examples:
 			out := fs.StringP("output", "o", "", "output model `FILE` (required)")
 			list := fs.String("passes", "", "comma-separated pass `LIST` (default: the default pipeline)")
 			recipe := fs.String("recipe", "", "read the pipeline from a YAML or JSON recipe `FILE`")
-			report := fs.String("report", "", "write a JSON report of what each pass did to `FILE`")
+			report := fs.String("report", "", "write a JSON report of what each pass did to `FILE` (FILE.html: the HTML page of 'whittle report')")
 			verify := fs.Bool("verify", false, "verify the IR after every pass")
 			listPasses := fs.Bool("list-passes", false, "list the available passes and exit")
 			return func(e *env, args []string) error {
@@ -133,7 +133,11 @@ func runOptimize(e *env, a optimizeArgs) error {
 	if err := onnx.SaveModel(a.out, m, onnx.WriteOptions{}); err != nil {
 		return err
 	}
-	if a.report != "" {
+	if isHTML(a.report) {
+		if err := writeReport(e, []string{a.in, a.out}, a.report, reportData{samples: 16, runs: 5}); err != nil {
+			return err
+		}
+	} else if a.report != "" {
 		r := optimizeReport{Input: a.in, Output: a.out, Version: version(), Before: before, After: after, Run: rep, Changes: ctx.Log.Changes}
 		if r.Changes == nil {
 			r.Changes = []passes.Change{}

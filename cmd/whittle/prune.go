@@ -57,7 +57,7 @@ Examples:
 			attention := fs.String("attention", passes.AttentionDims, "with --pattern channel, multi-head attention: dims (each head keeps as many dimensions), heads (whole heads go) or keep")
 			exclude := fs.StringSlice("exclude", nil, "layers never pruned (node or weight `NAMES`, comma-separated, * wildcards)")
 			perLayer := fs.StringArray("per-layer", nil, "sparsity of one layer as `NAME=S`; repeat for more")
-			report := fs.String("report", "", "write the report as JSON to `FILE`")
+			report := fs.String("report", "", "write the report as JSON to `FILE` (FILE.html: the HTML page of 'whittle report')")
 			return func(e *env, args []string) error {
 				if err := exactArgs(args, 1, "one input MODEL"); err != nil {
 					return err
@@ -131,7 +131,11 @@ func runPrune(e *env, in, out string, opts passes.PruneOptions, reportPath strin
 	if err := rep.WriteText(e.stdout); err != nil {
 		return err
 	}
-	if reportPath != "" {
+	if isHTML(reportPath) {
+		if err := writeReport(e, []string{in, out}, reportPath, reportData{samples: 16, runs: 5}); err != nil {
+			return err
+		}
+	} else if reportPath != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
 			return err

@@ -102,7 +102,7 @@ Examples:
 			fs.IntVar(&a.evalSamples, "eval-samples", 2000, "rows of --eval-data used to measure sensitivity (0: all)")
 			fs.IntVar(&a.maxFloat, "max-float", 0, "at most this many layers left float by the budget (0: no limit)")
 			fs.BoolVar(&a.optimize, "optimize", true, "run the lossless optimize pipeline first")
-			fs.StringVar(&a.report, "report", "", "write a JSON report to `FILE`")
+			fs.StringVar(&a.report, "report", "", "write a JSON report to `FILE` (FILE.html: the HTML page of 'whittle report')")
 			fs.StringVar(&a.preprocess, "preprocess", "", "how images:DIR data becomes input `SPEC`: "+dataset.PreprocessHelp)
 			return func(e *env, args []string) error {
 				defer applyThreads()()
@@ -303,7 +303,15 @@ func runQuantize(e *env, a *quantizeArgs) error {
 		return err
 	}
 	printQuantizeReport(e.stdout, rep)
-	if a.report != "" {
+	if isHTML(a.report) {
+		spec := a.evalData
+		if spec == "" {
+			spec = a.calibration
+		}
+		if err := writeReport(e, []string{a.in, a.out}, a.report, reportData{spec: spec, preprocess: a.preprocess, limit: 1000, samples: 16, runs: 5}); err != nil {
+			return err
+		}
+	} else if a.report != "" {
 		if out.Budget != nil {
 			finiteBudget(out.Budget)
 		}

@@ -127,7 +127,7 @@ func TestReportPruneQuantizeInChromium(t *testing.T) {
 		graphs, err = chromedp.Run(tctx, chromedp.Evaluate[[]graphCheck](graphJS))
 	}
 	if err == nil {
-		buf, err = chromedp.Run(tctx, chromedp.FullScreenshot(90))
+		buf, err = chromedp.Run(tctx, chromedp.FullScreenshot(75))
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -161,4 +161,57 @@ func TestReportPruneQuantizeInChromium(t *testing.T) {
 		}
 	}
 	t.Logf("%d plots and %d drawings rendered; page %s", len(plots), len(graphs), page)
+}
+
+// TestReportFlagWritesHTML checks that --report FILE.html on optimize, prune, quantize and
+// compare writes the page for the command's input and output, and that a JSON path
+// still gets JSON.
+func TestReportFlagWritesHTML(t *testing.T) {
+	root, _ := testenv.RepoRoot()
+	mlp := filepath.Join(root, "testmodels", "fashion_mlp_op17.onnx")
+	dir := t.TempDir()
+	calib := filepath.Join(dir, "calib")
+	writeImageCrops(t, calib, 1, 4)
+	pruned := filepath.Join(dir, "p.onnx")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"optimize", []string{"optimize", mlp, "-o", filepath.Join(dir, "o.onnx")}},
+		{"prune", []string{"prune", mlp, "-o", pruned, "--sparsity", "0.5"}},
+		{"quantize", []string{"quantize", mlp, "-o", filepath.Join(dir, "q.onnx"), "--calibration", "images:" + calib, "--preprocess", "resize=28x28,channels=gray"}},
+		{"compare", []string{"compare", mlp, pruned}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			page := filepath.Join(dir, tc.name+".html")
+			args := append(tc.args, "--report", page)
+			if code, stdout, stderr := run(t, args...); code != 0 {
+				t.Fatalf("%v: exit %d\n%s%s", args, code, stdout, stderr)
+			}
+			b, err := os.ReadFile(page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			html := string(b)
+			for _, want := range []string{"<!DOCTYPE html>", `<figure class="plot" id="tradeoff-size"`, `id="summary-table"`, filepath.Base(mlp)} {
+				if !strings.Contains(html, want) {
+					t.Errorf("the page lacks %q", want)
+				}
+			}
+			if tc.name != "compare" && !strings.Contains(html, "What changed") {
+				t.Errorf("the page has no diff section")
+			}
+		})
+	}
+	jsonPath := filepath.Join(dir, "prune.json")
+	if code, _, stderr := run(t, "prune", mlp, "-o", filepath.Join(dir, "p2.onnx"), "--sparsity", "0.5", "--report", jsonPath); code != 0 {
+		t.Fatalf("prune --report json: %s", stderr)
+	}
+	var v map[string]any
+	if b, err := os.ReadFile(jsonPath); err != nil || json.Unmarshal(b, &v) != nil {
+		t.Fatalf("--report FILE.json is not JSON: %v", err)
+	}
+	if code, _, _ := run(t, "compare", mlp, pruned, "--report", filepath.Join(dir, "c.json")); code != exitUsage {
+		t.Errorf("compare --report with a non-HTML name: exit %d, want %d", code, exitUsage)
+	}
 }
