@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/whittle-ml/whittle"
 	"github.com/whittle-ml/whittle/dataset"
 	"github.com/whittle-ml/whittle/report"
 )
@@ -68,7 +69,12 @@ type reportData struct {
 
 // writeReport measures the models and writes the page.
 func writeReport(e *env, paths []string, out string, d reportData) error {
-	o := report.Options{Title: d.title, Tool: "whittle " + version(), RandomRows: d.samples, LatencyRuns: d.runs, DataSpec: d.spec}
+	for _, p := range paths {
+		if p == "-" {
+			return usagef("the HTML report reads the models from files; name them instead of '-'")
+		}
+	}
+	o := report.Options{Title: d.title, Tool: "whittle " + whittle.Version(), RandomRows: d.samples, LatencyRuns: d.runs, DataSpec: d.spec}
 	if d.runs == 0 {
 		o.LatencyRuns = -1
 	}

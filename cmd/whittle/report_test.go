@@ -44,8 +44,8 @@ func TestReportPruneQuantizeInChromium(t *testing.T) {
 	pruned, quant, page := filepath.Join(dir, "cnn.pruned.onnx"), filepath.Join(dir, "cnn.pruned.int8.onnx"), filepath.Join(dir, "report.html")
 	for _, args := range [][]string{
 		{"prune", base, "-o", pruned, "--sparsity", "0.5", "--scope", "global"},
-		{"quantize", pruned, "-o", quant, "--calibration", "fashion-mnist:train:128"},
-		{"report", base, pruned, quant, "--data", "fashion-mnist:test:300", "--runs", "3", "-o", page, "--title", "Fashion-MNIST CNN: prune 50% → int8"},
+		{"quantize", pruned, "-o", quant, "--calibration", "fashion-mnist:train:64"},
+		{"report", base, pruned, quant, "--data", "fashion-mnist:test:100", "--runs", "3", "-o", page, "--title", "Fashion-MNIST CNN: prune 50% → int8"},
 	} {
 		if code, stdout, stderr := run(t, args...); code != 0 {
 			t.Fatalf("whittle %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
