@@ -149,19 +149,9 @@ func runCompare(e *env, pathA, pathB, spec, preprocess string, opts compare.Opti
 	if err != nil {
 		return err
 	}
-	var bar *progress
-	done := 0
-	res, err := whittle.Compare(a, b, whittle.CompareOptions{Data: spec, Preprocess: preprocess, Options: opts,
-		Progress: func(p whittle.Progress) {
-			if bar == nil {
-				bar = newProgress(e, p.Total, "comparing")
-			}
-			bar.Add(p.Done - done)
-			done = p.Done
-		}})
-	if bar != nil {
-		bar.Finish()
-	}
+	progress, finish := e.progressFunc()
+	res, err := whittle.Compare(a, b, whittle.CompareOptions{Data: spec, Preprocess: preprocess, Options: opts, Progress: progress})
+	finish()
 	if err != nil {
 		return err
 	}

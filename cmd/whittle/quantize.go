@@ -209,30 +209,10 @@ func runQuantize(e *env, in, out, reportPath string, opts whittle.QuantizeOption
 		return err
 	}
 	w := e.textOut(out)
-	var bar *progress
-	done, budgetSteps := 0, 0
-	opts.Progress = func(p whittle.Progress) {
-		switch {
-		case p.Stage == "budget":
-			budgetSteps++
-			if e.stderrTerminal || budgetSteps%5 == 1 {
-				fmt.Fprintf(e.stderr, "budget: %s\n", p.Message)
-			}
-		case bar == nil:
-			bar = newProgress(e, p.Total, p.Stage)
-			fallthrough
-		default:
-			bar.Add(p.Done - done)
-			done = p.Done
-			if p.Done == p.Total {
-				bar.Finish()
-			}
-		}
-	}
+	progress, finish := e.progressFunc()
+	opts.Progress = progress
 	res, err := whittle.Quantize(m, opts)
-	if bar != nil {
-		bar.Finish()
-	}
+	finish()
 	if res != nil && res.Upgraded != "" {
 		fmt.Fprintf(e.stderr, "note: %s\n", res.Upgraded)
 	}
