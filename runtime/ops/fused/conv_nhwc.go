@@ -28,7 +28,9 @@ type nhwcConv struct {
 	act       activation
 	bias      []float32
 	pb        *linalg.PackedB // dense weights
-	dww       []float32       // depthwise weights, [tap][cout]
+	dww       []float32       // depthwise weights, [tap][dwStride] (zero-padded)
+	dwBias    []float32       // depthwise bias, dwStride values (zeros when absent)
+	dwStride  int             // cout rounded up to 16
 	im2col    bool
 }
 
@@ -82,12 +84,15 @@ func newNhwcConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	}
 	taps := kh * kw
 	if k.depthwise {
-		k.dww = make([]float32, taps*m)
+		k.dwStride = (m + 15) / 16 * 16
+		k.dww = make([]float32, taps*k.dwStride)
 		for c := 0; c < m; c++ {
 			for t := 0; t < taps; t++ {
-				k.dww[t*m+c] = w[c*taps+t]
+				k.dww[t*k.dwStride+c] = w[c*taps+t]
 			}
 		}
+		k.dwBias = make([]float32, k.dwStride)
+		copy(k.dwBias, k.bias)
 		return k, nil
 	}
 	// Row p of B is tap p/C, channel p%C; column j is output channel j.
@@ -289,56 +294,24 @@ func im2colRow(col []float32, img *paddedImage, g geo2D, aOff int, taps []int, k
 func (k *nhwcConv) runDepthwise(threads int, img *paddedImage, g geo2D, nb int, y, z []float32) {
 	c := k.cout
 	ep, post := k.epilogue()
+	var taps []int
+	for ky := 0; ky < g.kh; ky++ {
+		for kx := 0; kx < g.kw; kx++ {
+			taps = append(taps, (ky*g.dh*img.wp+kx*g.dw)*c)
+		}
+	}
 	nSeg := nb * g.oh
 	linalg.ForCost(threads, nSeg, g.ow*c*g.kh*g.kw, func(s int) {
 		n, oy := s/g.oh, s%g.oh
 		row := y[(n*g.oh+oy)*g.ow*c : (n*g.oh+oy+1)*g.ow*c]
-		base := (n*img.hp + oy*g.sh) * img.wp * c
-		depthwiseRowGo(row, img.data, base, img.wp*c, g, k.dww, c, ep.Bias)
+		var zrow []float32
 		if z != nil {
-			addInto(row, z[(n*g.oh+oy)*g.ow*c:])
+			zrow = z[(n*g.oh+oy)*g.ow*c : (n*g.oh+oy+1)*g.ow*c]
 		}
-		if ep.Clamp {
-			clampInto(row, ep.Lo, ep.Hi)
-		}
+		base := (n*img.hp + oy*g.sh) * img.wp * c
+		linalg.DepthwiseRow(row, img.data, base, g.sw*c, taps, k.dww, k.dwStride, k.dwBias, g.ow, c, zrow, ep.Clamp, ep.Lo, ep.Hi)
 		if post {
 			k.act.apply(row)
 		}
 	})
-}
-
-// depthwiseRowGo is the portable depthwise row: for every output pixel and channel,
-// bias + Σ taps x·w.
-func depthwiseRowGo(row, x []float32, base, rowStride int, g geo2D, w []float32, c int, bias []float32) {
-	for ox := 0; ox < g.ow; ox++ {
-		dst := row[ox*c : (ox+1)*c]
-		if bias != nil {
-			copy(dst, bias)
-		} else {
-			clear(dst)
-		}
-		for ky := 0; ky < g.kh; ky++ {
-			for kx := 0; kx < g.kw; kx++ {
-				off := base + ky*g.dh*rowStride + (ox*g.sw+kx*g.dw)*c
-				src := x[off : off+c]
-				wt := w[(ky*g.kw+kx)*c : (ky*g.kw+kx+1)*c]
-				for i := range dst {
-					dst[i] += src[i] * wt[i]
-				}
-			}
-		}
-	}
-}
-
-func addInto(dst, src []float32) {
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] += src[i]
-	}
-}
-
-func clampInto(dst []float32, lo, hi float32) {
-	for i, v := range dst {
-		dst[i] = min(max(v, lo), hi)
-	}
 }
