@@ -14,8 +14,8 @@ func init() {
 }
 
 // depthwiseImpls lists the depthwise row implementations this machine runs, for tests.
-func depthwiseImpls() map[string]func(y []float32, x []float32, xOff, xstep int, taps []int, w []float32, wstride int, bias []float32, ow, c int, z []float32, clamp bool, lo, hi float32) {
-	m := map[string]func(y []float32, x []float32, xOff, xstep int, taps []int, w []float32, wstride int, bias []float32, ow, c int, z []float32, clamp bool, lo, hi float32){"go": depthwiseGo}
+func depthwiseImpls() map[string]depthwiseFunc {
+	m := map[string]depthwiseFunc{"go": depthwiseGo}
 	if cpu.X86.HasAVX512F {
 		m["avx512"] = depthwiseAsm(depthwiseAVX512)
 	}

@@ -15,8 +15,8 @@ func TestDepthwiseRowMatchesReference(t *testing.T) {
 		for _, c := range []int{1, 5, 16, 17, 32, 63, 64, 65, 96, 144, 200} {
 			for _, k := range []int{3, 5} {
 				for _, stride := range []int{1, 2} {
-					for variant := 0; variant < 3; variant++ {
-						ow := 7
+					for variant := 0; variant < 6; variant++ {
+						ow := []int{7, 19}[variant%2]
 						wp := (ow-1)*stride + k + 1
 						rowLen := wp * c
 						x := randSlice(r, 1+k*rowLen)
@@ -30,8 +30,8 @@ func TestDepthwiseRowMatchesReference(t *testing.T) {
 						w := randSlice(r, len(taps)*wstride)
 						bias := randSlice(r, wstride)
 						var z []float32
-						clamp := variant == 2
-						if variant >= 1 {
+						clamp := variant >= 4
+						if variant >= 2 {
 							z = randSlice(r, ow*c)
 						}
 						y := newGuarded(r, ow*c)
@@ -52,12 +52,47 @@ func TestDepthwiseRowMatchesReference(t *testing.T) {
 								want[ox*c+ch] = v
 							}
 						}
-						impl(y.data, x, 1, stride*c, taps, w, wstride, bias, ow, c, z, clamp, -0.2, 0.7)
-						what := fmt.Sprintf("%s c%d k%d s%d v%d", name, c, k, stride, variant)
+						impl(y.data, x, 1, stride*c, taps, nil, w, wstride, bias, ow, c, z, clamp, -0.2, 0.7)
+						what := fmt.Sprintf("%s c%d k%d s%d ow%d v%d", name, c, k, stride, ow, variant)
 						y.check(t, what)
 						checkClose(t, what, y.data, want, 1e-5)
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestDepthwiseRowBorderTaps passes a subset of the taps with their weight rows and an
+// origin before the start of x, as border pixels of an unpadded image do.
+func TestDepthwiseRowBorderTaps(t *testing.T) {
+	r := rand.New(rand.NewSource(6))
+	for name, impl := range depthwiseImpls() {
+		for _, c := range []int{16, 24, 96} {
+			for _, ow := range []int{1, 9} {
+				wstride := (c + 15) / 16 * 16
+				w := randSlice(r, 9*wstride)
+				bias := randSlice(r, wstride)
+				// Taps of kernel columns 1 and 2 only (column 0 falls left of the image): the
+				// origin is one pixel before x's start.
+				taps, wrow := []int{c, 2 * c, 5*c*3 + c}, []int{1, 2, 4}
+				x := randSlice(r, 16*c*3+ow*c)
+				xOff := -c
+				want := make([]float32, ow*c)
+				for ox := 0; ox < ow; ox++ {
+					for ch := 0; ch < c; ch++ {
+						s := float64(bias[ch])
+						for i, off := range taps {
+							s += float64(x[xOff+ox*c+off+ch]) * float64(w[wrow[i]*wstride+ch])
+						}
+						want[ox*c+ch] = float32(s)
+					}
+				}
+				y := newGuarded(r, ow*c)
+				impl(y.data, x, xOff, c, taps, wrow, w, wstride, bias, ow, c, nil, false, 0, 0)
+				what := fmt.Sprintf("%s c%d ow%d", name, c, ow)
+				y.check(t, what)
+				checkClose(t, what, y.data, want, 1e-5)
 			}
 		}
 	}

@@ -13,6 +13,6 @@ func vecImpls() []vecImpl {
 	return []vecImpl{{"go", sigmoidGo, siluGo, hardSwishGo, clampGo, addToGo, maxToGo, mulToGo}}
 }
 
-func depthwiseImpls() map[string]func(y []float32, x []float32, xOff, xstep int, taps []int, w []float32, wstride int, bias []float32, ow, c int, z []float32, clamp bool, lo, hi float32) {
-	return map[string]func(y []float32, x []float32, xOff, xstep int, taps []int, w []float32, wstride int, bias []float32, ow, c int, z []float32, clamp bool, lo, hi float32){"go": depthwiseGo}
+func depthwiseImpls() map[string]depthwiseFunc {
+	return map[string]depthwiseFunc{"go": depthwiseGo}
 }

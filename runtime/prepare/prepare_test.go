@@ -262,12 +262,12 @@ func TestLayoutsOnNetworkShapes(t *testing.T) {
 		name  string
 		build func(b *builder) *ir.Model
 	}{
-		{"stem: 7x7 stride 2 on 3 channels, maxpool", func(b *builder) *ir.Model {
-			x := b.input("x", 2, 3, 23, 21)
+		{"stem: 7x7 stride 2 on 3 channels (im2col by rows), maxpool", func(b *builder) *ir.Model {
+			x := b.input("x", 2, 3, 23, 40)
 			c := b.op("Relu", []*ir.Value{b.convW(x, "c", 3, 20, 7, pads(3, 3, 3, 3), strides(2))}, "r")
 			return b.model(b.op("MaxPool", []*ir.Value{c}, "y", ir.IntsAttr("kernel_shape", 3, 3), strides(2), pads(1, 1, 1, 1)))
 		}},
-		{"basic block with downsample", func(b *builder) *ir.Model {
+		{"basic block with downsample (outputs narrower than a tile)", func(b *builder) *ir.Model {
 			x := b.input("x", 1, 16, 9, 9)
 			c1 := b.op("Relu", []*ir.Value{b.convW(x, "c1", 16, 32, 3, pads(1, 1, 1, 1), strides(2))}, "r1")
 			c2 := b.convW(c1, "c2", 32, 32, 3, pads(1, 1, 1, 1))
@@ -298,7 +298,7 @@ func TestLayoutsOnNetworkShapes(t *testing.T) {
 			return b.model(b.convW(scaled, "project", 40, 17, 1))
 		}},
 		{"dilation, asymmetric and same pads, average pool, global pool", func(b *builder) *ir.Model {
-			x := b.input("x", 1, 8, 12, 13)
+			x := b.input("x", 1, 8, 12, 33)
 			c := b.convW(x, "c1", 8, 16, 3, ir.IntsAttr("dilations", 2, 2), pads(2, 1, 3, 2))
 			c = b.convW(c, "c2", 16, 16, 3, ir.StringAttr("auto_pad", "SAME_UPPER"), strides(2))
 			c = b.op("AveragePool", []*ir.Value{c}, "avg", ir.IntsAttr("kernel_shape", 2, 3), pads(1, 1, 0, 1),
