@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -33,7 +32,7 @@ Examples:
 			data := fs.String("data", "", "labelled data `SPEC` (required)")
 			limit := fs.Int("limit", 0, "evaluate only the first `N` rows")
 			batch := fs.Int("batch", 100, "rows per run")
-			asJSON := fs.Bool("json", false, "print JSON")
+			asJSON := jsonFlag(fs)
 			preprocess := preprocessFlag(fs)
 			return func(e *env, args []string) error {
 				defer applyThreads()()
@@ -59,9 +58,7 @@ Examples:
 				}
 				res.Model = args[0]
 				if *asJSON {
-					enc := json.NewEncoder(e.stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(res)
+					return printJSON(e, "eval", res)
 				}
 				printEval(e, res)
 				return nil

@@ -55,6 +55,7 @@ Examples:
 			attention := fs.String("attention", passes.AttentionDims, "with --pattern channel, multi-head attention: dims (each head keeps as many dimensions), heads (whole heads go) or keep")
 			exclude := fs.StringSlice("exclude", nil, "layers never pruned (node or weight `NAMES`, comma-separated, * wildcards)")
 			perLayer := fs.StringArray("per-layer", nil, "sparsity of one layer as `NAME=S`; repeat for more")
+			asJSON := jsonFlag(fs)
 			report := fs.String("report", "", "write the report as JSON to `FILE` (FILE.html: the HTML page of 'whittle report')")
 			return func(e *env, args []string) error {
 				if err := exactArgs(args, 1, "one input MODEL"); err != nil {
@@ -74,6 +75,9 @@ Examples:
 						return usagef("--per-layer: %v", err)
 					}
 					opts.PerLayer = append(opts.PerLayer, pl)
+				}
+				if err := e.startJSON(*asJSON, *out); err != nil {
+					return err
 				}
 				return runPrune(e, args[0], *out, opts, *report)
 			}
@@ -100,10 +104,16 @@ func runPrune(e *env, in, out string, opts whittle.PruneOptions, reportPath stri
 		return err
 	}
 	if isHTML(reportPath) {
-		return writeReport(e, []string{in, out}, reportPath, reportData{samples: 16, runs: 5})
+		if err := writeReport(e, []string{in, out}, reportPath, reportData{samples: 16, runs: 5}); err != nil {
+			return err
+		}
+	} else if reportPath != "" {
+		if err := writeJSONFile(reportPath, res.Report); err != nil {
+			return err
+		}
 	}
-	if reportPath != "" {
-		return writeJSONFile(reportPath, res.Report)
+	if e.jsonOut {
+		return printJSON(e, "prune", res.Report)
 	}
 	return nil
 }
