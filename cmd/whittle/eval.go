@@ -39,8 +39,11 @@ Examples:
 			batch := fs.Int("batch", 100, "rows per run")
 			asJSON := fs.Bool("json", false, "print JSON")
 			preprocess := preprocessFlag(fs)
+			withTimeout := timeoutFlag(fs)
 			return func(e *env, args []string) error {
 				defer applyThreads()()
+				ctx, cancel := withTimeout(e.ctx)
+				defer cancel()
 				if err := exactArgs(args, 1, "one MODEL"); err != nil {
 					return err
 				}
@@ -50,7 +53,10 @@ Examples:
 				if *batch < 1 || *limit < 0 {
 					return usagef("--batch must be >= 1 and --limit >= 0")
 				}
-				res, err := Evaluate(e, args[0], *data, *preprocess, *limit, *batch)
+				res, err := Evaluate(ctx, e, args[0], *data, *preprocess, *limit, *batch)
+				if cause := stopCause(ctx, err); cause != nil {
+					return fmt.Errorf("%s: %w", args[0], cause)
+				}
 				if err != nil {
 					return err
 				}
@@ -85,7 +91,7 @@ type EvalResult struct {
 }
 
 // Evaluate runs a classifier over labelled data.
-func Evaluate(e *env, path, spec, preprocess string, limit, batch int) (*EvalResult, error) {
+func Evaluate(ctx context.Context, e *env, path, spec, preprocess string, limit, batch int) (*EvalResult, error) {
 	m, err := loadModel(e, path)
 	if err != nil {
 		return nil, err
@@ -108,7 +114,6 @@ func Evaluate(e *env, path, spec, preprocess string, limit, batch int) (*EvalRes
 	outName := sess.OutputNames()[0]
 	res := &EvalResult{Model: path, Data: spec, BatchSize: batch}
 	bar := newProgress(e, ds.Len(), "evaluating")
-	ctx := context.Background()
 	start := time.Now()
 	runs := 0
 	err = dataset.Each(ds, batch, func(first int, b dataset.Batch) error {
