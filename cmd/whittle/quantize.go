@@ -106,6 +106,7 @@ with OUT's whittle.passes replays both.`,
 			fs.BoolVar(&f.optimize, "optimize", true, "run the lossless optimize pipeline first")
 			fs.BoolVar(&f.json, "json", false, "print JSON instead of text (schema in docs/json.md)")
 			fs.StringVar(&f.report, "report", "", "write a JSON report to `FILE` (FILE.html: the HTML page of 'whittle report')")
+			withTimeout := timeoutFlag(fs)
 			return func(e *env, args []string) error {
 				if err := exactArgs(args, 1, "one input MODEL"); err != nil {
 					return err
@@ -120,7 +121,14 @@ with OUT's whittle.passes replays both.`,
 				if err := e.startJSON(f.json, f.out); err != nil {
 					return err
 				}
-				return runQuantize(e, args[0], f.out, f.report, opts)
+				ctx, cancel := withTimeout(e.ctx)
+				defer cancel()
+				opts.Context = ctx
+				err = runQuantize(e, args[0], f.out, f.report, opts)
+				if cause := stopCause(ctx, err); cause != nil {
+					return fmt.Errorf("%s: calibration %w", args[0], cause)
+				}
+				return err
 			}
 		},
 	})
