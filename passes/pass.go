@@ -41,6 +41,8 @@ type Context struct {
 	MaxIterations int
 	// ToolVersion is recorded in the model's metadata; empty means the build's version.
 	ToolVersion string
+	// Finetuner runs the finetune step (package train implements it).
+	Finetuner Finetuner
 
 	// pass is the name of the pass running now, which tags log entries.
 	pass string
