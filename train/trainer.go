@@ -204,7 +204,7 @@ func (t *Trainer) Step(ctx context.Context, inputs map[string]*kernel.Tensor, b 
 	}
 	res := StepResult{Loss: l}
 	if math.IsNaN(l) || math.IsInf(l, 0) {
-		return res, ErrNonFinite
+		return res, fmt.Errorf("%w (%v)", ErrNonFinite, l)
 	}
 	res.Correct, res.Rows, err = countCorrect(tape.Value(t.logits), b.Labels)
 	if err != nil {
@@ -221,7 +221,7 @@ func (t *Trainer) Step(ctx context.Context, inputs map[string]*kernel.Tensor, b 
 	if t.opts.ClipNorm > 0 {
 		res.GradNorm = optim.ClipGradNorm(params, t.opts.ClipNorm)
 		if math.IsNaN(res.GradNorm) || math.IsInf(res.GradNorm, 0) {
-			return res, ErrNonFinite
+			return res, fmt.Errorf("%w: the gradient norm is %v", ErrNonFinite, res.GradNorm)
 		}
 	}
 	res.LR = t.opts.LR * t.opts.Schedule.Factor(t.step, t.total)
