@@ -14,6 +14,7 @@ import (
 	"github.com/whittle-ml/whittle/onnx"
 	"github.com/whittle-ml/whittle/passes"
 	"github.com/whittle-ml/whittle/runtime"
+	"github.com/whittle-ml/whittle/train"
 )
 
 func init() {
@@ -121,7 +122,11 @@ func runOptimize(e *env, a optimizeArgs) error {
 	}
 	before := sizeOf(m)
 	ctx := &passes.Context{Eval: runtime.ConstEvaluator{}, VerifyEach: a.verify, ToolVersion: version()}
+	// A finetune step of the pipeline trains with whittle's engine.
+	pr := newTrainProgress(e, false)
+	ctx.Finetuner = &train.Finetuner{Env: train.Env{Progress: pr.event, ToolVersion: version()}}
 	rep, err := passes.Run(ctx, m, a.pipeline)
+	pr.finish()
 	if err != nil {
 		return fmt.Errorf("%s: %w", a.in, err)
 	}
