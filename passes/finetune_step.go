@@ -10,7 +10,8 @@ import (
 // Finetuner trains a model's weights on labelled data (fine-tuning, to recover the
 // accuracy pruning cost). Package passes cannot train (it never imports the runtime or a
 // training package); package train implements this interface, and the CLI puts one in
-// Context.Finetuner so that a recipe can prune and fine-tune in one run.
+// Context.Finetuner (package whittle registers one as the default) so that a recipe can
+// prune and fine-tune in one run.
 type Finetuner interface {
 	// Finetune trains m as params say (FinetuneParams) without changing it and returns
 	// the trained initializer values and the provenance to record.
@@ -62,7 +63,7 @@ func init() {
 					return false, nil
 				}
 				done = true
-				return FinetuneStep(ctx, m, p)
+				return finetuneStep(ctx, m, p)
 			}}, nil
 		},
 		FixedPoint: true,
@@ -70,18 +71,14 @@ func init() {
 	})
 }
 
-// FinetuneStep runs the finetune step on m outside a pipeline (as one step of a workflow
-// that records its own pipeline with RecordSteps): ctx.Finetuner trains, and the trained
-// values are installed and logged as changes of the step.
-func FinetuneStep(ctx *Context, m *ir.Model, p Params) (bool, error) {
-	if ctx.Finetuner == nil {
-		return false, fmt.Errorf("no finetuner: the finetune step trains a model, which needs whittle's CLI or train.Finetuner in the pass context")
+// finetuneStep trains m with the context's finetuner and installs the trained values,
+// each logged as a change of the step.
+func finetuneStep(ctx *Context, m *ir.Model, p Params) (bool, error) {
+	ft := ctx.finetuner()
+	if ft == nil {
+		return false, fmt.Errorf("no finetuner: the finetune step trains a model, which needs package whittle (or train.Finetuner in the pass context)")
 	}
-	if ctx.pass == "" {
-		ctx.pass = "finetune"
-		defer func() { ctx.pass = "" }()
-	}
-	res, err := ctx.Finetuner.Finetune(ctx, m, p)
+	res, err := ft.Finetune(ctx, m, p)
 	if err != nil {
 		return false, err
 	}
@@ -98,15 +95,3 @@ func FinetuneStep(ctx *Context, m *ir.Model, p Params) (bool, error) {
 	}
 	return r.changed, nil
 }
-
-// RecordSteps records in m's metadata, as Run does when it ends, that the steps of p ran
-// and made the changes of ctx's log from index since on: for library code that runs steps
-// one by one (prune, then finetune, repeated) and wants one pipeline entry whose change
-// log explains every difference.
-func RecordSteps(ctx *Context, m *ir.Model, p Pipeline, since int) error {
-	pruneValueInfo(m)
-	return recordMetadata(ctx, m, p, &ChangeLog{Changes: ctx.log().Changes[since:]})
-}
-
-// LogLen returns the number of changes logged so far (for RecordSteps' since).
-func (ctx *Context) LogLen() int { return ctx.log().Len() }

@@ -424,29 +424,21 @@ func PruneAndFinetune(m *ir.Model, opts passes.PruneOptions, steps int, r Recipe
 	}
 	ft := &Finetuner{Env: env}
 	ctx := &passes.Context{VerifyEach: true, ToolVersion: env.ToolVersion, Finetuner: ft}
-	since := ctx.LogLen()
 	rep := &PruneReport{}
+	ctx.OnReport = func(_ string, r any) {
+		if pr, ok := r.(*passes.PruneReport); ok {
+			rep.Prune = append(rep.Prune, pr)
+		}
+	}
 	var pipeline passes.Pipeline
 	for k := 1; k <= steps; k++ {
-		o := roundOptions(opts, k, steps)
-		pr, err := passes.Prune(ctx, m, o)
-		if err != nil {
-			return nil, err
-		}
-		if err := m.Verify(); err != nil {
-			return nil, fmt.Errorf("prune left an invalid IR:\n%w", err)
-		}
-		rep.Prune = append(rep.Prune, pr)
-		pipeline = append(pipeline, passes.Step{Pass: "prune", Params: o.Params()})
-		if _, err := passes.FinetuneStep(ctx, m, r.Params()); err != nil {
-			return nil, err
-		}
-		pipeline = append(pipeline, passes.Step{Pass: "finetune", Params: r.Params()})
+		pipeline = append(pipeline, passes.Step{Pass: "prune", Params: roundOptions(opts, k, steps).Params()},
+			passes.Step{Pass: "finetune", Params: r.Params()})
 	}
-	rep.Finetune = ft.Reports
-	if err := passes.RecordSteps(ctx, m, pipeline, since); err != nil {
+	if _, err := passes.Run(ctx, m, pipeline); err != nil {
 		return nil, err
 	}
+	rep.Finetune = ft.Reports
 	return rep, nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/whittle-ml/whittle"
 	"github.com/whittle-ml/whittle/compare"
 	"github.com/whittle-ml/whittle/dataset"
 )
@@ -127,28 +128,27 @@ func toStatsJSON(s *compare.Stats) statsJSON {
 }
 
 func runCompare(e *env, pathA, pathB, spec, preprocess string, opts compare.Options, top int, asJSON bool) error {
-	a, err := loadModel(pathA)
+	a, err := loadModel(e, pathA)
 	if err != nil {
 		return err
 	}
-	b, err := loadModel(pathB)
+	b, err := loadModel(e, pathB)
 	if err != nil {
 		return err
 	}
-	if spec != "" {
-		if opts.Data, err = openData(spec, preprocess); err != nil {
-			return fmt.Errorf("--data: %w", err)
-		}
-	}
-	total := opts.RandomSamples
-	if opts.Data != nil {
-		total = opts.Data.Len()
-	}
-	bar := newProgress(e, total, "comparing")
+	var bar *progress
 	done := 0
-	opts.Progress = func(d, _ int) { bar.Add(d - done); done = d }
-	res, err := compare.Models(a, b, opts)
-	bar.Finish()
+	res, err := whittle.Compare(a, b, whittle.CompareOptions{Data: spec, Preprocess: preprocess, Options: opts,
+		Progress: func(p whittle.Progress) {
+			if bar == nil {
+				bar = newProgress(e, p.Total, "comparing")
+			}
+			bar.Add(p.Done - done)
+			done = p.Done
+		}})
+	if bar != nil {
+		bar.Finish()
+	}
 	if err != nil {
 		return err
 	}

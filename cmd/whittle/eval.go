@@ -86,7 +86,7 @@ type EvalResult struct {
 
 // Evaluate runs a classifier over labelled data.
 func Evaluate(e *env, path, spec, preprocess string, limit, batch int) (*EvalResult, error) {
-	m, err := loadModel(path)
+	m, err := loadModel(e, path)
 	if err != nil {
 		return nil, err
 	}

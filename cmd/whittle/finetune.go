@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strconv"
@@ -12,8 +13,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
 
+	"github.com/whittle-ml/whittle"
 	"github.com/whittle-ml/whittle/dataset"
-	"github.com/whittle-ml/whittle/onnx"
 	"github.com/whittle-ml/whittle/train"
 )
 
@@ -72,7 +73,7 @@ Examples:
 				if *every < 0 || *threads < 0 {
 					return usagef("--checkpoint-every and --threads must not be negative")
 				}
-				m, err := loadModel(args[0])
+				m, err := loadModel(e, args[0])
 				if err != nil {
 					return err
 				}
@@ -80,7 +81,7 @@ Examples:
 				defer stop()
 				pr := newTrainProgress(e, *asJSON)
 				env := train.Env{Context: ctx, Threads: *threads, Checkpoint: *checkpoint, CheckpointEvery: *every,
-					Resume: *resume, Progress: pr.event, ToolVersion: version()}
+					Resume: *resume, Progress: pr.event, ToolVersion: whittle.Version()}
 				t0 := time.Now()
 				rep, err := train.Finetune(m, r, env)
 				pr.finish()
@@ -90,10 +91,14 @@ Examples:
 					}
 					return fmt.Errorf("%s: %w", args[0], err)
 				}
-				if err := onnx.SaveModel(*out, m, onnx.WriteOptions{}); err != nil {
+				if err := saveModel(e, *out, m, whittle.SaveOptions{}); err != nil {
 					return err
 				}
-				return printFinetune(e, args[0], *out, rep, time.Since(t0), *asJSON)
+				if *asJSON {
+					return printFinetuneJSON(e, args[0], *out, rep, time.Since(t0))
+				}
+				printFinetune(e.textOut(*out), args[0], *out, rep, time.Since(t0))
+				return nil
 			}
 		},
 	})
@@ -204,29 +209,29 @@ func (p *trainProgress) finish() {
 	}
 }
 
-func printFinetune(e *env, in, out string, rep *train.FinetuneReport, took time.Duration, asJSON bool) error {
-	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Input   string  `json:"input"`
-			Output  string  `json:"output"`
-			Seconds float64 `json:"seconds"`
-			*train.FinetuneReport
-		}{in, out, took.Seconds(), rep})
-	}
-	fmt.Fprintf(e.stdout, "fine-tuned %s -> %s: %d epochs, %d steps, %d tensors trained", in, out,
+func printFinetuneJSON(e *env, in, out string, rep *train.FinetuneReport, took time.Duration) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Input   string  `json:"input"`
+		Output  string  `json:"output"`
+		Seconds float64 `json:"seconds"`
+		*train.FinetuneReport
+	}{in, out, took.Seconds(), rep})
+}
+
+func printFinetune(w io.Writer, in, out string, rep *train.FinetuneReport, took time.Duration) {
+	fmt.Fprintf(w, "fine-tuned %s -> %s: %d epochs, %d steps, %d tensors trained", in, out,
 		len(rep.Fit.Epochs), rep.Fit.Steps, rep.Trainable)
 	if rep.Masked > 0 {
-		fmt.Fprintf(e.stdout, ", %d pruned weights kept at zero", rep.Masked)
+		fmt.Fprintf(w, ", %d pruned weights kept at zero", rep.Masked)
 	}
-	fmt.Fprintf(e.stdout, ", %.1f s\n", took.Seconds())
+	fmt.Fprintf(w, ", %.1f s\n", took.Seconds())
 	if rep.Before != nil && rep.After != nil {
-		fmt.Fprintf(e.stdout, "val top-1 %.2f%% -> %.2f%% (%+.2f pp)", rep.Before.Accuracy, rep.After.Accuracy, rep.After.Accuracy-rep.Before.Accuracy)
+		fmt.Fprintf(w, "val top-1 %.2f%% -> %.2f%% (%+.2f pp)", rep.Before.Accuracy, rep.After.Accuracy, rep.After.Accuracy-rep.Before.Accuracy)
 		if rep.Fit.BestEpoch > 0 {
-			fmt.Fprintf(e.stdout, ", weights of epoch %d", rep.Fit.BestEpoch)
+			fmt.Fprintf(w, ", weights of epoch %d", rep.Fit.BestEpoch)
 		}
-		fmt.Fprintln(e.stdout)
+		fmt.Fprintln(w)
 	}
-	return nil
 }

@@ -134,7 +134,7 @@ func TestFinetuneCommand(t *testing.T) {
 	if !bytes.Equal(a, c) {
 		t.Error("resuming the finished run's checkpoint changed the model")
 	}
-	m, err := loadModel(out1)
+	m, err := onnx.LoadModel(out1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestPruneFinetuneCommand(t *testing.T) {
 	if !strings.Contains(stdout, "round 2 of 2") || !strings.Contains(stdout, "pruned weights kept at zero") {
 		t.Errorf("report:\n%s", stdout)
 	}
-	m, err := loadModel(out)
+	m, err := onnx.LoadModel(out)
 	if err != nil {
 		t.Fatal(err)
 	}

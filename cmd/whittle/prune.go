@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/signal"
@@ -11,7 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/whittle-ml/whittle/onnx"
+	"github.com/whittle-ml/whittle"
 	"github.com/whittle-ml/whittle/passes"
 	"github.com/whittle-ml/whittle/train"
 )
@@ -80,22 +79,9 @@ Examples:
 				if *out == "" {
 					return usagef("-o OUT is required")
 				}
-				opts := passes.DefaultPruneOptions()
-				opts.Scope, opts.Norm, opts.Exclude = strings.ToLower(*scope), strings.ToLower(*norm), *exclude
-				opts.Attention = strings.ToLower(*attention)
-				if err := opts.ParsePattern(*pattern); err != nil {
-					return usagef("--pattern: %v", err)
-				}
-				switch {
-				case opts.Pattern == passes.PatternNM:
-					implied := 1 - float64(opts.N)/float64(opts.M)
-					if *sparsity >= 0 && *sparsity != implied {
-						return usagef("--sparsity %g contradicts --pattern %d:%d (which removes %g)", *sparsity, opts.N, opts.M, implied)
-					}
-					opts.Sparsity = implied
-				case *sparsity < 0:
-					return usagef("--sparsity S is required")
-				default:
+				opts := whittle.PruneOptions{Scope: strings.ToLower(*scope), Pattern: *pattern, Norm: strings.ToLower(*norm),
+					Attention: strings.ToLower(*attention), Exclude: *exclude, MeasureFiles: true}
+				if *sparsity >= 0 {
 					opts.Sparsity = *sparsity
 				}
 				for _, s := range *perLayer {
@@ -104,9 +90,6 @@ Examples:
 						return usagef("--per-layer: %v", err)
 					}
 					opts.PerLayer = append(opts.PerLayer, pl)
-				}
-				if err := opts.Validate(); err != nil {
-					return usagef("%v", err)
 				}
 				if *ft.data != "" || *steps != 1 {
 					if *steps < 1 {
@@ -124,54 +107,37 @@ Examples:
 	})
 }
 
-func runPrune(e *env, in, out string, opts passes.PruneOptions, reportPath string) error {
-	m, err := loadModel(in)
+func runPrune(e *env, in, out string, opts whittle.PruneOptions, reportPath string) error {
+	if _, err := opts.Options(); err != nil {
+		return err // a usage error, before reading the model
+	}
+	m, err := loadModel(e, in)
 	if err != nil {
 		return err
 	}
-	before, err := os.ReadFile(in)
-	if err != nil {
-		return err
-	}
-	ctx := &passes.Context{VerifyEach: true, ToolVersion: version()}
-	rep, err := passes.PruneModel(ctx, m, opts)
+	res, err := whittle.Prune(m, opts)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
-	if err := onnx.SaveModel(out, m, onnx.WriteOptions{}); err != nil {
+	if err := saveModel(e, out, m, whittle.SaveOptions{}); err != nil {
 		return err
 	}
-	after, err := os.ReadFile(out)
-	if err != nil {
-		return err
-	}
-	files := &passes.FileSizes{}
-	if files.Before, err = passes.MeasureCompressed(before); err != nil {
-		return err
-	}
-	if files.After, err = passes.MeasureCompressed(after); err != nil {
-		return err
-	}
-	rep.Files = files
-	if err := rep.WriteText(e.stdout); err != nil {
+	if err := res.Report.WriteText(e.textOut(out)); err != nil {
 		return err
 	}
 	if reportPath != "" {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := writeFileAtomic(reportPath, append(b, '\n')); err != nil {
-			return err
-		}
+		return writeJSONFile(reportPath, res.Report)
 	}
-	fmt.Fprintf(e.stderr, "wrote %s\n", out)
 	return nil
 }
 
 // runPruneFinetune prunes and fine-tunes, in one or more rounds.
-func runPruneFinetune(e *env, in, out string, opts passes.PruneOptions, steps int, r train.Recipe) error {
-	m, err := loadModel(in)
+func runPruneFinetune(e *env, in, out string, opts whittle.PruneOptions, steps int, r train.Recipe) error {
+	po, err := opts.Options()
+	if err != nil {
+		return err // a usage error, before reading the model
+	}
+	m, err := loadModel(e, in)
 	if err != nil {
 		return err
 	}
@@ -179,23 +145,23 @@ func runPruneFinetune(e *env, in, out string, opts passes.PruneOptions, steps in
 	defer stop()
 	pr := newTrainProgress(e, false)
 	t0 := time.Now()
-	rep, err := train.PruneAndFinetune(m, opts, steps, r, train.Env{Context: ctx, Progress: pr.event, ToolVersion: version()})
+	rep, err := train.PruneAndFinetune(m, po, steps, r, train.Env{Context: ctx, Progress: pr.event, ToolVersion: whittle.Version()})
 	pr.finish()
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
-	if err := onnx.SaveModel(out, m, onnx.WriteOptions{}); err != nil {
+	if err := saveModel(e, out, m, whittle.SaveOptions{}); err != nil {
 		return err
 	}
+	w := e.textOut(out)
 	for k, p := range rep.Prune {
-		fmt.Fprintf(e.stdout, "round %d of %d: prune %s to sparsity %.4g\n", k+1, steps, p.Pattern, p.Sparsity)
-		if err := p.WriteText(e.stdout); err != nil {
+		fmt.Fprintf(w, "round %d of %d: prune %s to sparsity %.4g\n", k+1, steps, p.Pattern, p.Sparsity)
+		if err := p.WriteText(w); err != nil {
 			return err
 		}
-		if err := printFinetune(e, in, out, rep.Finetune[k], time.Since(t0), false); err != nil {
-			return err
+		if k < len(rep.Finetune) {
+			printFinetune(w, in, out, rep.Finetune[k], time.Since(t0))
 		}
 	}
-	fmt.Fprintf(e.stderr, "wrote %s\n", out)
 	return nil
 }
