@@ -47,7 +47,7 @@ Examples:
 			out := fs.StringP("output", "o", "", "output model `FILE` (required)")
 			list := fs.String("passes", "", "comma-separated pass `LIST` (default: the default pipeline)")
 			recipe := fs.String("recipe", "", "read the pipeline from a YAML or JSON recipe `FILE`")
-			report := fs.String("report", "", "write a JSON report of what each pass did to `FILE`")
+			report := fs.String("report", "", "write a JSON report of what each pass did to `FILE` (FILE.html: the HTML page of 'whittle report')")
 			verify := fs.Bool("verify", false, "verify the IR after every pass")
 			listPasses := fs.Bool("list-passes", false, "list the available passes and exit")
 			return func(e *env, args []string) error {
@@ -112,7 +112,11 @@ func runOptimize(e *env, in, out, report string, opts whittle.OptimizeOptions) e
 	if err := saveModel(e, out, m, whittle.SaveOptions{}); err != nil {
 		return err
 	}
-	if report != "" {
+	if isHTML(report) {
+		if err := writeReport(e, []string{in, out}, report, reportData{samples: 16, runs: 5}); err != nil {
+			return err
+		}
+	} else if report != "" {
 		r := optimizeReport{Input: in, Output: out, Version: whittle.Version(), Before: res.Before, After: res.After,
 			Run: res.Runs[len(res.Runs)-1], Changes: res.Changes}
 		if len(res.Runs) > 1 {

@@ -69,7 +69,7 @@ Examples:
 			attention := fs.String("attention", passes.AttentionDims, "with --pattern channel, multi-head attention: dims (each head keeps as many dimensions), heads (whole heads go) or keep")
 			exclude := fs.StringSlice("exclude", nil, "layers never pruned (node or weight `NAMES`, comma-separated, * wildcards)")
 			perLayer := fs.StringArray("per-layer", nil, "sparsity of one layer as `NAME=S`; repeat for more")
-			report := fs.String("report", "", "write the report as JSON to `FILE`")
+			report := fs.String("report", "", "write the report as JSON to `FILE` (FILE.html: the HTML page of 'whittle report')")
 			ft := recipeFlags(fs, "finetune-")
 			steps := fs.Int("steps", 1, "prune in `K` rounds, fine-tuning after each (needs --finetune-data)")
 			return func(e *env, args []string) error {
@@ -124,6 +124,9 @@ func runPrune(e *env, in, out string, opts whittle.PruneOptions, reportPath stri
 	}
 	if err := res.Report.WriteText(e.textOut(out)); err != nil {
 		return err
+	}
+	if isHTML(reportPath) {
+		return writeReport(e, []string{in, out}, reportPath, reportData{samples: 16, runs: 5})
 	}
 	if reportPath != "" {
 		return writeJSONFile(reportPath, res.Report)

@@ -104,7 +104,7 @@ with OUT's whittle.passes replays both.`,
 			fs.IntVar(&f.evalSamples, "eval-samples", 2000, "rows of --eval-data used to measure sensitivity (0: all)")
 			fs.IntVar(&f.maxFloat, "max-float", 0, "at most this many layers left float by the budget (0: no limit)")
 			fs.BoolVar(&f.optimize, "optimize", true, "run the lossless optimize pipeline first")
-			fs.StringVar(&f.report, "report", "", "write a JSON report to `FILE`")
+			fs.StringVar(&f.report, "report", "", "write a JSON report to `FILE` (FILE.html: the HTML page of 'whittle report')")
 			return func(e *env, args []string) error {
 				if err := exactArgs(args, 1, "one input MODEL"); err != nil {
 					return err
@@ -209,30 +209,10 @@ func runQuantize(e *env, in, out, reportPath string, opts whittle.QuantizeOption
 		return err
 	}
 	w := e.textOut(out)
-	var bar *progress
-	done, budgetSteps := 0, 0
-	opts.Progress = func(p whittle.Progress) {
-		switch {
-		case p.Stage == "budget":
-			budgetSteps++
-			if e.stderrTerminal || budgetSteps%5 == 1 {
-				fmt.Fprintf(e.stderr, "budget: %s\n", p.Message)
-			}
-		case bar == nil:
-			bar = newProgress(e, p.Total, p.Stage)
-			fallthrough
-		default:
-			bar.Add(p.Done - done)
-			done = p.Done
-			if p.Done == p.Total {
-				bar.Finish()
-			}
-		}
-	}
+	progress, finish := e.progressFunc()
+	opts.Progress = progress
 	res, err := whittle.Quantize(m, opts)
-	if bar != nil {
-		bar.Finish()
-	}
+	finish()
 	if res != nil && res.Upgraded != "" {
 		fmt.Fprintf(e.stderr, "note: %s\n", res.Upgraded)
 	}
@@ -249,6 +229,13 @@ func runQuantize(e *env, in, out, reportPath string, opts whittle.QuantizeOption
 		return err
 	}
 	printQuantizeReport(w, res.Report)
+	if isHTML(reportPath) {
+		spec := opts.Calibration
+		if opts.Budget != nil && opts.Budget.EvalData != "" {
+			spec = opts.Budget.EvalData
+		}
+		return writeReport(e, []string{in, out}, reportPath, reportData{spec: spec, preprocess: opts.Preprocess, limit: 1000, samples: 16, runs: 5})
+	}
 	if reportPath != "" {
 		if res.Budget != nil {
 			finiteBudget(res.Budget)
