@@ -1,6 +1,7 @@
 package whittle
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 
@@ -53,6 +54,8 @@ type Progress struct {
 // runs it through whittle's runtime (datafeed.Calibrator). It is the
 // passes.CalibrationSource of PassContext.
 type DatasetCalibration struct {
+	// Ctx, when set, cancels calibration runs.
+	Ctx context.Context
 	// Progress, when set, is told about every calibration batch.
 	Progress func(Progress)
 	// OnCalibrate, when set, is told the rows of the data and the number of tensors
@@ -66,7 +69,7 @@ func (d DatasetCalibration) Calibrator(cal passes.CalibrationSpec) (passes.Calib
 	if err != nil {
 		return nil, err
 	}
-	c := &datafeed.Calibrator{Data: data, BatchSize: cal.BatchSize}
+	c := &datafeed.Calibrator{Data: data, BatchSize: cal.BatchSize, Ctx: d.Ctx}
 	if d.Progress != nil {
 		c.Progress = func(done, total int) { d.Progress(Progress{Stage: "calibrating", Done: done, Total: total}) }
 	}
