@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +35,9 @@ type command struct {
 
 // env is what a running command reads from and writes to.
 type env struct {
+	// ctx ends when the command is interrupted (SIGINT, SIGTERM); commands that run models
+	// pass it on, bounded by --timeout where they have one.
+	ctx            context.Context
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	// stderrTerminal tells whether progress bars and colour may be drawn.
@@ -90,6 +94,7 @@ func mainIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fs := newFlagSet(c, stderr)
 	run := c.setup(fs)
+	applyMemory := memoryFlag(fs)
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			printHelp(stdout, c, fs)
@@ -98,7 +103,21 @@ func mainIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "whittle %s: %v\nRun 'whittle %s --help' for usage.\n", c.name, err, c.name)
 		return exitUsage
 	}
-	if err := run(e, fs.Args()); err != nil {
+	restoreMemory, err := applyMemory()
+	if err != nil {
+		fmt.Fprintf(stderr, "whittle %s: %v\nRun 'whittle %s --help' for usage.\n", c.name, err, c.name)
+		return exitUsage
+	}
+	defer restoreMemory()
+	ctx, stop := signalContext()
+	defer stop()
+	e.ctx = ctx
+	if err := runInterruptible(e, func() error { return run(e, fs.Args()) }); err != nil {
+		var ie *interruptError
+		if errors.As(context.Cause(ctx), &ie) {
+			fmt.Fprintf(stderr, "whittle %s: %v\n", c.name, ie)
+			return ie.exitCode()
+		}
 		var ue usageError
 		if errors.As(err, &ue) || errors.Is(err, whittle.ErrOptions) {
 			fmt.Fprintf(stderr, "whittle %s: %v\nRun 'whittle %s --help' for usage.\n", c.name, err, c.name)

@@ -35,8 +35,11 @@ Examples:
 			batch := fs.Int("batch", 100, "rows per run")
 			asJSON := fs.Bool("json", false, "print JSON")
 			preprocess := preprocessFlag(fs)
+			withTimeout := timeoutFlag(fs)
 			return func(e *env, args []string) error {
 				defer applyThreads()()
+				ctx, cancel := withTimeout(e.ctx)
+				defer cancel()
 				if err := exactArgs(args, 1, "one MODEL"); err != nil {
 					return err
 				}
@@ -52,8 +55,11 @@ Examples:
 				}
 				progress, finish := e.progressFunc()
 				res, err := whittle.Evaluate(m, whittle.EvaluateOptions{Data: *data, Preprocess: *preprocess, Limit: *limit,
-					BatchSize: *batch, Progress: progress})
+					BatchSize: *batch, Progress: progress, Context: ctx})
 				finish()
+				if cause := stopCause(ctx, err); cause != nil {
+					return fmt.Errorf("%s: %w", args[0], cause)
+				}
 				if err != nil {
 					return fmt.Errorf("%s: %w", args[0], err)
 				}

@@ -105,6 +105,7 @@ with OUT's whittle.passes replays both.`,
 			fs.IntVar(&f.maxFloat, "max-float", 0, "at most this many layers left float by the budget (0: no limit)")
 			fs.BoolVar(&f.optimize, "optimize", true, "run the lossless optimize pipeline first")
 			fs.StringVar(&f.report, "report", "", "write a JSON report to `FILE` (FILE.html: the HTML page of 'whittle report')")
+			withTimeout := timeoutFlag(fs)
 			return func(e *env, args []string) error {
 				if err := exactArgs(args, 1, "one input MODEL"); err != nil {
 					return err
@@ -116,7 +117,14 @@ with OUT's whittle.passes replays both.`,
 				if err != nil {
 					return err
 				}
-				return runQuantize(e, args[0], f.out, f.report, opts)
+				ctx, cancel := withTimeout(e.ctx)
+				defer cancel()
+				opts.Context = ctx
+				err = runQuantize(e, args[0], f.out, f.report, opts)
+				if cause := stopCause(ctx, err); cause != nil {
+					return fmt.Errorf("%s: calibration %w", args[0], cause)
+				}
+				return err
 			}
 		},
 	})

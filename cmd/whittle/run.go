@@ -47,8 +47,11 @@ Examples:
 			dims := fs.StringArray("dim", nil, "size of a symbolic dimension for --random, as `NAME=N`")
 			outDir := fs.StringP("output-dir", "o", "", "write output_K.pb files into `DIR`")
 			npy := fs.Bool("npy", false, "also write output_K.npy beside the .pb files")
+			withTimeout := timeoutFlag(fs)
 			return func(e *env, args []string) error {
 				defer applyThreads()()
+				ctx, cancel := withTimeout(e.ctx)
+				defer cancel()
 				if err := exactArgs(args, 1, "one MODEL"); err != nil {
 					return err
 				}
@@ -61,13 +64,13 @@ Examples:
 					}
 					symbolic[name] = n
 				}
-				return runModel(e, args[0], *inputs, *random, *seed, symbolic, *outDir, *npy)
+				return runModel(ctx, e, args[0], *inputs, *random, *seed, symbolic, *outDir, *npy)
 			}
 		},
 	})
 }
 
-func runModel(e *env, path string, inputSpecs []string, random bool, seed uint64, symbolic map[string]int64, outDir string, npy bool) error {
+func runModel(ctx context.Context, e *env, path string, inputSpecs []string, random bool, seed uint64, symbolic map[string]int64, outDir string, npy bool) error {
 	m, err := loadModel(e, path)
 	if err != nil {
 		return err
@@ -119,8 +122,11 @@ func runModel(e *env, path string, inputSpecs []string, random bool, seed uint64
 		}
 		feeds[name] = t
 	}
-	outs, err := sess.Run(context.Background(), feeds)
+	outs, err := sess.Run(ctx, feeds)
 	if err != nil {
+		if cause := stopCause(ctx, err); cause != nil {
+			return fmt.Errorf("%s: %w", path, cause)
+		}
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if outDir != "" {
