@@ -10,14 +10,16 @@ import (
 	"github.com/whittle-ml/whittle/passes"
 	"github.com/whittle-ml/whittle/runtime"
 	"github.com/whittle-ml/whittle/runtime/datafeed"
+	"github.com/whittle-ml/whittle/train"
 )
 
 // Passes never import the runtime; this package, which may, registers the runtime's
-// constant evaluator and a dataset calibration source as the defaults of every
-// passes.Context, so that a pipeline run by hand (passes.Run) folds and calibrates as the
+// constant evaluator, a dataset calibration source and the training engine's finetuner as
+// the defaults of every passes.Context, so that a pipeline run by hand (passes.Run) folds and calibrates as the
 // workflows here do.
 func init() {
-	passes.SetDefaults(passes.Defaults{Eval: runtime.ConstEvaluator{}, Calibration: DatasetCalibration{}})
+	passes.SetDefaults(passes.Defaults{Eval: runtime.ConstEvaluator{}, Calibration: DatasetCalibration{},
+		Finetuner: &train.Finetuner{}})
 }
 
 // Version is the whittle version recorded in the metadata of models it writes: the main

@@ -44,6 +44,7 @@ func TestJSONEveryCommand(t *testing.T) {
 		{"bench", []string{"bench", "--json", mlp, "--runs", "2", "--warmup", "0"}, []string{"models"}},
 		{"test", []string{"test", "--json", relu}, []string{"results", "passed", "failed", "skipped"}},
 		{"ops", []string{"ops", "--json", "Relu"}, []string{"operators"}},
+		{"finetune", []string{"finetune", "--json", mlp, "-o", filepath.Join(dir, "f.onnx"), "--data", "fashion-mnist:train:64", "--epochs", "1"}, []string{"input", "output", "seconds"}},
 		{"report", []string{"report", "--json", mlp, pruned, "--runs", "1", "-o", filepath.Join(dir, "r.html")}, []string{"output", "data", "variants"}},
 	}
 	seen := map[string]bool{}

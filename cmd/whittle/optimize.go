@@ -11,6 +11,7 @@ import (
 	"github.com/whittle-ml/whittle"
 	"github.com/whittle-ml/whittle/ir/stats"
 	"github.com/whittle-ml/whittle/passes"
+	"github.com/whittle-ml/whittle/train"
 )
 
 func init() {
@@ -81,6 +82,10 @@ Examples:
 				if err := e.startJSON(*asJSON, *out); err != nil {
 					return err
 				}
+				// A finetune step of the recipe trains with a progress display.
+				pr := newTrainProgress(e, false)
+				defer pr.finish()
+				opts.Finetuner = &train.Finetuner{Env: train.Env{Progress: pr.event, ToolVersion: whittle.Version()}}
 				return runOptimize(e, args[0], *out, *report, opts)
 			}
 		},
