@@ -32,14 +32,17 @@ const (
 )
 
 // qKernel is one micro-kernel: fn computes, for r < rows (≤ qRows) and j < n,
-// c[r*ldc+j] = init[j] + Σ_{p<4·k4} a[r*lda+p]·B[p][j], with b at the first column group
-// of B's packed layout (planes per step as the kernel expects) and init holding at least
-// n rounded up to 16 values.
+//
+//	c[r*ldc+j] = init[j] + Σ_t Σ_{p<4·k4t} a[offs[t]+r*lda+p]·B[4·k4t·t+p][j]
+//
+// with b at the first column group of B's packed layout (planes per step as the kernel
+// expects) and init holding at least n rounded up to 16 values. A is read in taps (see
+// QGemmTaps); a plain product has offs = {0}.
 type qKernel struct {
 	name   string
 	group  int // columns per group of the packed layout: 64 or 16
 	planes int // 2 for the split layout
-	fn     func(a []uint8, lda int, b []int8, c []int32, ldc, k4, rows, n int, init []int32)
+	fn     func(a []uint8, offs []int, k4t, lda int, b []int8, c []int32, ldc, rows, n int, init []int32)
 }
 
 // The portable kernel; qgemm_amd64.go adds the assembly ones.
@@ -183,8 +186,44 @@ func QGemm(threads, m int, a []uint8, lda int, zeroA uint8, b *QMatrixB, bias []
 	size, jobs := Chunks((m+qRows-1)/qRows, 4*threads, 1)
 	ForCost(threads, jobs, size*qRows*b.N*b.K, func(job int) {
 		i0, i1 := job*size*qRows, min(m, (job+1)*size*qRows)
-		qgemmRows(i0, i1, a, lda, b, init.Buf, c, ldc)
+		qgemmRows(i0, i1, a, wholeRow, b.K, lda, b, init.Buf, c, ldc)
 		b.subtractRowTerms(i0, i1, a, lda, c, ldc)
+	})
+}
+
+// wholeRow is the tap list of a plain product: each row of A in one piece.
+var wholeRow = []int{0}
+
+// QGemmTaps is QGemm with A read in taps, the shape of a convolution over its input in
+// place: row i of A is the concatenation over t of the kTap bytes at a[offs[t]+i·lda:],
+// each tap rounded up to a multiple of 4 bytes (the bytes past kTap, which the kernels also
+// read, meet zero weights). B must have been packed with K = len(offs)·roundUp(kTap, 4), the
+// rows of tap t at t·roundUp(kTap, 4), zeros in the padding, and without zero points (a
+// tap's padding bytes would count in a row sum). a must hold offs[t] + (m-1)·lda +
+// roundUp(kTap, 4) bytes for every t.
+func QGemmTaps(threads, m int, a []uint8, offs []int, kTap, lda int, zeroA uint8, b *QMatrixB, bias []int32, c []int32, ldc int) {
+	if m <= 0 {
+		return
+	}
+	k4t := (kTap + 3) / 4
+	if len(offs) == 0 || b.K != len(offs)*4*k4t || b.zeroPoints != nil {
+		panic(fmt.Sprintf("qgemm: B (K=%d, zero points %v) does not fit %d taps of %d bytes", b.K, b.zeroPoints != nil, len(offs), kTap))
+	}
+	for _, o := range offs {
+		if o < 0 || o+(m-1)*lda+4*k4t > len(a) {
+			panic(fmt.Sprintf("qgemm: tap at %d of %d rows (stride %d) overruns A (%d bytes)", o, m, lda, len(a)))
+		}
+	}
+	if ldc < b.N || len(c) < (m-1)*ldc+b.N {
+		panic(fmt.Sprintf("qgemm: C (%d×%d, stride %d) has %d values", m, b.N, ldc, len(c)))
+	}
+	init := GetInt32s(qRoundUp(b.N, qBlock))
+	defer init.Release()
+	b.initValues(zeroA, bias, init.Buf)
+	size, jobs := Chunks((m+qRows-1)/qRows, 4*threads, 1)
+	ForCost(threads, jobs, size*qRows*b.N*b.K, func(job int) {
+		i0, i1 := job*size*qRows, min(m, (job+1)*size*qRows)
+		qgemmRows(i0, i1, a, offs, 4*k4t, lda, b, init.Buf, c, ldc)
 	})
 }
 
@@ -225,10 +264,12 @@ func (b *QMatrixB) subtractRowTerms(i0, i1 int, a []uint8, lda int, c []int32, l
 // in L2 while a 6-row slice of A stays in L1.
 const qgemmBlockBytes = 256 << 10
 
-// qgemmRows runs the micro-kernel over rows [i0, i1) of A and C (init already made).
-func qgemmRows(i0, i1 int, a []uint8, lda int, b *QMatrixB, init []int32, c []int32, ldc int) {
+// qgemmRows runs the micro-kernel over rows [i0, i1) of A and C (init already made), A
+// read in taps of kTap bytes (b.K for a plain product).
+func qgemmRows(i0, i1 int, a []uint8, offs []int, kTap, lda int, b *QMatrixB, init []int32, c []int32, ldc int) {
 	kern := b.kern
 	k4 := b.k4
+	k4t := (kTap + 3) / 4
 	// Columns per pass: a multiple of the group width whose packed B fits the budget.
 	nc := max(qGroup, qgemmBlockBytes/(4*k4*kern.planes)/qGroup*qGroup)
 	nc = nc / kern.group * kern.group
@@ -242,13 +283,13 @@ func qgemmRows(i0, i1 int, a []uint8, lda int, b *QMatrixB, init []int32, c []in
 		for i := i0; i < i1; i += qRows {
 			rows := min(qRows, i1-i)
 			ap, ldap := a[i*lda:], lda
-			if last := (rows-1)*lda + 4*k4; last > len(ap) {
+			if len(offs) == 1 && (rows-1)*lda+4*k4 > len(ap) {
 				if tail == nil {
 					tail = GetBytes(qRows * 4 * k4)
 				}
 				ap, ldap = padRows(ap, lda, rows, b.K, 4*k4, tail.Buf)
 			}
-			kern.fn(ap, ldap, bp, c[i*ldc+j0:], ldc, k4, rows, n, init[j0:])
+			kern.fn(ap, offs, k4t, ldap, bp, c[i*ldc+j0:], ldc, rows, n, init[j0:])
 		}
 	}
 }
@@ -264,21 +305,24 @@ func padRows(a []uint8, lda, rows, k, kpad int, buf []uint8) ([]uint8, int) {
 }
 
 // qgemmKernelGo is the portable micro-kernel on the one-plane, 16-column-group layout.
-func qgemmKernelGo(a []uint8, lda int, b []int8, c []int32, ldc, k4, rows, n int, init []int32) {
+func qgemmKernelGo(a []uint8, offs []int, k4t, lda int, b []int8, c []int32, ldc, rows, n int, init []int32) {
 	const width = qBlock
+	k4 := len(offs) * k4t
 	var acc [width]int32
 	for g := 0; g*width < n; g++ {
 		gb := b[g*k4*4*width:]
 		cols := min(width, n-g*width)
 		for r := 0; r < rows; r++ {
 			copy(acc[:], init[g*width:g*width+width])
-			arow := a[r*lda : r*lda+4*k4]
-			for kk := 0; kk < k4; kk++ {
-				a0, a1, a2, a3 := int32(arow[4*kk]), int32(arow[4*kk+1]), int32(arow[4*kk+2]), int32(arow[4*kk+3])
-				step := gb[kk*4*width : (kk+1)*4*width]
-				for jj := 0; jj < width; jj++ {
-					w := step[4*jj : 4*jj+4 : 4*jj+4]
-					acc[jj] += a0*int32(w[0]) + a1*int32(w[1]) + a2*int32(w[2]) + a3*int32(w[3])
+			for t, off := range offs {
+				arow := a[off+r*lda : off+r*lda+4*k4t]
+				for kk := 0; kk < k4t; kk++ {
+					a0, a1, a2, a3 := int32(arow[4*kk]), int32(arow[4*kk+1]), int32(arow[4*kk+2]), int32(arow[4*kk+3])
+					step := gb[(t*k4t+kk)*4*width : (t*k4t+kk+1)*4*width]
+					for jj := 0; jj < width; jj++ {
+						w := step[4*jj : 4*jj+4 : 4*jj+4]
+						acc[jj] += a0*int32(w[0]) + a1*int32(w[1]) + a2*int32(w[2]) + a3*int32(w[3])
+					}
 				}
 			}
 			copy(c[r*ldc+g*width:r*ldc+g*width+cols], acc[:cols])

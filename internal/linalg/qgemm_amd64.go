@@ -9,21 +9,21 @@ import "golang.org/x/sys/cpu"
 // The assembly micro-kernels (qgemm_amd64.s, written by qgemm_gen.go). Each computes, for
 // r < rows (1..6) and j < n,
 //
-//	c[r*ldc+j] = init[j] + Σ_{p<4·k4} a[r*lda+p]·B[p][j]
+//	c[r*ldc+j] = init[j] + Σ_{t<ntaps} Σ_{p<4·k4t} a[offs[t]+r*lda+p]·B[4·k4t·t+p][j]
 //
 // with B in QMatrixB's packed layout starting at b, exactly as qgemmKernelGo does.
 
 //go:noescape
-func qgemmVNNI512(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)
+func qgemmVNNI512(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
 
 //go:noescape
-func qgemmAVXVNNI(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)
+func qgemmAVXVNNI(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
 
 //go:noescape
-func qgemmAVX2(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)
+func qgemmAVX2(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
 
 //go:noescape
-func qgemmAVX2Split(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)
+func qgemmAVX2Split(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
 
 var (
 	hasVNNI512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
@@ -37,16 +37,18 @@ var (
 )
 
 // asmQKernel wraps an assembly kernel with the bounds checks it relies on.
-func asmQKernel(name string, group, planes int, fn func(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)) *qKernel {
-	return &qKernel{name: name, group: group, planes: planes, fn: func(a []uint8, lda int, b []int8, c []int32, ldc, k4, rows, n int, init []int32) {
-		if rows < 1 || rows > qRows || n < 1 || k4 < 1 {
+func asmQKernel(name string, group, planes int, fn func(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)) *qKernel {
+	return &qKernel{name: name, group: group, planes: planes, fn: func(a []uint8, offs []int, k4t, lda int, b []int8, c []int32, ldc, rows, n int, init []int32) {
+		if rows < 1 || rows > qRows || n < 1 || k4t < 1 || len(offs) < 1 {
 			panic("qgemm: kernel called with an empty or oversized tile")
 		}
-		_ = a[(rows-1)*lda+4*k4-1]
-		_ = b[k4*4*planes*qRoundUp(n, qBlock)-1]
+		for _, o := range offs {
+			_ = a[o+(rows-1)*lda+4*k4t-1]
+		}
+		_ = b[len(offs)*k4t*4*planes*qRoundUp(n, qBlock)-1]
 		_ = c[(rows-1)*ldc+n-1]
 		_ = init[qRoundUp(n, qBlock)-1]
-		fn(&a[0], lda, &b[0], &c[0], ldc, k4, rows, n, &init[0])
+		fn(&a[0], &offs[0], len(offs), k4t, lda, &b[0], &c[0], ldc, rows, n, &init[0])
 	}}
 }
 

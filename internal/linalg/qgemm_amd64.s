@@ -5,20 +5,16 @@
 #include "textflag.h"
 
 // qgemmVNNI512: AVX512-VNNI, tiles of up to 6 rows × 64 columns.
-// func qgemmVNNI512(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)
-TEXT ·qgemmVNNI512(SB), NOSPLIT, $0-72
-	MOVQ a+0(FP), SI
-	MOVQ lda+8(FP), R8
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R10
+// func qgemmVNNI512(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
+TEXT ·qgemmVNNI512(SB), NOSPLIT, $16-88
+	MOVQ lda+32(FP), R8
+	MOVQ b+40(FP), DI
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R10
 	SHLQ $2, R10                 // ldc in bytes
-	MOVQ k4+40(FP), R11
-	MOVQ n+56(FP), R13
-	MOVQ init+64(FP), R12
-	LEAQ (SI)(R8*2), BX
-	ADDQ R8, BX                  // a + 3·lda
-	MOVQ rows+48(FP), AX
+	MOVQ n+72(FP), R13
+	MOVQ init+80(FP), R12
+	MOVQ rows+64(FP), AX
 	CMPQ AX, $1
 	JEQ  qgemmVNNI512_rows1
 	CMPQ AX, $2
@@ -62,9 +58,16 @@ qgemmVNNI512_r1_b4:
 	VMOVDQA32 Z1, Z9
 	VMOVDQA32 Z2, Z10
 	VMOVDQA32 Z3, Z11
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r1_b4_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r1_b4_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r1_b4_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -80,16 +83,14 @@ qgemmVNNI512_r1_b4_loop:
 	ADDQ $256, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r1_b4_loop
-qgemmVNNI512_r1_b4_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r1_b4_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, 64(DX)
 	VMOVDQU32 Z10, 128(DX)
 	VMOVDQU32 Z11, K1, 192(DX)
 	SUBQ $64, R13
 	JLE  qgemmVNNI512_done
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
 	ADDQ $256, R12
 	ADDQ $256, DX
 	JMP  qgemmVNNI512_group1
@@ -101,9 +102,16 @@ qgemmVNNI512_r1_b3:
 	VMOVDQA32 Z0, Z8
 	VMOVDQA32 Z1, Z9
 	VMOVDQA32 Z2, Z10
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r1_b3_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r1_b3_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r1_b3_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -117,7 +125,8 @@ qgemmVNNI512_r1_b3_loop:
 	ADDQ $192, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r1_b3_loop
-qgemmVNNI512_r1_b3_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r1_b3_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, 64(DX)
 	VMOVDQU32 Z10, K1, 128(DX)
@@ -128,9 +137,16 @@ qgemmVNNI512_r1_b2:
 	VMOVDQU32 64(R12), Z1
 	VMOVDQA32 Z0, Z8
 	VMOVDQA32 Z1, Z9
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r1_b2_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r1_b2_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r1_b2_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -142,7 +158,8 @@ qgemmVNNI512_r1_b2_loop:
 	ADDQ $128, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r1_b2_loop
-qgemmVNNI512_r1_b2_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r1_b2_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, K1, 64(DX)
 	JMP  qgemmVNNI512_done
@@ -150,9 +167,16 @@ qgemmVNNI512_r1_b2_store:
 qgemmVNNI512_r1_b1:
 	VMOVDQU32 0(R12), Z0
 	VMOVDQA32 Z0, Z8
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r1_b1_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r1_b1_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r1_b1_loop:
 	VMOVDQU32 0(DI), Z0
 	VPBROADCASTD (SI), Z4
@@ -162,7 +186,8 @@ qgemmVNNI512_r1_b1_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r1_b1_loop
-qgemmVNNI512_r1_b1_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r1_b1_tap
 	VMOVDQU32 Z8, K1, (DX)
 	JMP  qgemmVNNI512_done
 
@@ -201,9 +226,16 @@ qgemmVNNI512_r2_b4:
 	VMOVDQA32 Z1, Z13
 	VMOVDQA32 Z2, Z14
 	VMOVDQA32 Z3, Z15
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r2_b4_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r2_b4_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r2_b4_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -224,7 +256,8 @@ qgemmVNNI512_r2_b4_loop:
 	ADDQ $256, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r2_b4_loop
-qgemmVNNI512_r2_b4_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r2_b4_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, 64(DX)
 	VMOVDQU32 Z10, 128(DX)
@@ -235,9 +268,6 @@ qgemmVNNI512_r2_b4_store:
 	VMOVDQU32 Z15, K1, 192(DX)(R10*1)
 	SUBQ $64, R13
 	JLE  qgemmVNNI512_done
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
 	ADDQ $256, R12
 	ADDQ $256, DX
 	JMP  qgemmVNNI512_group2
@@ -252,9 +282,16 @@ qgemmVNNI512_r2_b3:
 	VMOVDQA32 Z0, Z12
 	VMOVDQA32 Z1, Z13
 	VMOVDQA32 Z2, Z14
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r2_b3_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r2_b3_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r2_b3_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -272,7 +309,8 @@ qgemmVNNI512_r2_b3_loop:
 	ADDQ $192, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r2_b3_loop
-qgemmVNNI512_r2_b3_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r2_b3_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, 64(DX)
 	VMOVDQU32 Z10, K1, 128(DX)
@@ -288,9 +326,16 @@ qgemmVNNI512_r2_b2:
 	VMOVDQA32 Z1, Z9
 	VMOVDQA32 Z0, Z12
 	VMOVDQA32 Z1, Z13
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r2_b2_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r2_b2_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r2_b2_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -305,7 +350,8 @@ qgemmVNNI512_r2_b2_loop:
 	ADDQ $128, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r2_b2_loop
-qgemmVNNI512_r2_b2_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r2_b2_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, K1, 64(DX)
 	VMOVDQU32 Z12, (DX)(R10*1)
@@ -316,9 +362,16 @@ qgemmVNNI512_r2_b1:
 	VMOVDQU32 0(R12), Z0
 	VMOVDQA32 Z0, Z8
 	VMOVDQA32 Z0, Z12
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r2_b1_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r2_b1_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r2_b1_loop:
 	VMOVDQU32 0(DI), Z0
 	VPBROADCASTD (SI), Z4
@@ -330,7 +383,8 @@ qgemmVNNI512_r2_b1_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r2_b1_loop
-qgemmVNNI512_r2_b1_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r2_b1_tap
 	VMOVDQU32 Z8, K1, (DX)
 	VMOVDQU32 Z12, K1, (DX)(R10*1)
 	JMP  qgemmVNNI512_done
@@ -374,9 +428,16 @@ qgemmVNNI512_r3_b4:
 	VMOVDQA32 Z1, Z17
 	VMOVDQA32 Z2, Z18
 	VMOVDQA32 Z3, Z19
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r3_b4_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r3_b4_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r3_b4_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -402,7 +463,8 @@ qgemmVNNI512_r3_b4_loop:
 	ADDQ $256, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r3_b4_loop
-qgemmVNNI512_r3_b4_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r3_b4_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, 64(DX)
 	VMOVDQU32 Z10, 128(DX)
@@ -417,9 +479,6 @@ qgemmVNNI512_r3_b4_store:
 	VMOVDQU32 Z19, K1, 192(DX)(R10*2)
 	SUBQ $64, R13
 	JLE  qgemmVNNI512_done
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
 	ADDQ $256, R12
 	ADDQ $256, DX
 	JMP  qgemmVNNI512_group3
@@ -437,9 +496,16 @@ qgemmVNNI512_r3_b3:
 	VMOVDQA32 Z0, Z16
 	VMOVDQA32 Z1, Z17
 	VMOVDQA32 Z2, Z18
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r3_b3_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r3_b3_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r3_b3_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -461,7 +527,8 @@ qgemmVNNI512_r3_b3_loop:
 	ADDQ $192, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r3_b3_loop
-qgemmVNNI512_r3_b3_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r3_b3_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, 64(DX)
 	VMOVDQU32 Z10, K1, 128(DX)
@@ -482,9 +549,16 @@ qgemmVNNI512_r3_b2:
 	VMOVDQA32 Z1, Z13
 	VMOVDQA32 Z0, Z16
 	VMOVDQA32 Z1, Z17
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r3_b2_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r3_b2_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r3_b2_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -502,7 +576,8 @@ qgemmVNNI512_r3_b2_loop:
 	ADDQ $128, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r3_b2_loop
-qgemmVNNI512_r3_b2_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r3_b2_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, K1, 64(DX)
 	VMOVDQU32 Z12, (DX)(R10*1)
@@ -516,9 +591,16 @@ qgemmVNNI512_r3_b1:
 	VMOVDQA32 Z0, Z8
 	VMOVDQA32 Z0, Z12
 	VMOVDQA32 Z0, Z16
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r3_b1_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r3_b1_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r3_b1_loop:
 	VMOVDQU32 0(DI), Z0
 	VPBROADCASTD (SI), Z4
@@ -532,7 +614,8 @@ qgemmVNNI512_r3_b1_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r3_b1_loop
-qgemmVNNI512_r3_b1_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r3_b1_tap
 	VMOVDQU32 Z8, K1, (DX)
 	VMOVDQU32 Z12, K1, (DX)(R10*1)
 	VMOVDQU32 Z16, K1, (DX)(R10*2)
@@ -583,9 +666,16 @@ qgemmVNNI512_r4_b4:
 	VMOVDQA32 Z1, Z21
 	VMOVDQA32 Z2, Z22
 	VMOVDQA32 Z3, Z23
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r4_b4_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r4_b4_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r4_b4_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -616,7 +706,8 @@ qgemmVNNI512_r4_b4_loop:
 	ADDQ $256, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r4_b4_loop
-qgemmVNNI512_r4_b4_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r4_b4_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, 64(DX)
 	VMOVDQU32 Z10, 128(DX)
@@ -635,9 +726,6 @@ qgemmVNNI512_r4_b4_store:
 	VMOVDQU32 Z23, K1, 192(R9)
 	SUBQ $64, R13
 	JLE  qgemmVNNI512_done
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
 	ADDQ $256, R12
 	ADDQ $256, DX
 	JMP  qgemmVNNI512_group4
@@ -658,9 +746,16 @@ qgemmVNNI512_r4_b3:
 	VMOVDQA32 Z0, Z20
 	VMOVDQA32 Z1, Z21
 	VMOVDQA32 Z2, Z22
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r4_b3_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r4_b3_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r4_b3_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -686,7 +781,8 @@ qgemmVNNI512_r4_b3_loop:
 	ADDQ $192, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r4_b3_loop
-qgemmVNNI512_r4_b3_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r4_b3_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, 64(DX)
 	VMOVDQU32 Z10, K1, 128(DX)
@@ -712,9 +808,16 @@ qgemmVNNI512_r4_b2:
 	VMOVDQA32 Z1, Z17
 	VMOVDQA32 Z0, Z20
 	VMOVDQA32 Z1, Z21
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r4_b2_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r4_b2_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r4_b2_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -735,7 +838,8 @@ qgemmVNNI512_r4_b2_loop:
 	ADDQ $128, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r4_b2_loop
-qgemmVNNI512_r4_b2_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r4_b2_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, K1, 64(DX)
 	VMOVDQU32 Z12, (DX)(R10*1)
@@ -752,9 +856,16 @@ qgemmVNNI512_r4_b1:
 	VMOVDQA32 Z0, Z12
 	VMOVDQA32 Z0, Z16
 	VMOVDQA32 Z0, Z20
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r4_b1_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r4_b1_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r4_b1_loop:
 	VMOVDQU32 0(DI), Z0
 	VPBROADCASTD (SI), Z4
@@ -770,7 +881,8 @@ qgemmVNNI512_r4_b1_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r4_b1_loop
-qgemmVNNI512_r4_b1_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r4_b1_tap
 	VMOVDQU32 Z8, K1, (DX)
 	VMOVDQU32 Z12, K1, (DX)(R10*1)
 	VMOVDQU32 Z16, K1, (DX)(R10*2)
@@ -826,9 +938,16 @@ qgemmVNNI512_r5_b4:
 	VMOVDQA32 Z1, Z25
 	VMOVDQA32 Z2, Z26
 	VMOVDQA32 Z3, Z27
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r5_b4_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r5_b4_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r5_b4_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -864,7 +983,8 @@ qgemmVNNI512_r5_b4_loop:
 	ADDQ $256, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r5_b4_loop
-qgemmVNNI512_r5_b4_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r5_b4_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, 64(DX)
 	VMOVDQU32 Z10, 128(DX)
@@ -887,9 +1007,6 @@ qgemmVNNI512_r5_b4_store:
 	VMOVDQU32 Z27, K1, 192(R9)(R10*1)
 	SUBQ $64, R13
 	JLE  qgemmVNNI512_done
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
 	ADDQ $256, R12
 	ADDQ $256, DX
 	JMP  qgemmVNNI512_group5
@@ -913,9 +1030,16 @@ qgemmVNNI512_r5_b3:
 	VMOVDQA32 Z0, Z24
 	VMOVDQA32 Z1, Z25
 	VMOVDQA32 Z2, Z26
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r5_b3_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r5_b3_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r5_b3_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -945,7 +1069,8 @@ qgemmVNNI512_r5_b3_loop:
 	ADDQ $192, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r5_b3_loop
-qgemmVNNI512_r5_b3_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r5_b3_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, 64(DX)
 	VMOVDQU32 Z10, K1, 128(DX)
@@ -976,9 +1101,16 @@ qgemmVNNI512_r5_b2:
 	VMOVDQA32 Z1, Z21
 	VMOVDQA32 Z0, Z24
 	VMOVDQA32 Z1, Z25
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r5_b2_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r5_b2_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r5_b2_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -1002,7 +1134,8 @@ qgemmVNNI512_r5_b2_loop:
 	ADDQ $128, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r5_b2_loop
-qgemmVNNI512_r5_b2_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r5_b2_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, K1, 64(DX)
 	VMOVDQU32 Z12, (DX)(R10*1)
@@ -1022,9 +1155,16 @@ qgemmVNNI512_r5_b1:
 	VMOVDQA32 Z0, Z16
 	VMOVDQA32 Z0, Z20
 	VMOVDQA32 Z0, Z24
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r5_b1_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r5_b1_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r5_b1_loop:
 	VMOVDQU32 0(DI), Z0
 	VPBROADCASTD (SI), Z4
@@ -1042,7 +1182,8 @@ qgemmVNNI512_r5_b1_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r5_b1_loop
-qgemmVNNI512_r5_b1_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r5_b1_tap
 	VMOVDQU32 Z8, K1, (DX)
 	VMOVDQU32 Z12, K1, (DX)(R10*1)
 	VMOVDQU32 Z16, K1, (DX)(R10*2)
@@ -1103,9 +1244,16 @@ qgemmVNNI512_r6_b4:
 	VMOVDQA32 Z1, Z29
 	VMOVDQA32 Z2, Z30
 	VMOVDQA32 Z3, Z31
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r6_b4_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r6_b4_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r6_b4_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -1146,7 +1294,8 @@ qgemmVNNI512_r6_b4_loop:
 	ADDQ $256, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r6_b4_loop
-qgemmVNNI512_r6_b4_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r6_b4_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, 64(DX)
 	VMOVDQU32 Z10, 128(DX)
@@ -1173,9 +1322,6 @@ qgemmVNNI512_r6_b4_store:
 	VMOVDQU32 Z31, K1, 192(R9)(R10*2)
 	SUBQ $64, R13
 	JLE  qgemmVNNI512_done
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
 	ADDQ $256, R12
 	ADDQ $256, DX
 	JMP  qgemmVNNI512_group6
@@ -1202,9 +1348,16 @@ qgemmVNNI512_r6_b3:
 	VMOVDQA32 Z0, Z28
 	VMOVDQA32 Z1, Z29
 	VMOVDQA32 Z2, Z30
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r6_b3_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r6_b3_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r6_b3_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -1238,7 +1391,8 @@ qgemmVNNI512_r6_b3_loop:
 	ADDQ $192, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r6_b3_loop
-qgemmVNNI512_r6_b3_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r6_b3_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, 64(DX)
 	VMOVDQU32 Z10, K1, 128(DX)
@@ -1274,9 +1428,16 @@ qgemmVNNI512_r6_b2:
 	VMOVDQA32 Z1, Z25
 	VMOVDQA32 Z0, Z28
 	VMOVDQA32 Z1, Z29
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r6_b2_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r6_b2_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r6_b2_loop:
 	VMOVDQU32 0(DI), Z0
 	VMOVDQU32 64(DI), Z1
@@ -1303,7 +1464,8 @@ qgemmVNNI512_r6_b2_loop:
 	ADDQ $128, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r6_b2_loop
-qgemmVNNI512_r6_b2_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r6_b2_tap
 	VMOVDQU32 Z8, (DX)
 	VMOVDQU32 Z9, K1, 64(DX)
 	VMOVDQU32 Z12, (DX)(R10*1)
@@ -1326,9 +1488,16 @@ qgemmVNNI512_r6_b1:
 	VMOVDQA32 Z0, Z20
 	VMOVDQA32 Z0, Z24
 	VMOVDQA32 Z0, Z28
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmVNNI512_r6_b1_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmVNNI512_r6_b1_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmVNNI512_r6_b1_loop:
 	VMOVDQU32 0(DI), Z0
 	VPBROADCASTD (SI), Z4
@@ -1348,7 +1517,8 @@ qgemmVNNI512_r6_b1_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmVNNI512_r6_b1_loop
-qgemmVNNI512_r6_b1_store:
+	DECQ 0(SP)
+	JNZ  qgemmVNNI512_r6_b1_tap
 	VMOVDQU32 Z8, K1, (DX)
 	VMOVDQU32 Z12, K1, (DX)(R10*1)
 	VMOVDQU32 Z16, K1, (DX)(R10*2)
@@ -1362,20 +1532,16 @@ qgemmVNNI512_done:
 	RET
 
 // qgemmAVXVNNI: tiles of up to 6 rows × 16 columns.
-// func qgemmAVXVNNI(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)
-TEXT ·qgemmAVXVNNI(SB), NOSPLIT, $0-72
-	MOVQ a+0(FP), SI
-	MOVQ lda+8(FP), R8
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R10
+// func qgemmAVXVNNI(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
+TEXT ·qgemmAVXVNNI(SB), NOSPLIT, $16-88
+	MOVQ lda+32(FP), R8
+	MOVQ b+40(FP), DI
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R10
 	SHLQ $2, R10                 // ldc in bytes
-	MOVQ k4+40(FP), R11
-	MOVQ n+56(FP), R13
-	MOVQ init+64(FP), R12
-	LEAQ (SI)(R8*2), BX
-	ADDQ R8, BX                  // a + 3·lda
-	MOVQ rows+48(FP), AX
+	MOVQ n+72(FP), R13
+	MOVQ init+80(FP), R12
+	MOVQ rows+64(FP), AX
 	CMPQ AX, $1
 	JEQ  qgemmAVXVNNI_rows1
 	CMPQ AX, $2
@@ -1394,9 +1560,16 @@ qgemmAVXVNNI_r1_block:
 	VMOVDQU 32(R12), Y3
 	VMOVDQA Y2, Y4
 	VMOVDQA Y3, Y5
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVXVNNI_r1_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVXVNNI_r1_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVXVNNI_r1_loop:
 	VMOVDQU (DI), Y0
 	VMOVDQU 32(DI), Y1
@@ -1408,10 +1581,8 @@ qgemmAVXVNNI_r1_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmAVXVNNI_r1_loop
-qgemmAVXVNNI_r1_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVXVNNI_r1_tap
 	CMPQ R13, $16
 	JGE  qgemmAVXVNNI_r1_full
 	LEAQ ·qgemmMaskTable(SB), R9
@@ -1439,9 +1610,16 @@ qgemmAVXVNNI_r2_block:
 	VMOVDQA Y3, Y5
 	VMOVDQA Y2, Y6
 	VMOVDQA Y3, Y7
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVXVNNI_r2_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVXVNNI_r2_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVXVNNI_r2_loop:
 	VMOVDQU (DI), Y0
 	VMOVDQU 32(DI), Y1
@@ -1456,10 +1634,8 @@ qgemmAVXVNNI_r2_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmAVXVNNI_r2_loop
-qgemmAVXVNNI_r2_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVXVNNI_r2_tap
 	CMPQ R13, $16
 	JGE  qgemmAVXVNNI_r2_full
 	LEAQ ·qgemmMaskTable(SB), R9
@@ -1493,9 +1669,16 @@ qgemmAVXVNNI_r3_block:
 	VMOVDQA Y3, Y7
 	VMOVDQA Y2, Y8
 	VMOVDQA Y3, Y9
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVXVNNI_r3_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVXVNNI_r3_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVXVNNI_r3_loop:
 	VMOVDQU (DI), Y0
 	VMOVDQU 32(DI), Y1
@@ -1513,10 +1696,8 @@ qgemmAVXVNNI_r3_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmAVXVNNI_r3_loop
-qgemmAVXVNNI_r3_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVXVNNI_r3_tap
 	CMPQ R13, $16
 	JGE  qgemmAVXVNNI_r3_full
 	LEAQ ·qgemmMaskTable(SB), R9
@@ -1556,9 +1737,16 @@ qgemmAVXVNNI_r4_block:
 	VMOVDQA Y3, Y9
 	VMOVDQA Y2, Y10
 	VMOVDQA Y3, Y11
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVXVNNI_r4_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVXVNNI_r4_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVXVNNI_r4_loop:
 	VMOVDQU (DI), Y0
 	VMOVDQU 32(DI), Y1
@@ -1579,10 +1767,8 @@ qgemmAVXVNNI_r4_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmAVXVNNI_r4_loop
-qgemmAVXVNNI_r4_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVXVNNI_r4_tap
 	LEAQ (DX)(R10*2), AX
 	ADDQ R10, AX                 // c + 3·ldc
 	CMPQ R13, $16
@@ -1630,9 +1816,16 @@ qgemmAVXVNNI_r5_block:
 	VMOVDQA Y3, Y11
 	VMOVDQA Y2, Y12
 	VMOVDQA Y3, Y13
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVXVNNI_r5_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVXVNNI_r5_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVXVNNI_r5_loop:
 	VMOVDQU (DI), Y0
 	VMOVDQU 32(DI), Y1
@@ -1656,10 +1849,8 @@ qgemmAVXVNNI_r5_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmAVXVNNI_r5_loop
-qgemmAVXVNNI_r5_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVXVNNI_r5_tap
 	LEAQ (DX)(R10*2), AX
 	ADDQ R10, AX                 // c + 3·ldc
 	CMPQ R13, $16
@@ -1713,9 +1904,16 @@ qgemmAVXVNNI_r6_block:
 	VMOVDQA Y3, Y13
 	VMOVDQA Y2, Y14
 	VMOVDQA Y3, Y15
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVXVNNI_r6_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVXVNNI_r6_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVXVNNI_r6_loop:
 	VMOVDQU (DI), Y0
 	VMOVDQU 32(DI), Y1
@@ -1742,10 +1940,8 @@ qgemmAVXVNNI_r6_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmAVXVNNI_r6_loop
-qgemmAVXVNNI_r6_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVXVNNI_r6_tap
 	LEAQ (DX)(R10*2), AX
 	ADDQ R10, AX                 // c + 3·ldc
 	CMPQ R13, $16
@@ -1792,20 +1988,16 @@ qgemmAVXVNNI_done:
 	RET
 
 // qgemmAVX2: tiles of up to 6 rows × 16 columns.
-// func qgemmAVX2(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)
-TEXT ·qgemmAVX2(SB), NOSPLIT, $0-72
-	MOVQ a+0(FP), SI
-	MOVQ lda+8(FP), R8
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R10
+// func qgemmAVX2(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
+TEXT ·qgemmAVX2(SB), NOSPLIT, $16-88
+	MOVQ lda+32(FP), R8
+	MOVQ b+40(FP), DI
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R10
 	SHLQ $2, R10                 // ldc in bytes
-	MOVQ k4+40(FP), R11
-	MOVQ n+56(FP), R13
-	MOVQ init+64(FP), R12
-	LEAQ (SI)(R8*2), BX
-	ADDQ R8, BX                  // a + 3·lda
-	MOVQ rows+48(FP), AX
+	MOVQ n+72(FP), R13
+	MOVQ init+80(FP), R12
+	MOVQ rows+64(FP), AX
 	CMPQ AX, $1
 	JEQ  qgemmAVX2_rows1
 	CMPQ AX, $2
@@ -1826,9 +2018,16 @@ qgemmAVX2_r1_block:
 	VMOVDQU 32(R12), Y3
 	VMOVDQA Y2, Y4
 	VMOVDQA Y3, Y5
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVX2_r1_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVX2_r1_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVX2_r1_loop:
 	VPBROADCASTD (SI), Y2
 	VPMADDUBSW 0(DI), Y2, Y1
@@ -1842,10 +2041,8 @@ qgemmAVX2_r1_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmAVX2_r1_loop
-qgemmAVX2_r1_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVX2_r1_tap
 	CMPQ R13, $16
 	JGE  qgemmAVX2_r1_full
 	LEAQ ·qgemmMaskTable(SB), R9
@@ -1875,9 +2072,16 @@ qgemmAVX2_r2_block:
 	VMOVDQA Y3, Y5
 	VMOVDQA Y2, Y6
 	VMOVDQA Y3, Y7
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVX2_r2_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVX2_r2_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVX2_r2_loop:
 	VPBROADCASTD (SI), Y2
 	VPMADDUBSW 0(DI), Y2, Y1
@@ -1898,10 +2102,8 @@ qgemmAVX2_r2_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmAVX2_r2_loop
-qgemmAVX2_r2_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVX2_r2_tap
 	CMPQ R13, $16
 	JGE  qgemmAVX2_r2_full
 	LEAQ ·qgemmMaskTable(SB), R9
@@ -1937,9 +2139,16 @@ qgemmAVX2_r3_block:
 	VMOVDQA Y3, Y7
 	VMOVDQA Y2, Y8
 	VMOVDQA Y3, Y9
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVX2_r3_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVX2_r3_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVX2_r3_loop:
 	VPBROADCASTD (SI), Y2
 	VPMADDUBSW 0(DI), Y2, Y1
@@ -1967,10 +2176,8 @@ qgemmAVX2_r3_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmAVX2_r3_loop
-qgemmAVX2_r3_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVX2_r3_tap
 	CMPQ R13, $16
 	JGE  qgemmAVX2_r3_full
 	LEAQ ·qgemmMaskTable(SB), R9
@@ -2012,9 +2219,16 @@ qgemmAVX2_r4_block:
 	VMOVDQA Y3, Y9
 	VMOVDQA Y2, Y10
 	VMOVDQA Y3, Y11
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVX2_r4_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVX2_r4_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVX2_r4_loop:
 	VPBROADCASTD (SI), Y2
 	VPMADDUBSW 0(DI), Y2, Y1
@@ -2049,10 +2263,8 @@ qgemmAVX2_r4_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmAVX2_r4_loop
-qgemmAVX2_r4_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVX2_r4_tap
 	LEAQ (DX)(R10*2), AX
 	ADDQ R10, AX                 // c + 3·ldc
 	CMPQ R13, $16
@@ -2102,9 +2314,16 @@ qgemmAVX2_r5_block:
 	VMOVDQA Y3, Y11
 	VMOVDQA Y2, Y12
 	VMOVDQA Y3, Y13
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVX2_r5_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVX2_r5_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVX2_r5_loop:
 	VPBROADCASTD (SI), Y2
 	VPMADDUBSW 0(DI), Y2, Y1
@@ -2146,10 +2365,8 @@ qgemmAVX2_r5_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmAVX2_r5_loop
-qgemmAVX2_r5_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVX2_r5_tap
 	LEAQ (DX)(R10*2), AX
 	ADDQ R10, AX                 // c + 3·ldc
 	CMPQ R13, $16
@@ -2205,9 +2422,16 @@ qgemmAVX2_r6_block:
 	VMOVDQA Y3, Y13
 	VMOVDQA Y2, Y14
 	VMOVDQA Y3, Y15
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVX2_r6_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVX2_r6_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVX2_r6_loop:
 	VPBROADCASTD (SI), Y2
 	VPMADDUBSW 0(DI), Y2, Y1
@@ -2256,10 +2480,8 @@ qgemmAVX2_r6_loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ  qgemmAVX2_r6_loop
-qgemmAVX2_r6_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVX2_r6_tap
 	LEAQ (DX)(R10*2), AX
 	ADDQ R10, AX                 // c + 3·ldc
 	CMPQ R13, $16
@@ -2306,20 +2528,16 @@ qgemmAVX2_done:
 	RET
 
 // qgemmAVX2Split: tiles of up to 6 rows × 16 columns.
-// func qgemmAVX2Split(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)
-TEXT ·qgemmAVX2Split(SB), NOSPLIT, $0-72
-	MOVQ a+0(FP), SI
-	MOVQ lda+8(FP), R8
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R10
+// func qgemmAVX2Split(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
+TEXT ·qgemmAVX2Split(SB), NOSPLIT, $16-88
+	MOVQ lda+32(FP), R8
+	MOVQ b+40(FP), DI
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R10
 	SHLQ $2, R10                 // ldc in bytes
-	MOVQ k4+40(FP), R11
-	MOVQ n+56(FP), R13
-	MOVQ init+64(FP), R12
-	LEAQ (SI)(R8*2), BX
-	ADDQ R8, BX                  // a + 3·lda
-	MOVQ rows+48(FP), AX
+	MOVQ n+72(FP), R13
+	MOVQ init+80(FP), R12
+	MOVQ rows+64(FP), AX
 	CMPQ AX, $1
 	JEQ  qgemmAVX2Split_rows1
 	CMPQ AX, $2
@@ -2341,9 +2559,16 @@ qgemmAVX2Split_r1_block:
 	VMOVDQU 32(R12), Y3
 	VMOVDQA Y2, Y4
 	VMOVDQA Y3, Y5
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVX2Split_r1_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVX2Split_r1_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVX2Split_r1_loop:
 	VPBROADCASTD (SI), Y2
 	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
@@ -2363,10 +2588,8 @@ qgemmAVX2Split_r1_loop:
 	ADDQ $128, DI
 	DECQ CX
 	JNZ  qgemmAVX2Split_r1_loop
-qgemmAVX2Split_r1_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVX2Split_r1_tap
 	CMPQ R13, $16
 	JGE  qgemmAVX2Split_r1_full
 	LEAQ ·qgemmMaskTable(SB), R9
@@ -2397,9 +2620,16 @@ qgemmAVX2Split_r2_block:
 	VMOVDQA Y3, Y5
 	VMOVDQA Y2, Y6
 	VMOVDQA Y3, Y7
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVX2Split_r2_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVX2Split_r2_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVX2Split_r2_loop:
 	VPBROADCASTD (SI), Y2
 	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
@@ -2432,10 +2662,8 @@ qgemmAVX2Split_r2_loop:
 	ADDQ $128, DI
 	DECQ CX
 	JNZ  qgemmAVX2Split_r2_loop
-qgemmAVX2Split_r2_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVX2Split_r2_tap
 	CMPQ R13, $16
 	JGE  qgemmAVX2Split_r2_full
 	LEAQ ·qgemmMaskTable(SB), R9
@@ -2472,9 +2700,16 @@ qgemmAVX2Split_r3_block:
 	VMOVDQA Y3, Y7
 	VMOVDQA Y2, Y8
 	VMOVDQA Y3, Y9
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVX2Split_r3_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVX2Split_r3_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVX2Split_r3_loop:
 	VPBROADCASTD (SI), Y2
 	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
@@ -2520,10 +2755,8 @@ qgemmAVX2Split_r3_loop:
 	ADDQ $128, DI
 	DECQ CX
 	JNZ  qgemmAVX2Split_r3_loop
-qgemmAVX2Split_r3_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVX2Split_r3_tap
 	CMPQ R13, $16
 	JGE  qgemmAVX2Split_r3_full
 	LEAQ ·qgemmMaskTable(SB), R9
@@ -2566,9 +2799,16 @@ qgemmAVX2Split_r4_block:
 	VMOVDQA Y3, Y9
 	VMOVDQA Y2, Y10
 	VMOVDQA Y3, Y11
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVX2Split_r4_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVX2Split_r4_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVX2Split_r4_loop:
 	VPBROADCASTD (SI), Y2
 	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
@@ -2627,10 +2867,8 @@ qgemmAVX2Split_r4_loop:
 	ADDQ $128, DI
 	DECQ CX
 	JNZ  qgemmAVX2Split_r4_loop
-qgemmAVX2Split_r4_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVX2Split_r4_tap
 	LEAQ (DX)(R10*2), AX
 	ADDQ R10, AX                 // c + 3·ldc
 	CMPQ R13, $16
@@ -2681,9 +2919,16 @@ qgemmAVX2Split_r5_block:
 	VMOVDQA Y3, Y11
 	VMOVDQA Y2, Y12
 	VMOVDQA Y3, Y13
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVX2Split_r5_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVX2Split_r5_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVX2Split_r5_loop:
 	VPBROADCASTD (SI), Y2
 	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
@@ -2755,10 +3000,8 @@ qgemmAVX2Split_r5_loop:
 	ADDQ $128, DI
 	DECQ CX
 	JNZ  qgemmAVX2Split_r5_loop
-qgemmAVX2Split_r5_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVX2Split_r5_tap
 	LEAQ (DX)(R10*2), AX
 	ADDQ R10, AX                 // c + 3·ldc
 	CMPQ R13, $16
@@ -2815,9 +3058,16 @@ qgemmAVX2Split_r6_block:
 	VMOVDQA Y3, Y13
 	VMOVDQA Y2, Y14
 	VMOVDQA Y3, Y15
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JZ   qgemmAVX2Split_r6_store
+	MOVQ offs+8(FP), R11
+	MOVQ ntaps+16(FP), AX
+	MOVQ AX, 0(SP)
+qgemmAVX2Split_r6_tap:
+	MOVQ (R11), SI
+	ADDQ $8, R11
+	ADDQ a+0(FP), SI
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX                  // three rows on
+	MOVQ k4t+24(FP), CX
 qgemmAVX2Split_r6_loop:
 	VPBROADCASTD (SI), Y2
 	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
@@ -2902,10 +3152,8 @@ qgemmAVX2Split_r6_loop:
 	ADDQ $128, DI
 	DECQ CX
 	JNZ  qgemmAVX2Split_r6_loop
-qgemmAVX2Split_r6_store:
-	LEAQ (R11*4), AX
-	SUBQ AX, SI                  // back to the start of the A rows
-	SUBQ AX, BX
+	DECQ 0(SP)
+	JNZ  qgemmAVX2Split_r6_tap
 	LEAQ (DX)(R10*2), AX
 	ADDQ R10, AX                 // c + 3·ldc
 	CMPQ R13, $16

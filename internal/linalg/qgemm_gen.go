@@ -57,37 +57,62 @@ func main() {
 
 // Register use common to all kernels:
 //
-//	SI  a, row 0 (advances by 4 bytes per k4 step)
-//	BX  a + 3·lda, row 3
+//	SI  a, row 0 of the current tap (advances by 4 bytes per k4 step)
+//	BX  three rows on
 //	R8  lda
 //	DI  packed B, walking
 //	DX  c, row 0 of the current column group or block
 //	R10 ldc in bytes
-//	R11 k4
+//	R11 walks the tap offsets
 //	R12 init, at the current column
 //	R13 columns left
 //	CX  k4 counter
 //	AX, R9 scratch
+//	0(SP) taps left
+//
+// A is read in taps: tap t of row r is the 4·k4t bytes at a + offs[t] + r·lda. A plain
+// product has one tap at offset 0; a convolution passes the offsets of its kernel rows in
+// the (padded) input and reads the input in place.
 func prologue(name string) {
-	p("// func %s(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
-	p("\tMOVQ a+0(FP), SI")
-	p("\tMOVQ lda+8(FP), R8")
-	p("\tMOVQ b+16(FP), DI")
-	p("\tMOVQ c+24(FP), DX")
-	p("\tMOVQ ldc+32(FP), R10")
+	p("// func %s(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $16-88", name)
+	p("\tMOVQ lda+32(FP), R8")
+	p("\tMOVQ b+40(FP), DI")
+	p("\tMOVQ c+48(FP), DX")
+	p("\tMOVQ ldc+56(FP), R10")
 	p("\tSHLQ $2, R10                 // ldc in bytes")
-	p("\tMOVQ k4+40(FP), R11")
-	p("\tMOVQ n+56(FP), R13")
-	p("\tMOVQ init+64(FP), R12")
-	p("\tLEAQ (SI)(R8*2), BX")
-	p("\tADDQ R8, BX                  // a + 3·lda")
-	p("\tMOVQ rows+48(FP), AX")
+	p("\tMOVQ n+72(FP), R13")
+	p("\tMOVQ init+80(FP), R12")
+	p("\tMOVQ rows+64(FP), AX")
 	for r := 1; r < 6; r++ {
 		p("\tCMPQ AX, $%d", r)
 		p("\tJEQ  %s_rows%d", name, r)
 	}
 	p("\tJMP  %s_rows6", name)
+}
+
+// tapsHead opens the loops over A's taps and the k4 steps of each: tap t's rows start at
+// a + offs[t] (SI, and BX three rows on); 0(SP) counts the taps left, R11 walks offs.
+func tapsHead(label string) {
+	p("\tMOVQ offs+8(FP), R11")
+	p("\tMOVQ ntaps+16(FP), AX")
+	p("\tMOVQ AX, 0(SP)")
+	p("%s_tap:", label)
+	p("\tMOVQ (R11), SI")
+	p("\tADDQ $8, R11")
+	p("\tADDQ a+0(FP), SI")
+	p("\tLEAQ (SI)(R8*2), BX")
+	p("\tADDQ R8, BX                  // three rows on")
+	p("\tMOVQ k4t+24(FP), CX")
+	p("%s_loop:", label)
+}
+
+// tapsTail closes the loops tapsHead opened.
+func tapsTail(label string) {
+	p("\tDECQ CX")
+	p("\tJNZ  %s_loop", label)
+	p("\tDECQ 0(SP)")
+	p("\tJNZ  %s_tap", label)
 }
 
 // aRow is the address of byte off of A row r.
@@ -188,10 +213,7 @@ func vnni512Body(name string, rows, nb int) {
 			p("\tVMOVDQA32 Z%d, %s", q, acc(r, q))
 		}
 	}
-	p("\tMOVQ R11, CX")
-	p("\tTESTQ CX, CX")
-	p("\tJZ   %s_r%d_b%d_store", name, rows, nb)
-	p("%s_r%d_b%d_loop:", name, rows, nb)
+	tapsHead(fmt.Sprintf("%s_r%d_b%d", name, rows, nb))
 	for q := 0; q < nb; q++ {
 		p("\tVMOVDQU32 %d(DI), Z%d", 64*q, q)
 	}
@@ -205,9 +227,7 @@ func vnni512Body(name string, rows, nb int) {
 	p("\tADDQ $4, SI")
 	p("\tADDQ $4, BX")
 	p("\tADDQ $%d, DI", 64*nb)
-	p("\tDECQ CX")
-	p("\tJNZ  %s_r%d_b%d_loop", name, rows, nb)
-	p("%s_r%d_b%d_store:", name, rows, nb)
+	tapsTail(fmt.Sprintf("%s_r%d_b%d", name, rows, nb))
 	for r := 0; r < rows; r++ {
 		for q := 0; q < nb; q++ {
 			if q == nb-1 {
@@ -224,9 +244,6 @@ func vnni512Body(name string, rows, nb int) {
 	}
 	p("\tSUBQ $64, R13")
 	p("\tJLE  %s_done", name)
-	p("\tLEAQ (R11*4), AX")
-	p("\tSUBQ AX, SI                  // back to the start of the A rows")
-	p("\tSUBQ AX, BX")
 	p("\tADDQ $256, R12")
 	p("\tADDQ $256, DX")
 	p("\tJMP  %s_group%d", name, rows)
@@ -278,10 +295,7 @@ func ymmBlock(name, variant string, rows, planes int) {
 		p("\tVMOVDQA Y2, %s", acc(r, 0))
 		p("\tVMOVDQA Y3, %s", acc(r, 1))
 	}
-	p("\tMOVQ R11, CX")
-	p("\tTESTQ CX, CX")
-	p("\tJZ   %s_store", label)
-	p("%s_loop:", label)
+	tapsHead(label)
 	switch variant {
 	case "avxvnni":
 		p("\tVMOVDQU (DI), Y0")
@@ -317,12 +331,7 @@ func ymmBlock(name, variant string, rows, planes int) {
 	p("\tADDQ $4, SI")
 	p("\tADDQ $4, BX")
 	p("\tADDQ $%d, DI", 64*planes)
-	p("\tDECQ CX")
-	p("\tJNZ  %s_loop", label)
-	p("%s_store:", label)
-	p("\tLEAQ (R11*4), AX")
-	p("\tSUBQ AX, SI                  // back to the start of the A rows")
-	p("\tSUBQ AX, BX")
+	tapsTail(label)
 	if rows > 3 {
 		p("\tLEAQ (DX)(R10*2), AX")
 		p("\tADDQ R10, AX                 // c + 3·ldc")

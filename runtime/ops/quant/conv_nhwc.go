@@ -54,7 +54,8 @@ type convNHWC struct {
 	cg, mg   int // channels per group, in and out
 	kh, kw   int
 	k, kpad  int // im2col row length, and rounded up to 4 (what the GEMM reads)
-	gemm     []*linalg.QMatrixB
+	gemm     []*linalg.QMatrixB // per group; for tap convolutions the one packed by packTaps
+	taps     bool               // runs on taps (conv_taps.go) rather than im2col
 	rq       *linalg.QRequant   // all output channels (depthwise)
 	rqGroups []*linalg.QRequant // per group: the group's output channels (nil for int32 outputs)
 	xPad     uint8              // the input zero point as the byte the GEMM sees (sign bit flipped for int8)
@@ -113,6 +114,14 @@ func newConvNHWC(s qconvSpec) (*convNHWC, error) {
 			cv.rqGroups = append(cv.rqGroups, rq)
 		}
 	}
+	if tapsEligible(cv) {
+		pb, err := packTaps(cv)
+		if err != nil {
+			return nil, err
+		}
+		cv.gemm, cv.taps = []*linalg.QMatrixB{pb}, true
+		return cv, nil
+	}
 	// B for group gi: K×mg with B[(kh,kw,ci)][j] = W[gi·mg+j][ci][kh][kw].
 	b := make([]int8, cv.k*cv.mg)
 	for gi := 0; gi < cv.group; gi++ {
@@ -159,6 +168,10 @@ func (cv *convNHWC) run(threads int, g *convGeom, x []uint8, y []uint8, y32 []in
 	}
 	rows := g.n * g.outSize
 	if rows == 0 {
+		return
+	}
+	if cv.taps {
+		cv.runTaps(threads, g, x, y, y32, ldy)
 		return
 	}
 	direct := cv.direct(g)
