@@ -85,10 +85,10 @@ func bestQKernel(saturates bool) *qKernel {
 }
 
 //go:noescape
-func qrequantAVX512(c *int32, n int, scale *float64, zp float64, lo float64, hi float64, y *uint8)
+func qrequantAVX512(c *int32, n int, scale *float32, zp float32, lo float32, hi float32, y *uint8)
 
 //go:noescape
-func qrequantAVX2(c *int32, n int, scale *float64, zp float64, lo float64, hi float64, y *uint8)
+func qrequantAVX2(c *int32, n int, scale *float32, zp float32, lo float32, hi float32, y *uint8)
 
 // useRequant is the requantization routine rows use: "avx512", "avx2" or "go" (tests switch
 // it to compare each with the portable one).

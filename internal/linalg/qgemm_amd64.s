@@ -3233,32 +3233,32 @@ DATA ·qgemmMaskTable+120(SB)/4, $0
 DATA ·qgemmMaskTable+124(SB)/4, $0
 GLOBL ·qgemmMaskTable(SB), RODATA|NOPTR, $128
 
-// func qrequantAVX512(c *int32, n int, scale *float64, zp float64, lo float64, hi float64, y *uint8)
-TEXT ·qrequantAVX512(SB), NOSPLIT, $0-56
+// func qrequantAVX512(c *int32, n int, scale *float32, zp float32, lo float32, hi float32, y *uint8)
+TEXT ·qrequantAVX512(SB), NOSPLIT, $0-48
 	MOVQ c+0(FP), SI
 	MOVQ n+8(FP), CX
 	MOVQ scale+16(FP), DX
-	VBROADCASTSD zp+24(FP), Z1
-	VBROADCASTSD lo+32(FP), Z2
-	VBROADCASTSD hi+40(FP), Z3
-	MOVQ y+48(FP), DI
-	CMPQ CX, $8
+	VBROADCASTSS zp+24(FP), Z1
+	VBROADCASTSS lo+28(FP), Z2
+	VBROADCASTSS hi+32(FP), Z3
+	MOVQ y+40(FP), DI
+	CMPQ CX, $16
 	JLT  qrequantAVX512_tail
-qrequantAVX512_loop8:
-	VCVTDQ2PD (SI), Z0
-	VMULPD (DX), Z0, Z0
-	VADDPD Z1, Z0, Z0
-	VMAXPD Z2, Z0, Z0
-	VMINPD Z3, Z0, Z0
-	VCVTPD2DQ Z0, Y0             // rounds half to even (MXCSR default)
-	VPMOVDB Y0, X0
-	MOVQ X0, (DI)
-	ADDQ $32, SI
+qrequantAVX512_loop16:
+	VCVTDQ2PS (SI), Z0
+	VMULPS (DX), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0       // round half to even
+	VADDPS Z1, Z0, Z0
+	VMAXPS Z2, Z0, Z0
+	VMINPS Z3, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, (DI)
+	ADDQ $64, SI
 	ADDQ $64, DX
-	ADDQ $8, DI
-	SUBQ $8, CX
-	CMPQ CX, $8
-	JGE  qrequantAVX512_loop8
+	ADDQ $16, DI
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE  qrequantAVX512_loop16
 qrequantAVX512_tail:
 	TESTQ CX, CX
 	JZ   qrequantAVX512_done
@@ -3266,66 +3266,58 @@ qrequantAVX512_tail:
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
-	VMOVDQU32.Z (SI), K1, Y4
-	VCVTDQ2PD Y4, Z0
-	VMOVUPD.Z (DX), K1, Z5
-	VMULPD Z5, Z0, Z0
-	VADDPD Z1, Z0, Z0
-	VMAXPD Z2, Z0, Z0
-	VMINPD Z3, Z0, Z0
-	VCVTPD2DQ Z0, Y0
-	VPMOVDB Y0, X0
+	VMOVDQU32.Z (SI), K1, Z4
+	VCVTDQ2PS Z4, Z0
+	VMOVUPS.Z (DX), K1, Z5
+	VMULPS Z5, Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z1, Z0, Z0
+	VMAXPS Z2, Z0, Z0
+	VMINPS Z3, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, X0
 	VMOVDQU8 X0, K1, (DI)
 qrequantAVX512_done:
 	VZEROUPPER
 	RET
 
-// func qrequantAVX2(c *int32, n int, scale *float64, zp float64, lo float64, hi float64, y *uint8)
-TEXT ·qrequantAVX2(SB), NOSPLIT, $0-56
+// func qrequantAVX2(c *int32, n int, scale *float32, zp float32, lo float32, hi float32, y *uint8)
+TEXT ·qrequantAVX2(SB), NOSPLIT, $0-48
 	MOVQ c+0(FP), SI
 	MOVQ n+8(FP), CX
 	MOVQ scale+16(FP), DX
-	VBROADCASTSD zp+24(FP), Y12
-	VBROADCASTSD lo+32(FP), Y13
-	VBROADCASTSD hi+40(FP), Y14
-	MOVQ y+48(FP), DI
-	VPCMPEQW X15, X15, X15
-	VPSRLW $8, X15, X15           // int16 0x00ff
+	VBROADCASTSS zp+24(FP), Y12
+	VBROADCASTSS lo+28(FP), Y13
+	VBROADCASTSS hi+32(FP), Y14
+	MOVQ y+40(FP), DI
+	VPCMPEQD Y15, Y15, Y15
+	VPSRLD $24, Y15, Y15          // int32 0xff
 	SHRQ $4, CX
 	JZ   qrequantAVX2_done
 qrequantAVX2_loop16:
-	VCVTDQ2PD 0(SI), Y0
-	VMULPD 0(DX), Y0, Y0
-	VADDPD Y12, Y0, Y0
-	VMAXPD Y13, Y0, Y0
-	VMINPD Y14, Y0, Y0
-	VCVTPD2DQY Y0, X0
-	VCVTDQ2PD 16(SI), Y1
-	VMULPD 32(DX), Y1, Y1
-	VADDPD Y12, Y1, Y1
-	VMAXPD Y13, Y1, Y1
-	VMINPD Y14, Y1, Y1
-	VCVTPD2DQY Y1, X1
-	VCVTDQ2PD 32(SI), Y2
-	VMULPD 64(DX), Y2, Y2
-	VADDPD Y12, Y2, Y2
-	VMAXPD Y13, Y2, Y2
-	VMINPD Y14, Y2, Y2
-	VCVTPD2DQY Y2, X2
-	VCVTDQ2PD 48(SI), Y3
-	VMULPD 96(DX), Y3, Y3
-	VADDPD Y12, Y3, Y3
-	VMAXPD Y13, Y3, Y3
-	VMINPD Y14, Y3, Y3
-	VCVTPD2DQY Y3, X3
-	VPACKSSDW X1, X0, X0
-	VPACKSSDW X3, X2, X2
-	VPAND X15, X0, X0
-	VPAND X15, X2, X2
-	VPACKUSWB X2, X0, X0
+	VCVTDQ2PS 0(SI), Y0
+	VMULPS 0(DX), Y0, Y0
+	VROUNDPS $0, Y0, Y0
+	VADDPS Y12, Y0, Y0
+	VMAXPS Y13, Y0, Y0
+	VMINPS Y14, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VPAND Y15, Y0, Y0
+	VCVTDQ2PS 32(SI), Y1
+	VMULPS 32(DX), Y1, Y1
+	VROUNDPS $0, Y1, Y1
+	VADDPS Y12, Y1, Y1
+	VMAXPS Y13, Y1, Y1
+	VMINPS Y14, Y1, Y1
+	VCVTPS2DQ Y1, Y1
+	VPAND Y15, Y1, Y1
+	VPACKUSDW Y1, Y0, Y0          // words, lanes interleaved: 0-3 8-11 | 4-7 12-15
+	VPERMQ $0xd8, Y0, Y0          // words 0-15 in order
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSWB X1, X0, X0
 	VMOVDQU X0, (DI)
 	ADDQ $64, SI
-	ADDQ $128, DX
+	ADDQ $64, DX
 	ADDQ $16, DI
 	DECQ CX
 	JNZ  qrequantAVX2_loop16
