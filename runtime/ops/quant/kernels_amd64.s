@@ -43,35 +43,168 @@ qdwRowAVX512_kw:
 	MOVQ w+56(FP), DX
 	XORQ BX, BX                 // channel offset
 	MOVQ c+48(FP), AX           // channels left
-qdwRowAVX512_block:
+qdwRowAVX512_group:
+	CMPQ AX, $48
+	JGT  qdwRowAVX512_g4
+	CMPQ AX, $32
+	JGT  qdwRowAVX512_g3
+	CMPQ AX, $16
+	JGT  qdwRowAVX512_g2
+	JMP  qdwRowAVX512_g1
+qdwRowAVX512_g4:
 	MOVQ AX, CX
+	SUBQ $48, CX
 	CMPQ CX, $16
-	JLE  qdwRowAVX512_mask
+	JLE  qdwRowAVX512_g4_mask
 	MOVQ $16, CX
-qdwRowAVX512_mask:
+qdwRowAVX512_g4_mask:
 	MOVL $1, R11
 	SHLL CX, R11
 	DECL R11
-	KMOVW R11, K1               // lanes of this block that are channels
-	VMOVDQU32 (SI), Z0
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	VMOVDQU32 192(SI), Z3
 	MOVQ DX, R11
 	XORQ DI, DI
 	MOVQ 512(SP), CX
-qdwRowAVX512_tap:
+qdwRowAVX512_g4_tap:
 	MOVQ (SP)(DI*8), R12
-	VPMOVZXBD.Z (R12)(BX*1), K1, Z1
-	VPMADDWD (R11), Z1, Z1
-	VPADDD Z1, Z0, Z0
+	VPMOVZXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVZXBD 16(R12)(BX*1), Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	VPMOVZXBD 32(R12)(BX*1), Z6
+	VPMADDWD 128(R11), Z6, Z6
+	VPADDD Z6, Z2, Z2
+	VPMOVZXBD.Z 48(R12)(BX*1), K1, Z7
+	VPMADDWD 192(R11), Z7, Z7
+	VPADDD Z7, Z3, Z3
 	ADDQ R13, R11
 	INCQ DI
 	DECQ CX
-	JNZ  qdwRowAVX512_tap
-	VMOVDQU32 Z0, (R9)(BX*4)
+	JNZ  qdwRowAVX512_g4_tap
+	VMOVDQU32 Z0, 0(R9)(BX*4)
+	VMOVDQU32 Z1, 64(R9)(BX*4)
+	VMOVDQU32 Z2, 128(R9)(BX*4)
+	VMOVDQU32 Z3, 192(R9)(BX*4)
+	ADDQ $256, SI
+	ADDQ $256, DX
+	ADDQ $64, BX
+	SUBQ $64, AX
+	JG   qdwRowAVX512_group
+	JMP  qdwRowAVX512_next
+qdwRowAVX512_g3:
+	MOVQ AX, CX
+	SUBQ $32, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512_g3_mask
+	MOVQ $16, CX
+qdwRowAVX512_g3_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512_g3_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVZXBD 16(R12)(BX*1), Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	VPMOVZXBD.Z 32(R12)(BX*1), K1, Z6
+	VPMADDWD 128(R11), Z6, Z6
+	VPADDD Z6, Z2, Z2
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512_g3_tap
+	VMOVDQU32 Z0, 0(R9)(BX*4)
+	VMOVDQU32 Z1, 64(R9)(BX*4)
+	VMOVDQU32 Z2, 128(R9)(BX*4)
+	ADDQ $192, SI
+	ADDQ $192, DX
+	ADDQ $48, BX
+	SUBQ $48, AX
+	JG   qdwRowAVX512_group
+	JMP  qdwRowAVX512_next
+qdwRowAVX512_g2:
+	MOVQ AX, CX
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512_g2_mask
+	MOVQ $16, CX
+qdwRowAVX512_g2_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512_g2_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVZXBD.Z 16(R12)(BX*1), K1, Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512_g2_tap
+	VMOVDQU32 Z0, 0(R9)(BX*4)
+	VMOVDQU32 Z1, 64(R9)(BX*4)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $32, BX
+	SUBQ $32, AX
+	JG   qdwRowAVX512_group
+	JMP  qdwRowAVX512_next
+qdwRowAVX512_g1:
+	MOVQ AX, CX
+	SUBQ $0, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512_g1_mask
+	MOVQ $16, CX
+qdwRowAVX512_g1_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512_g1_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD.Z (R12)(BX*1), K1, Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512_g1_tap
+	VMOVDQU32 Z0, 0(R9)(BX*4)
 	ADDQ $64, SI
 	ADDQ $64, DX
 	ADDQ $16, BX
 	SUBQ $16, AX
-	JG   qdwRowAVX512_block
+	JG   qdwRowAVX512_group
+	JMP  qdwRowAVX512_next
 qdwRowAVX512_next:
 	MOVQ kw+40(FP), AX
 	LEAQ (R8)(AX*4), R8         // next pixel's column offsets
@@ -121,28 +254,131 @@ qdwRowAVX2_kw:
 	MOVQ w+56(FP), DX
 	XORQ BX, BX                 // channel offset
 	MOVQ c+48(FP), AX           // channels left
-	SHRQ $3, AX
+	SHRQ $3, AX                 // whole blocks of 8 channels only; the caller computes the rest
+	SHLQ $3, AX
 	JZ   qdwRowAVX2_next
-qdwRowAVX2_block:
-	VMOVDQU (SI), Y0
+qdwRowAVX2_group:
+	CMPQ AX, $24
+	JGT  qdwRowAVX2_g4
+	CMPQ AX, $16
+	JGT  qdwRowAVX2_g3
+	CMPQ AX, $8
+	JGT  qdwRowAVX2_g2
+	JMP  qdwRowAVX2_g1
+qdwRowAVX2_g4:
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU 64(SI), Y2
+	VMOVDQU 96(SI), Y3
 	MOVQ DX, R11
 	XORQ DI, DI
 	MOVQ 512(SP), CX
-qdwRowAVX2_tap:
+qdwRowAVX2_g4_tap:
 	MOVQ (SP)(DI*8), R12
-	VPMOVZXBD (R12)(BX*1), Y1
-	VPMADDWD (R11), Y1, Y1
-	VPADDD Y1, Y0, Y0
+	VPMOVZXBD (R12)(BX*1), Y4
+	VPMADDWD 0(R11), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	VPMOVZXBD 8(R12)(BX*1), Y5
+	VPMADDWD 32(R11), Y5, Y5
+	VPADDD Y5, Y1, Y1
+	VPMOVZXBD 16(R12)(BX*1), Y6
+	VPMADDWD 64(R11), Y6, Y6
+	VPADDD Y6, Y2, Y2
+	VPMOVZXBD 24(R12)(BX*1), Y7
+	VPMADDWD 96(R11), Y7, Y7
+	VPADDD Y7, Y3, Y3
 	ADDQ R13, R11
 	INCQ DI
 	DECQ CX
-	JNZ  qdwRowAVX2_tap
-	VMOVDQU Y0, (R9)(BX*4)
+	JNZ  qdwRowAVX2_g4_tap
+	VMOVDQU Y0, 0(R9)(BX*4)
+	VMOVDQU Y1, 32(R9)(BX*4)
+	VMOVDQU Y2, 64(R9)(BX*4)
+	VMOVDQU Y3, 96(R9)(BX*4)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $32, BX
+	SUBQ $32, AX
+	JG   qdwRowAVX2_group
+	JMP  qdwRowAVX2_next
+qdwRowAVX2_g3:
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU 64(SI), Y2
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX2_g3_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD (R12)(BX*1), Y4
+	VPMADDWD 0(R11), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	VPMOVZXBD 8(R12)(BX*1), Y5
+	VPMADDWD 32(R11), Y5, Y5
+	VPADDD Y5, Y1, Y1
+	VPMOVZXBD 16(R12)(BX*1), Y6
+	VPMADDWD 64(R11), Y6, Y6
+	VPADDD Y6, Y2, Y2
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX2_g3_tap
+	VMOVDQU Y0, 0(R9)(BX*4)
+	VMOVDQU Y1, 32(R9)(BX*4)
+	VMOVDQU Y2, 64(R9)(BX*4)
+	ADDQ $96, SI
+	ADDQ $96, DX
+	ADDQ $24, BX
+	SUBQ $24, AX
+	JG   qdwRowAVX2_group
+	JMP  qdwRowAVX2_next
+qdwRowAVX2_g2:
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX2_g2_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD (R12)(BX*1), Y4
+	VPMADDWD 0(R11), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	VPMOVZXBD 8(R12)(BX*1), Y5
+	VPMADDWD 32(R11), Y5, Y5
+	VPADDD Y5, Y1, Y1
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX2_g2_tap
+	VMOVDQU Y0, 0(R9)(BX*4)
+	VMOVDQU Y1, 32(R9)(BX*4)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $16, BX
+	SUBQ $16, AX
+	JG   qdwRowAVX2_group
+	JMP  qdwRowAVX2_next
+qdwRowAVX2_g1:
+	VMOVDQU 0(SI), Y0
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX2_g1_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD (R12)(BX*1), Y4
+	VPMADDWD 0(R11), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX2_g1_tap
+	VMOVDQU Y0, 0(R9)(BX*4)
 	ADDQ $32, SI
 	ADDQ $32, DX
 	ADDQ $8, BX
-	DECQ AX
-	JNZ  qdwRowAVX2_block
+	SUBQ $8, AX
+	JG   qdwRowAVX2_group
+	JMP  qdwRowAVX2_next
 qdwRowAVX2_next:
 	MOVQ kw+40(FP), AX
 	LEAQ (R8)(AX*4), R8         // next pixel's column offsets
@@ -192,35 +428,168 @@ qdwRowAVX512Signed_kw:
 	MOVQ w+56(FP), DX
 	XORQ BX, BX                 // channel offset
 	MOVQ c+48(FP), AX           // channels left
-qdwRowAVX512Signed_block:
+qdwRowAVX512Signed_group:
+	CMPQ AX, $48
+	JGT  qdwRowAVX512Signed_g4
+	CMPQ AX, $32
+	JGT  qdwRowAVX512Signed_g3
+	CMPQ AX, $16
+	JGT  qdwRowAVX512Signed_g2
+	JMP  qdwRowAVX512Signed_g1
+qdwRowAVX512Signed_g4:
 	MOVQ AX, CX
+	SUBQ $48, CX
 	CMPQ CX, $16
-	JLE  qdwRowAVX512Signed_mask
+	JLE  qdwRowAVX512Signed_g4_mask
 	MOVQ $16, CX
-qdwRowAVX512Signed_mask:
+qdwRowAVX512Signed_g4_mask:
 	MOVL $1, R11
 	SHLL CX, R11
 	DECL R11
-	KMOVW R11, K1               // lanes of this block that are channels
-	VMOVDQU32 (SI), Z0
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	VMOVDQU32 192(SI), Z3
 	MOVQ DX, R11
 	XORQ DI, DI
 	MOVQ 512(SP), CX
-qdwRowAVX512Signed_tap:
+qdwRowAVX512Signed_g4_tap:
 	MOVQ (SP)(DI*8), R12
-	VPMOVSXBD.Z (R12)(BX*1), K1, Z1
-	VPMADDWD (R11), Z1, Z1
-	VPADDD Z1, Z0, Z0
+	VPMOVSXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVSXBD 16(R12)(BX*1), Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	VPMOVSXBD 32(R12)(BX*1), Z6
+	VPMADDWD 128(R11), Z6, Z6
+	VPADDD Z6, Z2, Z2
+	VPMOVSXBD.Z 48(R12)(BX*1), K1, Z7
+	VPMADDWD 192(R11), Z7, Z7
+	VPADDD Z7, Z3, Z3
 	ADDQ R13, R11
 	INCQ DI
 	DECQ CX
-	JNZ  qdwRowAVX512Signed_tap
-	VMOVDQU32 Z0, (R9)(BX*4)
+	JNZ  qdwRowAVX512Signed_g4_tap
+	VMOVDQU32 Z0, 0(R9)(BX*4)
+	VMOVDQU32 Z1, 64(R9)(BX*4)
+	VMOVDQU32 Z2, 128(R9)(BX*4)
+	VMOVDQU32 Z3, 192(R9)(BX*4)
+	ADDQ $256, SI
+	ADDQ $256, DX
+	ADDQ $64, BX
+	SUBQ $64, AX
+	JG   qdwRowAVX512Signed_group
+	JMP  qdwRowAVX512Signed_next
+qdwRowAVX512Signed_g3:
+	MOVQ AX, CX
+	SUBQ $32, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512Signed_g3_mask
+	MOVQ $16, CX
+qdwRowAVX512Signed_g3_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512Signed_g3_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVSXBD 16(R12)(BX*1), Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	VPMOVSXBD.Z 32(R12)(BX*1), K1, Z6
+	VPMADDWD 128(R11), Z6, Z6
+	VPADDD Z6, Z2, Z2
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512Signed_g3_tap
+	VMOVDQU32 Z0, 0(R9)(BX*4)
+	VMOVDQU32 Z1, 64(R9)(BX*4)
+	VMOVDQU32 Z2, 128(R9)(BX*4)
+	ADDQ $192, SI
+	ADDQ $192, DX
+	ADDQ $48, BX
+	SUBQ $48, AX
+	JG   qdwRowAVX512Signed_group
+	JMP  qdwRowAVX512Signed_next
+qdwRowAVX512Signed_g2:
+	MOVQ AX, CX
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512Signed_g2_mask
+	MOVQ $16, CX
+qdwRowAVX512Signed_g2_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512Signed_g2_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVSXBD.Z 16(R12)(BX*1), K1, Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512Signed_g2_tap
+	VMOVDQU32 Z0, 0(R9)(BX*4)
+	VMOVDQU32 Z1, 64(R9)(BX*4)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $32, BX
+	SUBQ $32, AX
+	JG   qdwRowAVX512Signed_group
+	JMP  qdwRowAVX512Signed_next
+qdwRowAVX512Signed_g1:
+	MOVQ AX, CX
+	SUBQ $0, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512Signed_g1_mask
+	MOVQ $16, CX
+qdwRowAVX512Signed_g1_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512Signed_g1_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD.Z (R12)(BX*1), K1, Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512Signed_g1_tap
+	VMOVDQU32 Z0, 0(R9)(BX*4)
 	ADDQ $64, SI
 	ADDQ $64, DX
 	ADDQ $16, BX
 	SUBQ $16, AX
-	JG   qdwRowAVX512Signed_block
+	JG   qdwRowAVX512Signed_group
+	JMP  qdwRowAVX512Signed_next
 qdwRowAVX512Signed_next:
 	MOVQ kw+40(FP), AX
 	LEAQ (R8)(AX*4), R8         // next pixel's column offsets
@@ -270,28 +639,131 @@ qdwRowAVX2Signed_kw:
 	MOVQ w+56(FP), DX
 	XORQ BX, BX                 // channel offset
 	MOVQ c+48(FP), AX           // channels left
-	SHRQ $3, AX
+	SHRQ $3, AX                 // whole blocks of 8 channels only; the caller computes the rest
+	SHLQ $3, AX
 	JZ   qdwRowAVX2Signed_next
-qdwRowAVX2Signed_block:
-	VMOVDQU (SI), Y0
+qdwRowAVX2Signed_group:
+	CMPQ AX, $24
+	JGT  qdwRowAVX2Signed_g4
+	CMPQ AX, $16
+	JGT  qdwRowAVX2Signed_g3
+	CMPQ AX, $8
+	JGT  qdwRowAVX2Signed_g2
+	JMP  qdwRowAVX2Signed_g1
+qdwRowAVX2Signed_g4:
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU 64(SI), Y2
+	VMOVDQU 96(SI), Y3
 	MOVQ DX, R11
 	XORQ DI, DI
 	MOVQ 512(SP), CX
-qdwRowAVX2Signed_tap:
+qdwRowAVX2Signed_g4_tap:
 	MOVQ (SP)(DI*8), R12
-	VPMOVSXBD (R12)(BX*1), Y1
-	VPMADDWD (R11), Y1, Y1
-	VPADDD Y1, Y0, Y0
+	VPMOVSXBD (R12)(BX*1), Y4
+	VPMADDWD 0(R11), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	VPMOVSXBD 8(R12)(BX*1), Y5
+	VPMADDWD 32(R11), Y5, Y5
+	VPADDD Y5, Y1, Y1
+	VPMOVSXBD 16(R12)(BX*1), Y6
+	VPMADDWD 64(R11), Y6, Y6
+	VPADDD Y6, Y2, Y2
+	VPMOVSXBD 24(R12)(BX*1), Y7
+	VPMADDWD 96(R11), Y7, Y7
+	VPADDD Y7, Y3, Y3
 	ADDQ R13, R11
 	INCQ DI
 	DECQ CX
-	JNZ  qdwRowAVX2Signed_tap
-	VMOVDQU Y0, (R9)(BX*4)
+	JNZ  qdwRowAVX2Signed_g4_tap
+	VMOVDQU Y0, 0(R9)(BX*4)
+	VMOVDQU Y1, 32(R9)(BX*4)
+	VMOVDQU Y2, 64(R9)(BX*4)
+	VMOVDQU Y3, 96(R9)(BX*4)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $32, BX
+	SUBQ $32, AX
+	JG   qdwRowAVX2Signed_group
+	JMP  qdwRowAVX2Signed_next
+qdwRowAVX2Signed_g3:
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU 64(SI), Y2
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX2Signed_g3_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD (R12)(BX*1), Y4
+	VPMADDWD 0(R11), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	VPMOVSXBD 8(R12)(BX*1), Y5
+	VPMADDWD 32(R11), Y5, Y5
+	VPADDD Y5, Y1, Y1
+	VPMOVSXBD 16(R12)(BX*1), Y6
+	VPMADDWD 64(R11), Y6, Y6
+	VPADDD Y6, Y2, Y2
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX2Signed_g3_tap
+	VMOVDQU Y0, 0(R9)(BX*4)
+	VMOVDQU Y1, 32(R9)(BX*4)
+	VMOVDQU Y2, 64(R9)(BX*4)
+	ADDQ $96, SI
+	ADDQ $96, DX
+	ADDQ $24, BX
+	SUBQ $24, AX
+	JG   qdwRowAVX2Signed_group
+	JMP  qdwRowAVX2Signed_next
+qdwRowAVX2Signed_g2:
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX2Signed_g2_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD (R12)(BX*1), Y4
+	VPMADDWD 0(R11), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	VPMOVSXBD 8(R12)(BX*1), Y5
+	VPMADDWD 32(R11), Y5, Y5
+	VPADDD Y5, Y1, Y1
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX2Signed_g2_tap
+	VMOVDQU Y0, 0(R9)(BX*4)
+	VMOVDQU Y1, 32(R9)(BX*4)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $16, BX
+	SUBQ $16, AX
+	JG   qdwRowAVX2Signed_group
+	JMP  qdwRowAVX2Signed_next
+qdwRowAVX2Signed_g1:
+	VMOVDQU 0(SI), Y0
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX2Signed_g1_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD (R12)(BX*1), Y4
+	VPMADDWD 0(R11), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX2Signed_g1_tap
+	VMOVDQU Y0, 0(R9)(BX*4)
 	ADDQ $32, SI
 	ADDQ $32, DX
 	ADDQ $8, BX
-	DECQ AX
-	JNZ  qdwRowAVX2Signed_block
+	SUBQ $8, AX
+	JG   qdwRowAVX2Signed_group
+	JMP  qdwRowAVX2Signed_next
 qdwRowAVX2Signed_next:
 	MOVQ kw+40(FP), AX
 	LEAQ (R8)(AX*4), R8         // next pixel's column offsets

@@ -111,60 +111,71 @@ func gen(zmm, signed bool) {
 	p("\tMOVQ w+56(FP), DX")
 	p("\tXORQ BX, BX                 // channel offset")
 	p("\tMOVQ c+48(FP), AX           // channels left")
-	if zmm {
-		p("%s_block:", name)
-		p("\tMOVQ AX, CX")
-		p("\tCMPQ CX, $16")
-		p("\tJLE  %s_mask", name)
-		p("\tMOVQ $16, CX")
-		p("%s_mask:", name)
-		p("\tMOVL $1, R11")
-		p("\tSHLL CX, R11")
-		p("\tDECL R11")
-		p("\tKMOVW R11, K1               // lanes of this block that are channels")
-		p("\tVMOVDQU32 (SI), Z0")
-		p("\tMOVQ DX, R11")
-		p("\tXORQ DI, DI")
-		p("\tMOVQ 512(SP), CX")
-		p("%s_tap:", name)
-		p("\tMOVQ (SP)(DI*8), R12")
-		p("\t%s.Z (R12)(BX*1), K1, Z1", ext)
-		p("\tVPMADDWD (R11), Z1, Z1")
-		p("\tVPADDD Z1, Z0, Z0")
-		p("\tADDQ R13, R11")
-		p("\tINCQ DI")
-		p("\tDECQ CX")
-		p("\tJNZ  %s_tap", name)
-		p("\tVMOVDQU32 Z0, (R9)(BX*4)")
-		p("\tADDQ $64, SI")
-		p("\tADDQ $64, DX")
-		p("\tADDQ $16, BX")
-		p("\tSUBQ $16, AX")
-		p("\tJG   %s_block", name)
-	} else {
-		// Whole blocks of 8 channels only; the caller computes the rest.
-		p("\tSHRQ $3, AX")
+	// Groups of up to four blocks of channels share each tap's address load and give four
+	// independent accumulator chains.
+	width, R, mov := 16, "Z", "VMOVDQU32"
+	if !zmm {
+		width, R, mov = 8, "Y", "VMOVDQU"
+		p("\tSHRQ $3, AX                 // whole blocks of 8 channels only; the caller computes the rest")
+		p("\tSHLQ $3, AX")
 		p("\tJZ   %s_next", name)
-		p("%s_block:", name)
-		p("\tVMOVDQU (SI), Y0")
+	}
+	p("%s_group:", name)
+	for nb := 4; nb > 1; nb-- {
+		p("\tCMPQ AX, $%d", width*(nb-1))
+		p("\tJGT  %s_g%d", name, nb)
+	}
+	p("\tJMP  %s_g1", name)
+	for nb := 4; nb >= 1; nb-- {
+		lbl := fmt.Sprintf("%s_g%d", name, nb)
+		p("%s:", lbl)
+		if zmm {
+			// Lanes of the last block that are channels.
+			p("\tMOVQ AX, CX")
+			p("\tSUBQ $%d, CX", width*(nb-1))
+			p("\tCMPQ CX, $16")
+			p("\tJLE  %s_mask", lbl)
+			p("\tMOVQ $16, CX")
+			p("%s_mask:", lbl)
+			p("\tMOVL $1, R11")
+			p("\tSHLL CX, R11")
+			p("\tDECL R11")
+			p("\tKMOVW R11, K1")
+		}
+		for q := 0; q < nb; q++ {
+			p("\t%s %d(SI), %s%d", mov, 4*width*q, R, q)
+		}
 		p("\tMOVQ DX, R11")
 		p("\tXORQ DI, DI")
 		p("\tMOVQ 512(SP), CX")
-		p("%s_tap:", name)
+		p("%s_tap:", lbl)
 		p("\tMOVQ (SP)(DI*8), R12")
-		p("\t%s (R12)(BX*1), Y1", ext)
-		p("\tVPMADDWD (R11), Y1, Y1")
-		p("\tVPADDD Y1, Y0, Y0")
+		for q := 0; q < nb; q++ {
+			src := fmt.Sprintf("%d(R12)(BX*1)", width*q)
+			if width*q == 0 {
+				src = "(R12)(BX*1)"
+			}
+			if zmm && q == nb-1 {
+				p("\t%s.Z %s, K1, Z%d", ext, src, 4+q)
+			} else {
+				p("\t%s %s, %s%d", ext, src, R, 4+q)
+			}
+			p("\tVPMADDWD %d(R11), %s%d, %s%d", 4*width*q, R, 4+q, R, 4+q)
+			p("\tVPADDD %s%d, %s%d, %s%d", R, 4+q, R, q, R, q)
+		}
 		p("\tADDQ R13, R11")
 		p("\tINCQ DI")
 		p("\tDECQ CX")
-		p("\tJNZ  %s_tap", name)
-		p("\tVMOVDQU Y0, (R9)(BX*4)")
-		p("\tADDQ $32, SI")
-		p("\tADDQ $32, DX")
-		p("\tADDQ $8, BX")
-		p("\tDECQ AX")
-		p("\tJNZ  %s_block", name)
+		p("\tJNZ  %s_tap", lbl)
+		for q := 0; q < nb; q++ {
+			p("\t%s %s%d, %d(R9)(BX*4)", mov, R, q, 4*width*q)
+		}
+		p("\tADDQ $%d, SI", 4*width*nb)
+		p("\tADDQ $%d, DX", 4*width*nb)
+		p("\tADDQ $%d, BX", width*nb)
+		p("\tSUBQ $%d, AX", width*nb)
+		p("\tJG   %s_group", name)
+		p("\tJMP  %s_next", name)
 	}
 	p("%s_next:", name)
 	p("\tMOVQ kw+40(FP), AX")
