@@ -53,7 +53,7 @@ type convNHWC struct {
 	group    int
 	cg, mg   int // channels per group, in and out
 	kh, kw   int
-	k, kpad  int // im2col row length, and rounded up to 4 (what the GEMM reads)
+	k, kpad  int                // im2col row length, and rounded up to 4 (what the GEMM reads)
 	gemm     []*linalg.QMatrixB // per group; for tap convolutions the one packed by packTaps
 	taps     bool               // runs on taps (conv_taps.go) rather than im2col
 	rq       *linalg.QRequant   // all output channels (depthwise)

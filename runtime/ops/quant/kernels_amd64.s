@@ -1422,3 +1422,92 @@ qmaxTapsAVX2S_done:
 	VZEROUPPER
 	RET
 
+// func qquantizeAVX512(x *float32, n int, c *quantizeConsts, y *uint8)
+TEXT ·qquantizeAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ c+16(FP), AX
+	MOVQ y+24(FP), DI
+	VBROADCASTSS 0(AX), Z8      // scale
+	VBROADCASTSS 4(AX), Z9      // zp
+	VBROADCASTSS 8(AX), Z10     // lo
+	VBROADCASTSS 12(AX), Z11    // hi
+	CMPQ CX, $16
+	JLT  qquantizeAVX512_tail
+qquantizeAVX512_loop:
+	VMOVUPS (SI), Z0
+	VDIVPS Z8, Z0, Z0
+	VCMPPS $0, Z0, Z0, K2        // ordered: not NaN
+	VMOVAPS.Z Z0, K2, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z9, Z0, Z0
+	VMAXPS Z10, Z0, Z0
+	VMINPS Z11, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DI
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE  qquantizeAVX512_loop
+qquantizeAVX512_tail:
+	TESTQ CX, CX
+	JZ   qquantizeAVX512_done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VDIVPS Z8, Z0, Z0
+	VCMPPS $0, Z0, Z0, K2        // ordered: not NaN
+	VMOVAPS.Z Z0, K2, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z9, Z0, Z0
+	VMAXPS Z10, Z0, Z0
+	VMINPS Z11, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, X0
+	VMOVDQU8 X0, K1, (DI)
+qquantizeAVX512_done:
+	VZEROUPPER
+	RET
+
+// func qquantizeAVX2(x *float32, n int, c *quantizeConsts, y *uint8)
+TEXT ·qquantizeAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ c+16(FP), AX
+	MOVQ y+24(FP), DI
+	VBROADCASTSS 0(AX), Y8      // scale
+	VBROADCASTSS 4(AX), Y9      // zp
+	VBROADCASTSS 8(AX), Y10     // lo
+	VBROADCASTSS 12(AX), Y11    // hi
+	VPCMPEQD Y7, Y7, Y7
+	VPSRLD $24, Y7, Y7          // int32 0xff
+	CMPQ CX, $8
+	JLT  qquantizeAVX2_tail
+qquantizeAVX2_loop:
+	VMOVUPS (SI), Y0
+	VDIVPS Y8, Y0, Y0
+	VCMPPS $0, Y0, Y0, Y1
+	VANDPS Y1, Y0, Y0
+	VROUNDPS $0, Y0, Y0
+	VADDPS Y9, Y0, Y0
+	VMAXPS Y10, Y0, Y0
+	VMINPS Y11, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VPAND Y7, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSDW X1, X0, X0
+	VPACKUSWB X0, X0, X0
+	MOVQ X0, (DI)
+	ADDQ $32, SI
+	ADDQ $8, DI
+	SUBQ $8, CX
+	CMPQ CX, $8
+	JGE  qquantizeAVX2_loop
+qquantizeAVX2_tail:
+qquantizeAVX2_done:
+	VZEROUPPER
+	RET
+

@@ -52,6 +52,8 @@ func main() {
 		genMaxTaps(true, signed)
 		genMaxTaps(false, signed)
 	}
+	genQuantize(true)
+	genQuantize(false)
 	if _, err := os.Stdout.WriteString(out.String()); err != nil {
 		os.Exit(1)
 	}
@@ -375,6 +377,86 @@ func genMaxTaps(zmm, signed bool) {
 		p("\tJLT  %s_ttap", name)
 		p("%s_tstore:", name)
 		p("\tVMOVDQU8 Z0, K1, (DI)(BX*1)")
+	}
+	p("%s_done:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// genQuantize writes qquantize{AVX512,AVX2}(x *float32, n int, c *quantizeConsts, y *uint8):
+// y[i] = clamp(RoundHalfEven(x[i] / scale) + zp, lo, hi) for i < n (AVX2: n a multiple of 8),
+// QuantizeLinear's arithmetic (the quotient rounded to float32; NaN quantizes to the zero
+// point, as the reference does). quantizeConsts is {scale, zp, lo, hi float32}.
+func genQuantize(zmm bool) {
+	name, R, step := "qquantizeAVX512", "Z", 16
+	if !zmm {
+		name, R, step = "qquantizeAVX2", "Y", 8
+	}
+	p("// func %s(x *float32, n int, c *quantizeConsts, y *uint8)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-32", name)
+	p("\tMOVQ x+0(FP), SI")
+	p("\tMOVQ n+8(FP), CX")
+	p("\tMOVQ c+16(FP), AX")
+	p("\tMOVQ y+24(FP), DI")
+	p("\tVBROADCASTSS 0(AX), %s8      // scale", R)
+	p("\tVBROADCASTSS 4(AX), %s9      // zp", R)
+	p("\tVBROADCASTSS 8(AX), %s10     // lo", R)
+	p("\tVBROADCASTSS 12(AX), %s11    // hi", R)
+	if !zmm {
+		p("\tVPCMPEQD Y7, Y7, Y7")
+		p("\tVPSRLD $24, Y7, Y7          // int32 0xff")
+	}
+	body := func(load string, store func()) {
+		p("\t%s", load)
+		p("\tVDIVPS %s8, %s0, %s0", R, R, R)
+		// NaN → 0 before rounding (the comparison of NaN with itself is false).
+		if zmm {
+			p("\tVCMPPS $0, Z0, Z0, K2        // ordered: not NaN")
+			p("\tVMOVAPS.Z Z0, K2, Z0")
+			p("\tVRNDSCALEPS $0, Z0, Z0")
+		} else {
+			p("\tVCMPPS $0, Y0, Y0, Y1")
+			p("\tVANDPS Y1, Y0, Y0")
+			p("\tVROUNDPS $0, Y0, Y0")
+		}
+		p("\tVADDPS %s9, %s0, %s0", R, R, R)
+		p("\tVMAXPS %s10, %s0, %s0", R, R, R)
+		p("\tVMINPS %s11, %s0, %s0", R, R, R)
+		p("\tVCVTPS2DQ %s0, %s0", R, R)
+		store()
+	}
+	p("\tCMPQ CX, $%d", step)
+	p("\tJLT  %s_tail", name)
+	p("%s_loop:", name)
+	body(fmt.Sprintf("VMOVUPS (SI), %s0", R), func() {
+		if zmm {
+			p("\tVPMOVDB Z0, (DI)")
+		} else {
+			p("\tVPAND Y7, Y0, Y0")
+			p("\tVEXTRACTI128 $1, Y0, X1")
+			p("\tVPACKUSDW X1, X0, X0")
+			p("\tVPACKUSWB X0, X0, X0")
+			p("\tMOVQ X0, (DI)")
+		}
+	})
+	p("\tADDQ $%d, SI", 4*step)
+	p("\tADDQ $%d, DI", step)
+	p("\tSUBQ $%d, CX", step)
+	p("\tCMPQ CX, $%d", step)
+	p("\tJGE  %s_loop", name)
+	p("%s_tail:", name)
+	if zmm {
+		p("\tTESTQ CX, CX")
+		p("\tJZ   %s_done", name)
+		p("\tMOVL $1, AX")
+		p("\tSHLL CX, AX")
+		p("\tDECL AX")
+		p("\tKMOVW AX, K1")
+		body("VMOVUPS.Z (SI), K1, Z0", func() {
+			p("\tVPMOVDB Z0, X0")
+			p("\tVMOVDQU8 X0, K1, (DI)")
+		})
 	}
 	p("%s_done:", name)
 	p("\tVZEROUPPER")

@@ -462,11 +462,14 @@ func (k *qglobalAveragePoolNHWC) run(ctx *kernel.Context, inputs []*kernel.Tenso
 
 // quantizeNHWC is QuantizeNHWC.
 type quantizeNHWC struct {
-	node  *ir.Node
-	s     float32
-	z     int32
-	yType ir.DataType
+	node   *ir.Node
+	consts quantizeConsts
+	yType  ir.DataType
 }
+
+// quantizeConsts are QuantizeLinear's per-tensor parameters as the assembly kernels read
+// them.
+type quantizeConsts struct{ scale, zp, lo, hi float32 }
 
 func newQuantizeNHWC(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	c, err := consts(info, 3)
@@ -477,13 +480,22 @@ func newQuantizeNHWC(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", info.Node.Describe(), err)
 	}
-	return &quantizeNHWC{node: info.Node, s: s, z: z, yType: dt}, nil
+	lo, hi := typeRange(dt)
+	return &quantizeNHWC{node: info.Node, consts: quantizeConsts{s, float32(z), float32(lo), float32(hi)}, yType: dt}, nil
+}
+
+// quantizePlaneGo is QuantizeLinear of float32 values with one scale and zero point.
+func quantizePlaneGo(x []float32, c *quantizeConsts, y []uint8) {
+	for i, v := range x[:len(y)] {
+		y[i] = uint8(quantizeScalar(v, c.scale, int32(c.zp), int32(c.lo), int32(c.hi)))
+	}
 }
 
 func (k *quantizeNHWC) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
 	return runNamed(k.node, k.run, ctx, inputs)
 }
 
+// run quantizes each channel plane contiguously, then interleaves the planes.
 func (k *quantizeNHWC) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
 	x := kernel.Input(inputs, 0)
 	if x == nil || len(x.Shape) != 4 || x.DType != ir.Float {
@@ -493,14 +505,15 @@ func (k *quantizeNHWC) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kerne
 	n, c, hw := int(x.Shape[0]), int(x.Shape[1]), int(x.Shape[2]*x.Shape[3])
 	y := ctx.Alloc(k.yType, toNHWC(x.Shape)...)
 	yb, _ := byteData(y)
-	lo, hi := typeRange(k.yType)
-	linalg.ForCost(ctx.Parallelism(), n*c, hw, func(job int) {
-		img, ch := job/c, job%c
-		src := xs[job*hw : (job+1)*hw]
-		dst := yb[img*hw*c+ch:]
-		for p, v := range src {
-			dst[p*c] = uint8(quantizeScalar(v, k.s, k.z, lo, hi))
-		}
+	if c == 1 {
+		quantizePlane(xs, &k.consts, yb)
+		return y, nil
+	}
+	linalg.ForCost(ctx.Parallelism(), n, c*hw, func(img int) {
+		planes := linalg.GetBytes(c * hw)
+		defer planes.Release()
+		quantizePlane(xs[img*c*hw:(img+1)*c*hw], &k.consts, planes.Buf)
+		transposeImages(planes.Buf, 1, c, hw, yb[img*c*hw:(img+1)*c*hw])
 	})
 	return y, nil
 }

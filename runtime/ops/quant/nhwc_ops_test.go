@@ -237,15 +237,27 @@ func TestQGlobalAveragePoolNHWC(t *testing.T) {
 	}
 }
 
-// TestQuantizeNHWC: QuantizeLinear then the NHWC transpose.
+// TestQuantizeNHWC: QuantizeLinear then the NHWC transpose, with every elementwise kernel
+// set.
 func TestQuantizeNHWC(t *testing.T) {
+	for _, v := range elementwiseVariants() {
+		t.Run(v, func(t *testing.T) {
+			defer func(old string) { elementwiseVariant = old }(elementwiseVariant)
+			elementwiseVariant = v
+			testQuantizeNHWC(t, []int64{2, 3, 5, 7})
+			testQuantizeNHWC(t, []int64{1, 1, 4, 9})
+		})
+	}
+}
+
+func testQuantizeNHWC(t *testing.T, shape []int64) {
 	r := rand.New(rand.NewSource(12))
-	shape := []int64{2, 3, 5, 7}
 	xs := make([]float32, kernel.ShapeSize(shape))
 	for i := range xs {
 		xs[i] = float32(r.NormFloat64() * 3)
 	}
 	xs[0], xs[1] = 0.5*0.04, 1.5*0.04 // ties
+	xs[2], xs[3] = float32(math.Inf(1)), float32(math.NaN())
 	x := kernel.FromFloat32(shape, xs)
 	for _, dt := range []ir.DataType{ir.Uint8, ir.Int8} {
 		zp := zeroPoint(dt, 9)
