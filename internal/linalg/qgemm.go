@@ -2,6 +2,7 @@ package linalg
 
 import (
 	"fmt"
+	"math"
 )
 
 // Integer GEMM (QGemm): uint8 activations A (m×k, row-major) times int8 weights B (k×n)
@@ -43,6 +44,10 @@ type qKernel struct {
 	group  int // columns per group of the packed layout: 64 or 16
 	planes int // 2 for the split layout
 	fn     func(a []uint8, offs []int, k4t, lda int, b []int8, c []int32, ldc, rows, n int, init []int32)
+	// fused, when the kernel has one, requantizes in registers: it writes bytes to y (row
+	// stride ldy) instead of int32s, with init followed, npad values on, by the columns'
+	// scales (float32 bits) and rq's zero point and clamp.
+	fused func(a []uint8, offs []int, k4t, lda int, b []int8, y []uint8, ldy, rows, n int, init []int32, npad int, rq *QRequant)
 }
 
 // The portable kernel; qgemm_amd64.go adds the assembly ones.
@@ -170,25 +175,50 @@ func QGemm(threads, m int, a []uint8, lda int, zeroA uint8, b *QMatrixB, bias []
 	if m <= 0 {
 		return
 	}
-	if lda < b.K || len(a) < (m-1)*lda+b.K {
-		panic(fmt.Sprintf("qgemm: A (%d×%d, stride %d) has %d values", m, b.K, lda, len(a)))
-	}
+	checkPlain(m, a, lda, b, bias)
 	if ldc < b.N || len(c) < (m-1)*ldc+b.N {
 		panic(fmt.Sprintf("qgemm: C (%d×%d, stride %d) has %d values", m, b.N, ldc, len(c)))
+	}
+	qgemm(threads, m, a, wholeRow, b.K, lda, zeroA, b, bias, qOutput{c: c, ldc: ldc})
+}
+
+// QGemmRequant is QGemm followed by rq: the int32 sums become 8-bit values in y (row stride
+// ldy), requantized in the micro-kernel's registers where it can (AVX512-VNNI), else tile
+// by tile, so that no m×N int32 matrix is written.
+func QGemmRequant(threads, m int, a []uint8, lda int, zeroA uint8, b *QMatrixB, bias []int32, rq *QRequant, y []uint8, ldy int) {
+	if m <= 0 {
+		return
+	}
+	checkPlain(m, a, lda, b, bias)
+	checkBytes(m, b, rq, y, ldy)
+	qgemm(threads, m, a, wholeRow, b.K, lda, zeroA, b, bias, qOutput{rq: rq, y: y, ldy: ldy})
+}
+
+func checkPlain(m int, a []uint8, lda int, b *QMatrixB, bias []int32) {
+	if lda < b.K || len(a) < (m-1)*lda+b.K {
+		panic(fmt.Sprintf("qgemm: A (%d×%d, stride %d) has %d values", m, b.K, lda, len(a)))
 	}
 	if bias != nil && len(bias) < b.N {
 		panic(fmt.Sprintf("qgemm: %d bias values for %d columns", len(bias), b.N))
 	}
-	init := GetInt32s(qRoundUp(b.N, qBlock))
-	defer init.Release()
-	b.initValues(zeroA, bias, init.Buf)
-	// Jobs of whole 6-row tiles, a few per thread.
-	size, jobs := Chunks((m+qRows-1)/qRows, 4*threads, 1)
-	ForCost(threads, jobs, size*qRows*b.N*b.K, func(job int) {
-		i0, i1 := job*size*qRows, min(m, (job+1)*size*qRows)
-		qgemmRows(i0, i1, a, wholeRow, b.K, lda, b, init.Buf, c, ldc)
-		b.subtractRowTerms(i0, i1, a, lda, c, ldc)
-	})
+}
+
+func checkBytes(m int, b *QMatrixB, rq *QRequant, y []uint8, ldy int) {
+	if rq.Columns() != b.N {
+		panic(fmt.Sprintf("qgemm: requantization of %d columns for %d", rq.Columns(), b.N))
+	}
+	if ldy < b.N || len(y) < (m-1)*ldy+b.N {
+		panic(fmt.Sprintf("qgemm: Y (%d×%d, stride %d) has %d bytes", m, b.N, ldy, len(y)))
+	}
+}
+
+// qOutput is where a product goes: int32 sums in c, or bytes in y through rq.
+type qOutput struct {
+	c   []int32
+	ldc int
+	rq  *QRequant
+	y   []uint8
+	ldy int
 }
 
 // wholeRow is the tap list of a plain product: each row of A in one piece.
@@ -205,6 +235,24 @@ func QGemmTaps(threads, m int, a []uint8, offs []int, kTap, lda int, zeroA uint8
 	if m <= 0 {
 		return
 	}
+	checkTaps(m, a, offs, kTap, lda, b)
+	if ldc < b.N || len(c) < (m-1)*ldc+b.N {
+		panic(fmt.Sprintf("qgemm: C (%d×%d, stride %d) has %d values", m, b.N, ldc, len(c)))
+	}
+	qgemm(threads, m, a, offs, kTap, lda, zeroA, b, bias, qOutput{c: c, ldc: ldc})
+}
+
+// QGemmTapsRequant is QGemmTaps followed by rq, as QGemmRequant is QGemm followed by rq.
+func QGemmTapsRequant(threads, m int, a []uint8, offs []int, kTap, lda int, zeroA uint8, b *QMatrixB, bias []int32, rq *QRequant, y []uint8, ldy int) {
+	if m <= 0 {
+		return
+	}
+	checkTaps(m, a, offs, kTap, lda, b)
+	checkBytes(m, b, rq, y, ldy)
+	qgemm(threads, m, a, offs, kTap, lda, zeroA, b, bias, qOutput{rq: rq, y: y, ldy: ldy})
+}
+
+func checkTaps(m int, a []uint8, offs []int, kTap, lda int, b *QMatrixB) {
 	k4t := (kTap + 3) / 4
 	if len(offs) == 0 || b.K != len(offs)*4*k4t || b.zeroPoints != nil {
 		panic(fmt.Sprintf("qgemm: B (K=%d, zero points %v) does not fit %d taps of %d bytes", b.K, b.zeroPoints != nil, len(offs), kTap))
@@ -214,16 +262,43 @@ func QGemmTaps(threads, m int, a []uint8, offs []int, kTap, lda int, zeroA uint8
 			panic(fmt.Sprintf("qgemm: tap at %d of %d rows (stride %d) overruns A (%d bytes)", o, m, lda, len(a)))
 		}
 	}
-	if ldc < b.N || len(c) < (m-1)*ldc+b.N {
-		panic(fmt.Sprintf("qgemm: C (%d×%d, stride %d) has %d values", m, b.N, ldc, len(c)))
-	}
-	init := GetInt32s(qRoundUp(b.N, qBlock))
+}
+
+// qgemm runs a checked product: the accumulators' start values (and, for a fused
+// requantization, the column scales after them), then jobs of whole 6-row tiles, a few per
+// thread.
+func qgemm(threads, m int, a []uint8, offs []int, kTap, lda int, zeroA uint8, b *QMatrixB, bias []int32, out qOutput) {
+	npad := qRoundUp(b.N, qBlock)
+	init := GetInt32s(2 * npad)
 	defer init.Release()
-	b.initValues(zeroA, bias, init.Buf)
+	b.initValues(zeroA, bias, init.Buf[:npad])
+	fused := out.rq != nil && b.kern.fused != nil && b.zeroPoints == nil
+	if fused {
+		for j, s := range out.rq.scale {
+			init.Buf[npad+j] = int32(math.Float32bits(s))
+		}
+	}
 	size, jobs := Chunks((m+qRows-1)/qRows, 4*threads, 1)
 	ForCost(threads, jobs, size*qRows*b.N*b.K, func(job int) {
 		i0, i1 := job*size*qRows, min(m, (job+1)*size*qRows)
-		qgemmRows(i0, i1, a, offs, 4*k4t, lda, b, init.Buf, c, ldc)
+		switch {
+		case out.rq == nil:
+			qgemmRows(i0, i1, a, offs, kTap, lda, b, init.Buf, npad, out.c[i0*out.ldc:], out.ldc, nil, nil, 0)
+			b.subtractRowTerms(i0, i1, a, lda, out.c, out.ldc)
+		case fused:
+			qgemmRows(i0, i1, a, offs, kTap, lda, b, init.Buf, npad, nil, 0, out.rq, out.y[i0*out.ldy:], out.ldy)
+		default:
+			// Requantize after the product, a block of rows at a time.
+			const block = 8 * qRows
+			acc := GetInt32s(block * b.N)
+			defer acc.Release()
+			for r0 := i0; r0 < i1; r0 += block {
+				r1 := min(i1, r0+block)
+				qgemmRows(r0, r1, a, offs, kTap, lda, b, init.Buf, npad, acc.Buf, b.N, nil, nil, 0)
+				b.subtractRowTermsFrom(r0, r0, r1, a, lda, acc.Buf, b.N)
+				out.rq.Rows(r1-r0, acc.Buf, b.N, out.y[r0*out.ldy:], out.ldy)
+			}
+		}
 	})
 }
 
@@ -244,7 +319,13 @@ func (b *QMatrixB) initValues(zeroA uint8, bias []int32, init []int32) {
 }
 
 // subtractRowTerms takes zb[j]·Σ_k A[i][k] off rows [i0, i1) of C when B has zero points.
+// (Only plain products have zero points; QGemmTaps refuses them.) c holds row i0 at
+// (i0-c0)·ldc: c0 is the row C starts at.
 func (b *QMatrixB) subtractRowTerms(i0, i1 int, a []uint8, lda int, c []int32, ldc int) {
+	b.subtractRowTermsFrom(0, i0, i1, a, lda, c, ldc)
+}
+
+func (b *QMatrixB) subtractRowTermsFrom(c0, i0, i1 int, a []uint8, lda int, c []int32, ldc int) {
 	if b.zeroPoints == nil {
 		return
 	}
@@ -253,7 +334,7 @@ func (b *QMatrixB) subtractRowTerms(i0, i1 int, a []uint8, lda int, c []int32, l
 		for _, v := range a[i*lda : i*lda+b.K] {
 			s += int32(v)
 		}
-		row := c[i*ldc : i*ldc+b.N]
+		row := c[(i-c0)*ldc : (i-c0)*ldc+b.N]
 		for j := range row {
 			row[j] -= b.zeroPoints[j] * s
 		}
@@ -264,9 +345,10 @@ func (b *QMatrixB) subtractRowTerms(i0, i1 int, a []uint8, lda int, c []int32, l
 // in L2 while a 6-row slice of A stays in L1.
 const qgemmBlockBytes = 256 << 10
 
-// qgemmRows runs the micro-kernel over rows [i0, i1) of A and C (init already made), A
-// read in taps of kTap bytes (b.K for a plain product).
-func qgemmRows(i0, i1 int, a []uint8, offs []int, kTap, lda int, b *QMatrixB, init []int32, c []int32, ldc int) {
+// qgemmRows runs the micro-kernel over rows [i0, i1) of A (init already made), A read in
+// taps of kTap bytes (b.K for a plain product), writing row i at c[(i-i0)·ldc:] or, when
+// rq is set (a fused kernel), at y[(i-i0)·ldy:].
+func qgemmRows(i0, i1 int, a []uint8, offs []int, kTap, lda int, b *QMatrixB, init []int32, npad int, c []int32, ldc int, rq *QRequant, y []uint8, ldy int) {
 	kern := b.kern
 	k4 := b.k4
 	k4t := (kTap + 3) / 4
@@ -289,7 +371,11 @@ func qgemmRows(i0, i1 int, a []uint8, offs []int, kTap, lda int, b *QMatrixB, in
 				}
 				ap, ldap = padRows(ap, lda, rows, b.K, 4*k4, tail.Buf)
 			}
-			kern.fn(ap, offs, k4t, ldap, bp, c[i*ldc+j0:], ldc, rows, n, init[j0:])
+			if rq != nil {
+				kern.fused(ap, offs, k4t, ldap, bp, y[(i-i0)*ldy+j0:], ldy, rows, n, init[j0:], npad, rq)
+			} else {
+				kern.fn(ap, offs, k4t, ldap, bp, c[(i-i0)*ldc+j0:], ldc, rows, n, init[j0:])
+			}
 		}
 	}
 }

@@ -17,6 +17,9 @@ import "golang.org/x/sys/cpu"
 func qgemmVNNI512(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
 
 //go:noescape
+func qgemmVNNI512Requant(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, y *uint8, ldy int, rows int, n int, init *int32, rq *qrequantParams)
+
+//go:noescape
 func qgemmAVXVNNI(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
 
 //go:noescape
@@ -30,7 +33,7 @@ var (
 	hasAVXVNNI = cpu.X86.HasAVX2 && cpu.X86.HasAVXVNNI
 	hasAVX2    = cpu.X86.HasAVX2
 
-	qKernelVNNI512   = asmQKernel("avx512vnni", qGroup, 1, qgemmVNNI512)
+	qKernelVNNI512   = withFused(asmQKernel("avx512vnni", qGroup, 1, qgemmVNNI512), qgemmVNNI512Requant)
 	qKernelAVXVNNI   = asmQKernel("avxvnni", qBlock, 1, qgemmAVXVNNI)
 	qKernelAVX2      = asmQKernel("avx2", qBlock, 1, qgemmAVX2)
 	qKernelAVX2Split = asmQKernel("avx2split", qBlock, 2, qgemmAVX2Split)
@@ -50,6 +53,31 @@ func asmQKernel(name string, group, planes int, fn func(a *uint8, offs *int, nta
 		_ = init[qRoundUp(n, qBlock)-1]
 		fn(&a[0], &offs[0], len(offs), k4t, lda, &b[0], &c[0], ldc, rows, n, &init[0])
 	}}
+}
+
+// qrequantParams is what the fused kernel reads besides init: the offset in bytes from init
+// to the column scales, and the output zero point and clamp.
+type qrequantParams struct {
+	delta      int
+	zp, lo, hi float32
+}
+
+// withFused gives k the kernel that requantizes in registers.
+func withFused(k *qKernel, fn func(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, y *uint8, ldy int, rows int, n int, init *int32, rq *qrequantParams)) *qKernel {
+	k.fused = func(a []uint8, offs []int, k4t, lda int, b []int8, y []uint8, ldy, rows, n int, init []int32, npad int, rq *QRequant) {
+		if rows < 1 || rows > qRows || n < 1 || k4t < 1 || len(offs) < 1 {
+			panic("qgemm: kernel called with an empty or oversized tile")
+		}
+		for _, o := range offs {
+			_ = a[o+(rows-1)*lda+4*k4t-1]
+		}
+		_ = b[len(offs)*k4t*4*k.planes*qRoundUp(n, qBlock)-1]
+		_ = y[(rows-1)*ldy+n-1]
+		_ = init[npad+qRoundUp(n, qBlock)-1]
+		p := qrequantParams{delta: 4 * npad, zp: rq.zeroPoint, lo: rq.lo, hi: rq.hi}
+		fn(&a[0], &offs[0], len(offs), k4t, lda, &b[0], &y[0], ldy, rows, n, &init[0], &p)
+	}
+	return k
 }
 
 // qKernels lists the micro-kernels this machine can run, for tests and benchmarks that

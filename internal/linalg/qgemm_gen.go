@@ -43,7 +43,8 @@ func main() {
 	p("")
 	p("#include \"textflag.h\"")
 	p("")
-	genVNNI512()
+	genVNNI512(false)
+	genVNNI512(true)
 	genYmm("avxvnni", 1)
 	genYmm("avx2", 1)
 	genYmm("avx2split", 2)
@@ -73,14 +74,24 @@ func main() {
 // A is read in taps: tap t of row r is the 4·k4t bytes at a + offs[t] + r·lda. A plain
 // product has one tap at offset 0; a convolution passes the offsets of its kernel rows in
 // the (padded) input and reads the input in place.
-func prologue(name string) {
-	p("// func %s(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $16-88", name)
+func prologue(name string, fused bool) {
+	if fused {
+		p("// func %s(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, y *uint8, ldy int, rows int, n int, init *int32, rq *qrequantParams)", name)
+		p("TEXT ·%s(SB), NOSPLIT, $16-96", name)
+	} else {
+		p("// func %s(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)", name)
+		p("TEXT ·%s(SB), NOSPLIT, $16-88", name)
+	}
 	p("\tMOVQ lda+32(FP), R8")
 	p("\tMOVQ b+40(FP), DI")
-	p("\tMOVQ c+48(FP), DX")
-	p("\tMOVQ ldc+56(FP), R10")
-	p("\tSHLQ $2, R10                 // ldc in bytes")
+	if fused {
+		p("\tMOVQ y+48(FP), DX")
+		p("\tMOVQ ldy+56(FP), R10")
+	} else {
+		p("\tMOVQ c+48(FP), DX")
+		p("\tMOVQ ldc+56(FP), R10")
+		p("\tSHLQ $2, R10                 // ldc in bytes")
+	}
 	p("\tMOVQ n+72(FP), R13")
 	p("\tMOVQ init+80(FP), R12")
 	p("\tMOVQ rows+64(FP), AX")
@@ -158,10 +169,18 @@ func cRow(r, off int) string {
 // 4-deep slice of B into Z0..Z3 and, row by row, broadcasts 4 bytes of A into Z4..Z7 and
 // multiplies them into the row's accumulators. The last block of the group is stored under
 // K1, which masks the columns past n.
-func genVNNI512() {
-	const name = "qgemmVNNI512"
+//
+// The fused variant (qgemmVNNI512Requant) requantizes the accumulators in registers instead
+// of storing them: with rq = {delta, zp, lo, hi}, where the column scales (float32) lie delta
+// bytes after init, row r's bytes are y[r·ldy+j] = clamp(RoundHalfEven(float32(acc)·scale[j])
+// + zp, lo, hi), QRequant's arithmetic.
+func genVNNI512(fused bool) {
+	name := "qgemmVNNI512"
+	if fused {
+		name += "Requant"
+	}
 	p("// %s: AVX512-VNNI, tiles of up to 6 rows × 64 columns.", name)
-	prologue(name)
+	prologue(name, fused)
 	for rows := 1; rows <= 6; rows++ {
 		p("")
 		p("%s_rows%d:", name, rows)
@@ -191,7 +210,7 @@ func genVNNI512() {
 		p("\tJGT  %s_r%d_b2", name, rows)
 		p("\tJMP  %s_r%d_b1", name, rows)
 		for nb := 4; nb >= 1; nb-- {
-			vnni512Body(name, rows, nb)
+			vnni512Body(name, rows, nb, fused)
 		}
 	}
 	p("")
@@ -201,7 +220,7 @@ func genVNNI512() {
 	p("")
 }
 
-func vnni512Body(name string, rows, nb int) {
+func vnni512Body(name string, rows, nb int, fused bool) {
 	acc := func(r, q int) string { return fmt.Sprintf("Z%d", 8+4*r+q) }
 	p("")
 	p("%s_r%d_b%d:", name, rows, nb)
@@ -228,12 +247,39 @@ func vnni512Body(name string, rows, nb int) {
 	p("\tADDQ $4, BX")
 	p("\tADDQ $%d, DI", 64*nb)
 	tapsTail(fmt.Sprintf("%s_r%d_b%d", name, rows, nb))
+	if fused {
+		// Z0..Z3 the block scales, Z4 zp, Z5 lo, Z6 hi.
+		p("\tMOVQ rq+88(FP), AX")
+		p("\tVBROADCASTSS 8(AX), Z4")
+		p("\tVBROADCASTSS 12(AX), Z5")
+		p("\tVBROADCASTSS 16(AX), Z6")
+		p("\tMOVQ 0(AX), AX               // scales - init, in bytes")
+		for q := 0; q < nb; q++ {
+			p("\tVMOVUPS %d(R12)(AX*1), Z%d", 64*q, q)
+		}
+	}
 	for r := 0; r < rows; r++ {
 		for q := 0; q < nb; q++ {
+			a := acc(r, q)
+			if !fused {
+				if q == nb-1 {
+					p("\tVMOVDQU32 %s, K1, %s", a, cRow(r, 64*q))
+				} else {
+					p("\tVMOVDQU32 %s, %s", a, cRow(r, 64*q))
+				}
+				continue
+			}
+			p("\tVCVTDQ2PS %s, %s", a, a)
+			p("\tVMULPS Z%d, %s, %s", q, a, a)
+			p("\tVRNDSCALEPS $0, %s, %s", a, a)
+			p("\tVADDPS Z4, %s, %s", a, a)
+			p("\tVMAXPS Z5, %s, %s", a, a)
+			p("\tVMINPS Z6, %s, %s", a, a)
+			p("\tVCVTPS2DQ %s, %s", a, a)
 			if q == nb-1 {
-				p("\tVMOVDQU32 %s, K1, %s", acc(r, q), cRow(r, 64*q))
+				p("\tVPMOVDB %s, K1, %s", a, cRow(r, 16*q))
 			} else {
-				p("\tVMOVDQU32 %s, %s", acc(r, q), cRow(r, 64*q))
+				p("\tVPMOVDB %s, %s", a, cRow(r, 16*q))
 			}
 		}
 	}
@@ -245,7 +291,11 @@ func vnni512Body(name string, rows, nb int) {
 	p("\tSUBQ $64, R13")
 	p("\tJLE  %s_done", name)
 	p("\tADDQ $256, R12")
-	p("\tADDQ $256, DX")
+	if fused {
+		p("\tADDQ $64, DX")
+	} else {
+		p("\tADDQ $256, DX")
+	}
 	p("\tJMP  %s_group%d", name, rows)
 }
 
@@ -262,7 +312,7 @@ func vnni512Body(name string, rows, nb int) {
 func genYmm(variant string, planes int) {
 	name := map[string]string{"avxvnni": "qgemmAVXVNNI", "avx2": "qgemmAVX2", "avx2split": "qgemmAVX2Split"}[variant]
 	p("// %s: tiles of up to 6 rows × 16 columns.", name)
-	prologue(name)
+	prologue(name, false)
 	for rows := 1; rows <= 6; rows++ {
 		p("")
 		p("%s_rows%d:", name, rows)

@@ -185,14 +185,9 @@ func (cv *convNHWC) run(threads int, g *convGeom, x []uint8, y []uint8, y32 []in
 	linalg.ForCost(threads, jobs, cv.group*per*cv.k*cv.mg, func(job int) {
 		r0, r1 := job*per, min(rows, (job+1)*per)
 		var abuf *linalg.Scratch[uint8]
-		var cbuf *linalg.Scratch[int32]
 		if !direct {
 			abuf = linalg.GetBytes((r1 - r0) * cv.kpad)
 			defer abuf.Release()
-		}
-		if cv.spec.requant {
-			cbuf = linalg.GetInt32s((r1 - r0) * cv.mg)
-			defer cbuf.Release()
 		}
 		for gi := 0; gi < cv.group; gi++ {
 			a, lda := x[r0*cv.c:], cv.c
@@ -202,8 +197,7 @@ func (cv *convNHWC) run(threads int, g *convGeom, x []uint8, y []uint8, y32 []in
 			}
 			zeroA := cv.xPad
 			if cv.spec.requant {
-				linalg.QGemm(1, r1-r0, a, lda, zeroA, cv.gemm[gi], cv.groupBias(gi), cbuf.Buf, cv.mg)
-				cv.rqGroups[gi].Rows(r1-r0, cbuf.Buf, cv.mg, y[r0*ldy+gi*cv.mg:], ldy)
+				linalg.QGemmRequant(1, r1-r0, a, lda, zeroA, cv.gemm[gi], cv.groupBias(gi), cv.rqGroups[gi], y[r0*ldy+gi*cv.mg:], ldy)
 			} else {
 				linalg.QGemm(1, r1-r0, a, lda, zeroA, cv.gemm[gi], cv.groupBias(gi), y32[r0*ldy+gi*cv.mg:], ldy)
 			}

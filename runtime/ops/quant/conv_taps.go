@@ -114,43 +114,57 @@ func (cv *convNHWC) runTaps(threads int, g *convGeom, x []uint8, y []uint8, y32 
 			jobs := (rows + per - 1) / per
 			linalg.ForCost(threads, jobs, per*cv.k*M, func(job int) {
 				q0, q1 := job*per, min(rows, (job+1)*per)
-				acc := linalg.GetInt32s((q1 - q0) * M)
-				defer acc.Release()
-				linalg.QGemmTaps(1, q1-q0, src[q0*C:], t.offs, kTap, C, cv.xPad, cv.gemm[0], cv.spec.bias, acc.Buf, M)
-				// Each output row's valid pixels are a contiguous run of accumulator rows.
-				for q := q0; q < q1; {
-					oh, ow := q/t.wp, q%t.wp
-					if ow >= OW {
-						q += t.wp - ow
-						continue
-					}
-					n := min(OW-ow, q1-q)
-					cv.store(acc.Buf[(q-q0)*M:], n, out+oh*OW+ow, y, y32, ldy)
-					q += n
+				if !cv.spec.requant {
+					acc := linalg.GetInt32s((q1 - q0) * M)
+					defer acc.Release()
+					linalg.QGemmTaps(1, q1-q0, src[q0*C:], t.offs, kTap, C, cv.xPad, cv.gemm[0], cv.spec.bias, acc.Buf, M)
+					t.eachRun(q0, q1, OW, func(q, p, n int) {
+						for i := 0; i < n; i++ {
+							copy(y32[(out+p+i)*ldy:(out+p+i)*ldy+M], acc.Buf[(q-q0+i)*M:(q-q0+i+1)*M])
+						}
+					})
+					return
 				}
+				bytes := linalg.GetBytes((q1 - q0) * M)
+				defer bytes.Release()
+				linalg.QGemmTapsRequant(1, q1-q0, src[q0*C:], t.offs, kTap, C, cv.xPad, cv.gemm[0], cv.spec.bias, cv.rqGroups[0], bytes.Buf, M)
+				t.eachRun(q0, q1, OW, func(q, p, n int) {
+					if ldy == M {
+						copy(y[(out+p)*M:(out+p+n)*M], bytes.Buf[(q-q0)*M:(q-q0+n)*M])
+						return
+					}
+					for i := 0; i < n; i++ {
+						copy(y[(out+p+i)*ldy:(out+p+i)*ldy+M], bytes.Buf[(q-q0+i)*M:(q-q0+i+1)*M])
+					}
+				})
 			})
 			continue
 		}
 		rowBytes := g.stride[0] * t.wp * C
 		linalg.ForCost(threads, OH, OW*cv.k*M, func(oh int) {
-			acc := linalg.GetInt32s(OW * M)
-			defer acc.Release()
-			linalg.QGemmTaps(1, OW, src[oh*rowBytes:], t.offs, kTap, g.stride[1]*C, cv.xPad, cv.gemm[0], cv.spec.bias, acc.Buf, M)
-			cv.store(acc.Buf, OW, out+oh*OW, y, y32, ldy)
+			p := out + oh*OW
+			if cv.spec.requant {
+				linalg.QGemmTapsRequant(1, OW, src[oh*rowBytes:], t.offs, kTap, g.stride[1]*C, cv.xPad, cv.gemm[0], cv.spec.bias, cv.rqGroups[0], y[p*ldy:], ldy)
+				return
+			}
+			linalg.QGemmTaps(1, OW, src[oh*rowBytes:], t.offs, kTap, g.stride[1]*C, cv.xPad, cv.gemm[0], cv.spec.bias, y32[p*ldy:], ldy)
 		})
 	}
 }
 
-// store writes n accumulator rows (M values each) to output pixels [p, p+n): requantized,
-// or as int32.
-func (cv *convNHWC) store(acc []int32, n, p int, y []uint8, y32 []int32, ldy int) {
-	M := cv.m
-	if cv.spec.requant {
-		cv.rqGroups[0].Rows(n, acc, M, y[p*ldy:], ldy)
-		return
-	}
-	for i := 0; i < n; i++ {
-		copy(y32[(p+i)*ldy:(p+i)*ldy+M], acc[i*M:(i+1)*M])
+// eachRun calls fn(q, p, n) for each run of n consecutive GEMM rows from q on (within
+// [q0, q1)) that are output pixels p, p+1, ... of one output row: the rows of the padded
+// width past the output's are skipped.
+func (t tapsGeometry) eachRun(q0, q1, ow int, fn func(q, p, n int)) {
+	for q := q0; q < q1; {
+		oh, c := q/t.wp, q%t.wp
+		if c >= ow {
+			q += t.wp - c
+			continue
+		}
+		n := min(ow-c, q1-q)
+		fn(q, oh*ow+c, n)
+		q += n
 	}
 }
 
