@@ -279,27 +279,54 @@ func qgemm(threads, m int, a []uint8, offs []int, kTap, lda int, zeroA uint8, b 
 		}
 	}
 	size, jobs := Chunks((m+qRows-1)/qRows, 4*threads, 1)
-	ForCost(threads, jobs, size*qRows*b.N*b.K, func(job int) {
-		i0, i1 := job*size*qRows, min(m, (job+1)*size*qRows)
-		switch {
-		case out.rq == nil:
-			qgemmRows(i0, i1, a, offs, kTap, lda, b, init.Buf, npad, out.c[i0*out.ldc:], out.ldc, nil, nil, 0)
-			b.subtractRowTerms(i0, i1, a, lda, out.c, out.ldc)
-		case fused:
-			qgemmRows(i0, i1, a, offs, kTap, lda, b, init.Buf, npad, nil, 0, out.rq, out.y[i0*out.ldy:], out.ldy)
-		default:
-			// Requantize after the product, a block of rows at a time.
-			const block = 8 * qRows
-			acc := GetInt32s(block * b.N)
-			defer acc.Release()
-			for r0 := i0; r0 < i1; r0 += block {
-				r1 := min(i1, r0+block)
-				qgemmRows(r0, r1, a, offs, kTap, lda, b, init.Buf, npad, acc.Buf, b.N, nil, nil, 0)
-				b.subtractRowTermsFrom(r0, r0, r1, a, lda, acc.Buf, b.N)
-				out.rq.Rows(r1-r0, acc.Buf, b.N, out.y[r0*out.ldy:], out.ldy)
-			}
+	j := qgemmJobs{m: m, size: size * qRows, a: a, offs: offs, kTap: kTap, lda: lda, b: b, init: init.Buf, npad: npad, fused: fused, out: out}
+	if threads < 2 || jobs < 2 || jobs*size*qRows*b.N*b.K < minParallelCost {
+		// Serial calls build no closure: a product inside another kernel's job allocates
+		// nothing.
+		for job := 0; job < jobs; job++ {
+			j.run(job)
 		}
-	})
+		return
+	}
+	jp := j
+	ForCost(threads, jobs, size*qRows*b.N*b.K, func(job int) { jp.run(job) })
+}
+
+// qgemmJobs is a product split into jobs of size rows.
+type qgemmJobs struct {
+	m, size int
+	a       []uint8
+	offs    []int
+	kTap    int
+	lda     int
+	b       *QMatrixB
+	init    []int32
+	npad    int
+	fused   bool
+	out     qOutput
+}
+
+func (j *qgemmJobs) run(job int) {
+	a, offs, kTap, lda, b, init, npad, out := j.a, j.offs, j.kTap, j.lda, j.b, j.init, j.npad, j.out
+	i0, i1 := job*j.size, min(j.m, (job+1)*j.size)
+	switch {
+	case out.rq == nil:
+		qgemmRows(i0, i1, a, offs, kTap, lda, b, init, npad, out.c[i0*out.ldc:], out.ldc, nil, nil, 0)
+		b.subtractRowTerms(i0, i1, a, lda, out.c, out.ldc)
+	case j.fused:
+		qgemmRows(i0, i1, a, offs, kTap, lda, b, init, npad, nil, 0, out.rq, out.y[i0*out.ldy:], out.ldy)
+	default:
+		// Requantize after the product, a block of rows at a time.
+		const block = 8 * qRows
+		acc := GetInt32s(block * b.N)
+		defer acc.Release()
+		for r0 := i0; r0 < i1; r0 += block {
+			r1 := min(i1, r0+block)
+			qgemmRows(r0, r1, a, offs, kTap, lda, b, init, npad, acc.Buf, b.N, nil, nil, 0)
+			b.subtractRowTermsFrom(r0, r0, r1, a, lda, acc.Buf, b.N)
+			out.rq.Rows(r1-r0, acc.Buf, b.N, out.y[r0*out.ldy:], out.ldy)
+		}
+	}
 }
 
 // initValues fills init with each column's starting value: bias − za·colSum + K·za·zb.

@@ -105,6 +105,14 @@ func qparams(scale, zp *kernel.Tensor) (s float32, z int32, dt ir.DataType, err 
 	return ss[0], z, dt, nil
 }
 
+// byteType is int8 or uint8.
+func byteType(signed bool) ir.DataType {
+	if signed {
+		return ir.Int8
+	}
+	return ir.Uint8
+}
+
 func typeRange(dt ir.DataType) (int32, int32) {
 	if dt == ir.Int8 {
 		return -128, 127
@@ -172,14 +180,15 @@ func (k *qconvNHWC) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.T
 		return nil, fmt.Errorf("input x must be a 4-D NHWC tensor")
 	}
 	cv := k.cv
-	if want := map[bool]ir.DataType{false: ir.Uint8, true: ir.Int8}[cv.spec.xSigned]; x.DType != want {
+	if want := byteType(cv.spec.xSigned); x.DType != want {
 		return nil, fmt.Errorf("input x has type %s, its zero point %s", x.DType, want)
 	}
-	g, err := newConvGeom(cv.spec.attrs, toNCHW(x.Shape), cv.spec.wShape)
+	s := x.Shape
+	g, err := cv.geometry(s[0], s[3], s[1], s[2])
 	if err != nil {
 		return nil, err
 	}
-	y := ctx.Alloc(map[bool]ir.DataType{false: ir.Uint8, true: ir.Int8}[cv.spec.ySigned], toNHWC(g.outShape())...)
+	y := ctx.Alloc(byteType(cv.spec.ySigned), g.nhwcOut...)
 	xb, _ := byteData(x)
 	yb, _ := byteData(y)
 	cv.run(ctx.Parallelism(), g, xb, yb, nil, g.m)
@@ -373,7 +382,11 @@ func maxPoolNHWC(threads int, g *convGeom, x, y []uint8, signed bool) {
 // no source (a window entirely in the padding) it holds the type's minimum.
 func maxBytesGo(dst []uint8, srcs [][]uint8, signed bool) {
 	if len(srcs) == 0 {
-		fill(dst, map[bool]uint8{false: 0, true: 0x80}[signed])
+		var lowest uint8 // uint8's minimum, or int8's (0x80)
+		if signed {
+			lowest = 0x80
+		}
+		fill(dst, lowest)
 		return
 	}
 	copy(dst, srcs[0])
