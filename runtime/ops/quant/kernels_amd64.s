@@ -215,6 +215,299 @@ qdwRowAVX512_done:
 	VZEROUPPER
 	RET
 
+// func qdwRowAVX512Requant(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *uint8, ldy int, rq *dwRequant)
+TEXT ·qdwRowAVX512Requant(SB), NOSPLIT, $520-96
+	MOVQ rq+88(FP), AX
+	VBROADCASTSS 8(AX), Z8       // zp
+	VBROADCASTSS 12(AX), Z9      // lo
+	VBROADCASTSS 16(AX), Z10     // hi
+	MOVQ kh+32(FP), AX
+	IMULQ kw+40(FP), AX
+	MOVQ AX, 512(SP)            // taps
+	MOVQ colOff+8(FP), R8
+	MOVQ out+72(FP), R9
+	MOVQ ow+24(FP), R10
+	MOVQ c+48(FP), R13
+	ADDQ $15, R13
+	ANDQ $-16, R13
+	SHLQ $2, R13                // weight row stride: cpad int32s
+	TESTQ R10, R10
+	JZ   qdwRowAVX512Requant_done
+qdwRowAVX512Requant_pixel:
+	MOVQ rows+0(FP), SI
+	XORQ DI, DI
+	MOVQ kh+32(FP), AX
+qdwRowAVX512Requant_kh:
+	MOVQ (SI), DX
+	ADDQ $8, SI
+	MOVQ R8, CX
+	MOVQ kw+40(FP), BX
+qdwRowAVX512Requant_kw:
+	MOVLQSX (CX), R11
+	ADDQ $4, CX
+	LEAQ (DX)(R11*1), R12
+	TESTQ R11, R11
+	CMOVQLT zx+16(FP), R12      // padding column: the zero-point vector
+	MOVQ R12, (SP)(DI*8)
+	INCQ DI
+	DECQ BX
+	JNZ  qdwRowAVX512Requant_kw
+	DECQ AX
+	JNZ  qdwRowAVX512Requant_kh
+	MOVQ init+64(FP), SI
+	MOVQ w+56(FP), DX
+	XORQ BX, BX                 // channel offset
+	MOVQ c+48(FP), AX           // channels left
+qdwRowAVX512Requant_group:
+	CMPQ AX, $48
+	JGT  qdwRowAVX512Requant_g4
+	CMPQ AX, $32
+	JGT  qdwRowAVX512Requant_g3
+	CMPQ AX, $16
+	JGT  qdwRowAVX512Requant_g2
+	JMP  qdwRowAVX512Requant_g1
+qdwRowAVX512Requant_g4:
+	MOVQ AX, CX
+	SUBQ $48, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512Requant_g4_mask
+	MOVQ $16, CX
+qdwRowAVX512Requant_g4_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	VMOVDQU32 192(SI), Z3
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512Requant_g4_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVZXBD 16(R12)(BX*1), Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	VPMOVZXBD 32(R12)(BX*1), Z6
+	VPMADDWD 128(R11), Z6, Z6
+	VPADDD Z6, Z2, Z2
+	VPMOVZXBD.Z 48(R12)(BX*1), K1, Z7
+	VPMADDWD 192(R11), Z7, Z7
+	VPADDD Z7, Z3, Z3
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512Requant_g4_tap
+	MOVQ rq+88(FP), R12
+	MOVQ 0(R12), R12            // scales - init, in bytes
+	VCVTDQ2PS Z0, Z0
+	VMULPS 0(SI)(R12*1), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMINPS Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, 0(R9)(BX*1)
+	VCVTDQ2PS Z1, Z1
+	VMULPS 64(SI)(R12*1), Z1, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VADDPS Z8, Z1, Z1
+	VMAXPS Z9, Z1, Z1
+	VMINPS Z10, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPMOVDB Z1, 16(R9)(BX*1)
+	VCVTDQ2PS Z2, Z2
+	VMULPS 128(SI)(R12*1), Z2, Z2
+	VRNDSCALEPS $0, Z2, Z2
+	VADDPS Z8, Z2, Z2
+	VMAXPS Z9, Z2, Z2
+	VMINPS Z10, Z2, Z2
+	VCVTPS2DQ Z2, Z2
+	VPMOVDB Z2, 32(R9)(BX*1)
+	VCVTDQ2PS Z3, Z3
+	VMULPS 192(SI)(R12*1), Z3, Z3
+	VRNDSCALEPS $0, Z3, Z3
+	VADDPS Z8, Z3, Z3
+	VMAXPS Z9, Z3, Z3
+	VMINPS Z10, Z3, Z3
+	VCVTPS2DQ Z3, Z3
+	VPMOVDB Z3, K1, 48(R9)(BX*1)
+	ADDQ $256, SI
+	ADDQ $256, DX
+	ADDQ $64, BX
+	SUBQ $64, AX
+	JG   qdwRowAVX512Requant_group
+	JMP  qdwRowAVX512Requant_next
+qdwRowAVX512Requant_g3:
+	MOVQ AX, CX
+	SUBQ $32, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512Requant_g3_mask
+	MOVQ $16, CX
+qdwRowAVX512Requant_g3_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512Requant_g3_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVZXBD 16(R12)(BX*1), Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	VPMOVZXBD.Z 32(R12)(BX*1), K1, Z6
+	VPMADDWD 128(R11), Z6, Z6
+	VPADDD Z6, Z2, Z2
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512Requant_g3_tap
+	MOVQ rq+88(FP), R12
+	MOVQ 0(R12), R12            // scales - init, in bytes
+	VCVTDQ2PS Z0, Z0
+	VMULPS 0(SI)(R12*1), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMINPS Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, 0(R9)(BX*1)
+	VCVTDQ2PS Z1, Z1
+	VMULPS 64(SI)(R12*1), Z1, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VADDPS Z8, Z1, Z1
+	VMAXPS Z9, Z1, Z1
+	VMINPS Z10, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPMOVDB Z1, 16(R9)(BX*1)
+	VCVTDQ2PS Z2, Z2
+	VMULPS 128(SI)(R12*1), Z2, Z2
+	VRNDSCALEPS $0, Z2, Z2
+	VADDPS Z8, Z2, Z2
+	VMAXPS Z9, Z2, Z2
+	VMINPS Z10, Z2, Z2
+	VCVTPS2DQ Z2, Z2
+	VPMOVDB Z2, K1, 32(R9)(BX*1)
+	ADDQ $192, SI
+	ADDQ $192, DX
+	ADDQ $48, BX
+	SUBQ $48, AX
+	JG   qdwRowAVX512Requant_group
+	JMP  qdwRowAVX512Requant_next
+qdwRowAVX512Requant_g2:
+	MOVQ AX, CX
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512Requant_g2_mask
+	MOVQ $16, CX
+qdwRowAVX512Requant_g2_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512Requant_g2_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVZXBD.Z 16(R12)(BX*1), K1, Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512Requant_g2_tap
+	MOVQ rq+88(FP), R12
+	MOVQ 0(R12), R12            // scales - init, in bytes
+	VCVTDQ2PS Z0, Z0
+	VMULPS 0(SI)(R12*1), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMINPS Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, 0(R9)(BX*1)
+	VCVTDQ2PS Z1, Z1
+	VMULPS 64(SI)(R12*1), Z1, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VADDPS Z8, Z1, Z1
+	VMAXPS Z9, Z1, Z1
+	VMINPS Z10, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPMOVDB Z1, K1, 16(R9)(BX*1)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $32, BX
+	SUBQ $32, AX
+	JG   qdwRowAVX512Requant_group
+	JMP  qdwRowAVX512Requant_next
+qdwRowAVX512Requant_g1:
+	MOVQ AX, CX
+	SUBQ $0, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512Requant_g1_mask
+	MOVQ $16, CX
+qdwRowAVX512Requant_g1_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512Requant_g1_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD.Z (R12)(BX*1), K1, Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512Requant_g1_tap
+	MOVQ rq+88(FP), R12
+	MOVQ 0(R12), R12            // scales - init, in bytes
+	VCVTDQ2PS Z0, Z0
+	VMULPS 0(SI)(R12*1), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMINPS Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, K1, 0(R9)(BX*1)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $16, BX
+	SUBQ $16, AX
+	JG   qdwRowAVX512Requant_group
+	JMP  qdwRowAVX512Requant_next
+qdwRowAVX512Requant_next:
+	MOVQ kw+40(FP), AX
+	LEAQ (R8)(AX*4), R8         // next pixel's column offsets
+	ADDQ ldy+80(FP), R9          // next pixel's outputs
+	DECQ R10
+	JNZ  qdwRowAVX512Requant_pixel
+qdwRowAVX512Requant_done:
+	VZEROUPPER
+	RET
+
 // func qdwRowAVX2(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)
 TEXT ·qdwRowAVX2(SB), NOSPLIT, $520-80
 	MOVQ kh+32(FP), AX
@@ -597,6 +890,299 @@ qdwRowAVX512Signed_next:
 	DECQ R10
 	JNZ  qdwRowAVX512Signed_pixel
 qdwRowAVX512Signed_done:
+	VZEROUPPER
+	RET
+
+// func qdwRowAVX512SignedRequant(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *uint8, ldy int, rq *dwRequant)
+TEXT ·qdwRowAVX512SignedRequant(SB), NOSPLIT, $520-96
+	MOVQ rq+88(FP), AX
+	VBROADCASTSS 8(AX), Z8       // zp
+	VBROADCASTSS 12(AX), Z9      // lo
+	VBROADCASTSS 16(AX), Z10     // hi
+	MOVQ kh+32(FP), AX
+	IMULQ kw+40(FP), AX
+	MOVQ AX, 512(SP)            // taps
+	MOVQ colOff+8(FP), R8
+	MOVQ out+72(FP), R9
+	MOVQ ow+24(FP), R10
+	MOVQ c+48(FP), R13
+	ADDQ $15, R13
+	ANDQ $-16, R13
+	SHLQ $2, R13                // weight row stride: cpad int32s
+	TESTQ R10, R10
+	JZ   qdwRowAVX512SignedRequant_done
+qdwRowAVX512SignedRequant_pixel:
+	MOVQ rows+0(FP), SI
+	XORQ DI, DI
+	MOVQ kh+32(FP), AX
+qdwRowAVX512SignedRequant_kh:
+	MOVQ (SI), DX
+	ADDQ $8, SI
+	MOVQ R8, CX
+	MOVQ kw+40(FP), BX
+qdwRowAVX512SignedRequant_kw:
+	MOVLQSX (CX), R11
+	ADDQ $4, CX
+	LEAQ (DX)(R11*1), R12
+	TESTQ R11, R11
+	CMOVQLT zx+16(FP), R12      // padding column: the zero-point vector
+	MOVQ R12, (SP)(DI*8)
+	INCQ DI
+	DECQ BX
+	JNZ  qdwRowAVX512SignedRequant_kw
+	DECQ AX
+	JNZ  qdwRowAVX512SignedRequant_kh
+	MOVQ init+64(FP), SI
+	MOVQ w+56(FP), DX
+	XORQ BX, BX                 // channel offset
+	MOVQ c+48(FP), AX           // channels left
+qdwRowAVX512SignedRequant_group:
+	CMPQ AX, $48
+	JGT  qdwRowAVX512SignedRequant_g4
+	CMPQ AX, $32
+	JGT  qdwRowAVX512SignedRequant_g3
+	CMPQ AX, $16
+	JGT  qdwRowAVX512SignedRequant_g2
+	JMP  qdwRowAVX512SignedRequant_g1
+qdwRowAVX512SignedRequant_g4:
+	MOVQ AX, CX
+	SUBQ $48, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512SignedRequant_g4_mask
+	MOVQ $16, CX
+qdwRowAVX512SignedRequant_g4_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	VMOVDQU32 192(SI), Z3
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512SignedRequant_g4_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVSXBD 16(R12)(BX*1), Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	VPMOVSXBD 32(R12)(BX*1), Z6
+	VPMADDWD 128(R11), Z6, Z6
+	VPADDD Z6, Z2, Z2
+	VPMOVSXBD.Z 48(R12)(BX*1), K1, Z7
+	VPMADDWD 192(R11), Z7, Z7
+	VPADDD Z7, Z3, Z3
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512SignedRequant_g4_tap
+	MOVQ rq+88(FP), R12
+	MOVQ 0(R12), R12            // scales - init, in bytes
+	VCVTDQ2PS Z0, Z0
+	VMULPS 0(SI)(R12*1), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMINPS Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, 0(R9)(BX*1)
+	VCVTDQ2PS Z1, Z1
+	VMULPS 64(SI)(R12*1), Z1, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VADDPS Z8, Z1, Z1
+	VMAXPS Z9, Z1, Z1
+	VMINPS Z10, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPMOVDB Z1, 16(R9)(BX*1)
+	VCVTDQ2PS Z2, Z2
+	VMULPS 128(SI)(R12*1), Z2, Z2
+	VRNDSCALEPS $0, Z2, Z2
+	VADDPS Z8, Z2, Z2
+	VMAXPS Z9, Z2, Z2
+	VMINPS Z10, Z2, Z2
+	VCVTPS2DQ Z2, Z2
+	VPMOVDB Z2, 32(R9)(BX*1)
+	VCVTDQ2PS Z3, Z3
+	VMULPS 192(SI)(R12*1), Z3, Z3
+	VRNDSCALEPS $0, Z3, Z3
+	VADDPS Z8, Z3, Z3
+	VMAXPS Z9, Z3, Z3
+	VMINPS Z10, Z3, Z3
+	VCVTPS2DQ Z3, Z3
+	VPMOVDB Z3, K1, 48(R9)(BX*1)
+	ADDQ $256, SI
+	ADDQ $256, DX
+	ADDQ $64, BX
+	SUBQ $64, AX
+	JG   qdwRowAVX512SignedRequant_group
+	JMP  qdwRowAVX512SignedRequant_next
+qdwRowAVX512SignedRequant_g3:
+	MOVQ AX, CX
+	SUBQ $32, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512SignedRequant_g3_mask
+	MOVQ $16, CX
+qdwRowAVX512SignedRequant_g3_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512SignedRequant_g3_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVSXBD 16(R12)(BX*1), Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	VPMOVSXBD.Z 32(R12)(BX*1), K1, Z6
+	VPMADDWD 128(R11), Z6, Z6
+	VPADDD Z6, Z2, Z2
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512SignedRequant_g3_tap
+	MOVQ rq+88(FP), R12
+	MOVQ 0(R12), R12            // scales - init, in bytes
+	VCVTDQ2PS Z0, Z0
+	VMULPS 0(SI)(R12*1), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMINPS Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, 0(R9)(BX*1)
+	VCVTDQ2PS Z1, Z1
+	VMULPS 64(SI)(R12*1), Z1, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VADDPS Z8, Z1, Z1
+	VMAXPS Z9, Z1, Z1
+	VMINPS Z10, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPMOVDB Z1, 16(R9)(BX*1)
+	VCVTDQ2PS Z2, Z2
+	VMULPS 128(SI)(R12*1), Z2, Z2
+	VRNDSCALEPS $0, Z2, Z2
+	VADDPS Z8, Z2, Z2
+	VMAXPS Z9, Z2, Z2
+	VMINPS Z10, Z2, Z2
+	VCVTPS2DQ Z2, Z2
+	VPMOVDB Z2, K1, 32(R9)(BX*1)
+	ADDQ $192, SI
+	ADDQ $192, DX
+	ADDQ $48, BX
+	SUBQ $48, AX
+	JG   qdwRowAVX512SignedRequant_group
+	JMP  qdwRowAVX512SignedRequant_next
+qdwRowAVX512SignedRequant_g2:
+	MOVQ AX, CX
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512SignedRequant_g2_mask
+	MOVQ $16, CX
+qdwRowAVX512SignedRequant_g2_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512SignedRequant_g2_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVSXBD.Z 16(R12)(BX*1), K1, Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512SignedRequant_g2_tap
+	MOVQ rq+88(FP), R12
+	MOVQ 0(R12), R12            // scales - init, in bytes
+	VCVTDQ2PS Z0, Z0
+	VMULPS 0(SI)(R12*1), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMINPS Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, 0(R9)(BX*1)
+	VCVTDQ2PS Z1, Z1
+	VMULPS 64(SI)(R12*1), Z1, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VADDPS Z8, Z1, Z1
+	VMAXPS Z9, Z1, Z1
+	VMINPS Z10, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPMOVDB Z1, K1, 16(R9)(BX*1)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $32, BX
+	SUBQ $32, AX
+	JG   qdwRowAVX512SignedRequant_group
+	JMP  qdwRowAVX512SignedRequant_next
+qdwRowAVX512SignedRequant_g1:
+	MOVQ AX, CX
+	SUBQ $0, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512SignedRequant_g1_mask
+	MOVQ $16, CX
+qdwRowAVX512SignedRequant_g1_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512SignedRequant_g1_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD.Z (R12)(BX*1), K1, Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512SignedRequant_g1_tap
+	MOVQ rq+88(FP), R12
+	MOVQ 0(R12), R12            // scales - init, in bytes
+	VCVTDQ2PS Z0, Z0
+	VMULPS 0(SI)(R12*1), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMINPS Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, K1, 0(R9)(BX*1)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $16, BX
+	SUBQ $16, AX
+	JG   qdwRowAVX512SignedRequant_group
+	JMP  qdwRowAVX512SignedRequant_next
+qdwRowAVX512SignedRequant_next:
+	MOVQ kw+40(FP), AX
+	LEAQ (R8)(AX*4), R8         // next pixel's column offsets
+	ADDQ ldy+80(FP), R9          // next pixel's outputs
+	DECQ R10
+	JNZ  qdwRowAVX512SignedRequant_pixel
+qdwRowAVX512SignedRequant_done:
 	VZEROUPPER
 	RET
 

@@ -39,8 +39,9 @@ func main() {
 	p("#include \"textflag.h\"")
 	p("")
 	for _, signed := range []bool{false, true} {
-		gen(true, signed)
-		gen(false, signed)
+		gen(true, signed, false)
+		gen(true, signed, true)
+		gen(false, signed, false)
 	}
 	for _, as := range []bool{false, true} {
 		for _, bs := range []bool{false, true} {
@@ -60,7 +61,11 @@ func main() {
 }
 
 // Frame: 64 tap pointers at 0(SP), the tap count at 512(SP).
-func gen(zmm, signed bool) {
+//
+// The fused variant (…Requant) requantizes each block in registers and writes bytes: out
+// is then y (row stride ldy between output pixels), and rq = {delta, zp, lo, hi} as for
+// linalg's fused GEMM: the channel scales (float32) lie delta bytes after init.
+func gen(zmm, signed, fused bool) {
 	name := "qdwRow"
 	if zmm {
 		name += "AVX512"
@@ -72,8 +77,18 @@ func gen(zmm, signed bool) {
 		name += "Signed"
 		ext = "VPMOVSXBD"
 	}
-	p("// func %s(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $520-80", name)
+	if fused {
+		name += "Requant"
+		p("// func %s(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *uint8, ldy int, rq *dwRequant)", name)
+		p("TEXT ·%s(SB), NOSPLIT, $520-96", name)
+		p("\tMOVQ rq+88(FP), AX")
+		p("\tVBROADCASTSS 8(AX), Z8       // zp")
+		p("\tVBROADCASTSS 12(AX), Z9      // lo")
+		p("\tVBROADCASTSS 16(AX), Z10     // hi")
+	} else {
+		p("// func %s(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)", name)
+		p("TEXT ·%s(SB), NOSPLIT, $520-80", name)
+	}
 	p("\tMOVQ kh+32(FP), AX")
 	p("\tIMULQ kw+40(FP), AX")
 	p("\tMOVQ AX, 512(SP)            // taps")
@@ -169,8 +184,28 @@ func gen(zmm, signed bool) {
 		p("\tINCQ DI")
 		p("\tDECQ CX")
 		p("\tJNZ  %s_tap", lbl)
-		for q := 0; q < nb; q++ {
-			p("\t%s %s%d, %d(R9)(BX*4)", mov, R, q, 4*width*q)
+		if fused {
+			p("\tMOVQ rq+88(FP), R12")
+			p("\tMOVQ 0(R12), R12            // scales - init, in bytes")
+			for q := 0; q < nb; q++ {
+				a := fmt.Sprintf("Z%d", q)
+				p("\tVCVTDQ2PS %s, %s", a, a)
+				p("\tVMULPS %d(SI)(R12*1), %s, %s", 4*width*q, a, a)
+				p("\tVRNDSCALEPS $0, %s, %s", a, a)
+				p("\tVADDPS Z8, %s, %s", a, a)
+				p("\tVMAXPS Z9, %s, %s", a, a)
+				p("\tVMINPS Z10, %s, %s", a, a)
+				p("\tVCVTPS2DQ %s, %s", a, a)
+				if q == nb-1 {
+					p("\tVPMOVDB %s, K1, %d(R9)(BX*1)", a, width*q)
+				} else {
+					p("\tVPMOVDB %s, %d(R9)(BX*1)", a, width*q)
+				}
+			}
+		} else {
+			for q := 0; q < nb; q++ {
+				p("\t%s %s%d, %d(R9)(BX*4)", mov, R, q, 4*width*q)
+			}
 		}
 		p("\tADDQ $%d, SI", 4*width*nb)
 		p("\tADDQ $%d, DX", 4*width*nb)
@@ -182,7 +217,11 @@ func gen(zmm, signed bool) {
 	p("%s_next:", name)
 	p("\tMOVQ kw+40(FP), AX")
 	p("\tLEAQ (R8)(AX*4), R8         // next pixel's column offsets")
-	p("\tADDQ R13, R9                // next pixel's outputs")
+	if fused {
+		p("\tADDQ ldy+80(FP), R9          // next pixel's outputs")
+	} else {
+		p("\tADDQ R13, R9                // next pixel's outputs")
+	}
 	p("\tDECQ R10")
 	p("\tJNZ  %s_pixel", name)
 	p("%s_done:", name)
