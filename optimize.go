@@ -45,6 +45,8 @@ type OptimizeOptions struct {
 	Calibration passes.CalibrationSource
 	// ToolVersion is recorded in the history (empty: Version()).
 	ToolVersion string
+	// Finetuner trains a finetune step (nil: train.Finetuner with no progress reports).
+	Finetuner passes.Finetuner
 }
 
 // OptimizeResult is what Optimize did.
@@ -100,6 +102,7 @@ func apply(m *ir.Model, stages []provenance.Applied, opts OptimizeOptions) (*Opt
 	if opts.Calibration != nil {
 		ctx.Calibration = opts.Calibration
 	}
+	ctx.Finetuner = opts.Finetuner
 	res := &OptimizeResult{Before: SizeOf(m)}
 	ctx.OnReport = func(_ string, rep any) { res.Reports = append(res.Reports, rep) }
 	for i, p := range recipe {

@@ -42,6 +42,9 @@ type Context struct {
 	MaxIterations int
 	// ToolVersion is recorded in the model's metadata; empty means the build's version.
 	ToolVersion string
+	// Finetuner runs the finetune step (package train implements it); nil means the
+	// registered default (SetDefaults).
+	Finetuner Finetuner
 	// Calibration opens the data a quantize_static step names; nil means the registered
 	// default (SetDefaults), and without either that step fails.
 	Calibration CalibrationSource
@@ -73,6 +76,7 @@ type CalibrationSource interface {
 type Defaults struct {
 	Eval        Evaluator
 	Calibration CalibrationSource
+	Finetuner   Finetuner
 }
 
 var defaults Defaults
@@ -86,6 +90,13 @@ func (ctx *Context) evaluator() Evaluator {
 		return ctx.Eval
 	}
 	return defaults.Eval
+}
+
+func (ctx *Context) finetuner() Finetuner {
+	if ctx.Finetuner != nil {
+		return ctx.Finetuner
+	}
+	return defaults.Finetuner
 }
 
 func (ctx *Context) calibration() CalibrationSource {

@@ -3,6 +3,7 @@ package passes
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -149,7 +150,7 @@ func (rep *PruneReport) finish(m *ir.Model) {
 		}
 		l := LayerPrune{Node: b.label, Op: b.op, Weight: b.weight, Params: b.params, ParamsAfter: a.params,
 			MACs: b.macs, MACsAfter: a.macs, Sparsity: ratio(b.zeros, b.params), SparsityAfter: ratio(a.zeros, a.params)}
-		if !equalInts(b.dims, a.dims) {
+		if !slices.Equal(b.dims, a.dims) {
 			l.WeightDims, l.WeightDimsAfer = b.dims, a.dims
 		}
 		if t, ok := rep.targets[id]; ok {

@@ -53,19 +53,32 @@ Examples:
 			atol := fs.Float64("atol", 0, "absolute tolerance")
 			rtol := fs.Float64("rtol", 0, "relative tolerance")
 			minSQNR := fs.Float64("min-sqnr", math.NaN(), "lowest acceptable output SQNR in `dB`")
-			asJSON := fs.Bool("json", false, "print JSON")
+			asJSON := jsonFlag(fs)
 			preprocess := preprocessFlag(fs)
+			reportPath := fs.String("report", "", "also write the HTML page of 'whittle report' for A and B to `FILE.html`")
 			return func(e *env, args []string) error {
 				defer applyThreads()()
 				if err := exactArgs(args, 2, "two models A and B"); err != nil {
 					return err
 				}
+				if *reportPath != "" && !isHTML(*reportPath) {
+					return usagef("--report writes HTML: name a .html file")
+				}
+
 				if *atol < 0 || *rtol < 0 {
 					return usagef("--atol and --rtol must be >= 0")
 				}
 				opts := compare.Options{RandomSamples: *samples, Seed: *seed, BatchSize: *batch, PerLayer: *perLayer,
 					Tol: compare.Tolerance{Atol: *atol, Rtol: *rtol, MinSQNR: *minSQNR, HasMinSQNR: !math.IsNaN(*minSQNR)}}
-				return runCompare(e, args[0], args[1], *data, *preprocess, opts, *top, *asJSON)
+				err := runCompare(e, args[0], args[1], *data, *preprocess, opts, *top, *asJSON)
+				if *reportPath != "" {
+					// The page is written whatever the tolerances said; a failure to write it
+					// fails the command unless the comparison already did.
+					if rerr := writeReport(e, args, *reportPath, reportData{spec: *data, preprocess: *preprocess, samples: *samples, runs: 5}); rerr != nil && err == nil {
+						err = fmt.Errorf("--report: %w", rerr)
+					}
+				}
+				return err
 			}
 		},
 	})
@@ -136,19 +149,9 @@ func runCompare(e *env, pathA, pathB, spec, preprocess string, opts compare.Opti
 	if err != nil {
 		return err
 	}
-	var bar *progress
-	done := 0
-	res, err := whittle.Compare(a, b, whittle.CompareOptions{Data: spec, Preprocess: preprocess, Options: opts,
-		Progress: func(p whittle.Progress) {
-			if bar == nil {
-				bar = newProgress(e, p.Total, "comparing")
-			}
-			bar.Add(p.Done - done)
-			done = p.Done
-		}})
-	if bar != nil {
-		bar.Finish()
-	}
+	progress, finish := e.progressFunc()
+	res, err := whittle.Compare(a, b, whittle.CompareOptions{Data: spec, Preprocess: preprocess, Options: opts, Progress: progress})
+	finish()
 	if err != nil {
 		return err
 	}
@@ -167,9 +170,7 @@ func runCompare(e *env, pathA, pathB, spec, preprocess string, opts compare.Opti
 		for _, l := range res.Ranked {
 			out.Layers = append(out.Layers, layerJSON{A: l.A, B: l.B, Op: l.Op, Stats: toStatsJSON(l.Stats), InputSQNR: l.InputSQNR, Lost: l.Lost})
 		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := printJSON(e, "compare", out); err != nil {
 			return err
 		}
 	} else {
