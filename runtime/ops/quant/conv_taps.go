@@ -73,7 +73,9 @@ func (cv *convNHWC) tapsGeometry(g *convGeom) tapsGeometry {
 	t := tapsGeometry{pt: g.padBegin[0], pl: g.padBegin[1]}
 	t.hp = max(t.pt+H, (OH-1)*g.stride[0]+(cv.kh-1)*g.dil[0]+1)
 	t.wp = max(t.pl+W, (OW-1)*g.stride[1]+cv.kw)
-	t.copy = t.pt != 0 || t.pl != 0 || t.hp != H || t.wp != W || cv.flip != 0
+	// A copy also when the runs are not whole dwords: the kernels read up to 3 bytes past
+	// each, which the copy's slack holds and the caller's tensor may not.
+	t.copy = t.pt != 0 || t.pl != 0 || t.hp != H || t.wp != W || cv.flip != 0 || (cv.kw*cv.c)%4 != 0
 	t.offs = make([]int, cv.kh)
 	for kh := range t.offs {
 		t.offs[kh] = kh * g.dil[0] * t.wp * cv.c
