@@ -5,6 +5,7 @@ package runtime
 import (
 	_ "github.com/whittle-ml/whittle/runtime/ops/control"
 	_ "github.com/whittle-ml/whittle/runtime/ops/elementwise"
+	_ "github.com/whittle-ml/whittle/runtime/ops/fused"
 	_ "github.com/whittle-ml/whittle/runtime/ops/loss"
 	_ "github.com/whittle-ml/whittle/runtime/ops/misc"
 	_ "github.com/whittle-ml/whittle/runtime/ops/ml"

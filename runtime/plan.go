@@ -22,9 +22,12 @@ type program struct {
 	consts  []constSlot
 	// outer lists the slots that hold values of enclosing graphs, and where they come from
 	// in the enclosing program's scope.
-	outer    []outerRef
-	steps    []step
-	keepAll  bool // Options.Intermediates: never free a value, so all can be returned
+	outer   []outerRef
+	steps   []step
+	keepAll bool // Options.Intermediates: never free a value, so all can be returned
+	// internal marks slots of values the preparation stage made (no value of the caller's
+	// graph has their name): Intermediates does not return them.
+	internal []bool
 	maxArity int
 	frames   sync.Pool // *Scope
 }
@@ -38,8 +41,13 @@ type outerRef struct{ local, parent int }
 
 // step runs one node.
 type step struct {
-	node      *ir.Node
-	nodeIndex int // position in the graph's node list (what Options.Observer reports)
+	node *ir.Node
+	// origin is the node of the caller's graph whose outputs this step computes, and
+	// nodeIndex its position in that graph's node list (what Options.Observer reports);
+	// origin is nil for steps of nodes the preparation stage made that compute no
+	// original node's outputs as such.
+	origin    *ir.Node
+	nodeIndex int
 	kernel    kernel.Kernel
 	in        []int // slot per input; -1 for an omitted one
 	out       []int // slot per output; -1 for an omitted one
@@ -175,7 +183,7 @@ func (b *builder) addNode(n *ir.Node, nodeIndex int) error {
 		}
 		return nil
 	}
-	st := step{node: n, nodeIndex: nodeIndex}
+	st := step{node: n, origin: n, nodeIndex: nodeIndex}
 	info := &kernel.NodeInfo{Node: n}
 	var firstType ir.DataType
 	for i, v := range n.Inputs() {
@@ -458,4 +466,54 @@ func copyElem(dst any, i int, src any, j int) error {
 		return fmt.Errorf("sparse tensor: unsupported data %T", dst)
 	}
 	return nil
+}
+
+// mapOrigins points the steps of a program compiled from a prepared copy of orig back at
+// orig's nodes. Prepared graphs keep an original value's name only while the value holds
+// what the original graph computes (see runtime/prepare), so a step whose outputs carry
+// the names of exactly one original node's outputs, in order, computes that node.
+func (p *program) mapOrigins(orig *ir.Graph) {
+	type producer struct {
+		node  *ir.Node
+		index int
+	}
+	byName := map[string]producer{}
+	known := map[string]bool{}
+	for _, v := range orig.Inputs {
+		known[v.Name] = true
+	}
+	for _, v := range orig.Initializers {
+		known[v.Name] = true
+	}
+	for i, n := range orig.Nodes() {
+		for _, v := range n.Outputs() {
+			if v != nil {
+				byName[v.Name] = producer{n, i}
+				known[v.Name] = true
+			}
+		}
+	}
+	p.internal = make([]bool, p.nSlots)
+	for slot, name := range p.names {
+		p.internal[slot] = !known[name]
+	}
+	for si := range p.steps {
+		st := &p.steps[si]
+		st.origin = nil
+		var from producer
+		for i, v := range st.node.Outputs() {
+			if v == nil {
+				continue
+			}
+			pr, ok := byName[v.Name]
+			if !ok || (from.node != nil && pr.node != from.node) || pr.node.Output(i) == nil || pr.node.Output(i).Name != v.Name {
+				from = producer{}
+				break
+			}
+			from = pr
+		}
+		if from.node != nil && len(from.node.Outputs()) == len(st.node.Outputs()) {
+			st.origin, st.nodeIndex = from.node, from.index
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
+	"github.com/whittle-ml/whittle/runtime/prepare"
 )
 
 // Tensor is the runtime value type.
@@ -19,13 +20,24 @@ type Tensor = kernel.Tensor
 // Options tune a Session.
 type Options struct {
 	// Intermediates makes Run return every named value of the main graph (graph inputs,
-	// constants and node outputs), not just the graph outputs; no buffer is recycled then.
+	// constants and node outputs), not just the graph outputs; no buffer is recycled then,
+	// and the graph runs node by node as written (no fusion or layout change).
 	Intermediates bool
-	// Observer, when set, is called after every node of the main graph runs, with the node's
-	// index in the graph's node list and its outputs. It runs on the goroutine of Run; it must
-	// not keep or modify outs after it returns (their buffers are recycled): copy what it
-	// needs. Constant nodes, which the session folds, are not reported.
+	// Observer, when set, is called after nodes of the main graph run, with the node's index
+	// in the graph's node list and its outputs. It runs on the goroutine of Run; it must not
+	// keep or modify outs after it returns (their buffers are recycled): copy what it needs.
+	// Constant nodes, which the session folds, are not reported. Without Observed every
+	// other node is reported, and the graph runs node by node as written.
 	Observer func(nodeIdx int, n *ir.Node, outs []*Tensor)
+	// Observed, with Observer, names the values the observer needs. The session then
+	// prepares the graph as usual (fusing nodes whose outputs nobody needs) except that
+	// these values stay computed as the graph has them, and it reports only the nodes it
+	// still runs as such, among them the producers of every observed value.
+	Observed []string
+	// Reference runs the graph as written, every node on its reference kernel, skipping
+	// the preparation stage (runtime/prepare: constant folding, fusion, layouts). Tests
+	// compare prepared sessions with reference ones.
+	Reference bool
 	// Threads is how many goroutines one Run may occupy, its own included: kernels split
 	// large operations (GEMM tiles, channels, rows) over that many. 0 means
 	// runtime.GOMAXPROCS(0) when the session is built; 1 runs every kernel on the caller's
@@ -64,12 +76,23 @@ func NewSession(m *ir.Model, opts Options) (*Session, error) {
 		opts.Threads = goruntime.GOMAXPROCS(0)
 	}
 	s := &Session{model: m, opts: opts, pool: &bufferPool{}}
-	p, err := compileGraph(m, &s.opts, m.Graph, nil)
+	run := m
+	if !opts.Reference {
+		var err error
+		popts := prepare.Options{KeepAll: opts.Intermediates || (opts.Observer != nil && opts.Observed == nil), Keep: opts.Observed}
+		if run, err = prepare.Prepare(m, popts); err != nil {
+			return nil, fmt.Errorf("runtime: build session for graph %q: %w", m.Graph.Name, err)
+		}
+	}
+	p, err := compileGraph(run, &s.opts, run.Graph, nil)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: build session for graph %q: %w", m.Graph.Name, err)
 	}
+	if run != m {
+		p.mapOrigins(m.Graph)
+	}
 	s.main = p
-	for i, v := range m.Graph.Inputs {
+	for i, v := range run.Graph.Inputs {
 		s.feeds = append(s.feeds, feed{name: v.Name, slot: p.inputs[i], typ: v.Type, optional: v.IsConst()})
 	}
 	s.runs.New = func() any { return &runAlloc{pool: s.pool} }
@@ -119,7 +142,7 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*Tensor) (map[strin
 		out = make(map[string]*Tensor, len(s.main.outputs))
 		if s.opts.Intermediates {
 			for slot, v := range sc.values {
-				if v != nil && s.main.names[slot] != "" {
+				if v != nil && s.main.names[slot] != "" && !(s.main.internal != nil && s.main.internal[slot]) {
 					out[s.main.names[slot]] = v
 				}
 			}
@@ -388,8 +411,8 @@ func (p *program) exec(ctx context.Context, alloc *runAlloc, threads int, parent
 				sc.owned[s] = false
 			}
 		}
-		if observe != nil {
-			observe(st.nodeIndex, st.node, outs)
+		if observe != nil && st.origin != nil {
+			observe(st.nodeIndex, st.origin, outs)
 		}
 		for _, s := range st.free {
 			if sc.owned[s] {

@@ -512,3 +512,68 @@ func rampFloats(n int, step float32) []float32 {
 	}
 	return v
 }
+
+// convReluChain builds x → Conv → Relu (r1) → Conv → Relu (y), which the preparation
+// stage fuses into two FusedConv steps.
+func convReluChain() *ir.Model {
+	g := ir.NewGraph("g")
+	x := g.AddInput("x", ir.TensorTypeOf(ir.Float, 1, 2, 5, 5))
+	w1 := g.AddInitializer(ir.FromFloat32("w1", []int64{3, 2, 3, 3}, rampFloats(54, 0.1)))
+	w2 := g.AddInitializer(ir.FromFloat32("w2", []int64{2, 3, 1, 1}, rampFloats(6, 0.3)))
+	c1 := node(g, "Conv", []*ir.Value{x, w1}, []string{"c1"}, ir.IntsAttr("pads", 1, 1, 1, 1))[0]
+	r1 := node(g, "Relu", []*ir.Value{c1}, []string{"r1"})[0]
+	c2 := node(g, "Conv", []*ir.Value{r1, w2}, []string{"c2"})[0]
+	y := node(g, "Relu", []*ir.Value{c2}, []string{"y"})[0]
+	g.Outputs = []*ir.Value{y}
+	return model(g, 17)
+}
+
+// TestObserverOfFusedSession checks how a prepared session reports to an observer: with
+// Observed, fused steps are reported as the original node whose output they compute,
+// with the original value; without it, every node runs and is reported.
+func TestObserverOfFusedSession(t *testing.T) {
+	m := convReluChain()
+	in := f32([]int64{1, 2, 5, 5}, rampFloats(50, 0.2)...)
+	ref := mustSession(t, m, Options{Reference: true, Intermediates: true})
+	want, err := ref.Run(context.Background(), map[string]*Tensor{"x": in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		observed []string
+		seen     string
+	}{
+		{[]string{"r1"}, "1:Relu:r1 3:Relu:y"},
+		{nil, "0:Conv:c1 1:Relu:r1 2:Conv:c2 3:Relu:y"},
+		{[]string{"c1"}, "0:Conv:c1 1:Relu:r1 3:Relu:y"},
+	} {
+		var seen []string
+		s := mustSession(t, m, Options{Observed: tc.observed, Observer: func(i int, n *ir.Node, outs []*Tensor) {
+			name := n.Output(0).Name
+			seen = append(seen, fmt.Sprintf("%d:%s:%s", i, n.OpType, name))
+			if !reflect.DeepEqual(floats(t, outs[0]), floats(t, want[name])) {
+				t.Errorf("observed %v: %s differs from the reference value", tc.observed, name)
+			}
+		}})
+		if _, err := s.Run(context.Background(), map[string]*Tensor{"x": in}); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(seen, " "); got != tc.seen {
+			t.Errorf("observed %v: observer saw %q, want %q", tc.observed, got, tc.seen)
+		}
+	}
+	// Intermediates return every original value, under its name, as the reference does.
+	s := mustSession(t, m, Options{Intermediates: true})
+	got, err := s.Run(context.Background(), map[string]*Tensor{"x": in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Errorf("intermediates: %d values, reference %d", len(got), len(want))
+	}
+	for name, w := range want {
+		if w.DType == ir.Float && (got[name] == nil || !reflect.DeepEqual(floats(t, got[name]), floats(t, w))) {
+			t.Errorf("intermediate %s differs from the reference", name)
+		}
+	}
+}

@@ -48,7 +48,7 @@ func (c *Calibrator) Calibrate(m *ir.Model, names []string, observe func(name st
 		}
 		observeErr = observe(name, data)
 	}
-	sess, err := runtime.NewSession(m, runtime.Options{Observer: func(_ int, n *ir.Node, outs []*runtime.Tensor) {
+	sess, err := runtime.NewSession(m, runtime.Options{Observed: names, Observer: func(_ int, n *ir.Node, outs []*runtime.Tensor) {
 		for i, v := range n.Outputs() {
 			if v != nil && i < len(outs) {
 				emit(v.Name, outs[i])
