@@ -131,4 +131,3 @@ func argmax(x []float32) int {
 	}
 	return best
 }
-

@@ -37,7 +37,7 @@ type Teacher struct {
 	mu       sync.Mutex
 	cache    map[uint64][]float32
 	rowShape map[string][]int64
-	used   int64
+	used     int64
 	// Hits and Misses count rows served from the cache and computed.
 	Hits, Misses atomic.Int64
 }
