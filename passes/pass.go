@@ -41,6 +41,14 @@ type Context struct {
 	MaxIterations int
 	// ToolVersion is recorded in the model's metadata; empty means the build's version.
 	ToolVersion string
+	// Distiller runs the distill step (package distill implements it); Calibrators opens
+	// the calibration data quantize_static names. Steps that need one fail without it.
+	Distiller   Distiller
+	Calibrators func(spec string) (Calibrator, error)
+	// Original is the model as the pipeline received it, for steps that refer back to it
+	// (distill with teacher=original); Run keeps a copy when a step's Info.NeedsOriginal
+	// says so and none is set.
+	Original *ir.Model
 
 	// pass is the name of the pass running now, which tags log entries.
 	pass string

@@ -121,6 +121,7 @@ func runOptimize(e *env, a optimizeArgs) error {
 	}
 	before := sizeOf(m)
 	ctx := &passes.Context{Eval: runtime.ConstEvaluator{}, VerifyEach: a.verify, ToolVersion: version()}
+	dataSteps(e, ctx)
 	rep, err := passes.Run(ctx, m, a.pipeline)
 	if err != nil {
 		return fmt.Errorf("%s: %w", a.in, err)
