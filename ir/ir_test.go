@@ -263,3 +263,54 @@ func TestDataTypeByteSize(t *testing.T) {
 		t.Error("NumElements did not report an overflow")
 	}
 }
+
+// A graph listed as a subgraph of its own node must be reported, not walked forever.
+func TestVerifyGraphNestedInItself(t *testing.T) {
+	g := NewGraph("g")
+	x := g.AddInput("x", TensorTypeOf(Float, 2))
+	n := g.NewNode("", "If", []*Value{x}, []string{"y"})
+	n.Attrs = []*Attr{GraphAttr("then_branch", g)}
+	g.Append(n)
+	g.Outputs = []*Value{n.Output(0)}
+	err := g.Verify()
+	if err == nil || !strings.Contains(err.Error(), "graph is nested inside itself") {
+		t.Fatalf("Verify() = %v, want a nesting error", err)
+	}
+	if reads := SubgraphReads(g); len(reads) != 0 {
+		t.Fatalf("SubgraphReads = %v, want none", reads)
+	}
+}
+
+// TestSubgraphReadsAttributesToDefiningLevel: a value read three levels down counts as a
+// read by the node holding the reader in the value's own graph, and nowhere else.
+func TestSubgraphReadsAttributesToDefiningLevel(t *testing.T) {
+	g := NewGraph("g")
+	x := g.AddInput("x", TensorTypeOf(Float, 2))
+	outer := g.NewNode("", "If", []*Value{x}, []string{"y"})
+	g.Append(outer)
+	l1 := g.NewSubgraph("l1")
+	outer.AttachSubgraph(l1)
+	v1 := l1.NewNode("", "Neg", []*Value{x}, []string{"v1"})
+	l1.Append(v1)
+	mid := l1.NewNode("", "If", []*Value{x}, []string{"m"})
+	l1.Append(mid)
+	l2 := l1.NewSubgraph("l2")
+	mid.AttachSubgraph(l2)
+	inner := l2.NewNode("", "Add", []*Value{x, v1.Output(0)}, []string{"s"})
+	l2.Append(inner)
+	l2.Outputs = []*Value{inner.Output(0)}
+	mid.Attrs = []*Attr{GraphAttr("then_branch", l2)}
+	l1.Outputs = []*Value{mid.Output(0)}
+	outer.Attrs = []*Attr{GraphAttr("then_branch", l1)}
+	g.Outputs = []*Value{outer.Output(0)}
+	if err := g.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	reads := SubgraphReads(g)
+	if got := reads[outer]; len(got) != 1 || got[0] != x {
+		t.Errorf("outer If reads %v, want [x]", got)
+	}
+	if got := reads[mid]; len(got) != 1 || got[0] != v1.Output(0) {
+		t.Errorf("inner If reads %v, want [v1]", got)
+	}
+}

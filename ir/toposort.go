@@ -12,14 +12,18 @@ import (
 // the producers of every outer value its subgraphs read. Subgraphs are sorted too. It
 // fails, naming the nodes involved, when the graph has a cycle.
 func (g *Graph) SortTopologically() error {
-	order, err := g.TopologicalOrder()
+	return g.sortTopologically(SubgraphReads(g))
+}
+
+func (g *Graph) sortTopologically(subReads map[*Node][]*Value) error {
+	order, err := g.TopologicalOrderWith(subReads)
 	if err != nil {
 		return err
 	}
 	g.nodes = order
 	for _, n := range order {
 		for _, sub := range n.Subgraphs() {
-			if err := sub.SortTopologically(); err != nil {
+			if err := sub.sortTopologically(subReads); err != nil {
 				return err
 			}
 		}
@@ -31,7 +35,16 @@ func (g *Graph) SortTopologically() error {
 // read, leaving g as it is: the node list itself when it is already in such an order,
 // otherwise the stable sort SortTopologically applies (subgraphs are not reordered). The
 // runtime plans from it; passes that reorder call SortTopologically.
+//
+// It walks g's subgraphs to find what they read; a caller ordering every graph of a tree
+// computes SubgraphReads once and calls TopologicalOrderWith, which keeps the total cost
+// linear in the tree's size however deeply it nests.
 func (g *Graph) TopologicalOrder() ([]*Node, error) {
+	return g.TopologicalOrderWith(SubgraphReads(g))
+}
+
+// TopologicalOrderWith is TopologicalOrder given SubgraphReads of a tree holding g.
+func (g *Graph) TopologicalOrderWith(subReads map[*Node][]*Value) ([]*Node, error) {
 	nodes := g.Nodes()
 	pos := make(map[*Node]int, len(nodes))
 	for i, n := range nodes {
@@ -42,7 +55,10 @@ func (g *Graph) TopologicalOrder() ([]*Node, error) {
 	users := make([][]int, len(nodes))
 	for i, n := range nodes {
 		seen := map[int]bool{}
-		for _, v := range readsOf(n, g) {
+		for _, v := range append(n.inputs[:len(n.inputs):len(n.inputs)], subReads[n]...) {
+			if v == nil {
+				continue
+			}
 			if p := v.producer; p != nil && p.graph == g {
 				j, ok := pos[p]
 				if !ok || j == i || seen[j] {
@@ -88,40 +104,6 @@ func (g *Graph) TopologicalOrder() ([]*Node, error) {
 		return nil, fmt.Errorf("graph %q has a cycle through %s", g.Name, strings.Join(stuck, ", "))
 	}
 	return order, nil
-}
-
-// readsOf lists the values n reads: its inputs and, through its subgraphs, values that
-// belong to g (outer values the bodies capture).
-func readsOf(n *Node, g *Graph) []*Value {
-	out := append([]*Value(nil), n.inputs...)
-	var walk func(sub *Graph)
-	walk = func(sub *Graph) {
-		for _, m := range sub.Nodes() {
-			for _, v := range m.inputs {
-				if v != nil && v.graph == g {
-					out = append(out, v)
-				}
-			}
-			for _, s := range m.Subgraphs() {
-				walk(s)
-			}
-		}
-		for _, v := range sub.Outputs {
-			if v != nil && v.graph == g {
-				out = append(out, v)
-			}
-		}
-	}
-	for _, sub := range n.Subgraphs() {
-		walk(sub)
-	}
-	filtered := out[:0]
-	for _, v := range out {
-		if v != nil {
-			filtered = append(filtered, v)
-		}
-	}
-	return filtered
 }
 
 type intHeap []int

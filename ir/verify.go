@@ -3,6 +3,7 @@ package ir
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Verify checks every invariant of the model's IR and returns all violations, each naming
@@ -17,20 +18,20 @@ import (
 //   - graph outputs are visible values; initializers hold data of the size their dims imply;
 //   - subgraphs record their owner node and parent graph.
 func (m *Model) Verify() error {
-	v := &verifier{values: map[int]*Value{}, nodes: map[int]*Node{}}
+	v := newVerifier()
 	if m.Graph == nil {
 		return errors.New("model has no graph")
 	}
-	main := v.graph(m.Graph, "graph "+quote(m.Graph.Name), nil)
+	main := v.graph(m.Graph, (*place)(nil).in("graph "+quote(m.Graph.Name)), nil)
 	for _, f := range m.Functions {
-		v.graph(f.Body, fmt.Sprintf("function %s::%s", f.Domain, f.Name), nil)
+		v.graph(f.Body, (*place)(nil).in(fmt.Sprintf("function %s::%s", f.Domain, f.Name)), nil)
 	}
 	for i, ti := range m.TrainingInfo {
 		if ti.Initialization != nil {
-			v.graph(ti.Initialization, fmt.Sprintf("training_info[%d].initialization", i), main)
+			v.graph(ti.Initialization, (*place)(nil).in(fmt.Sprintf("training_info[%d].initialization", i)), main)
 		}
 		if ti.Algorithm != nil {
-			v.graph(ti.Algorithm, fmt.Sprintf("training_info[%d].algorithm", i), main)
+			v.graph(ti.Algorithm, (*place)(nil).in(fmt.Sprintf("training_info[%d].algorithm", i)), main)
 		}
 	}
 	return errors.Join(v.errs...)
@@ -38,8 +39,8 @@ func (m *Model) Verify() error {
 
 // Verify checks the invariants of one graph and its subgraphs (see Model.Verify).
 func (g *Graph) Verify() error {
-	v := &verifier{values: map[int]*Value{}, nodes: map[int]*Node{}}
-	v.graph(g, "graph "+quote(g.Name), nil)
+	v := newVerifier()
+	v.graph(g, (*place)(nil).in("graph "+quote(g.Name)), nil)
 	return errors.Join(v.errs...)
 }
 
@@ -47,19 +48,71 @@ type verifier struct {
 	errs   []error
 	values map[int]*Value
 	nodes  map[int]*Node
+	// open maps each graph on the path being verified to its scope, so that finding the
+	// scope of a value's graph costs one lookup however deep subgraphs nest.
+	open map[*Graph]*vscope
+	// useCount counts, per value whose use list has been indexed, how often it lists each
+	// (node, index): indexing each list once keeps the edge check linear in the edges.
+	useCount map[*Value]map[Use]int
+}
+
+func newVerifier() *verifier {
+	return &verifier{values: map[int]*Value{}, nodes: map[int]*Node{}, open: map[*Graph]*vscope{}, useCount: map[*Value]map[Use]int{}}
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
 
-func (v *verifier) fail(where string, format string, args ...any) {
+// place is where a problem is, as a chain of fragments rendered only when a problem is
+// reported: building the text at every level would cost time quadratic in the nesting
+// depth of subgraphs.
+type place struct {
+	parent *place
+	text   string
+	node   *Node // when set, the fragment is ": " + node.Describe()
+}
+
+func (p *place) in(text string) *place { return &place{parent: p, text: text} }
+
+func (p *place) at(n *Node) *place { return &place{parent: p, node: n} }
+
+func (p *place) String() string {
+	var parts []string
+	for q := p; q != nil; q = q.parent {
+		if q.node != nil {
+			parts = append(parts, ": "+q.node.Describe())
+		} else {
+			parts = append(parts, q.text)
+		}
+	}
+	var b strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		b.WriteString(parts[i])
+	}
+	return b.String()
+}
+
+func (v *verifier) fail(where *place, format string, args ...any) {
 	v.errs = append(v.errs, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...)))
 }
 
-func (v *verifier) value(val *Value, where string) {
+func (v *verifier) value(val *Value, where *place) {
 	if other, ok := v.values[val.id]; ok && other != val {
 		v.fail(where, "value ID %d is shared by %q and %q", val.id, other.Name, val.Name)
 	}
 	v.values[val.id] = val
+}
+
+// usesOf returns how many times val's use list holds each (node, index).
+func (v *verifier) usesOf(val *Value) map[Use]int {
+	c, ok := v.useCount[val]
+	if !ok {
+		c = make(map[Use]int, len(val.uses))
+		for _, u := range val.uses {
+			c[u]++
+		}
+		v.useCount[val] = c
+	}
+	return c
 }
 
 // visible reports whether val may be read in g: it belongs to g or an enclosing graph.
@@ -80,18 +133,36 @@ type vscope struct {
 	parent  *vscope
 }
 
-func (s *vscope) has(val *Value) (known, defined bool) {
-	for ; s != nil; s = s.parent {
-		if s.graph == val.graph {
-			return true, s.defined[val]
-		}
+// has reports whether val belongs to a graph on the path being verified, and whether it
+// has been defined there yet.
+func (v *verifier) has(val *Value) (known, defined bool) {
+	if s := v.open[val.graph]; s != nil {
+		return true, s.defined[val]
 	}
 	return false, false
 }
 
-func (v *verifier) graph(g *Graph, where string, outer *vscope) *vscope {
+func (v *verifier) graph(g *Graph, where *place, outer *vscope) *vscope {
+	if v.open[g] != nil {
+		v.fail(where, "graph is nested inside itself")
+		return v.open[g]
+	}
 	defined := map[*Value]bool{}
 	sc := &vscope{graph: g, defined: defined, parent: outer}
+	// The open scopes are outer's chain: a training graph is verified against the main
+	// graph's scope after the main graph's own walk has closed its subgraphs.
+	saved := v.open
+	if outer == nil || v.open[outer.graph] != outer {
+		v.open = map[*Graph]*vscope{}
+		for s := outer; s != nil; s = s.parent {
+			v.open[s.graph] = s
+		}
+	}
+	v.open[g] = sc
+	defer func() {
+		delete(v.open, g)
+		v.open = saved
+	}()
 	names := map[string]*Value{}
 	define := func(val *Value, what string) {
 		if val.Name == "" {
@@ -141,7 +212,7 @@ func (v *verifier) graph(g *Graph, where string, outer *vscope) *vscope {
 		}
 	}
 	for _, n := range g.Nodes() {
-		nw := where + ": " + n.Describe()
+		nw := where.at(n)
 		if n.removed {
 			v.fail(nw, "removed node is still listed")
 		}
@@ -156,18 +227,12 @@ func (v *verifier) graph(g *Graph, where string, outer *vscope) *vscope {
 			if in == nil {
 				continue
 			}
-			count := 0
-			for _, u := range in.uses {
-				if u.Node == n && u.Index == i {
-					count++
-				}
-			}
-			if count != 1 {
+			if count := v.usesOf(in)[Use{n, i}]; count != 1 {
 				v.fail(nw, "input %d %q lists this use %d times", i, in.Name, count)
 			}
-			known, before := sc.has(in)
+			known, before := v.has(in)
 			switch {
-			case !visible(in, g) && !known:
+			case !known && !visible(in, g):
 				v.fail(nw, "input %d %q is not visible in this graph", i, in.Name)
 			case in.graph != g && known && !before:
 				v.fail(nw, "input %d %q of an enclosing graph is defined after the node holding this subgraph", i, in.Name)
@@ -187,7 +252,7 @@ func (v *verifier) graph(g *Graph, where string, outer *vscope) *vscope {
 				if sub.ids != g.ids {
 					v.fail(nw, "subgraph %q of attribute %q does not share the model's ID space", sub.Name, a.Name)
 				}
-				v.graph(sub, nw+" / attribute "+a.Name+" graph "+quote(sub.Name), sc)
+				v.graph(sub, nw.in(" / attribute "+a.Name+" graph "+quote(sub.Name)), sc)
 			}
 		}
 		for i, out := range n.outputs {
@@ -216,7 +281,7 @@ func (v *verifier) graph(g *Graph, where string, outer *vscope) *vscope {
 			v.fail(where, "output %d is nil", i)
 			continue
 		}
-		if known, _ := sc.has(out); !visible(out, g) && !known {
+		if known, _ := v.has(out); !known && !visible(out, g) {
 			v.fail(where, "output %d %q is not visible in this graph", i, out.Name)
 		} else if out.graph == g && !defined[out] {
 			v.fail(where, "output %d %q is not defined", i, out.Name)

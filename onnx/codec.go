@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -29,7 +30,11 @@ func Decode(data []byte) (*onnxpb.ModelProto, error) {
 		return nil, errors.New("decode model: empty input (not an ONNX model)")
 	}
 	m := new(onnxpb.ModelProto)
-	if err := proto.Unmarshal(data, m); err != nil {
+	if err := (proto.UnmarshalOptions{RecursionLimit: protoRecursionLimit(DefaultLimits)}).Unmarshal(data, m); err != nil {
+		if strings.Contains(err.Error(), "exceeded maximum recursion depth") {
+			return nil, fmt.Errorf("decode model: %w", &LimitError{What: "protobuf message nesting depth", Limit: protoRecursionLimit(DefaultLimits),
+				Note: fmt.Sprintf("subgraphs may nest %d levels, types %d", DefaultLimits.MaxSubgraphDepth, DefaultLimits.MaxTypeDepth)})
+		}
 		return nil, fmt.Errorf("decode model: %w (truncated file or not an ONNX model?)", err)
 	}
 	// Arbitrary bytes can happen to form valid protobuf made only of fields ModelProto does
@@ -37,6 +42,9 @@ func Decode(data []byte) (*onnxpb.ModelProto, error) {
 	// about a missing graph later.
 	if !hasKnownField(m) {
 		return nil, fmt.Errorf("decode model: %d bytes of protobuf without any ModelProto field (not an ONNX model)", len(data))
+	}
+	if err := CheckLimits(m, DefaultLimits); err != nil {
+		return nil, fmt.Errorf("decode model: %w", err)
 	}
 	return m, nil
 }

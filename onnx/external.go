@@ -142,7 +142,7 @@ func LoadExternalData(m *onnxpb.ModelProto, dir string) error {
 			return nil
 		}
 		if err := l.load(v.tensor); err != nil {
-			return fmt.Errorf("external data of tensor %q (%s): %w", v.tensor.GetName(), v.where, err)
+			return fmt.Errorf("external data of tensor %q (%s): %w", v.tensor.GetName(), v.where(), err)
 		}
 		return nil
 	})

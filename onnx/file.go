@@ -186,7 +186,7 @@ func writeWithExternalData(path string, m *onnxpb.ModelProto, opts WriteOptions)
 	err = forEachTensor(out, func(v tensorVisit) error {
 		t := v.tensor
 		if usesExternalData(t) {
-			return fmt.Errorf("tensor %q (%s) still refers to external data; load it before writing with external data", t.GetName(), v.where)
+			return fmt.Errorf("tensor %q (%s) still refers to external data; load it before writing with external data", t.GetName(), v.where())
 		}
 		if v.kind != kindInitializer || int64(len(t.RawData)) < threshold {
 			return nil

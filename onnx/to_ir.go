@@ -14,6 +14,9 @@ import (
 // of this graph or an enclosing one defines, a value defined twice, an undefined graph output.
 // External data that has not been loaded stays as a reference in Tensor.External.
 func ToIR(m *pb.ModelProto) (*ir.Model, error) {
+	if err := CheckLimits(m, DefaultLimits); err != nil {
+		return nil, err
+	}
 	out := &ir.Model{
 		IRVersion:       m.GetIrVersion(),
 		ProducerName:    m.GetProducerName(),
@@ -63,18 +66,45 @@ func ToIR(m *pb.ModelProto) (*ir.Model, error) {
 type toIR struct{}
 
 // scope maps names to values for one graph; lookups fall back to the enclosing graph's.
+// The scopes of one graph tree share a stack of definitions per name, innermost last, so
+// a lookup costs one map access however deep subgraphs nest; a graph's scope is closed
+// (its names popped) when its conversion ends, before a sibling graph opens.
 type scope struct {
 	names  map[string]*ir.Value
 	parent *scope
+	open   map[string][]*ir.Value
+}
+
+func newScope(parent *scope) *scope {
+	s := &scope{names: map[string]*ir.Value{}, parent: parent}
+	if parent != nil {
+		s.open = parent.open
+	} else {
+		s.open = map[string][]*ir.Value{}
+	}
+	return s
+}
+
+func (s *scope) define(v *ir.Value) {
+	s.names[v.Name] = v
+	s.open[v.Name] = append(s.open[v.Name], v)
 }
 
 func (s *scope) lookup(name string) *ir.Value {
-	for ; s != nil; s = s.parent {
-		if v, ok := s.names[name]; ok {
-			return v
-		}
+	if vs := s.open[name]; len(vs) > 0 {
+		return vs[len(vs)-1]
 	}
 	return nil
+}
+
+func (s *scope) close() {
+	for name := range s.names {
+		if vs := s.open[name]; len(vs) <= 1 {
+			delete(s.open, name)
+		} else {
+			s.open[name] = vs[:len(vs)-1]
+		}
+	}
 }
 
 func graphLabel(g *pb.GraphProto) string {
@@ -101,12 +131,13 @@ func (c *toIR) graph(p *pb.GraphProto, g *ir.Graph) error {
 
 func (c *toIR) graphIn(p *pb.GraphProto, g *ir.Graph, parent *scope) error {
 	label := graphLabel(p)
-	s := &scope{names: map[string]*ir.Value{}, parent: parent}
+	s := newScope(parent)
+	defer s.close()
 	define := func(v *ir.Value, what string) error {
 		if _, dup := s.names[v.Name]; dup {
 			return fmt.Errorf("%s: %s %q is defined twice", label, what, v.Name)
 		}
-		s.names[v.Name] = v
+		s.define(v)
 		return nil
 	}
 	g.Name = p.GetName()

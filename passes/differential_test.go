@@ -34,7 +34,7 @@ const (
 var cleanups = []string{
 	"eliminate_dead", "eliminate_identity", "fold_constants", "fuse_bn_into_conv",
 	"fuse_matmul_add_into_gemm", "fuse_consecutive_transposes", "simplify_shape_ops",
-	"eliminate_common_subexpressions", "dedup_initializers", "default",
+	"eliminate_common_subexpressions", "dedup_initializers", "constants_to_initializers", "default",
 }
 
 func pipelineOf(t *testing.T, name string) passes.Pipeline {

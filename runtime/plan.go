@@ -20,8 +20,9 @@ type program struct {
 	inputs  []int    // slot of each graph input, in order
 	outputs []int    // slot of each graph output, in order
 	consts  []constSlot
-	// outer lists the slots that hold values of enclosing graphs, and where they come from
-	// in the enclosing program's scope.
+	// depth is the nesting level of the graph (0 for the main graph); outer lists the slots
+	// that hold values of enclosing graphs, and where they come from.
+	depth   int
 	outer   []outerRef
 	steps   []step
 	keepAll bool // Options.Intermediates: never free a value, so all can be returned
@@ -37,7 +38,9 @@ type constSlot struct {
 	t    *kernel.Tensor
 }
 
-type outerRef struct{ local, parent int }
+// outerRef copies slot of the enclosing scope at nesting level depth into local: a value
+// is fetched from the graph defining it, not forwarded through every level between.
+type outerRef struct{ local, depth, slot int }
 
 // step runs one node.
 type step struct {
@@ -68,6 +71,20 @@ type builder struct {
 	parent *builder
 	slotOf map[*ir.Value]int
 	consts map[int]*kernel.Tensor
+	tree   *buildTree
+	// pending collects the slots of this graph that programs compiled while adding the
+	// current node read from here (including graphs a kernel builds itself, such as
+	// Gradient's forward graph): the node keeps them alive.
+	pending []int
+}
+
+// buildTree is what the builders of one session share.
+type buildTree struct {
+	// open maps each graph being compiled to its builder: the enclosing graphs of the
+	// graph compiled last, so that an outer value's slot is found in one lookup.
+	open map[*ir.Graph]*builder
+	// subReads lists, per node holding subgraphs, the values of its graph they read.
+	subReads map[*ir.Node][]*ir.Value
 }
 
 // MissingKernelError reports a node for which no kernel is registered.
@@ -91,6 +108,17 @@ func compileGraph(m *ir.Model, opts *Options, g *ir.Graph, parent *builder) (*pr
 		slotOf: map[*ir.Value]int{},
 		consts: map[int]*kernel.Tensor{},
 	}
+	if parent == nil {
+		b.tree = &buildTree{open: map[*ir.Graph]*builder{}, subReads: ir.SubgraphReads(g)}
+	} else {
+		b.tree = parent.tree
+		b.prog.depth = parent.prog.depth + 1
+	}
+	if b.tree.open[g] != nil {
+		return nil, fmt.Errorf("graph %q is nested inside itself", g.Name)
+	}
+	b.tree.open[g] = b
+	defer delete(b.tree.open, g)
 	var errs []error
 	for _, v := range g.Inputs {
 		b.prog.inputs = append(b.prog.inputs, b.local(v))
@@ -104,7 +132,7 @@ func compileGraph(m *ir.Model, opts *Options, g *ir.Graph, parent *builder) (*pr
 		s := b.local(v)
 		b.consts[s] = t
 	}
-	nodes, err := g.TopologicalOrder()
+	nodes, err := g.TopologicalOrderWith(b.tree.subReads)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -160,15 +188,17 @@ func (b *builder) slot(v *ir.Value) (int, error) {
 		}
 		return b.local(v), nil
 	}
-	if b.parent == nil {
+	owner := b.tree.open[v.Graph()]
+	if owner == nil {
 		return 0, fmt.Errorf("value %q is not defined in graph %q or an enclosing graph", v.Name, b.prog.graph.Name)
 	}
-	ps, err := b.parent.slot(v)
+	ps, err := owner.slot(v)
 	if err != nil {
 		return 0, err
 	}
+	owner.pending = append(owner.pending, ps)
 	s := b.local(v)
-	b.prog.outer = append(b.prog.outer, outerRef{local: s, parent: ps})
+	b.prog.outer = append(b.prog.outer, outerRef{local: s, depth: owner.prog.depth, slot: ps})
 	return s, nil
 }
 
@@ -184,6 +214,7 @@ func (b *builder) addNode(n *ir.Node, nodeIndex int) error {
 		return nil
 	}
 	st := step{node: n, origin: n, nodeIndex: nodeIndex}
+	b.pending = b.pending[:0]
 	info := &kernel.NodeInfo{Node: n}
 	var firstType ir.DataType
 	for i, v := range n.Inputs() {
@@ -214,14 +245,10 @@ func (b *builder) addNode(n *ir.Node, nodeIndex int) error {
 		st.out = append(st.out, b.local(v))
 		info.OutputTypes = append(info.OutputTypes, v.Type)
 	}
-	var subReads []int
 	info.Compile = func(g *ir.Graph) (kernel.Program, error) {
 		p, err := compileGraph(b.model, b.opts, g, b)
 		if err != nil {
 			return nil, fmt.Errorf("subgraph %q: %w", g.Name, err)
-		}
-		for _, o := range p.outer {
-			subReads = append(subReads, o.parent)
 		}
 		return p, nil
 	}
@@ -248,19 +275,15 @@ func (b *builder) addNode(n *ir.Node, nodeIndex int) error {
 		return fmt.Errorf("%s: kernel factory returned no kernel", n.Describe())
 	}
 	st.kernel = k
-	st.reads = append(st.reads, subReads...)
-	// Subgraphs that the factory did not compile still read outer values: keep those alive
-	// too, by resolving them here (this also reports undefined names).
-	for _, g := range n.Subgraphs() {
-		for _, v := range outerValues(g) {
-			if v.Graph() == b.prog.graph || isAncestor(v.Graph(), b.prog.graph) {
-				s, err := b.slot(v)
-				if err != nil {
-					return fmt.Errorf("%s: %w", n.Describe(), err)
-				}
-				st.reads = append(st.reads, s)
-			}
+	st.reads = append(st.reads, b.pending...)
+	// Values of this graph that the node's subgraphs read (compiled or not) live until the
+	// node has run.
+	for _, v := range b.tree.subReads[n] {
+		s, err := b.slot(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", n.Describe(), err)
 		}
+		st.reads = append(st.reads, s)
 	}
 	b.prog.maxArity = max(b.prog.maxArity, len(st.in))
 	b.prog.steps = append(b.prog.steps, st)
@@ -298,52 +321,6 @@ func hasType(ts []ir.DataType, dt ir.DataType) bool {
 		}
 	}
 	return false
-}
-
-func isAncestor(anc, g *ir.Graph) bool {
-	for p := g.Parent(); p != nil; p = p.Parent() {
-		if p == anc {
-			return true
-		}
-	}
-	return false
-}
-
-// outerValues lists the values that g (and graphs nested in it) read but that no graph
-// inside g defines.
-func outerValues(g *ir.Graph) []*ir.Value {
-	var out []*ir.Value
-	seen := map[*ir.Value]bool{}
-	var walk func(h *ir.Graph)
-	inside := func(v *ir.Value) bool {
-		for p := v.Graph(); p != nil; p = p.Parent() {
-			if p == g {
-				return true
-			}
-		}
-		return false
-	}
-	walk = func(h *ir.Graph) {
-		for _, n := range h.Nodes() {
-			for _, v := range n.Inputs() {
-				if v != nil && !seen[v] && !inside(v) {
-					seen[v] = true
-					out = append(out, v)
-				}
-			}
-			for _, s := range n.Subgraphs() {
-				walk(s)
-			}
-		}
-		for _, v := range h.Outputs {
-			if v != nil && !seen[v] && !inside(v) {
-				seen[v] = true
-				out = append(out, v)
-			}
-		}
-	}
-	walk(g)
-	return out
 }
 
 // planLiveness computes, for every step, the slots that die after it.

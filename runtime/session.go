@@ -261,8 +261,11 @@ func quoteList(names []string) string {
 // it reads out of it (slots resolved when the session was built), so no name lookup
 // happens while running.
 type Scope struct {
-	prog   *program
-	values []*Tensor
+	prog *program
+	// parent is the scope of the enclosing graph's run; jump skips up the chain so that the
+	// scope at any level is found in O(log depth) steps (see ancestor).
+	parent, jump *Scope
+	values       []*Tensor
 	// owned marks values whose buffer came from the pool and is shared with no other value
 	// (the rule is in pool.go).
 	owned []bool
@@ -279,6 +282,19 @@ func (sc *Scope) Lookup(name string) (*Tensor, bool) {
 		}
 	}
 	return nil, false
+}
+
+// ancestor returns the scope of the enclosing graph at nesting level depth (< sc's).
+func (sc *Scope) ancestor(depth int) *Scope {
+	s := sc.parent
+	for s.prog.depth > depth {
+		if s.jump != nil && s.jump.prog.depth >= depth {
+			s = s.jump
+		} else {
+			s = s.parent
+		}
+	}
+	return s
 }
 
 func (sc *Scope) outputs() []*Tensor {
@@ -305,6 +321,7 @@ func (p *program) release(sc *Scope) {
 	clear(sc.values)
 	clear(sc.owned)
 	clear(sc.args)
+	sc.parent, sc.jump = nil, nil
 	sc.kctx = kernel.Context{}
 	p.frames.Put(sc)
 }
@@ -354,8 +371,17 @@ func (p *program) exec(ctx context.Context, alloc *runAlloc, threads int, parent
 	for _, c := range p.consts {
 		vals[c.slot] = c.t
 	}
+	sc.parent, sc.jump = parent, nil
+	if parent != nil {
+		// Myers' skew-binary jump pointers: jump to parent.jump.jump when the two jumps
+		// below span equal distances, else to parent.
+		sc.jump = parent
+		if j := parent.jump; j != nil && j.jump != nil && parent.prog.depth-j.prog.depth == j.prog.depth-j.jump.prog.depth {
+			sc.jump = j.jump
+		}
+	}
 	for _, o := range p.outer {
-		vals[o.local] = parent.values[o.parent]
+		vals[o.local] = sc.ancestor(o.depth).values[o.slot]
 	}
 	for i, slot := range p.inputs {
 		if i < len(inputs) && inputs[i] != nil {

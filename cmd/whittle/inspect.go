@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -18,7 +20,7 @@ import (
 func init() {
 	register(&command{
 		name:    "inspect",
-		args:    "MODEL [--json]",
+		args:    "MODEL [--json] [--dim NAME=N]...",
 		summary: "summarize a model: opsets, inputs/outputs, op histogram, parameters, sparsity, MACs",
 		help: `
 Prints the IR version, producer, opset imports, graph inputs and outputs with their
@@ -26,18 +28,30 @@ shapes and types, the node count and op histogram, parameters and bytes by eleme
 type, initializer sparsity, and multiply-accumulates per layer and in total where shapes
 are known (shape inference fills in shapes the file does not state).
 
+Parameters count initializers and the tensors of Constant nodes, where exporters such
+as Paddle2ONNX keep weights ('whittle optimize --passes constants_to_initializers' moves
+them into initializers). Symbolic dimensions count as 1 for MACs; --dim NAME=N gives a
+symbolic input dimension a size (repeatable), so that layers whose shapes follow from it
+(an image's height and width) are counted at that size.
+
 Examples:
   whittle inspect model.onnx
   whittle inspect model.onnx --json | jq .macs
-  whittle inspect model.onnx --layers      # every layer's MACs, not just the top 10`,
+  whittle inspect model.onnx --layers      # every layer's MACs, not just the top 10
+  whittle inspect ocr.onnx --dim p2o.DynamicDimension.1=48 --dim p2o.DynamicDimension.2=320`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			asJSON := fs.Bool("json", false, "print JSON instead of text")
 			layers := fs.Bool("layers", false, "list every layer's MACs and every initializer")
+			dims := fs.StringArray("dim", nil, "size of a symbolic input dimension, `NAME=N` (repeatable)")
 			return func(e *env, args []string) error {
 				if err := exactArgs(args, 1, "one MODEL"); err != nil {
 					return err
 				}
-				return runInspect(e, args[0], *asJSON, *layers)
+				sizes, err := parseDims(*dims)
+				if err != nil {
+					return err
+				}
+				return runInspect(e, args[0], *asJSON, *layers, sizes)
 			}
 		},
 	})
@@ -81,7 +95,59 @@ func loadModel(path string) (*ir.Model, error) {
 	return m, nil
 }
 
-func runInspect(e *env, path string, asJSON, allLayers bool) error {
+// parseDims reads --dim NAME=N flags.
+func parseDims(flags []string) (map[string]int64, error) {
+	out := map[string]int64{}
+	for _, f := range flags {
+		name, value, ok := strings.Cut(f, "=")
+		n, err := strconv.ParseInt(value, 10, 64)
+		if !ok || name == "" || err != nil || n <= 0 {
+			return nil, usagef("--dim %q: want NAME=N with N > 0", f)
+		}
+		out[name] = n
+	}
+	return out, nil
+}
+
+// fixDims gives the named symbolic dimensions of m's inputs and outputs their sizes, and
+// forgets every intermediate shape so that inference recomputes them.
+func fixDims(m *ir.Model, sizes map[string]int64) error {
+	found := map[string]bool{}
+	var names []string
+	g := m.Graph
+	for _, group := range [][]*ir.Value{g.Inputs, g.Outputs} {
+		for _, v := range group {
+			if v.Type == nil || !v.Type.HasShape {
+				continue
+			}
+			for i, d := range v.Type.Dims {
+				if d.Param == "" {
+					continue
+				}
+				names = append(names, d.Param)
+				if n, ok := sizes[d.Param]; ok {
+					v.Type.Dims[i] = ir.Known(n)
+					found[d.Param] = true
+				}
+			}
+		}
+	}
+	for name := range sizes {
+		if !found[name] {
+			return usagef("--dim %s: no input or output dimension has that name (symbolic dimensions: %s)", name, strings.Join(slices.Compact(slices.Sorted(slices.Values(names))), ", "))
+		}
+	}
+	for _, n := range g.Nodes() {
+		for _, v := range n.Outputs() {
+			if v != nil && !v.IsGraphOutput() && n.OpType != "Constant" {
+				v.Type = nil
+			}
+		}
+	}
+	return nil
+}
+
+func runInspect(e *env, path string, asJSON, allLayers bool, sizes map[string]int64) error {
 	m, err := loadModel(path)
 	if err != nil {
 		return err
@@ -93,6 +159,11 @@ func runInspect(e *env, path string, asJSON, allLayers bool) error {
 	// Shapes the file does not state come from inference on a copy; the model itself is
 	// only read.
 	typed := m.Clone()
+	if len(sizes) > 0 {
+		if err := fixDims(typed, sizes); err != nil {
+			return err
+		}
+	}
 	rep, _ := infer.Model(typed, infer.Options{DataPropagation: true})
 	ins := inspection{
 		File: path, FileBytes: fi.Size(), IRVersion: m.IRVersion, Producer: m.ProducerName,
@@ -164,14 +235,22 @@ func printInspection(e *env, ins *inspection, allLayers bool) {
 	if ins.Params > 0 {
 		sparsity = float64(ins.Zeros) / float64(ins.Params)
 	}
-	fmt.Fprintf(w, "\nParameters: %s in %d initializers, %s, %.2f%% zeros\n", stats.FormatCount(ins.Params), len(ins.Initializers), stats.FormatBytes(ins.Bytes), 100*sparsity)
+	fmt.Fprintf(w, "\nParameters: %s in %d initializers, %s, %.2f%% zeros\n", stats.FormatCount(ins.Params), len(ins.Initializers)-ins.ConstantNodes, stats.FormatBytes(ins.Bytes), 100*sparsity)
+	if ins.ConstantNodes > 0 {
+		fmt.Fprintf(w, "  %s of them in %d Constant nodes ('whittle optimize --passes constants_to_initializers' makes them initializers)\n",
+			stats.FormatCount(ins.ConstantParams), ins.ConstantNodes)
+	}
 	for dt, n := range ins.ParamsByType {
 		fmt.Fprintf(w, "  %-10s %12s params %12s\n", dt, stats.FormatCount(n), stats.FormatBytes(ins.BytesByType[dt]))
 	}
 	if allLayers {
 		fmt.Fprintf(w, "\nInitializers:\n")
 		for _, in := range ins.Initializers {
-			fmt.Fprintf(w, "  %-40s %-22s %10s  sparsity %.2f%%\n", in.Name, in.Type, stats.FormatBytes(in.Bytes), 100*in.Sparsity)
+			where := ""
+			if in.Node != "" {
+				where = "  in Constant node " + in.Node
+			}
+			fmt.Fprintf(w, "  %-40s %-22s %10s  sparsity %.2f%%%s\n", in.Name, in.Type, stats.FormatBytes(in.Bytes), 100*in.Sparsity, where)
 		}
 	}
 	if len(ins.Layers) > 0 {

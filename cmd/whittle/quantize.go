@@ -60,6 +60,10 @@ measured by leaving it alone in float, and the most sensitive layers are left fl
 by one until the budget holds. Sensitivity runs on the first --eval-samples rows; the
 final model is then measured on the whole eval set.
 
+A model whose opset is older than quantization needs (13 for per-channel weights, 11 for
+--dynamic) is upgraded first with the convert_opset pass, with a notice; a model that
+cannot be converted is refused with the operators that block it.
+
 By default the float model is first cleaned with the lossless 'whittle optimize'
 pipeline (BatchNormalization folded into Conv/Gemm, constants folded); --optimize=false
 skips that.
@@ -248,6 +252,16 @@ func runQuantize(e *env, a *quantizeArgs) error {
 	ctx := &passes.Context{ToolVersion: version()}
 	out := &quantizeJSON{Input: a.in, Output: a.out, Options: a.step().Params}
 	var rep *passes.QuantizeReport
+	// Old opsets (Paddle2ONNX writes 9) are upgraded rather than refused.
+	from, to, err := passes.UpgradeForQuantization(ctx, m, opts)
+	if err != nil {
+		return fmt.Errorf("%s: %w", a.in, err)
+	}
+	var upgraded string
+	if to != from {
+		upgraded = fmt.Sprintf("opset import raised from %d to %d with convert_opset (quantization needs %d)", from, to, to)
+		fmt.Fprintf(e.stderr, "note: %s\n", upgraded)
+	}
 	switch {
 	case a.dynamic:
 		rep, err = passes.QuantizeDynamic(ctx, m, opts)
@@ -274,6 +288,9 @@ func runQuantize(e *env, a *quantizeArgs) error {
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", a.in, err)
+	}
+	if upgraded != "" {
+		rep.Notes = append([]string{upgraded}, rep.Notes...)
 	}
 	out.Report = rep
 	if err := m.Verify(); err != nil {

@@ -12,7 +12,8 @@ type Model struct {
 	// Ops counts nodes by op type (domain-qualified outside the default domain), over the
 	// main graph and every subgraph.
 	Ops map[string]int `json:"ops"`
-	// Params and Bytes count initializer elements and data bytes, in total and by type.
+	// Params and Bytes count the elements and data bytes of initializers and Constant
+	// nodes' tensors, in total and by type.
 	Params       int64            `json:"params"`
 	Bytes        int64            `json:"bytes"`
 	ParamsByType map[string]int64 `json:"params_by_type"`
@@ -20,6 +21,10 @@ type Model struct {
 	// Zeros counts initializer elements equal to zero (float and integer types).
 	Zeros        int64         `json:"zeros"`
 	Initializers []Initializer `json:"initializers"`
+	// ConstantNodes and ConstantParams count the Constant nodes among Initializers and the
+	// elements they hold: exporters such as Paddle2ONNX keep weights there.
+	ConstantNodes  int   `json:"constant_nodes"`
+	ConstantParams int64 `json:"constant_params"`
 	// MACs sums Layers' MACs; MACsComplete says whether every MAC-bearing layer's shapes
 	// were known.
 	MACs         int64   `json:"macs"`
@@ -27,9 +32,11 @@ type Model struct {
 	Layers       []Layer `json:"layers"`
 }
 
-// Initializer describes one constant.
+// Initializer describes one constant: an initializer, or the tensor of a Constant node.
 type Initializer struct {
-	Name     string  `json:"name"`
+	Name string `json:"name"`
+	// Node names the Constant node holding the tensor; empty for an initializer.
+	Node     string  `json:"constant_node,omitempty"`
 	Type     string  `json:"type"`
 	Params   int64   `json:"params"`
 	Bytes    int64   `json:"bytes"`
@@ -55,6 +62,12 @@ func Measure(m *ir.Model) *Model {
 		}
 		for _, n := range g.Nodes() {
 			s.Nodes++
+			if t := constantTensor(n); t != nil {
+				before := s.Params
+				s.addTensor(t, nodeOutputName(n), nodeName(n))
+				s.ConstantNodes++
+				s.ConstantParams += s.Params - before
+			}
 			op := ir.QualifiedOp(n.Domain, n.OpType)
 			s.Ops[op]++
 			if macs, known, ok := NodeMACs(n); ok {
@@ -79,6 +92,28 @@ func nodeName(n *ir.Node) string {
 	return n.OpType
 }
 
+// constantTensor returns the tensor a Constant node holds in its value or sparse_value
+// attribute, or nil (the scalar and list forms hold no weights).
+func constantTensor(n *ir.Node) *ir.Tensor {
+	if n.OpType != "Constant" || !ir.IsDefaultDomain(n.Domain) {
+		return nil
+	}
+	if a := n.Attr("value"); a != nil && a.Tensor != nil {
+		return a.Tensor
+	}
+	if a := n.Attr("sparse_value"); a != nil && a.SparseTensor != nil {
+		return a.SparseTensor.Values
+	}
+	return nil
+}
+
+func nodeOutputName(n *ir.Node) string {
+	if out := n.Output(0); out != nil {
+		return out.Name
+	}
+	return ""
+}
+
 func (s *Model) addInitializer(v *ir.Value) {
 	t := v.Const
 	if t == nil {
@@ -88,6 +123,11 @@ func (s *Model) addInitializer(v *ir.Value) {
 			return
 		}
 	}
+	s.addTensor(t, v.Name, "")
+}
+
+// addTensor counts one constant tensor named name, held by Constant node node (or "").
+func (s *Model) addTensor(t *ir.Tensor, name, node string) {
 	n, err := t.NumElements()
 	if err != nil {
 		return
@@ -100,7 +140,7 @@ func (s *Model) addInitializer(v *ir.Value) {
 		bytes += int64(len(str))
 	}
 	zeros := CountZeros(t)
-	in := Initializer{Name: v.Name, Type: ir.TensorTypeString(t), Params: n, Bytes: bytes}
+	in := Initializer{Name: name, Node: node, Type: ir.TensorTypeString(t), Params: n, Bytes: bytes}
 	if n > 0 {
 		in.Sparsity = float64(zeros) / float64(n)
 	}

@@ -180,11 +180,12 @@ func (ck *checker) checkNodes(c ctx, nodes []*onnxpb.NodeProto, sc *scope) {
 	}
 	deps := make([][]int, len(nodes))
 	for i, n := range nodes {
-		for _, in := range nodeReads(n) {
+		for _, in := range n.GetInput() {
 			if p, ok := producer[in]; ok {
 				deps[i] = append(deps[i], p)
 			}
 		}
+		deps[i] = append(deps[i], ck.subgraphReads[n]...)
 	}
 	comp, cycles := findCycles(deps)
 	for _, cyc := range cycles {
@@ -256,32 +257,131 @@ func nodeLabel(i int, n *onnxpb.NodeProto) string {
 	return fmt.Sprintf("#%d (%s)", i, n.GetOpType())
 }
 
-// nodeReads returns the value names n reads: its inputs and the outer-scope names its
-// subgraphs use, which are hidden dependencies of n.
-func nodeReads(n *onnxpb.NodeProto) []string {
-	reads := append([]string(nil), n.GetInput()...)
-	var visitGraph func(g *onnxpb.GraphProto)
-	visitAttrs := func(attrs []*onnxpb.AttributeProto) {
-		for _, a := range attrs {
-			if g := a.GetG(); g != nil {
-				visitGraph(g)
-			}
-			for _, g := range a.GetGraphs() {
-				visitGraph(g)
+// outerReads finds, for every node holding subgraphs, the nodes of its own graph that its
+// subgraphs read (at any depth): hidden dependencies of the node. One walk over the whole
+// model resolves each name read in a subgraph to its innermost definition, so the cost is
+// linear in the model's size however deeply subgraphs nest. The result maps a node to
+// indices into its graph's node list (the first node producing each name, as checkNodes
+// numbers them); names defined nowhere are left to checkNodes to report.
+func outerReads(m *onnxpb.ModelProto) map[*onnxpb.NodeProto][]int {
+	r := &readResolver{defs: map[string][]nameDef{}, deps: map[*onnxpb.NodeProto][]int{}}
+	r.graph(m.GetGraph())
+	for _, ti := range m.GetTrainingInfo() {
+		r.graph(ti.GetInitialization())
+		r.graph(ti.GetAlgorithm())
+	}
+	for _, f := range m.GetFunctions() {
+		r.attrs(f.GetAttributeProto())
+		r.body(f.GetInput(), f.GetNode(), nil)
+	}
+	return r.deps
+}
+
+type readResolver struct {
+	defs map[string][]nameDef // innermost definition last
+	path []*onnxpb.NodeProto  // path[d]: the node of the graph at depth d being walked
+	deps map[*onnxpb.NodeProto][]int
+}
+
+// nameDef is where a name is defined: the depth of its graph and the index of the node
+// producing it there (-1 for inputs and initializers).
+type nameDef struct{ depth, node int }
+
+func (r *readResolver) graph(g *onnxpb.GraphProto) {
+	if g == nil {
+		return
+	}
+	var defined []string
+	for _, vi := range g.GetInput() {
+		defined = append(defined, vi.GetName())
+	}
+	for _, t := range g.GetInitializer() {
+		defined = append(defined, t.GetName())
+	}
+	for _, st := range g.GetSparseInitializer() {
+		defined = append(defined, st.GetValues().GetName())
+	}
+	var outputs []string
+	for _, vi := range g.GetOutput() {
+		outputs = append(outputs, vi.GetName())
+	}
+	r.body(defined, g.GetNode(), outputs)
+}
+
+// body walks one graph or function body: defined are its inputs (and initializers), nodes
+// its nodes, and outputs the names it returns, which count as reads.
+func (r *readResolver) body(defined []string, nodes []*onnxpb.NodeProto, outputs []string) {
+	depth := len(r.path)
+	var pushed []string
+	push := func(name string, node int) {
+		if name == "" {
+			return
+		}
+		r.defs[name] = append(r.defs[name], nameDef{depth, node})
+		pushed = append(pushed, name)
+	}
+	for _, name := range defined {
+		push(name, -1)
+	}
+	first := map[string]bool{}
+	for i, n := range nodes {
+		for _, out := range n.GetOutput() {
+			if out != "" && !first[out] {
+				first[out] = true
+				push(out, i)
 			}
 		}
 	}
-	visitGraph = func(g *onnxpb.GraphProto) {
-		for _, sn := range g.GetNode() {
-			reads = append(reads, sn.GetInput()...)
-			visitAttrs(sn.GetAttribute())
+	r.path = append(r.path, nil)
+	for _, n := range nodes {
+		r.path[depth] = n
+		if depth > 0 {
+			for _, in := range n.GetInput() {
+				r.read(in, depth)
+			}
 		}
-		for _, o := range g.GetOutput() {
-			reads = append(reads, o.GetName())
+		r.attrs(n.GetAttribute())
+	}
+	r.path = r.path[:depth]
+	if depth > 0 {
+		for _, out := range outputs {
+			r.read(out, depth)
 		}
 	}
-	visitAttrs(n.GetAttribute())
-	return reads
+	for _, name := range pushed {
+		d := r.defs[name]
+		if len(d) == 1 {
+			delete(r.defs, name)
+		} else {
+			r.defs[name] = d[:len(d)-1]
+		}
+	}
+}
+
+func (r *readResolver) attrs(attrs []*onnxpb.AttributeProto) {
+	for _, a := range attrs {
+		if g := a.GetG(); g != nil {
+			r.graph(g)
+		}
+		for _, g := range a.GetGraphs() {
+			r.graph(g)
+		}
+	}
+}
+
+// read records that the graph at depth reads name: when the name is defined by a node of
+// an enclosing graph, the node of that graph holding this subgraph depends on it.
+func (r *readResolver) read(name string, depth int) {
+	ds := r.defs[name]
+	if len(ds) == 0 {
+		return
+	}
+	d := ds[len(ds)-1]
+	if d.depth >= depth || d.node < 0 {
+		return
+	}
+	holder := r.path[d.depth]
+	r.deps[holder] = append(r.deps[holder], d.node)
 }
 
 // findCycles returns, for each node, the id of its strongly connected component when

@@ -30,41 +30,85 @@ type checker struct {
 	ir        int64
 	problems  []Problem
 	functions map[funcKey]*onnxpb.FunctionProto
+	// subgraphReads: for each node with subgraphs, the nodes of its graph they read.
+	subgraphReads map[*onnxpb.NodeProto][]int
 }
 
 type funcKey struct{ domain, name, overload string }
 
 // ctx is where the walk stands: the path for messages and the rules in force there.
 type ctx struct {
-	path     string
+	at       *pathElem
 	node, op string
 	main     bool                  // the top-level graph: inputs and outputs need full types
 	fn       *onnxpb.FunctionProto // the enclosing function body, if any
 	opsets   map[string]int64      // imported operator sets, domains normalized
 }
 
+// pathElem is one element of a problem's path, chained to the elements enclosing it. The
+// path is rendered only when a problem is reported: building it as a string at every
+// level would cost time and memory quadratic in the nesting depth of subgraphs.
+type pathElem struct {
+	parent *pathElem
+	text   string
+	depth  int
+}
+
 func (c ctx) in(elem string) ctx {
-	if c.path == "" {
-		c.path = elem
-	} else {
-		c.path += " / " + elem
+	depth := 0
+	if c.at != nil {
+		depth = c.at.depth + 1
 	}
+	c.at = &pathElem{parent: c.at, text: elem, depth: depth}
 	return c
 }
 
+// maxPathElems bounds a rendered path: deeper paths keep their outermost and innermost
+// elements, so that a problem deep in nested subgraphs has a message of bounded size.
+const maxPathElems = 16
+
+func (c ctx) path() string {
+	if c.at == nil {
+		return ""
+	}
+	n := c.at.depth + 1
+	inner := min(n, maxPathElems/2)
+	outer := min(n-inner, maxPathElems/2)
+	elided := n - inner - outer
+	parts := make([]string, 0, inner+outer+1)
+	e := c.at
+	for i := 0; i < inner; i++ {
+		parts = append(parts, e.text)
+		e = e.parent
+	}
+	if elided > 0 {
+		parts = append(parts, fmt.Sprintf("... (%d more) ...", elided))
+		for i := 0; i < elided; i++ {
+			e = e.parent
+		}
+	}
+	for ; e != nil; e = e.parent {
+		parts = append(parts, e.text)
+	}
+	for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
+		parts[i], parts[j] = parts[j], parts[i]
+	}
+	return strings.Join(parts, " / ")
+}
+
 func (ck *checker) report(c ctx, field, format string, args ...any) {
-	ck.problems = append(ck.problems, Problem{Path: c.path, Node: c.node, Op: c.op, Field: field, Msg: fmt.Sprintf(format, args...)})
+	ck.problems = append(ck.problems, Problem{Path: c.path(), Node: c.node, Op: c.op, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (ck *checker) warn(c ctx, field, format string, args ...any) {
 	if !ck.opts.Warnings {
 		return
 	}
-	ck.problems = append(ck.problems, Problem{Path: c.path, Node: c.node, Op: c.op, Field: field, Msg: fmt.Sprintf(format, args...), Warning: true})
+	ck.problems = append(ck.problems, Problem{Path: c.path(), Node: c.node, Op: c.op, Field: field, Msg: fmt.Sprintf(format, args...), Warning: true})
 }
 
 func (ck *checker) checkModel(m *onnxpb.ModelProto) {
-	top := ctx{path: "model"}
+	top := ctx{}.in("model")
 	switch {
 	case m.IrVersion == nil || m.GetIrVersion() == 0:
 		ck.report(top, "ir_version", "is not set")
@@ -88,6 +132,7 @@ func (ck *checker) checkModel(m *onnxpb.ModelProto) {
 		opsets[""] = 1 // IR < 3 models implicitly use opset 1.
 	}
 
+	ck.subgraphReads = outerReads(m)
 	ck.functions = map[funcKey]*onnxpb.FunctionProto{}
 	for _, f := range m.GetFunctions() {
 		k := funcKey{f.GetDomain(), f.GetName(), f.GetOverload()}
@@ -96,7 +141,7 @@ func (ck *checker) checkModel(m *onnxpb.ModelProto) {
 		}
 	}
 
-	main := ctx{path: "graph " + m.GetGraph().GetName(), main: true, opsets: opsets}
+	main := ctx{main: true, opsets: opsets}.in("graph " + m.GetGraph().GetName())
 	var mainScope *scope
 	if m.Graph == nil {
 		ck.report(top, "graph", "is missing")
@@ -156,10 +201,11 @@ func (ck *checker) checkTrainingInfo(top ctx, m *onnxpb.ModelProto, opsets map[s
 			algoInits[t.GetName()] = true
 		}
 		if g := ti.GetInitialization(); g != nil && !isEmptyGraph(g) {
-			ck.checkGraph(ctx{path: c.path + " / initialization graph " + g.GetName(), opsets: opsets}, g, nil)
+			ck.checkGraph(ctx{at: c.at, opsets: opsets}.in("initialization graph "+g.GetName()), g, nil)
 		}
 		if g := ti.GetAlgorithm(); g != nil && !isEmptyGraph(g) {
-			ck.checkGraph(ctx{path: c.path + " / algorithm graph " + g.GetName(), opsets: opsets}, g, mainScope)
+			algo := ck.checkGraph(ctx{at: c.at, opsets: opsets}.in("algorithm graph "+g.GetName()), g, mainScope)
+			algo.close()
 		}
 		if len(ti.GetInitializationBinding()) > 0 && ti.GetInitialization() == nil {
 			ck.report(c, "initialization_binding", "is set but there is no initialization graph")
@@ -323,24 +369,53 @@ func nodeCtx(c ctx, i int, n *onnxpb.NodeProto) ctx {
 	return c
 }
 
-// scope is the set of value names visible in a graph, chained to its enclosing graphs.
+// scope is the set of value names defined in a graph, chained to the scopes of its
+// enclosing graphs. All scopes of one tree share a count of the open definitions of each
+// name, so that a lookup costs one map access however deep the nesting: a subgraph's scope
+// must be closed (see close) before its enclosing graph defines more names or a sibling
+// subgraph is opened, which is the order in which the checker walks a model.
 type scope struct {
 	parent *scope
 	names  map[string]bool
+	open   map[string]int // shared by the whole tree: definitions in open scopes
 }
 
-func newScope(parent *scope) *scope { return &scope{parent: parent, names: map[string]bool{}} }
+func newScope(parent *scope) *scope {
+	s := &scope{parent: parent, names: map[string]bool{}}
+	if parent != nil {
+		s.open = parent.open
+	} else {
+		s.open = map[string]int{}
+	}
+	return s
+}
 
-func (s *scope) add(name string)        { s.names[name] = true }
+func (s *scope) add(name string) {
+	if !s.names[name] {
+		s.names[name] = true
+		s.open[name]++
+	}
+}
+
 func (s *scope) local(name string) bool { return s.names[name] }
 
+// visible reports whether name is defined in s or an enclosing scope. Called on a parent
+// while a child is open, it also sees the child's names; the checker asks a parent only
+// about names the child has not defined.
 func (s *scope) visible(name string) bool {
-	for ; s != nil; s = s.parent {
-		if s.names[name] {
-			return true
+	return s != nil && s.open[name] > 0
+}
+
+// close takes s's names out of the shared count once its graph has been checked.
+func (s *scope) close() {
+	if s == nil {
+		return
+	}
+	for name := range s.names {
+		if s.open[name]--; s.open[name] == 0 {
+			delete(s.open, name)
 		}
 	}
-	return false
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }

@@ -250,10 +250,10 @@ func (ck *checker) checkAttribute(c ctx, a *onnxpb.AttributeProto, sc *scope) {
 	sub := c
 	sub.main = false
 	if g := a.GetG(); g != nil {
-		ck.checkGraph(sub.in(fmt.Sprintf("attribute %s / graph %s", a.GetName(), g.GetName())), g, sc)
+		ck.checkGraph(sub.in(fmt.Sprintf("attribute %s / graph %s", a.GetName(), g.GetName())), g, sc).close()
 	}
 	for i, g := range a.GetGraphs() {
-		ck.checkGraph(sub.in(fmt.Sprintf("attribute %s[%d] / graph %s", a.GetName(), i, g.GetName())), g, sc)
+		ck.checkGraph(sub.in(fmt.Sprintf("attribute %s[%d] / graph %s", a.GetName(), i, g.GetName())), g, sc).close()
 	}
 }
 
