@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"github.com/whittle-ml/whittle/dataset"
+	"github.com/whittle-ml/whittle/passes"
 	"github.com/whittle-ml/whittle/train/data"
 	"github.com/whittle-ml/whittle/train/optim"
-	"github.com/whittle-ml/whittle/passes"
 )
 
 // Tiny budgets: a few hundred rows and one or two epochs, enough to see that training
