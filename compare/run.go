@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 
 	"github.com/whittle-ml/whittle/runtime/datafeed"
@@ -139,18 +140,6 @@ func floats64(t *kernel.Tensor) ([]float64, bool) {
 	return xs, err == nil
 }
 
-func sameShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // addTensors compares one batch of a tensor pair into s.
 func addTensors(s *Stats, ta, tb *kernel.Tensor, tol Tolerance) {
 	if s.Problem != "" {
@@ -160,7 +149,7 @@ func addTensors(s *Stats, ta, tb *kernel.Tensor, tol Tolerance) {
 		s.Problem = "missing in one model"
 		return
 	}
-	if !sameShape(ta.Shape, tb.Shape) {
+	if !slices.Equal(ta.Shape, tb.Shape) {
 		s.Problem = fmt.Sprintf("shape %v against %v", tb.Shape, ta.Shape)
 		return
 	}

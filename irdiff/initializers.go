@@ -2,6 +2,7 @@ package irdiff
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -102,7 +103,7 @@ func compareConst(a, b *ir.Value) InitializerDiff {
 	if id.DataChanged {
 		id.OldSparsity, id.NewSparsity = sparsity(a), sparsity(b)
 		if a.Const != nil && b.Const != nil && a.Const.External == nil && b.Const.External == nil &&
-			a.Const.DataType == b.Const.DataType && equalDims(a.Const.Dims, b.Const.Dims) {
+			a.Const.DataType == b.Const.DataType && slices.Equal(a.Const.Dims, b.Const.Dims) {
 			fa, errA := a.Const.Float64s()
 			fb, errB := b.Const.Float64s()
 			if errA == nil && errB == nil && len(fa) == len(fb) {
@@ -131,16 +132,4 @@ func finite(x float64) *float64 {
 		return nil
 	}
 	return &x
-}
-
-func equalDims(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

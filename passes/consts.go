@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/whittle-ml/whittle/ir"
 )
@@ -97,23 +98,11 @@ func tensorBytes(t *ir.Tensor) int64 {
 
 // sameData reports whether two tensors hold the same elements (same type, shape, bytes).
 func sameData(a, b *ir.Tensor) bool {
-	if a.DataType != b.DataType || !equalInts(a.Dims, b.Dims) || !bytes.Equal(a.Raw, b.Raw) || len(a.Strings) != len(b.Strings) {
+	if a.DataType != b.DataType || !slices.Equal(a.Dims, b.Dims) || !bytes.Equal(a.Raw, b.Raw) || len(a.Strings) != len(b.Strings) {
 		return false
 	}
 	for i := range a.Strings {
 		if !bytes.Equal(a.Strings[i], b.Strings[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func equalInts(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
 			return false
 		}
 	}

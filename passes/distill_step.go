@@ -52,11 +52,12 @@ func init() {
 					return false, nil
 				}
 				done = true
-				if ctx.Distiller == nil {
+				d := ctx.distiller()
+				if d == nil {
 					return false, fmt.Errorf("no distiller: the distill step trains a model, which needs whittle's CLI or distill.Distiller in the pass context")
 				}
 				before := ctx.log().Len()
-				if err := ctx.Distiller.Distill(ctx, m, p); err != nil {
+				if err := d.Distill(ctx, m, p); err != nil {
 					return false, err
 				}
 				return ctx.log().Len() > before, nil

@@ -2,6 +2,7 @@ package passes
 
 import (
 	"math"
+	"slices"
 
 	"github.com/whittle-ml/whittle/ir"
 )
@@ -145,7 +146,7 @@ func reshapeIsIdentity(n *ir.Node) bool {
 		return false
 	}
 	target, ok := reshapeTarget(in, shape, n.AttrInt("allowzero", 0) != 0)
-	return ok && equalInts(target, in)
+	return ok && slices.Equal(target, in)
 }
 
 // expandIsIdentity: Expand broadcasts the input with the shape; the result is the input's

@@ -94,7 +94,7 @@ func foldNode(ctx *Context, m *ir.Model, n *ir.Node, limit int64) ([]*ir.Tensor,
 		inBytes += tensorBytes(t)
 		any = true
 	}
-	if !any || ctx.Eval == nil {
+	if !any || ctx.evaluator() == nil {
 		return nil, nil
 	}
 	// Skip before evaluating when the output is known to be too large.
@@ -108,7 +108,7 @@ func foldNode(ctx *Context, m *ir.Model, n *ir.Node, limit int64) ([]*ir.Tensor,
 			}
 		}
 	}
-	outs, err := ctx.Eval.EvalNode(m, n, inputs)
+	outs, err := ctx.evaluator().EvalNode(m, n, inputs)
 	if err != nil {
 		return nil, err
 	}

@@ -29,8 +29,9 @@ const DefaultMaxIterations = 16
 type Context struct {
 	// Log receives every change; Run creates one when nil.
 	Log *ChangeLog
-	// Eval evaluates constant nodes; without it fold_constants folds only what needs no
-	// kernel (Constant nodes, Shape and Size of static shapes).
+	// Eval evaluates constant nodes; nil means the registered default (SetDefaults), and
+	// without either fold_constants folds only what needs no kernel (Constant nodes, Shape
+	// and Size of static shapes).
 	Eval Evaluator
 	// VerifyEach checks the IR after every pass (always set in tests).
 	VerifyEach bool
@@ -41,20 +42,87 @@ type Context struct {
 	MaxIterations int
 	// ToolVersion is recorded in the model's metadata; empty means the build's version.
 	ToolVersion string
-	// Distiller runs the distill step (package distill implements it); Calibrators opens
-	// the calibration data quantize_static names. Steps that need one fail without it.
-	Distiller   Distiller
-	Calibrators func(spec string) (Calibrator, error)
+	// Distiller runs the distill step (package distill implements it); nil means the
+	// registered default (SetDefaults), and without either that step fails.
+	Distiller Distiller
 	// Original is the model as the pipeline received it, for steps that refer back to it
 	// (distill with teacher=original); Run keeps a copy when a step's Info.NeedsOriginal
 	// says so and none is set.
 	Original *ir.Model
+	// Calibration opens the data a quantize_static step names; nil means the registered
+	// default (SetDefaults), and without either that step fails.
+	Calibration CalibrationSource
+	// OnReport, when set, receives the report of a pass that makes one (prune:
+	// *PruneReport; quantize_static, quantize_dynamic, quantize_weights: *QuantizeReport)
+	// each time the pass runs.
+	OnReport func(pass string, report any)
 
 	// pass is the name of the pass running now, which tags log entries.
 	pass string
 	// typesFresh says shape inference ran since the last logged change.
 	typesFresh bool
 	typedAt    int
+}
+
+// CalibrationSource opens calibration data by the name a quantize_static step records
+// (its calibration parameter, a dataset spec), so that a recorded step can be replayed.
+type CalibrationSource interface {
+	// Calibrator returns a calibrator over the data cal names (cal.Data, preprocessed as
+	// cal.Preprocess says), running cal.BatchSize rows at a time (0: the source's default).
+	Calibrator(cal CalibrationSpec) (Calibrator, error)
+}
+
+// Defaults are what a Context without its own Eval or Calibration uses. Package passes
+// cannot run models (it never imports the runtime), so the package that can registers
+// them: importing package whittle sets the runtime's evaluator and a calibration source
+// that reads dataset specs, so that a pipeline run by hand folds what whittle optimize
+// folds.
+type Defaults struct {
+	Eval        Evaluator
+	Calibration CalibrationSource
+	Distiller   Distiller
+}
+
+var defaults Defaults
+
+// SetDefaults registers the evaluator and calibration source of Contexts that set none.
+// Call it from an init function (it is not safe to call while passes run).
+func SetDefaults(d Defaults) { defaults = d }
+
+func (ctx *Context) evaluator() Evaluator {
+	if ctx.Eval != nil {
+		return ctx.Eval
+	}
+	return defaults.Eval
+}
+
+func (ctx *Context) distiller() Distiller {
+	if ctx.Distiller != nil {
+		return ctx.Distiller
+	}
+	return defaults.Distiller
+}
+
+func (ctx *Context) calibration() CalibrationSource {
+	if ctx.Calibration != nil {
+		return ctx.Calibration
+	}
+	return defaults.Calibration
+}
+
+// As runs fn with the changes it logs attributed to pass, as Run attributes each pass's
+// own: for workflows that do a step's work outside Run and then Record it.
+func (ctx *Context) As(pass string, fn func() error) error {
+	saved := ctx.pass
+	ctx.pass = pass
+	defer func() { ctx.pass = saved }()
+	return fn()
+}
+
+func (ctx *Context) report(pass string, rep any) {
+	if ctx.OnReport != nil {
+		ctx.OnReport(pass, rep)
+	}
 }
 
 func (ctx *Context) maxFoldBytes() int64 {

@@ -273,6 +273,7 @@ func (p *prunePass) Run(ctx *Context, m *ir.Model) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	ctx.report(p.Name(), rep)
 	return rep.Changed, nil
 }
 

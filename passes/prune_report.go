@@ -1,14 +1,11 @@
 package passes
 
 import (
-	"bytes"
-	"compress/gzip"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
-
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/ir/infer"
@@ -31,7 +28,8 @@ type PruneReport struct {
 	Skipped         []PruneSkip          `json:"skipped,omitempty"`
 	Before          ModelSummary         `json:"before"`
 	After           ModelSummary         `json:"after"`
-	// Files is filled by callers that serialize the model (whittle prune).
+	// Files is filled by callers that serialize the model (whittle.Prune with
+	// MeasureFiles).
 	Files *FileSizes `json:"files,omitempty"`
 
 	snap    map[int]layerSnapshot
@@ -100,32 +98,6 @@ type CompressedSizes struct {
 	Zstd int64 `json:"zstd"`
 }
 
-// MeasureCompressed compresses data with gzip and zstd and returns the three sizes.
-func MeasureCompressed(data []byte) (CompressedSizes, error) {
-	s := CompressedSizes{Raw: int64(len(data))}
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return s, err
-	}
-	if _, err := zw.Write(data); err != nil {
-		return s, err
-	}
-	if err := zw.Close(); err != nil {
-		return s, err
-	}
-	s.Gzip = int64(buf.Len())
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
-	if err != nil {
-		return s, err
-	}
-	s.Zstd = int64(len(enc.EncodeAll(data, nil)))
-	if err := enc.Close(); err != nil {
-		return s, err
-	}
-	return s, nil
-}
-
 type layerSnapshot struct {
 	label, op, weight string
 	dims              []int64
@@ -178,7 +150,7 @@ func (rep *PruneReport) finish(m *ir.Model) {
 		}
 		l := LayerPrune{Node: b.label, Op: b.op, Weight: b.weight, Params: b.params, ParamsAfter: a.params,
 			MACs: b.macs, MACsAfter: a.macs, Sparsity: ratio(b.zeros, b.params), SparsityAfter: ratio(a.zeros, a.params)}
-		if !equalInts(b.dims, a.dims) {
+		if !slices.Equal(b.dims, a.dims) {
 			l.WeightDims, l.WeightDimsAfer = b.dims, a.dims
 		}
 		if t, ok := rep.targets[id]; ok {

@@ -320,13 +320,11 @@ func (q *quantizer) removeUnusedConsts() error {
 
 // QuantizeStatic quantizes m in place with the QDQ layout, using calibration ranges keyed
 // by tensor name (CollectRanges over PlanQuantization(m).CalibrationTensors()). Every
-// change is logged in ctx's change log.
+// change is logged in ctx's change log. Run PrepareForQuantization on m first (once) and
+// calibrate the prepared model: CalibrateStatic does both.
 func QuantizeStatic(ctx *Context, m *ir.Model, opts QuantizeOptions, ranges map[string]Range) (*QuantizeReport, error) {
 	if ctx == nil {
 		ctx = &Context{}
-	}
-	if _, err := PrepareForQuantization(ctx, m); err != nil {
-		return nil, err
 	}
 	plan, err := PlanQuantization(m, opts)
 	if err != nil {

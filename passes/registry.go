@@ -108,35 +108,109 @@ func ParsePipeline(s string) (Pipeline, error) {
 	return p, p.Check()
 }
 
-// recipeStep is a recipe entry: parameters may be written as numbers or booleans.
+// recipeStep is a recipe entry: parameters may be written as numbers or booleans. An
+// entry is either a step (pass, params) or a whole pipeline (pipeline, and the
+// whittle_version a model's history records).
 type recipeStep struct {
-	Pass   string         `json:"pass" yaml:"pass"`
-	Params map[string]any `json:"params" yaml:"params"`
+	Pass     string         `json:"pass" yaml:"pass"`
+	Params   map[string]any `json:"params" yaml:"params"`
+	Pipeline []recipeStep   `json:"pipeline" yaml:"pipeline"`
+	Version  string         `json:"whittle_version" yaml:"whittle_version"`
 }
 
-// ParseRecipe reads a recipe: a YAML or JSON list of {pass, params} entries, e.g.
+// Recipe is pipelines applied one after another: each runs to its fixed point (Run) and
+// is recorded as its own entry of the model's history. Most recipes hold one pipeline;
+// a model's history (whittle.passes) is a recipe of every pipeline that made it, which
+// replayed on the original model reproduces it.
+type Recipe []Pipeline
+
+// String renders the pipelines in command-line syntax, separated by " ; ".
+func (r Recipe) String() string {
+	parts := make([]string, len(r))
+	for i, p := range r {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, " ; ")
+}
+
+// Check checks every pipeline of the recipe.
+func (r Recipe) Check() error {
+	for i, p := range r {
+		if err := p.Check(); err != nil {
+			if len(r) > 1 {
+				return fmt.Errorf("pipeline %d: %w", i+1, err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// RecipeOf turns a model's history (provenance.History) into the recipe that replays it.
+func RecipeOf(history []provenance.Applied) Recipe {
+	r := make(Recipe, len(history))
+	for i, h := range history {
+		r[i] = Pipeline(h.Pipeline)
+	}
+	return r
+}
+
+// ParseRecipe reads a recipe, YAML or JSON: a list of {pass, params} entries (one
+// pipeline), e.g.
 //
 //   - pass: fold_constants
 //   - pass: prune
 //     params: {sparsity: 0.5, scope: global}
-func ParseRecipe(data []byte) (Pipeline, error) {
-	var steps []recipeStep
+//
+// or a list of {pipeline: [{pass, params}...]} entries (pipelines applied in turn), the
+// form of a model's whittle.passes metadata.
+func ParseRecipe(data []byte) (Recipe, error) {
+	var entries []recipeStep
 	trimmed := bytes.TrimSpace(data)
 	var err error
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		dec := json.NewDecoder(bytes.NewReader(trimmed))
 		dec.DisallowUnknownFields()
-		err = dec.Decode(&steps)
+		err = dec.Decode(&entries)
 	} else {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
-		err = dec.Decode(&steps)
+		err = dec.Decode(&entries)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("recipe: %w (want a list of {pass: NAME, params: {KEY: VALUE}})", err)
+		return nil, fmt.Errorf("recipe: %w (want a list of {pass: NAME, params: {KEY: VALUE}}, or of {pipeline: [...]})", err)
 	}
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("recipe lists no pass")
+	}
+	var r Recipe
+	if entries[0].Pipeline != nil {
+		for i, e := range entries {
+			if e.Pass != "" || e.Pipeline == nil {
+				return nil, fmt.Errorf("recipe entry %d: a recipe of pipelines lists {pipeline: [...]} entries only", i+1)
+			}
+			p, err := pipelineOf(e.Pipeline)
+			if err != nil {
+				return nil, fmt.Errorf("recipe pipeline %d: %w", i+1, err)
+			}
+			r = append(r, p)
+		}
+	} else {
+		p, err := pipelineOf(entries)
+		if err != nil {
+			return nil, err
+		}
+		r = Recipe{p}
+	}
+	return r, r.Check()
+}
+
+func pipelineOf(steps []recipeStep) (Pipeline, error) {
 	var p Pipeline
 	for i, rs := range steps {
+		if rs.Pipeline != nil || rs.Version != "" {
+			return nil, fmt.Errorf("recipe entry %d: a pipeline entry inside a list of steps", i+1)
+		}
 		if rs.Pass == "" {
 			return nil, fmt.Errorf("recipe entry %d: no pass named", i+1)
 		}
@@ -159,20 +233,20 @@ func ParseRecipe(data []byte) (Pipeline, error) {
 	if len(p) == 0 {
 		return nil, fmt.Errorf("recipe lists no pass")
 	}
-	return p, p.Check()
+	return p, nil
 }
 
 // LoadRecipe reads a recipe file.
-func LoadRecipe(path string) (Pipeline, error) {
+func LoadRecipe(path string) (Recipe, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	p, err := ParseRecipe(data)
+	r, err := ParseRecipe(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return p, nil
+	return r, nil
 }
 
 // Check verifies that every pass is registered and takes the parameters given, and that

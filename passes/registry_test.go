@@ -51,6 +51,12 @@ func TestParseRecipe(t *testing.T) {
 		{name: "unknown pass", in: "- pass: nope\n", wantErr: `unknown pass "nope"`},
 		{name: "nested value", in: "- pass: fold_constants\n  params: {max_bytes: [1, 2]}\n", wantErr: "must be a single value"},
 		{name: "empty", in: "[]", wantErr: "lists no pass"},
+		{name: "history", in: `[{"whittle_version":"(devel)","pipeline":[{"pass":"eliminate_dead"}]},{"pipeline":[{"pass":"prune","params":{"sparsity":"0.5"}}]}]`,
+			want: "eliminate_dead ; prune:sparsity=0.5"},
+		{name: "yaml stages", in: "- pipeline:\n  - pass: eliminate_dead\n- pipeline:\n  - pass: fold_constants\n",
+			want: "eliminate_dead ; fold_constants"},
+		{name: "mixed", in: `[{"pipeline":[{"pass":"eliminate_dead"}]},{"pass":"fold_constants"}]`, wantErr: "entries only"},
+		{name: "bad stage", in: `[{"pipeline":[{"pass":"nope"}]}]`, wantErr: `unknown pass "nope"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

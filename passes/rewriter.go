@@ -2,6 +2,7 @@ package passes
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/whittle-ml/whittle/ir"
@@ -324,7 +325,7 @@ func constChangeDetail(a, b *ir.Tensor) string {
 	if a.DataType != b.DataType {
 		what = append(what, "dtype")
 	}
-	if !equalInts(a.Dims, b.Dims) {
+	if !slices.Equal(a.Dims, b.Dims) {
 		what = append(what, "shape")
 	}
 	if !sameData(a, b) {

@@ -3,6 +3,7 @@ package provenance
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -106,20 +107,31 @@ func (p Steps) String() string {
 }
 
 // ParseSteps reads "fold_constants,prune:sparsity=0.5:scope=global": steps separated by
-// commas, each a pass name with ":key=value" parameters. A ":" field without "=" belongs
-// to the value before it, so that values holding colons (dataset specs such as
-// "fashion-mnist:train:512") read back as Step.String wrote them. It checks the syntax
+// commas, each a pass name with ":key=value" parameters. A ":" field without "=", and a
+// "," part that does not start with a pass name, belong to the value before them, so
+// that values holding colons and commas (dataset specs such as "fashion-mnist:train:512"
+// or "images:DIR,labels=FILE", preprocessing such as "mean=0.5,0.5,0.5") read back as
+// Step.String wrote them. It checks the syntax
 // only; package passes checks that the passes and parameters exist.
 func ParseSteps(s string) (Steps, error) {
 	var p Steps
+	last := ""
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
 		fields := strings.Split(part, ":")
-		st := Step{Pass: strings.TrimSpace(fields[0])}
-		last := ""
+		var st *Step
+		if last != "" && !passName.MatchString(strings.TrimSpace(fields[0])) {
+			// A value holding a comma ("images:DIR,labels=FILE", "mean=0.5,0.5") goes on.
+			st = &p[len(p)-1]
+			st.Params[last] += "," + fields[0]
+		} else {
+			p = append(p, Step{Pass: strings.TrimSpace(fields[0])})
+			st = &p[len(p)-1]
+			last = ""
+		}
 		for _, kv := range fields[1:] {
 			k, v, ok := strings.Cut(kv, "=")
 			k = strings.TrimSpace(k)
@@ -139,13 +151,15 @@ func ParseSteps(s string) (Steps, error) {
 			st.Params[k] = strings.TrimSpace(v)
 			last = k
 		}
-		p = append(p, st)
 	}
 	if len(p) == 0 {
 		return nil, fmt.Errorf("empty pipeline %q", s)
 	}
 	return p, nil
 }
+
+// passName is the form of a pass name (snake_case).
+var passName = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 
 // Applied is one entry of a model's history: a pipeline and the whittle version that ran
 // it.

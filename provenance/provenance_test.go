@@ -14,6 +14,7 @@ func TestParseStepsReadsWhatStringWrites(t *testing.T) {
 		{{Pass: "eliminate_identity"}, {Pass: "prune", Params: Params{"sparsity": "0.5", "scope": "global"}}},
 		{{Pass: "quantize_static", Params: Params{"calibration": "fashion-mnist:train:512", "method": "entropy"}}},
 		{{Pass: "prune", Params: Params{"per_layer": "/conv1/Conv=0.1;fc=0.2", "pattern": "channel"}}},
+		{{Pass: "quantize_static", Params: Params{"calibration": "images:/d,labels=/l.txt,limit=8", "method": "minmax", "preprocess": "resize=256,crop=224,mean=0.485,0.456,0.406"}}, {Pass: "eliminate_dead"}},
 	} {
 		got, err := ParseSteps(steps.String())
 		if err != nil {

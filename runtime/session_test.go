@@ -545,13 +545,13 @@ func TestObserverOfFusedSession(t *testing.T) {
 	}{
 		{[]string{"r1"}, "1:Relu:r1 3:Relu:y"},
 		{nil, "0:Conv:c1 1:Relu:r1 2:Conv:c2 3:Relu:y"},
-		{[]string{"c1"}, "0:Conv:c1 1:Relu:r1 3:Relu:y"},
+		{[]string{"c1"}, "0:Conv:c1 3:Relu:y"},
 	} {
 		var seen []string
 		s := mustSession(t, m, Options{Observed: tc.observed, Observer: func(i int, n *ir.Node, outs []*Tensor) {
 			name := n.Output(0).Name
 			seen = append(seen, fmt.Sprintf("%d:%s:%s", i, n.OpType, name))
-			if !reflect.DeepEqual(floats(t, outs[0]), floats(t, want[name])) {
+			if !closeFloats(floats(t, outs[0]), floats(t, want[name])) {
 				t.Errorf("observed %v: %s differs from the reference value", tc.observed, name)
 			}
 		}})
@@ -572,8 +572,30 @@ func TestObserverOfFusedSession(t *testing.T) {
 		t.Errorf("intermediates: %d values, reference %d", len(got), len(want))
 	}
 	for name, w := range want {
-		if w.DType == ir.Float && (got[name] == nil || !reflect.DeepEqual(floats(t, got[name]), floats(t, w))) {
+		if w.DType == ir.Float && (got[name] == nil || !closeFloats(floats(t, got[name]), floats(t, w))) {
 			t.Errorf("intermediate %s differs from the reference", name)
 		}
 	}
+}
+
+// closeFloats reports whether a and b agree to float32 rounding: fused kernels sum in
+// another order than the reference ones.
+func closeFloats(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		d := float64(a[i] - b[i])
+		if d < 0 {
+			d = -d
+		}
+		m := float64(b[i])
+		if m < 0 {
+			m = -m
+		}
+		if d > 1e-5*(1+m) {
+			return false
+		}
+	}
+	return true
 }

@@ -60,7 +60,7 @@ Examples:
 }
 
 func benchModel(e *env, path string, batch int64, runs, warmup int, ort bool, threads int) error {
-	m, err := loadModel(path)
+	m, err := loadModel(e, path)
 	if err != nil {
 		return err
 	}

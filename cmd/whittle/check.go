@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 
 	"github.com/spf13/pflag"
@@ -9,6 +10,7 @@ import (
 	"github.com/whittle-ml/whittle/ir/infer"
 	"github.com/whittle-ml/whittle/onnx"
 	"github.com/whittle-ml/whittle/onnx/checker"
+	"github.com/whittle-ml/whittle/onnx/onnxpb"
 )
 
 func init() {
@@ -52,13 +54,24 @@ Examples:
 
 // checkOne prints the problems of one model and returns how many errors it has.
 func checkOne(e *env, path string, warnings, strict, quiet bool) int {
-	p, err := onnx.ReadFileWithOptions(path, onnx.ReadOptions{SkipExternalData: true})
+	var p *onnxpb.ModelProto
+	var err error
+	dir := filepath.Dir(path)
+	if path == "-" {
+		dir = "."
+		var data []byte
+		if data, err = io.ReadAll(io.LimitReader(e.stdin, 2<<30)); err == nil {
+			p, err = onnx.Decode(data)
+		}
+	} else {
+		p, err = onnx.ReadFileWithOptions(path, onnx.ReadOptions{SkipExternalData: true})
+	}
 	if err != nil {
 		fmt.Fprintf(e.stdout, "%s: %v\n", path, err)
 		return 1
 	}
 	errorsFound := 0
-	problems := checker.CheckModel(p, checker.Options{ModelDir: filepath.Dir(path), FullCheck: true, Warnings: warnings})
+	problems := checker.CheckModel(p, checker.Options{ModelDir: dir, FullCheck: true, Warnings: warnings})
 	for _, pr := range problems {
 		if !pr.Warning {
 			errorsFound++
@@ -67,7 +80,13 @@ func checkOne(e *env, path string, warnings, strict, quiet bool) int {
 	}
 	if errorsFound == 0 {
 		// Inference needs a model the IR can hold, which the checker has just vouched for.
-		m, err := onnx.LoadModel(path)
+		if onnx.HasExternalData(p) {
+			if err := onnx.LoadExternalData(p, dir); err != nil {
+				fmt.Fprintf(e.stdout, "%s: %v\n", path, err)
+				return errorsFound + 1
+			}
+		}
+		m, err := onnx.ToIR(p)
 		if err != nil {
 			fmt.Fprintf(e.stdout, "%s: %v\n", path, err)
 			return errorsFound + 1

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	"github.com/whittle-ml/whittle"
+	"github.com/whittle-ml/whittle/ir"
 )
 
 // Exit codes: the same for every command.
@@ -29,8 +32,9 @@ type command struct {
 	setup func(fs *pflag.FlagSet) func(env *env, args []string) error
 }
 
-// env is what a running command writes to.
+// env is what a running command reads from and writes to.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	// stderrTerminal tells whether progress bars and colour may be drawn.
 	stderrTerminal bool
@@ -48,9 +52,15 @@ var commands = map[string]*command{}
 
 func register(c *command) { commands[c.name] = c }
 
-// Main runs whittle with the given arguments and returns the exit code.
+// Main runs whittle with the given arguments and returns the exit code; a model file
+// named "-" is read from standard input.
 func Main(args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr, stderrTerminal: isTerminal(stderr), stdoutTerminal: isTerminal(stdout)}
+	return mainIO(args, os.Stdin, stdout, stderr)
+}
+
+// mainIO is Main with standard input given.
+func mainIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stderrTerminal: isTerminal(stderr), stdoutTerminal: isTerminal(stdout)}
 	if len(args) == 0 {
 		printOverview(stderr)
 		return exitUsage
@@ -69,7 +79,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		printOverview(stdout)
 		return exitOK
 	case "version", "--version":
-		fmt.Fprintln(stdout, "whittle", version())
+		fmt.Fprintln(stdout, "whittle", whittle.Version())
 		return exitOK
 	}
 	c, ok := commands[name]
@@ -90,7 +100,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := run(e, fs.Args()); err != nil {
 		var ue usageError
-		if errors.As(err, &ue) {
+		if errors.As(err, &ue) || errors.Is(err, whittle.ErrOptions) {
 			fmt.Fprintf(stderr, "whittle %s: %v\nRun 'whittle %s --help' for usage.\n", c.name, err, c.name)
 			return exitUsage
 		}
@@ -165,6 +175,51 @@ func isTerminal(w io.Writer) bool {
 func exactArgs(args []string, n int, what string) error {
 	if len(args) != n {
 		return usagef("expected %s, got %d argument(s)", what, len(args))
+	}
+	return nil
+}
+
+// loadModel reads and verifies a model; "-" reads standard input.
+func loadModel(e *env, path string) (*ir.Model, error) {
+	if path == "-" {
+		return whittle.Load(e.stdin, whittle.LoadOptions{})
+	}
+	return whittle.LoadFile(path, whittle.LoadOptions{})
+}
+
+// saveModel writes m atomically; "-" writes standard output (data inline). It says what
+// it wrote on stderr.
+func saveModel(e *env, path string, m *ir.Model, opts whittle.SaveOptions) error {
+	if path == "-" {
+		if opts.ExternalData {
+			return usagef("external data cannot go to standard output")
+		}
+		return whittle.Save(e.stdout, m)
+	}
+	if err := whittle.SaveFile(path, m, opts); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "wrote %s\n", path)
+	return nil
+}
+
+// textOut is where a command that writes a model to out prints its report: stdout,
+// unless the model itself goes there.
+func (e *env) textOut(out string) io.Writer {
+	if out == "-" {
+		return e.stderr
+	}
+	return e.stdout
+}
+
+// writeJSONFile writes v as indented JSON to path atomically.
+func writeJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+		return fmt.Errorf("write report: %w", err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/whittle-ml/whittle"
 	"github.com/whittle-ml/whittle/compare"
 	"github.com/whittle-ml/whittle/dataset"
 )
@@ -54,17 +55,30 @@ Examples:
 			minSQNR := fs.Float64("min-sqnr", math.NaN(), "lowest acceptable output SQNR in `dB`")
 			asJSON := fs.Bool("json", false, "print JSON")
 			preprocess := preprocessFlag(fs)
+			reportPath := fs.String("report", "", "also write the HTML page of 'whittle report' for A and B to `FILE.html`")
 			return func(e *env, args []string) error {
 				defer applyThreads()()
 				if err := exactArgs(args, 2, "two models A and B"); err != nil {
 					return err
 				}
+				if *reportPath != "" && !isHTML(*reportPath) {
+					return usagef("--report writes HTML: name a .html file")
+				}
+
 				if *atol < 0 || *rtol < 0 {
 					return usagef("--atol and --rtol must be >= 0")
 				}
 				opts := compare.Options{RandomSamples: *samples, Seed: *seed, BatchSize: *batch, PerLayer: *perLayer,
 					Tol: compare.Tolerance{Atol: *atol, Rtol: *rtol, MinSQNR: *minSQNR, HasMinSQNR: !math.IsNaN(*minSQNR)}}
-				return runCompare(e, args[0], args[1], *data, *preprocess, opts, *top, *asJSON)
+				err := runCompare(e, args[0], args[1], *data, *preprocess, opts, *top, *asJSON)
+				if *reportPath != "" {
+					// The page is written whatever the tolerances said; a failure to write it
+					// fails the command unless the comparison already did.
+					if rerr := writeReport(e, args, *reportPath, reportData{spec: *data, preprocess: *preprocess, samples: *samples, runs: 5}); rerr != nil && err == nil {
+						err = fmt.Errorf("--report: %w", rerr)
+					}
+				}
+				return err
 			}
 		},
 	})
@@ -127,28 +141,17 @@ func toStatsJSON(s *compare.Stats) statsJSON {
 }
 
 func runCompare(e *env, pathA, pathB, spec, preprocess string, opts compare.Options, top int, asJSON bool) error {
-	a, err := loadModel(pathA)
+	a, err := loadModel(e, pathA)
 	if err != nil {
 		return err
 	}
-	b, err := loadModel(pathB)
+	b, err := loadModel(e, pathB)
 	if err != nil {
 		return err
 	}
-	if spec != "" {
-		if opts.Data, err = openData(spec, preprocess); err != nil {
-			return fmt.Errorf("--data: %w", err)
-		}
-	}
-	total := opts.RandomSamples
-	if opts.Data != nil {
-		total = opts.Data.Len()
-	}
-	bar := newProgress(e, total, "comparing")
-	done := 0
-	opts.Progress = func(d, _ int) { bar.Add(d - done); done = d }
-	res, err := compare.Models(a, b, opts)
-	bar.Finish()
+	progress, finish := e.progressFunc()
+	res, err := whittle.Compare(a, b, whittle.CompareOptions{Data: spec, Preprocess: preprocess, Options: opts, Progress: progress})
+	finish()
 	if err != nil {
 		return err
 	}

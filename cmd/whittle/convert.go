@@ -2,12 +2,15 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/pflag"
 
+	"github.com/whittle-ml/whittle"
 	"github.com/whittle-ml/whittle/onnx"
+	"github.com/whittle-ml/whittle/onnx/onnxpb"
 	"github.com/whittle-ml/whittle/passes"
 )
 
@@ -34,7 +37,8 @@ Examples:
   whittle convert big.onnx -o big-ext.onnx --external-data
   whittle convert big-ext.onnx -o inline.onnx
   whittle convert model.onnx -o model-ext.onnx --external-data --size-threshold 0
-  whittle convert old-opset6.onnx -o opset17.onnx --opset 17`,
+  whittle convert old-opset6.onnx -o opset17.onnx --opset 17
+  curl -s URL | whittle convert - -o model.onnx --external-data`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			out := fs.StringP("output", "o", "", "output model `FILE` (required)")
 			external := fs.Bool("external-data", false, "store large tensors in an external data file")
@@ -52,8 +56,13 @@ Examples:
 				if *threshold < 0 || *align < 1 {
 					return usagef("--size-threshold must be >= 0 and --align >= 1")
 				}
-				if err := guardExternalData(args[0], *out, *external, *location); err != nil {
-					return err
+				if *external && *out == "-" {
+					return usagef("--external-data needs an output file, not -")
+				}
+				if args[0] != "-" {
+					if err := guardExternalData(args[0], *out, *external, *location); err != nil {
+						return err
+					}
 				}
 				thr := *threshold
 				if thr == 0 {
@@ -62,49 +71,68 @@ Examples:
 				}
 				opts := onnx.WriteOptions{ExternalData: *external, Location: *location, SizeThreshold: thr, Align: *align}
 				if fs.Changed("opset") {
-					if err := convertOpset(e, args[0], *out, *opset, opts); err != nil {
-						return err
-					}
-					fmt.Fprintf(e.stderr, "wrote %s\n", *out)
-					return nil
+					return convertOpset(e, args[0], *out, *opset, opts)
 				}
-				p, err := onnx.ReadFile(args[0])
-				if err != nil {
-					return err
-				}
-				if err := onnx.WriteFile(*out, p, opts); err != nil {
-					return err
-				}
-				fmt.Fprintf(e.stderr, "wrote %s\n", *out)
-				return nil
+				return reserialize(e, args[0], *out, opts)
 			}
 		},
 	})
 }
 
 // convertOpset loads IN into the IR, runs the convert_opset pass and saves OUT.
-func convertOpset(e *env, in, out string, opset int64, opts onnx.WriteOptions) error {
+func convertOpset(e *env, in, out string, opset int64, opts whittle.SaveOptions) error {
 	pipeline, err := passes.ParsePipeline(fmt.Sprintf("convert_opset:opset=%d", opset))
 	if err != nil {
 		return usagef("--opset: %v", err)
 	}
-	m, err := loadModel(in)
+	m, err := loadModel(e, in)
 	if err != nil {
 		return err
 	}
 	from, _ := m.Opset("")
-	ctx := &passes.Context{ToolVersion: version()}
-	rep, err := passes.Run(ctx, m, pipeline)
+	res, err := whittle.Optimize(m, whittle.OptimizeOptions{Recipe: passes.Recipe{pipeline}})
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
-	if err := m.Verify(); err != nil {
-		return fmt.Errorf("%s: the converted model is invalid:\n%w", in, err)
-	}
-	if err := onnx.SaveModel(out, m, opts); err != nil {
+	if err := saveModel(e, out, m, opts); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "opset %d -> %d: %d changes\n", from, opset, rep.Changes)
+	fmt.Fprintf(e.textOut(out), "opset %d -> %d: %d changes\n", from, opset, len(res.Changes))
+	return nil
+}
+
+// reserialize copies IN to OUT at the protobuf level (no IR), either of them "-".
+func reserialize(e *env, in, out string, opts onnx.WriteOptions) error {
+	var p *onnxpb.ModelProto
+	var err error
+	if in == "-" {
+		data, err := io.ReadAll(io.LimitReader(e.stdin, 2<<30))
+		if err != nil {
+			return err
+		}
+		if p, err = onnx.Decode(data); err != nil {
+			return fmt.Errorf("<stdin>: %w", err)
+		}
+		if onnx.HasExternalData(p) {
+			if err := onnx.LoadExternalData(p, "."); err != nil {
+				return fmt.Errorf("<stdin>: %w", err)
+			}
+		}
+	} else if p, err = onnx.ReadFile(in); err != nil {
+		return err
+	}
+	if out == "-" {
+		data, err := onnx.Encode(p)
+		if err != nil {
+			return err
+		}
+		_, err = e.stdout.Write(data)
+		return err
+	}
+	if err := onnx.WriteFile(out, p, opts); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "wrote %s\n", out)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spf13/pflag"
 
+	"github.com/whittle-ml/whittle"
 	"github.com/whittle-ml/whittle/dataset"
 )
 
@@ -13,13 +14,5 @@ func preprocessFlag(fs *pflag.FlagSet) *string {
 
 // openData opens a dataset spec, with the --preprocess spec applied to image folders.
 func openData(spec, preprocess string) (dataset.Dataset, error) {
-	var o dataset.Options
-	if preprocess != "" {
-		p, err := dataset.ParsePreprocess(preprocess)
-		if err != nil {
-			return nil, usagef("--preprocess: %v", err)
-		}
-		o.Preprocess = &p
-	}
-	return dataset.OpenWith(spec, o)
+	return whittle.OpenData(spec, preprocess)
 }

@@ -84,11 +84,11 @@ func colorChoice(flag string, terminal bool) (bool, error) {
 }
 
 func runDiff(e *env, pathA, pathB string, opts diffOptions) error {
-	a, err := loadModel(pathA)
+	a, err := loadModel(e, pathA)
 	if err != nil {
 		return err
 	}
-	b, err := loadModel(pathB)
+	b, err := loadModel(e, pathB)
 	if err != nil {
 		return err
 	}

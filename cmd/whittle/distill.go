@@ -10,12 +10,12 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/whittle-ml/whittle"
 	"github.com/whittle-ml/whittle/dataset"
 	"github.com/whittle-ml/whittle/distill"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/ir/infer"
 	"github.com/whittle-ml/whittle/ir/stats"
-	"github.com/whittle-ml/whittle/onnx"
 	"github.com/whittle-ml/whittle/passes"
 	"github.com/whittle-ml/whittle/runtime"
 	"github.com/whittle-ml/whittle/runtime/datafeed"
@@ -177,27 +177,24 @@ type distillJSON struct {
 }
 
 func runDistill(e *env, in, out string, p passes.Params, reportPath string) error {
-	m, err := loadModel(in)
+	m, err := loadModel(e, in)
 	if err != nil {
 		return err
 	}
-	d := &distill.Distiller{Context: context.Background(), Open: func(spec string) (dataset.Dataset, error) { return openData(spec, "") }}
-	d.Progress = distillProgress(e)
-	ctx := &passes.Context{Distiller: d, Eval: runtime.ConstEvaluator{}, VerifyEach: true, ToolVersion: version()}
-	teacherSize := sizeOf(m)
+	d := &distill.Distiller{Context: context.Background(), Open: func(spec string) (dataset.Dataset, error) { return openData(spec, "") },
+		Progress: distillProgress(e)}
+	teacherSize := whittle.SizeOf(m)
 	teacherMACs := distillMACs(m)
-	if _, err := passes.Run(ctx, m, passes.Pipeline{{Pass: "distill", Params: p}}); err != nil {
+	opts := whittle.OptimizeOptions{Recipe: passes.Recipe{{{Pass: "distill", Params: p}}}, VerifyEach: true, Distiller: d}
+	if _, err := whittle.Optimize(m, opts); err != nil {
 		if d.Last != nil && d.Last.Val != nil {
-			printDistillVal(e.stdout, d.Last.Val)
+			printDistillVal(e.textOut(out), d.Last.Val)
 		}
 		return fmt.Errorf("%s: %w (nothing written)", in, err)
 	}
 	res := d.Last
-	// The guard rails: a valid graph that shape inference agrees with, and that runs (the
-	// validation run above, or one batch of the training data).
-	if err := m.Verify(); err != nil {
-		return fmt.Errorf("%s: the student is invalid (nothing written):\n%w", in, err)
-	}
+	// The guard rails: shape inference agrees with the student, and it runs (the
+	// validation run, or one batch of the training data).
 	if rep, err := infer.Model(m.Clone(), infer.Options{DataPropagation: true}); err != nil || len(rep.Problems) > 0 {
 		return fmt.Errorf("%s: shape inference disagrees with the student (nothing written): %v %v", in, err, rep)
 	}
@@ -206,58 +203,37 @@ func runDistill(e *env, in, out string, p passes.Params, reportPath string) erro
 			return fmt.Errorf("%s: the student does not run (nothing written): %w", in, err)
 		}
 	}
-	if err := onnx.SaveModel(out, m, onnx.WriteOptions{}); err != nil {
+	if err := saveModel(e, out, m, whittle.SaveOptions{}); err != nil {
 		return err
 	}
-	after := sizeOf(m)
-	fmt.Fprintf(e.stdout, "%s\n", res.Describe())
-	fmt.Fprintf(e.stdout, "params   %8s -> %s\n", stats.FormatCount(teacherSize.Params), stats.FormatCount(after.Params))
-	fmt.Fprintf(e.stdout, "MACs     %8s -> %s (batch 1)\n", stats.FormatCount(teacherMACs), stats.FormatCount(distillMACs(m)))
-	fmt.Fprintf(e.stdout, "bytes    %8s -> %s\n", stats.FormatBytes(teacherSize.Bytes), stats.FormatBytes(after.Bytes))
+	after := whittle.SizeOf(m)
+	w := e.textOut(out)
+	fmt.Fprintf(w, "%s\n", res.Describe())
+	fmt.Fprintf(w, "params   %8s -> %s\n", stats.FormatCount(teacherSize.Params), stats.FormatCount(after.Params))
+	fmt.Fprintf(w, "MACs     %8s -> %s (batch 1)\n", stats.FormatCount(teacherMACs), stats.FormatCount(distillMACs(m)))
+	fmt.Fprintf(w, "bytes    %8s -> %s\n", stats.FormatBytes(teacherSize.Bytes), stats.FormatBytes(after.Bytes))
 	for _, ph := range res.Phases {
-		fmt.Fprintf(e.stdout, "%-12s %d epochs in %.0fs\n", ph.Name, len(ph.Fit.Epochs), ph.Fit.Seconds)
+		fmt.Fprintf(w, "%-12s %d epochs in %.0fs\n", ph.Name, len(ph.Fit.Epochs), ph.Fit.Seconds)
 	}
 	if res.TeacherRuns+res.TeacherHits > 0 {
-		fmt.Fprintf(e.stdout, "teacher  %d rows run, %d served from the cache\n", res.TeacherRuns, res.TeacherHits)
+		fmt.Fprintf(w, "teacher  %d rows run, %d served from the cache\n", res.TeacherRuns, res.TeacherHits)
 	}
 	if res.Val != nil {
-		printDistillVal(e.stdout, res.Val)
+		printDistillVal(w, res.Val)
 	}
 	if reportPath != "" {
-		r := distillJSON{Teacher: in, Output: out, Version: version(), Params: p, Build: res.Student, Phases: res.Phases, Val: res.Val}
+		r := distillJSON{Teacher: in, Output: out, Version: whittle.Version(), Params: p, Build: res.Student, Phases: res.Phases, Val: res.Val}
 		if raw, ok := m.MetadataValue(distill.MetaDistill); ok {
 			var prov distill.Provenance
 			if json.Unmarshal([]byte(raw), &prov) == nil {
 				r.Prov = &prov
 			}
 		}
-		b, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
+		if err := writeJSONFile(reportPath, r); err != nil {
 			return err
-		}
-		if err := onnx.WriteFileAtomic(reportPath, func(w io.Writer) error {
-			_, err := w.Write(append(b, '\n'))
-			return err
-		}); err != nil {
-			return fmt.Errorf("write report: %w", err)
 		}
 	}
-	fmt.Fprintf(e.stderr, "wrote %s\n", out)
 	return nil
-}
-
-// dataSteps lets a pipeline's data-driven steps run: distill (training, with progress
-// lines) and quantize_static (calibration).
-func dataSteps(e *env, ctx *passes.Context) {
-	open := func(spec string) (dataset.Dataset, error) { return openData(spec, "") }
-	ctx.Distiller = &distill.Distiller{Context: context.Background(), Open: open, Progress: distillProgress(e)}
-	ctx.Calibrators = func(spec string) (passes.Calibrator, error) {
-		ds, err := open(spec)
-		if err != nil {
-			return nil, err
-		}
-		return &datafeed.Calibrator{Data: ds}, nil
-	}
 }
 
 // distillMACs is m's MACs for batch 1.

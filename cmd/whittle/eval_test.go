@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/whittle-ml/whittle"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/onnx"
 )
@@ -68,7 +69,7 @@ func TestEvalCountsAccuracy(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("eval: %d\n%s%s", code, out, errOut)
 	}
-	var res EvalResult
+	var res whittle.EvalResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/ir/infer"
 	"github.com/whittle-ml/whittle/ir/stats"
-	"github.com/whittle-ml/whittle/onnx"
 )
 
 func init() {
@@ -82,19 +81,6 @@ type ioJSON struct {
 	Type string `json:"type"`
 }
 
-// loadModel reads a model with its external data and checks the IR's invariants, so that
-// commands never work on a graph with a cycle, undefined names or inconsistent data.
-func loadModel(path string) (*ir.Model, error) {
-	m, err := onnx.LoadModel(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.Verify(); err != nil {
-		return nil, fmt.Errorf("%s: invalid model (run 'whittle check' for every problem):\n%w", path, err)
-	}
-	return m, nil
-}
-
 // parseDims reads --dim NAME=N flags.
 func parseDims(flags []string) (map[string]int64, error) {
 	out := map[string]int64{}
@@ -148,13 +134,17 @@ func fixDims(m *ir.Model, sizes map[string]int64) error {
 }
 
 func runInspect(e *env, path string, asJSON, allLayers bool, sizes map[string]int64) error {
-	m, err := loadModel(path)
+	m, err := loadModel(e, path)
 	if err != nil {
 		return err
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
+	var fileBytes int64
+	if path != "-" {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		fileBytes = fi.Size()
 	}
 	// Shapes the file does not state come from inference on a copy; the model itself is
 	// only read.
@@ -166,7 +156,7 @@ func runInspect(e *env, path string, asJSON, allLayers bool, sizes map[string]in
 	}
 	rep, _ := infer.Model(typed, infer.Options{DataPropagation: true})
 	ins := inspection{
-		File: path, FileBytes: fi.Size(), IRVersion: m.IRVersion, Producer: m.ProducerName,
+		File: path, FileBytes: fileBytes, IRVersion: m.IRVersion, Producer: m.ProducerName,
 		ProducerVersion: m.ProducerVersion, Functions: len(m.Functions), Model: stats.Measure(typed),
 	}
 	for _, o := range m.OpsetImports {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -9,11 +8,10 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle"
+	"github.com/whittle-ml/whittle/distill"
 	"github.com/whittle-ml/whittle/ir/stats"
-	"github.com/whittle-ml/whittle/onnx"
 	"github.com/whittle-ml/whittle/passes"
-	"github.com/whittle-ml/whittle/runtime"
 )
 
 func init() {
@@ -28,24 +26,28 @@ fuses BatchNormalization into the Conv/Gemm before it and MatMul+Add into Gemm, 
 transposes, common subexpressions and duplicate weights, and drops dead code; none of
 these changes the model's outputs. --passes gives another list (comma-separated, each
 NAME or NAME:key=value:key=value); --recipe reads one from a YAML or JSON file (a list
-of {pass, params}). --list-passes shows every pass.
+of {pass, params}, or a list of {pipeline: [...]} applied in turn: the form of a
+model's whittle.passes metadata, so that a model's history replays on the original).
+--list-passes shows every pass.
 
 The pipeline and a log of every change (node removed, input rewired, initializer
 changed...) are stored in OUT's metadata (whittle.passes, whittle.changelog), so that
 'whittle diff' can explain the differences. --report FILE writes what each pass did as
 JSON. --verify checks the IR's invariants after every pass and names a pass that broke
 them. OUT is written to a temporary file and renamed; IN is never overwritten unless
-you name it as OUT.
+you name it as OUT. Either may be - (standard input or output; the summary then goes
+to stderr).
 
 Examples:
   whittle optimize model.onnx -o model.opt.onnx
   whittle optimize model.onnx -o out.onnx --passes fold_constants,eliminate_dead
-  whittle optimize model.onnx -o out.onnx --recipe recipe.yaml --report report.json`,
+  whittle optimize model.onnx -o out.onnx --recipe recipe.yaml --report report.json
+  whittle optimize - -o - < model.onnx > model.opt.onnx`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			out := fs.StringP("output", "o", "", "output model `FILE` (required)")
 			list := fs.String("passes", "", "comma-separated pass `LIST` (default: the default pipeline)")
 			recipe := fs.String("recipe", "", "read the pipeline from a YAML or JSON recipe `FILE`")
-			report := fs.String("report", "", "write a JSON report of what each pass did to `FILE`")
+			report := fs.String("report", "", "write a JSON report of what each pass did to `FILE` (FILE.html: the HTML page of 'whittle report')")
 			verify := fs.Bool("verify", false, "verify the IR after every pass")
 			listPasses := fs.Bool("list-passes", false, "list the available passes and exit")
 			return func(e *env, args []string) error {
@@ -59,107 +61,81 @@ Examples:
 				if *out == "" {
 					return usagef("-o OUT is required")
 				}
-				if *list != "" && *recipe != "" {
-					return usagef("give --passes or --recipe, not both")
-				}
-				pipeline := passes.Default()
+				opts := whittle.OptimizeOptions{VerifyEach: *verify}
 				switch {
+				case *list != "" && *recipe != "":
+					return usagef("give --passes or --recipe, not both")
 				case *list != "":
 					p, err := passes.ParsePipeline(*list)
 					if err != nil {
 						return usagef("--passes: %v", err)
 					}
-					pipeline = p
+					opts.Recipe = passes.Recipe{p}
 				case *recipe != "":
-					p, err := passes.LoadRecipe(*recipe)
+					r, err := passes.LoadRecipe(*recipe)
 					if err != nil {
 						return err
 					}
-					pipeline = p
+					opts.Recipe = r
 				}
-				return runOptimize(e, optimizeArgs{in: args[0], out: *out, pipeline: pipeline, report: *report, verify: *verify})
+				return runOptimize(e, args[0], *out, *report, opts)
 			}
 		},
 	})
 }
 
-type optimizeArgs struct {
-	in, out  string
-	pipeline passes.Pipeline
-	report   string
-	verify   bool
-}
-
-// sizeJSON is the size of a model, before or after.
-type sizeJSON struct {
-	Nodes        int   `json:"nodes"`
-	Initializers int   `json:"initializers"`
-	Params       int64 `json:"params"`
-	Bytes        int64 `json:"bytes"`
-}
-
 // optimizeReport is the JSON written by --report.
 type optimizeReport struct {
-	Input   string          `json:"input"`
-	Output  string          `json:"output"`
-	Version string          `json:"whittle_version"`
-	Before  sizeJSON        `json:"before"`
-	After   sizeJSON        `json:"after"`
-	Run     *passes.Report  `json:"run"`
-	Changes []passes.Change `json:"changes"`
+	Input   string           `json:"input"`
+	Output  string           `json:"output"`
+	Version string           `json:"whittle_version"`
+	Before  whittle.Size     `json:"before"`
+	After   whittle.Size     `json:"after"`
+	Run     *passes.Report   `json:"run"`
+	Runs    []*passes.Report `json:"runs,omitempty"`
+	Changes []passes.Change  `json:"changes"`
 }
 
-func sizeOf(m *ir.Model) sizeJSON {
-	s := stats.Measure(m)
-	return sizeJSON{Nodes: s.Nodes, Initializers: len(s.Initializers), Params: s.Params, Bytes: s.Bytes}
-}
-
-func runOptimize(e *env, a optimizeArgs) error {
-	m, err := loadModel(a.in)
+func runOptimize(e *env, in, out, report string, opts whittle.OptimizeOptions) error {
+	m, err := loadModel(e, in)
 	if err != nil {
 		return err
 	}
-	before := sizeOf(m)
-	ctx := &passes.Context{Eval: runtime.ConstEvaluator{}, VerifyEach: a.verify, ToolVersion: version()}
-	dataSteps(e, ctx)
-	rep, err := passes.Run(ctx, m, a.pipeline)
+	// A distill step in the recipe prints a line per epoch.
+	opts.Distiller = &distill.Distiller{Progress: distillProgress(e)}
+	res, err := whittle.Optimize(m, opts)
 	if err != nil {
-		return fmt.Errorf("%s: %w", a.in, err)
+		return fmt.Errorf("%s: %w", in, err)
 	}
-	// Even without --verify, never write a model whose IR is broken.
-	if err := m.Verify(); err != nil {
-		return fmt.Errorf("%s: the optimized model is invalid (rerun with --verify to find the pass):\n%w", a.in, err)
-	}
-	after := sizeOf(m)
-	if err := onnx.SaveModel(a.out, m, onnx.WriteOptions{}); err != nil {
+	if err := saveModel(e, out, m, whittle.SaveOptions{}); err != nil {
 		return err
 	}
-	if a.report != "" {
-		r := optimizeReport{Input: a.in, Output: a.out, Version: version(), Before: before, After: after, Run: rep, Changes: ctx.Log.Changes}
-		if r.Changes == nil {
-			r.Changes = []passes.Change{}
-		}
-		b, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
+	if isHTML(report) {
+		if err := writeReport(e, []string{in, out}, report, reportData{samples: 16, runs: 5}); err != nil {
 			return err
 		}
-		if err := onnx.WriteFileAtomic(a.report, func(w io.Writer) error {
-			_, err := w.Write(append(b, '\n'))
+	} else if report != "" {
+		r := optimizeReport{Input: in, Output: out, Version: whittle.Version(), Before: res.Before, After: res.After,
+			Run: res.Runs[len(res.Runs)-1], Changes: res.Changes}
+		if len(res.Runs) > 1 {
+			r.Runs = res.Runs
+		}
+		if err := writeJSONFile(report, r); err != nil {
 			return err
-		}); err != nil {
-			return fmt.Errorf("write report: %w", err)
 		}
 	}
-	printOptimizeSummary(e.stdout, before, after, rep)
-	fmt.Fprintf(e.stderr, "wrote %s\n", a.out)
+	w := e.textOut(out)
+	fmt.Fprintf(w, "nodes         %8d -> %d\n", res.Before.Nodes, res.After.Nodes)
+	fmt.Fprintf(w, "initializers  %8d -> %d\n", res.Before.Initializers, res.After.Initializers)
+	fmt.Fprintf(w, "params        %8s -> %s\n", stats.FormatCount(res.Before.Params), stats.FormatCount(res.After.Params))
+	fmt.Fprintf(w, "bytes         %8s -> %s\n", stats.FormatBytes(res.Before.Bytes), stats.FormatBytes(res.After.Bytes))
+	for _, rep := range res.Runs {
+		printOptimizeSummary(w, rep)
+	}
 	return nil
 }
 
-func printOptimizeSummary(w io.Writer, before, after sizeJSON, rep *passes.Report) {
-	fmt.Fprintf(w, "nodes         %8d -> %d\n", before.Nodes, after.Nodes)
-	fmt.Fprintf(w, "initializers  %8d -> %d\n", before.Initializers, after.Initializers)
-	fmt.Fprintf(w, "params        %8s -> %s\n", stats.FormatCount(before.Params), stats.FormatCount(after.Params))
-	fmt.Fprintf(w, "bytes         %8s -> %s\n", stats.FormatBytes(before.Bytes), stats.FormatBytes(after.Bytes))
+func printOptimizeSummary(w io.Writer, rep *passes.Report) {
 	state := "converged"
 	if !rep.Converged {
 		state = "stopped at the round limit"
@@ -174,7 +150,6 @@ func printOptimizeSummary(w io.Writer, before, after sizeJSON, rep *passes.Repor
 		fmt.Fprintf(w, "  %-34s %s\n", name, what)
 	}
 }
-
 func printPasses(w io.Writer) {
 	infos := passes.All()
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })

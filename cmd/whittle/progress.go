@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/whittle-ml/whittle"
 )
 
 // progress draws a bar on stderr when it is a terminal, and prints lines through it so
@@ -49,4 +50,34 @@ func (p *progress) Finish() {
 	if p.bar != nil {
 		p.bar.Finish()
 	}
+}
+
+// progressFunc returns a library progress callback that draws one bar per stage on a
+// terminal, and a function that removes the last bar. Messages (the budget search) go to
+// stderr, every fifth one off a terminal.
+func (e *env) progressFunc() (report func(whittle.Progress), finish func()) {
+	var bar *progress
+	stage, done, messages := "", 0, 0
+	finish = func() {
+		if bar != nil {
+			bar.Finish()
+			bar = nil
+		}
+	}
+	report = func(p whittle.Progress) {
+		if p.Message != "" {
+			messages++
+			if e.stderrTerminal || messages%5 == 1 {
+				fmt.Fprintf(e.stderr, "%s: %s\n", p.Stage, p.Message)
+			}
+			return
+		}
+		if bar == nil || p.Stage != stage {
+			finish()
+			bar, stage, done = newProgress(e, p.Total, p.Stage), p.Stage, 0
+		}
+		bar.Add(p.Done - done)
+		done = p.Done
+	}
+	return report, finish
 }

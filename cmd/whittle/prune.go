@@ -1,14 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
 
-	"github.com/whittle-ml/whittle/onnx"
+	"github.com/whittle-ml/whittle"
 	"github.com/whittle-ml/whittle/passes"
 )
 
@@ -57,7 +55,7 @@ Examples:
 			attention := fs.String("attention", passes.AttentionDims, "with --pattern channel, multi-head attention: dims (each head keeps as many dimensions), heads (whole heads go) or keep")
 			exclude := fs.StringSlice("exclude", nil, "layers never pruned (node or weight `NAMES`, comma-separated, * wildcards)")
 			perLayer := fs.StringArray("per-layer", nil, "sparsity of one layer as `NAME=S`; repeat for more")
-			report := fs.String("report", "", "write the report as JSON to `FILE`")
+			report := fs.String("report", "", "write the report as JSON to `FILE` (FILE.html: the HTML page of 'whittle report')")
 			return func(e *env, args []string) error {
 				if err := exactArgs(args, 1, "one input MODEL"); err != nil {
 					return err
@@ -65,22 +63,9 @@ Examples:
 				if *out == "" {
 					return usagef("-o OUT is required")
 				}
-				opts := passes.DefaultPruneOptions()
-				opts.Scope, opts.Norm, opts.Exclude = strings.ToLower(*scope), strings.ToLower(*norm), *exclude
-				opts.Attention = strings.ToLower(*attention)
-				if err := opts.ParsePattern(*pattern); err != nil {
-					return usagef("--pattern: %v", err)
-				}
-				switch {
-				case opts.Pattern == passes.PatternNM:
-					implied := 1 - float64(opts.N)/float64(opts.M)
-					if *sparsity >= 0 && *sparsity != implied {
-						return usagef("--sparsity %g contradicts --pattern %d:%d (which removes %g)", *sparsity, opts.N, opts.M, implied)
-					}
-					opts.Sparsity = implied
-				case *sparsity < 0:
-					return usagef("--sparsity S is required")
-				default:
+				opts := whittle.PruneOptions{Scope: strings.ToLower(*scope), Pattern: *pattern, Norm: strings.ToLower(*norm),
+					Attention: strings.ToLower(*attention), Exclude: *exclude, MeasureFiles: true}
+				if *sparsity >= 0 {
 					opts.Sparsity = *sparsity
 				}
 				for _, s := range *perLayer {
@@ -90,56 +75,35 @@ Examples:
 					}
 					opts.PerLayer = append(opts.PerLayer, pl)
 				}
-				if err := opts.Validate(); err != nil {
-					return usagef("%v", err)
-				}
 				return runPrune(e, args[0], *out, opts, *report)
 			}
 		},
 	})
 }
 
-func runPrune(e *env, in, out string, opts passes.PruneOptions, reportPath string) error {
-	m, err := loadModel(in)
+func runPrune(e *env, in, out string, opts whittle.PruneOptions, reportPath string) error {
+	if _, err := opts.Options(); err != nil {
+		return err // a usage error, before reading the model
+	}
+	m, err := loadModel(e, in)
 	if err != nil {
 		return err
 	}
-	before, err := os.ReadFile(in)
-	if err != nil {
-		return err
-	}
-	ctx := &passes.Context{VerifyEach: true, ToolVersion: version()}
-	rep, err := passes.PruneModel(ctx, m, opts)
+	res, err := whittle.Prune(m, opts)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
-	if err := onnx.SaveModel(out, m, onnx.WriteOptions{}); err != nil {
+	if err := saveModel(e, out, m, whittle.SaveOptions{}); err != nil {
 		return err
 	}
-	after, err := os.ReadFile(out)
-	if err != nil {
+	if err := res.Report.WriteText(e.textOut(out)); err != nil {
 		return err
 	}
-	files := &passes.FileSizes{}
-	if files.Before, err = passes.MeasureCompressed(before); err != nil {
-		return err
-	}
-	if files.After, err = passes.MeasureCompressed(after); err != nil {
-		return err
-	}
-	rep.Files = files
-	if err := rep.WriteText(e.stdout); err != nil {
-		return err
+	if isHTML(reportPath) {
+		return writeReport(e, []string{in, out}, reportPath, reportData{samples: 16, runs: 5})
 	}
 	if reportPath != "" {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := writeFileAtomic(reportPath, append(b, '\n')); err != nil {
-			return err
-		}
+		return writeJSONFile(reportPath, res.Report)
 	}
-	fmt.Fprintf(e.stderr, "wrote %s\n", out)
 	return nil
 }

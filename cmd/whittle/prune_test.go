@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/whittle-ml/whittle"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/onnx"
 	"github.com/whittle-ml/whittle/passes"
@@ -101,7 +102,7 @@ func TestPruneCommand(t *testing.T) {
 			if !strings.Contains(stdout, "MACs (batch 1)") || !strings.Contains(stdout, "zstd") {
 				t.Errorf("text report incomplete:\n%s", stdout)
 			}
-			m, err := loadModel(out)
+			m, err := whittle.LoadFile(out, whittle.LoadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

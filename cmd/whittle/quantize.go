@@ -1,25 +1,21 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/whittle-ml/whittle"
 	"github.com/whittle-ml/whittle/runtime/datafeed"
 
 	"github.com/spf13/pflag"
 
-	"github.com/whittle-ml/whittle/compare"
 	"github.com/whittle-ml/whittle/dataset"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/ir/stats"
-	"github.com/whittle-ml/whittle/onnx"
 	"github.com/whittle-ml/whittle/passes"
-	"github.com/whittle-ml/whittle/runtime"
 )
 
 func init() {
@@ -75,412 +71,216 @@ Examples:
   whittle quantize vit.onnx -o vit.dyn.onnx --dynamic
   whittle quantize vit.onnx -o vit.w4.onnx --weight-only --weight-bits 4 --upgrade-opset
   whittle quantize cnn.onnx -o cnn.int8.onnx --calibration fashion-mnist:train:512 \
-      --max-accuracy-drop 0.3 --eval-data fashion-mnist:test`,
+      --max-accuracy-drop 0.3 --eval-data fashion-mnist:test
+  whittle quantize - -o - --dynamic < vit.onnx > vit.dyn.onnx
+
+The quantization is recorded in OUT's metadata as a pipeline step (quantize_static,
+quantize_dynamic or quantize_weights, with the layers a budget left float in its exclude
+list), after the optimize pipeline that ran first: 'whittle optimize IN -o OUT --recipe'
+with OUT's whittle.passes replays both.`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
-			a := quantizeArgs{}
-			applyThreads := threadsFlag(fs)
-			fs.StringVarP(&a.out, "output", "o", "", "output model `FILE` (required)")
-			fs.StringVar(&a.calibration, "calibration", "", "calibration data `SPEC` (static quantization)")
-			fs.StringVar(&a.method, "method", "minmax", "calibration method: minmax, ema, percentile, entropy")
-			fs.Float64Var(&a.percentile, "percentile", passes.DefaultPercentile, "percentile of |x| kept by --method percentile")
-			fs.IntVar(&a.batch, "batch-size", datafeed.DefaultBatch, "rows per calibration/evaluation run")
-			fs.BoolVar(&a.perChannel, "per-channel", true, "one weight scale per output channel")
-			fs.StringVar(&a.actType, "activation-type", "uint8", "uint8 (asymmetric) or int8 (symmetric)")
-			fs.BoolVar(&a.symmetric, "symmetric", false, "TensorRT layout: int8 symmetric activations (zero point 0), float biases")
-			fs.BoolVar(&a.floatBias, "float-bias", false, "leave biases float instead of int32")
-			fs.BoolVar(&a.reduceRange, "reduce-range", false, "7-bit weights (AVX2 without VNNI)")
-			fs.StringArrayVar(&a.exclude, "exclude", nil, "leave a node (by name) or every node of an op type float; repeatable")
-			fs.StringVar(&a.opTypes, "op-types", "", "quantize only these ops (comma-separated `LIST`)")
-			fs.BoolVar(&a.weightOnly, "weight-only", false, "quantize weights only")
-			fs.IntVar(&a.weightBits, "weight-bits", 8, "weight bits for --weight-only: 8 or 4")
-			fs.IntVar(&a.blockSize, "block-size", 32, "int4 block size along the reduction axis")
-			fs.BoolVar(&a.upgradeOpset, "upgrade-opset", false, "allow raising the opset import to 21 for 4-bit weights")
-			fs.BoolVar(&a.dynamic, "dynamic", false, "dynamic quantization of MatMul/Gemm (no calibration)")
-			fs.Float64Var(&a.maxDrop, "max-accuracy-drop", -1, "accuracy budget in percentage `points` (needs labelled --eval-data)")
-			fs.Float64Var(&a.minSQNR, "min-sqnr", math.NaN(), "output SQNR budget in `dB` against the float model")
-			fs.StringVar(&a.evalData, "eval-data", "", "evaluation data `SPEC` for the budget")
-			fs.IntVar(&a.evalSamples, "eval-samples", 2000, "rows of --eval-data used to measure sensitivity (0: all)")
-			fs.IntVar(&a.maxFloat, "max-float", 0, "at most this many layers left float by the budget (0: no limit)")
-			fs.BoolVar(&a.optimize, "optimize", true, "run the lossless optimize pipeline first")
-			fs.StringVar(&a.report, "report", "", "write a JSON report to `FILE`")
-			fs.StringVar(&a.preprocess, "preprocess", "", "how images:DIR data becomes input `SPEC`: "+dataset.PreprocessHelp)
+			var f quantizeFlags
+			fs.StringVarP(&f.out, "output", "o", "", "output model `FILE` (required)")
+			fs.StringVar(&f.calibration, "calibration", "", "calibration data `SPEC` (static quantization)")
+			fs.StringVar(&f.preprocess, "preprocess", "", "how images:DIR data becomes input `SPEC`: "+dataset.PreprocessHelp)
+			fs.StringVar(&f.method, "method", "minmax", "calibration method: minmax, ema, percentile, entropy")
+			fs.Float64Var(&f.percentile, "percentile", passes.DefaultPercentile, "percentile of |x| kept by --method percentile")
+			fs.IntVar(&f.batch, "batch-size", datafeed.DefaultBatch, "rows per calibration/evaluation run")
+			fs.BoolVar(&f.perChannel, "per-channel", true, "one weight scale per output channel")
+			fs.StringVar(&f.actType, "activation-type", "uint8", "uint8 (asymmetric) or int8 (symmetric)")
+			fs.BoolVar(&f.symmetric, "symmetric", false, "TensorRT layout: int8 symmetric activations (zero point 0), float biases")
+			fs.BoolVar(&f.floatBias, "float-bias", false, "leave biases float instead of int32")
+			fs.BoolVar(&f.reduceRange, "reduce-range", false, "7-bit weights (AVX2 without VNNI)")
+			fs.StringArrayVar(&f.exclude, "exclude", nil, "leave a node (by name) or every node of an op type float; repeatable")
+			fs.StringVar(&f.opTypes, "op-types", "", "quantize only these ops (comma-separated `LIST`)")
+			fs.BoolVar(&f.weightOnly, "weight-only", false, "quantize weights only")
+			fs.IntVar(&f.weightBits, "weight-bits", 8, "weight bits for --weight-only: 8 or 4")
+			fs.IntVar(&f.blockSize, "block-size", 32, "int4 block size along the reduction axis")
+			fs.BoolVar(&f.upgradeOpset, "upgrade-opset", false, "allow raising the opset import to 21 for 4-bit weights")
+			fs.BoolVar(&f.dynamic, "dynamic", false, "dynamic quantization of MatMul/Gemm (no calibration)")
+			fs.Float64Var(&f.maxDrop, "max-accuracy-drop", -1, "accuracy budget in percentage `points` (needs labelled --eval-data)")
+			fs.Float64Var(&f.minSQNR, "min-sqnr", math.NaN(), "output SQNR budget in `dB` against the float model")
+			fs.StringVar(&f.evalData, "eval-data", "", "evaluation data `SPEC` for the budget")
+			fs.IntVar(&f.evalSamples, "eval-samples", 2000, "rows of --eval-data used to measure sensitivity (0: all)")
+			fs.IntVar(&f.maxFloat, "max-float", 0, "at most this many layers left float by the budget (0: no limit)")
+			fs.BoolVar(&f.optimize, "optimize", true, "run the lossless optimize pipeline first")
+			fs.StringVar(&f.report, "report", "", "write a JSON report to `FILE` (FILE.html: the HTML page of 'whittle report')")
 			return func(e *env, args []string) error {
-				defer applyThreads()()
 				if err := exactArgs(args, 1, "one input MODEL"); err != nil {
 					return err
 				}
-				a.in = args[0]
-				if a.out == "" {
+				if f.out == "" {
 					return usagef("-o OUT is required")
 				}
-				a.sqnrSet = !math.IsNaN(a.minSQNR)
-				return runQuantize(e, &a)
+				opts, err := f.options(fs)
+				if err != nil {
+					return err
+				}
+				return runQuantize(e, args[0], f.out, f.report, opts)
 			}
 		},
 	})
 }
 
-type quantizeArgs struct {
-	in, out, calibration, method string
-	percentile                   float64
-	batch                        int
-	perChannel                   bool
-	actType                      string
-	symmetric, reduceRange       bool
-	floatBias                    bool
-	exclude                      []string
-	opTypes                      string
-	weightOnly                   bool
-	weightBits, blockSize        int
-	upgradeOpset, dynamic        bool
-	maxDrop, minSQNR             float64
-	sqnrSet                      bool
-	evalData                     string
-	evalSamples, maxFloat        int
-	optimize                     bool
-	report                       string
-	preprocess                   string
+type quantizeFlags struct {
+	out, calibration, preprocess, method, actType, opTypes, evalData, report string
+	percentile, maxDrop, minSQNR                                             float64
+	batch, weightBits, blockSize, evalSamples, maxFloat                      int
+	perChannel, symmetric, floatBias, reduceRange, weightOnly                bool
+	upgradeOpset, dynamic, optimize                                          bool
+	exclude                                                                  []string
 }
 
-// quantizeJSON is the --report file.
-type quantizeJSON struct {
-	Input       string                 `json:"input"`
-	Output      string                 `json:"output"`
-	Options     map[string]string      `json:"options"`
-	Report      *passes.QuantizeReport `json:"report"`
-	Budget      *passes.BudgetResult   `json:"budget,omitempty"`
-	FinalScore  *float64               `json:"final_score,omitempty"`
-	FloatScore  *float64               `json:"float_score,omitempty"`
-	ScoreMetric string                 `json:"score_metric,omitempty"`
-}
-
-func (a *quantizeArgs) options() (passes.QuantizeOptions, error) {
-	o := passes.DefaultQuantizeOptions()
-	o.PerChannel, o.ReduceRange = a.perChannel, a.reduceRange
-	switch strings.ToLower(a.actType) {
+// options turns the flags into the library's options; contradictions are usage errors.
+func (f *quantizeFlags) options(fs *pflag.FlagSet) (whittle.QuantizeOptions, error) {
+	o := whittle.QuantizeOptions{Calibration: f.calibration, Preprocess: f.preprocess, Method: passes.CalibrationMethod(f.method),
+		PerTensor: !f.perChannel, FloatBias: f.floatBias || f.symmetric, ReduceRange: f.reduceRange,
+		Exclude: f.exclude, WeightBits: f.weightBits, BlockSize: f.blockSize, AllowOpsetUpgrade: f.upgradeOpset,
+		SkipOptimize: !f.optimize}
+	if fs.Changed("percentile") {
+		o.Percentile = f.percentile
+	}
+	if fs.Changed("batch-size") {
+		o.BatchSize = f.batch
+	}
+	switch strings.ToLower(f.actType) {
 	case "uint8", "u8":
-		o.ActivationType = ir.Uint8
 	case "int8", "s8":
 		o.ActivationType = ir.Int8
 	default:
-		return o, usagef("--activation-type %q: want uint8 or int8", a.actType)
+		return o, usagef("--activation-type %q: want uint8 or int8", f.actType)
 	}
-	if a.symmetric {
-		o.ActivationType, o.FloatBias = ir.Int8, true
+	if f.symmetric {
+		o.ActivationType = ir.Int8
 	}
-	if a.floatBias {
-		o.FloatBias = true
-	}
-	o.Exclude = a.exclude
-	if a.opTypes != "" {
-		for _, op := range strings.Split(a.opTypes, ",") {
-			if op = strings.TrimSpace(op); op != "" {
-				o.OpTypes = append(o.OpTypes, op)
-			}
+	for _, op := range strings.Split(f.opTypes, ",") {
+		if op = strings.TrimSpace(op); op != "" {
+			o.OpTypes = append(o.OpTypes, op)
 		}
 	}
-	o.WeightOnly, o.WeightBits, o.BlockSize = a.weightOnly, a.weightBits, a.blockSize
-	o.AllowOpsetUpgrade, o.Dynamic = a.upgradeOpset, a.dynamic
-	if a.weightBits != 8 && !a.weightOnly {
-		return o, usagef("--weight-bits applies to --weight-only")
-	}
-	if a.dynamic && a.weightOnly {
+	switch {
+	case f.dynamic && f.weightOnly:
 		return o, usagef("give --dynamic or --weight-only, not both")
+	case f.weightBits != 8 && !f.weightOnly:
+		return o, usagef("--weight-bits applies to --weight-only")
+	case f.dynamic:
+		o.Mode = whittle.Dynamic
+	case f.weightOnly:
+		o.Mode = whittle.WeightOnly
 	}
-	budget := a.maxDrop >= 0 || a.sqnrSet
-	if budget && (a.dynamic || a.weightOnly) {
+	if _, err := passes.ParseCalibrationMethod(f.method); err != nil {
+		return o, usagef("--method: %v", err)
+	}
+	if o.Mode == whittle.Static && f.calibration == "" {
+		return o, usagef("static quantization needs --calibration SPEC (or use --dynamic / --weight-only)")
+	}
+	sqnr := !math.IsNaN(f.minSQNR)
+	if (f.maxDrop >= 0 || sqnr) && o.Mode != whittle.Static {
 		return o, usagef("the accuracy budget applies to static quantization")
 	}
-	if a.maxDrop >= 0 && a.evalData == "" {
+	if f.maxDrop >= 0 && f.evalData == "" {
 		return o, usagef("--max-accuracy-drop needs labelled --eval-data")
 	}
-	if !a.dynamic && !a.weightOnly && a.calibration == "" {
-		return o, usagef("static quantization needs --calibration SPEC (or use --dynamic / --weight-only)")
+	switch {
+	case f.maxDrop >= 0 && sqnr:
+		return o, usagef("give --max-accuracy-drop or --min-sqnr, not both")
+	case f.maxDrop >= 0:
+		o.Budget = &whittle.Budget{Metric: whittle.AccuracyDrop, Limit: f.maxDrop}
+	case sqnr:
+		o.Budget = &whittle.Budget{Metric: whittle.OutputSQNR, Limit: f.minSQNR}
+	}
+	if o.Budget != nil {
+		o.Budget.EvalData, o.Budget.EvalSamples, o.Budget.MaxFloat = f.evalData, f.evalSamples, f.maxFloat
 	}
 	return o, nil
 }
 
-func (a *quantizeArgs) step() passes.Step {
-	p := passes.Params{}
-	mode := "static"
-	switch {
-	case a.dynamic:
-		mode = "dynamic"
-	case a.weightOnly:
-		mode = "weight-only"
-		p["bits"] = strconv.Itoa(a.weightBits)
-	default:
-		p["calibration"] = a.calibration
-		p["method"] = a.method
-	}
-	p["mode"] = mode
-	p["per_channel"] = strconv.FormatBool(a.perChannel)
-	p["activation_type"] = a.actType
-	if a.symmetric {
-		p["activation_type"] = "int8"
-	}
-	if len(a.exclude) > 0 {
-		p["exclude"] = strings.Join(a.exclude, ";")
-	}
-	if a.maxDrop >= 0 {
-		p["max_accuracy_drop"] = strconv.FormatFloat(a.maxDrop, 'g', -1, 64)
-	}
-	if a.sqnrSet {
-		p["min_sqnr"] = strconv.FormatFloat(a.minSQNR, 'g', -1, 64)
-	}
-	return passes.Step{Pass: "quantize", Params: p}
+// quantizeJSON is the --report file.
+type quantizeJSON struct {
+	Input  string                  `json:"input"`
+	Output string                  `json:"output"`
+	Step   string                  `json:"step"`
+	Result *whittle.QuantizeResult `json:"result"`
 }
 
-func runQuantize(e *env, a *quantizeArgs) error {
-	opts, err := a.options()
+func runQuantize(e *env, in, out, reportPath string, opts whittle.QuantizeOptions) error {
+	m, err := loadModel(e, in)
 	if err != nil {
 		return err
 	}
-	method, err := passes.ParseCalibrationMethod(a.method)
-	if err != nil {
-		return usagef("--method: %v", err)
+	w := e.textOut(out)
+	progress, finish := e.progressFunc()
+	opts.Progress = progress
+	res, err := whittle.Quantize(m, opts)
+	finish()
+	if res != nil && res.Upgraded != "" {
+		fmt.Fprintf(e.stderr, "note: %s\n", res.Upgraded)
 	}
-	m, err := loadModel(a.in)
+	if res != nil && res.CalibratedTensors > 0 {
+		fmt.Fprintf(e.stderr, "calibrated %d tensors on %d rows (%s)\n", res.CalibratedTensors, res.CalibrationRows, opts.Method)
+	}
+	if res != nil && res.Budget != nil && res.Budget.BudgetResult != nil {
+		printBudget(w, res.Budget)
+	}
 	if err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	if err := saveModel(e, out, m, whittle.SaveOptions{}); err != nil {
 		return err
 	}
-	if a.optimize {
-		if _, err := passes.Run(&passes.Context{Eval: runtime.ConstEvaluator{}, ToolVersion: version()}, m, passes.Default()); err != nil {
-			return fmt.Errorf("%s: optimize before quantizing: %w", a.in, err)
+	printQuantizeReport(w, res.Report)
+	if isHTML(reportPath) {
+		spec := opts.Calibration
+		if opts.Budget != nil && opts.Budget.EvalData != "" {
+			spec = opts.Budget.EvalData
 		}
+		return writeReport(e, []string{in, out}, reportPath, reportData{spec: spec, preprocess: opts.Preprocess, limit: 1000, samples: 16, runs: 5})
 	}
-	ctx := &passes.Context{ToolVersion: version()}
-	out := &quantizeJSON{Input: a.in, Output: a.out, Options: a.step().Params}
-	var rep *passes.QuantizeReport
-	// Old opsets (Paddle2ONNX writes 9) are upgraded rather than refused.
-	from, to, err := passes.UpgradeForQuantization(ctx, m, opts)
-	if err != nil {
-		return fmt.Errorf("%s: %w", a.in, err)
-	}
-	var upgraded string
-	if to != from {
-		upgraded = fmt.Sprintf("opset import raised from %d to %d with convert_opset (quantization needs %d)", from, to, to)
-		fmt.Fprintf(e.stderr, "note: %s\n", upgraded)
-	}
-	switch {
-	case a.dynamic:
-		rep, err = passes.QuantizeDynamic(ctx, m, opts)
-	case a.weightOnly:
-		rep, err = passes.QuantizeWeights(ctx, m, opts)
-	default:
-		if _, err := passes.PrepareForQuantization(ctx, m); err != nil {
-			return fmt.Errorf("%s: %w", a.in, err)
+	if reportPath != "" {
+		if res.Budget != nil {
+			finiteBudget(res.Budget)
 		}
-		var ranges map[string]passes.Range
-		ranges, err = calibrate(e, m, opts, a, method)
-		if err != nil {
-			return err
-		}
-		if a.maxDrop >= 0 || a.sqnrSet {
-			var q *ir.Model
-			q, err = fitBudget(e, m, opts, ranges, a, ctx, out)
-			if err == nil {
-				m, rep = q, out.Budget.Report
-			}
-		} else {
-			rep, err = passes.QuantizeStatic(ctx, m, opts, ranges)
-		}
+		return writeJSONFile(reportPath, quantizeJSON{Input: in, Output: out, Step: res.Step.String(), Result: res})
 	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", a.in, err)
-	}
-	if upgraded != "" {
-		rep.Notes = append([]string{upgraded}, rep.Notes...)
-	}
-	out.Report = rep
-	if err := m.Verify(); err != nil {
-		return fmt.Errorf("%s: the quantized model is invalid:\n%w", a.in, err)
-	}
-	if err := passes.RecordQuantization(ctx, m, a.step()); err != nil {
-		return err
-	}
-	if err := onnx.SaveModel(a.out, m, onnx.WriteOptions{}); err != nil {
-		return err
-	}
-	printQuantizeReport(e.stdout, rep)
-	if a.report != "" {
-		if out.Budget != nil {
-			finiteBudget(out.Budget)
-		}
-		if out.FinalScore != nil {
-			clampInf(out.FinalScore)
-		}
-		b, err := json.MarshalIndent(out, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := onnx.WriteFileAtomic(a.report, func(w io.Writer) error {
-			_, err := w.Write(append(b, '\n'))
-			return err
-		}); err != nil {
-			return fmt.Errorf("write report: %w", err)
-		}
-	}
-	fmt.Fprintf(e.stderr, "wrote %s\n", a.out)
 	return nil
 }
 
-// calibrate runs the float model over the calibration data, with a progress bar on a
-// terminal, and derives the ranges the plan needs.
-func calibrate(e *env, m *ir.Model, opts passes.QuantizeOptions, a *quantizeArgs, method passes.CalibrationMethod) (map[string]passes.Range, error) {
-	plan, err := passes.PlanQuantization(m, opts)
-	if err != nil {
-		return nil, err
-	}
-	data, err := openData(a.calibration, a.preprocess)
-	if err != nil {
-		return nil, fmt.Errorf("--calibration: %w", err)
-	}
-	bar := newProgress(e, data.Len(), "calibrating")
-	done := 0
-	cal := &datafeed.Calibrator{Data: data, BatchSize: a.batch, Progress: func(d, _ int) {
-		bar.Add(d - done)
-		done = d
-	}}
-	ranges, err := passes.CollectRanges(m, plan.CalibrationTensors(), cal, passes.CalibrationOptions{Method: method, Percentile: a.percentile})
-	bar.Finish()
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(e.stderr, "calibrated %d tensors on %d rows (%s)\n", len(ranges), data.Len(), method)
-	return ranges, nil
-}
-
-// fitBudget runs the accuracy-budget search: sensitivity on the first --eval-samples rows,
-// then the final model measured on the whole eval set.
-func fitBudget(e *env, m *ir.Model, opts passes.QuantizeOptions, ranges map[string]passes.Range, a *quantizeArgs, ctx *passes.Context, out *quantizeJSON) (*ir.Model, error) {
-	spec := a.evalData
-	if spec == "" {
-		spec = a.calibration
-	}
-	full, err := openData(spec, a.preprocess)
-	if err != nil {
-		return nil, fmt.Errorf("--eval-data: %w", err)
-	}
-	probe := full
-	if a.evalSamples > 0 {
-		probe = dataset.Head(full, a.evalSamples)
-	}
-	byAccuracy := a.maxDrop >= 0
-	score := func(r *compare.Result) (float64, error) {
-		if byAccuracy {
-			if r.AccuracyB == nil {
-				return 0, fmt.Errorf("--max-accuracy-drop: the eval data %s has no labels", spec)
-			}
-			return r.AccuracyB.Top1(), nil
-		}
-		worst := math.Inf(1)
-		for _, s := range r.Outputs {
-			worst = math.Min(worst, s.SQNR())
-		}
-		return worst, nil
-	}
-	fmt.Fprintf(e.stderr, "budget: float reference on %d rows\n", probe.Len())
-	ref, err := compare.NewReference(m, probe, a.batch)
-	if err != nil {
-		return nil, fmt.Errorf("float model: %w", err)
-	}
-	floatScore := math.Inf(1)
-	metric := "sqnr_db"
-	if byAccuracy {
-		if ref.Accuracy() == nil {
-			return nil, fmt.Errorf("--max-accuracy-drop: the eval data %s has no labels", spec)
-		}
-		floatScore, metric = ref.Accuracy().Top1(), "top1_percent"
-	}
-	meets := func(s float64) bool {
-		if byAccuracy {
-			return floatScore-s <= a.maxDrop
-		}
-		return s >= a.minSQNR
-	}
-	steps := 0
-	q, res, err := passes.FitQuantizationBudget(ctx, m, opts, ranges, passes.Budget{
-		Score: func(qm *ir.Model) (float64, error) {
-			r, err := ref.Compare(qm, compare.Tolerance{})
-			if err != nil {
-				return 0, err
-			}
-			return score(r)
-		},
-		Meets:    meets,
-		MaxFloat: a.maxFloat,
-		Progress: func(step string) {
-			steps++
-			if e.stderrTerminal || steps%5 == 1 {
-				fmt.Fprintf(e.stderr, "budget: %s\n", step)
-			}
-		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	out.Budget, out.ScoreMetric = res, metric
-	if byAccuracy {
-		fs := floatScore
-		out.FloatScore = &fs
-	}
-	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+// printBudget prints what the accuracy-budget search measured.
+func printBudget(w io.Writer, b *whittle.BudgetOutcome) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	unit := " dB SQNR"
-	if byAccuracy {
+	if b.FloatScore != nil {
 		unit = "% top-1"
-		fmt.Fprintf(w, "float model\t%.2f%s on %d rows\n", floatScore, unit, probe.Len())
+		fmt.Fprintf(tw, "float model\t%.2f%s on %d rows\n", *b.FloatScore, unit, b.ProbeRows)
 	}
-	fmt.Fprintf(w, "fully quantized\t%.2f%s\n", res.FullScore, unit)
-	if len(res.Sensitivity) > 0 {
-		fmt.Fprintf(w, "\nsensitivity (score gained by leaving one layer float):\n")
-		for i, lc := range res.Sensitivity {
+	fmt.Fprintf(tw, "fully quantized\t%.2f%s\n", b.FullScore, unit)
+	if len(b.Sensitivity) > 0 {
+		fmt.Fprintf(tw, "\nsensitivity (score gained by leaving one layer float):\n")
+		for i, lc := range b.Sensitivity {
 			if i >= 15 {
-				fmt.Fprintf(w, "  ... %d more\n", len(res.Sensitivity)-i)
+				fmt.Fprintf(tw, "  ... %d more\n", len(b.Sensitivity)-i)
 				break
 			}
-			fmt.Fprintf(w, "  %s\t%s\t%+.3f\n", lc.Node, lc.Op, lc.Gain)
+			fmt.Fprintf(tw, "  %s\t%s\t%+.3f\n", lc.Node, lc.Op, lc.Gain)
 		}
-		fmt.Fprintf(w, "\nkept float, in order:\n")
-		for _, st := range res.Steps {
-			fmt.Fprintf(w, "  + %s\t→ %.3f%s\n", st.KeptFloat[len(st.KeptFloat)-1], st.Score, unit)
+		fmt.Fprintf(tw, "\nkept float, in order:\n")
+		for _, st := range b.Steps {
+			fmt.Fprintf(tw, "  + %s\t→ %.3f%s\n", st.KeptFloat[len(st.KeptFloat)-1], st.Score, unit)
 		}
 	}
 	status := "met"
-	if !res.Met {
+	if !b.Met {
 		status = "NOT met"
 	}
-	fmt.Fprintf(w, "budget %s with %d layer(s) float: %.3f%s\n", status, len(res.KeptFloat), res.Score, unit)
-	w.Flush()
-	if probe.Len() != full.Len() {
-		fref, err := compare.NewReference(m, full, a.batch)
-		if err != nil {
-			return nil, err
-		}
-		r, err := fref.Compare(q, compare.Tolerance{})
-		if err != nil {
-			return nil, err
-		}
-		fsScore, err := score(r)
-		if err != nil {
-			return nil, err
-		}
-		if byAccuracy {
-			fmt.Fprintf(e.stdout, "on all %d rows: float %.2f%%, quantized %.2f%% (drop %.2f pp)\n", full.Len(), fref.Accuracy().Top1(), fsScore, fref.Accuracy().Top1()-fsScore)
-			ff := fref.Accuracy().Top1()
-			out.FloatScore = &ff
+	fmt.Fprintf(tw, "budget %s with %d layer(s) float: %.3f%s\n", status, len(b.KeptFloat), b.Score, unit)
+	tw.Flush()
+	if b.FinalRows > 0 {
+		if b.FinalFloatScore != nil {
+			fmt.Fprintf(w, "on all %d rows: float %.2f%%, quantized %.2f%% (drop %.2f pp)\n", b.FinalRows, *b.FinalFloatScore, b.FinalScore, *b.FinalFloatScore-b.FinalScore)
 		} else {
-			fmt.Fprintf(e.stdout, "on all %d rows: output SQNR %.2f dB\n", full.Len(), fsScore)
+			fmt.Fprintf(w, "on all %d rows: output SQNR %.2f dB\n", b.FinalRows, b.FinalScore)
 		}
-		out.FinalScore = &fsScore
-	} else {
-		s := res.Score
-		out.FinalScore = &s
 	}
-	if !res.Met {
-		return nil, fmt.Errorf("the budget could not be met (best %.3f%s with %d layers float)", res.Score, unit, len(res.KeptFloat))
-	}
-	return q, nil
 }
 
 func printQuantizeReport(w io.Writer, rep *passes.QuantizeReport) {
@@ -532,8 +332,13 @@ func clampInf(x *float64) {
 	}
 }
 
-// finiteBudget clamps every score of a budget result (see clampInf).
-func finiteBudget(r *passes.BudgetResult) {
+// finiteBudget clamps every score of a budget outcome (see clampInf).
+func finiteBudget(b *whittle.BudgetOutcome) {
+	clampInf(&b.FinalScore)
+	r := b.BudgetResult
+	if r == nil {
+		return
+	}
 	clampInf(&r.FullScore)
 	clampInf(&r.Score)
 	for i := range r.Sensitivity {

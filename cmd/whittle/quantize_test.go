@@ -191,7 +191,7 @@ func TestQuantizeBudget(t *testing.T) {
 		t.Errorf("SQNR budget: exit %d\n%s%s", code, stdout, stderr)
 	}
 	var parsed quantizeJSON
-	if b, err := os.ReadFile(rep); err != nil || json.Unmarshal(b, &parsed) != nil || parsed.Budget == nil || len(parsed.Budget.KeptFloat) == 0 {
+	if b, err := os.ReadFile(rep); err != nil || json.Unmarshal(b, &parsed) != nil || parsed.Result == nil || parsed.Result.Budget == nil || len(parsed.Result.Budget.KeptFloat) == 0 {
 		t.Errorf("budget report: %v", err)
 	}
 	// A reachable one.

@@ -68,7 +68,7 @@ Examples:
 }
 
 func runModel(e *env, path string, inputSpecs []string, random bool, seed uint64, symbolic map[string]int64, outDir string, npy bool) error {
-	m, err := loadModel(path)
+	m, err := loadModel(e, path)
 	if err != nil {
 		return err
 	}

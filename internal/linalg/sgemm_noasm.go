@@ -2,5 +2,5 @@
 
 package linalg
 
-// microKernels lists the micro-kernels this build can run: only the portable one.
-func microKernels() []*microKernel { return []*microKernel{goKernel} }
+// tileKernels lists the tile kernels this build can run: only the portable one.
+func tileKernels() []*tileKernel { return []*tileKernel{goTileKernel} }

@@ -2,7 +2,9 @@ package kernel
 
 import (
 	"fmt"
+	goruntime "runtime"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/whittle-ml/whittle/ir"
@@ -63,6 +65,35 @@ type KernelDef struct {
 	// any (the factory or Run checks).
 	Types []ir.DataType
 	New   Factory
+
+	// file is the source file whose init registered the kernel (see File).
+	file string
+}
+
+// File is the source file that registered the kernel: the file whose init function (or,
+// failing that, whose function) called Register, which is where the kernel lives, even
+// when a family's helper makes the call.
+func (d KernelDef) File() string { return d.file }
+
+// registeringFile finds the caller of Register that is an init function, else the direct
+// caller.
+func registeringFile() string {
+	pcs := make([]uintptr, 16)
+	n := goruntime.Callers(3, pcs)
+	frames := goruntime.CallersFrames(pcs[:n])
+	first := ""
+	for {
+		f, more := frames.Next()
+		if first == "" {
+			first = f.File
+		}
+		if strings.HasSuffix(f.Function, ".init") || strings.Contains(f.Function, ".init.") {
+			return f.File
+		}
+		if !more {
+			return first
+		}
+	}
 }
 
 var registry = struct {
@@ -76,9 +107,11 @@ func regKey(domain, op string) string {
 
 // Register adds kernel definitions; packages call it from init.
 func Register(defs ...KernelDef) {
+	file := registeringFile()
 	registry.Lock()
 	defer registry.Unlock()
 	for _, d := range defs {
+		d.file = file
 		k := regKey(d.Domain, d.Op)
 		registry.defs[k] = append(registry.defs[k], d)
 		sort.SliceStable(registry.defs[k], func(i, j int) bool {
@@ -129,3 +162,25 @@ func containsType(ts []ir.DataType, dt ir.DataType) bool {
 }
 
 func opName(domain, op string) string { return ir.QualifiedOp(domain, op) }
+
+// Defs returns every registered kernel definition, sorted by domain, operator and then
+// newest opset first (the order Lookup tries them in).
+func Defs() []KernelDef {
+	registry.RLock()
+	defer registry.RUnlock()
+	var out []KernelDef
+	for _, defs := range registry.defs {
+		out = append(out, defs...)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if da, db := ir.CanonicalDomain(a.Domain), ir.CanonicalDomain(b.Domain); da != db {
+			return da < db
+		}
+		if a.Op != b.Op {
+			return a.Op < b.Op
+		}
+		return a.SinceVersion > b.SinceVersion
+	})
+	return out
+}

@@ -7,12 +7,23 @@ import (
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
-// foldConstants turns Constant nodes into initializers and evaluates every other node whose
-// inputs are all constants, replacing it with initializers holding its outputs, so that
-// later rules see weights as initializers and nothing is recomputed per run. The value
-// names stay: a folded value holds what the node computed. Under KeepAll only Constant
-// nodes are converted (an observer of every node expects the computed ones to run).
-var foldConstants = Rule{Name: "fold_constants", Apply: applyFoldConstants}
+// constantsToInitializers turns Constant nodes into initializers, so that every later
+// rule sees weights as initializers.
+var constantsToInitializers = Rule{Name: "constants_to_initializers", Apply: func(c *Context, g *ir.Graph) (bool, error) {
+	return foldNodes(c, g, func(n *ir.Node) bool { return n.OpType == "Constant" })
+}}
+
+// foldConstants evaluates every node whose inputs are all constants, replacing it with
+// initializers holding its outputs, so that nothing is recomputed per run (a
+// DequantizeLinear of int8 weights that no integer rule claimed becomes float weights).
+// The value names stay: a folded value holds what the node computed. Under KeepAll
+// nothing is folded (an observer of every node expects them to run).
+var foldConstants = Rule{Name: "fold_constants", Apply: func(c *Context, g *ir.Graph) (bool, error) {
+	if c.all {
+		return false, nil
+	}
+	return foldNodes(c, g, allConst)
+}}
 
 // maxFoldedElements bounds what folding may materialise per output: a Constant-fed
 // Expand or ConstantOfShape could otherwise turn a small model into a huge one.
@@ -24,13 +35,12 @@ var nondeterministic = map[string]bool{
 	"Bernoulli": true, "Multinomial": true,
 }
 
-func applyFoldConstants(c *Context, g *ir.Graph) (bool, error) {
+// foldNodes replaces the default-domain nodes that fold selects by initializers holding
+// their outputs.
+func foldNodes(c *Context, g *ir.Graph, fold func(*ir.Node) bool) (bool, error) {
 	changed := false
 	for _, n := range g.Nodes() {
-		if !isDefault(n) || len(n.Subgraphs()) > 0 || nondeterministic[n.OpType] {
-			continue
-		}
-		if n.OpType != "Constant" && (c.all || !allConst(n)) {
+		if !isDefault(n) || len(n.Subgraphs()) > 0 || nondeterministic[n.OpType] || !fold(n) {
 			continue
 		}
 		outs, err := evaluate(c.Model, n)

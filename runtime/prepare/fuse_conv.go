@@ -11,6 +11,21 @@ const (
 	// the output) and an optional activation (attributes activation, activation_params):
 	// Y = act(Conv(X, W, B) + Z).
 	OpFusedConv = "FusedConv"
+	// OpNhwcConv is FusedConv on channels-last tensors: X is [N, H, W, C], Z and Y are
+	// [N, OH, OW, M]; W and B are Conv's (constants, [M, C/group, kH, kW] and [M]). It
+	// handles group 1 and depthwise convolutions (group = C = M) in two spatial axes.
+	OpNhwcConv = "NhwcConv"
+	// OpReorder transposes a 4-D tensor between layouts: attribute to = "NHWC" takes
+	// [N, C, H, W] to [N, H, W, C], to = "NCHW" the reverse.
+	OpReorder = "Reorder"
+	// OpNhwcMaxPool and OpNhwcAveragePool are MaxPool (without the indices output) and
+	// AveragePool on [N, H, W, C] tensors, with the ONNX attributes.
+	OpNhwcMaxPool     = "NhwcMaxPool"
+	OpNhwcAveragePool = "NhwcAveragePool"
+	// OpNhwcGlobalAveragePool averages an [N, H, W, C] tensor over H and W into
+	// [N, C, 1, 1], which has the same memory as [N, 1, 1, C]: its output is the
+	// original NCHW value.
+	OpNhwcGlobalAveragePool = "NhwcGlobalAveragePool"
 )
 
 // Activations the fused kernels apply in their epilogue, with the parameters

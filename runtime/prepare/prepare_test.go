@@ -61,21 +61,34 @@ func (b *builder) model(outs ...*ir.Value) *ir.Model {
 	return &ir.Model{IRVersion: 8, OpsetImports: []ir.OpsetID{{Domain: "", Version: 17}}, Graph: b.g}
 }
 
-// ops lists the main graph's nodes as domain-qualified op types, in order.
+// ops lists the main graph's nodes in order: op types, private ones with their
+// activation and a +Z when they add a residual, Reorders with their direction.
 func ops(m *ir.Model) string {
 	var s []string
 	for _, n := range m.Graph.Nodes() {
-		if n.Domain != "" {
-			s = append(s, n.Domain+"::"+n.OpType)
-		} else {
-			s = append(s, n.OpType)
+		op := n.OpType
+		if n.Domain == prepare.Domain {
+			var extra []string
+			if a := n.AttrString("activation", ""); a != "" {
+				extra = append(extra, a)
+			}
+			if to := n.AttrString("to", ""); to != "" {
+				extra = append(extra, to)
+			}
+			if len(n.Inputs()) > 3 && n.Input(3) != nil {
+				extra = append(extra, "+Z")
+			}
+			if len(extra) > 0 {
+				op += "(" + strings.Join(extra, ",") + ")"
+			}
 		}
+		s = append(s, op)
 	}
 	return strings.Join(s, " ")
 }
 
 func TestRules(t *testing.T) {
-	const fc = prepare.Domain + "::" + prepare.OpFusedConv
+	const in, out = "Reorder(NHWC) ", " Reorder(NCHW)"
 	tests := []struct {
 		name  string
 		build func(b *builder) *ir.Model
@@ -85,48 +98,48 @@ func TestRules(t *testing.T) {
 		{"conv+relu", func(b *builder) *ir.Model {
 			x := b.input("x", 1, 4, 6, 6)
 			return b.model(b.op("Relu", []*ir.Value{b.conv(x, "c", 4, 8)}, "y"))
-		}, nil, fc},
+		}, nil, in + "NhwcConv(Relu)" + out},
 		{"residual add then relu", func(b *builder) *ir.Model {
 			x := b.input("x", 1, 4, 6, 6)
 			c1 := b.op("Relu", []*ir.Value{b.conv(x, "c1", 4, 4)}, "r1")
 			sum := b.op("Add", []*ir.Value{b.conv(c1, "c2", 4, 4), x}, "sum")
 			return b.model(b.op("Relu", []*ir.Value{sum}, "y"))
-		}, nil, fc + " " + fc},
+		}, nil, in + "NhwcConv(Relu) NhwcConv(Relu,+Z)" + out},
 		{"clip with constant bounds", func(b *builder) *ir.Model {
 			x := b.input("x", 1, 3, 5, 5)
 			return b.model(b.op("Clip", []*ir.Value{b.conv(x, "c", 3, 4), b.scalar("lo", 0), b.scalar("hi", 6)}, "y"))
-		}, nil, fc},
+		}, nil, in + "NhwcConv(Clip)" + out},
 		{"silu", func(b *builder) *ir.Model {
 			x := b.input("x", 2, 3, 5, 5)
 			c := b.conv(x, "c", 3, 4)
 			return b.model(b.op("Mul", []*ir.Value{c, b.op("Sigmoid", []*ir.Value{c}, "s")}, "y"))
-		}, nil, fc},
+		}, nil, in + "NhwcConv(SiLU)" + out},
 		{"hardswish, hardsigmoid, leakyrelu, tanh", func(b *builder) *ir.Model {
 			x := b.input("x", 1, 3, 5, 5)
 			h := b.op("HardSwish", []*ir.Value{b.conv(x, "c1", 3, 3)}, "h")
 			s := b.op("HardSigmoid", []*ir.Value{b.conv(h, "c2", 3, 3)}, "s", ir.FloatAttr("alpha", 0.3))
 			l := b.op("LeakyRelu", []*ir.Value{b.conv(s, "c3", 3, 3)}, "l", ir.FloatAttr("alpha", 0.1))
 			return b.model(b.op("Tanh", []*ir.Value{b.conv(l, "c4", 3, 3)}, "y"))
-		}, nil, fc + " " + fc + " " + fc + " " + fc},
+		}, nil, in + "NhwcConv(HardSwish) NhwcConv(HardSigmoid) NhwcConv(LeakyRelu) NhwcConv(Tanh)" + out},
 		{"a kept intermediate is not fused away", func(b *builder) *ir.Model {
 			x := b.input("x", 1, 4, 6, 6)
 			return b.model(b.op("Relu", []*ir.Value{b.conv(x, "c", 4, 8)}, "y"))
-		}, []string{"c"}, "Conv Relu"},
+		}, []string{"c"}, in + "NhwcConv Reorder(NCHW) Relu" + out},
 		{"a conv output read twice keeps its activation apart", func(b *builder) *ir.Model {
 			x := b.input("x", 1, 4, 6, 6)
 			c := b.conv(x, "c", 4, 4)
 			return b.model(b.op("Relu", []*ir.Value{c}, "y"), b.op("Neg", []*ir.Value{c}, "z"))
-		}, nil, "Conv Relu Neg"},
+		}, nil, in + "NhwcConv Relu Reorder(NCHW) Neg" + out},
 		{"broadcast add is not a residual", func(b *builder) *ir.Model {
 			x := b.input("x", 1, 4, 6, 6)
 			return b.model(b.op("Add", []*ir.Value{b.conv(x, "c", 4, 4), b.weight("bias", 4, 1, 1)}, "y"))
-		}, nil, "Conv Add"},
+		}, nil, in + "NhwcConv Reorder(NCHW) Add"},
 		{"constants fold", func(b *builder) *ir.Model {
 			x := b.input("x", 1, 4, 6, 6)
 			w := b.op("Neg", []*ir.Value{b.weight("w0", 4, 4, 3, 3)}, "w")
 			c := b.op("Conv", []*ir.Value{x, w}, "c", ir.IntsAttr("pads", 1, 1, 1, 1))
 			return b.model(b.op("Relu", []*ir.Value{c}, "y"))
-		}, nil, fc},
+		}, nil, in + "NhwcConv(Relu)" + out},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -221,5 +234,94 @@ func ExamplePrepare() {
 	for _, n := range pm.Graph.Nodes() {
 		fmt.Println(n.Domain, n.OpType, n.AttrString("activation", ""), n.Output(0).Name)
 	}
-	// Output: whittle.runtime FusedConv Relu y
+	// Output:
+	// whittle.runtime Reorder  x__nhwc
+	// whittle.runtime NhwcConv Relu y__nhwc
+	// whittle.runtime Reorder  y
+}
+
+func (b *builder) convW(x *ir.Value, name string, cin, cout, k int64, attrs ...*ir.Attr) *ir.Value {
+	w := b.weight(name+".w", cout, cin, k, k)
+	bias := b.weight(name+".b", cout)
+	return b.op("Conv", []*ir.Value{x, w, bias}, name, attrs...)
+}
+
+func (b *builder) depthwise(x *ir.Value, name string, c, k int64, attrs ...*ir.Attr) *ir.Value {
+	w := b.weight(name+".w", c, 1, k, k)
+	return b.op("Conv", []*ir.Value{x, w}, name, append(attrs, ir.IntAttr("group", c))...)
+}
+
+// TestLayoutsOnNetworkShapes runs blocks shaped like those of the torchvision models
+// through the preparation stage and compares them with the reference kernels: strided
+// and dilated convolutions with every padding form, few-channel inputs (im2col),
+// depthwise 3×3 and 5×5, pools, squeeze-and-excitation and batches of two.
+func TestLayoutsOnNetworkShapes(t *testing.T) {
+	pads := func(p ...int64) *ir.Attr { return ir.IntsAttr("pads", p...) }
+	strides := func(s int64) *ir.Attr { return ir.IntsAttr("strides", s, s) }
+	tests := []struct {
+		name  string
+		build func(b *builder) *ir.Model
+	}{
+		{"stem: 7x7 stride 2 on 3 channels, maxpool", func(b *builder) *ir.Model {
+			x := b.input("x", 2, 3, 23, 21)
+			c := b.op("Relu", []*ir.Value{b.convW(x, "c", 3, 20, 7, pads(3, 3, 3, 3), strides(2))}, "r")
+			return b.model(b.op("MaxPool", []*ir.Value{c}, "y", ir.IntsAttr("kernel_shape", 3, 3), strides(2), pads(1, 1, 1, 1)))
+		}},
+		{"basic block with downsample", func(b *builder) *ir.Model {
+			x := b.input("x", 1, 16, 9, 9)
+			c1 := b.op("Relu", []*ir.Value{b.convW(x, "c1", 16, 32, 3, pads(1, 1, 1, 1), strides(2))}, "r1")
+			c2 := b.convW(c1, "c2", 32, 32, 3, pads(1, 1, 1, 1))
+			down := b.convW(x, "down", 16, 32, 1, strides(2))
+			sum := b.op("Add", []*ir.Value{c2, down}, "sum")
+			return b.model(b.op("Relu", []*ir.Value{sum}, "y"))
+		}},
+		{"inverted residual with depthwise 3x3 and relu6", func(b *builder) *ir.Model {
+			x := b.input("x", 1, 24, 10, 10)
+			clip := func(v *ir.Value, name string) *ir.Value {
+				return b.op("Clip", []*ir.Value{v, b.scalar(name+".lo", 0), b.scalar(name+".hi", 6)}, name)
+			}
+			e := clip(b.convW(x, "expand", 24, 144, 1), "e")
+			d := clip(b.depthwise(e, "dw", 144, 3, pads(1, 1, 1, 1)), "d")
+			p := b.convW(d, "project", 144, 24, 1)
+			return b.model(b.op("Add", []*ir.Value{x, p}, "y"))
+		}},
+		{"depthwise 5x5 stride 2, squeeze-and-excitation, silu", func(b *builder) *ir.Model {
+			x := b.input("x", 2, 40, 11, 11)
+			silu := func(v *ir.Value, name string) *ir.Value {
+				return b.op("Mul", []*ir.Value{v, b.op("Sigmoid", []*ir.Value{v}, name+".s")}, name)
+			}
+			d := silu(b.depthwise(x, "dw", 40, 5, pads(2, 2, 2, 2), strides(2)), "d")
+			s := b.op("GlobalAveragePool", []*ir.Value{d}, "gap")
+			s = silu(b.convW(s, "squeeze", 40, 10, 1), "sq")
+			s = b.op("Sigmoid", []*ir.Value{b.convW(s, "excite", 10, 40, 1)}, "ex")
+			scaled := b.op("Mul", []*ir.Value{d, s}, "scaled")
+			return b.model(b.convW(scaled, "project", 40, 17, 1))
+		}},
+		{"dilation, asymmetric and same pads, average pool, global pool", func(b *builder) *ir.Model {
+			x := b.input("x", 1, 8, 12, 13)
+			c := b.convW(x, "c1", 8, 16, 3, ir.IntsAttr("dilations", 2, 2), pads(2, 1, 3, 2))
+			c = b.convW(c, "c2", 16, 16, 3, ir.StringAttr("auto_pad", "SAME_UPPER"), strides(2))
+			c = b.op("AveragePool", []*ir.Value{c}, "avg", ir.IntsAttr("kernel_shape", 2, 3), pads(1, 1, 0, 1),
+				ir.IntAttr("count_include_pad", 1))
+			c = b.op("AveragePool", []*ir.Value{c}, "avg2", ir.IntsAttr("kernel_shape", 2, 2), ir.IntAttr("ceil_mode", 1))
+			return b.model(b.op("GlobalAveragePool", []*ir.Value{c}, "y"))
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tc.build(newBuilder())
+			pm, err := prepare.Prepare(m, prepare.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := pm.Verify(); err != nil {
+				t.Fatalf("prepared model does not verify: %v\n%s", err, ir.Format(pm))
+			}
+			t.Log(ops(pm))
+			if !strings.Contains(ops(pm), "NhwcConv") {
+				t.Errorf("no convolution moved to channels-last: %s", ops(pm))
+			}
+			checkSameOutputs(t, m)
+		})
+	}
 }

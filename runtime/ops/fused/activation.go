@@ -88,3 +88,15 @@ func sigmoid(v float32) float32 {
 	e := math.Exp(float64(v))
 	return float32(e / (1 + e))
 }
+
+// clamp returns the bounds of an activation that is a clamp (Relu, Clip), which the
+// tile kernels apply as they store.
+func (a activation) clamp() (lo, hi float32, ok bool) {
+	switch a.kind {
+	case prepare.ActRelu:
+		return 0, float32(math.Inf(1)), true
+	case prepare.ActClip:
+		return a.params[0], a.params[1], true
+	}
+	return 0, 0, false
+}

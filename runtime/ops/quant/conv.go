@@ -282,10 +282,12 @@ func centerW(w, zp *kernel.Tensor) ([]int32, error) {
 	return wv, nil
 }
 
-// convInteger is ConvInteger: the int32 convolution of (x - x_zp) and (w - w_zp).
+// convInteger is ConvInteger: the int32 convolution of (x - x_zp) and (w - w_zp). With
+// constant weights and zero points a 2-D convolution runs on the NHWC engine.
 type convInteger struct {
 	node  *ir.Node
 	attrs convAttrs
+	fast  *convNHWC
 }
 
 func newConvInteger(info *kernel.NodeInfo) (kernel.Kernel, error) {
@@ -293,7 +295,29 @@ func newConvInteger(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &convInteger{node: info.Node, attrs: a}, nil
+	k := &convInteger{node: info.Node, attrs: a}
+	if spec, ok := convIntegerSpec(info, a); ok {
+		if k.fast, err = newConvNHWC(spec); err != nil {
+			return nil, fmt.Errorf("%s: %w", info.Node.Describe(), err)
+		}
+	}
+	return k, nil
+}
+
+// convIntegerSpec reads a ConvInteger's constant weights and zero points into a spec.
+func convIntegerSpec(info *kernel.NodeInfo, a convAttrs) (qconvSpec, bool) {
+	w, okW := constInput(info, 1)
+	xZP, okX := constInput(info, 2)
+	wZP, okWZ := constInput(info, 3)
+	if w == nil || !okW || !okX || !okWZ || len(w.Shape) != 4 {
+		return qconvSpec{}, false
+	}
+	xType := elemType(info, 0)
+	if xZP != nil {
+		xType = xZP.DType
+	}
+	s := qconvSpec{attrs: a, wShape: w.Shape}
+	return s, s.setInput(xType, xZP) && s.setWeights(w, wZP)
 }
 
 func (k *convInteger) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
@@ -301,6 +325,14 @@ func (k *convInteger) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kern
 }
 
 func (k *convInteger) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
+	if k.fast != nil && len(inputs) > 0 && inputs[0] != nil && len(inputs[0].Shape) == 4 {
+		return k.fast.runNCHW(ctx, inputs[0])
+	}
+	return k.runReference(ctx, inputs)
+}
+
+// runReference is ConvInteger by the reference loop.
+func (k *convInteger) runReference(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
 	if len(inputs) < 2 || inputs[0] == nil || inputs[1] == nil {
 		return nil, fmt.Errorf("inputs x and w are required")
 	}
@@ -349,64 +381,27 @@ func newQLinearConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
 // qlinearConvSpec reads a QLinearConv's constant inputs into a spec for the fast engine;
 // false when some input it needs is only known at run time or has a type it does not take.
 func qlinearConvSpec(info *kernel.NodeInfo, a convAttrs) (qconvSpec, bool) {
-	c := func(i int) *kernel.Tensor {
-		if i < len(info.Consts) {
-			return info.Consts[i]
+	var in [9]*kernel.Tensor
+	for i := 1; i < 9; i++ {
+		t, ok := constInput(info, i)
+		if !ok {
+			return qconvSpec{}, false
 		}
-		return nil
+		in[i] = t
 	}
-	xScale, xZP, w, wScale, wZP, yScale, yZP, b := c(1), c(2), c(3), c(4), c(5), c(6), c(7), c(8)
+	xScale, xZP, w, wScale, wZP, yScale, yZP, b := in[1], in[2], in[3], in[4], in[5], in[6], in[7], in[8]
 	if xScale == nil || w == nil || wScale == nil || yScale == nil || len(w.Shape) != 4 {
 		return qconvSpec{}, false
 	}
-	if (len(info.Node.Inputs()) > 2 && info.Node.Input(2) != nil && xZP == nil) ||
-		(len(info.Node.Inputs()) > 5 && info.Node.Input(5) != nil && wZP == nil) ||
-		(len(info.Node.Inputs()) > 7 && info.Node.Input(7) != nil && yZP == nil) ||
-		(len(info.Node.Inputs()) > 8 && info.Node.Input(8) != nil && b == nil) {
-		return qconvSpec{}, false
-	}
-	s := qconvSpec{attrs: a, wShape: w.Shape, requant: true}
-	xType := ir.Uint8
+	xType := elemType(info, 0)
 	if xZP != nil {
 		xType = xZP.DType
-	} else if len(info.InputTypes) > 0 && info.InputTypes[0] != nil {
-		xType = info.InputTypes[0].Elem
 	}
-	if xType != ir.Uint8 && xType != ir.Int8 {
+	s := qconvSpec{attrs: a, wShape: w.Shape, requant: true}
+	if !s.setInput(xType, xZP) || !s.setWeights(w, wZP) {
 		return qconvSpec{}, false
-	}
-	s.xSigned = xType == ir.Int8
-	if xZP != nil {
-		z, err := int32s(xZP)
-		if err != nil || len(z) != 1 {
-			return qconvSpec{}, false
-		}
-		s.xZero = z[0]
-	}
-	wv, err := int32s(w)
-	if err != nil || (w.DType != ir.Int8 && w.DType != ir.Uint8) {
-		return qconvSpec{}, false
-	}
-	shift := int32(0)
-	if w.DType == ir.Uint8 {
-		shift = 128 // uint8 weights and their zero points, moved to int8 together
-	}
-	s.w = make([]int8, len(wv))
-	for i, v := range wv {
-		s.w[i] = int8(v - shift)
 	}
 	m := int(w.Shape[0])
-	if wZP != nil {
-		z, err := int32s(wZP)
-		if err != nil || wZP.DType != w.DType || (len(z) != 1 && len(z) != m) {
-			return qconvSpec{}, false
-		}
-		for _, v := range z {
-			s.wZero = append(s.wZero, int8(v-shift))
-		}
-	} else if shift != 0 {
-		s.wZero = []int8{-128}
-	}
 	if b != nil {
 		bd, ok := b.Data.([]int32)
 		if !ok || len(bd) != m {
@@ -427,21 +422,69 @@ func qlinearConvSpec(info *kernel.NodeInfo, a convAttrs) (qconvSpec, bool) {
 	yType := ir.Uint8
 	if yZP != nil {
 		yType = yZP.DType
-		z, err := int32s(yZP)
-		if err != nil || len(z) != 1 {
-			return qconvSpec{}, false
-		}
-		s.yZero = z[0]
 	}
+	z, ok := scalarZero(yZP)
+	if !ok {
+		return qconvSpec{}, false
+	}
+	return s, s.setOutput(yType, z)
+}
+
+// setInput records x's type (int8 or uint8) and its scalar zero point.
+func (s *qconvSpec) setInput(xType ir.DataType, xZP *kernel.Tensor) bool {
+	if xType == ir.Undefined {
+		xType = ir.Uint8
+	}
+	if xType != ir.Uint8 && xType != ir.Int8 {
+		return false
+	}
+	z, ok := scalarZero(xZP)
+	s.xSigned, s.xZero = xType == ir.Int8, z
+	return ok
+}
+
+// setWeights records the weights as int8 (uint8 weights and their zero points move down by
+// 128 together) and their zero points (scalar or per output channel).
+func (s *qconvSpec) setWeights(w, wZP *kernel.Tensor) bool {
+	wv, err := int32s(w)
+	if err != nil || (w.DType != ir.Int8 && w.DType != ir.Uint8) {
+		return false
+	}
+	shift := int32(0)
+	if w.DType == ir.Uint8 {
+		shift = 128
+	}
+	s.w = make([]int8, len(wv))
+	for i, v := range wv {
+		s.w[i] = int8(v - shift)
+	}
+	m := int(w.Shape[0])
+	if wZP != nil {
+		z, err := int32s(wZP)
+		if err != nil || wZP.DType != w.DType || (len(z) != 1 && len(z) != m) {
+			return false
+		}
+		for _, v := range z {
+			s.wZero = append(s.wZero, int8(v-shift))
+		}
+	} else if shift != 0 {
+		s.wZero = []int8{-128}
+	}
+	return true
+}
+
+// setOutput records an 8-bit output type, its zero point and saturation range.
+func (s *qconvSpec) setOutput(yType ir.DataType, yZero int32) bool {
+	s.yZero = yZero
 	switch yType {
 	case ir.Uint8:
 		s.yLo, s.yHi = 0, 255
 	case ir.Int8:
 		s.yLo, s.yHi, s.ySigned = -128, 127, true
 	default:
-		return qconvSpec{}, false
+		return false
 	}
-	return s, true
+	return true
 }
 
 func (k *qlinearConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {

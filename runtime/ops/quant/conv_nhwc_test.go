@@ -252,3 +252,125 @@ func BenchmarkConvNHWC(b *testing.B) {
 		})
 	}
 }
+
+// TestConvIntegerFastMatchesReference: ConvInteger with constant weights and zero points on
+// the NHWC engine (int32 outputs, no requantization) against the reference loop.
+func TestConvIntegerFastMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewSource(6))
+	for _, cs := range convCases() {
+		in, attrs := cs.inputs(r)
+		ci := []*kernel.Tensor{in[0], in[3], in[2], in[5]} // x, w, x_zp, w_zp
+		k := newPreparedNode(t, "ConvInteger", attrs, ci, []bool{false, true, true, true}).(*convInteger)
+		if k.fast == nil {
+			t.Fatalf("%v: the fast engine was not prepared", cs)
+		}
+		got, err := k.Run(&kernel.Context{}, ci)
+		if err != nil {
+			t.Fatalf("%v: %v", cs, err)
+		}
+		want, err := k.runReference(&kernel.Context{}, ci)
+		if err != nil {
+			t.Fatalf("%v: reference: %v", cs, err)
+		}
+		if !reflect.DeepEqual(got[0].Shape, want.Shape) || !reflect.DeepEqual(got[0].Data, want.Data) {
+			t.Fatalf("%v: fast %v differs from the reference", cs, got[0].Shape)
+		}
+	}
+}
+
+// TestMatMulFastMatchesReference: QLinearMatMul and MatMulInteger with constant B (packed
+// for the integer GEMM) against their reference loops, over batched and 1-D A, every type
+// combination, per-column and per-tensor B parameters, with and without zero points.
+func TestMatMulFastMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	randBytes := func(dt ir.DataType, shape ...int64) *kernel.Tensor {
+		n := kernel.ShapeSize(shape)
+		if dt == ir.Int8 {
+			d := make([]int8, n)
+			for i := range d {
+				d[i] = int8(r.Intn(256) - 128)
+			}
+			return tensor(dt, shape, d)
+		}
+		d := make([]uint8, n)
+		for i := range d {
+			d[i] = uint8(r.Intn(256))
+		}
+		return tensor(dt, shape, d)
+	}
+	for i, tc := range []struct {
+		aShape       []int64
+		k, n         int64
+		aT, bT, yT   ir.DataType
+		perCol, bZP0 bool
+	}{
+		{[]int64{5, 7}, 7, 9, ir.Uint8, ir.Int8, ir.Uint8, true, true},
+		{[]int64{2, 3, 33}, 33, 70, ir.Int8, ir.Int8, ir.Int8, false, false},
+		{[]int64{64}, 64, 10, ir.Uint8, ir.Uint8, ir.Uint8, true, false},
+		{[]int64{1, 40, 512}, 512, 100, ir.Uint8, ir.Int8, ir.Int8, true, true},
+		{[]int64{3, 1, 2, 6}, 6, 1, ir.Int8, ir.Uint8, ir.Uint8, false, true},
+	} {
+		a := randBytes(tc.aT, tc.aShape...)
+		b := randBytes(tc.bT, tc.k, tc.n)
+		nb := int64(1)
+		if tc.perCol {
+			nb = tc.n
+		}
+		bzShape := []int64{}
+		if tc.perCol {
+			bzShape = []int64{nb}
+		}
+		bz := randBytes(tc.bT, bzShape...)
+		if tc.bZP0 {
+			bz = randBytes(tc.bT, bzShape...)
+			switch d := bz.Data.(type) {
+			case []int8:
+				clear(d)
+			case []uint8:
+				for j := range d {
+					d[j] = 128
+				}
+			}
+		}
+		az := randBytes(tc.aT)
+		// MatMulInteger.
+		mi := []*kernel.Tensor{a, b, az, bz}
+		k := newPreparedNode(t, "MatMulInteger", nil, mi, []bool{false, true, true, true}).(*matMulInteger)
+		if k.fast == nil {
+			t.Fatalf("case %d: MatMulInteger fast path not prepared", i)
+		}
+		got, err := k.Run(&kernel.Context{}, mi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := k.runReference(&kernel.Context{}, mi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got[0].Shape, want.Shape) || !reflect.DeepEqual(got[0].Data, want.Data) {
+			t.Fatalf("case %d: MatMulInteger fast %v differs from the reference %v", i, got[0].Shape, want.Shape)
+		}
+		// QLinearMatMul, with y_scale putting typical products mid-range.
+		bs := make([]float32, nb)
+		for j := range bs {
+			bs[j] = float32(0.5 + r.Float64())
+		}
+		ys := float32(0.01 * 5500 * float64(sqrtInt(int(tc.k))) / 40)
+		ql := []*kernel.Tensor{a, scalarF(0.01), az, b, kernel.FromFloat32(bzShape, bs), bz, scalarF(ys), randBytes(tc.yT)}
+		kq := newPreparedNode(t, "QLinearMatMul", nil, ql, []bool{false, true, true, true, true, true, true, true}).(*qlinearMatMul)
+		if kq.fast == nil {
+			t.Fatalf("case %d: QLinearMatMul fast path not prepared", i)
+		}
+		got, err = kq.Run(&kernel.Context{}, ql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err = kq.runReference(&kernel.Context{}, ql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got[0].Shape, want.Shape) || !reflect.DeepEqual(got[0].Data, want.Data) {
+			t.Fatalf("case %d: QLinearMatMul fast %v %v differs from the reference %v %v", i, got[0].Shape, got[0].Data, want.Shape, want.Data)
+		}
+	}
+}

@@ -4,9 +4,9 @@ package quant
 
 import "golang.org/x/sys/cpu"
 
-//go:generate sh -c "go run dwconv_gen.go > dwconv_amd64.s"
+//go:generate sh -c "go run kernels_gen.go > kernels_amd64.s"
 
-// The depthwise row kernels (dwconv_amd64.s, written by dwconv_gen.go): AVX-512 on blocks of
+// The depthwise row kernels (kernels_amd64.s, written by kernels_gen.go): AVX-512 on blocks of
 // 16 channels (the last one masked), AVX2 on whole blocks of 8; uint8 or int8 inputs.
 
 //go:noescape

@@ -177,11 +177,15 @@ func centered(x, zp *kernel.Tensor, rows bool, name string) ([]int32, error) {
 	return xv, nil
 }
 
-// matMulInteger is MatMulInteger: int32 (A - a_zp) × (B - b_zp).
-type matMulInteger struct{ node *ir.Node }
+// matMulInteger is MatMulInteger: int32 (A - a_zp) × (B - b_zp). With a constant 2-D B the
+// product runs on the integer GEMM (matmul_fast.go); the reference loop handles the rest.
+type matMulInteger struct {
+	node *ir.Node
+	fast *qmatmul
+}
 
 func newMatMulInteger(info *kernel.NodeInfo) (kernel.Kernel, error) {
-	return &matMulInteger{node: info.Node}, nil
+	return &matMulInteger{node: info.Node, fast: prepareMatMulInteger(info)}, nil
 }
 
 func (k *matMulInteger) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
@@ -189,6 +193,14 @@ func (k *matMulInteger) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 }
 
 func (k *matMulInteger) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
+	if k.fast != nil && len(inputs) > 0 && inputs[0] != nil && len(inputs[0].Shape) > 0 {
+		return k.fast.run(ctx, inputs[0])
+	}
+	return k.runReference(ctx, inputs)
+}
+
+// runReference is MatMulInteger by the reference loop.
+func (k *matMulInteger) runReference(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
 	if len(inputs) < 2 || inputs[0] == nil || inputs[1] == nil {
 		return nil, fmt.Errorf("inputs A and B are required")
 	}
@@ -211,11 +223,15 @@ func (k *matMulInteger) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kern
 }
 
 // qlinearMatMul is QLinearMatMul: the int32 product of the centered operands, scaled by
-// a_scale*b_scale/y_scale and requantized to y's type.
-type qlinearMatMul struct{ node *ir.Node }
+// a_scale*b_scale/y_scale and requantized to y's type. With constant B, scales and zero
+// points it runs on the integer GEMM (matmul_fast.go); the reference loop handles the rest.
+type qlinearMatMul struct {
+	node *ir.Node
+	fast *qmatmul
+}
 
 func newQLinearMatMul(info *kernel.NodeInfo) (kernel.Kernel, error) {
-	return &qlinearMatMul{node: info.Node}, nil
+	return &qlinearMatMul{node: info.Node, fast: prepareQLinearMatMul(info)}, nil
 }
 
 func (k *qlinearMatMul) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
@@ -223,6 +239,14 @@ func (k *qlinearMatMul) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 }
 
 func (k *qlinearMatMul) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
+	if k.fast != nil && len(inputs) > 0 && inputs[0] != nil && len(inputs[0].Shape) > 0 {
+		return k.fast.run(ctx, inputs[0])
+	}
+	return k.runReference(ctx, inputs)
+}
+
+// runReference is QLinearMatMul by the reference loop.
+func (k *qlinearMatMul) runReference(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
 	if len(inputs) < 8 {
 		return nil, fmt.Errorf("want 8 inputs, got %d", len(inputs))
 	}

@@ -1,0 +1,42 @@
+//go:build amd64 && !noasm
+
+package linalg
+
+import (
+	"time"
+
+	"golang.org/x/sys/cpu"
+)
+
+//go:noescape
+func fmaPeakAVX512(n int)
+
+//go:noescape
+func fmaPeakAVX2(n int)
+
+// FMAPeak measures the single-core float32 multiply-add throughput of the widest vector
+// unit this CPU has (AVX-512, else AVX2 with FMA), in GFLOP/s, by timing a loop of
+// independent FMAs for about d; the unit's name comes with it. It is what the GEMM
+// benchmarks report their efficiency against. Run it on an otherwise idle core.
+func FMAPeak(d time.Duration) (gflops float64, unit string) {
+	probe, flopsPerIter, unit := fmaPeakAVX2, 192.0, "avx2"
+	switch {
+	case cpu.X86.HasAVX512F:
+		probe, flopsPerIter, unit = fmaPeakAVX512, 768, "avx512"
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+	default:
+		return 0, "none"
+	}
+	const chunk = 1 << 16
+	probe(chunk) // warm up the unit (AVX-512 clocks up)
+	best := 0.0
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		start := time.Now()
+		probe(chunk)
+		if s := time.Since(start).Seconds(); s > 0 {
+			best = max(best, flopsPerIter*chunk/s/1e9)
+		}
+	}
+	return best, unit
+}

@@ -1,0 +1,8 @@
+//go:build !amd64 || noasm
+
+package linalg
+
+import "time"
+
+// FMAPeak reports no vector unit in builds without assembly.
+func FMAPeak(d time.Duration) (gflops float64, unit string) { return 0, "none" }

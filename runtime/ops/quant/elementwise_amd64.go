@@ -1,0 +1,146 @@
+//go:build amd64 && !noasm
+
+package quant
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+
+	"github.com/whittle-ml/whittle/ir"
+)
+
+// The elementwise kernels of kernels_amd64.s: QAdd's arithmetic and the byte maximum of
+// QMaxPoolNHWC, for each signedness of their inputs.
+
+//go:noescape
+func qaddAVX512UU(a, b, y *uint8, n int, c *qaddConsts)
+
+//go:noescape
+func qaddAVX512US(a, b, y *uint8, n int, c *qaddConsts)
+
+//go:noescape
+func qaddAVX512SU(a, b, y *uint8, n int, c *qaddConsts)
+
+//go:noescape
+func qaddAVX512SS(a, b, y *uint8, n int, c *qaddConsts)
+
+//go:noescape
+func qaddAVX2UU(a, b, y *uint8, n int, c *qaddConsts)
+
+//go:noescape
+func qaddAVX2US(a, b, y *uint8, n int, c *qaddConsts)
+
+//go:noescape
+func qaddAVX2SU(a, b, y *uint8, n int, c *qaddConsts)
+
+//go:noescape
+func qaddAVX2SS(a, b, y *uint8, n int, c *qaddConsts)
+
+//go:noescape
+func qmaxTapsAVX512U(dst *uint8, taps **uint8, ntaps int, n int)
+
+//go:noescape
+func qmaxTapsAVX512S(dst *uint8, taps **uint8, ntaps int, n int)
+
+//go:noescape
+func qmaxTapsAVX2U(dst *uint8, taps **uint8, ntaps int, n int)
+
+//go:noescape
+func qmaxTapsAVX2S(dst *uint8, taps **uint8, ntaps int, n int)
+
+var hasAVX512Elementwise = hasAVX512BW && cpu.X86.HasBMI2
+
+// elementwiseVariant is the elementwise kernel set in use: "avx512", "avx2" or "go" (tests
+// switch it).
+var elementwiseVariant = func() string {
+	switch {
+	case hasAVX512Elementwise:
+		return "avx512"
+	case cpu.X86.HasAVX2:
+		return "avx2"
+	}
+	return "go"
+}()
+
+// elementwiseVariants lists the elementwise kernel sets this machine can run.
+func elementwiseVariants() []string {
+	vs := []string{"go"}
+	if cpu.X86.HasAVX2 {
+		vs = append(vs, "avx2")
+	}
+	if hasAVX512Elementwise {
+		vs = append(vs, "avx512")
+	}
+	return vs
+}
+
+var (
+	qaddAVX512 = [2][2]func(a, b, y *uint8, n int, c *qaddConsts){{qaddAVX512UU, qaddAVX512US}, {qaddAVX512SU, qaddAVX512SS}}
+	qaddAVX2   = [2][2]func(a, b, y *uint8, n int, c *qaddConsts){{qaddAVX2UU, qaddAVX2US}, {qaddAVX2SU, qaddAVX2SS}}
+)
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (k *qadd) add(a, b, y []uint8) {
+	n := len(y)
+	if n == 0 {
+		return
+	}
+	_, _ = a[n-1], b[n-1]
+	as, bs := b2i(k.aType == ir.Int8), b2i(k.bType == ir.Int8)
+	switch elementwiseVariant {
+	case "avx512":
+		qaddAVX512[as][bs](&a[0], &b[0], &y[0], n, &k.consts)
+		return
+	case "avx2":
+		n8 := n &^ 7
+		if n8 > 0 {
+			qaddAVX2[as][bs](&a[0], &b[0], &y[0], n8, &k.consts)
+		}
+		k.addGo(a[n8:], b[n8:], y[n8:])
+		return
+	}
+	k.addGo(a, b, y)
+}
+
+func maxBytes(dst []uint8, srcs [][]uint8, signed bool) {
+	n := len(dst)
+	if len(srcs) == 0 || n == 0 || elementwiseVariant == "go" {
+		maxBytesGo(dst, srcs, signed)
+		return
+	}
+	var ptrs [maxDepthwiseTaps]*uint8
+	for i, s := range srcs {
+		_ = s[n-1]
+		ptrs[i] = unsafe.SliceData(s)
+	}
+	if elementwiseVariant == "avx512" {
+		if signed {
+			qmaxTapsAVX512S(&dst[0], &ptrs[0], len(srcs), n)
+		} else {
+			qmaxTapsAVX512U(&dst[0], &ptrs[0], len(srcs), n)
+		}
+		return
+	}
+	n32 := n &^ 31
+	if n32 > 0 {
+		if signed {
+			qmaxTapsAVX2S(&dst[0], &ptrs[0], len(srcs), n32)
+		} else {
+			qmaxTapsAVX2U(&dst[0], &ptrs[0], len(srcs), n32)
+		}
+	}
+	if n32 < n {
+		tails := make([][]uint8, 0, maxDepthwiseTaps)
+		for _, s := range srcs {
+			tails = append(tails, s[n32:n])
+		}
+		maxBytesGo(dst[n32:], tails, signed)
+	}
+}

@@ -1,0 +1,12 @@
+//go:build !amd64 || noasm
+
+package quant
+
+var elementwiseVariant = "go"
+
+// elementwiseVariants lists the elementwise kernel sets this build can run.
+func elementwiseVariants() []string { return []string{"go"} }
+
+func (k *qadd) add(a, b, y []uint8) { k.addGo(a, b, y) }
+
+func maxBytes(dst []uint8, srcs [][]uint8, signed bool) { maxBytesGo(dst, srcs, signed) }

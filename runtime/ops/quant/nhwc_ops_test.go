@@ -1,0 +1,319 @@
+package quant
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"reflect"
+	"testing"
+
+	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/runtime/internal/kerneltest"
+	"github.com/whittle-ml/whittle/runtime/kernel"
+	_ "github.com/whittle-ml/whittle/runtime/ops/elementwise"
+	_ "github.com/whittle-ml/whittle/runtime/ops/nn"
+)
+
+// newPrivateNode builds a kernel of the private domain with inputs 1.. passed as constants.
+func newPrivateNode(t testing.TB, op string, attrs []*ir.Attr, inputs []*kernel.Tensor) kernel.Kernel {
+	t.Helper()
+	g := ir.NewGraph("test")
+	info := &kernel.NodeInfo{Opset: 1}
+	var vals []*ir.Value
+	for i, in := range inputs {
+		var v *ir.Value
+		var c *kernel.Tensor
+		if in != nil {
+			v = g.AddInput(fmt.Sprintf("in%d", i), ir.TensorTypeOf(in.DType, in.Shape...))
+			if i > 0 {
+				c = in
+			}
+			info.InputTypes = append(info.InputTypes, v.Type)
+		} else {
+			info.InputTypes = append(info.InputTypes, nil)
+		}
+		vals = append(vals, v)
+		info.Consts = append(info.Consts, c)
+	}
+	info.Node = g.NewNode(Domain, op, vals, []string{"y"}, attrs...)
+	def, err := kernel.Lookup(Domain, op, 1, inputs[0].DType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := def.New(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func run1(t testing.TB, k kernel.Kernel, inputs ...*kernel.Tensor) *kernel.Tensor {
+	t.Helper()
+	out, err := k.Run(&kernel.Context{Threads: 2}, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out[0]
+}
+
+// nhwcOf returns an NCHW 8-bit tensor in NHWC layout (and back with nchwOf).
+func nhwcOf(t *kernel.Tensor) *kernel.Tensor { return transposed(t, true) }
+
+func nchwOf(t *kernel.Tensor) *kernel.Tensor { return transposed(t, false) }
+
+func transposed(t *kernel.Tensor, toNHWC bool) *kernel.Tensor {
+	op := map[bool]string{true: OpQToNHWC, false: OpQToNCHW}[toNHWC]
+	k := &qtranspose{node: ir.NewGraph("t").NewNode(Domain, op, nil, []string{"y"}), toNHWC: toNHWC}
+	out, err := k.Run(&kernel.Context{}, []*kernel.Tensor{t})
+	if err != nil {
+		panic(err)
+	}
+	return out[0]
+}
+
+// TestQConvNHWC: the private convolution on NHWC tensors equals QLinearConv's reference on
+// the NCHW ones, and a folded Relu/Clip clamps at the quantized bounds.
+func TestQConvNHWC(t *testing.T) {
+	r := rand.New(rand.NewSource(8))
+	for _, cs := range convCases() {
+		in, attrs := cs.inputs(r)
+		ref := newPreparedNode(t, "QLinearConv", attrs, in, []bool{false, true, true, true, true, true, true, true, true}).(*qlinearConv)
+		want, err := ref.runReference(&kernel.Context{}, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nin := append([]*kernel.Tensor{nhwcOf(in[0])}, in[1:]...)
+		got := nchwOf(run1(t, newPrivateNode(t, OpQConvNHWC, attrs, nin), nin...))
+		if !reflect.DeepEqual(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data) {
+			t.Fatalf("%v: NHWC convolution differs from the reference", cs)
+		}
+		// Clip(0.5, 2) before the output's QuantizeLinear.
+		ys, yz, yt, _ := qparams(in[6], in[7])
+		lo, hi := typeRange(yt)
+		qlo, qhi := quantizeScalar(0.5, ys, yz, lo, hi), quantizeScalar(2, ys, yz, lo, hi)
+		clipped := newPrivateNode(t, OpQConvNHWC, append(attrs, ir.FloatAttr("act_min", 0.5), ir.FloatAttr("act_max", 2)), nin)
+		got = nchwOf(run1(t, clipped, nin...))
+		wb, _ := byteData(want)
+		gb, _ := byteData(got)
+		for i := range wb {
+			w := int32(wb[i])
+			if yt == ir.Int8 {
+				w = int32(int8(wb[i]))
+			}
+			w = max(qlo, min(qhi, w))
+			if gb[i] != uint8(w) {
+				t.Fatalf("%v: clipped output %d = %d, want %d", cs, i, gb[i], uint8(w))
+			}
+		}
+	}
+}
+
+func randTensor(r *rand.Rand, dt ir.DataType, shape ...int64) *kernel.Tensor {
+	n := kernel.ShapeSize(shape)
+	if dt == ir.Int8 {
+		d := make([]int8, n)
+		for i := range d {
+			d[i] = int8(r.Intn(256) - 128)
+		}
+		return tensor(dt, shape, d)
+	}
+	d := make([]uint8, n)
+	for i := range d {
+		d[i] = uint8(r.Intn(256))
+	}
+	return tensor(dt, shape, d)
+}
+
+func zeroPoint(dt ir.DataType, v int) *kernel.Tensor {
+	if dt == ir.Int8 {
+		return tensor(dt, []int64{}, []int8{int8(v)})
+	}
+	return tensor(dt, []int64{}, []uint8{uint8(v)})
+}
+
+// refChain runs DequantizeLinear on each of xs, then op, then QuantizeLinear: the unfused
+// operators a private one replaces.
+func refChain(t *testing.T, op string, attrs []*ir.Attr, xs []*kernel.Tensor, params [][2]*kernel.Tensor, out [2]*kernel.Tensor) *kernel.Tensor {
+	t.Helper()
+	var fs []*kernel.Tensor
+	for i, x := range xs {
+		fs = append(fs, kerneltest.MustRunOne(t, "DequantizeLinear", 13, nil, x, params[i][0], params[i][1]))
+	}
+	y := kerneltest.MustRunOne(t, op, 13, attrs, fs...)
+	return kerneltest.MustRunOne(t, "QuantizeLinear", 13, nil, y, out[0], out[1])
+}
+
+// TestQAdd: QAdd equals DequantizeLinear → Add → QuantizeLinear exactly, for every type mix
+// and every elementwise kernel set this machine runs.
+func TestQAdd(t *testing.T) {
+	for _, v := range elementwiseVariants() {
+		t.Run(v, func(t *testing.T) {
+			defer func(old string) { elementwiseVariant = old }(elementwiseVariant)
+			elementwiseVariant = v
+			testQAdd(t)
+		})
+	}
+}
+
+func testQAdd(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	for _, types := range [][3]ir.DataType{{ir.Uint8, ir.Uint8, ir.Uint8}, {ir.Int8, ir.Uint8, ir.Int8}, {ir.Uint8, ir.Int8, ir.Uint8}} {
+		shape := []int64{1, 7, 5, 33}
+		a, b := randTensor(r, types[0], shape...), randTensor(r, types[1], shape...)
+		pa := [2]*kernel.Tensor{scalarF(0.031), zeroPoint(types[0], 7)}
+		pb := [2]*kernel.Tensor{scalarF(0.017), zeroPoint(types[1], 100)}
+		py := [2]*kernel.Tensor{scalarF(0.043), zeroPoint(types[2], 20)}
+		want := refChain(t, "Add", nil, []*kernel.Tensor{a, b}, [][2]*kernel.Tensor{pa, pb}, py)
+		in := []*kernel.Tensor{a, pa[0], pa[1], b, pb[0], pb[1], py[0], py[1]}
+		got := run1(t, newPrivateNode(t, OpQAdd, nil, in), in...)
+		if !reflect.DeepEqual(got.Data, want.Data) {
+			t.Fatalf("%v: QAdd differs from the unfused operators", types)
+		}
+	}
+}
+
+// TestQMaxPoolNHWC: the NHWC pool equals DequantizeLinear → MaxPool → QuantizeLinear with
+// the same parameters (exactly: both quantization steps are monotonic), with every
+// elementwise kernel set this machine runs.
+func TestQMaxPoolNHWC(t *testing.T) {
+	for _, v := range elementwiseVariants() {
+		t.Run(v, func(t *testing.T) {
+			defer func(old string) { elementwiseVariant = old }(elementwiseVariant)
+			elementwiseVariant = v
+			testQMaxPoolNHWC(t)
+		})
+	}
+}
+
+func testQMaxPoolNHWC(t *testing.T) {
+	r := rand.New(rand.NewSource(10))
+	for _, tc := range []struct {
+		dt    ir.DataType
+		shape []int64
+		attrs []*ir.Attr
+	}{
+		{ir.Uint8, []int64{1, 64, 9, 9}, []*ir.Attr{ir.IntsAttr("kernel_shape", 3, 3), ir.IntsAttr("strides", 2, 2), ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		{ir.Int8, []int64{2, 5, 7, 6}, []*ir.Attr{ir.IntsAttr("kernel_shape", 2, 3), ir.IntsAttr("strides", 1, 2), ir.IntsAttr("pads", 0, 1, 1, 0)}},
+		{ir.Uint8, []int64{1, 3, 8, 8}, []*ir.Attr{ir.IntsAttr("kernel_shape", 3, 3), ir.IntsAttr("strides", 2, 2), ir.IntAttr("ceil_mode", 1)}},
+		{ir.Int8, []int64{1, 40, 6, 6}, []*ir.Attr{ir.IntsAttr("kernel_shape", 3, 3), ir.StringAttr("auto_pad", "SAME_UPPER"), ir.IntsAttr("dilations", 2, 1)}},
+		{ir.Int8, []int64{1, 100, 5, 5}, []*ir.Attr{ir.IntsAttr("kernel_shape", 2, 2), ir.IntsAttr("strides", 1, 1)}},
+		{ir.Uint8, []int64{1, 130, 4, 4}, []*ir.Attr{ir.IntsAttr("kernel_shape", 1, 1)}},
+	} {
+		x := randTensor(r, tc.dt, tc.shape...)
+		p := [2]*kernel.Tensor{scalarF(0.05), zeroPoint(tc.dt, 3)}
+		want := refChain(t, "MaxPool", tc.attrs, []*kernel.Tensor{x}, [][2]*kernel.Tensor{p}, p)
+		got := nchwOf(run1(t, newPrivateNode(t, OpQMaxPoolNHWC, tc.attrs, []*kernel.Tensor{nhwcOf(x)}), nhwcOf(x)))
+		if !reflect.DeepEqual(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data) {
+			t.Fatalf("%v %v: NHWC MaxPool %v differs from the unfused operators %v", tc.dt, tc.shape, got.Shape, want.Shape)
+		}
+	}
+}
+
+// TestQGlobalAveragePoolNHWC: within one quantization step of the unfused operators (whose
+// float32 sum rounds differently).
+func TestQGlobalAveragePoolNHWC(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	for _, dt := range []ir.DataType{ir.Uint8, ir.Int8} {
+		x := randTensor(r, dt, 2, 37, 7, 7)
+		px := [2]*kernel.Tensor{scalarF(0.05), zeroPoint(dt, 3)}
+		py := [2]*kernel.Tensor{scalarF(0.011), zeroPoint(dt, -5+int(dt))}
+		want := refChain(t, "GlobalAveragePool", nil, []*kernel.Tensor{x}, [][2]*kernel.Tensor{px}, py)
+		in := []*kernel.Tensor{nhwcOf(x), px[0], px[1], py[0], py[1]}
+		got := run1(t, newPrivateNode(t, OpQGlobalAveragePoolNHWC, nil, in), in...)
+		if !reflect.DeepEqual(got.Shape, []int64{2, 37, 1, 1}) {
+			t.Fatalf("shape %v", got.Shape)
+		}
+		gb, _ := byteData(got)
+		wb, _ := byteData(want)
+		for i := range gb {
+			d := int(gb[i]) - int(wb[i])
+			if dt == ir.Int8 {
+				d = int(int8(gb[i])) - int(int8(wb[i]))
+			}
+			if d < -1 || d > 1 {
+				t.Fatalf("%v: channel %d = %d, want %d ± 1", dt, i, gb[i], wb[i])
+			}
+		}
+	}
+}
+
+// TestQuantizeNHWC: QuantizeLinear then the NHWC transpose.
+func TestQuantizeNHWC(t *testing.T) {
+	r := rand.New(rand.NewSource(12))
+	shape := []int64{2, 3, 5, 7}
+	xs := make([]float32, kernel.ShapeSize(shape))
+	for i := range xs {
+		xs[i] = float32(r.NormFloat64() * 3)
+	}
+	xs[0], xs[1] = 0.5*0.04, 1.5*0.04 // ties
+	x := kernel.FromFloat32(shape, xs)
+	for _, dt := range []ir.DataType{ir.Uint8, ir.Int8} {
+		zp := zeroPoint(dt, 9)
+		want := nhwcOf(kerneltest.MustRunOne(t, "QuantizeLinear", 13, nil, x, scalarF(0.04), zp))
+		in := []*kernel.Tensor{x, scalarF(0.04), zp}
+		got := run1(t, newPrivateNode(t, OpQuantizeNHWC, nil, in), in...)
+		if !reflect.DeepEqual(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data) {
+			t.Fatalf("%v: QuantizeNHWC differs", dt)
+		}
+	}
+}
+
+// TestQGemm: float outputs match DequantizeLinear → Gemm to float rounding; 8-bit outputs
+// match QLinearMatMul's reference plus the bias, for transposed and plain weights.
+func TestQGemm(t *testing.T) {
+	r := rand.New(rand.NewSource(13))
+	const m, k, n = 3, 37, 20
+	for _, trans := range []bool{false, true} {
+		a := randTensor(r, ir.Uint8, m, k)
+		wShape := []int64{k, n}
+		if trans {
+			wShape = []int64{n, k}
+		}
+		w := randTensor(r, ir.Int8, wShape...)
+		ws := make([]float32, n)
+		for j := range ws {
+			ws[j] = float32(0.01 + 0.01*r.Float64())
+		}
+		wScale := kernel.FromFloat32([]int64{n}, ws)
+		wZero := tensor(ir.Int8, []int64{n}, make([]int8, n))
+		as, az := scalarF(0.02), zeroPoint(ir.Uint8, 120)
+		bias := make([]int32, n)
+		bf := make([]float32, n)
+		for j := range bias {
+			bias[j] = int32(r.Intn(2001) - 1000)
+			bf[j] = float32(bias[j]) * (0.02 * ws[j])
+		}
+		var attrs []*ir.Attr
+		if trans {
+			attrs = append(attrs, ir.IntAttr("transB", 1))
+		}
+		in := []*kernel.Tensor{a, as, az, w, wScale, wZero, tensor(ir.Int32, []int64{n}, bias)}
+		got := run1(t, newPrivateNode(t, OpQGemm, attrs, in), in...)
+		da := kerneltest.MustRunOne(t, "DequantizeLinear", 13, nil, a, as, az)
+		axis := int64(1)
+		if trans {
+			axis = 0
+		}
+		dw := kerneltest.MustRunOne(t, "DequantizeLinear", 13, []*ir.Attr{ir.IntAttr("axis", axis)}, w, wScale, wZero)
+		want := kerneltest.MustRunOne(t, "Gemm", 13, attrs, da, dw, kernel.FromFloat32([]int64{n}, bf))
+		if !reflect.DeepEqual(got.Shape, want.Shape) {
+			t.Fatalf("shape %v, want %v", got.Shape, want.Shape)
+		}
+		for i, wv := range want.Float32s() {
+			if gv := got.Float32s()[i]; math.Abs(float64(gv-wv)) > 1e-4*(1+math.Abs(float64(wv))) {
+				t.Fatalf("transB %v: y[%d] = %v, want %v", trans, i, gv, wv)
+			}
+		}
+		// With y_scale: the requantized sum.
+		ys, yz := scalarF(0.05), zeroPoint(ir.Uint8, 100)
+		inq := append(in, ys, yz)
+		gotQ := run1(t, newPrivateNode(t, OpQGemm, attrs, inq), inq...)
+		wantQ := kerneltest.MustRunOne(t, "QuantizeLinear", 13, nil, want, ys, yz)
+		gb, wb := gotQ.Data.([]uint8), wantQ.Data.([]uint8)
+		for i := range gb {
+			if d := int(gb[i]) - int(wb[i]); d < -1 || d > 1 {
+				t.Fatalf("transB %v: quantized y[%d] = %d, want %d ± 1", trans, i, gb[i], wb[i])
+			}
+		}
+	}
+}
