@@ -1,6 +1,7 @@
 package whittle
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 
@@ -10,15 +11,16 @@ import (
 	"github.com/whittle-ml/whittle/passes"
 	"github.com/whittle-ml/whittle/runtime"
 	"github.com/whittle-ml/whittle/runtime/datafeed"
+	"github.com/whittle-ml/whittle/train"
 )
 
 // Passes never import the runtime; this package, which may, registers the runtime's
-// constant evaluator and a dataset calibration source as the defaults of every
-// passes.Context, so that a pipeline run by hand (passes.Run) folds and calibrates as the
+// constant evaluator, a dataset calibration source and the training engine's finetuner as
+// the defaults of every passes.Context, so that a pipeline run by hand (passes.Run) folds and calibrates as the
 // workflows here do.
 func init() {
 	passes.SetDefaults(passes.Defaults{Eval: runtime.ConstEvaluator{}, Calibration: DatasetCalibration{},
-		Distiller: &distill.Distiller{}})
+		Distiller: &distill.Distiller{}, Finetuner: &train.Finetuner{}})
 }
 
 // Version is the whittle version recorded in the metadata of models it writes: the main
@@ -53,6 +55,8 @@ type Progress struct {
 // runs it through whittle's runtime (datafeed.Calibrator). It is the
 // passes.CalibrationSource of PassContext.
 type DatasetCalibration struct {
+	// Ctx, when set, cancels calibration runs.
+	Ctx context.Context
 	// Progress, when set, is told about every calibration batch.
 	Progress func(Progress)
 	// OnCalibrate, when set, is told the rows of the data and the number of tensors
@@ -66,7 +70,7 @@ func (d DatasetCalibration) Calibrator(cal passes.CalibrationSpec) (passes.Calib
 	if err != nil {
 		return nil, err
 	}
-	c := &datafeed.Calibrator{Data: data, BatchSize: cal.BatchSize}
+	c := &datafeed.Calibrator{Data: data, BatchSize: cal.BatchSize, Ctx: d.Ctx}
 	if d.Progress != nil {
 		c.Progress = func(done, total int) { d.Progress(Progress{Stage: "calibrating", Done: done, Total: total}) }
 	}

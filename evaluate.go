@@ -21,6 +21,9 @@ type EvaluateOptions struct {
 	Limit, BatchSize int
 	// Progress, when set, is told about every batch.
 	Progress func(Progress)
+	// Context, when set, cancels the evaluation (between batches and model nodes) with
+	// its error.
+	Context context.Context
 }
 
 // EvalResult is what Evaluate measures.
@@ -68,7 +71,10 @@ func Evaluate(m *ir.Model, opts EvaluateOptions) (*EvalResult, error) {
 	}
 	outName := sess.OutputNames()[0]
 	res := &EvalResult{Data: opts.Data, BatchSize: batch}
-	ctx := context.Background()
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	start := time.Now()
 	runs := 0
 	err = dataset.Each(ds, batch, func(first int, b dataset.Batch) error {

@@ -47,6 +47,8 @@ type OptimizeOptions struct {
 	Distiller passes.Distiller
 	// ToolVersion is recorded in the history (empty: Version()).
 	ToolVersion string
+	// Finetuner trains a finetune step (nil: train.Finetuner with no progress reports).
+	Finetuner passes.Finetuner
 }
 
 // OptimizeResult is what Optimize did.
@@ -105,6 +107,7 @@ func apply(m *ir.Model, stages []provenance.Applied, opts OptimizeOptions) (*Opt
 	if opts.Distiller != nil {
 		ctx.Distiller = opts.Distiller
 	}
+	ctx.Finetuner = opts.Finetuner
 	res := &OptimizeResult{Before: SizeOf(m)}
 	ctx.OnReport = func(_ string, rep any) { res.Reports = append(res.Reports, rep) }
 	for i, p := range recipe {

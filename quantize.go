@@ -1,6 +1,7 @@
 package whittle
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -78,6 +79,9 @@ type QuantizeOptions struct {
 	Budget *Budget
 	// Progress, when set, is told about calibration batches and budget steps.
 	Progress func(Progress)
+	// Context, when set, cancels calibration (between batches and model nodes): a
+	// deadline or an interrupt stops Quantize with the context's error.
+	Context context.Context
 	// ToolVersion is recorded in the history (empty: Version()).
 	ToolVersion string
 }
@@ -248,7 +252,7 @@ func Quantize(m *ir.Model, opts QuantizeOptions) (*QuantizeResult, error) {
 		res.Applied.Applied = append(res.Applied.Applied, passes.Pipeline(h[len(h)-1].Pipeline))
 	}
 	ctx := PassContext(opts.ToolVersion)
-	ctx.Calibration = DatasetCalibration{Progress: opts.Progress, OnCalibrate: func(_ string, rows, tensors int) {
+	ctx.Calibration = DatasetCalibration{Ctx: opts.Context, Progress: opts.Progress, OnCalibrate: func(_ string, rows, tensors int) {
 		res.CalibrationRows, res.CalibratedTensors = rows, tensors
 	}}
 	if opts.Budget != nil {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // WriteFileAtomic replaces the file at path with what write produces, so that readers see
@@ -38,7 +39,56 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	if err := p.close(); err != nil {
 		return err
 	}
-	return p.commit()
+	return commit(p)
+}
+
+// pending tracks the temporary files of unfinished writes, so that a program ending at
+// once (an interrupt) can remove them; commits hold mu, so that files renamed together
+// (a model and its data file) are renamed together or not at all.
+var pending struct {
+	mu      sync.Mutex
+	files   map[*pendingFile]bool
+	stopped bool
+}
+
+// ErrWritesStopped is returned by writes started or committed after AbortPendingWrites.
+var ErrWritesStopped = errors.New("writes were stopped (the program is exiting)")
+
+// AbortPendingWrites removes the temporary file of every write in progress and makes later
+// writes fail with ErrWritesStopped. A commit under way (renaming a model and its data
+// file) finishes first. A program that must exit at once, on an interrupt, calls it so
+// that it leaves no temporary file and no half-replaced output behind. It returns the
+// files it removed.
+func AbortPendingWrites() []string {
+	pending.mu.Lock()
+	defer pending.mu.Unlock()
+	pending.stopped = true
+	var removed []string
+	for p := range pending.files {
+		// The writer may still hold the file open; removing its name is enough.
+		if os.Remove(p.tmp) == nil {
+			removed = append(removed, p.tmp)
+		}
+	}
+	clear(pending.files)
+	return removed
+}
+
+// commit renames closed temporary files to their final names, in order, as one step with
+// respect to AbortPendingWrites.
+func commit(files ...*pendingFile) error {
+	pending.mu.Lock()
+	defer pending.mu.Unlock()
+	if pending.stopped {
+		return ErrWritesStopped
+	}
+	for _, p := range files {
+		delete(pending.files, p)
+		if err := p.commit(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // pendingFile is a temporary file that will replace path once complete. WriteFile uses
@@ -76,7 +126,19 @@ func createPending(path string) (*pendingFile, error) {
 				return nil, fmt.Errorf("write %s: %w", path, err)
 			}
 		}
-		return &pendingFile{path: path, tmp: tmp, file: f}, nil
+		p := &pendingFile{path: path, tmp: tmp, file: f}
+		pending.mu.Lock()
+		defer pending.mu.Unlock()
+		if pending.stopped {
+			f.Close()
+			os.Remove(tmp)
+			return nil, fmt.Errorf("write %s: %w", path, ErrWritesStopped)
+		}
+		if pending.files == nil {
+			pending.files = map[*pendingFile]bool{}
+		}
+		pending.files[p] = true
+		return p, nil
 	}
 	return nil, fmt.Errorf("write %s: cannot create a temporary file in %s", path, dir)
 }
@@ -106,6 +168,9 @@ func (p *pendingFile) commit() error {
 // abort drops the temporary file. Errors are ignored: the write already failed, and the
 // caller reports that failure.
 func (p *pendingFile) abort() {
+	pending.mu.Lock()
+	delete(pending.files, p)
+	pending.mu.Unlock()
 	if !p.closed {
 		p.file.Close()
 	}

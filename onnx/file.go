@@ -251,10 +251,7 @@ func writeWithExternalData(path string, m *onnxpb.ModelProto, opts WriteOptions)
 	}
 	// The data file goes first: a model whose data file is missing is worse than a new
 	// data file that an old model does not use yet.
-	if err := dataFile.commit(); err != nil {
-		return err
-	}
-	return modelFile.commit()
+	return commit(dataFile, modelFile)
 }
 
 // writeDataFile writes each tensor's bytes at its offset, zero-filling the gaps.

@@ -49,6 +49,9 @@ type Context struct {
 	// (distill with teacher=original); Run keeps a copy when a step's Info.NeedsOriginal
 	// says so and none is set.
 	Original *ir.Model
+	// Finetuner runs the finetune step (package train implements it); nil means the
+	// registered default (SetDefaults).
+	Finetuner Finetuner
 	// Calibration opens the data a quantize_static step names; nil means the registered
 	// default (SetDefaults), and without either that step fails.
 	Calibration CalibrationSource
@@ -81,6 +84,7 @@ type Defaults struct {
 	Eval        Evaluator
 	Calibration CalibrationSource
 	Distiller   Distiller
+	Finetuner   Finetuner
 }
 
 var defaults Defaults
@@ -101,6 +105,13 @@ func (ctx *Context) distiller() Distiller {
 		return ctx.Distiller
 	}
 	return defaults.Distiller
+}
+
+func (ctx *Context) finetuner() Finetuner {
+	if ctx.Finetuner != nil {
+		return ctx.Finetuner
+	}
+	return defaults.Finetuner
 }
 
 func (ctx *Context) calibration() CalibrationSource {

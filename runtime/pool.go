@@ -101,14 +101,10 @@ type bufferPool struct {
 
 const maxPerClass = 16
 
-func (p *bufferPool) get(dt ir.DataType, n int) any {
+func (p *bufferPool) get(dt ir.DataType, n int) (any, error) {
 	st := storageOf(dt)
 	if st == stNone || n == 0 {
-		data, err := kernel.MakeSlice(dt, n)
-		if err != nil {
-			return nil
-		}
-		return data
+		return kernel.MakeSlice(dt, n)
 	}
 	class, capacity := sizeClass(n)
 	p.mu.Lock()
@@ -118,14 +114,14 @@ func (p *bufferPool) get(dt ir.DataType, n int) any {
 		list[k-1] = nil
 		p.free[st][class] = list[:k-1]
 		p.mu.Unlock()
-		return reslice(buf, n)
+		return reslice(buf, n), nil
 	}
 	p.mu.Unlock()
 	buf, err := kernel.MakeSlice(dt, capacity)
 	if err != nil {
-		return nil
+		return nil, err
 	}
-	return reslice(buf, n)
+	return reslice(buf, n), nil
 }
 
 // put returns a buffer that get handed out.
@@ -213,17 +209,17 @@ type runAlloc struct {
 	fresh []*kernel.Tensor
 }
 
-// Get implements kernel.Pool.
+// Get implements kernel.Pool. A shape past the memory budget, or one whose element count is
+// invalid, panics with the *kernel.BudgetError or *kernel.ShapeError, which the executor
+// turns into the failing node's error (Pool.Get has no error result for kernels to check).
 func (a *runAlloc) Get(dt ir.DataType, shape []int64) *kernel.Tensor {
-	n := 1
-	for _, d := range shape {
-		n *= int(d)
+	n, err := kernel.CheckedCount(dt, shape)
+	if err != nil {
+		panic(err)
 	}
-	data := a.pool.get(dt, n)
-	if data == nil {
-		// An element type MakeSlice does not know: let kernel.New report it the way
-		// kernels without a pool see it.
-		return kernel.New(dt, shape...)
+	data, err := a.pool.get(dt, n)
+	if err != nil {
+		panic(err)
 	}
 	t := &kernel.Tensor{DType: dt, Shape: append([]int64(nil), shape...), Data: data}
 	a.fresh = append(a.fresh, t)

@@ -403,11 +403,11 @@ func (p *program) exec(ctx context.Context, alloc *runAlloc, threads int, parent
 			}
 		}
 		mark := len(alloc.fresh)
-		outs, err := st.kernel.Run(&sc.kctx, args)
+		outs, err := runKernel(st.kernel, &sc.kctx, args)
 		if err != nil {
 			alloc.fresh = alloc.fresh[:mark]
 			p.release(sc)
-			return nil, fmt.Errorf("%s: %w", st.node.Describe(), err)
+			return nil, kernel.WrapPath(st.node.Describe(), err)
 		}
 		aliased := false
 		for i, slot := range st.out {

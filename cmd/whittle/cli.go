@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,11 +35,16 @@ type command struct {
 
 // env is what a running command reads from and writes to.
 type env struct {
+	// ctx ends when the command is interrupted (SIGINT, SIGTERM); commands that run models
+	// pass it on, bounded by --timeout where they have one.
+	ctx            context.Context
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	// stderrTerminal tells whether progress bars and colour may be drawn.
 	stderrTerminal bool
 	stdoutTerminal bool
+	// jsonOut is set by --json: the command's text summary is not printed, its JSON is.
+	jsonOut bool
 }
 
 // usageError marks errors in the command line (exit 2).
@@ -90,6 +96,7 @@ func mainIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fs := newFlagSet(c, stderr)
 	run := c.setup(fs)
+	applyMemory := memoryFlag(fs)
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			printHelp(stdout, c, fs)
@@ -98,7 +105,21 @@ func mainIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "whittle %s: %v\nRun 'whittle %s --help' for usage.\n", c.name, err, c.name)
 		return exitUsage
 	}
-	if err := run(e, fs.Args()); err != nil {
+	restoreMemory, err := applyMemory()
+	if err != nil {
+		fmt.Fprintf(stderr, "whittle %s: %v\nRun 'whittle %s --help' for usage.\n", c.name, err, c.name)
+		return exitUsage
+	}
+	defer restoreMemory()
+	ctx, stop := signalContext()
+	defer stop()
+	e.ctx = ctx
+	if err := runInterruptible(e, func() error { return run(e, fs.Args()) }); err != nil {
+		var ie *interruptError
+		if errors.As(context.Cause(ctx), &ie) {
+			fmt.Fprintf(stderr, "whittle %s: %v\n", c.name, ie)
+			return ie.exitCode()
+		}
 		var ue usageError
 		if errors.As(err, &ue) || errors.Is(err, whittle.ErrOptions) {
 			fmt.Fprintf(stderr, "whittle %s: %v\nRun 'whittle %s --help' for usage.\n", c.name, err, c.name)
@@ -206,6 +227,9 @@ func saveModel(e *env, path string, m *ir.Model, opts whittle.SaveOptions) error
 // textOut is where a command that writes a model to out prints its report: stdout,
 // unless the model itself goes there.
 func (e *env) textOut(out string) io.Writer {
+	if e.jsonOut {
+		return io.Discard
+	}
 	if out == "-" {
 		return e.stderr
 	}

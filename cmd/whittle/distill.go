@@ -85,6 +85,7 @@ Examples:
 			blockLoss := fs.String("block-loss", "mse", "block feature loss: mse or cosine")
 			maxDrop := fs.Float64("max-accuracy-drop", -1, "refuse a student whose top-1 on --val is more than `PP` points below the teacher's")
 			report := fs.String("report", "", "write what was done and measured as JSON to `FILE`")
+			asJSON := jsonFlag(fs)
 			threads := threadsFlag(fs)
 			return func(e *env, args []string) error {
 				if err := exactArgs(args, 1, "one TEACHER model"); err != nil {
@@ -129,6 +130,9 @@ Examples:
 				}
 				if err := (passes.Pipeline{{Pass: "distill", Params: p}}).Check(); err != nil {
 					return usagef("%v", err)
+				}
+				if err := e.startJSON(*asJSON, *out); err != nil {
+					return err
 				}
 				defer threads()()
 				return runDistill(e, args[0], *out, p, *report)
@@ -208,6 +212,9 @@ func runDistill(e *env, in, out string, p passes.Params, reportPath string) erro
 	}
 	after := whittle.SizeOf(m)
 	w := e.textOut(out)
+	if e.jsonOut {
+		w = io.Discard
+	}
 	fmt.Fprintf(w, "%s\n", res.Describe())
 	fmt.Fprintf(w, "params   %8s -> %s\n", stats.FormatCount(teacherSize.Params), stats.FormatCount(after.Params))
 	fmt.Fprintf(w, "MACs     %8s -> %s (batch 1)\n", stats.FormatCount(teacherMACs), stats.FormatCount(distillMACs(m)))
@@ -221,17 +228,20 @@ func runDistill(e *env, in, out string, p passes.Params, reportPath string) erro
 	if res.Val != nil {
 		printDistillVal(w, res.Val)
 	}
-	if reportPath != "" {
-		r := distillJSON{Teacher: in, Output: out, Version: whittle.Version(), Params: p, Build: res.Student, Phases: res.Phases, Val: res.Val}
-		if raw, ok := m.MetadataValue(distill.MetaDistill); ok {
-			var prov distill.Provenance
-			if json.Unmarshal([]byte(raw), &prov) == nil {
-				r.Prov = &prov
-			}
+	r := distillJSON{Teacher: in, Output: out, Version: whittle.Version(), Params: p, Build: res.Student, Phases: res.Phases, Val: res.Val}
+	if raw, ok := m.MetadataValue(distill.MetaDistill); ok {
+		var prov distill.Provenance
+		if json.Unmarshal([]byte(raw), &prov) == nil {
+			r.Prov = &prov
 		}
+	}
+	if reportPath != "" {
 		if err := writeJSONFile(reportPath, r); err != nil {
 			return err
 		}
+	}
+	if e.jsonOut {
+		return printJSON(e, "distill", r)
 	}
 	return nil
 }
@@ -247,7 +257,8 @@ func printDistillVal(w io.Writer, a *distill.Agreement) {
 	fmt.Fprintf(w, "agree    %.2f%% top-1 agreement with the teacher, KL(teacher ‖ student) %.4f\n", a.Agree, a.KL)
 }
 
-// distillProgress prints a line per epoch (and a bar per epoch on a terminal).
+// distillProgress prints a line per epoch (and a bar per epoch on a terminal); the lines
+// go to stderr when stdout carries JSON.
 func distillProgress(e *env) func(string, train.Event) {
 	var bar *progress
 	return func(phase string, ev train.Event) {
@@ -266,13 +277,19 @@ func distillProgress(e *env) func(string, train.Event) {
 				line += fmt.Sprintf("  val %.2f%%", ev.Val.Accuracy)
 			}
 			line += fmt.Sprintf("  %.0f samples/s", ev.SamplesPerSec)
-			if bar != nil {
+			switch {
+			case e.jsonOut:
+				if bar != nil {
+					bar.Finish()
+				}
+				fmt.Fprintln(e.stderr, line)
+			case bar != nil:
 				bar.Println(line)
 				bar.Finish()
-				bar = nil
-			} else {
+			default:
 				fmt.Fprintln(e.stdout, line)
 			}
+			bar = nil
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -33,10 +32,13 @@ Examples:
 			data := fs.String("data", "", "labelled data `SPEC` (required)")
 			limit := fs.Int("limit", 0, "evaluate only the first `N` rows")
 			batch := fs.Int("batch", 100, "rows per run")
-			asJSON := fs.Bool("json", false, "print JSON")
+			asJSON := jsonFlag(fs)
 			preprocess := preprocessFlag(fs)
+			withTimeout := timeoutFlag(fs)
 			return func(e *env, args []string) error {
 				defer applyThreads()()
+				ctx, cancel := withTimeout(e.ctx)
+				defer cancel()
 				if err := exactArgs(args, 1, "one MODEL"); err != nil {
 					return err
 				}
@@ -52,16 +54,17 @@ Examples:
 				}
 				progress, finish := e.progressFunc()
 				res, err := whittle.Evaluate(m, whittle.EvaluateOptions{Data: *data, Preprocess: *preprocess, Limit: *limit,
-					BatchSize: *batch, Progress: progress})
+					BatchSize: *batch, Progress: progress, Context: ctx})
 				finish()
+				if cause := stopCause(ctx, err); cause != nil {
+					return fmt.Errorf("%s: %w", args[0], cause)
+				}
 				if err != nil {
 					return fmt.Errorf("%s: %w", args[0], err)
 				}
 				res.Model = args[0]
 				if *asJSON {
-					enc := json.NewEncoder(e.stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(res)
+					return printJSON(e, "eval", res)
 				}
 				printEval(e, res)
 				return nil

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/whittle-ml/whittle/ir"
@@ -66,18 +67,35 @@ func (t *Tensor) String() string {
 	return fmt.Sprintf("%s%v", t.DType, t.Shape)
 }
 
-// New returns a zeroed tensor of the given type and shape.
+// New returns a zeroed tensor of the given type and shape. A shape past the memory budget
+// (see Reserve), or with a negative or overflowing element count, panics with a
+// *BudgetError or *ShapeError, which the session turns into an error naming the node;
+// NewChecked returns it instead.
 func New(dt ir.DataType, shape ...int64) *Tensor {
-	n := 1
-	for _, d := range shape {
-		n *= int(d)
-	}
-	data, err := MakeSlice(dt, n)
+	t, err := NewChecked(dt, shape...)
 	if err != nil {
 		panic(err)
 	}
-	return &Tensor{DType: dt, Shape: append([]int64{}, shape...), Data: data}
+	return t
 }
+
+// NewChecked is New returning the error.
+func NewChecked(dt ir.DataType, shape ...int64) (*Tensor, error) {
+	n, err := checkedCount(dt, shape)
+	if err != nil {
+		return nil, err
+	}
+	data, err := makeSlice(dt, n)
+	if err != nil {
+		return nil, err
+	}
+	return &Tensor{DType: dt, Shape: append([]int64{}, shape...), Data: data}, nil
+}
+
+// CheckedCount returns the element count of a tensor of dt and shape after checking that
+// the count is valid and that its buffer fits the memory budget; allocators other than
+// New (the runtime's buffer pool) call it first.
+func CheckedCount(dt ir.DataType, shape []int64) (int, error) { return checkedCount(dt, shape) }
 
 // FromFloat32 wraps data (not copied) as a float tensor of the given shape.
 func FromFloat32(shape []int64, data []float32) *Tensor {
@@ -89,8 +107,24 @@ func FromInt64(shape []int64, data []int64) *Tensor {
 	return &Tensor{DType: ir.Int64, Shape: append([]int64{}, shape...), Data: data}
 }
 
-// MakeSlice allocates the Go slice that holds n elements of dt.
+// MakeSlice allocates the Go slice that holds n elements of dt, after checking that it
+// fits the memory budget.
 func MakeSlice(dt ir.DataType, n int) (any, error) {
+	if n < 0 || int64(n) > int64(maxInt)/elemBytes(dt) {
+		return nil, &ShapeError{DType: dt, Shape: []int64{int64(n)}, Err: errors.New("invalid element count")}
+	}
+	if err := Reserve(int64(n) * elemBytes(dt)); err != nil {
+		var be *BudgetError
+		if errors.As(err, &be) {
+			be.DType = dt
+		}
+		return nil, err
+	}
+	return makeSlice(dt, n)
+}
+
+// makeSlice allocates without checks; n has been checked.
+func makeSlice(dt ir.DataType, n int) (any, error) {
 	switch dt {
 	case ir.Float:
 		return make([]float32, n), nil

@@ -58,13 +58,13 @@ func (k *ifKernel) Run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tens
 	if c {
 		outs, err := k.then.Run(ctx, nil)
 		if err != nil {
-			return nil, fmt.Errorf("then_branch: %w", err)
+			return nil, kernel.WrapPath("then_branch", err)
 		}
 		return outs, nil
 	}
 	outs, err := k.els.Run(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("else_branch: %w", err)
+		return nil, kernel.WrapPath("else_branch", err)
 	}
 	return outs, nil
 }
@@ -146,7 +146,7 @@ func (k *loopKernel) Run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Te
 		copy(args[2:], carried)
 		outs, err := k.body.Run(ctx, args)
 		if err != nil {
-			return nil, fmt.Errorf("body, iteration %d: %w", i, err)
+			return nil, kernel.WrapPath(fmt.Sprintf("body, iteration %d", i), err)
 		}
 		if hasCond {
 			if cond, err = scalarBool(outs[0]); err != nil {
@@ -288,7 +288,7 @@ func (k *scanKernel) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Te
 		}
 		res, err := k.body.Run(ctx, args)
 		if err != nil {
-			return nil, fmt.Errorf("body, iteration %d: %w", t, err)
+			return nil, kernel.WrapPath(fmt.Sprintf("body, iteration %d", t), err)
 		}
 		copy(state, res[:k.nState])
 		for j := range outs {
@@ -434,7 +434,7 @@ func (k *sequenceMap) Run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.T
 		}
 		res, err := k.body.Run(ctx, args)
 		if err != nil {
-			return nil, fmt.Errorf("body, element %d: %w", e, err)
+			return nil, kernel.WrapPath(fmt.Sprintf("body, element %d", e), err)
 		}
 		for j, r := range res {
 			outs[j].Seq = append(outs[j].Seq, r)

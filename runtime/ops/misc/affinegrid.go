@@ -65,7 +65,10 @@ func newAffineGrid(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			}
 		}
 		points := kernel.ShapeSize(spatial)
-		res := make([]float64, int(batch)*points*dims)
+		res, err := kernel.MakeScratch[float64](int(batch) * points * dims)
+		if err != nil {
+			return nil, err
+		}
 		pos := make([]float64, dims+1) // (x, y[, z], 1)
 		idx := make([]int, dims)
 		for b := 0; b < int(batch); b++ {

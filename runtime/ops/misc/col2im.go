@@ -68,7 +68,10 @@ func newCol2Im(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, fmt.Errorf("output shape %v is too large", outShape)
 		}
 		// target[k*l + j] is the image offset that block offset k of block j lands on, or -1.
-		target := make([]int, blockSize*l)
+		target, err := kernel.MakeScratch[int](blockSize * l)
+		if err != nil {
+			return nil, err
+		}
 		kIdx, bIdx := make([]int64, rank), make([]int64, rank)
 		for k := 0; k < blockSize; k++ {
 			unravel(k, block, kIdx)
@@ -92,7 +95,10 @@ func newCol2Im(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			if err != nil {
 				return nil, err
 			}
-			res := make([]float64, planes*imgSize)
+			res, err := kernel.MakeScratch[float64](planes * imgSize)
+			if err != nil {
+				return nil, err
+			}
 			fold(v, res, target, planes, blockSize*l, imgSize)
 			return kernel.Single(kernel.FromFloat64s(ctx, x.DType, outShape, res))
 		}

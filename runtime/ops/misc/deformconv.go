@@ -110,8 +110,14 @@ func (k *deformConv) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Te
 	inSize, outSize := kernel.ShapeSize(inSpatial), kernel.ShapeSize(outSpatial)
 	chPerOffGroup := inC / k.offsetGroup
 	// cols[(c*taps+t)*outSize + p]: masked sample of channel c at tap t for output p.
-	cols := make([]float64, inC*taps*outSize)
-	res := make([]float64, batch*outC*outSize)
+	cols, err := kernel.MakeScratch[float64](inC * taps * outSize)
+	if err != nil {
+		return nil, err
+	}
+	res, err := kernel.MakeScratch[float64](batch * outC * outSize)
+	if err != nil {
+		return nil, err
+	}
 	tapIdx, outIdx := make([]int64, rank), make([]int64, rank)
 	pos := make([]float64, rank)
 	s := newSampler(inSpatial)

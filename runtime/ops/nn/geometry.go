@@ -44,8 +44,15 @@ func parseWindowAttrs(n *ir.Node) (windowAttrs, error) {
 		}
 	}
 	for _, k := range w.kernel {
-		if k <= 0 {
-			return w, fmt.Errorf("kernel_shape %v must be positive", w.kernel)
+		if k <= 0 || k > maxWindow {
+			return w, fmt.Errorf("kernel_shape %v must be positive and at most %d", w.kernel, maxWindow)
+		}
+	}
+	for _, v := range [][]int{w.strides, w.dilations, w.pads} {
+		for _, x := range v {
+			if x < 0 || x > maxWindow {
+				return w, fmt.Errorf("strides %v, dilations %v and pads %v must be in [0, %d]", w.strides, w.dilations, w.pads, maxWindow)
+			}
 		}
 	}
 	return w, nil
@@ -61,6 +68,10 @@ func toInts(v []int64) []int {
 	}
 	return out
 }
+
+// maxWindow bounds kernel sizes, strides, dilations and pads, so that window arithmetic
+// ((k-1)*d+1, in+pads) cannot overflow; real models stay in the thousands.
+const maxWindow = 1 << 30
 
 // window is a window geometry resolved for one input shape.
 type window struct {
@@ -85,6 +96,9 @@ func (w *windowAttrs) resolve(in, k []int) (*window, error) {
 		}
 	}
 	for i := 0; i < nd; i++ {
+		if k[i] <= 0 || k[i] > maxWindow {
+			return nil, fmt.Errorf("kernel size %v must be in [1, %d]", k, maxWindow)
+		}
 		s, d := 1, 1
 		if w.strides != nil {
 			s = w.strides[i]
@@ -106,6 +120,9 @@ func (w *windowAttrs) resolve(in, k []int) (*window, error) {
 			}
 			r.out[i] = out
 		case "VALID":
+			if in[i] < ext {
+				return nil, emptyWindowError(i, in[i], 0, k[i], d)
+			}
 			r.out[i] = (in[i]-ext)/s + 1
 			if w.ceilMode {
 				r.out[i] = ceilDiv(in[i]-ext, s) + 1
@@ -116,8 +133,7 @@ func (w *windowAttrs) resolve(in, k []int) (*window, error) {
 			}
 			span := in[i] + r.padBegin[i] + r.padEnd[i] - ext
 			if span < 0 {
-				r.out[i] = 0
-				break
+				return nil, emptyWindowError(i, in[i], r.padBegin[i]+r.padEnd[i], k[i], d)
 			}
 			if w.ceilMode {
 				out := ceilDiv(span, s) + 1
@@ -135,6 +151,18 @@ func (w *windowAttrs) resolve(in, k []int) (*window, error) {
 		}
 	}
 	return r, nil
+}
+
+// emptyWindowError reports a window larger than its padded input. ONNX defines no output
+// for it (the size formula goes negative); producing an empty tensor instead lets a
+// classifier end in a plausible but meaningless answer, so it is an error.
+func emptyWindowError(axis, in, pads, k, d int) error {
+	ext := (k-1)*d + 1
+	what := fmt.Sprintf("kernel %d", k)
+	if d != 1 {
+		what = fmt.Sprintf("kernel %d with dilation %d spans %d", k, d, ext)
+	}
+	return fmt.Errorf("spatial axis %d: the input has size %d (%d with padding), smaller than the window (%s): the output would be empty", axis, in, in+pads, what)
 }
 
 func ceilDiv(a, b int) int {

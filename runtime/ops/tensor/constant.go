@@ -225,7 +225,10 @@ func newRange(info *kernel.NodeInfo) (kernel.Kernel, error) {
 				return nil, fmt.Errorf("range of %g elements exceeds the limit %d", nf, int64(maxElements))
 			}
 			n := max(int64(nf), 0)
-			vals := make([]int64, n)
+			vals, err := kernel.MakeScratch[int64](int(n))
+			if err != nil {
+				return nil, err
+			}
 			for i := range vals {
 				vals[i] = start + int64(i)*delta
 			}
@@ -250,7 +253,10 @@ func newRange(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, fmt.Errorf("range of %g elements exceeds the limit %d", nf, int64(maxElements))
 		}
 		n := int(max(nf, 0))
-		vals := make([]float64, n)
+		vals, err := kernel.MakeScratch[float64](n)
+		if err != nil {
+			return nil, err
+		}
 		if dt == ir.Float {
 			// Accumulate in float32 as the reference does (start + i*delta in float32).
 			s32, d32 := float32(start), float32(delta)

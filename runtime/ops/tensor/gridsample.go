@@ -85,7 +85,10 @@ func (g *gridSampler) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.T
 	points := kernel.ShapeSize(outSpatial)
 	plane := kernel.ShapeSize(x.Shape[2:])
 	st := stridesOf(x.Shape[2:])
-	res := make([]float64, kernel.ShapeSize(outShape))
+	res, err := kernel.MakeScratch[float64](kernel.ShapeSize(outShape))
+	if err != nil {
+		return nil, err
+	}
 	taps := make([][]int, r) // per axis: source index, or -1 for a zero pixel
 	ws := make([][]float64, r)
 	for b := 0; b < n; b++ {

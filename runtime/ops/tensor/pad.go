@@ -208,7 +208,10 @@ func newPad(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			if shape[k] > maxElements {
 				return nil, fmt.Errorf("padded axis %d has size %d", k, shape[k])
 			}
-			m := make([]int, shape[k])
+			m, err := kernel.MakeScratch[int](int(shape[k]))
+			if err != nil {
+				return nil, err
+			}
 			for j := range m {
 				s := int64(j) - begin[k]
 				if s >= 0 && s < dim {
@@ -276,7 +279,10 @@ func newTile(info *kernel.NodeInfo) (kernel.Kernel, error) {
 				return nil, fmt.Errorf("tiling axis %d of size %d %d times is too large", k, x.Shape[k], r)
 			}
 			shape[k] = x.Shape[k] * r
-			m := make([]int, shape[k])
+			m, err := kernel.MakeScratch[int](int(shape[k]))
+			if err != nil {
+				return nil, err
+			}
 			for j := range m {
 				m[j] = j % int(x.Shape[k])
 			}
@@ -339,7 +345,10 @@ func newCenterCropPad(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		maps := make([][]int, r)
 		for k := range maps {
 			dim, size := x.Shape[k], shape[k]
-			m := make([]int, size)
+			m, err := kernel.MakeScratch[int](int(size))
+			if err != nil {
+				return nil, err
+			}
 			var shift int64 // source index = j + shift
 			if dim >= size {
 				shift = (dim - size) / 2

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
@@ -40,6 +41,9 @@ func reshapeTarget(inShape, req []int64, allowZero bool) ([]int64, error) {
 			return nil, fmt.Errorf("shape %v has negative dim %d", req, d)
 		}
 		out[i] = d
+		if d != 0 && known > math.MaxInt64/d {
+			return nil, fmt.Errorf("shape %v has more elements than int64 can count", req)
+		}
 		known *= d
 	}
 	total := int64(kernel.ShapeSize(inShape))
