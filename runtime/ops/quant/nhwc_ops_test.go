@@ -329,3 +329,52 @@ func TestQGemm(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantizeDequantizeFast: the per-tensor 8-bit fast paths of QuantizeLinear and
+// DequantizeLinear equal the general code on ties, infinities, NaN and both types, with
+// every elementwise kernel set.
+func TestQuantizeDequantizeFast(t *testing.T) {
+	r := rand.New(rand.NewSource(14))
+	xs := make([]float32, 1000)
+	for i := range xs {
+		xs[i] = float32(r.NormFloat64() * 4)
+	}
+	xs[0], xs[1], xs[2], xs[3] = 0.5*0.03, 2.5*0.03, float32(math.Inf(-1)), float32(math.NaN())
+	x := kernel.FromFloat32([]int64{10, 100}, xs)
+	for _, v := range elementwiseVariants() {
+		defer func(old string) { elementwiseVariant = old }(elementwiseVariant)
+		elementwiseVariant = v
+		for _, dt := range []ir.DataType{ir.Uint8, ir.Int8} {
+			in := []*kernel.Tensor{x, scalarF(0.03), zeroPoint(dt, 5)}
+			for _, op := range []string{"QuantizeLinear", "DequantizeLinear"} {
+				if op == "DequantizeLinear" {
+					in[0] = randTensor(r, dt, 10, 100)
+				}
+				g := ir.NewGraph("t")
+				node := g.NewNode("", op, nil, []string{"y"})
+				def, _ := kernel.Lookup("", op, 13, in[0].DType)
+				k, err := def.New(&kernel.NodeInfo{Node: node, Opset: 13})
+				if err != nil {
+					t.Fatal(err)
+				}
+				fast, err := k.Run(&kernel.Context{Threads: 2}, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want *kernel.Tensor
+				switch kk := k.(type) {
+				case *quantizeLinear:
+					want, err = kk.runGeneral(&kernel.Context{}, in)
+				case *dequantizeLinear:
+					want, err = kk.runGeneral(&kernel.Context{}, in)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(fast[0].Data, want.Data) {
+					t.Fatalf("%s %s %v: fast path differs from the general code", v, op, dt)
+				}
+			}
+		}
+	}
+}
