@@ -378,3 +378,54 @@ func TestQuantizeDequantizeFast(t *testing.T) {
 		}
 	}
 }
+
+// TestQLookup: the table equals DequantizeLinear → op → QuantizeLinear on every input byte,
+// for an operator with attributes (LeakyRelu) and one with constant inputs (Clip).
+func TestQLookup(t *testing.T) {
+	r := rand.New(rand.NewSource(15))
+	for _, tc := range []struct {
+		op    string
+		attrs []*ir.Attr
+		extra []*kernel.Tensor
+		xt    ir.DataType
+		yt    ir.DataType
+	}{
+		{"Sigmoid", nil, nil, ir.Uint8, ir.Uint8},
+		{"LeakyRelu", []*ir.Attr{ir.FloatAttr("alpha", 0.2)}, nil, ir.Int8, ir.Int8},
+		{"Clip", nil, []*kernel.Tensor{scalarF(-1), scalarF(2)}, ir.Uint8, ir.Int8},
+		{"HardSwish", nil, nil, ir.Int8, ir.Uint8},
+	} {
+		x := randTensor(r, tc.xt, 2, 3, 5, 7)
+		px := [2]*kernel.Tensor{scalarF(0.05), zeroPoint(tc.xt, 9)}
+		py := [2]*kernel.Tensor{scalarF(0.02), zeroPoint(tc.yt, 3)}
+		dq := kerneltest.MustRunOne(t, "DequantizeLinear", 13, nil, x, px[0], px[1])
+		f := kerneltest.MustRunOne(t, tc.op, 17, tc.attrs, append([]*kernel.Tensor{dq}, tc.extra...)...)
+		want := kerneltest.MustRunOne(t, "QuantizeLinear", 13, nil, f, py[0], py[1])
+		in := append([]*kernel.Tensor{x, px[0], px[1], py[0], py[1]}, tc.extra...)
+		attrs := append([]*ir.Attr{ir.StringAttr("lookup_op", tc.op), ir.IntAttr("lookup_opset", 17)}, tc.attrs...)
+		got := run1(t, newPrivateNode(t, OpQLookup, attrs, in), in...)
+		if !reflect.DeepEqual(got.Data, want.Data) || !reflect.DeepEqual(got.Shape, want.Shape) {
+			t.Fatalf("%s: QLookup differs from the unfused operators", tc.op)
+		}
+	}
+}
+
+// TestQMul: QMul equals DequantizeLinear → Mul → QuantizeLinear, for same shapes and for a
+// per-channel scale of an NHWC tensor.
+func TestQMul(t *testing.T) {
+	r := rand.New(rand.NewSource(16))
+	for _, types := range [][3]ir.DataType{{ir.Uint8, ir.Uint8, ir.Uint8}, {ir.Int8, ir.Uint8, ir.Int8}} {
+		pa := [2]*kernel.Tensor{scalarF(0.031), zeroPoint(types[0], 7)}
+		pb := [2]*kernel.Tensor{scalarF(0.017), zeroPoint(types[1], 100)}
+		py := [2]*kernel.Tensor{scalarF(0.043), zeroPoint(types[2], 20)}
+		for _, bShape := range [][]int64{{2, 5, 4, 6}, {2, 1, 1, 6}} {
+			a, b := randTensor(r, types[0], 2, 5, 4, 6), randTensor(r, types[1], bShape...)
+			want := refChain(t, "Mul", nil, []*kernel.Tensor{a, b}, [][2]*kernel.Tensor{pa, pb}, py)
+			in := []*kernel.Tensor{a, pa[0], pa[1], b, pb[0], pb[1], py[0], py[1]}
+			got := run1(t, newPrivateNode(t, OpQMul, nil, in), in...)
+			if !reflect.DeepEqual(got.Data, want.Data) {
+				t.Fatalf("%v %v: QMul differs from the unfused operators", types, bShape)
+			}
+		}
+	}
+}
