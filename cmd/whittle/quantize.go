@@ -104,6 +104,7 @@ with OUT's whittle.passes replays both.`,
 			fs.IntVar(&f.evalSamples, "eval-samples", 2000, "rows of --eval-data used to measure sensitivity (0: all)")
 			fs.IntVar(&f.maxFloat, "max-float", 0, "at most this many layers left float by the budget (0: no limit)")
 			fs.BoolVar(&f.optimize, "optimize", true, "run the lossless optimize pipeline first")
+			fs.StringVar(&f.stats, "stats", "", "calibrate from merged shard statistics (files matching `GLOB`, from 'whittle calibrate --shard')")
 			fs.BoolVar(&f.json, "json", false, "print JSON instead of text (schema in docs/json.md)")
 			fs.StringVar(&f.report, "report", "", "write a JSON report to `FILE` (FILE.html: the HTML page of 'whittle report')")
 			withTimeout := timeoutFlag(fs)
@@ -114,10 +115,26 @@ with OUT's whittle.passes replays both.`,
 				if f.out == "" {
 					return usagef("-o OUT is required")
 				}
+				var stats *passes.CalibrationStats
+				if f.stats != "" {
+					if f.calibration != "" {
+						return usagef("give --calibration or --stats, not both")
+					}
+					var err error
+					if stats, err = loadStats(f.stats, args[0]); err != nil {
+						return err
+					}
+					// The history records the data the statistics cover.
+					f.calibration, f.preprocess = stats.Data, stats.Preprocess
+					if !fs.Changed("method") {
+						f.method = string(stats.Method)
+					}
+				}
 				opts, err := f.options(fs)
 				if err != nil {
 					return err
 				}
+				opts.Stats = stats
 				if err := e.startJSON(f.json, f.out); err != nil {
 					return err
 				}
@@ -135,6 +152,7 @@ with OUT's whittle.passes replays both.`,
 }
 
 type quantizeFlags struct {
+	stats                                                                    string
 	json                                                                     bool
 	out, calibration, preprocess, method, actType, opTypes, evalData, report string
 	percentile, maxDrop, minSQNR                                             float64
