@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 
 	"github.com/whittle-ml/whittle/dataset"
+	"github.com/whittle-ml/whittle/distill"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/passes"
 	"github.com/whittle-ml/whittle/runtime"
@@ -19,7 +20,7 @@ import (
 // workflows here do.
 func init() {
 	passes.SetDefaults(passes.Defaults{Eval: runtime.ConstEvaluator{}, Calibration: DatasetCalibration{},
-		Finetuner: &train.Finetuner{}})
+		Distiller: &distill.Distiller{}, Finetuner: &train.Finetuner{}})
 }
 
 // Version is the whittle version recorded in the metadata of models it writes: the main

@@ -52,6 +52,12 @@ func Run(ctx *Context, m *ir.Model, p Pipeline) (*Report, error) {
 	if m == nil || m.Graph == nil {
 		return nil, fmt.Errorf("optimize: model has no graph")
 	}
+	for _, st := range p {
+		if registry[st.Pass].NeedsOriginal && ctx.Original == nil {
+			ctx.Original = m.Clone()
+			break
+		}
+	}
 	log := ctx.log()
 	start := log.Len()
 	rep := &Report{Pipeline: p.String()}

@@ -45,6 +45,8 @@ func TestJSONEveryCommand(t *testing.T) {
 		{"test", []string{"test", "--json", relu}, []string{"results", "passed", "failed", "skipped"}},
 		{"ops", []string{"ops", "--json", "Relu"}, []string{"operators"}},
 		{"finetune", []string{"finetune", "--json", mlp, "-o", filepath.Join(dir, "f.onnx"), "--data", "fashion-mnist:train:64", "--epochs", "1"}, []string{"input", "output", "seconds"}},
+		{"distill", []string{"distill", "--json", mlp, "-o", filepath.Join(dir, "d.onnx"), "--data", "fashion-mnist:train:64", "--epochs", "1",
+			"--student", "lowrank:rank=8", "--optimizer", "adamw"}, []string{"teacher", "output", "params", "build", "phases"}},
 		{"calibrate", []string{"calibrate", "--json", mlp, "-o", filepath.Join(dir, "stats.json"), "--data", "images:" + images, "--preprocess", pre, "--shard", "1/2"}, []string{"model", "output", "shard", "shards", "rows", "tensors"}},
 		{"report", []string{"report", "--json", mlp, pruned, "--runs", "1", "-o", filepath.Join(dir, "r.html")}, []string{"output", "data", "variants"}},
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/whittle-ml/whittle"
+	"github.com/whittle-ml/whittle/distill"
 	"github.com/whittle-ml/whittle/ir/stats"
 	"github.com/whittle-ml/whittle/passes"
 	"github.com/whittle-ml/whittle/train"
@@ -109,6 +110,8 @@ func runOptimize(e *env, in, out, report string, opts whittle.OptimizeOptions) e
 	if err != nil {
 		return err
 	}
+	// A distill step in the recipe prints a line per epoch.
+	opts.Distiller = &distill.Distiller{Progress: distillProgress(e)}
 	res, err := whittle.Optimize(m, opts)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
