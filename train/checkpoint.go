@@ -6,9 +6,10 @@ import (
 	"encoding/gob"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 
+	"github.com/whittle-ml/whittle/onnx"
 	"github.com/whittle-ml/whittle/train/optim"
 )
 
@@ -47,13 +48,17 @@ func (t *Trainer) fingerprint() string {
 func (t *Trainer) saveCheckpoint(path string, st *runState) error {
 	ck := checkpointFile{Magic: checkpointMagic, Version: checkpointVersion, Fingerprint: t.fingerprint(),
 		Step: t.step, Run: *st, Weights: *t.snapshot(st.Epoch, Metrics{}), Optim: t.opts.Optimizer.State()}
-	return writeAtomic(path, func(f *os.File) error {
-		w := bufio.NewWriter(f)
-		if err := gob.NewEncoder(w).Encode(&ck); err != nil {
+	err := onnx.WriteFileAtomic(path, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		if err := gob.NewEncoder(bw).Encode(&ck); err != nil {
 			return err
 		}
-		return w.Flush()
+		return bw.Flush()
 	})
+	if err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	return nil
 }
 
 // resume loads a checkpoint into the trainer and the run state.
@@ -84,33 +89,5 @@ func (t *Trainer) resume(path string, st *runState) error {
 	t.restore(&ck.Weights)
 	t.step = ck.Step
 	*st = ck.Run
-	return nil
-}
-
-// writeAtomic writes path by filling a temporary file beside it and renaming it over path.
-func writeAtomic(path string, fill func(f *os.File) error) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return fmt.Errorf("train: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	err = fill(f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("train: write %s: %w", path, err)
-	}
 	return nil
 }

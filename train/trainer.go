@@ -43,6 +43,9 @@ type Options struct {
 	// FreezeBatchNorm keeps BatchNormalization's running statistics and normalizes with
 	// them while training.
 	FreezeBatchNorm bool
+	// Threads bounds the goroutines training occupies (0: GOMAXPROCS); results are
+	// reproducible for a given thread count.
+	Threads int
 }
 
 // Trainer trains one model: a grad.Program with an objective and an optimizer. It is not
@@ -85,7 +88,7 @@ func New(m *ir.Model, opts Options) (*Trainer, error) {
 	}
 	targets := append([]string{t.logits}, t.opts.Loss.Tensors()...)
 	p, err := grad.Build(m, grad.Config{Targets: dedup(targets), Trainable: trainable, Seed: opts.Seed,
-		FreezeBatchNorm: opts.FreezeBatchNorm})
+		FreezeBatchNorm: opts.FreezeBatchNorm, Threads: opts.Threads})
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -201,7 +204,7 @@ func (t *Trainer) Step(ctx context.Context, inputs map[string]*kernel.Tensor, b 
 	}
 	res := StepResult{Loss: l}
 	if math.IsNaN(l) || math.IsInf(l, 0) {
-		return res, ErrNonFinite
+		return res, fmt.Errorf("%w (%v)", ErrNonFinite, l)
 	}
 	res.Correct, res.Rows, err = countCorrect(tape.Value(t.logits), b.Labels)
 	if err != nil {
@@ -218,7 +221,7 @@ func (t *Trainer) Step(ctx context.Context, inputs map[string]*kernel.Tensor, b 
 	if t.opts.ClipNorm > 0 {
 		res.GradNorm = optim.ClipGradNorm(params, t.opts.ClipNorm)
 		if math.IsNaN(res.GradNorm) || math.IsInf(res.GradNorm, 0) {
-			return res, ErrNonFinite
+			return res, fmt.Errorf("%w: the gradient norm is %v", ErrNonFinite, res.GradNorm)
 		}
 	}
 	res.LR = t.opts.LR * t.opts.Schedule.Factor(t.step, t.total)
@@ -310,6 +313,36 @@ func (t *Trainer) Evaluate(ctx context.Context, ds dataset.Dataset, batch int) (
 		m.Loss = lossSum / float64(m.Rows)
 	}
 	return m, nil
+}
+
+// Check runs the first batch of l through the model and the loss without training, so
+// that data that does not fit the model (input names, shapes or types; labels outside
+// the classes, or none where the loss needs them) fails before anything is trained.
+func (t *Trainer) Check(ctx context.Context, l *data.Loader) error {
+	if l.Data.Len() == 0 {
+		return errors.New("the dataset is empty")
+	}
+	if l.InputNames == nil {
+		l.InputNames = t.prog.InputNames()
+	}
+	probe := *l
+	probe.Shuffle, probe.Augment = false, data.Augment{}
+	b, err := probe.Batch(0, 0, probe.Order(0))
+	if err != nil {
+		return err
+	}
+	tape, err := t.prog.Forward(ctx, b.Inputs, grad.Inference, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := t.opts.Loss.Eval(tape, &loss.Batch{Labels: b.Labels}, map[string][]float32{}); err != nil {
+		var missing *loss.MissingTargetError
+		if errors.As(err, &missing) {
+			return nil // targets come per batch from FitOptions.Prepare
+		}
+		return err
+	}
+	return nil
 }
 
 // Model returns a copy of the model with the current weights and running statistics.

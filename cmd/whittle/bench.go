@@ -38,6 +38,7 @@ Examples:
 			warmup := fs.Int("warmup", 3, "untimed runs first")
 			ort := fs.Bool("ort", false, "also run in ONNX Runtime and compare")
 			threads := fs.Int("threads", 0, "threads for whittle (GOMAXPROCS) and ORT's intra-op pool; 0 uses all cores")
+			asJSON := jsonFlag(fs)
 			return func(e *env, args []string) error {
 				if len(args) == 0 {
 					return usagef("expected at least one MODEL")
@@ -48,10 +49,20 @@ Examples:
 				if *threads > 0 {
 					defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(*threads))
 				}
+				out := benchJSON{Models: []*benchResult{}}
 				for _, path := range args {
-					if err := benchModel(e, path, *batch, *runs, *warmup, *ort, *threads); err != nil {
+					r, err := benchModel(e, path, *batch, *runs, *warmup, *ort, *threads)
+					if err != nil {
 						return err
 					}
+					if *asJSON {
+						out.Models = append(out.Models, r)
+					} else {
+						printBench(e, r)
+					}
+				}
+				if *asJSON {
+					return printJSON(e, "bench", out)
 				}
 				return nil
 			}
@@ -59,14 +70,48 @@ Examples:
 	})
 }
 
-func benchModel(e *env, path string, batch int64, runs, warmup int, ort bool, threads int) error {
+// benchJSON is the --json output of whittle bench (schema whittle.bench/1).
+type benchJSON struct {
+	Models []*benchResult `json:"models"`
+}
+
+// benchResult is one model's latency.
+type benchResult struct {
+	Model   string       `json:"model"`
+	Batch   int64        `json:"batch"`
+	Runs    int          `json:"runs"`
+	Warmup  int          `json:"warmup"`
+	Threads int          `json:"threads"`
+	Whittle benchLatency `json:"whittle"`
+	// ORT is ONNX Runtime's latency with --ort, and WhittleOverORT the ratio of medians.
+	ORT            *benchLatency `json:"onnxruntime,omitempty"`
+	WhittleOverORT *float64      `json:"whittle_over_onnxruntime,omitempty"`
+}
+
+type benchLatency struct {
+	MedianMS float64 `json:"median_ms"`
+	P90MS    float64 `json:"p90_ms"`
+	// BytesPerRun and AllocsPerRun are Go heap allocations (whittle only).
+	BytesPerRun  *float64 `json:"bytes_per_run,omitempty"`
+	AllocsPerRun *float64 `json:"allocs_per_run,omitempty"`
+}
+
+func printBench(e *env, r *benchResult) {
+	fmt.Fprintf(e.stdout, "%s (batch %d)\n  whittle       median %8.2f ms  p90 %8.2f ms  %s and %.0f allocations per run\n",
+		r.Model, r.Batch, r.Whittle.MedianMS, r.Whittle.P90MS, stats.FormatBytes(int64(*r.Whittle.BytesPerRun)), *r.Whittle.AllocsPerRun)
+	if r.ORT != nil {
+		fmt.Fprintf(e.stdout, "  ONNX Runtime  median %8.2f ms  p90 %8.2f ms\n  whittle / ORT %.2fx\n", r.ORT.MedianMS, r.ORT.P90MS, *r.WhittleOverORT)
+	}
+}
+
+func benchModel(e *env, path string, batch int64, runs, warmup int, ort bool, threads int) (*benchResult, error) {
 	m, err := loadModel(e, path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sess, err := runtime.NewSession(m, runtime.Options{})
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	feeds := map[string]*runtime.Tensor{}
@@ -81,7 +126,7 @@ func benchModel(e *env, path string, batch int64, runs, warmup int, ort bool, th
 		}
 		t, err := randomTensor(v, symbolic, rng)
 		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		// Unnamed unknown dimensions also take --batch.
 		for i, d := range v.Type.Dims {
@@ -94,7 +139,7 @@ func benchModel(e *env, path string, batch int64, runs, warmup int, ort bool, th
 	ctx := context.Background()
 	for i := 0; i < warmup; i++ {
 		if _, err := sess.Run(ctx, feeds); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	var before, after goruntime.MemStats
@@ -103,7 +148,7 @@ func benchModel(e *env, path string, batch int64, runs, warmup int, ort bool, th
 	for i := range times {
 		start := time.Now()
 		if _, err := sess.Run(ctx, feeds); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		times[i] = float64(time.Since(start).Microseconds()) / 1000
 	}
@@ -111,21 +156,22 @@ func benchModel(e *env, path string, batch int64, runs, warmup int, ort bool, th
 	med, p90 := percentiles(times)
 	bytesPerRun := float64(after.TotalAlloc-before.TotalAlloc) / float64(runs)
 	allocsPerRun := float64(after.Mallocs-before.Mallocs) / float64(runs)
-	fmt.Fprintf(e.stdout, "%s (batch %d)\n  whittle       median %8.2f ms  p90 %8.2f ms  %s and %.0f allocations per run\n",
-		path, batch, med, p90, stats.FormatBytes(int64(bytesPerRun)), allocsPerRun)
+	r := &benchResult{Model: path, Batch: batch, Runs: runs, Warmup: warmup, Threads: threads,
+		Whittle: benchLatency{MedianMS: med, P90MS: p90, BytesPerRun: &bytesPerRun, AllocsPerRun: &allocsPerRun}}
 	if !ort {
-		return nil
+		return r, nil
 	}
 	res, err := ortpeer.Run([]ortpeer.Job{{Model: path, Inputs: feeds, Threads: threads, Warmup: warmup, Runs: runs}})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if res[0].Err != nil {
-		return fmt.Errorf("%s: %w", path, res[0].Err)
+		return nil, fmt.Errorf("%s: %w", path, res[0].Err)
 	}
 	omed, op90 := percentiles(res[0].LatencyMS)
-	fmt.Fprintf(e.stdout, "  ONNX Runtime  median %8.2f ms  p90 %8.2f ms\n  whittle / ORT %.2fx\n", omed, op90, med/omed)
-	return nil
+	ratio := med / omed
+	r.ORT, r.WhittleOverORT = &benchLatency{MedianMS: omed, P90MS: op90}, &ratio
+	return r, nil
 }
 
 func percentiles(ms []float64) (median, p90 float64) {

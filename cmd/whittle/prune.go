@@ -1,19 +1,24 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"os/signal"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/whittle-ml/whittle"
 	"github.com/whittle-ml/whittle/passes"
+	"github.com/whittle-ml/whittle/train"
 )
 
 func init() {
 	register(&command{
 		name:    "prune",
-		args:    "IN -o OUT --sparsity S [--scope layer|global] [--pattern unstructured|N:M|channel] [--norm l1|l2] [--exclude NAMES] [--per-layer NAME=S] [--report FILE]",
+		args:    "IN -o OUT --sparsity S [--scope layer|global] [--pattern unstructured|N:M|channel] [--norm l1|l2] [--exclude NAMES] [--per-layer NAME=S] [--report FILE] [--finetune-data SPEC --finetune-epochs N [--steps K]]",
 		summary: "magnitude pruning: zero small weights (unstructured, N:M) or remove whole channels",
 		help: `
 Prunes the weights of Conv, ConvTranspose, Gemm and MatMul layers by magnitude (biases,
@@ -40,12 +45,21 @@ Layers are named by node name or weight initializer name; * is a wildcard. The r
 (batch 1) before and after, what was pruned together and what was skipped and why, and
 the file size before and after, raw, gzip and zstd.
 
+With --finetune-data the pruned model is fine-tuned on that labelled data (as whittle
+finetune does; every --finetune-* flag is that command's flag of the same name) so that
+it recovers its accuracy, and with --steps K pruning is iterative: K rounds, each pruning
+a share of the target (unstructured: the sparsity grows by S/K per round; channel: each
+round removes the same fraction of the channels left) and fine-tuning for
+--finetune-epochs epochs. The output records the whole run as one pipeline.
+
 Examples:
   whittle prune model.onnx -o sparse.onnx --sparsity 0.5 --scope global
   whittle prune model.onnx -o sparse24.onnx --pattern 2:4
   whittle prune model.onnx -o slim.onnx --pattern channel --sparsity 0.25 --report prune.json
   whittle prune vit.onnx -o narrow.onnx --pattern channel --sparsity 0.5 --attention heads
-  whittle prune model.onnx -o slim.onnx --pattern channel --sparsity 0.5 --exclude '/layer4/*' --per-layer /conv1/Conv=0.1`,
+  whittle prune model.onnx -o slim.onnx --pattern channel --sparsity 0.5 --exclude '/layer4/*' --per-layer /conv1/Conv=0.1
+  whittle prune model.onnx -o slim.onnx --pattern channel --sparsity 0.5 --finetune-data fashion-mnist:train --finetune-val fashion-mnist:test --finetune-epochs 3
+  whittle prune model.onnx -o sparse.onnx --sparsity 0.9 --scope global --steps 3 --finetune-data fashion-mnist:train --finetune-epochs 2`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			out := fs.StringP("output", "o", "", "output model `FILE` (required)")
 			sparsity := fs.Float64("sparsity", -1, "fraction to remove, in [0, 1): of weights, or of channels with --pattern channel")
@@ -55,7 +69,10 @@ Examples:
 			attention := fs.String("attention", passes.AttentionDims, "with --pattern channel, multi-head attention: dims (each head keeps as many dimensions), heads (whole heads go) or keep")
 			exclude := fs.StringSlice("exclude", nil, "layers never pruned (node or weight `NAMES`, comma-separated, * wildcards)")
 			perLayer := fs.StringArray("per-layer", nil, "sparsity of one layer as `NAME=S`; repeat for more")
+			asJSON := jsonFlag(fs)
 			report := fs.String("report", "", "write the report as JSON to `FILE` (FILE.html: the HTML page of 'whittle report')")
+			ft := recipeFlags(fs, "finetune-")
+			steps := fs.Int("steps", 1, "prune in `K` rounds, fine-tuning after each (needs --finetune-data)")
 			return func(e *env, args []string) error {
 				if err := exactArgs(args, 1, "one input MODEL"); err != nil {
 					return err
@@ -74,6 +91,22 @@ Examples:
 						return usagef("--per-layer: %v", err)
 					}
 					opts.PerLayer = append(opts.PerLayer, pl)
+				}
+				if err := e.startJSON(*asJSON, *out); err != nil {
+					return err
+				}
+				if *ft.data != "" || *steps != 1 {
+					if *asJSON {
+						return usagef("--json is not yet available with --steps/--finetune-data")
+					}
+					if *steps < 1 {
+						return usagef("--steps must be at least 1")
+					}
+					r, err := ft.recipe()
+					if err != nil {
+						return err
+					}
+					return runPruneFinetune(e, args[0], *out, opts, *steps, r)
 				}
 				return runPrune(e, args[0], *out, opts, *report)
 			}
@@ -100,10 +133,51 @@ func runPrune(e *env, in, out string, opts whittle.PruneOptions, reportPath stri
 		return err
 	}
 	if isHTML(reportPath) {
-		return writeReport(e, []string{in, out}, reportPath, reportData{samples: 16, runs: 5})
+		if err := writeReport(e, []string{in, out}, reportPath, reportData{samples: 16, runs: 5}); err != nil {
+			return err
+		}
+	} else if reportPath != "" {
+		if err := writeJSONFile(reportPath, res.Report); err != nil {
+			return err
+		}
 	}
-	if reportPath != "" {
-		return writeJSONFile(reportPath, res.Report)
+	if e.jsonOut {
+		return printJSON(e, "prune", res.Report)
+	}
+	return nil
+}
+
+// runPruneFinetune prunes and fine-tunes, in one or more rounds.
+func runPruneFinetune(e *env, in, out string, opts whittle.PruneOptions, steps int, r train.Recipe) error {
+	po, err := opts.Options()
+	if err != nil {
+		return err // a usage error, before reading the model
+	}
+	m, err := loadModel(e, in)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	pr := newTrainProgress(e, false)
+	t0 := time.Now()
+	rep, err := train.PruneAndFinetune(m, po, steps, r, train.Env{Context: ctx, Progress: pr.event, ToolVersion: whittle.Version()})
+	pr.finish()
+	if err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	if err := saveModel(e, out, m, whittle.SaveOptions{}); err != nil {
+		return err
+	}
+	w := e.textOut(out)
+	for k, p := range rep.Prune {
+		fmt.Fprintf(w, "round %d of %d: prune %s to sparsity %.4g\n", k+1, steps, p.Pattern, p.Sparsity)
+		if err := p.WriteText(w); err != nil {
+			return err
+		}
+		if k < len(rep.Finetune) {
+			printFinetune(w, in, out, rep.Finetune[k], time.Since(t0))
+		}
 	}
 	return nil
 }

@@ -167,6 +167,9 @@ func Build(m *ir.Model, cfg Config) (*Program, error) {
 	return b.p, nil
 }
 
+// Threads returns the number of goroutines a pass may occupy.
+func (p *Program) Threads() int { return p.threads }
+
 // Params returns the trainable parameters in initializer order.
 func (p *Program) Params() []*Param { return p.params }
 

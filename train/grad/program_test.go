@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/runtime"
 )
 
 func TestBuildReportsNodesWithoutRule(t *testing.T) {
@@ -186,5 +187,47 @@ func TestParallelBackwardIsReproducible(t *testing.T) {
 		if d := a[i] - one[i]; d > 1e-3 || d < -1e-3 {
 			t.Fatalf("gradient %d: 3 threads %v, 1 thread %v", i, a[i], one[i])
 		}
+	}
+}
+
+// TestForwardMatchesRuntime runs every finite-difference case's graph in inference mode
+// through the program and through a runtime Session: the program's own forward code
+// (Conv in image chunks, BatchNormalization, Dropout) must compute what the runtime does.
+func TestForwardMatchesRuntime(t *testing.T) {
+	for _, c := range gradCases {
+		t.Run(c.name, func(t *testing.T) {
+			m := testModel(t, c, rand.New(rand.NewSource(int64(len(c.name)))))
+			p, err := Build(m, Config{Trainable: trainedKinds(c)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tape, err := p.Forward(context.Background(), nil, Inference, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sess, err := runtime.NewSession(m, runtime.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := sess.Run(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, w := range want {
+				got := tape.Value(name)
+				if w.DType != ir.Float {
+					continue
+				}
+				a, b := got.Float32s(), w.Float32s()
+				if len(a) != len(b) {
+					t.Fatalf("%s: %d values, runtime %d", name, len(a), len(b))
+				}
+				for i := range a {
+					if d := a[i] - b[i]; d > 1e-5 || d < -1e-5 {
+						t.Fatalf("%s[%d] = %v, runtime %v", name, i, a[i], b[i])
+					}
+				}
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/whittle-ml/whittle/internal/linalg"
+	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
@@ -43,6 +44,68 @@ type convOp struct {
 	group int
 }
 
+// forward computes 2-D convolutions itself, the images of a chunk side by side (see
+// backwardRows): in training the weights change every step, so the runtime kernel, which
+// packs constant weights once, would repack them for every image. Other convolutions use
+// the runtime kernel.
+func (o *convOp) forward(c *runCtx, in []*kernel.Tensor) ([]*kernel.Tensor, any, error) {
+	x, w, b := kernel.Input(in, 0), kernel.Input(in, 1), kernel.Input(in, 2)
+	if x == nil || w == nil || len(x.Shape) != 4 || len(w.Shape) != 4 || x.DType != ir.Float || w.DType != ir.Float ||
+		(b != nil && b.DType != ir.Float) {
+		return o.kernelFwd.forward(c, in)
+	}
+	nBatch, ch, m := int(x.Shape[0]), int(x.Shape[1]), int(w.Shape[0])
+	g := o.group
+	if ch%g != 0 || m%g != 0 || int(w.Shape[1]) != ch/g || (ch == g && m == g) ||
+		(o.win.kernel != nil && fmt.Sprint(o.win.kernel) != fmt.Sprint(ints(w.Shape[2:]))) {
+		return o.kernelFwd.forward(c, in)
+	}
+	geo, err := o.win.resolve(ints(x.Shape[2:]), ints(w.Shape[2:]))
+	if err != nil {
+		return nil, nil, err
+	}
+	cg, mg := ch/g, m/g
+	kk := cg * prod(geo.kernel)
+	inSize, outSize := prod(geo.in), prod(geo.out)
+	if b != nil && b.Len() != m {
+		return nil, nil, fmt.Errorf("B has %d elements, want %d", b.Len(), m)
+	}
+	y := c.a.tensor([]int64{int64(nBatch), int64(m), int64(geo.out[0]), int64(geo.out[1])})
+	xd, wd, yd := x.Float32s(), w.Float32s(), y.Float32s()
+	if outSize == 0 || nBatch == 0 {
+		return []*kernel.Tensor{y}, nil, nil
+	}
+	per := max(1, min(nBatch, rowsTarget/outSize))
+	cols, yCols := linalg.GetFloat32(per*outSize*kk), linalg.GetFloat32(per*outSize*mg)
+	defer cols.Release()
+	defer yCols.Release()
+	for gi := 0; gi < g; gi++ {
+		wg := wd[gi*mg*kk : (gi+1)*mg*kk]
+		for n0 := 0; n0 < nBatch; n0 += per {
+			nb := min(per, nBatch-n0)
+			rows := nb * outSize
+			first := (n0*ch + gi*cg) * inSize
+			linalg.ForCost(c.threads, nb, outSize*kk, func(i int) {
+				im2col2D(xd[first+i*ch*inSize:], cg, geo, cols.Buf[i*outSize:], rows, false)
+			})
+			sgemm(c.threads, false, false, mg, rows, kk, 1, wg, kk, cols.Buf, rows, 0, yCols.Buf, rows)
+			linalg.ForCost(c.threads, nb, outSize*mg, func(i int) {
+				for oc := 0; oc < mg; oc++ {
+					dst := yd[((n0+i)*m+gi*mg+oc)*outSize : ((n0+i)*m+gi*mg+oc+1)*outSize]
+					copy(dst, yCols.Buf[oc*rows+i*outSize:])
+					if b != nil {
+						bias := b.Float32s()[gi*mg+oc]
+						for p := range dst {
+							dst[p] += bias
+						}
+					}
+				}
+			})
+		}
+	}
+	return []*kernel.Tensor{y}, nil, nil
+}
+
 func (o *convOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
 	x, w := f.in[0], f.in[1]
 	xd, err := floats(x)
@@ -70,6 +133,10 @@ func (o *convOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
 		t := newZeroGrad(c, x.Shape)
 		gx = t.Float32s()
 		gin[0] = t
+	}
+	if len(geo.in) == 2 && !(cg == 1 && mg == 1) {
+		o.backwardRows(c, f, geo, gout[0].Float32s(), gx, gin)
+		return nil
 	}
 	direct := geo.pointwise()
 	workers := splitWork(c.threads, nBatch, nBatch*m*outSize*kk)
@@ -115,6 +182,117 @@ func (o *convOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
 	})
 	acc.finish(c, f, gin)
 	return nil
+}
+
+// rowsTarget is how many output positions (rows of the patch matrix) backwardRows
+// gathers per product: enough for the GEMM to run at speed, few enough that the patch
+// matrices of a chunk stay a few MiB.
+const rowsTarget = 4096
+
+// backwardRows is Conv's backward for two spatial axes with the images of a chunk side by
+// side. With G the chunk's output gradient as a row per output channel (the images'
+// positions concatenated), P the patches as a row per position and a column per input
+// channel and tap, and col the same patches transposed (the forward's layout):
+//
+//	dW_g += G·P,   dcol = W_gᵀ·G,   dX = the adjoint of the patch gather applied to dcol,
+//
+// two GEMMs per chunk whatever the image size, each with its large operand in the layout
+// the GEMM packs fastest.
+func (o *convOp) backwardRows(c *runCtx, f *fwd, geo *window, gy, gx []float32, gin []*kernel.Tensor) {
+	x, w := f.in[0], f.in[1]
+	xd, wd := x.Float32s(), w.Float32s()
+	nBatch, ch, m := int(x.Shape[0]), int(x.Shape[1]), int(w.Shape[0])
+	g := o.group
+	cg, mg := ch/g, m/g
+	kk := cg * prod(geo.kernel)
+	inSize, outSize := prod(geo.in), prod(geo.out)
+	wantW := c.needGrad[1]
+	wantB := len(f.in) > 2 && f.in[2] != nil && c.needGrad[2]
+	acc := newWeightGrads(c, 1, len(wd), m, wantW, wantB)
+	per := max(1, min(nBatch, rowsTarget/max(outSize, 1)))
+	maxRows := per * outSize
+	gCols := linalg.GetFloat32(maxRows * mg)
+	defer gCols.Release()
+	var patches, dcols *linalg.Scratch[float32]
+	if wantW {
+		patches = linalg.GetFloat32(maxRows * kk)
+		defer patches.Release()
+	}
+	if gx != nil {
+		dcols = linalg.GetFloat32(maxRows * kk)
+		defer dcols.Release()
+	}
+	for gi := 0; gi < g; gi++ {
+		wg := wd[gi*mg*kk : (gi+1)*mg*kk]
+		for n0 := 0; n0 < nBatch; n0 += per {
+			nb := min(per, nBatch-n0)
+			rows := nb * outSize
+			linalg.ForCost(c.threads, nb, mg*outSize, func(i int) {
+				for oc := 0; oc < mg; oc++ {
+					copy(gCols.Buf[oc*rows+i*outSize:], gy[((n0+i)*m+gi*mg+oc)*outSize:((n0+i)*m+gi*mg+oc+1)*outSize])
+				}
+			})
+			first := (n0*ch + gi*cg) * inSize
+			if wantW {
+				linalg.ForCost(c.threads, nb, outSize*kk, func(i int) {
+					gatherPatches(xd[first+i*ch*inSize:], cg, geo, patches.Buf[i*outSize*kk:(i+1)*outSize*kk])
+				})
+				sgemm(c.threads, false, false, mg, kk, rows, 1, gCols.Buf, rows, patches.Buf, kk, 1, acc.w[0][gi*mg*kk:], kk)
+			}
+			if gx != nil {
+				sgemm(c.threads, true, false, kk, rows, mg, 1, wg, kk, gCols.Buf, rows, 0, dcols.Buf, rows)
+				linalg.ForCost(c.threads, nb, outSize*kk, func(i int) {
+					im2col2D(gx[first+i*ch*inSize:], cg, geo, dcols.Buf[i*outSize:], rows, true)
+				})
+			}
+		}
+	}
+	for n := 0; n < nBatch; n++ {
+		acc.addBias(0, gy[n*m*outSize:(n+1)*m*outSize], outSize)
+	}
+	acc.finish(c, f, gin)
+}
+
+// gatherPatches writes the patches of one image (channels × the window's input, 2-D) as
+// rows: row (oy, ox), column (channel, ky, kx), zeros in the padding.
+func gatherPatches(x []float32, channels int, w *window, p []float32) {
+	ih, iw := w.in[0], w.in[1]
+	oh, ow := w.out[0], w.out[1]
+	kh, kw := w.kernel[0], w.kernel[1]
+	sh, sw := w.strides[0], w.strides[1]
+	dh, dw := w.dilations[0], w.dilations[1]
+	ph, pw := w.padBegin[0], w.padBegin[1]
+	kk := channels * kh * kw
+	for ox := 0; ox < ow; ox++ {
+		// Taps [k0, k1) of this column read inside the row: 0 <= ix0 + kx·dw < iw.
+		ix0 := ox*sw - pw
+		k0, k1 := min(kw, ceilDivPos(-ix0, dw)), min(kw, ceilDivPos(iw-ix0, dw))
+		k1 = max(k0, k1)
+		for oy := 0; oy < oh; oy++ {
+			row := p[(oy*ow+ox)*kk : (oy*ow+ox+1)*kk]
+			for c := 0; c < channels; c++ {
+				xc := x[c*ih*iw : (c+1)*ih*iw]
+				for ky := 0; ky < kh; ky++ {
+					seg := row[(c*kh+ky)*kw : (c*kh+ky+1)*kw]
+					iy := oy*sh - ph + ky*dh
+					if iy < 0 || iy >= ih {
+						clear(seg)
+						continue
+					}
+					xr := xc[iy*iw : (iy+1)*iw]
+					clear(seg[:k0])
+					clear(seg[k1:])
+					if dw == 1 {
+						copy(seg[k0:k1], xr[ix0+k0:ix0+k1])
+						continue
+					}
+					for kx := k0; kx < k1; kx++ {
+						seg[kx] = xr[ix0+kx*dw]
+					}
+				}
+			}
+		}
+	}
 }
 
 // convTransposeOp differentiates ConvTranspose, the adjoint of Conv: per image and group

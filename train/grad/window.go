@@ -120,7 +120,7 @@ func (w *window) pointwise() bool {
 // value each output position reads at that tap (0 in the padding).
 func im2col(x []float32, channels int, w *window, col []float32) {
 	if len(w.in) == 2 {
-		im2col2D(x, channels, w, col, false)
+		im2col2D(x, channels, w, col, prod(w.out), false)
 		return
 	}
 	walkTaps(channels, w, func(row, of, src int) {
@@ -136,7 +136,7 @@ func im2col(x []float32, channels int, w *window, col []float32) {
 // was read from (x must be zeroed by the caller, or hold what it accumulates onto).
 func col2im(col []float32, channels int, w *window, x []float32) {
 	if len(w.in) == 2 {
-		im2col2D(x, channels, w, col, true)
+		im2col2D(x, channels, w, col, prod(w.out), true)
 		return
 	}
 	walkTaps(channels, w, func(row, of, src int) {
@@ -179,9 +179,10 @@ func walkTaps(channels int, w *window, fn func(row, of, src int)) {
 	}
 }
 
-// im2col2D is im2col for two spatial axes, row by row; with back set it runs the adjoint
+// im2col2D is im2col for two spatial axes, row by row, the rows of col ld elements apart
+// (so several images' columns can sit side by side); with back set it runs the adjoint
 // (col2im), adding col into x.
-func im2col2D(x []float32, channels int, w *window, col []float32, back bool) {
+func im2col2D(x []float32, channels int, w *window, col []float32, ld int, back bool) {
 	ih, iw := w.in[0], w.in[1]
 	oh, ow := w.out[0], w.out[1]
 	kh, kw := w.kernel[0], w.kernel[1]
@@ -193,7 +194,7 @@ func im2col2D(x []float32, channels int, w *window, col []float32, back bool) {
 		xc := x[c*ih*iw : (c+1)*ih*iw]
 		for ky := 0; ky < kh; ky++ {
 			for kx := 0; kx < kw; kx++ {
-				dst := col[row*oh*ow : (row+1)*oh*ow]
+				dst := col[row*ld : row*ld+oh*ow]
 				row++
 				// Output columns [lo, hi) read inside the row: 0 <= ox·sw + ix0 < iw.
 				ix0 := kx*dw - pw

@@ -116,11 +116,18 @@ func tensor(v Values, name string) (data []float32, rows, cols int, err error) {
 	return d, rows, len(d) / rows, nil
 }
 
+// MissingTargetError reports a loss whose reference tensor the batch lacks.
+type MissingTargetError struct{ Target, Tensor string }
+
+func (e *MissingTargetError) Error() string {
+	return fmt.Sprintf("loss: batch has no target %q (for %q)", e.Target, e.Tensor)
+}
+
 // target fetches a reference tensor of the batch, which must have want elements.
 func target(b *Batch, name, of string, want int) ([]float32, error) {
 	t := b.Targets[name]
 	if t == nil {
-		return nil, fmt.Errorf("loss: batch has no target %q (for %q)", name, of)
+		return nil, &MissingTargetError{Target: name, Tensor: of}
 	}
 	d, ok := t.Data.([]float32)
 	if !ok {

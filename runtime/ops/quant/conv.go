@@ -53,6 +53,10 @@ type convGeom struct {
 	padBegin       []int
 	kernelSize     int // (C/group) * prod(k): one im2col column's height
 	outSize        int // prod(out)
+	// Set by the NHWC engine's cache (convNHWC.geometry): the 2-D input shape the geometry
+	// is for, and the output shape in both layouts.
+	shape            [4]int64
+	nchwOut, nhwcOut []int64
 }
 
 // maxWindow bounds kernel sizes, strides, dilations and pads so that window arithmetic

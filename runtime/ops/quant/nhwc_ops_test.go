@@ -84,8 +84,8 @@ func TestQConvNHWC(t *testing.T) {
 		}
 		nin := append([]*kernel.Tensor{nhwcOf(in[0])}, in[1:]...)
 		got := nchwOf(run1(t, newPrivateNode(t, OpQConvNHWC, attrs, nin), nin...))
-		if !reflect.DeepEqual(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data) {
-			t.Fatalf("%v: NHWC convolution differs from the reference", cs)
+		if err := quantClose(got, want); err != nil {
+			t.Fatalf("%v: NHWC convolution: %v", cs, err)
 		}
 		// Clip(0.5, 2) before the output's QuantizeLinear.
 		ys, yz, yt, _ := qparams(in[6], in[7])
@@ -101,7 +101,7 @@ func TestQConvNHWC(t *testing.T) {
 				w = int32(int8(wb[i]))
 			}
 			w = max(qlo, min(qhi, w))
-			if gb[i] != uint8(w) {
+			if d := int32(int8(gb[i] - uint8(w))); d < -1 || d > 1 {
 				t.Fatalf("%v: clipped output %d = %d, want %d", cs, i, gb[i], uint8(w))
 			}
 		}
@@ -237,15 +237,27 @@ func TestQGlobalAveragePoolNHWC(t *testing.T) {
 	}
 }
 
-// TestQuantizeNHWC: QuantizeLinear then the NHWC transpose.
+// TestQuantizeNHWC: QuantizeLinear then the NHWC transpose, with every elementwise kernel
+// set.
 func TestQuantizeNHWC(t *testing.T) {
+	for _, v := range elementwiseVariants() {
+		t.Run(v, func(t *testing.T) {
+			defer func(old string) { elementwiseVariant = old }(elementwiseVariant)
+			elementwiseVariant = v
+			testQuantizeNHWC(t, []int64{2, 3, 5, 7})
+			testQuantizeNHWC(t, []int64{1, 1, 4, 9})
+		})
+	}
+}
+
+func testQuantizeNHWC(t *testing.T, shape []int64) {
 	r := rand.New(rand.NewSource(12))
-	shape := []int64{2, 3, 5, 7}
 	xs := make([]float32, kernel.ShapeSize(shape))
 	for i := range xs {
 		xs[i] = float32(r.NormFloat64() * 3)
 	}
 	xs[0], xs[1] = 0.5*0.04, 1.5*0.04 // ties
+	xs[2], xs[3] = float32(math.Inf(1)), float32(math.NaN())
 	x := kernel.FromFloat32(shape, xs)
 	for _, dt := range []ir.DataType{ir.Uint8, ir.Int8} {
 		zp := zeroPoint(dt, 9)

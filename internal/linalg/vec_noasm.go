@@ -1,0 +1,18 @@
+//go:build !amd64 || noasm
+
+package linalg
+
+type vecImpl struct {
+	name                     string
+	sigmoid, silu, hardSwish func([]float32)
+	clamp                    func([]float32, float32, float32)
+	addTo, maxTo, mulTo      func(dst, src []float32)
+}
+
+func vecImpls() []vecImpl {
+	return []vecImpl{{"go", sigmoidGo, siluGo, hardSwishGo, clampGo, addToGo, maxToGo, mulToGo}}
+}
+
+func depthwiseImpls() map[string]depthwiseFunc {
+	return map[string]depthwiseFunc{"go": depthwiseGo}
+}
