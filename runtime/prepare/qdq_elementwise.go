@@ -19,23 +19,29 @@ func (r *qdqRewriter) add(add *ir.Node) (bool, error) {
 	if !okA || !okB || !sameDims(aq, bq) || !sameDims(aq, add.Output(0)) {
 		return false, nil
 	}
-	chain, q, py, act, ok := r.quantizedOutput(add.Output(0))
+	return r.binary(add, OpQAdd, aq, bq, pa, pb)
+}
+
+// binary puts the private operator op in place of DQ(a) op DQ(b) [→ Relu | Clip] → Q: on the
+// NHWC twins of 4-D operands, else on the operands as they are.
+func (r *qdqRewriter) binary(n *ir.Node, op string, aq, bq *ir.Value, pa, pb qparam) (bool, error) {
+	chain, q, py, act, ok := r.quantizedOutput(n.Output(0))
 	if !ok {
 		return false, nil
 	}
 	yq := q.Output(0)
-	nodes := append([]*ir.Node{add}, chain...)
+	nodes := append([]*ir.Node{n}, chain...)
 	if !rank4(aq) {
 		// Any other rank: the same kernel on the tensors as they are, in place of the group.
-		fused := r.g.NewNode(Domain, OpQAdd, []*ir.Value{aq, pa.scale, pa.zero, bq, pb.scale, pb.zero, py.scale, py.zero},
+		fused := r.g.NewNode(Domain, op, []*ir.Value{aq, pa.scale, pa.zero, bq, pb.scale, pb.zero, py.scale, py.zero},
 			r.c.tmpNames(q), act.attrs()...)
-		fused.Name = add.Name
+		fused.Name = n.Name
 		return true, r.replaceGroup(append(nodes, q), q, fused)
 	}
 	a, b := r.toNHWC(aq, q), r.toNHWC(bq, q)
-	fused := r.g.NewNode(Domain, OpQAdd, []*ir.Value{a, pa.scale, pa.zero, b, pb.scale, pb.zero, py.scale, py.zero},
+	fused := r.g.NewNode(Domain, op, []*ir.Value{a, pa.scale, pa.zero, b, pb.scale, pb.zero, py.scale, py.zero},
 		[]string{r.c.Fresh(yq.Name + "_nhwc")}, act.attrs()...)
-	fused.Name = add.Name
+	fused.Name = n.Name
 	t := nhwcType(aq.Type)
 	t.Elem = py.dt
 	fused.Output(0).Type = t
@@ -247,25 +253,5 @@ func (r *qdqRewriter) mul(mul *ir.Node) (bool, error) {
 	if !(sameDims(aq, bq) || broadcast) || !sameDims(aq, mul.Output(0)) {
 		return false, nil
 	}
-	chain, q, py, act, ok := r.quantizedOutput(mul.Output(0))
-	if !ok {
-		return false, nil
-	}
-	yq := q.Output(0)
-	nodes := append([]*ir.Node{mul}, chain...)
-	if !rank4(aq) {
-		fused := r.g.NewNode(Domain, OpQMul, []*ir.Value{aq, pa.scale, pa.zero, bq, pb.scale, pb.zero, py.scale, py.zero},
-			r.c.tmpNames(q), act.attrs()...)
-		fused.Name = mul.Name
-		return true, r.replaceGroup(append(nodes, q), q, fused)
-	}
-	a, b := r.toNHWC(aq, q), r.toNHWC(bq, q)
-	fused := r.g.NewNode(Domain, OpQMul, []*ir.Value{a, pa.scale, pa.zero, b, pb.scale, pb.zero, py.scale, py.zero},
-		[]string{r.c.Fresh(yq.Name + "_nhwc")}, act.attrs()...)
-	fused.Name = mul.Name
-	t := nhwcType(aq.Type)
-	t.Elem = py.dt
-	fused.Output(0).Type = t
-	r.g.InsertBefore(q, fused)
-	return true, r.finish(q, nodes, fused.Output(0))
+	return r.binary(mul, OpQMul, aq, bq, pa, pb)
 }
