@@ -2,6 +2,7 @@ package prepare_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand"
 	"slices"
@@ -203,4 +204,47 @@ func TestQDQRegionsLeavesIntermediatesAlone(t *testing.T) {
 
 func isDefaultOp(n *ir.Node, ops ...string) bool {
 	return n.Domain == "" && slices.Contains(ops, n.OpType)
+}
+
+// TestQDQRegionsConcurrentRuns runs one prepared quantized session from several goroutines
+// at once (each run itself on two threads) and requires every run to produce what a lone run
+// does; under -race it also checks that the integer kernels share nothing mutable.
+func TestQDQRegionsConcurrentRuns(t *testing.T) {
+	m := quantized(t, seBlock(newBuilder()), passes.DefaultQuantizeOptions())
+	s, err := runtime.NewSession(m, runtime.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewSource(9))
+	feeds := make([]map[string]*runtime.Tensor, 4)
+	want := make([][]float32, len(feeds))
+	for i := range feeds {
+		x := kernel.New(ir.Float, 1, 3, 10, 10)
+		for j := range x.Float32s() {
+			x.Float32s()[j] = r.Float32()*4 - 2
+		}
+		feeds[i] = map[string]*runtime.Tensor{"x": x}
+		out, err := s.Run(context.Background(), feeds[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = slices.Clone(out["y"].Float32s())
+	}
+	errs := make(chan error, 4*len(feeds))
+	for rep := 0; rep < 4; rep++ {
+		for i := range feeds {
+			go func() {
+				out, err := s.Run(context.Background(), feeds[i])
+				if err == nil && !slices.Equal(out["y"].Float32s(), want[i]) {
+					err = fmt.Errorf("input %d: a concurrent run differs from a lone one", i)
+				}
+				errs <- err
+			}()
+		}
+	}
+	for range 4 * len(feeds) {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
 }
