@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strconv"
 	"time"
 
@@ -77,8 +74,7 @@ Examples:
 				if err != nil {
 					return err
 				}
-				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-				defer stop()
+				ctx := e.ctx
 				pr := newTrainProgress(e, *asJSON)
 				env := train.Env{Context: ctx, Threads: *threads, Checkpoint: *checkpoint, CheckpointEvery: *every,
 					Resume: *resume, Progress: pr.event, ToolVersion: whittle.Version()}
