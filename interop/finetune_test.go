@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/whittle-ml/whittle/onnx"
 	"github.com/whittle-ml/whittle/passes"
 	"github.com/whittle-ml/whittle/runtime/datafeed"
-	"github.com/whittle-ml/whittle/runtime/kernel"
 	"github.com/whittle-ml/whittle/train"
 )
 
@@ -77,27 +75,7 @@ func TestFinetunedModelsAgreeWithORT(t *testing.T) {
 	}
 	for _, path := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".onnx"), func(t *testing.T) {
-			_, s := session(t, path)
-			ours := 0
-			const batch = 500
-			for start := 0; start < len(all.Labels); start += batch {
-				n := min(batch, len(all.Labels)-start)
-				rows := &kernel.Tensor{DType: images.DType, Shape: []int64{int64(n), 1, 28, 28},
-					Data: images.Float32s()[start*784 : (start+n)*784]}
-				outs, err := s.RunOrdered(context.Background(), []*kernel.Tensor{rows})
-				if err != nil {
-					t.Fatal(err)
-				}
-				ours += top1(outs[0].Float32s(), 10, all.Labels[start:start+n])
-			}
-			res, err := ortpeer.Run([]ortpeer.Job{{Model: path, Inputs: map[string]*kernel.Tensor{"input": images}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res[0].Err != nil {
-				t.Fatal(res[0].Err)
-			}
-			ort := top1(res[0].Outputs[0].Float32s(), 10, all.Labels)
+			ours, ort := fashionTop1(t, path, images, all.Labels)
 			t.Logf("%s: whittle %d, ONNX Runtime %d of %d", filepath.Base(path), ours, ort, len(all.Labels))
 			if d := ours - ort; d < -1 || d > 1 {
 				t.Errorf("whittle counts %d correct, ONNX Runtime %d", ours, ort)
