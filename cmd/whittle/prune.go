@@ -142,7 +142,7 @@ func runPruneFinetune(e *env, in, out string, opts whittle.PruneOptions, steps i
 		return err
 	}
 	ctx := e.ctx
-	pr := newTrainProgress(e, false)
+	pr := newTrainProgress(e, out == "-")
 	t0 := time.Now()
 	rep, err := train.PruneAndFinetune(m, po, steps, r, train.Env{Context: ctx, Progress: pr.event, ToolVersion: whittle.Version()})
 	pr.finish()
