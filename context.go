@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 
 	"github.com/whittle-ml/whittle/dataset"
+	"github.com/whittle-ml/whittle/distill"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/passes"
 	"github.com/whittle-ml/whittle/runtime"
@@ -19,7 +20,7 @@ import (
 // workflows here do.
 func init() {
 	passes.SetDefaults(passes.Defaults{Eval: runtime.ConstEvaluator{}, Calibration: DatasetCalibration{},
-		Finetuner: &train.Finetuner{}})
+		Distiller: &distill.Distiller{}, Finetuner: &train.Finetuner{}})
 }
 
 // Version is the whittle version recorded in the metadata of models it writes: the main
@@ -61,10 +62,19 @@ type DatasetCalibration struct {
 	// OnCalibrate, when set, is told the rows of the data and the number of tensors
 	// observed, before each calibration run.
 	OnCalibrate func(spec string, rows, tensors int)
+	// Stats, when set, stand in for the data: the calibrator derives ranges from these
+	// merged shard statistics.
+	Stats *passes.CalibrationStats
 }
 
 // Calibrator implements passes.CalibrationSource.
 func (d DatasetCalibration) Calibrator(cal passes.CalibrationSpec) (passes.Calibrator, error) {
+	if d.Stats != nil {
+		if d.OnCalibrate != nil {
+			d.OnCalibrate(cal.Data, d.Stats.Rows, len(d.Stats.Tensors))
+		}
+		return statsCalibrator{d.Stats}, nil
+	}
 	data, err := OpenData(cal.Data, cal.Preprocess)
 	if err != nil {
 		return nil, err
@@ -100,6 +110,15 @@ func OpenData(spec, preprocess string) (dataset.Dataset, error) {
 		return nil, fmt.Errorf("data %s: %w", spec, err)
 	}
 	return ds, nil
+}
+
+// statsCalibrator hands merged statistics to passes.CollectRanges.
+type statsCalibrator struct{ stats *passes.CalibrationStats }
+
+func (s statsCalibrator) CalibrationStats() *passes.CalibrationStats { return s.stats }
+
+func (s statsCalibrator) Calibrate(*ir.Model, []string, func(string, []float32) error) error {
+	return fmt.Errorf("calibration statistics run no model")
 }
 
 // calibrator tells DatasetCalibration.OnCalibrate what a run observes.

@@ -19,16 +19,26 @@
 //   - Errors callers branch on are typed: ErrInvalidModel, ErrUnsupportedOp,
 //     ErrBudgetMissed and ErrOptions, tested with errors.Is.
 //
-// The shape every workflow follows (and that finetuning and distillation follow as they
-// arrive): a function of the model and an options struct whose zero value is the
-// sensible default, with data named by dataset specs (strings, so that the recorded step
-// can be replayed), returning a result that embeds Applied.
+// The shape every workflow follows, and that new ones (finetuning, distillation) take:
+//
+//   - a function of the model and an options struct whose zero value is the sensible
+//     default, with data named by dataset specs (strings, so that the recorded step can
+//     be replayed), returning a result that embeds Applied;
+//
+//   - the model change is a registered pass (a step passes.ParsePipeline reads), run
+//     through passes.Run; what the pass needs from execution or training reaches it
+//     through an interface of passes.Context/passes.Defaults that this package's init
+//     registers (quantize_static calibrates through CalibrationSource, prune's recovery
+//     trains through Finetuner), since passes imports neither runtime nor train;
+//
+//   - a test that Replay of the recorded history reproduces the result byte for byte
+//     (TestReplayReproducesEveryWorkflow, and cmd/whittle's TestEveryCommandReplays for
+//     the command).
+//
+// Load, prune, quantize and save, errors elided:
 //
 //	m, err := whittle.LoadFile("model.onnx", whittle.LoadOptions{})
-//	...
 //	_, err = whittle.Prune(m, whittle.PruneOptions{Sparsity: 0.5, Scope: "global"})
-//	...
 //	_, err = whittle.Quantize(m, whittle.QuantizeOptions{Calibration: "fashion-mnist:train:512"})
-//	...
 //	err = whittle.SaveFile("model.int8.onnx", m, whittle.SaveOptions{})
 package whittle

@@ -19,6 +19,9 @@ type EvaluateOptions struct {
 	Data, Preprocess string
 	// Limit evaluates only the first rows (0: all); BatchSize is the rows per run (0: 100).
 	Limit, BatchSize int
+	// Shard, when set, evaluates only that shard of the data (dataset.Shard, batches of
+	// BatchSize): the counts of all shards add up to those of one run (MergeEvalResults).
+	Shard Shard
 	// Progress, when set, is told about every batch.
 	Progress func(Progress)
 	// Context, when set, cancels the evaluation (between batches and model nodes) with
@@ -42,6 +45,65 @@ type EvalResult struct {
 	BatchSize    int       `json:"batch_size"`
 	MsPerBatch   float64   `json:"ms_per_batch"`
 	PerClassTop1 []float64 `json:"per_class_top1"`
+	// Shard and Shards say which part of the data was evaluated (absent: all of it).
+	Shard  int `json:"shard,omitempty"`
+	Shards int `json:"shards,omitempty"`
+}
+
+// MergeEvalResults adds up the counts of shard evaluations of one model on one data set
+// (each shard once) into the result of one run over all of it; times add up too.
+func MergeEvalResults(parts []*EvalResult) (*EvalResult, error) {
+	if len(parts) == 0 {
+		return nil, optionsErrorf("no evaluation results to merge")
+	}
+	first := parts[0]
+	out := &EvalResult{Model: first.Model, Data: first.Data, BatchSize: first.BatchSize, Classes: first.Classes}
+	seen := map[int]bool{}
+	for _, p := range parts {
+		if p.Data != first.Data || p.Shards != first.Shards || p.Classes != first.Classes {
+			return nil, optionsErrorf("evaluation results of different data, shard counts or classes")
+		}
+		if p.Shards > 0 && (seen[p.Shard] || p.Shard < 1 || p.Shard > p.Shards) {
+			return nil, optionsErrorf("shard %d/%d given twice or out of range", p.Shard, p.Shards)
+		}
+		seen[p.Shard] = true
+		out.Rows += p.Rows
+		out.Top1Correct += p.Top1Correct
+		out.Top5Correct += p.Top5Correct
+		out.Seconds += p.Seconds
+		if out.Confusion == nil {
+			out.Confusion = make([][]int, len(p.Confusion))
+			for i := range out.Confusion {
+				out.Confusion[i] = make([]int, len(p.Confusion[i]))
+			}
+		}
+		for i := range p.Confusion {
+			for j := range p.Confusion[i] {
+				out.Confusion[i][j] += p.Confusion[i][j]
+			}
+		}
+	}
+	if first.Shards > 0 && len(seen) != first.Shards {
+		return nil, optionsErrorf("%d of %d shards given", len(seen), first.Shards)
+	}
+	if out.Rows > 0 {
+		out.Top1 = 100 * float64(out.Top1Correct) / float64(out.Rows)
+		out.Top5 = 100 * float64(out.Top5Correct) / float64(out.Rows)
+	}
+	if out.Seconds > 0 {
+		out.RowsPerSec = float64(out.Rows) / out.Seconds
+	}
+	out.PerClassTop1 = make([]float64, len(out.Confusion))
+	for c, row := range out.Confusion {
+		total := 0
+		for _, n := range row {
+			total += n
+		}
+		if total > 0 {
+			out.PerClassTop1[c] = 100 * float64(row[c]) / float64(total)
+		}
+	}
+	return out, nil
 }
 
 // Evaluate runs a classifier over labelled data with whittle's runtime and measures top-1
@@ -69,8 +131,13 @@ func Evaluate(m *ir.Model, opts EvaluateOptions) (*EvalResult, error) {
 	if opts.Limit > 0 {
 		ds = dataset.Head(ds, opts.Limit)
 	}
+	if opts.Shard != (Shard{}) {
+		if ds, err = dataset.Shard(ds, opts.Shard.K, opts.Shard.N, batch); err != nil {
+			return nil, optionsErrorf("%v", err)
+		}
+	}
 	outName := sess.OutputNames()[0]
-	res := &EvalResult{Data: opts.Data, BatchSize: batch}
+	res := &EvalResult{Data: opts.Data, BatchSize: batch, Shard: opts.Shard.K, Shards: opts.Shard.N}
 	ctx := opts.Context
 	if ctx == nil {
 		ctx = context.Background()

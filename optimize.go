@@ -43,6 +43,8 @@ type OptimizeOptions struct {
 	MaxIterations int
 	// Calibration opens the data of a quantize_static step (nil: DatasetCalibration).
 	Calibration passes.CalibrationSource
+	// Distiller trains the student of a distill step (nil: a distill.Distiller).
+	Distiller passes.Distiller
 	// ToolVersion is recorded in the history (empty: Version()).
 	ToolVersion string
 	// Finetuner trains a finetune step (nil: train.Finetuner with no progress reports).
@@ -101,6 +103,9 @@ func apply(m *ir.Model, stages []provenance.Applied, opts OptimizeOptions) (*Opt
 	ctx.VerifyEach, ctx.MaxIterations = opts.VerifyEach, opts.MaxIterations
 	if opts.Calibration != nil {
 		ctx.Calibration = opts.Calibration
+	}
+	if opts.Distiller != nil {
+		ctx.Distiller = opts.Distiller
 	}
 	ctx.Finetuner = opts.Finetuner
 	res := &OptimizeResult{Before: SizeOf(m)}

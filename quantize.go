@@ -74,6 +74,10 @@ type QuantizeOptions struct {
 	// SkipOptimize skips the lossless optimize pipeline (BatchNormalization folded into
 	// Conv, constants folded) that runs first by default.
 	SkipOptimize bool
+	// Stats, when set with static quantization, are the merged statistics of a calibration
+	// spread over shards (Calibrate, passes.MergeCalibrationStats): ranges come from them
+	// and no data is read. Calibration names the data they cover, for the history.
+	Stats *passes.CalibrationStats
 	// Budget, when set with static quantization, leaves the layers most sensitive to
 	// quantization float until the quantized model meets it.
 	Budget *Budget
@@ -252,7 +256,7 @@ func Quantize(m *ir.Model, opts QuantizeOptions) (*QuantizeResult, error) {
 		res.Applied.Applied = append(res.Applied.Applied, passes.Pipeline(h[len(h)-1].Pipeline))
 	}
 	ctx := PassContext(opts.ToolVersion)
-	ctx.Calibration = DatasetCalibration{Ctx: opts.Context, Progress: opts.Progress, OnCalibrate: func(_ string, rows, tensors int) {
+	ctx.Calibration = DatasetCalibration{Ctx: opts.Context, Progress: opts.Progress, Stats: opts.Stats, OnCalibrate: func(_ string, rows, tensors int) {
 		res.CalibrationRows, res.CalibratedTensors = rows, tensors
 	}}
 	if opts.Budget != nil {

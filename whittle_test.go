@@ -135,7 +135,7 @@ func TestLoadVerifiesUnlessAskedNot(t *testing.T) {
 	g.Append(neg)
 	g.Append(relu)
 	g.Outputs = []*ir.Value{neg.Output(0)}
-	data := encodeUnchecked(t, b.Unverified())
+	data := encode(t, b.Unverified())
 	if _, err := whittle.Load(bytes.NewReader(data), whittle.LoadOptions{}); !errors.Is(err, whittle.ErrInvalidModel) {
 		t.Fatalf("Load of nodes out of order: %v, want ErrInvalidModel", err)
 	}
@@ -149,15 +149,6 @@ func TestLoadVerifiesUnlessAskedNot(t *testing.T) {
 	if _, err := whittle.LoadFile(filepath.Join(t.TempDir(), "missing.onnx"), whittle.LoadOptions{}); err == nil {
 		t.Fatal("LoadFile of a missing file succeeded")
 	}
-}
-
-func encodeUnchecked(t *testing.T, m *ir.Model) []byte {
-	t.Helper()
-	b, err := whittle.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func TestSaveStreamsWhatSaveFileWrites(t *testing.T) {

@@ -52,6 +52,24 @@ func (e *BudgetError) Error() string {
 	return s
 }
 
+// KindGiven marks a student handed over as a model (Options.StudentModel).
+const KindGiven = "given"
+
+// given wraps a student model handed over as it is, after checking its interface.
+func given(teacher, m *ir.Model) (*Student, error) {
+	if err := CheckInterfaces(teacher, m); err != nil {
+		return nil, err
+	}
+	t := teacher.Clone()
+	s := m.Clone()
+	for _, x := range []*ir.Model{t, s} {
+		if _, err := infer.Model(x, infer.Options{DataPropagation: true}); err != nil {
+			return nil, err
+		}
+	}
+	return &Student{Spec: Spec{Kind: KindGiven}, Model: s, Teacher: passes.Summarize(t), After: passes.Summarize(s)}, nil
+}
+
 // Build makes the untrained student spec describes from teacher, which is not changed.
 // The rewrites are logged in ctx's change log. teacher should carry inferred types.
 func Build(ctx *passes.Context, teacher *ir.Model, spec Spec) (*Student, error) {

@@ -152,3 +152,9 @@ func TestBuildErrors(t *testing.T) {
 		})
 	}
 }
+
+// testSkipData skips when Fashion-MNIST is not installed (a failure under WHITTLE_STRICT).
+func testSkipData(t *testing.T, err error) {
+	t.Helper()
+	testenv.Skipf(t, "Fashion-MNIST: %v", err)
+}

@@ -26,7 +26,7 @@ var fuzzSeedModels = []string{
 }
 
 func FuzzDecode(f *testing.F) {
-	if dir, ok := onnxTestsDirNoSkip(); ok {
+	if dir, ok := testenv.ONNXTestsDirIfPresent(); ok {
 		for _, rel := range fuzzSeedModels {
 			data, err := os.ReadFile(filepath.Join(dir, rel))
 			if err != nil {
@@ -90,15 +90,3 @@ func FuzzDecode(f *testing.F) {
 
 // onnxTestsDirNoSkip finds the backend test data without skipping: a fuzz target still has
 // its hand-made seeds when the data is absent.
-func onnxTestsDirNoSkip() (string, bool) {
-	dir := os.Getenv(testenv.ONNXTestsEnv)
-	if dir == "" {
-		root, ok := testenv.RepoRoot()
-		if !ok {
-			return "", false
-		}
-		dir = filepath.Join(root, "..", "shared", "onnx-tests")
-	}
-	_, err := os.Stat(filepath.Join(dir, "node"))
-	return dir, err == nil
-}

@@ -112,13 +112,22 @@ func (r Range) String() string {
 	return "[" + strconv.FormatFloat(float64(r.Min), 'g', 5, 32) + ", " + strconv.FormatFloat(float64(r.Max), 'g', 5, 32) + "]"
 }
 
+// pow2AtLeast returns the smallest power of two >= x (x > 0).
+func pow2AtLeast(x float64) float64 {
+	frac, exp := math.Frexp(x) // x = frac·2^exp, frac in [0.5, 1)
+	if frac == 0.5 {
+		return x
+	}
+	return math.Ldexp(1, exp)
+}
+
 // RangeCollector accumulates, tensor by tensor, what calibration needs to derive ranges,
 // in memory independent of the amount of data: a min, a max, a moving average, and for the
 // histogram methods a histogram of |x| with a fixed number of bins.
 //
 // The histogram is built in the same single pass as everything else: its range starts at
-// the first batch's largest |x| and, when a later batch goes beyond it, doubles (merging
-// bins pairwise, which is exact) as often as needed. So at least half of the bins always
+// the power of two just above the first batch's largest |x| and, when a later batch goes
+// beyond it, doubles (merging bins pairwise, which is exact) as often as needed. So at least half of the bins always
 // cover the range actually seen, and no first pass over the data is needed.
 type RangeCollector struct {
 	opts  CalibrationOptions
@@ -188,7 +197,11 @@ func (s *tensorStats) addHistogram(data []float32, absMax float64, bins int) {
 	}
 	if absMax > 0 {
 		if s.width == 0 {
-			s.width = absMax / float64(bins)
+			// A power of two: then the final width is the smallest power of two with
+			// width·bins >= the largest |x| of all the data, whatever order batches come
+			// in, bin edges nest exactly when the range doubles, and histograms of
+			// separate shards merge into exactly the histogram of one run.
+			s.width = pow2AtLeast(absMax / float64(bins))
 		}
 		for absMax > s.width*float64(bins) {
 			// Double the range: bin k of the new histogram is bins 2k and 2k+1 of the old.
@@ -372,6 +385,10 @@ func klDivergence(p, q []float64) float64 {
 func CollectRanges(m *ir.Model, names []string, cal Calibrator, opts CalibrationOptions) (map[string]Range, error) {
 	if cal == nil {
 		return nil, fmt.Errorf("calibrate: no calibrator (static quantization needs calibration data)")
+	}
+	if sp, ok := cal.(StatsSource); ok {
+		// Statistics gathered elsewhere (merged shards): derive the ranges from them.
+		return sp.CalibrationStats().Ranges(names, opts)
 	}
 	c := NewRangeCollector(opts)
 	if err := cal.Calibrate(m, names, c.Observe); err != nil {

@@ -34,6 +34,9 @@ type Report struct {
 	Converged bool         `json:"converged"`
 	Passes    []PassReport `json:"passes"`
 	Changes   int          `json:"changes"`
+	// Warnings say what the run could not do as asked (fold_constants without an
+	// evaluator folds only what needs no kernel).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Run applies pipeline p to m in place, round after round until a round changes nothing
@@ -49,11 +52,20 @@ func Run(ctx *Context, m *ir.Model, p Pipeline) (*Report, error) {
 	if m == nil || m.Graph == nil {
 		return nil, fmt.Errorf("optimize: model has no graph")
 	}
+	for _, st := range p {
+		if registry[st.Pass].NeedsOriginal && ctx.Original == nil {
+			ctx.Original = m.Clone()
+			break
+		}
+	}
 	log := ctx.log()
 	start := log.Len()
 	rep := &Report{Pipeline: p.String()}
 	for _, st := range p {
 		rep.Passes = append(rep.Passes, PassReport{Pass: st.Pass, Params: st.Params, Changes: map[ChangeKind]int{}})
+		if st.Pass == "fold_constants" && ctx.evaluator() == nil {
+			rep.Warnings = append(rep.Warnings, "fold_constants has no evaluator (Context.Eval, or import package whittle): it folds only Constant nodes and static Shape/Size")
+		}
 	}
 	maxIter := ctx.MaxIterations
 	if maxIter <= 0 {

@@ -139,3 +139,17 @@ func TestChangeLogCap(t *testing.T) {
 		t.Errorf("uncapped log lost changes")
 	}
 }
+
+func TestRunWarnsWithoutEvaluator(t *testing.T) {
+	rep, err := Run(&Context{}, smallModel(t), Pipeline{{Pass: "fold_constants"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Warnings) != 1 {
+		t.Errorf("warnings %v, want one about the missing evaluator", rep.Warnings)
+	}
+	rep, err = Run(&Context{Eval: fakeEval{}}, smallModel(t), Pipeline{{Pass: "fold_constants"}})
+	if err != nil || len(rep.Warnings) != 0 {
+		t.Errorf("with an evaluator: %v, %v", rep.Warnings, err)
+	}
+}

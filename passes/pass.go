@@ -42,6 +42,13 @@ type Context struct {
 	MaxIterations int
 	// ToolVersion is recorded in the model's metadata; empty means the build's version.
 	ToolVersion string
+	// Distiller runs the distill step (package distill implements it); nil means the
+	// registered default (SetDefaults), and without either that step fails.
+	Distiller Distiller
+	// Original is the model as the pipeline received it, for steps that refer back to it
+	// (distill with teacher=original); Run keeps a copy when a step's Info.NeedsOriginal
+	// says so and none is set.
+	Original *ir.Model
 	// Finetuner runs the finetune step (package train implements it); nil means the
 	// registered default (SetDefaults).
 	Finetuner Finetuner
@@ -76,6 +83,7 @@ type CalibrationSource interface {
 type Defaults struct {
 	Eval        Evaluator
 	Calibration CalibrationSource
+	Distiller   Distiller
 	Finetuner   Finetuner
 }
 
@@ -90,6 +98,13 @@ func (ctx *Context) evaluator() Evaluator {
 		return ctx.Eval
 	}
 	return defaults.Eval
+}
+
+func (ctx *Context) distiller() Distiller {
+	if ctx.Distiller != nil {
+		return ctx.Distiller
+	}
+	return defaults.Distiller
 }
 
 func (ctx *Context) finetuner() Finetuner {

@@ -2,6 +2,7 @@ package passes_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"path/filepath"
 	"testing"
@@ -137,7 +138,7 @@ func checkMaskedEquivalence(t *testing.T, m *ir.Model, opts passes.PruneOptions,
 	if err != nil {
 		t.Fatalf("pruned model: %v", err)
 	}
-	if err := compareOutputs(back, got, want); err != nil {
+	if err := compareScaled(got, want, 1e-5); err != nil {
 		t.Errorf("pruned vs masked original: %v", err)
 	}
 	return back
@@ -300,4 +301,29 @@ func TestPruneChannelsSeparateQKVMatchesMaskedOriginal(t *testing.T) {
 			}
 		}
 	}
+}
+
+// compareScaled checks outputs within rel times each output's largest magnitude (plus
+// 1e-6): the rewrites change which terms a kernel sums and in which order, so an element
+// near zero in a large-valued output can move by rounding of the large terms.
+func compareScaled(got, want []*kernel.Tensor, rel float64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("%d outputs, want %d", len(got), len(want))
+	}
+	for k := range want {
+		g, w := got[k].Float32s(), want[k].Float32s()
+		if len(g) != len(w) {
+			return fmt.Errorf("output %d: %d elements, want %d", k, len(g), len(w))
+		}
+		scale := 0.0
+		for _, x := range w {
+			scale = math.Max(scale, math.Abs(float64(x)))
+		}
+		for i := range w {
+			if d := math.Abs(float64(g[i] - w[i])); d > rel*scale+1e-6 {
+				return fmt.Errorf("output %d: element %d = %v, want %v (diff %.3g, scale %.3g)", k, i, g[i], w[i], d, scale)
+			}
+		}
+	}
+	return nil
 }

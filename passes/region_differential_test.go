@@ -2,6 +2,7 @@ package passes_test
 
 import (
 	"context"
+	"math"
 	"math/rand"
 	"path/filepath"
 	"testing"
@@ -60,8 +61,16 @@ func TestRegionsOfTestModels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := compareTensor(got[0], all[tc.to]); err != nil {
-				t.Errorf("block vs model at %s: %v", tc.to, err)
+			// The block runs alone, so the runtime may fuse and sum it differently from
+			// the whole model: agreement to float rounding, not bit for bit.
+			g, w := got[0].Float32s(), all[tc.to].Float32s()
+			if len(g) != len(w) {
+				t.Fatalf("block output has %d elements, the model's tensor %d", len(g), len(w))
+			}
+			for i := range w {
+				if d := math.Abs(float64(g[i] - w[i])); d > 1e-4*(1+math.Abs(float64(w[i]))) {
+					t.Fatalf("block vs model at %s: element %d = %v, want %v", tc.to, i, g[i], w[i])
+				}
 			}
 			// Half the block's channels, spliced back.
 			opts := passes.DefaultPruneOptions()

@@ -37,6 +37,9 @@ type Info struct {
 	// Lossy says the pass may change the model's outputs (pruning, quantization); cleanup
 	// passes are not lossy and are tested to keep outputs.
 	Lossy bool
+	// NeedsOriginal asks Run to keep a copy of the model as the pipeline received it in
+	// Context.Original (distill uses it as the teacher of a pruned model).
+	NeedsOriginal bool
 }
 
 var registry = map[string]Info{}

@@ -13,7 +13,7 @@ func TestParsePipeline(t *testing.T) {
 	}{
 		{in: "fold_constants,eliminate_dead", want: "fold_constants,eliminate_dead"},
 		{in: " fold_constants:max_bytes=100 , eliminate_dead", want: "fold_constants:max_bytes=100,eliminate_dead"},
-		{in: "fold_constant", wantErr: `unknown pass "fold_constant" (valid passes: constants_to_initializers, convert_opset, dedup_initializers, eliminate_common_subexpressions`},
+		{in: "fold_constant", wantErr: `unknown pass "fold_constant" (valid passes: constants_to_initializers, convert_opset, dedup_initializers, distill, eliminate_common_subexpressions`},
 		{in: "fold_constants:limit=3", wantErr: `pass fold_constants: unknown parameter "limit" (valid: max_bytes)`},
 		{in: "eliminate_dead:x=1", wantErr: `unknown parameter "x" (it takes none)`},
 		{in: "fold_constants:max_bytes=lots", wantErr: `max_bytes="lots" is not an integer`},

@@ -23,7 +23,7 @@ type halfFallback struct {
 // Otherwise (types unknown at build) the factory sees the node as it is.
 func newHalfFallback(def kernel.KernelDef, info *kernel.NodeInfo, widen bool) (kernel.Kernel, error) {
 	if !widen {
-		k, err := def.New(info)
+		k, err := kernel.NewGuarded(def, info)
 		if err != nil {
 			return nil, err
 		}
@@ -45,7 +45,7 @@ func newHalfFallback(def kernel.KernelDef, info *kernel.NodeInfo, widen bool) (k
 			wide.Consts[i] = halfToFloat(nil, c)
 		}
 	}
-	k, err := def.New(&wide)
+	k, err := kernel.NewGuarded(def, &wide)
 	if err != nil {
 		return nil, err
 	}

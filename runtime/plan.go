@@ -266,7 +266,7 @@ func (b *builder) addNode(n *ir.Node, nodeIndex int) error {
 	if half {
 		k, err = newHalfFallback(def, info, isHalf(firstType))
 	} else {
-		k, err = def.New(info)
+		k, err = kernel.NewGuarded(def, info)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", n.Describe(), err)

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"math/bits"
 	"sync"
 
@@ -104,7 +105,14 @@ const maxPerClass = 16
 func (p *bufferPool) get(dt ir.DataType, n int) (any, error) {
 	st := storageOf(dt)
 	if st == stNone || n == 0 {
-		return kernel.MakeSlice(dt, n)
+		data, err := kernel.MakeSlice(dt, n)
+		if err != nil {
+			var se *kernel.ShapeError
+			if !errors.As(err, &se) && !errors.Is(err, kernel.ErrMemoryBudget) {
+				err = &kernel.ShapeError{DType: dt, Shape: []int64{int64(n)}, Err: err}
+			}
+		}
+		return data, err
 	}
 	class, capacity := sizeClass(n)
 	p.mu.Lock()

@@ -403,7 +403,7 @@ func (p *program) exec(ctx context.Context, alloc *runAlloc, threads int, parent
 			}
 		}
 		mark := len(alloc.fresh)
-		outs, err := runKernel(st.kernel, &sc.kctx, args)
+		outs, err := kernel.RunGuarded(st.kernel, &sc.kctx, args)
 		if err != nil {
 			alloc.fresh = alloc.fresh[:mark]
 			p.release(sc)

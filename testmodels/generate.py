@@ -6,6 +6,7 @@ Run from the repository root with Debian's Python (python3-torch 1.13, python3-o
     /usr/bin/python3 testmodels/generate.py                      # all three trained models
     /usr/bin/python3 testmodels/generate.py --only fashion_mlp   # one model
     /usr/bin/python3 testmodels/generate.py --torchvision        # + random-weight torchvision exports
+    /usr/bin/python3 testmodels/generate.py --students --no-train  # untrained user students for distillation
 
 Every model takes float32 `input` [N,1,28,28] with pixels in [0,1] and returns `logits` [N,10].
 The dataset normalization is a Sub/Div inside the model, so a caller feeds raw pixels.
@@ -269,6 +270,32 @@ class FashionViT(nn.Module):
         return self.head(x[:, 0])
 
 
+class FashionStudent(nn.Module):
+    """A student a user might design for distilling fashion_cnn: three Conv-BN-ReLU stages
+    (16, 32, 64 channels) with max pooling and a 576->128->10 head, about 8% of the teacher's
+    MACs. Exported untrained, with BatchNormalization kept as nodes so that it trains."""
+
+    def __init__(self):
+        super().__init__()
+        self.norm = Normalize()
+        self.features = nn.Sequential(
+            conv_bn_relu(1, 16), nn.MaxPool2d(2),      # 14x14
+            conv_bn_relu(16, 32), nn.MaxPool2d(2),     # 7x7
+            conv_bn_relu(32, 64), nn.MaxPool2d(2),     # 3x3
+        )
+        self.head = nn.Sequential(nn.Flatten(), Linear(64 * 3 * 3, 128), nn.ReLU(inplace=True),
+                                  Linear(128, 10))
+
+    def forward(self, x):
+        return self.head(self.features(self.norm(x)))
+
+
+# Untrained students: seeded initialisation only.
+STUDENTS = {
+    "fashion_student": dict(build=FashionStudent, seed=4),
+}
+
+
 # Training recipes: epochs, batch, optimizer and whether to augment. Chosen so the whole
 # generator runs in well under 20 minutes on 2 shared cores.
 RECIPES = {
@@ -372,6 +399,43 @@ def export(model, sample, path, opset):
     return sorted({n.op_type for n in m.graph.node})
 
 
+def export_student(model, sample, path, opset):
+    """Exports an untrained student in eval mode without the exporter's eval-mode BatchNorm
+    folding (TrainingMode.PRESERVE on a model in eval mode): BatchNormalization stays a node
+    in inference form, which a trainer runs with batch statistics."""
+    model.eval()
+    torch.onnx.export(model, sample, path, opset_version=opset, input_names=["input"],
+                      output_names=["logits"],
+                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+    m = onnx.load(path)
+    onnx.checker.check_model(m, full_check=True)
+    return sorted({n.op_type for n in m.graph.node})
+
+
+def build_students(log):
+    results = {}
+    for name, recipe in STUDENTS.items():
+        seed_everything(recipe["seed"])
+        model = recipe["build"]()
+        sample = torch.zeros(1, 1, 28, 28)
+        files, ops = {}, {}
+        for opset in OPSETS:
+            fname = f"{name}_op{opset}.onnx"
+            path = os.path.join(HERE, fname)
+            ops[f"op{opset}"] = export_student(model, sample, path, opset)
+            files[f"op{opset}"] = {"file": fname, "bytes": os.path.getsize(path), "sha256": sha256(path)}
+            log(f"[{name}] exported {fname} ({os.path.getsize(path)} bytes), untrained, ops={ops[f'op{opset}']}")
+        results[name] = {
+            "description": recipe["build"].__doc__.strip().split("\n")[0],
+            "files": files, "ops": ops, "params": count_params(model), "seed": recipe["seed"],
+            "weights": "untrained (seeded initialisation)", "torch": torch.__version__,
+            "input": {"name": "input", "shape": ["batch", 1, 28, 28]},
+            "output": {"name": "logits", "shape": ["batch", 10]},
+        }
+    return results
+
+
 def write_pb(array, name, path):
     tensor = numpy_helper.from_array(np.ascontiguousarray(array), name=name)
     with open(path, "wb") as f:
@@ -469,7 +533,9 @@ def main():
                     help="train only this model (repeatable); models.json keeps the others' entries")
     ap.add_argument("--torchvision", action="store_true",
                     help="also export random-weight resnet18/mobilenet_v2/efficientnet_b0/resnet50 into torchvision/")
-    ap.add_argument("--no-train", action="store_true", help="train nothing (with --torchvision)")
+    ap.add_argument("--students", action="store_true",
+                    help="also export the untrained user students (fashion_student) for distillation")
+    ap.add_argument("--no-train", action="store_true", help="train nothing (with --torchvision or --students)")
     ap.add_argument("--data", default=DEFAULT_DATA, help="folder with the Fashion-MNIST IDX files")
     ap.add_argument("--threads", type=int, default=2, help="torch threads (results depend on it)")
     args = ap.parse_args()
@@ -487,9 +553,11 @@ def main():
                       lambda name, entry: update_manifest({name: entry}, None, log))
     if args.torchvision:
         update_manifest({}, build_torchvision(log), log)
+    if args.students:
+        update_manifest({}, None, log, students=build_students(log))
 
 
-def update_manifest(trained, tv, log):
+def update_manifest(trained, tv, log, students=None):
     """Merges entries into models.json. The file is read just before writing, so entries
     written by another run meanwhile (a --torchvision export, another --only model) stay."""
     manifest_path = os.path.join(HERE, "models.json")
@@ -503,6 +571,8 @@ def update_manifest(trained, tv, log):
     manifest.setdefault("models", {}).update(trained)
     if tv is not None:
         manifest["torchvision"] = tv
+    if students is not None:
+        manifest.setdefault("students", {}).update(students)
     with open(manifest_path, "w") as f:
         json.dump(manifest, f, indent=2, sort_keys=True)
         f.write("\n")

@@ -43,6 +43,8 @@ type env struct {
 	// stderrTerminal tells whether progress bars and colour may be drawn.
 	stderrTerminal bool
 	stdoutTerminal bool
+	// jsonOut is set by --json: the command's text summary is not printed, its JSON is.
+	jsonOut bool
 }
 
 // usageError marks errors in the command line (exit 2).
@@ -225,6 +227,9 @@ func saveModel(e *env, path string, m *ir.Model, opts whittle.SaveOptions) error
 // textOut is where a command that writes a model to out prints its report: stdout,
 // unless the model itself goes there.
 func (e *env) textOut(out string) io.Writer {
+	if e.jsonOut {
+		return io.Discard
+	}
 	if out == "-" {
 		return e.stderr
 	}

@@ -53,7 +53,7 @@ Examples:
 			atol := fs.Float64("atol", 0, "absolute tolerance")
 			rtol := fs.Float64("rtol", 0, "relative tolerance")
 			minSQNR := fs.Float64("min-sqnr", math.NaN(), "lowest acceptable output SQNR in `dB`")
-			asJSON := fs.Bool("json", false, "print JSON")
+			asJSON := jsonFlag(fs)
 			preprocess := preprocessFlag(fs)
 			reportPath := fs.String("report", "", "also write the HTML page of 'whittle report' for A and B to `FILE.html`")
 			return func(e *env, args []string) error {
@@ -170,9 +170,7 @@ func runCompare(e *env, pathA, pathB, spec, preprocess string, opts compare.Opti
 		for _, l := range res.Ranked {
 			out.Layers = append(out.Layers, layerJSON{A: l.A, B: l.B, Op: l.Op, Stats: toStatsJSON(l.Stats), InputSQNR: l.InputSQNR, Lost: l.Lost})
 		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := printJSON(e, "compare", out); err != nil {
 			return err
 		}
 	} else {

@@ -46,6 +46,7 @@ Examples:
 			location := fs.String("location", "", "external data file name, relative to OUT's folder")
 			align := fs.Int64("align", 4096, "alignment of external data offsets, in `bytes`")
 			opset := fs.Int64("opset", 0, "upgrade the default-domain opset to `N` (convert_opset pass)")
+			asJSON := jsonFlag(fs)
 			return func(e *env, args []string) error {
 				if err := exactArgs(args, 1, "one input MODEL"); err != nil {
 					return err
@@ -69,18 +70,44 @@ Examples:
 					// WriteOptions reads 0 as "default"; 1 byte sends every tensor with data.
 					thr = 1
 				}
-				opts := onnx.WriteOptions{ExternalData: *external, Location: *location, SizeThreshold: thr, Align: *align}
-				if fs.Changed("opset") {
-					return convertOpset(e, args[0], *out, *opset, opts)
+				if err := e.startJSON(*asJSON, *out); err != nil {
+					return err
 				}
-				return reserialize(e, args[0], *out, opts)
+				opts := onnx.WriteOptions{ExternalData: *external, Location: *location, SizeThreshold: thr, Align: *align}
+				doc := convertJSON{Input: args[0], Output: *out, ExternalData: *external}
+				var err error
+				if fs.Changed("opset") {
+					err = convertOpset(e, args[0], *out, *opset, opts, &doc)
+				} else {
+					err = reserialize(e, args[0], *out, opts)
+				}
+				if err != nil || !e.jsonOut {
+					return err
+				}
+				if fi, err := os.Stat(*out); err == nil {
+					doc.Bytes = fi.Size()
+				}
+				return printJSON(e, "convert", doc)
 			}
 		},
 	})
 }
 
+// convertJSON is the --json output of whittle convert (schema whittle.convert/1).
+type convertJSON struct {
+	Input        string `json:"input"`
+	Output       string `json:"output"`
+	ExternalData bool   `json:"external_data"`
+	// Bytes is the size of the output file (without its external data).
+	Bytes int64 `json:"bytes"`
+	// OpsetFrom, OpsetTo and Changes are set by --opset.
+	OpsetFrom int64 `json:"opset_from,omitempty"`
+	OpsetTo   int64 `json:"opset_to,omitempty"`
+	Changes   *int  `json:"changes,omitempty"`
+}
+
 // convertOpset loads IN into the IR, runs the convert_opset pass and saves OUT.
-func convertOpset(e *env, in, out string, opset int64, opts whittle.SaveOptions) error {
+func convertOpset(e *env, in, out string, opset int64, opts whittle.SaveOptions, doc *convertJSON) error {
 	pipeline, err := passes.ParsePipeline(fmt.Sprintf("convert_opset:opset=%d", opset))
 	if err != nil {
 		return usagef("--opset: %v", err)
@@ -98,6 +125,8 @@ func convertOpset(e *env, in, out string, opset int64, opts whittle.SaveOptions)
 		return err
 	}
 	fmt.Fprintf(e.textOut(out), "opset %d -> %d: %d changes\n", from, opset, len(res.Changes))
+	n := len(res.Changes)
+	doc.OpsetFrom, doc.OpsetTo, doc.Changes = from, opset, &n
 	return nil
 }
 

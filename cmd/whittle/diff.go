@@ -44,9 +44,16 @@ Examples:
 			color := fs.String("color", "auto", "colour the text output: auto (when stdout is a terminal), always or never")
 			all := fs.Bool("all", false, "list unchanged nodes, initializers, inputs, outputs and ops too")
 			exitCode := fs.Bool("exit-code", false, "exit with status 1 when the models differ")
+			asJSON := fs.Bool("json", false, "print JSON (the same as --format json; schema whittle.diff/1)")
 			return func(e *env, args []string) error {
 				if err := exactArgs(args, 2, "two models A and B"); err != nil {
 					return err
+				}
+				if *asJSON {
+					if fs.Changed("format") && *format != "json" {
+						return usagef("--json and --format %s disagree", *format)
+					}
+					*format = "json"
 				}
 				switch *format {
 				case "text", "json", "dot":

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/whittle-ml/whittle/internal/irtest"
+
 	"github.com/whittle-ml/whittle/internal/testenv"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/onnx"
@@ -14,27 +16,18 @@ import (
 // saveChain writes X -> Relu -> [Identity] -> Y as an ONNX file and returns its path.
 func saveChain(t *testing.T, dir, name string, withIdentity bool) string {
 	t.Helper()
-	g := ir.NewGraph("g")
-	x := g.AddInput("X", ir.TensorTypeOf(ir.Float, 2, 3))
+	b := irtest.New(t, 13).Input("X", ir.Float, 2, 3)
 	reluOut := "Y"
 	if withIdentity {
 		reluOut = "r"
 	}
-	relu := g.NewNode("", "Relu", []*ir.Value{x}, []string{reluOut})
-	relu.Name = "relu"
-	g.Append(relu)
-	last := relu.Output(0)
+	b.NodeIn("", "Relu", "X", reluOut).Name = "relu"
 	if withIdentity {
-		id := g.NewNode("", "Identity", []*ir.Value{last}, []string{"Y"})
-		id.Name = "id"
-		g.Append(id)
-		last = id.Output(0)
+		b.NodeIn("", "Identity", "r", "Y").Name = "id"
 	}
-	last.Type = ir.TensorTypeOf(ir.Float, 2, 3)
-	g.Outputs = []*ir.Value{last}
-	m := &ir.Model{IRVersion: 8, OpsetImports: []ir.OpsetID{{Version: 13}}, Graph: g}
+	b.Value("Y").Type = ir.TensorTypeOf(ir.Float, 2, 3)
 	path := filepath.Join(dir, name)
-	if err := onnx.SaveModel(path, m, onnx.WriteOptions{}); err != nil {
+	if err := onnx.SaveModel(path, b.Output("Y").Model(), onnx.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return path

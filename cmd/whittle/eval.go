@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 
 	"github.com/spf13/pflag"
@@ -33,10 +35,15 @@ Examples:
 			data := fs.String("data", "", "labelled data `SPEC` (required)")
 			limit := fs.Int("limit", 0, "evaluate only the first `N` rows")
 			batch := fs.Int("batch", 100, "rows per run")
-			asJSON := fs.Bool("json", false, "print JSON")
+			asJSON := jsonFlag(fs)
 			preprocess := preprocessFlag(fs)
 			withTimeout := timeoutFlag(fs)
+			shard := fs.String("shard", "", "evaluate only shard `K/N` of the data (whole batches; --merge adds shards up)")
+			merge := fs.String("merge", "", "add up the --json results of every shard in files matching `GLOB` instead of evaluating")
 			return func(e *env, args []string) error {
+				if *merge != "" {
+					return mergeEval(e, *merge, *asJSON)
+				}
 				defer applyThreads()()
 				ctx, cancel := withTimeout(e.ctx)
 				defer cancel()
@@ -49,13 +56,20 @@ Examples:
 				if *batch < 1 || *limit < 0 {
 					return usagef("--batch must be >= 1 and --limit >= 0")
 				}
+				var sh whittle.Shard
+				if *shard != "" {
+					var err error
+					if sh.K, sh.N, err = dataset.ParseShard(*shard); err != nil {
+						return usagef("--shard: %v", err)
+					}
+				}
 				m, err := loadModel(e, args[0])
 				if err != nil {
 					return err
 				}
 				progress, finish := e.progressFunc()
 				res, err := whittle.Evaluate(m, whittle.EvaluateOptions{Data: *data, Preprocess: *preprocess, Limit: *limit,
-					BatchSize: *batch, Progress: progress, Context: ctx})
+					BatchSize: *batch, Progress: progress, Context: ctx, Shard: sh})
 				finish()
 				if cause := stopCause(ctx, err); cause != nil {
 					return fmt.Errorf("%s: %w", args[0], cause)
@@ -65,9 +79,7 @@ Examples:
 				}
 				res.Model = args[0]
 				if *asJSON {
-					enc := json.NewEncoder(e.stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(res)
+					return printJSON(e, "eval", res)
 				}
 				printEval(e, res)
 				return nil
@@ -107,4 +119,33 @@ func printEval(e *env, r *whittle.EvalResult) {
 			fmt.Fprintf(w, "  %2d -> %2d  %d\n", p.truth, p.pred, p.n)
 		}
 	}
+}
+
+// mergeEval adds up shard results written by 'whittle eval --shard K/N --json'.
+func mergeEval(e *env, pattern string, asJSON bool) error {
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		return usagef("--merge %q matches no file", pattern)
+	}
+	var parts []*whittle.EvalResult
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		var r whittle.EvalResult
+		if err := json.Unmarshal(b, &r); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		parts = append(parts, &r)
+	}
+	res, err := whittle.MergeEvalResults(parts)
+	if err != nil {
+		return fmt.Errorf("--merge %s: %w", pattern, err)
+	}
+	if asJSON {
+		return printJSON(e, "eval", res)
+	}
+	printEval(e, res)
+	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -54,7 +53,7 @@ Examples:
 			checkpoint := fs.String("checkpoint", "", "write a checkpoint to `FILE` after every epoch")
 			every := fs.Int("checkpoint-every", 0, "also checkpoint every `N` steps")
 			resume := fs.String("resume", "", "continue the run saved in checkpoint `FILE`")
-			asJSON := fs.Bool("json", false, "print the report as JSON")
+			asJSON := jsonFlag(fs)
 			threads := fs.Int("threads", 0, "goroutines training may use, `N` >= 1 (default: every core)")
 			return func(e *env, args []string) error {
 				if err := exactArgs(args, 1, "one input MODEL"); err != nil {
@@ -208,9 +207,7 @@ func (p *trainProgress) finish() {
 }
 
 func printFinetuneJSON(e *env, in, out string, rep *train.FinetuneReport, took time.Duration) error {
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
+	return printJSON(e, "finetune", struct {
 		Input   string  `json:"input"`
 		Output  string  `json:"output"`
 		Seconds float64 `json:"seconds"`

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -39,7 +38,7 @@ Examples:
   whittle inspect model.onnx --layers      # every layer's MACs, not just the top 10
   whittle inspect ocr.onnx --dim p2o.DynamicDimension.1=48 --dim p2o.DynamicDimension.2=320`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
-			asJSON := fs.Bool("json", false, "print JSON instead of text")
+			asJSON := jsonFlag(fs)
 			layers := fs.Bool("layers", false, "list every layer's MACs and every initializer")
 			dims := fs.StringArray("dim", nil, "size of a symbolic input dimension, `NAME=N` (repeatable)")
 			return func(e *env, args []string) error {
@@ -172,9 +171,7 @@ func runInspect(e *env, path string, asJSON, allLayers bool, sizes map[string]in
 		ins.InferenceProblems = append(ins.InferenceProblems, p.String())
 	}
 	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(ins)
+		return printJSON(e, "inspect", ins)
 	}
 	printInspection(e, &ins, allLayers)
 	return nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -31,7 +30,7 @@ Examples:
   whittle ops --json | jq '.[] | select(.op == "Resize")'
   whittle ops --markdown > docs/ops.md`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
-			asJSON := fs.Bool("json", false, "print JSON")
+			asJSON := jsonFlag(fs)
 			markdown := fs.Bool("markdown", false, "print a Markdown table")
 			return func(e *env, args []string) error {
 				if *asJSON && *markdown {
@@ -56,9 +55,9 @@ Examples:
 				}
 				switch {
 				case *asJSON:
-					enc := json.NewEncoder(e.stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(ops)
+					return printJSON(e, "ops", struct {
+						Operators any `json:"operators"`
+					}{ops})
 				case *markdown:
 					return printOpsMarkdown(e.stdout, ops)
 				}

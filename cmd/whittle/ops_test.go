@@ -15,10 +15,17 @@ func TestOpsCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var ops []runtime.Operator
-	if err := json.Unmarshal([]byte(stdout), &ops); err != nil {
+	var out struct {
+		Schema    string             `json:"schema"`
+		Operators []runtime.Operator `json:"operators"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 		t.Fatal(err)
 	}
+	if out.Schema != "whittle.ops/1" {
+		t.Errorf("schema %q", out.Schema)
+	}
+	ops := out.Operators
 	if len(ops) < 150 {
 		t.Errorf("only %d kernels listed", len(ops))
 	}

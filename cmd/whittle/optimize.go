@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/whittle-ml/whittle"
+	"github.com/whittle-ml/whittle/distill"
 	"github.com/whittle-ml/whittle/ir/stats"
 	"github.com/whittle-ml/whittle/passes"
 	"github.com/whittle-ml/whittle/train"
@@ -47,6 +48,7 @@ Examples:
 			out := fs.StringP("output", "o", "", "output model `FILE` (required)")
 			list := fs.String("passes", "", "comma-separated pass `LIST` (default: the default pipeline)")
 			recipe := fs.String("recipe", "", "read the pipeline from a YAML or JSON recipe `FILE`")
+			asJSON := jsonFlag(fs)
 			report := fs.String("report", "", "write a JSON report of what each pass did to `FILE` (FILE.html: the HTML page of 'whittle report')")
 			verify := fs.Bool("verify", false, "verify the IR after every pass")
 			listPasses := fs.Bool("list-passes", false, "list the available passes and exit")
@@ -78,6 +80,9 @@ Examples:
 					}
 					opts.Recipe = r
 				}
+				if err := e.startJSON(*asJSON, *out); err != nil {
+					return err
+				}
 				// A finetune step of the recipe trains with a progress display.
 				pr := newTrainProgress(e, *out == "-")
 				defer pr.finish()
@@ -105,6 +110,8 @@ func runOptimize(e *env, in, out, report string, opts whittle.OptimizeOptions) e
 	if err != nil {
 		return err
 	}
+	// A distill step in the recipe prints a line per epoch.
+	opts.Distiller = &distill.Distiller{Progress: distillProgress(e)}
 	res, err := whittle.Optimize(m, opts)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
@@ -112,19 +119,22 @@ func runOptimize(e *env, in, out, report string, opts whittle.OptimizeOptions) e
 	if err := saveModel(e, out, m, whittle.SaveOptions{}); err != nil {
 		return err
 	}
+	r := optimizeReport{Input: in, Output: out, Version: whittle.Version(), Before: res.Before, After: res.After,
+		Run: res.Runs[len(res.Runs)-1], Changes: res.Changes}
+	if len(res.Runs) > 1 {
+		r.Runs = res.Runs
+	}
 	if isHTML(report) {
 		if err := writeReport(e, []string{in, out}, report, reportData{samples: 16, runs: 5}); err != nil {
 			return err
 		}
 	} else if report != "" {
-		r := optimizeReport{Input: in, Output: out, Version: whittle.Version(), Before: res.Before, After: res.After,
-			Run: res.Runs[len(res.Runs)-1], Changes: res.Changes}
-		if len(res.Runs) > 1 {
-			r.Runs = res.Runs
-		}
 		if err := writeJSONFile(report, r); err != nil {
 			return err
 		}
+	}
+	if e.jsonOut {
+		return printJSON(e, "optimize", r)
 	}
 	w := e.textOut(out)
 	fmt.Fprintf(w, "nodes         %8d -> %d\n", res.Before.Nodes, res.After.Nodes)

@@ -66,6 +66,7 @@ Examples:
 			attention := fs.String("attention", passes.AttentionDims, "with --pattern channel, multi-head attention: dims (each head keeps as many dimensions), heads (whole heads go) or keep")
 			exclude := fs.StringSlice("exclude", nil, "layers never pruned (node or weight `NAMES`, comma-separated, * wildcards)")
 			perLayer := fs.StringArray("per-layer", nil, "sparsity of one layer as `NAME=S`; repeat for more")
+			asJSON := jsonFlag(fs)
 			report := fs.String("report", "", "write the report as JSON to `FILE` (FILE.html: the HTML page of 'whittle report')")
 			ft := recipeFlags(fs, "finetune-")
 			steps := fs.Int("steps", 1, "prune in `K` rounds, fine-tuning after each (needs --finetune-data)")
@@ -88,7 +89,13 @@ Examples:
 					}
 					opts.PerLayer = append(opts.PerLayer, pl)
 				}
+				if err := e.startJSON(*asJSON, *out); err != nil {
+					return err
+				}
 				if *ft.data != "" || *steps != 1 {
+					if *asJSON {
+						return usagef("--json is not yet available with --steps/--finetune-data")
+					}
 					if *steps < 1 {
 						return usagef("--steps must be at least 1")
 					}
@@ -123,10 +130,16 @@ func runPrune(e *env, in, out string, opts whittle.PruneOptions, reportPath stri
 		return err
 	}
 	if isHTML(reportPath) {
-		return writeReport(e, []string{in, out}, reportPath, reportData{samples: 16, runs: 5})
+		if err := writeReport(e, []string{in, out}, reportPath, reportData{samples: 16, runs: 5}); err != nil {
+			return err
+		}
+	} else if reportPath != "" {
+		if err := writeJSONFile(reportPath, res.Report); err != nil {
+			return err
+		}
 	}
-	if reportPath != "" {
-		return writeJSONFile(reportPath, res.Report)
+	if e.jsonOut {
+		return printJSON(e, "prune", res.Report)
 	}
 	return nil
 }

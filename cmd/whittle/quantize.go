@@ -104,6 +104,8 @@ with OUT's whittle.passes replays both.`,
 			fs.IntVar(&f.evalSamples, "eval-samples", 2000, "rows of --eval-data used to measure sensitivity (0: all)")
 			fs.IntVar(&f.maxFloat, "max-float", 0, "at most this many layers left float by the budget (0: no limit)")
 			fs.BoolVar(&f.optimize, "optimize", true, "run the lossless optimize pipeline first")
+			fs.StringVar(&f.stats, "stats", "", "calibrate from merged shard statistics (files matching `GLOB`, from 'whittle calibrate --shard')")
+			fs.BoolVar(&f.json, "json", false, "print JSON instead of text (schema in docs/json.md)")
 			fs.StringVar(&f.report, "report", "", "write a JSON report to `FILE` (FILE.html: the HTML page of 'whittle report')")
 			withTimeout := timeoutFlag(fs)
 			return func(e *env, args []string) error {
@@ -113,8 +115,27 @@ with OUT's whittle.passes replays both.`,
 				if f.out == "" {
 					return usagef("-o OUT is required")
 				}
+				var stats *passes.CalibrationStats
+				if f.stats != "" {
+					if f.calibration != "" {
+						return usagef("give --calibration or --stats, not both")
+					}
+					var err error
+					if stats, err = loadStats(f.stats, args[0]); err != nil {
+						return err
+					}
+					// The history records the data the statistics cover.
+					f.calibration, f.preprocess = stats.Data, stats.Preprocess
+					if !fs.Changed("method") {
+						f.method = string(stats.Method)
+					}
+				}
 				opts, err := f.options(fs)
 				if err != nil {
+					return err
+				}
+				opts.Stats = stats
+				if err := e.startJSON(f.json, f.out); err != nil {
 					return err
 				}
 				ctx, cancel := withTimeout(e.ctx)
@@ -131,6 +152,8 @@ with OUT's whittle.passes replays both.`,
 }
 
 type quantizeFlags struct {
+	stats                                                                    string
+	json                                                                     bool
 	out, calibration, preprocess, method, actType, opTypes, evalData, report string
 	percentile, maxDrop, minSQNR                                             float64
 	batch, weightBits, blockSize, evalSamples, maxFloat                      int
@@ -237,18 +260,25 @@ func runQuantize(e *env, in, out, reportPath string, opts whittle.QuantizeOption
 		return err
 	}
 	printQuantizeReport(w, res.Report)
+	if res.Budget != nil {
+		finiteBudget(res.Budget)
+	}
+	doc := quantizeJSON{Input: in, Output: out, Step: res.Step.String(), Result: res}
 	if isHTML(reportPath) {
 		spec := opts.Calibration
 		if opts.Budget != nil && opts.Budget.EvalData != "" {
 			spec = opts.Budget.EvalData
 		}
-		return writeReport(e, []string{in, out}, reportPath, reportData{spec: spec, preprocess: opts.Preprocess, limit: 1000, samples: 16, runs: 5})
-	}
-	if reportPath != "" {
-		if res.Budget != nil {
-			finiteBudget(res.Budget)
+		if err := writeReport(e, []string{in, out}, reportPath, reportData{spec: spec, preprocess: opts.Preprocess, limit: 1000, samples: 16, runs: 5}); err != nil {
+			return err
 		}
-		return writeJSONFile(reportPath, quantizeJSON{Input: in, Output: out, Step: res.Step.String(), Result: res})
+	} else if reportPath != "" {
+		if err := writeJSONFile(reportPath, doc); err != nil {
+			return err
+		}
+	}
+	if e.jsonOut {
+		return printJSON(e, "quantize", doc)
 	}
 	return nil
 }

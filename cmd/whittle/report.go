@@ -43,6 +43,7 @@ Examples:
 			samples := fs.Int("samples", 16, "random rows when no --data is given")
 			runs := fs.Int("runs", 10, "timed runs per model for latency (0: no latency)")
 			title := fs.String("title", "", "page title")
+			asJSON := jsonFlag(fs)
 			return func(e *env, args []string) error {
 				if len(args) < 1 {
 					return usagef("expected BASE and at least one VARIANT")
@@ -53,14 +54,42 @@ Examples:
 				if *runs < 0 || *limit < 0 || *samples < 1 {
 					return usagef("--runs and --limit must be >= 0, --samples >= 1")
 				}
-				return writeReport(e, args, *out, reportData{spec: *data, preprocess: *preprocess, limit: *limit, samples: *samples, runs: *runs, title: *title})
+				e.jsonOut = *asJSON
+				return writeReport(e, args, *out, reportData{command: "report", spec: *data, preprocess: *preprocess, limit: *limit, samples: *samples, runs: *runs, title: *title})
 			}
 		},
 	})
 }
 
+// reportJSON is the --json output of whittle report (schema whittle.report/1): the page
+// written and the figures of its summary table.
+type reportJSON struct {
+	Output   string              `json:"output"`
+	Data     string              `json:"data"`
+	Variants []reportVariantJSON `json:"variants"`
+}
+
+type reportVariantJSON struct {
+	Model     string   `json:"model"`
+	FileBytes int64    `json:"file_bytes"`
+	Nodes     int      `json:"nodes"`
+	Params    int64    `json:"params"`
+	Nonzero   int64    `json:"nonzero_params"`
+	MACs      int64    `json:"macs"`
+	Top1      *float64 `json:"top1,omitempty"`
+	Agreement *float64 `json:"top1_agreement,omitempty"`
+	SQNR      *float64 `json:"sqnr_db,omitempty"`
+	LatencyMS *float64 `json:"latency_ms,omitempty"`
+	// Added, Removed and Changed count graph differences from the base (variants only).
+	Added   *int `json:"added,omitempty"`
+	Removed *int `json:"removed,omitempty"`
+	Changed *int `json:"changed,omitempty"`
+}
+
 // reportData is how a command's report is measured.
 type reportData struct {
+	// command is "report" for whittle report, whose --json describes the page.
+	command          string
 	spec, preprocess string
 	limit, samples   int
 	runs             int
@@ -95,6 +124,18 @@ func writeReport(e *env, paths []string, out string, d reportData) error {
 	}
 	if err := r.WriteFile(out); err != nil {
 		return fmt.Errorf("write %s: %w", out, err)
+	}
+	if e.jsonOut && d.command == "report" {
+		doc := reportJSON{Output: out, Data: r.Data, Variants: []reportVariantJSON{}}
+		for _, v := range r.Variants {
+			rv := reportVariantJSON{Model: v.Path, FileBytes: v.FileBytes, Nodes: v.Nodes, Params: v.Params, Nonzero: v.Nonzero,
+				MACs: v.MACs, Top1: v.Top1, Agreement: v.Agreement, SQNR: v.SQNR, LatencyMS: v.LatencyMS}
+			if v.Diff != nil {
+				rv.Added, rv.Removed, rv.Changed = &v.Diff.Summary.Added, &v.Diff.Summary.Removed, &v.Diff.Summary.Changed
+			}
+			doc.Variants = append(doc.Variants, rv)
+		}
+		return printJSON(e, "report", doc)
 	}
 	fmt.Fprintf(e.stderr, "wrote %s\n", out)
 	return nil

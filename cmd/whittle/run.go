@@ -47,6 +47,7 @@ Examples:
 			dims := fs.StringArray("dim", nil, "size of a symbolic dimension for --random, as `NAME=N`")
 			outDir := fs.StringP("output-dir", "o", "", "write output_K.pb files into `DIR`")
 			npy := fs.Bool("npy", false, "also write output_K.npy beside the .pb files")
+			asJSON := jsonFlag(fs)
 			withTimeout := timeoutFlag(fs)
 			return func(e *env, args []string) error {
 				defer applyThreads()()
@@ -64,13 +65,28 @@ Examples:
 					}
 					symbolic[name] = n
 				}
-				return runModel(ctx, e, args[0], *inputs, *random, *seed, symbolic, *outDir, *npy)
+				return runModel(ctx, e, args[0], *inputs, *random, *seed, symbolic, *outDir, *npy, *asJSON)
 			}
 		},
 	})
 }
 
-func runModel(ctx context.Context, e *env, path string, inputSpecs []string, random bool, seed uint64, symbolic map[string]int64, outDir string, npy bool) error {
+// runJSON is the --json output of whittle run (schema whittle.run/1).
+type runJSON struct {
+	Model   string          `json:"model"`
+	Outputs []runOutputJSON `json:"outputs"`
+}
+
+// runOutputJSON describes one output; Files are the .pb (and .npy) written for it.
+type runOutputJSON struct {
+	Name    string   `json:"name"`
+	Type    string   `json:"type"`
+	Shape   []int64  `json:"shape"`
+	Summary string   `json:"summary"`
+	Files   []string `json:"files,omitempty"`
+}
+
+func runModel(ctx context.Context, e *env, path string, inputSpecs []string, random bool, seed uint64, symbolic map[string]int64, outDir string, npy, asJSON bool) error {
 	m, err := loadModel(e, path)
 	if err != nil {
 		return err
@@ -134,9 +150,18 @@ func runModel(ctx context.Context, e *env, path string, inputSpecs []string, ran
 			return err
 		}
 	}
+	report := runJSON{Model: path, Outputs: []runOutputJSON{}}
 	for k, name := range sess.OutputNames() {
 		t := outs[name]
-		fmt.Fprintf(e.stdout, "%s: %s\n", name, summarize(t))
+		o := runOutputJSON{Name: name, Summary: summarize(t)}
+		if t != nil {
+			o.Type, o.Shape = t.DType.String(), t.Shape
+		}
+		report.Outputs = append(report.Outputs, o)
+		cur := &report.Outputs[len(report.Outputs)-1]
+		if !asJSON {
+			fmt.Fprintf(e.stdout, "%s: %s\n", name, o.Summary)
+		}
 		if outDir == "" {
 			continue
 		}
@@ -152,15 +177,21 @@ func runModel(ctx context.Context, e *env, path string, inputSpecs []string, ran
 		if err := writeFileAtomic(pbPath, b); err != nil {
 			return err
 		}
+		cur.Files = append(cur.Files, pbPath)
 		if npy {
 			data, err := encodeNPY(t)
 			if err != nil {
 				return fmt.Errorf("output %q: %w", name, err)
 			}
-			if err := writeFileAtomic(filepath.Join(outDir, fmt.Sprintf("output_%d.npy", k)), data); err != nil {
+			npyPath := filepath.Join(outDir, fmt.Sprintf("output_%d.npy", k))
+			if err := writeFileAtomic(npyPath, data); err != nil {
 				return err
 			}
+			cur.Files = append(cur.Files, npyPath)
 		}
+	}
+	if asJSON {
+		return printJSON(e, "run", report)
 	}
 	return nil
 }

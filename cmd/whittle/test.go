@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"runtime"
@@ -32,7 +31,7 @@ Examples:
   whittle test testmodels/testdata`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			pattern := fs.String("run", "", "run only cases whose folder name matches `REGEX`")
-			asJSON := fs.Bool("json", false, "print results as JSON")
+			asJSON := jsonFlag(fs)
 			jobs := fs.IntP("jobs", "j", runtime.GOMAXPROCS(0), "cases to run at once")
 			verbose := fs.BoolP("verbose", "v", false, "print passing cases too")
 			return func(e *env, args []string) error {
@@ -132,9 +131,12 @@ func runTests(e *env, dirs []string, filter conformance.Filter, asJSON, verbose 
 		for i, r := range results {
 			out[i] = testResultJSON{Case: r.Case, Dir: r.Dir, Status: string(r.Status), Category: r.Category, Reason: r.Reason, Ops: r.Ops, Millis: float64(r.Duration.Microseconds()) / 1000}
 		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"results": out, "passed": s.Pass, "failed": s.Fail, "skipped": s.Skip}); err != nil {
+		if err := printJSON(e, "test", struct {
+			Results []testResultJSON `json:"results"`
+			Passed  int              `json:"passed"`
+			Failed  int              `json:"failed"`
+			Skipped int              `json:"skipped"`
+		}{out, s.Pass, s.Fail, s.Skip}); err != nil {
 			return err
 		}
 	} else {

@@ -2,6 +2,7 @@ package linalg
 
 import (
 	"fmt"
+	"math"
 )
 
 // Integer GEMM (QGemm): uint8 activations A (m×k, row-major) times int8 weights B (k×n)
@@ -32,14 +33,21 @@ const (
 )
 
 // qKernel is one micro-kernel: fn computes, for r < rows (≤ qRows) and j < n,
-// c[r*ldc+j] = init[j] + Σ_{p<4·k4} a[r*lda+p]·B[p][j], with b at the first column group
-// of B's packed layout (planes per step as the kernel expects) and init holding at least
-// n rounded up to 16 values.
+//
+//	c[r*ldc+j] = init[j] + Σ_t Σ_{p<4·k4t} a[offs[t]+r*lda+p]·B[4·k4t·t+p][j]
+//
+// with b at the first column group of B's packed layout (planes per step as the kernel
+// expects) and init holding at least n rounded up to 16 values. A is read in taps (see
+// QGemmTaps); a plain product has offs = {0}.
 type qKernel struct {
 	name   string
 	group  int // columns per group of the packed layout: 64 or 16
 	planes int // 2 for the split layout
-	fn     func(a []uint8, lda int, b []int8, c []int32, ldc, k4, rows, n int, init []int32)
+	fn     func(a []uint8, offs []int, k4t, lda int, b []int8, c []int32, ldc, rows, n int, init []int32)
+	// fused, when the kernel has one, requantizes in registers: it writes bytes to y (row
+	// stride ldy) instead of int32s, with init followed, npad values on, by the columns'
+	// scales (float32 bits) and rq's zero point and clamp.
+	fused func(a []uint8, offs []int, k4t, lda int, b []int8, y []uint8, ldy, rows, n int, init []int32, npad int, rq *QRequant)
 }
 
 // The portable kernel; qgemm_amd64.go adds the assembly ones.
@@ -167,25 +175,158 @@ func QGemm(threads, m int, a []uint8, lda int, zeroA uint8, b *QMatrixB, bias []
 	if m <= 0 {
 		return
 	}
-	if lda < b.K || len(a) < (m-1)*lda+b.K {
-		panic(fmt.Sprintf("qgemm: A (%d×%d, stride %d) has %d values", m, b.K, lda, len(a)))
-	}
+	checkPlain(m, a, lda, b, bias)
 	if ldc < b.N || len(c) < (m-1)*ldc+b.N {
 		panic(fmt.Sprintf("qgemm: C (%d×%d, stride %d) has %d values", m, b.N, ldc, len(c)))
+	}
+	qgemm(threads, m, a, wholeRow, b.K, lda, zeroA, b, bias, qOutput{c: c, ldc: ldc})
+}
+
+// QGemmRequant is QGemm followed by rq: the int32 sums become 8-bit values in y (row stride
+// ldy), requantized in the micro-kernel's registers where it can (AVX512-VNNI), else tile
+// by tile, so that no m×N int32 matrix is written.
+func QGemmRequant(threads, m int, a []uint8, lda int, zeroA uint8, b *QMatrixB, bias []int32, rq *QRequant, y []uint8, ldy int) {
+	if m <= 0 {
+		return
+	}
+	checkPlain(m, a, lda, b, bias)
+	checkBytes(m, b, rq, y, ldy)
+	qgemm(threads, m, a, wholeRow, b.K, lda, zeroA, b, bias, qOutput{rq: rq, y: y, ldy: ldy})
+}
+
+func checkPlain(m int, a []uint8, lda int, b *QMatrixB, bias []int32) {
+	if lda < b.K || len(a) < (m-1)*lda+b.K {
+		panic(fmt.Sprintf("qgemm: A (%d×%d, stride %d) has %d values", m, b.K, lda, len(a)))
 	}
 	if bias != nil && len(bias) < b.N {
 		panic(fmt.Sprintf("qgemm: %d bias values for %d columns", len(bias), b.N))
 	}
-	init := GetInt32s(qRoundUp(b.N, qBlock))
+}
+
+func checkBytes(m int, b *QMatrixB, rq *QRequant, y []uint8, ldy int) {
+	if rq.Columns() != b.N {
+		panic(fmt.Sprintf("qgemm: requantization of %d columns for %d", rq.Columns(), b.N))
+	}
+	if ldy < b.N || len(y) < (m-1)*ldy+b.N {
+		panic(fmt.Sprintf("qgemm: Y (%d×%d, stride %d) has %d bytes", m, b.N, ldy, len(y)))
+	}
+}
+
+// qOutput is where a product goes: int32 sums in c, or bytes in y through rq.
+type qOutput struct {
+	c   []int32
+	ldc int
+	rq  *QRequant
+	y   []uint8
+	ldy int
+}
+
+// wholeRow is the tap list of a plain product: each row of A in one piece.
+var wholeRow = []int{0}
+
+// QGemmTaps is QGemm with A read in taps, the shape of a convolution over its input in
+// place: row i of A is the concatenation over t of the kTap bytes at a[offs[t]+i·lda:],
+// each tap rounded up to a multiple of 4 bytes (the bytes past kTap, which the kernels also
+// read, meet zero weights). B must have been packed with K = len(offs)·roundUp(kTap, 4), the
+// rows of tap t at t·roundUp(kTap, 4), zeros in the padding, and without zero points (a
+// tap's padding bytes would count in a row sum). a must hold offs[t] + (m-1)·lda +
+// roundUp(kTap, 4) bytes for every t.
+func QGemmTaps(threads, m int, a []uint8, offs []int, kTap, lda int, zeroA uint8, b *QMatrixB, bias []int32, c []int32, ldc int) {
+	if m <= 0 {
+		return
+	}
+	checkTaps(m, a, offs, kTap, lda, b)
+	if ldc < b.N || len(c) < (m-1)*ldc+b.N {
+		panic(fmt.Sprintf("qgemm: C (%d×%d, stride %d) has %d values", m, b.N, ldc, len(c)))
+	}
+	qgemm(threads, m, a, offs, kTap, lda, zeroA, b, bias, qOutput{c: c, ldc: ldc})
+}
+
+// QGemmTapsRequant is QGemmTaps followed by rq, as QGemmRequant is QGemm followed by rq.
+func QGemmTapsRequant(threads, m int, a []uint8, offs []int, kTap, lda int, zeroA uint8, b *QMatrixB, bias []int32, rq *QRequant, y []uint8, ldy int) {
+	if m <= 0 {
+		return
+	}
+	checkTaps(m, a, offs, kTap, lda, b)
+	checkBytes(m, b, rq, y, ldy)
+	qgemm(threads, m, a, offs, kTap, lda, zeroA, b, bias, qOutput{rq: rq, y: y, ldy: ldy})
+}
+
+func checkTaps(m int, a []uint8, offs []int, kTap, lda int, b *QMatrixB) {
+	k4t := (kTap + 3) / 4
+	if len(offs) == 0 || b.K != len(offs)*4*k4t || b.zeroPoints != nil {
+		panic(fmt.Sprintf("qgemm: B (K=%d, zero points %v) does not fit %d taps of %d bytes", b.K, b.zeroPoints != nil, len(offs), kTap))
+	}
+	for _, o := range offs {
+		if o < 0 || o+(m-1)*lda+4*k4t > len(a) {
+			panic(fmt.Sprintf("qgemm: tap at %d of %d rows (stride %d) overruns A (%d bytes)", o, m, lda, len(a)))
+		}
+	}
+}
+
+// qgemm runs a checked product: the accumulators' start values (and, for a fused
+// requantization, the column scales after them), then jobs of whole 6-row tiles, a few per
+// thread.
+func qgemm(threads, m int, a []uint8, offs []int, kTap, lda int, zeroA uint8, b *QMatrixB, bias []int32, out qOutput) {
+	npad := qRoundUp(b.N, qBlock)
+	init := GetInt32s(2 * npad)
 	defer init.Release()
-	b.initValues(zeroA, bias, init.Buf)
-	// Jobs of whole 6-row tiles, a few per thread.
+	b.initValues(zeroA, bias, init.Buf[:npad])
+	fused := out.rq != nil && b.kern.fused != nil && b.zeroPoints == nil
+	if fused {
+		for j, s := range out.rq.scale {
+			init.Buf[npad+j] = int32(math.Float32bits(s))
+		}
+	}
 	size, jobs := Chunks((m+qRows-1)/qRows, 4*threads, 1)
-	ForCost(threads, jobs, size*qRows*b.N*b.K, func(job int) {
-		i0, i1 := job*size*qRows, min(m, (job+1)*size*qRows)
-		qgemmRows(i0, i1, a, lda, b, init.Buf, c, ldc)
-		b.subtractRowTerms(i0, i1, a, lda, c, ldc)
-	})
+	j := qgemmJobs{m: m, size: size * qRows, a: a, offs: offs, kTap: kTap, lda: lda, b: b, init: init.Buf, npad: npad, fused: fused, out: out}
+	if threads < 2 || jobs < 2 || jobs*size*qRows*b.N*b.K < minParallelCost {
+		// Serial calls build no closure: a product inside another kernel's job allocates
+		// nothing.
+		for job := 0; job < jobs; job++ {
+			j.run(job)
+		}
+		return
+	}
+	jp := j
+	ForCost(threads, jobs, size*qRows*b.N*b.K, func(job int) { jp.run(job) })
+}
+
+// qgemmJobs is a product split into jobs of size rows.
+type qgemmJobs struct {
+	m, size int
+	a       []uint8
+	offs    []int
+	kTap    int
+	lda     int
+	b       *QMatrixB
+	init    []int32
+	npad    int
+	fused   bool
+	out     qOutput
+}
+
+func (j *qgemmJobs) run(job int) {
+	a, offs, kTap, lda, b, init, npad, out := j.a, j.offs, j.kTap, j.lda, j.b, j.init, j.npad, j.out
+	i0, i1 := job*j.size, min(j.m, (job+1)*j.size)
+	switch {
+	case out.rq == nil:
+		qgemmRows(i0, i1, a, offs, kTap, lda, b, init, npad, out.c[i0*out.ldc:], out.ldc, nil, nil, 0)
+		b.subtractRowTerms(i0, i1, a, lda, out.c, out.ldc)
+	case j.fused:
+		qgemmRows(i0, i1, a, offs, kTap, lda, b, init, npad, nil, 0, out.rq, out.y[i0*out.ldy:], out.ldy)
+	default:
+		// Requantize after the product, a block of rows at a time.
+		const block = 8 * qRows
+		acc := GetInt32s(block * b.N)
+		defer acc.Release()
+		for r0 := i0; r0 < i1; r0 += block {
+			r1 := min(i1, r0+block)
+			qgemmRows(r0, r1, a, offs, kTap, lda, b, init, npad, acc.Buf, b.N, nil, nil, 0)
+			b.subtractRowTermsFrom(r0, r0, r1, a, lda, acc.Buf, b.N)
+			out.rq.Rows(r1-r0, acc.Buf, b.N, out.y[r0*out.ldy:], out.ldy)
+		}
+	}
 }
 
 // initValues fills init with each column's starting value: bias − za·colSum + K·za·zb.
@@ -205,7 +346,13 @@ func (b *QMatrixB) initValues(zeroA uint8, bias []int32, init []int32) {
 }
 
 // subtractRowTerms takes zb[j]·Σ_k A[i][k] off rows [i0, i1) of C when B has zero points.
+// (Only plain products have zero points; QGemmTaps refuses them.) c holds row i0 at
+// (i0-c0)·ldc: c0 is the row C starts at.
 func (b *QMatrixB) subtractRowTerms(i0, i1 int, a []uint8, lda int, c []int32, ldc int) {
+	b.subtractRowTermsFrom(0, i0, i1, a, lda, c, ldc)
+}
+
+func (b *QMatrixB) subtractRowTermsFrom(c0, i0, i1 int, a []uint8, lda int, c []int32, ldc int) {
 	if b.zeroPoints == nil {
 		return
 	}
@@ -214,7 +361,7 @@ func (b *QMatrixB) subtractRowTerms(i0, i1 int, a []uint8, lda int, c []int32, l
 		for _, v := range a[i*lda : i*lda+b.K] {
 			s += int32(v)
 		}
-		row := c[i*ldc : i*ldc+b.N]
+		row := c[(i-c0)*ldc : (i-c0)*ldc+b.N]
 		for j := range row {
 			row[j] -= b.zeroPoints[j] * s
 		}
@@ -225,10 +372,13 @@ func (b *QMatrixB) subtractRowTerms(i0, i1 int, a []uint8, lda int, c []int32, l
 // in L2 while a 6-row slice of A stays in L1.
 const qgemmBlockBytes = 256 << 10
 
-// qgemmRows runs the micro-kernel over rows [i0, i1) of A and C (init already made).
-func qgemmRows(i0, i1 int, a []uint8, lda int, b *QMatrixB, init []int32, c []int32, ldc int) {
+// qgemmRows runs the micro-kernel over rows [i0, i1) of A (init already made), A read in
+// taps of kTap bytes (b.K for a plain product), writing row i at c[(i-i0)·ldc:] or, when
+// rq is set (a fused kernel), at y[(i-i0)·ldy:].
+func qgemmRows(i0, i1 int, a []uint8, offs []int, kTap, lda int, b *QMatrixB, init []int32, npad int, c []int32, ldc int, rq *QRequant, y []uint8, ldy int) {
 	kern := b.kern
 	k4 := b.k4
+	k4t := (kTap + 3) / 4
 	// Columns per pass: a multiple of the group width whose packed B fits the budget.
 	nc := max(qGroup, qgemmBlockBytes/(4*k4*kern.planes)/qGroup*qGroup)
 	nc = nc / kern.group * kern.group
@@ -242,13 +392,17 @@ func qgemmRows(i0, i1 int, a []uint8, lda int, b *QMatrixB, init []int32, c []in
 		for i := i0; i < i1; i += qRows {
 			rows := min(qRows, i1-i)
 			ap, ldap := a[i*lda:], lda
-			if last := (rows-1)*lda + 4*k4; last > len(ap) {
+			if len(offs) == 1 && (rows-1)*lda+4*k4 > len(ap) {
 				if tail == nil {
 					tail = GetBytes(qRows * 4 * k4)
 				}
 				ap, ldap = padRows(ap, lda, rows, b.K, 4*k4, tail.Buf)
 			}
-			kern.fn(ap, ldap, bp, c[i*ldc+j0:], ldc, k4, rows, n, init[j0:])
+			if rq != nil {
+				kern.fused(ap, offs, k4t, ldap, bp, y[(i-i0)*ldy+j0:], ldy, rows, n, init[j0:], npad, rq)
+			} else {
+				kern.fn(ap, offs, k4t, ldap, bp, c[(i-i0)*ldc+j0:], ldc, rows, n, init[j0:])
+			}
 		}
 	}
 }
@@ -264,21 +418,24 @@ func padRows(a []uint8, lda, rows, k, kpad int, buf []uint8) ([]uint8, int) {
 }
 
 // qgemmKernelGo is the portable micro-kernel on the one-plane, 16-column-group layout.
-func qgemmKernelGo(a []uint8, lda int, b []int8, c []int32, ldc, k4, rows, n int, init []int32) {
+func qgemmKernelGo(a []uint8, offs []int, k4t, lda int, b []int8, c []int32, ldc, rows, n int, init []int32) {
 	const width = qBlock
+	k4 := len(offs) * k4t
 	var acc [width]int32
 	for g := 0; g*width < n; g++ {
 		gb := b[g*k4*4*width:]
 		cols := min(width, n-g*width)
 		for r := 0; r < rows; r++ {
 			copy(acc[:], init[g*width:g*width+width])
-			arow := a[r*lda : r*lda+4*k4]
-			for kk := 0; kk < k4; kk++ {
-				a0, a1, a2, a3 := int32(arow[4*kk]), int32(arow[4*kk+1]), int32(arow[4*kk+2]), int32(arow[4*kk+3])
-				step := gb[kk*4*width : (kk+1)*4*width]
-				for jj := 0; jj < width; jj++ {
-					w := step[4*jj : 4*jj+4 : 4*jj+4]
-					acc[jj] += a0*int32(w[0]) + a1*int32(w[1]) + a2*int32(w[2]) + a3*int32(w[3])
+			for t, off := range offs {
+				arow := a[off+r*lda : off+r*lda+4*k4t]
+				for kk := 0; kk < k4t; kk++ {
+					a0, a1, a2, a3 := int32(arow[4*kk]), int32(arow[4*kk+1]), int32(arow[4*kk+2]), int32(arow[4*kk+3])
+					step := gb[(t*k4t+kk)*4*width : (t*k4t+kk+1)*4*width]
+					for jj := 0; jj < width; jj++ {
+						w := step[4*jj : 4*jj+4 : 4*jj+4]
+						acc[jj] += a0*int32(w[0]) + a1*int32(w[1]) + a2*int32(w[2]) + a3*int32(w[3])
+					}
 				}
 			}
 			copy(c[r*ldc+g*width:r*ldc+g*width+cols], acc[:cols])

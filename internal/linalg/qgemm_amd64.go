@@ -9,45 +9,75 @@ import "golang.org/x/sys/cpu"
 // The assembly micro-kernels (qgemm_amd64.s, written by qgemm_gen.go). Each computes, for
 // r < rows (1..6) and j < n,
 //
-//	c[r*ldc+j] = init[j] + Σ_{p<4·k4} a[r*lda+p]·B[p][j]
+//	c[r*ldc+j] = init[j] + Σ_{t<ntaps} Σ_{p<4·k4t} a[offs[t]+r*lda+p]·B[4·k4t·t+p][j]
 //
 // with B in QMatrixB's packed layout starting at b, exactly as qgemmKernelGo does.
 
 //go:noescape
-func qgemmVNNI512(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)
+func qgemmVNNI512(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
 
 //go:noescape
-func qgemmAVXVNNI(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)
+func qgemmVNNI512Requant(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, y *uint8, ldy int, rows int, n int, init *int32, rq *qrequantParams)
 
 //go:noescape
-func qgemmAVX2(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)
+func qgemmAVXVNNI(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
 
 //go:noescape
-func qgemmAVX2Split(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)
+func qgemmAVX2(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
+
+//go:noescape
+func qgemmAVX2Split(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
 
 var (
 	hasVNNI512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
 	hasAVXVNNI = cpu.X86.HasAVX2 && cpu.X86.HasAVXVNNI
 	hasAVX2    = cpu.X86.HasAVX2
 
-	qKernelVNNI512   = asmQKernel("avx512vnni", qGroup, 1, qgemmVNNI512)
+	qKernelVNNI512   = withFused(asmQKernel("avx512vnni", qGroup, 1, qgemmVNNI512), qgemmVNNI512Requant)
 	qKernelAVXVNNI   = asmQKernel("avxvnni", qBlock, 1, qgemmAVXVNNI)
 	qKernelAVX2      = asmQKernel("avx2", qBlock, 1, qgemmAVX2)
 	qKernelAVX2Split = asmQKernel("avx2split", qBlock, 2, qgemmAVX2Split)
 )
 
 // asmQKernel wraps an assembly kernel with the bounds checks it relies on.
-func asmQKernel(name string, group, planes int, fn func(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)) *qKernel {
-	return &qKernel{name: name, group: group, planes: planes, fn: func(a []uint8, lda int, b []int8, c []int32, ldc, k4, rows, n int, init []int32) {
-		if rows < 1 || rows > qRows || n < 1 || k4 < 1 {
+func asmQKernel(name string, group, planes int, fn func(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)) *qKernel {
+	return &qKernel{name: name, group: group, planes: planes, fn: func(a []uint8, offs []int, k4t, lda int, b []int8, c []int32, ldc, rows, n int, init []int32) {
+		if rows < 1 || rows > qRows || n < 1 || k4t < 1 || len(offs) < 1 {
 			panic("qgemm: kernel called with an empty or oversized tile")
 		}
-		_ = a[(rows-1)*lda+4*k4-1]
-		_ = b[k4*4*planes*qRoundUp(n, qBlock)-1]
+		for _, o := range offs {
+			_ = a[o+(rows-1)*lda+4*k4t-1]
+		}
+		_ = b[len(offs)*k4t*4*planes*qRoundUp(n, qBlock)-1]
 		_ = c[(rows-1)*ldc+n-1]
 		_ = init[qRoundUp(n, qBlock)-1]
-		fn(&a[0], lda, &b[0], &c[0], ldc, k4, rows, n, &init[0])
+		fn(&a[0], &offs[0], len(offs), k4t, lda, &b[0], &c[0], ldc, rows, n, &init[0])
 	}}
+}
+
+// qrequantParams is what the fused kernel reads besides init: the offset in bytes from init
+// to the column scales, and the output zero point and clamp.
+type qrequantParams struct {
+	delta      int
+	zp, lo, hi float32
+}
+
+// withFused gives k the kernel that requantizes in registers.
+func withFused(k *qKernel, fn func(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, y *uint8, ldy int, rows int, n int, init *int32, rq *qrequantParams)) *qKernel {
+	k.fused = func(a []uint8, offs []int, k4t, lda int, b []int8, y []uint8, ldy, rows, n int, init []int32, npad int, rq *QRequant) {
+		if rows < 1 || rows > qRows || n < 1 || k4t < 1 || len(offs) < 1 {
+			panic("qgemm: kernel called with an empty or oversized tile")
+		}
+		for _, o := range offs {
+			_ = a[o+(rows-1)*lda+4*k4t-1]
+		}
+		_ = b[len(offs)*k4t*4*k.planes*qRoundUp(n, qBlock)-1]
+		_ = y[(rows-1)*ldy+n-1]
+		_ = init[npad+qRoundUp(n, qBlock)-1]
+		p := qrequantParams{delta: 4 * npad, zp: rq.zeroPoint, lo: rq.lo, hi: rq.hi}
+		fn(&a[0], &offs[0], len(offs), k4t, lda, &b[0], &y[0], ldy, rows, n, &init[0], &p)
+	}
+	return k
 }
 
 // qKernels lists the micro-kernels this machine can run, for tests and benchmarks that
@@ -83,10 +113,10 @@ func bestQKernel(saturates bool) *qKernel {
 }
 
 //go:noescape
-func qrequantAVX512(c *int32, n int, scale *float64, zp float64, lo float64, hi float64, y *uint8)
+func qrequantAVX512(c *int32, n int, scale *float32, zp float32, lo float32, hi float32, y *uint8)
 
 //go:noescape
-func qrequantAVX2(c *int32, n int, scale *float64, zp float64, lo float64, hi float64, y *uint8)
+func qrequantAVX2(c *int32, n int, scale *float32, zp float32, lo float32, hi float32, y *uint8)
 
 // useRequant is the requantization routine rows use: "avx512", "avx2" or "go" (tests switch
 // it to compare each with the portable one).

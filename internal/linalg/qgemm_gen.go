@@ -43,7 +43,8 @@ func main() {
 	p("")
 	p("#include \"textflag.h\"")
 	p("")
-	genVNNI512()
+	genVNNI512(false)
+	genVNNI512(true)
 	genYmm("avxvnni", 1)
 	genYmm("avx2", 1)
 	genYmm("avx2split", 2)
@@ -57,37 +58,72 @@ func main() {
 
 // Register use common to all kernels:
 //
-//	SI  a, row 0 (advances by 4 bytes per k4 step)
-//	BX  a + 3·lda, row 3
+//	SI  a, row 0 of the current tap (advances by 4 bytes per k4 step)
+//	BX  three rows on
 //	R8  lda
 //	DI  packed B, walking
 //	DX  c, row 0 of the current column group or block
 //	R10 ldc in bytes
-//	R11 k4
+//	R11 walks the tap offsets
 //	R12 init, at the current column
 //	R13 columns left
 //	CX  k4 counter
 //	AX, R9 scratch
-func prologue(name string) {
-	p("// func %s(a *uint8, lda int, b *int8, c *int32, ldc int, k4 int, rows int, n int, init *int32)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
-	p("\tMOVQ a+0(FP), SI")
-	p("\tMOVQ lda+8(FP), R8")
-	p("\tMOVQ b+16(FP), DI")
-	p("\tMOVQ c+24(FP), DX")
-	p("\tMOVQ ldc+32(FP), R10")
-	p("\tSHLQ $2, R10                 // ldc in bytes")
-	p("\tMOVQ k4+40(FP), R11")
-	p("\tMOVQ n+56(FP), R13")
-	p("\tMOVQ init+64(FP), R12")
-	p("\tLEAQ (SI)(R8*2), BX")
-	p("\tADDQ R8, BX                  // a + 3·lda")
-	p("\tMOVQ rows+48(FP), AX")
+//	0(SP) taps left
+//
+// A is read in taps: tap t of row r is the 4·k4t bytes at a + offs[t] + r·lda. A plain
+// product has one tap at offset 0; a convolution passes the offsets of its kernel rows in
+// the (padded) input and reads the input in place.
+func prologue(name string, fused bool) {
+	if fused {
+		p("// func %s(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, y *uint8, ldy int, rows int, n int, init *int32, rq *qrequantParams)", name)
+		p("TEXT ·%s(SB), NOSPLIT, $16-96", name)
+	} else {
+		p("// func %s(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)", name)
+		p("TEXT ·%s(SB), NOSPLIT, $16-88", name)
+	}
+	p("\tMOVQ lda+32(FP), R8")
+	p("\tMOVQ b+40(FP), DI")
+	if fused {
+		p("\tMOVQ y+48(FP), DX")
+		p("\tMOVQ ldy+56(FP), R10")
+	} else {
+		p("\tMOVQ c+48(FP), DX")
+		p("\tMOVQ ldc+56(FP), R10")
+		p("\tSHLQ $2, R10                 // ldc in bytes")
+	}
+	p("\tMOVQ n+72(FP), R13")
+	p("\tMOVQ init+80(FP), R12")
+	p("\tMOVQ rows+64(FP), AX")
 	for r := 1; r < 6; r++ {
 		p("\tCMPQ AX, $%d", r)
 		p("\tJEQ  %s_rows%d", name, r)
 	}
 	p("\tJMP  %s_rows6", name)
+}
+
+// tapsHead opens the loops over A's taps and the k4 steps of each: tap t's rows start at
+// a + offs[t] (SI, and BX three rows on); 0(SP) counts the taps left, R11 walks offs.
+func tapsHead(label string) {
+	p("\tMOVQ offs+8(FP), R11")
+	p("\tMOVQ ntaps+16(FP), AX")
+	p("\tMOVQ AX, 0(SP)")
+	p("%s_tap:", label)
+	p("\tMOVQ (R11), SI")
+	p("\tADDQ $8, R11")
+	p("\tADDQ a+0(FP), SI")
+	p("\tLEAQ (SI)(R8*2), BX")
+	p("\tADDQ R8, BX                  // three rows on")
+	p("\tMOVQ k4t+24(FP), CX")
+	p("%s_loop:", label)
+}
+
+// tapsTail closes the loops tapsHead opened.
+func tapsTail(label string) {
+	p("\tDECQ CX")
+	p("\tJNZ  %s_loop", label)
+	p("\tDECQ 0(SP)")
+	p("\tJNZ  %s_tap", label)
 }
 
 // aRow is the address of byte off of A row r.
@@ -133,10 +169,18 @@ func cRow(r, off int) string {
 // 4-deep slice of B into Z0..Z3 and, row by row, broadcasts 4 bytes of A into Z4..Z7 and
 // multiplies them into the row's accumulators. The last block of the group is stored under
 // K1, which masks the columns past n.
-func genVNNI512() {
-	const name = "qgemmVNNI512"
+//
+// The fused variant (qgemmVNNI512Requant) requantizes the accumulators in registers instead
+// of storing them: with rq = {delta, zp, lo, hi}, where the column scales (float32) lie delta
+// bytes after init, row r's bytes are y[r·ldy+j] = clamp(RoundHalfEven(float32(acc)·scale[j])
+// + zp, lo, hi), QRequant's arithmetic.
+func genVNNI512(fused bool) {
+	name := "qgemmVNNI512"
+	if fused {
+		name += "Requant"
+	}
 	p("// %s: AVX512-VNNI, tiles of up to 6 rows × 64 columns.", name)
-	prologue(name)
+	prologue(name, fused)
 	for rows := 1; rows <= 6; rows++ {
 		p("")
 		p("%s_rows%d:", name, rows)
@@ -166,7 +210,7 @@ func genVNNI512() {
 		p("\tJGT  %s_r%d_b2", name, rows)
 		p("\tJMP  %s_r%d_b1", name, rows)
 		for nb := 4; nb >= 1; nb-- {
-			vnni512Body(name, rows, nb)
+			vnni512Body(name, rows, nb, fused)
 		}
 	}
 	p("")
@@ -176,7 +220,7 @@ func genVNNI512() {
 	p("")
 }
 
-func vnni512Body(name string, rows, nb int) {
+func vnni512Body(name string, rows, nb int, fused bool) {
 	acc := func(r, q int) string { return fmt.Sprintf("Z%d", 8+4*r+q) }
 	p("")
 	p("%s_r%d_b%d:", name, rows, nb)
@@ -188,10 +232,7 @@ func vnni512Body(name string, rows, nb int) {
 			p("\tVMOVDQA32 Z%d, %s", q, acc(r, q))
 		}
 	}
-	p("\tMOVQ R11, CX")
-	p("\tTESTQ CX, CX")
-	p("\tJZ   %s_r%d_b%d_store", name, rows, nb)
-	p("%s_r%d_b%d_loop:", name, rows, nb)
+	tapsHead(fmt.Sprintf("%s_r%d_b%d", name, rows, nb))
 	for q := 0; q < nb; q++ {
 		p("\tVMOVDQU32 %d(DI), Z%d", 64*q, q)
 	}
@@ -205,15 +246,40 @@ func vnni512Body(name string, rows, nb int) {
 	p("\tADDQ $4, SI")
 	p("\tADDQ $4, BX")
 	p("\tADDQ $%d, DI", 64*nb)
-	p("\tDECQ CX")
-	p("\tJNZ  %s_r%d_b%d_loop", name, rows, nb)
-	p("%s_r%d_b%d_store:", name, rows, nb)
+	tapsTail(fmt.Sprintf("%s_r%d_b%d", name, rows, nb))
+	if fused {
+		// Z0..Z3 the block scales, Z4 zp, Z5 lo, Z6 hi.
+		p("\tMOVQ rq+88(FP), AX")
+		p("\tVBROADCASTSS 8(AX), Z4")
+		p("\tVBROADCASTSS 12(AX), Z5")
+		p("\tVBROADCASTSS 16(AX), Z6")
+		p("\tMOVQ 0(AX), AX               // scales - init, in bytes")
+		for q := 0; q < nb; q++ {
+			p("\tVMOVUPS %d(R12)(AX*1), Z%d", 64*q, q)
+		}
+	}
 	for r := 0; r < rows; r++ {
 		for q := 0; q < nb; q++ {
+			a := acc(r, q)
+			if !fused {
+				if q == nb-1 {
+					p("\tVMOVDQU32 %s, K1, %s", a, cRow(r, 64*q))
+				} else {
+					p("\tVMOVDQU32 %s, %s", a, cRow(r, 64*q))
+				}
+				continue
+			}
+			p("\tVCVTDQ2PS %s, %s", a, a)
+			p("\tVMULPS Z%d, %s, %s", q, a, a)
+			p("\tVRNDSCALEPS $0, %s, %s", a, a)
+			p("\tVADDPS Z4, %s, %s", a, a)
+			p("\tVMAXPS Z5, %s, %s", a, a)
+			p("\tVMINPS Z6, %s, %s", a, a)
+			p("\tVCVTPS2DQ %s, %s", a, a)
 			if q == nb-1 {
-				p("\tVMOVDQU32 %s, K1, %s", acc(r, q), cRow(r, 64*q))
+				p("\tVPMOVDB %s, K1, %s", a, cRow(r, 16*q))
 			} else {
-				p("\tVMOVDQU32 %s, %s", acc(r, q), cRow(r, 64*q))
+				p("\tVPMOVDB %s, %s", a, cRow(r, 16*q))
 			}
 		}
 	}
@@ -224,11 +290,12 @@ func vnni512Body(name string, rows, nb int) {
 	}
 	p("\tSUBQ $64, R13")
 	p("\tJLE  %s_done", name)
-	p("\tLEAQ (R11*4), AX")
-	p("\tSUBQ AX, SI                  // back to the start of the A rows")
-	p("\tSUBQ AX, BX")
 	p("\tADDQ $256, R12")
-	p("\tADDQ $256, DX")
+	if fused {
+		p("\tADDQ $64, DX")
+	} else {
+		p("\tADDQ $256, DX")
+	}
 	p("\tJMP  %s_group%d", name, rows)
 }
 
@@ -245,7 +312,7 @@ func vnni512Body(name string, rows, nb int) {
 func genYmm(variant string, planes int) {
 	name := map[string]string{"avxvnni": "qgemmAVXVNNI", "avx2": "qgemmAVX2", "avx2split": "qgemmAVX2Split"}[variant]
 	p("// %s: tiles of up to 6 rows × 16 columns.", name)
-	prologue(name)
+	prologue(name, false)
 	for rows := 1; rows <= 6; rows++ {
 		p("")
 		p("%s_rows%d:", name, rows)
@@ -278,10 +345,7 @@ func ymmBlock(name, variant string, rows, planes int) {
 		p("\tVMOVDQA Y2, %s", acc(r, 0))
 		p("\tVMOVDQA Y3, %s", acc(r, 1))
 	}
-	p("\tMOVQ R11, CX")
-	p("\tTESTQ CX, CX")
-	p("\tJZ   %s_store", label)
-	p("%s_loop:", label)
+	tapsHead(label)
 	switch variant {
 	case "avxvnni":
 		p("\tVMOVDQU (DI), Y0")
@@ -317,12 +381,7 @@ func ymmBlock(name, variant string, rows, planes int) {
 	p("\tADDQ $4, SI")
 	p("\tADDQ $4, BX")
 	p("\tADDQ $%d, DI", 64*planes)
-	p("\tDECQ CX")
-	p("\tJNZ  %s_loop", label)
-	p("%s_store:", label)
-	p("\tLEAQ (R11*4), AX")
-	p("\tSUBQ AX, SI                  // back to the start of the A rows")
-	p("\tSUBQ AX, BX")
+	tapsTail(label)
 	if rows > 3 {
 		p("\tLEAQ (DX)(R10*2), AX")
 		p("\tADDQ R10, AX                 // c + 3·ldc")
@@ -390,39 +449,38 @@ func genMaskTable() {
 	p("")
 }
 
-// genRequant512 writes qrequantAVX512(c *int32, n int, scale *float64, zp, lo, hi float64,
-// y *uint8): y[j] = clamp(c[j]·scale[j] + zp, lo, hi) rounded half to even, as bytes.
-// Eight columns at a time go through float64 (exact for int32 and the float32 multiplier,
-// so results equal the reference's float64 arithmetic); the clamp happens before the
-// conversion so that it cannot overflow, and vpmovdb keeps the low byte of each int32,
-// which is the value for uint8 and two's complement for int8 outputs.
+// genRequant512 writes qrequantAVX512(c *int32, n int, scale *float32, zp, lo, hi float32,
+// y *uint8): y[j] = clamp(RoundHalfEven(float32(c[j])·scale[j]) + zp, lo, hi), as bytes,
+// sixteen columns at a time in float32 (MLAS's arithmetic, so results match ONNX Runtime's
+// kernels). The clamp happens before the conversion so that it cannot overflow, and vpmovdb
+// keeps the low byte of each int32: the value for uint8, two's complement for int8.
 func genRequant512() {
-	p("// func qrequantAVX512(c *int32, n int, scale *float64, zp float64, lo float64, hi float64, y *uint8)")
-	p("TEXT ·qrequantAVX512(SB), NOSPLIT, $0-56")
+	p("// func qrequantAVX512(c *int32, n int, scale *float32, zp float32, lo float32, hi float32, y *uint8)")
+	p("TEXT ·qrequantAVX512(SB), NOSPLIT, $0-48")
 	p("\tMOVQ c+0(FP), SI")
 	p("\tMOVQ n+8(FP), CX")
 	p("\tMOVQ scale+16(FP), DX")
-	p("\tVBROADCASTSD zp+24(FP), Z1")
-	p("\tVBROADCASTSD lo+32(FP), Z2")
-	p("\tVBROADCASTSD hi+40(FP), Z3")
-	p("\tMOVQ y+48(FP), DI")
-	p("\tCMPQ CX, $8")
+	p("\tVBROADCASTSS zp+24(FP), Z1")
+	p("\tVBROADCASTSS lo+28(FP), Z2")
+	p("\tVBROADCASTSS hi+32(FP), Z3")
+	p("\tMOVQ y+40(FP), DI")
+	p("\tCMPQ CX, $16")
 	p("\tJLT  qrequantAVX512_tail")
-	p("qrequantAVX512_loop8:")
-	p("\tVCVTDQ2PD (SI), Z0")
-	p("\tVMULPD (DX), Z0, Z0")
-	p("\tVADDPD Z1, Z0, Z0")
-	p("\tVMAXPD Z2, Z0, Z0")
-	p("\tVMINPD Z3, Z0, Z0")
-	p("\tVCVTPD2DQ Z0, Y0             // rounds half to even (MXCSR default)")
-	p("\tVPMOVDB Y0, X0")
-	p("\tMOVQ X0, (DI)")
-	p("\tADDQ $32, SI")
+	p("qrequantAVX512_loop16:")
+	p("\tVCVTDQ2PS (SI), Z0")
+	p("\tVMULPS (DX), Z0, Z0")
+	p("\tVRNDSCALEPS $0, Z0, Z0       // round half to even")
+	p("\tVADDPS Z1, Z0, Z0")
+	p("\tVMAXPS Z2, Z0, Z0")
+	p("\tVMINPS Z3, Z0, Z0")
+	p("\tVCVTPS2DQ Z0, Z0")
+	p("\tVPMOVDB Z0, (DI)")
+	p("\tADDQ $64, SI")
 	p("\tADDQ $64, DX")
-	p("\tADDQ $8, DI")
-	p("\tSUBQ $8, CX")
-	p("\tCMPQ CX, $8")
-	p("\tJGE  qrequantAVX512_loop8")
+	p("\tADDQ $16, DI")
+	p("\tSUBQ $16, CX")
+	p("\tCMPQ CX, $16")
+	p("\tJGE  qrequantAVX512_loop16")
 	p("qrequantAVX512_tail:")
 	p("\tTESTQ CX, CX")
 	p("\tJZ   qrequantAVX512_done")
@@ -430,15 +488,16 @@ func genRequant512() {
 	p("\tSHLL CX, AX")
 	p("\tDECL AX")
 	p("\tKMOVW AX, K1")
-	p("\tVMOVDQU32.Z (SI), K1, Y4")
-	p("\tVCVTDQ2PD Y4, Z0")
-	p("\tVMOVUPD.Z (DX), K1, Z5")
-	p("\tVMULPD Z5, Z0, Z0")
-	p("\tVADDPD Z1, Z0, Z0")
-	p("\tVMAXPD Z2, Z0, Z0")
-	p("\tVMINPD Z3, Z0, Z0")
-	p("\tVCVTPD2DQ Z0, Y0")
-	p("\tVPMOVDB Y0, X0")
+	p("\tVMOVDQU32.Z (SI), K1, Z4")
+	p("\tVCVTDQ2PS Z4, Z0")
+	p("\tVMOVUPS.Z (DX), K1, Z5")
+	p("\tVMULPS Z5, Z0, Z0")
+	p("\tVRNDSCALEPS $0, Z0, Z0")
+	p("\tVADDPS Z1, Z0, Z0")
+	p("\tVMAXPS Z2, Z0, Z0")
+	p("\tVMINPS Z3, Z0, Z0")
+	p("\tVCVTPS2DQ Z0, Z0")
+	p("\tVPMOVDB Z0, X0")
 	p("\tVMOVDQU8 X0, K1, (DI)")
 	p("qrequantAVX512_done:")
 	p("\tVZEROUPPER")
@@ -447,40 +506,41 @@ func genRequant512() {
 }
 
 // genRequantAVX2 writes qrequantAVX2 with the signature of qrequantAVX512, for n a multiple
-// of 16 (the caller does the rest): four columns per float64 ymm, then the int32 results,
-// all within [lo, hi] ⊂ [-128, 255], are narrowed exactly to int16 with vpackssdw, masked
-// to their low byte and packed to bytes with vpackuswb.
+// of 16 (the caller does the rest): eight columns per ymm, then the int32 results, all within
+// [lo, hi] ⊂ [-128, 255], are masked to their low byte and narrowed exactly with vpackusdw
+// and vpackuswb.
 func genRequantAVX2() {
-	p("// func qrequantAVX2(c *int32, n int, scale *float64, zp float64, lo float64, hi float64, y *uint8)")
-	p("TEXT ·qrequantAVX2(SB), NOSPLIT, $0-56")
+	p("// func qrequantAVX2(c *int32, n int, scale *float32, zp float32, lo float32, hi float32, y *uint8)")
+	p("TEXT ·qrequantAVX2(SB), NOSPLIT, $0-48")
 	p("\tMOVQ c+0(FP), SI")
 	p("\tMOVQ n+8(FP), CX")
 	p("\tMOVQ scale+16(FP), DX")
-	p("\tVBROADCASTSD zp+24(FP), Y12")
-	p("\tVBROADCASTSD lo+32(FP), Y13")
-	p("\tVBROADCASTSD hi+40(FP), Y14")
-	p("\tMOVQ y+48(FP), DI")
-	p("\tVPCMPEQW X15, X15, X15")
-	p("\tVPSRLW $8, X15, X15           // int16 0x00ff")
+	p("\tVBROADCASTSS zp+24(FP), Y12")
+	p("\tVBROADCASTSS lo+28(FP), Y13")
+	p("\tVBROADCASTSS hi+32(FP), Y14")
+	p("\tMOVQ y+40(FP), DI")
+	p("\tVPCMPEQD Y15, Y15, Y15")
+	p("\tVPSRLD $24, Y15, Y15          // int32 0xff")
 	p("\tSHRQ $4, CX")
 	p("\tJZ   qrequantAVX2_done")
 	p("qrequantAVX2_loop16:")
-	for q := 0; q < 4; q++ {
-		p("\tVCVTDQ2PD %d(SI), Y%d", 16*q, q)
-		p("\tVMULPD %d(DX), Y%d, Y%d", 32*q, q, q)
-		p("\tVADDPD Y12, Y%d, Y%d", q, q)
-		p("\tVMAXPD Y13, Y%d, Y%d", q, q)
-		p("\tVMINPD Y14, Y%d, Y%d", q, q)
-		p("\tVCVTPD2DQY Y%d, X%d", q, q)
+	for q := 0; q < 2; q++ {
+		p("\tVCVTDQ2PS %d(SI), Y%d", 32*q, q)
+		p("\tVMULPS %d(DX), Y%d, Y%d", 32*q, q, q)
+		p("\tVROUNDPS $0, Y%d, Y%d", q, q)
+		p("\tVADDPS Y12, Y%d, Y%d", q, q)
+		p("\tVMAXPS Y13, Y%d, Y%d", q, q)
+		p("\tVMINPS Y14, Y%d, Y%d", q, q)
+		p("\tVCVTPS2DQ Y%d, Y%d", q, q)
+		p("\tVPAND Y15, Y%d, Y%d", q, q)
 	}
-	p("\tVPACKSSDW X1, X0, X0")
-	p("\tVPACKSSDW X3, X2, X2")
-	p("\tVPAND X15, X0, X0")
-	p("\tVPAND X15, X2, X2")
-	p("\tVPACKUSWB X2, X0, X0")
+	p("\tVPACKUSDW Y1, Y0, Y0          // words, lanes interleaved: 0-3 8-11 | 4-7 12-15")
+	p("\tVPERMQ $0xd8, Y0, Y0          // words 0-15 in order")
+	p("\tVEXTRACTI128 $1, Y0, X1")
+	p("\tVPACKUSWB X1, X0, X0")
 	p("\tVMOVDQU X0, (DI)")
 	p("\tADDQ $64, SI")
-	p("\tADDQ $128, DX")
+	p("\tADDQ $64, DX")
 	p("\tADDQ $16, DI")
 	p("\tDECQ CX")
 	p("\tJNZ  qrequantAVX2_loop16")

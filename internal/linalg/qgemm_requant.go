@@ -8,15 +8,17 @@ import (
 // QRequant turns QGemm's int32 results into 8-bit outputs the way ONNX's QLinearConv and
 // QLinearMatMul define it:
 //
-//	y[i][j] = clamp(RoundHalfEven(acc[i][j]·Scale[j] + ZeroPoint), Min, Max)
+//	y[i][j] = clamp(RoundHalfEven(acc[i][j]·Scale[j]) + ZeroPoint, Min, Max)
 //
-// where Scale[j] is x_scale·w_scale[j]/y_scale computed in float32 and the product is formed
-// in float64 (as whittle's reference kernels do). Min and Max are the output type's range
-// (0..255 or −128..127), narrowed by a fused Relu or Clip. Make one with NewQRequant.
+// where Scale[j] is x_scale·w_scale[j]/y_scale. The product is formed in float32, as ONNX
+// Runtime's kernels (MLAS) do, sixteen lanes at a time: it can differ from the float64
+// arithmetic of whittle's reference loops by one step where the exact product lies within
+// a float32 rounding of a half, and from MLAS not at all. Min and Max are the output type's
+// range (0..255 or −128..127), narrowed by a fused Relu or Clip. Make one with NewQRequant.
 type QRequant struct {
-	scale     []float64 // per column
-	zeroPoint float64
-	lo, hi    float64
+	scale     []float32 // per column
+	zeroPoint float32
+	lo, hi    float32
 }
 
 // NewQRequant prepares requantization to n columns with one scale per column (or one for
@@ -29,9 +31,9 @@ func NewQRequant(n int, scales []float32, zeroPoint, lo, hi int32) (*QRequant, e
 	if lo > hi || lo < -128 || hi > 255 {
 		return nil, fmt.Errorf("qrequant: clamp range [%d, %d] is not within [-128, 255]", lo, hi)
 	}
-	q := &QRequant{scale: make([]float64, n), zeroPoint: float64(zeroPoint), lo: float64(lo), hi: float64(hi)}
+	q := &QRequant{scale: make([]float32, n), zeroPoint: float32(zeroPoint), lo: float32(lo), hi: float32(hi)}
 	for j := range q.scale {
-		q.scale[j] = float64(scales[min(j, len(scales)-1)])
+		q.scale[j] = scales[min(j, len(scales)-1)]
 	}
 	return q, nil
 }
@@ -49,10 +51,11 @@ func (q *QRequant) Rows(rows int, c []int32, ldc int, y []uint8, ldy int) {
 }
 
 // requantGo is the portable requantization of one row (and the tail of the AVX2 one).
-func (q *QRequant) requantGo(c []int32, scale []float64, y []uint8) {
+func (q *QRequant) requantGo(c []int32, scale []float32, y []uint8) {
 	for j, v := range c {
-		f := float64(v)*scale[j] + q.zeroPoint
-		f = math.Min(math.Max(f, q.lo), q.hi)
-		y[j] = uint8(int32(math.RoundToEven(f)))
+		// The conversion rounds the product to float32 (no fused multiply-add).
+		f := math.RoundToEven(float64(float32(float32(v) * scale[j])))
+		f = math.Min(math.Max(f+float64(q.zeroPoint), float64(q.lo)), float64(q.hi))
+		y[j] = uint8(int32(f))
 	}
 }

@@ -7,9 +7,11 @@ import (
 	"testing"
 )
 
-// requantRef is the reference's arithmetic: round half to even in float64, then saturate.
+// requantRef is QRequant's definition: the product rounded to float32, then half to even,
+// then the zero point, then saturation.
 func requantRef(v int32, scale float32, zp, lo, hi int32) uint8 {
-	f := math.RoundToEven(float64(v)*float64(scale) + float64(zp))
+	p := float32(v) * scale
+	f := math.RoundToEven(float64(p)) + float64(zp)
 	f = math.Min(math.Max(f, float64(lo)), float64(hi))
 	return uint8(int32(f))
 }

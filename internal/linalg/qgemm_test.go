@@ -167,3 +167,147 @@ func BenchmarkQGemmVsSgemm512(b *testing.B) {
 		})
 	}
 }
+
+// TestQGemmTapsMatchesReference reads A in taps (a convolution's kernel rows over its input
+// in place) with every kernel: taps whose length is not a multiple of 4, overlapping taps,
+// one and many taps, against the product of the gathered rows.
+func TestQGemmTapsMatchesReference(t *testing.T) {
+	for _, kern := range qKernels() {
+		t.Run(kern.name, func(t *testing.T) {
+			r := rand.New(rand.NewSource(4))
+			for _, sh := range [][4]int{{1, 5, 3, 1}, {7, 64, 21, 7}, {13, 100, 192, 3}, {50, 17, 4, 9}, {6, 33, 64, 2}} {
+				m, n, kTap, taps := sh[0], sh[1], sh[2], sh[3]
+				kpad := (kTap + 3) &^ 3
+				lda := kTap + r.Intn(5)
+				offs := make([]int, taps)
+				for i := range offs {
+					offs[i] = r.Intn(3 * kTap)
+				}
+				size := 0
+				for _, o := range offs {
+					size = max(size, o+(m-1)*lda+kpad)
+				}
+				a := randBytes(r, size)
+				lo, hi := -128, 127
+				if kern.name == "avx2" {
+					lo, hi = -64, 64 // the plain AVX2 kernel is only used on weights that cannot saturate
+				}
+				b := make([]int8, taps*kpad*n)
+				for tp := 0; tp < taps; tp++ {
+					for p := 0; p < kTap; p++ {
+						copy(b[(tp*kpad+p)*n:(tp*kpad+p+1)*n], randInt8s(r, n, lo, hi))
+					}
+				}
+				pb, err := packQMatrixB(taps*kpad, n, b, n, false, nil, kern)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The reference: gather the rows, then the plain product.
+				k := taps * kTap
+				ga := make([]uint8, m*k)
+				gb := make([]int8, k*n)
+				for i := 0; i < m; i++ {
+					for tp, o := range offs {
+						copy(ga[i*k+tp*kTap:i*k+(tp+1)*kTap], a[o+i*lda:o+i*lda+kTap])
+					}
+				}
+				for tp := 0; tp < taps; tp++ {
+					copy(gb[tp*kTap*n:(tp+1)*kTap*n], b[tp*kpad*n:(tp*kpad+kTap)*n])
+				}
+				bias := make([]int32, n)
+				for j := range bias {
+					bias[j] = int32(r.Intn(101) - 50)
+				}
+				want := make([]int32, m*n)
+				qgemmRef(m, n, k, ga, k, 17, gb, n, nil, bias, want, n)
+				got := make([]int32, m*n)
+				QGemmTaps(1+m%2, m, a, offs, kTap, lda, 17, pb, bias, got, n)
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("%v: element %d = %d, want %d", sh, i, got[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestQGemmRequantMatchesTwoPasses: the requantizing products (in registers with the
+// AVX512-VNNI kernel, tile by tile with the others, and with zero points of B) equal QGemm
+// followed by QRequant.Rows, byte for byte, with guard bytes around Y.
+func TestQGemmRequantMatchesTwoPasses(t *testing.T) {
+	for _, kern := range qKernels() {
+		t.Run(kern.name, func(t *testing.T) {
+			r := rand.New(rand.NewSource(6))
+			for _, sh := range [][3]int{{1, 1, 4}, {7, 17, 3}, {13, 64, 64}, {50, 100, 37}, {6, 130, 576}} {
+				m, n, k := sh[0], sh[1], sh[2]
+				lo, hi := -128, 127
+				if kern.name == "avx2" {
+					lo, hi = -64, 64
+				}
+				for _, zb := range [][]int8{nil, {3}} {
+					lda, ldy := k+1, n+3
+					a := randBytes(r, (m-1)*lda+k)
+					b := randInt8s(r, k*n, lo, hi)
+					pb, err := packQMatrixB(k, n, b, n, false, zb, kern)
+					if err != nil {
+						t.Fatal(err)
+					}
+					scales := make([]float32, n)
+					for j := range scales {
+						scales[j] = float32(0.5+r.Float64()) / float32(40*k)
+					}
+					rq, err := NewQRequant(n, scales, 7, 0, 255)
+					if err != nil {
+						t.Fatal(err)
+					}
+					c := make([]int32, m*n)
+					QGemm(1, m, a, lda, 100, pb, nil, c, n)
+					want := make([]uint8, m*ldy)
+					rq.Rows(m, c, n, want, ldy)
+					const guard = 11
+					got := make([]uint8, guard+m*ldy+guard)
+					for i := range got {
+						got[i] = 0x5a
+					}
+					QGemmRequant(2, m, a, lda, 100, pb, nil, rq, got[guard:guard+(m-1)*ldy+n], ldy)
+					for i, g := range got {
+						row, col := (i-guard)/ldy, (i-guard)%ldy
+						if i < guard || row >= m || col >= n {
+							if g != 0x5a {
+								t.Fatalf("%v zb %v: byte %d outside Y changed", sh, zb, i)
+							}
+							continue
+						}
+						if g != want[row*ldy+col] {
+							t.Fatalf("%v zb %v: y[%d][%d] = %d, want %d", sh, zb, row, col, g, want[row*ldy+col])
+						}
+					}
+					if zb != nil {
+						continue
+					}
+					// The same through taps: two taps of whole dwords that together are the row.
+					kt := k / 8 * 8
+					if kt < 8 {
+						continue
+					}
+					pbT, err := packQMatrixB(kt, n, b[:kt*n], n, false, nil, kern)
+					if err != nil {
+						t.Fatal(err)
+					}
+					QGemm(1, m, a, lda, 100, pbT, nil, c, n)
+					rq.Rows(m, c, n, want, ldy)
+					gotT := make([]uint8, m*ldy)
+					QGemmTapsRequant(1, m, a, []int{0, kt / 2}, kt/2, lda, 100, pbT, nil, rq, gotT, ldy)
+					for i := 0; i < m; i++ {
+						for j := 0; j < n; j++ {
+							if gotT[i*ldy+j] != want[i*ldy+j] {
+								t.Fatalf("%v taps: y[%d][%d] = %d, want %d", sh, i, j, gotT[i*ldy+j], want[i*ldy+j])
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}

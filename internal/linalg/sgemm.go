@@ -41,20 +41,24 @@ func sgemmWith(kern *tileKernel, threads int, transA, transB bool, m, n, k int, 
 		}
 		a, rows.LD = at.Buf, k
 	}
-	mulParallel(threads, m, a, rows, &pb.PackedB, c, ldc, alpha, beta)
-}
-
-// mulParallel computes C = alpha·A·B + beta·C over row blocks and panel groups, on up to
-// threads goroutines.
-func mulParallel(threads, m int, a []float32, rows RowsOf, pb *PackedB, c []float32, ldc int, alpha, beta float32) {
 	ep := Epilogue{Alpha: alpha}
 	switch beta {
 	case 0:
 	case 1:
 		ep.Accumulate = true
 	default:
-		scaleC(m, pb.n, beta, c, ldc)
+		scaleC(m, n, beta, c, ldc)
 		ep.Accumulate = true
+	}
+	pb.Mul(threads, m, a, rows, c, ldc, &ep)
+}
+
+// Mul computes rows [0, m) of C = A·B under the epilogue, for every column, splitting the
+// work into row blocks and panel groups over up to threads goroutines: MulRows for whole
+// products. An epilogue's Z, when set, is indexed like C (ZOff is added).
+func (pb *PackedB) Mul(threads, m int, a []float32, rows RowsOf, c []float32, ldc int, ep *Epilogue) {
+	if m <= 0 {
+		return
 	}
 	mc := RowBlock(pb.k, pb.kern)
 	jobsM := (m + mc - 1) / mc
@@ -75,7 +79,13 @@ func mulParallel(threads, m int, a []float32, rows RowsOf, pb *PackedB, c []floa
 		p0 := bj * pchunk
 		r := rows
 		r.Off += i0 * rows.LD
-		pb.MulRows(min(mc, m-i0), a, r, c, i0*ldc, ldc, p0, min(panels, p0+pchunk), &ep)
+		jep := ep
+		if ep != nil && ep.Z != nil {
+			e := *ep
+			e.ZOff += i0 * ep.LDZ
+			jep = &e
+		}
+		pb.MulRows(min(mc, m-i0), a, r, c, i0*ldc, ldc, p0, min(panels, p0+pchunk), jep)
 	})
 }
 

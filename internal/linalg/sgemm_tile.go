@@ -2,6 +2,7 @@ package linalg
 
 import (
 	"fmt"
+	"sync"
 	"unsafe"
 )
 
@@ -185,7 +186,12 @@ func (pb *PackedB) MulRows(m int, a []float32, rows RowsOf, c []float32, cOff, l
 	_, j1 := pb.PanelCols(p1 - 1)
 	checkMatrix("C", c, cOff+j0, m, j1-j0, ldc)
 	var flags int
-	t := tileArgs{ntaps: len(taps), kc: rows.KC, lda: 4 * rows.LD, ldc: 4 * ldc}
+	// The argument block goes to the kernels through a function value, so it would escape
+	// to the heap if it lived on the stack: take it from a pool instead.
+	tp := tileArgsPool.Get().(*tileArgs)
+	defer tileArgsPool.Put(tp)
+	*tp = tileArgs{ntaps: len(taps), kc: rows.KC, lda: 4 * rows.LD, ldc: 4 * ldc}
+	t := tp
 	if ep != nil {
 		if ep.Alpha != 0 && ep.Alpha != 1 {
 			flags |= tileAlpha
@@ -239,7 +245,7 @@ func (pb *PackedB) MulRows(m int, a []float32, rows RowsOf, c []float32, cOff, l
 				if flags&tileResidual != 0 {
 					t.z = &ep.Z[ep.ZOff+i*ep.LDZ+pn.col]
 				}
-				kern.call(mr, pn.width, &t)
+				kern.call(mr, pn.width, t)
 				continue
 			}
 			// A narrow last panel on an unmasked kernel, or a bare kernel: compute the bare
@@ -248,9 +254,11 @@ func (pb *PackedB) MulRows(m int, a []float32, rows RowsOf, c []float32, cOff, l
 				tile = GetFloat32(kern.maxMR * kern.nrs[0])
 				defer tile.Release()
 			}
-			bare := t
+			bare := tileArgsPool.Get().(*tileArgs)
+			*bare = *t
 			bare.flags, bare.c, bare.ldc = 0, &tile.Buf[0], 4*pn.width
-			kern.call(mr, pn.width, &bare)
+			kern.call(mr, pn.width, bare)
+			tileArgsPool.Put(bare)
 			for r := 0; r < mr; r++ {
 				applyEpilogue(tile.Buf[r*pn.width:r*pn.width+pn.cols], c[cOff+(i+r)*ldc+pn.col:], ep, i+r, pn.col)
 			}
@@ -258,7 +266,10 @@ func (pb *PackedB) MulRows(m int, a []float32, rows RowsOf, c []float32, cOff, l
 	}
 }
 
-var tapScratch ScratchPool[int]
+var (
+	tapScratch   ScratchPool[int]
+	tileArgsPool = sync.Pool{New: func() any { return new(tileArgs) }}
+)
 
 // applyEpilogue stores the bare products sums (row i, columns j0...) into dst under ep.
 func applyEpilogue(sums, dst []float32, ep *Epilogue, i, j0 int) {

@@ -39,8 +39,10 @@ type Result struct {
 	// Outputs in the session's output order.
 	Names   []string
 	Outputs []*kernel.Tensor
-	// LatencyMS holds each timed run.
+	// LatencyMS holds each timed run; CPUMS the CPU time the ORT process spent in it (all
+	// threads), which a loaded machine disturbs less than the wall clock.
 	LatencyMS []float64
+	CPUMS     []float64
 	Err       error
 }
 
@@ -119,6 +121,7 @@ type jsonResult struct {
 		File string  `json:"file"`
 	} `json:"outputs"`
 	LatencyMS []float64 `json:"latency_ms"`
+	CPUMS     []float64 `json:"cpu_ms"`
 }
 
 // Run runs the jobs in one Node.js process. A job that ORT rejects gets Result.Err; the
@@ -189,7 +192,7 @@ func Run(jobs []Job) ([]Result, error) {
 	}
 	results := make([]Result, len(res))
 	for i, r := range res {
-		results[i] = Result{Model: jobs[i].Model, LatencyMS: r.LatencyMS}
+		results[i] = Result{Model: jobs[i].Model, LatencyMS: r.LatencyMS, CPUMS: r.CPUMS}
 		if r.Error != "" {
 			results[i].Err = fmt.Errorf("onnx runtime: %s", r.Error)
 			continue

@@ -35,18 +35,26 @@ func RepoRoot() (string, bool) {
 // ../shared/onnx-tests beside the repository. It skips t when the folder is absent.
 func ONNXTestsDir(t testing.TB) string {
 	t.Helper()
+	dir, ok := ONNXTestsDirIfPresent()
+	if !ok {
+		Skipf(t, "ONNX backend test data not found at %s (set %s; the onnx Python package ships it under onnx/backend/test/data)", dir, ONNXTestsEnv)
+	}
+	return dir
+}
+
+// ONNXTestsDirIfPresent is ONNXTestsDir for callers that can do without the data (fuzz
+// targets seeding from it): it reports whether the folder is there instead of skipping.
+func ONNXTestsDirIfPresent() (string, bool) {
 	dir := os.Getenv(ONNXTestsEnv)
 	if dir == "" {
 		root, ok := RepoRoot()
 		if !ok {
-			Skipf(t, "cannot find the repository root; set %s", ONNXTestsEnv)
+			return "", false
 		}
 		dir = filepath.Join(root, "..", "shared", "onnx-tests")
 	}
-	if _, err := os.Stat(filepath.Join(dir, "node")); err != nil {
-		Skipf(t, "ONNX backend test data not found at %s (set %s; the onnx Python package ships it under onnx/backend/test/data)", dir, ONNXTestsEnv)
-	}
-	return dir
+	_, err := os.Stat(filepath.Join(dir, "node"))
+	return dir, err == nil
 }
 
 // StrictEnv names the environment variable that turns every "absent peer or data" skip into

@@ -7,7 +7,8 @@
 //    "threads": N (intra-op threads, 0 = ORT's default),
 //    "warmup": N, "runs": N (optional: time N runs after N warm-up runs)}
 // Input files hold the raw little-endian elements; outputs are written the same way, and
-// the result lists {"name", "type", "dims", "file"} per output plus "latency_ms" when timed.
+// the result lists {"name", "type", "dims", "file"} per output plus "latency_ms" and
+// "cpu_ms" (the process's CPU time per run, all threads) when timed.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -41,12 +42,17 @@ async function runJob(job) {
   if (job.runs) {
     for (let i = 0; i < (job.warmup || 0); i++) await session.run(feeds);
     const times = [];
+    const cpu = [];
     for (let i = 0; i < job.runs; i++) {
+      const c0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       outputs = await session.run(feeds);
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1e3);
     }
     result.latency_ms = times;
+    result.cpu_ms = cpu;
   }
   if (job.out_dir) fs.mkdirSync(job.out_dir, { recursive: true });
   session.outputNames.forEach((name, i) => {

@@ -34,6 +34,10 @@ type Problem struct {
 	Message string
 }
 
+// InternalErrorMessage starts the message of a problem that reports an inference rule
+// panicking: a bug in whittle, not in the model.
+const InternalErrorMessage = "internal error in shape inference (a bug in whittle; please report it with the model)"
+
 func (p Problem) String() string {
 	return fmt.Sprintf("%s [%s] %s: %s", p.Node, p.Op, p.Where, p.Message)
 }
@@ -156,6 +160,13 @@ func (e *engine) node(n *ir.Node, opsets []ir.OpsetID) {
 	key := opKey(n.Domain, n.OpType)
 	version := opsetOf(opsets, n.Domain)
 	c := &ctx{e: e, n: n, opset: version, opsets: opsets}
+	// A rule that panics on a hostile node is a bug, but must not take down the program
+	// reading the model: it becomes a problem of that node.
+	defer func() {
+		if r := recover(); r != nil {
+			c.problem("", "%s: %v", InternalErrorMessage, r)
+		}
+	}()
 	if r, ok := rules[key]; ok {
 		r(c)
 		if e.opts.DataPropagation {

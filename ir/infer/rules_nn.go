@@ -445,6 +445,10 @@ func ruleGridSample(c *ctx) {
 		c.problem(inputName(1), "grid rank %d differs from input rank %d", len(g), len(x))
 		return
 	}
+	if len(x) < 3 {
+		c.problem(inputName(0), "rank %d, want at least 3 (N, C, spatial axes)", len(x))
+		return
+	}
 	out := []ir.Dim{clean(x[0]), clean(x[1])}
 	out = append(out, cloneDims(g[1:len(g)-1])...)
 	c.outTensor(0, elem, out, true)

@@ -847,6 +847,11 @@ func ruleDepthToSpace(c *ctx) {
 	elem := c.elem(0)
 	d, ok := c.shape(0)
 	b := c.n.AttrInt("blocksize", 0)
+	if b > 1<<31 {
+		// b*b would overflow int64 arithmetic on the channel count.
+		c.problem(attrName("blocksize"), "%d is too large", b)
+		return
+	}
 	if !ok || b <= 0 {
 		c.outTensor(0, elem, nil, false)
 		return
@@ -866,6 +871,11 @@ func ruleSpaceToDepth(c *ctx) {
 	elem := c.elem(0)
 	d, ok := c.shape(0)
 	b := c.n.AttrInt("blocksize", 0)
+	if b > 1<<31 {
+		// b*b would overflow int64 arithmetic on the channel count.
+		c.problem(attrName("blocksize"), "%d is too large", b)
+		return
+	}
 	if !ok || b <= 0 {
 		c.outTensor(0, elem, nil, false)
 		return

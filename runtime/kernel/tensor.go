@@ -87,7 +87,7 @@ func NewChecked(dt ir.DataType, shape ...int64) (*Tensor, error) {
 	}
 	data, err := makeSlice(dt, n)
 	if err != nil {
-		return nil, err
+		return nil, &ShapeError{DType: dt, Shape: append([]int64(nil), shape...), Err: err}
 	}
 	return &Tensor{DType: dt, Shape: append([]int64{}, shape...), Data: data}, nil
 }

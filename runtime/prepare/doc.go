@@ -7,10 +7,11 @@
 //
 // # Rules
 //
-// A Rule rewrites the main graph and reports whether it changed anything; Prepare runs the
-// list in order (the QDQ rules of qdq*.go first, then float fusion, then layouts) until
-// none changes the graph. Rules match first and rewrite second, and each lives in its own
-// file named after what it does.
+// A Rule rewrites the main graph and reports whether it changed anything. Prepare runs
+// the rules in phases (rules.go), each until none of its rules changes the graph:
+// rewrites (constants, the QDQ rules of qdq*.go, float fusion), then layouts, then vector
+// kernels for what is left. Rules match first and rewrite second, and each lives in its
+// own file named after what it does.
 //
 // # What rules must preserve
 //

@@ -106,11 +106,11 @@ func evaluate(m *ir.Model, n *ir.Node) ([]*kernel.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, err := def.New(info)
+	k, err := kernel.NewGuarded(def, info)
 	if err != nil {
 		return nil, err
 	}
-	outs, err := k.Run(&kernel.Context{}, inputs)
+	outs, err := kernel.RunGuarded(k, &kernel.Context{}, inputs)
 	if err != nil {
 		return nil, err
 	}

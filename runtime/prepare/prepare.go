@@ -69,22 +69,24 @@ func Prepare(m *ir.Model, opts Options) (*ir.Model, error) {
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
 	changedAny := false
-	for round := 0; ; round++ {
-		if round == maxRounds {
-			return nil, fmt.Errorf("prepare: the rules still change the graph after %d rounds", maxRounds)
-		}
-		changed := false
-		for _, r := range rules() {
-			ch, err := r.Apply(c, pm.Graph)
-			if err != nil {
-				return nil, fmt.Errorf("prepare: rule %s: %w", r.Name, err)
+	for _, phase := range phases() {
+		for round := 0; ; round++ {
+			if round == maxRounds {
+				return nil, fmt.Errorf("prepare: the rules still change the graph after %d rounds", maxRounds)
 			}
-			changed = changed || ch
+			changed := false
+			for _, r := range phase {
+				ch, err := r.Apply(c, pm.Graph)
+				if err != nil {
+					return nil, fmt.Errorf("prepare: rule %s: %w", r.Name, err)
+				}
+				changed = changed || ch
+			}
+			if !changed {
+				break
+			}
+			changedAny = true
 		}
-		if !changed {
-			break
-		}
-		changedAny = true
 	}
 	if !changedAny {
 		return m, nil
@@ -106,7 +108,7 @@ func worthPreparing(g *ir.Graph) bool {
 
 // startOps are the operators the rules match first.
 var startOps = map[string]bool{
-	"Conv": true, "QuantizeLinear": true, "DequantizeLinear": true, "QLinearConv": true,
+	"Conv": true, "Gemm": true, "MatMul": true, "QuantizeLinear": true, "DequantizeLinear": true, "QLinearConv": true,
 	"QLinearMatMul": true, "ConvInteger": true, "MatMulInteger": true,
 }
 

@@ -133,7 +133,7 @@ func TestRules(t *testing.T) {
 		{"broadcast add is not a residual", func(b *builder) *ir.Model {
 			x := b.input("x", 1, 4, 6, 6)
 			return b.model(b.op("Add", []*ir.Value{b.conv(x, "c", 4, 4), b.weight("bias", 4, 1, 1)}, "y"))
-		}, nil, in + "NhwcConv Reorder(NCHW) Add"},
+		}, nil, in + "NhwcConv Reorder(NCHW) Binary"},
 		{"constants fold", func(b *builder) *ir.Model {
 			x := b.input("x", 1, 4, 6, 6)
 			w := b.op("Neg", []*ir.Value{b.weight("w0", 4, 4, 3, 3)}, "w")
@@ -262,12 +262,12 @@ func TestLayoutsOnNetworkShapes(t *testing.T) {
 		name  string
 		build func(b *builder) *ir.Model
 	}{
-		{"stem: 7x7 stride 2 on 3 channels, maxpool", func(b *builder) *ir.Model {
-			x := b.input("x", 2, 3, 23, 21)
+		{"stem: 7x7 stride 2 on 3 channels (im2col by rows), maxpool", func(b *builder) *ir.Model {
+			x := b.input("x", 2, 3, 23, 40)
 			c := b.op("Relu", []*ir.Value{b.convW(x, "c", 3, 20, 7, pads(3, 3, 3, 3), strides(2))}, "r")
 			return b.model(b.op("MaxPool", []*ir.Value{c}, "y", ir.IntsAttr("kernel_shape", 3, 3), strides(2), pads(1, 1, 1, 1)))
 		}},
-		{"basic block with downsample", func(b *builder) *ir.Model {
+		{"basic block with downsample (outputs narrower than a tile)", func(b *builder) *ir.Model {
 			x := b.input("x", 1, 16, 9, 9)
 			c1 := b.op("Relu", []*ir.Value{b.convW(x, "c1", 16, 32, 3, pads(1, 1, 1, 1), strides(2))}, "r1")
 			c2 := b.convW(c1, "c2", 32, 32, 3, pads(1, 1, 1, 1))
@@ -298,7 +298,7 @@ func TestLayoutsOnNetworkShapes(t *testing.T) {
 			return b.model(b.convW(scaled, "project", 40, 17, 1))
 		}},
 		{"dilation, asymmetric and same pads, average pool, global pool", func(b *builder) *ir.Model {
-			x := b.input("x", 1, 8, 12, 13)
+			x := b.input("x", 1, 8, 12, 33)
 			c := b.convW(x, "c1", 8, 16, 3, ir.IntsAttr("dilations", 2, 2), pads(2, 1, 3, 2))
 			c = b.convW(c, "c2", 16, 16, 3, ir.StringAttr("auto_pad", "SAME_UPPER"), strides(2))
 			c = b.op("AveragePool", []*ir.Value{c}, "avg", ir.IntsAttr("kernel_shape", 2, 3), pads(1, 1, 0, 1),
@@ -320,6 +320,63 @@ func TestLayoutsOnNetworkShapes(t *testing.T) {
 			t.Log(ops(pm))
 			if !strings.Contains(ops(pm), "NhwcConv") {
 				t.Errorf("no convolution moved to channels-last: %s", ops(pm))
+			}
+			checkSameOutputs(t, m)
+		})
+	}
+}
+
+// TestFuseGemm covers the matrix-product rule: classifier heads (Gemm with bias and
+// transB, MatMul followed by BatchNormalization and Relu, as the Fashion-MNIST CNN's
+// head is exported) and a MatMul over a batch of rows with an Add of a bias.
+func TestFuseGemm(t *testing.T) {
+	tests := []struct {
+		name  string
+		build func(b *builder) *ir.Model
+		want  string
+	}{
+		{"gemm transB with bias", func(b *builder) *ir.Model {
+			x := b.input("x", 3, 40)
+			return b.model(b.op("Gemm", []*ir.Value{x, b.weight("w", 17, 40), b.weight("c", 17)}, "y",
+				ir.IntAttr("transB", 1), ir.FloatAttr("alpha", 0.5), ir.FloatAttr("beta", 2)))
+		}, "FusedGemm"},
+		{"matmul, batchnorm, relu, gemm", func(b *builder) *ir.Model {
+			x := b.input("x", 4, 33)
+			h := b.op("MatMul", []*ir.Value{x, b.weight("w1", 33, 20)}, "h")
+			scale, bias, mean := b.weight("s", 20), b.weight("bb", 20), b.weight("m", 20)
+			v := b.g.AddInitializer(ir.FromFloat32("v", []int64{20}, []float32{0.5, 1, 2, 0.1, 0.3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4}))
+			h = b.op("BatchNormalization", []*ir.Value{h, scale, bias, mean, v}, "bn")
+			h = b.op("Relu", []*ir.Value{h}, "r")
+			return b.model(b.op("Gemm", []*ir.Value{h, b.weight("w2", 20, 10), b.weight("c2", 10)}, "y"))
+		}, "FusedGemm(Relu) FusedGemm"},
+		{"matmul over a 3-D batch, add bias, silu", func(b *builder) *ir.Model {
+			x := b.input("x", 2, 5, 24)
+			h := b.op("MatMul", []*ir.Value{x, b.weight("w", 24, 48)}, "h")
+			h = b.op("Add", []*ir.Value{b.weight("bias", 48), h}, "a")
+			return b.model(b.op("Mul", []*ir.Value{h, b.op("Sigmoid", []*ir.Value{h}, "s")}, "y"))
+		}, "FusedGemm(SiLU)"},
+		{"transformer MLP: bias, exact GELU, residual", func(b *builder) *ir.Model {
+			x := b.input("x", 2, 7, 16)
+			h := b.op("Add", []*ir.Value{b.weight("b1", 32), b.op("MatMul", []*ir.Value{x, b.weight("w1", 16, 32)}, "h")}, "hb")
+			d := b.op("Div", []*ir.Value{h, b.scalar("sqrt2", 1.4142135)}, "d")
+			e := b.op("Add", []*ir.Value{b.op("Erf", []*ir.Value{d}, "erf"), b.scalar("one", 1)}, "e")
+			g := b.op("Mul", []*ir.Value{b.op("Mul", []*ir.Value{h, e}, "m"), b.scalar("half", 0.5)}, "gelu")
+			o := b.op("Add", []*ir.Value{b.weight("b2", 16), b.op("MatMul", []*ir.Value{g, b.weight("w2", 32, 16)}, "o")}, "ob")
+			return b.model(b.op("Add", []*ir.Value{x, o}, "y"))
+		}, "FusedGemm(Gelu) FusedGemm(+Z)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tc.build(newBuilder())
+			pm, err := prepare.Prepare(m, prepare.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := pm.Verify(); err != nil {
+				t.Fatalf("prepared model does not verify: %v", err)
+			}
+			if got := ops(pm); got != tc.want {
+				t.Errorf("prepared ops %q, want %q", got, tc.want)
 			}
 			checkSameOutputs(t, m)
 		})

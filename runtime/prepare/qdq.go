@@ -16,4 +16,6 @@ const (
 	OpQuantizeNHWC           = "QuantizeNHWC"
 	OpQToNHWC                = "QToNHWC"
 	OpQToNCHW                = "QToNCHW"
+	OpQLookup                = "QLookup"
+	OpQMul                   = "QMul"
 )

@@ -164,3 +164,108 @@ func (r *qdqRewriter) activation(act *ir.Node) (bool, error) {
 	r.nhwc[xq.Name] = y
 	return true, nil
 }
+
+// lookupOps are the unary operators whose QDQ groups become QLookup tables: elementwise on
+// one input (other inputs constant), so 256 input bytes determine every output.
+var lookupOps = map[string]bool{
+	"Sigmoid": true, "Tanh": true, "HardSigmoid": true, "HardSwish": true, "LeakyRelu": true,
+	"Elu": true, "Selu": true, "Celu": true, "Softplus": true, "Softsign": true, "Exp": true,
+	"Neg": true, "Abs": true, "Erf": true, "Gelu": true, "Mish": true, "Relu": true, "Clip": true,
+	"ThresholdedRelu": true, "Sqrt": true, "Reciprocal": true, "Log": true,
+}
+
+// lookup replaces DQ(x) → op → Q by the table of op's results on x's 256 values, in the layout
+// x has an 8-bit twin in.
+func (r *qdqRewriter) lookup(n *ir.Node) (bool, error) {
+	_, xq, px, ok := dequantized(n.Input(0))
+	if !ok || len(n.Outputs()) != 1 {
+		return false, nil
+	}
+	for _, v := range n.Inputs()[1:] {
+		if v != nil && v.Const == nil {
+			return false, nil
+		}
+	}
+	q := r.c.soleUser(n.Output(0))
+	if !isOp(q, "QuantizeLinear") {
+		return false, nil
+	}
+	py, ok := perTensorParams(q)
+	if !ok {
+		return false, nil
+	}
+	opset, ok := r.c.Model.Opset("")
+	if !ok {
+		return false, nil
+	}
+	attrs := append(append([]*ir.Attr(nil), n.Attrs...), ir.StringAttr("lookup_op", n.OpType), ir.IntAttr("lookup_opset", opset))
+	inputs := append([]*ir.Value{xq, px.scale, px.zero, py.scale, py.zero}, n.Inputs()[1:]...)
+	yq := q.Output(0)
+	if twin, ok := r.nhwc[xq.Name]; ok {
+		inputs[0] = twin
+		fused := r.g.NewNode(Domain, OpQLookup, inputs, []string{r.c.Fresh(yq.Name + "_nhwc")}, attrs...)
+		fused.Name = n.Name
+		t := *twin.Type
+		t.Elem = py.dt
+		fused.Output(0).Type = &t
+		r.g.InsertBefore(q, fused)
+		return true, r.finish(q, []*ir.Node{n}, fused.Output(0))
+	}
+	fused := r.g.NewNode(Domain, OpQLookup, inputs, r.c.tmpNames(q), attrs...)
+	fused.Name = n.Name
+	return true, r.replaceGroup([]*ir.Node{n, q}, q, fused)
+}
+
+// perChannelOf reports whether b ([N, C, 1, 1]) scales a ([N, C, H, W]) channel by channel.
+func perChannelOf(a, b *ir.Value) bool {
+	if !rank4(a) || !rank4(b) {
+		return false
+	}
+	da, db := a.Type.Dims, b.Type.Dims
+	same := func(x, y ir.Dim) bool {
+		return (x.IsKnown() && y.IsKnown() && x.Value == y.Value) || (x.Param != "" && x.Param == y.Param)
+	}
+	one := func(d ir.Dim) bool { return d.IsKnown() && d.Value == 1 }
+	return same(da[0], db[0]) && same(da[1], db[1]) && one(db[2]) && one(db[3])
+}
+
+// mul replaces DQ(a) * DQ(b) → Q: same shapes in the operands' layout, or a per-channel
+// scale in NHWC.
+func (r *qdqRewriter) mul(mul *ir.Node) (bool, error) {
+	if len(mul.Inputs()) != 2 {
+		return false, nil
+	}
+	_, aq, pa, okA := dequantized(mul.Input(0))
+	_, bq, pb, okB := dequantized(mul.Input(1))
+	if !okA || !okB {
+		return false, nil
+	}
+	if perChannelOf(bq, aq) && !perChannelOf(aq, bq) {
+		aq, bq, pa, pb = bq, aq, pb, pa
+	}
+	broadcast := perChannelOf(aq, bq) && !sameDims(aq, bq)
+	if !(sameDims(aq, bq) || broadcast) || !sameDims(aq, mul.Output(0)) {
+		return false, nil
+	}
+	chain, q, py, act, ok := r.quantizedOutput(mul.Output(0))
+	if !ok {
+		return false, nil
+	}
+	yq := q.Output(0)
+	nodes := append([]*ir.Node{mul}, chain...)
+	if !rank4(aq) {
+		fused := r.g.NewNode(Domain, OpQMul, []*ir.Value{aq, pa.scale, pa.zero, bq, pb.scale, pb.zero, py.scale, py.zero},
+			r.c.tmpNames(q), act.attrs()...)
+		fused.Name = mul.Name
+		return true, r.replaceGroup(append(nodes, q), q, fused)
+	}
+	a, b := r.toNHWC(aq, q), r.toNHWC(bq, q)
+	fused := r.g.NewNode(Domain, OpQMul, []*ir.Value{a, pa.scale, pa.zero, b, pb.scale, pb.zero, py.scale, py.zero},
+		[]string{r.c.Fresh(yq.Name + "_nhwc")}, act.attrs()...)
+	fused.Name = mul.Name
+	t := nhwcType(aq.Type)
+	t.Elem = py.dt
+	fused.Output(0).Type = t
+	r.g.InsertBefore(q, fused)
+	return true, r.finish(q, nodes, fused.Output(0))
+}

@@ -17,6 +17,8 @@ import (
 //	DQ(x) → GlobalAveragePool → Q                            ⇒  QGlobalAveragePoolNHWC
 //	DQ(x) → Relu | Clip → Q (same parameters), x from one of the above
 //	                                                         ⇒  the clamp of x's kernel
+//	DQ(x) → Sigmoid | Tanh | HardSwish | ... → Q             ⇒  QLookup (a 256-entry table)
+//	DQ(a), DQ(b) → Mul → Q (same shape, or b per channel)    ⇒  QMul
 //	DQ(a) → Gemm | MatMul(·, DQ(w)...) [→ Q]                 ⇒  QGemm (qdq_gemm.go)
 //	DQ(x) → Flatten | Reshape | ... → Q (same parameters)    ⇒  the shape op on x
 //
@@ -64,7 +66,13 @@ func applyQDQRegions(c *Context, g *ir.Graph) (bool, error) {
 		case isOp(n, "GlobalAveragePool"):
 			ok, err = r.globalAveragePool(n)
 		case isOp(n, "Relu") || isOp(n, "Clip"):
-			ok, err = r.activation(n)
+			if ok, err = r.activation(n); err == nil && !ok {
+				ok, err = r.lookup(n)
+			}
+		case isDefault(n) && lookupOps[n.OpType]:
+			ok, err = r.lookup(n)
+		case isOp(n, "Mul"):
+			ok, err = r.mul(n)
 		case isOp(n, "Gemm") || isOp(n, "MatMul"):
 			ok, err = r.gemm(n)
 		case isDefault(n) && shapeOps[n.OpType]:

@@ -60,6 +60,20 @@ func resnetBlock(b *builder) *ir.Model {
 	return b.model(b.op("Gemm", []*ir.Value{flat, b.weight("fc.w", 5, 16), b.weight("fc.b", 5)}, "y", ir.IntAttr("transB", 1)))
 }
 
+// seBlock is EfficientNet's pattern: a convolution with SiLU (Sigmoid and Mul), a
+// squeeze-and-excitation scale (pool, two 1×1 convolutions, Sigmoid, per-channel Mul) and a
+// projection.
+func seBlock(b *builder) *ir.Model {
+	x := b.input("x", 1, 3, 10, 10)
+	c := b.conv(x, "c", 3, 8)
+	silu := b.op("Mul", []*ir.Value{c, b.op("Sigmoid", []*ir.Value{c}, "c_sig")}, "silu")
+	gap := b.op("GlobalAveragePool", []*ir.Value{silu}, "se_pool")
+	s1 := b.op("Relu", []*ir.Value{b.op("Conv", []*ir.Value{gap, b.weight("se1.w", 4, 8, 1, 1), b.weight("se1.b", 4)}, "se1")}, "se1_relu")
+	s2 := b.op("Sigmoid", []*ir.Value{b.op("Conv", []*ir.Value{s1, b.weight("se2.w", 8, 4, 1, 1), b.weight("se2.b", 8)}, "se2")}, "se_scale")
+	scaled := b.op("Mul", []*ir.Value{silu, s2}, "scaled")
+	return b.model(b.op("Conv", []*ir.Value{scaled, b.weight("proj.w", 6, 8, 1, 1), b.weight("proj.b", 6)}, "y"))
+}
+
 func TestQDQRegions(t *testing.T) {
 	symmetric := passes.DefaultQuantizeOptions()
 	symmetric.ActivationType, symmetric.FloatBias = ir.Int8, true
@@ -75,9 +89,15 @@ func TestQDQRegions(t *testing.T) {
 			map[string]int{prepare.OpQConvNHWC: 5, prepare.OpQAdd: 1, prepare.OpQMaxPoolNHWC: 1, prepare.OpQGlobalAveragePoolNHWC: 1, prepare.OpQuantizeNHWC: 1, prepare.OpQToNCHW: 0, prepare.OpQGemm: 1}},
 		{"a kept convolution output stays float", passes.DefaultQuantizeOptions(), []string{"c1_relu"},
 			map[string]int{prepare.OpQConvNHWC: 4, prepare.OpQAdd: 1}},
+		{"squeeze and excitation with SiLU", passes.DefaultQuantizeOptions(), nil,
+			map[string]int{prepare.OpQConvNHWC: 3, prepare.OpQLookup: 2, prepare.OpQMul: 2, prepare.OpQGlobalAveragePoolNHWC: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := quantized(t, resnetBlock(newBuilder()), tc.opts)
+			build := resnetBlock
+			if strings.HasPrefix(tc.name, "squeeze") {
+				build = seBlock
+			}
+			m := quantized(t, build(newBuilder()), tc.opts)
 			for _, name := range tc.keep {
 				if m.Graph.Lookup(name) == nil {
 					t.Fatalf("no value %q to keep", name)
@@ -95,7 +115,7 @@ func TestQDQRegions(t *testing.T) {
 				if n.Domain == prepare.Domain {
 					got[n.OpType]++
 				}
-				if isDefaultOp(n, "Conv", "Relu", "Clip", "Gemm", "DequantizeLinear", "QuantizeLinear") && len(tc.keep) == 0 {
+				if isDefaultOp(n, "Conv", "Relu", "Clip", "Gemm", "Sigmoid", "Mul", "QuantizeLinear") && len(tc.keep) == 0 {
 					t.Errorf("%s is still a float Conv", n.Describe())
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/whittle-ml/whittle/internal/linalg"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/prepare"
 )
@@ -20,7 +21,7 @@ func parseActivation(n *ir.Node) (activation, error) {
 	params := n.AttrFloats("activation_params", nil)
 	want := 0
 	switch a.kind {
-	case "", prepare.ActRelu, prepare.ActHardSwish, prepare.ActSigmoid, prepare.ActSiLU, prepare.ActTanh:
+	case "", prepare.ActRelu, prepare.ActHardSwish, prepare.ActSigmoid, prepare.ActSiLU, prepare.ActTanh, prepare.ActGelu:
 	case prepare.ActLeakyRelu:
 		want = 1
 	case prepare.ActClip, prepare.ActHardSigmoid:
@@ -35,15 +36,13 @@ func parseActivation(n *ir.Node) (activation, error) {
 	return a, nil
 }
 
-// apply computes the activation in place. The loops are written per kind so that each
-// stays a simple pass the compiler keeps free of calls and bounds checks.
+// apply computes the activation in place, with linalg's vector routines where there is
+// one.
 func (a activation) apply(y []float32) {
 	switch a.kind {
 	case "":
 	case prepare.ActRelu:
-		for i, v := range y {
-			y[i] = max(v, 0)
-		}
+		linalg.Clamp(y, 0, float32(math.Inf(1)))
 	case prepare.ActLeakyRelu:
 		alpha := a.params[0]
 		for i, v := range y {
@@ -52,41 +51,25 @@ func (a activation) apply(y []float32) {
 			}
 		}
 	case prepare.ActClip:
-		lo, hi := a.params[0], a.params[1]
-		for i, v := range y {
-			y[i] = min(max(v, lo), hi)
-		}
+		linalg.Clamp(y, a.params[0], a.params[1])
 	case prepare.ActHardSigmoid:
 		alpha, beta := a.params[0], a.params[1]
 		for i, v := range y {
 			y[i] = min(max(alpha*v+beta, 0), 1)
 		}
 	case prepare.ActHardSwish:
-		for i, v := range y {
-			y[i] = v * min(max(v/6+0.5, 0), 1)
-		}
+		linalg.HardSwish(y)
 	case prepare.ActSigmoid:
-		for i, v := range y {
-			y[i] = sigmoid(v)
-		}
+		linalg.Sigmoid(y)
 	case prepare.ActSiLU:
-		for i, v := range y {
-			y[i] = v * sigmoid(v)
-		}
+		linalg.SiLU(y)
+	case prepare.ActGelu:
+		linalg.Gelu(y)
 	case prepare.ActTanh:
 		for i, v := range y {
 			y[i] = float32(math.Tanh(float64(v)))
 		}
 	}
-}
-
-// sigmoid matches the reference Sigmoid kernel's formula.
-func sigmoid(v float32) float32 {
-	if v >= 0 {
-		return float32(1 / (1 + math.Exp(-float64(v))))
-	}
-	e := math.Exp(float64(v))
-	return float32(e / (1 + e))
 }
 
 // clamp returns the bounds of an activation that is a clamp (Relu, Clip), which the

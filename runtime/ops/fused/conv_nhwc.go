@@ -2,6 +2,7 @@ package fused
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/whittle-ml/whittle/internal/linalg"
 	"github.com/whittle-ml/whittle/ir"
@@ -28,13 +29,15 @@ type nhwcConv struct {
 	act       activation
 	bias      []float32
 	pb        *linalg.PackedB // dense weights
-	dww       []float32       // depthwise weights, [tap][cout]
-	im2col    bool
+	dww       []float32       // depthwise weights, [tap][dwStride] (zero-padded)
+	dwBias    []float32       // depthwise bias, dwStride values (zeros when absent)
+	dwStride  int             // cout rounded up to 16
+	dw        atomic.Pointer[dwPlan]
 }
 
 // im2colBelow is the channel count under which a dense convolution copies its input rows
-// (im2col, one output row at a time) instead of reading one tap at a time: with few
-// channels per tap the tile kernel would spend its time switching taps.
+// (im2col, one output row at a time) instead of reading taps in place: with few channels
+// per tap the tile kernel would spend its time switching taps.
 const im2colBelow = 16
 
 func newNhwcConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
@@ -82,12 +85,15 @@ func newNhwcConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	}
 	taps := kh * kw
 	if k.depthwise {
-		k.dww = make([]float32, taps*m)
+		k.dwStride = (m + 15) / 16 * 16
+		k.dww = make([]float32, taps*k.dwStride)
 		for c := 0; c < m; c++ {
 			for t := 0; t < taps; t++ {
-				k.dww[t*m+c] = w[c*taps+t]
+				k.dww[t*k.dwStride+c] = w[c*taps+t]
 			}
 		}
+		k.dwBias = make([]float32, k.dwStride)
+		copy(k.dwBias, k.bias)
 		return k, nil
 	}
 	// Row p of B is tap p/C, channel p%C; column j is output channel j.
@@ -96,7 +102,6 @@ func newNhwcConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		t, c := p/cin, p%cin
 		return w[(j*cin+c)*taps+t]
 	})
-	k.im2col = cin < im2colBelow && taps > 1
 	return k, nil
 }
 
@@ -134,13 +139,13 @@ func (k *nhwcConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.
 		return []*kernel.Tensor{out}, nil
 	}
 	threads := ctx.Parallelism()
+	if k.depthwise {
+		k.runDepthwise(threads, xd, g, nb, y, zd)
+		return []*kernel.Tensor{out}, nil
+	}
 	img := padInput(threads, xd, nb, k.cin, g)
 	defer img.release()
-	if k.depthwise {
-		k.runDepthwise(threads, img, g, nb, y, zd)
-	} else {
-		k.runDense(threads, img, g, nb, y, zd)
-	}
+	k.runDense(threads, img, g, nb, y, zd)
 	return []*kernel.Tensor{out}, nil
 }
 
@@ -188,6 +193,29 @@ func padInput(threads int, x []float32, nb, c int, g geo2D) *paddedImage {
 	return p
 }
 
+// Dense convolutions run in one of four ways, chosen per input size:
+//
+//   - pointwise: a 1×1 convolution with unit strides and no padding is one product of
+//     all pixels (rows of A, read in place) with the weights;
+//   - implicit: each output row is a run of rows of A read in place from the padded
+//     image, one tap per kernel row (a kernel row's kW pixels are contiguous channels-last),
+//     so that nothing is copied but the padding;
+//   - im2col by rows: with few input channels a tap is too short to run the tile kernel
+//     on, so each output row's windows are first copied out (a row of kH·kW·C per pixel);
+//   - im2col by image: outputs narrower than a tile (7×7) copy the windows of the whole
+//     image, so that tiles span output rows and the weights, large in such layers,
+//     stream past once.
+const (
+	modePointwise = iota
+	modeImplicit
+	modeIm2colRows
+	modeIm2colImage
+)
+
+// tileRows is the height of the widest tile kernel's tiles; outputs narrower than this
+// use im2col by image.
+const tileRows = 14
+
 // runDense computes the dense convolution: jobs are ranges of output rows × ranges of
 // weight panels, sized so that a job's panels stay in L2 while its rows stream past.
 func (k *nhwcConv) runDense(threads int, img *paddedImage, g geo2D, nb int, y, z []float32) {
@@ -196,29 +224,61 @@ func (k *nhwcConv) runDense(threads int, img *paddedImage, g geo2D, nb int, y, z
 	if z != nil {
 		ep.Z, ep.LDZ = z, k.cout
 	}
-	taps := make([]int, 0, g.kh*g.kw)
-	for ky := 0; ky < g.kh; ky++ {
-		for kx := 0; kx < g.kw; kx++ {
-			taps = append(taps, (ky*g.dh*img.wp+kx*g.dw)*img.c)
+	mode := modeImplicit
+	switch {
+	case g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && img.hp == g.oh && img.wp == g.ow:
+		mode = modePointwise
+	case g.ow < tileRows && g.kh*g.kw > 1:
+		mode = modeIm2colImage
+	case k.cin < im2colBelow && g.kh*g.kw > 1:
+		mode = modeIm2colRows
+	}
+	// Taps: one per kernel row when a row's pixels are adjacent (no dilation across it),
+	// each kW·C long; otherwise one per kernel position.
+	var taps []int
+	kc := k.cin
+	if g.dw == 1 {
+		kc = g.kw * k.cin
+		for ky := 0; ky < g.kh; ky++ {
+			taps = append(taps, ky*g.dh*img.wp*img.c)
+		}
+	} else {
+		for ky := 0; ky < g.kh; ky++ {
+			for kx := 0; kx < g.kw; kx++ {
+				taps = append(taps, (ky*g.dh*img.wp+kx*g.dw)*img.c)
+			}
 		}
 	}
-	// A segment is a run of output pixels whose input rows are equally spaced: one output
-	// row, or for an unpadded pointwise convolution with unit strides the whole image in
-	// chunks.
-	pointwise := g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && img.hp == g.oh && img.wp == g.ow
-	segRows, nSeg := g.ow, nb*g.oh
-	if pointwise {
-		total := nb * g.oh * g.ow
-		segRows = max(14, linalg.RowBlock(kdim, nil)/2)
-		nSeg = (total + segRows - 1) / segRows
-	}
-	segment := func(s int) (aOff, cOff, rows int) {
-		if pointwise {
-			i0 := s * segRows
-			return i0 * k.cin, i0 * k.cout, min(segRows, nb*g.oh*g.ow-i0)
+	if mode == modePointwise {
+		k.pb.Mul(threads, nb*g.oh*g.ow, img.data, linalg.RowsOf{LD: k.cin, KC: k.cin}, y, k.cout, &ep)
+		if post {
+			k.act.apply(y)
 		}
+		return
+	}
+	if mode == modeIm2colImage {
+		pix := g.oh * g.ow
+		col := linalg.GetFloat32(pix * kdim)
+		defer col.Release()
+		for n := 0; n < nb; n++ {
+			linalg.ForCost(threads, g.oh, g.ow*kdim, func(oy int) {
+				aOff := ((n*img.hp + oy*g.sh) * img.wp) * img.c
+				im2colRow(col.Buf[oy*g.ow*kdim:(oy+1)*g.ow*kdim], img, g, aOff, taps, kc)
+			})
+			jep := ep
+			jep.ZOff = n * pix * k.cout
+			k.pb.Mul(threads, pix, col.Buf, linalg.RowsOf{LD: kdim, KC: kdim}, y[n*pix*k.cout:], k.cout, &jep)
+		}
+		if post {
+			k.act.apply(y)
+		}
+		return
+	}
+	// One segment per output row.
+	nSeg := nb * g.oh
+	segment := func(s int) (aOff, cOff int) {
 		n, oy := s/g.oh, s%g.oh
-		return ((n*img.hp + oy*g.sh) * img.wp) * img.c, (n*g.oh + oy) * g.ow * k.cout, g.ow
+		return ((n*img.hp + oy*g.sh) * img.wp) * img.c, (n*g.oh + oy) * g.ow * k.cout
 	}
 	panels := k.pb.Panels()
 	panelBytes := kdim * 32 * 4
@@ -229,33 +289,30 @@ func (k *nhwcConv) runDense(threads int, img *paddedImage, g geo2D, nb int, y, z
 		sPerJob = nSeg
 	}
 	sJobs := (nSeg + sPerJob - 1) / sPerJob
-	work := nSeg * segRows * kdim * k.cout
+	work := nSeg * g.ow * kdim * k.cout
 	linalg.ForCost(threads, sJobs*pJobs, work/(sJobs*pJobs), func(job int) {
 		s0 := (job / pJobs) * sPerJob
 		s1 := min(nSeg, s0+sPerJob)
 		p0 := (job % pJobs) * pPerJob
 		p1 := min(panels, p0+pPerJob)
 		jep := ep
-		if k.im2col {
+		if mode == modeIm2colRows {
 			col := linalg.GetFloat32(g.ow * kdim)
 			defer col.Release()
 			for s := s0; s < s1; s++ {
-				aOff, cOff, rows := segment(s)
-				im2colRow(col.Buf, img, g, aOff, taps, kdim)
+				aOff, cOff := segment(s)
+				im2colRow(col.Buf, img, g, aOff, taps, kc)
 				jep.ZOff = cOff
-				k.pb.MulRows(rows, col.Buf, linalg.RowsOf{LD: kdim, KC: kdim}, y, cOff, k.cout, p0, p1, &jep)
+				k.pb.MulRows(g.ow, col.Buf, linalg.RowsOf{LD: kdim, KC: kdim}, y, cOff, k.cout, p0, p1, &jep)
 			}
 		} else {
-			rows := linalg.RowsOf{LD: g.sw * img.c, Taps: taps, KC: k.cin}
-			if pointwise {
-				rows.Taps, rows.LD = nil, k.cin
-			}
+			rows := linalg.RowsOf{LD: g.sw * img.c, Taps: taps, KC: kc}
 			for p := p0; p < p1; p++ {
 				for s := s0; s < s1; s++ {
-					aOff, cOff, n := segment(s)
+					aOff, cOff := segment(s)
 					rows.Off = aOff
 					jep.ZOff = cOff
-					k.pb.MulRows(n, img.data, rows, y, cOff, k.cout, p, p+1, &jep)
+					k.pb.MulRows(g.ow, img.data, rows, y, cOff, k.cout, p, p+1, &jep)
 				}
 			}
 		}
@@ -263,8 +320,8 @@ func (k *nhwcConv) runDense(threads int, img *paddedImage, g geo2D, nb int, y, z
 			j0, _ := k.pb.PanelCols(p0)
 			_, j1 := k.pb.PanelCols(p1 - 1)
 			for s := s0; s < s1; s++ {
-				_, cOff, rows := segment(s)
-				for r := 0; r < rows; r++ {
+				_, cOff := segment(s)
+				for r := 0; r < g.ow; r++ {
 					k.act.apply(y[cOff+r*k.cout+j0 : cOff+r*k.cout+j1])
 				}
 			}
@@ -273,72 +330,154 @@ func (k *nhwcConv) runDense(threads int, img *paddedImage, g geo2D, nb int, y, z
 }
 
 // im2colRow copies the receptive fields of one output row (whose first window starts at
-// aOff in the padded image) into col, one row of kdim = taps·C values per output pixel.
-func im2colRow(col []float32, img *paddedImage, g geo2D, aOff int, taps []int, kdim int) {
-	c := img.c
+// aOff in the padded image) into col, one row of taps·kc values per output pixel: each tap
+// is kc contiguous values of the image.
+func im2colRow(col []float32, img *paddedImage, g geo2D, aOff int, taps []int, kc int) {
+	kdim := len(taps) * kc
 	for ox := 0; ox < g.ow; ox++ {
-		base := aOff + ox*g.sw*c
+		base := aOff + ox*g.sw*img.c
 		dst := col[ox*kdim : (ox+1)*kdim]
 		for t, off := range taps {
-			copy(dst[t*c:(t+1)*c], img.data[base+off:base+off+c])
+			copy(dst[t*kc:(t+1)*kc], img.data[base+off:base+off+kc])
 		}
 	}
 }
 
-// runDepthwise computes a depthwise convolution one output row at a time.
-func (k *nhwcConv) runDepthwise(threads int, img *paddedImage, g geo2D, nb int, y, z []float32) {
+// dwPlan holds the taps of a depthwise convolution for one input size: for every output
+// row, the taps of its interior pixels (windows wholly inside the image) and of each
+// border pixel, as offsets from the pixel's origin, the element of x where its window's
+// top-left corner would be. No padded copy of the input is made.
+type dwPlan struct {
+	ih, iw int
+	rows   []*dwRow // by output row; rows with the same kernel rows inside share one
+	oxLo   int      // interior pixels are [oxLo, oxHi)
+	oxHi   int
+}
+
+type dwRow struct {
+	taps, wrow []int
+	border     []dwPixel
+}
+
+type dwPixel struct {
+	ox         int
+	taps, wrow []int
+}
+
+func (k *nhwcConv) depthwisePlan(g geo2D) *dwPlan {
+	if p := k.dw.Load(); p != nil && p.ih == g.ih && p.iw == g.iw {
+		return p
+	}
+	c := k.cout
+	p := &dwPlan{ih: g.ih, iw: g.iw}
+	p.oxLo = min(g.ow, (g.pl+g.sw-1)/g.sw)
+	p.oxHi = p.oxLo
+	for ox := p.oxLo; ox < g.ow && ox*g.sw-g.pl+(g.kw-1)*g.dw < g.iw; ox++ {
+		p.oxHi = ox + 1
+	}
+	cases := map[[2]int]*dwRow{}
+	for oy := 0; oy < g.oh; oy++ {
+		iy0 := oy*g.sh - g.pt
+		kyLo, kyHi := g.kh, 0
+		for ky := 0; ky < g.kh; ky++ {
+			if iy := iy0 + ky*g.dh; iy >= 0 && iy < g.ih {
+				kyLo, kyHi = min(kyLo, ky), ky+1
+			}
+		}
+		key := [2]int{kyLo, kyHi}
+		row := cases[key]
+		if row == nil {
+			row = &dwRow{}
+			add := func(taps, wrow *[]int, kx int) {
+				for ky := kyLo; ky < kyHi; ky++ {
+					*taps = append(*taps, (ky*g.dh*g.iw+kx*g.dw)*c)
+					*wrow = append(*wrow, ky*g.kw+kx)
+				}
+			}
+			for kx := 0; kx < g.kw; kx++ {
+				add(&row.taps, &row.wrow, kx)
+			}
+			for ox := 0; ox < g.ow; ox++ {
+				if ox >= p.oxLo && ox < p.oxHi {
+					continue
+				}
+				px := dwPixel{ox: ox}
+				for kx := 0; kx < g.kw; kx++ {
+					if ix := ox*g.sw - g.pl + kx*g.dw; ix >= 0 && ix < g.iw {
+						add(&px.taps, &px.wrow, kx)
+					}
+				}
+				row.border = append(row.border, px)
+			}
+			cases[key] = row
+		}
+		p.rows = append(p.rows, row)
+	}
+	k.dw.Store(p)
+	return p
+}
+
+// runDepthwise computes a depthwise convolution one output row at a time, reading the
+// unpadded input: interior pixels in one call of the row kernel, border pixels (and rows
+// whose windows reach past the top or bottom) with only the taps inside the image.
+func (k *nhwcConv) runDepthwise(threads int, x []float32, g geo2D, nb int, y, z []float32) {
 	c := k.cout
 	ep, post := k.epilogue()
+	plan := k.depthwisePlan(g)
 	nSeg := nb * g.oh
 	linalg.ForCost(threads, nSeg, g.ow*c*g.kh*g.kw, func(s int) {
 		n, oy := s/g.oh, s%g.oh
 		row := y[(n*g.oh+oy)*g.ow*c : (n*g.oh+oy+1)*g.ow*c]
-		base := (n*img.hp + oy*g.sh) * img.wp * c
-		depthwiseRowGo(row, img.data, base, img.wp*c, g, k.dww, c, ep.Bias)
+		var zrow []float32
 		if z != nil {
-			addInto(row, z[(n*g.oh+oy)*g.ow*c:])
+			zrow = z[(n*g.oh+oy)*g.ow*c : (n*g.oh+oy+1)*g.ow*c]
 		}
-		if ep.Clamp {
-			clampInto(row, ep.Lo, ep.Hi)
+		rp := plan.rows[oy]
+		// origin(ox) = the element where pixel ox's window would start.
+		origin := func(ox int) int { return (n*g.ih*g.iw + (oy*g.sh-g.pt)*g.iw + ox*g.sw - g.pl) * c }
+		if len(rp.taps) == 0 {
+			// No kernel row inside the image: the bias (and the epilogue) only.
+			for ox := 0; ox < g.ow; ox++ {
+				copy(row[ox*c:(ox+1)*c], k.dwBias[:c])
+			}
+			if zrow != nil {
+				linalg.AddTo(row, zrow)
+			}
+			if ep.Clamp {
+				linalg.Clamp(row, ep.Lo, ep.Hi)
+			}
+		} else {
+			if plan.oxHi > plan.oxLo {
+				lo := plan.oxLo
+				var zs []float32
+				if zrow != nil {
+					zs = zrow[lo*c:]
+				}
+				linalg.DepthwiseRow(row[lo*c:], x, origin(lo), g.sw*c, rp.taps, rp.wrow, k.dww, k.dwStride, k.dwBias,
+					plan.oxHi-lo, c, zs, ep.Clamp, ep.Lo, ep.Hi)
+			}
+			for _, px := range rp.border {
+				dst := row[px.ox*c : (px.ox+1)*c]
+				var zs []float32
+				if zrow != nil {
+					zs = zrow[px.ox*c:]
+				}
+				if len(px.taps) == 0 {
+					copy(dst, k.dwBias[:c])
+					if zs != nil {
+						linalg.AddTo(dst, zs)
+					}
+					if ep.Clamp {
+						linalg.Clamp(dst, ep.Lo, ep.Hi)
+					}
+					continue
+				}
+				linalg.DepthwiseRow(dst, x, origin(px.ox), g.sw*c, px.taps, px.wrow, k.dww, k.dwStride, k.dwBias,
+					1, c, zs, ep.Clamp, ep.Lo, ep.Hi)
+			}
 		}
 		if post {
 			k.act.apply(row)
 		}
 	})
-}
-
-// depthwiseRowGo is the portable depthwise row: for every output pixel and channel,
-// bias + Σ taps x·w.
-func depthwiseRowGo(row, x []float32, base, rowStride int, g geo2D, w []float32, c int, bias []float32) {
-	for ox := 0; ox < g.ow; ox++ {
-		dst := row[ox*c : (ox+1)*c]
-		if bias != nil {
-			copy(dst, bias)
-		} else {
-			clear(dst)
-		}
-		for ky := 0; ky < g.kh; ky++ {
-			for kx := 0; kx < g.kw; kx++ {
-				off := base + ky*g.dh*rowStride + (ox*g.sw+kx*g.dw)*c
-				src := x[off : off+c]
-				wt := w[(ky*g.kw+kx)*c : (ky*g.kw+kx+1)*c]
-				for i := range dst {
-					dst[i] += src[i] * wt[i]
-				}
-			}
-		}
-	}
-}
-
-func addInto(dst, src []float32) {
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] += src[i]
-	}
-}
-
-func clampInto(dst []float32, lo, hi float32) {
-	for i, v := range dst {
-		dst[i] = min(max(v, lo), hi)
-	}
 }

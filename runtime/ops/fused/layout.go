@@ -157,13 +157,9 @@ func (k *nhwcPool) window(dst, x []float32, g geo2D, oy, ox, c int) {
 			}
 			src := x[(iy*g.iw+ix)*c : (iy*g.iw+ix+1)*c]
 			if k.max {
-				for i, v := range src {
-					dst[i] = max(dst[i], v)
-				}
+				linalg.MaxTo(dst, src)
 			} else {
-				for i, v := range src {
-					dst[i] += v
-				}
+				linalg.AddTo(dst, src)
 			}
 		}
 	}
@@ -195,16 +191,18 @@ func (k *nhwcGlobalAveragePool) Run(ctx *kernel.Context, inputs []*kernel.Tensor
 	out := ctx.Alloc(ir.Float, int64(nb), int64(c), 1, 1)
 	y := out.Float32s()
 	for n := 0; n < nb; n++ {
-		// Sum in float64 per channel like the reference pool, one pixel row at a time.
-		acc := make([]float64, c)
+		// Sum the pixels' channel vectors in float32 (the reference sums in float64: the
+		// two differ by rounding only, a few ulp for the pools networks end with).
+		acc := y[n*c : (n+1)*c]
+		clear(acc)
 		for p := 0; p < hw; p++ {
-			src := xd[(n*hw+p)*c : (n*hw+p+1)*c]
-			for i, v := range src {
-				acc[i] += float64(v)
-			}
+			linalg.AddTo(acc, xd[(n*hw+p)*c:(n*hw+p+1)*c])
 		}
-		for i := range acc {
-			y[n*c+i] = float32(acc[i] / float64(hw))
+		if hw > 0 {
+			inv := 1 / float32(hw)
+			for i := range acc {
+				acc[i] *= inv
+			}
 		}
 	}
 	return []*kernel.Tensor{out}, nil

@@ -352,10 +352,13 @@ func (k *rotaryKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 	if rd == 0 {
 		rd = size
 	}
-	if rd > size || rd%2 != 0 {
+	if rd < 0 || rd > size || rd%2 != 0 {
 		return nil, opErr(k.node, "rotary_embedding_dim %d does not fit head size %d", rd, size)
 	}
 	half := rd / 2
+	if len(cosT.Shape) == 0 {
+		return nil, opErr(k.node, "cos_cache is a scalar; want [positions, %d]", half)
+	}
 	cacheW := int(cosT.Shape[len(cosT.Shape)-1])
 	if cacheW < half || len(sinD) != len(cosD) {
 		return nil, opErr(k.node, "cos_cache %v / sin_cache do not hold %d values per position", cosT.Shape, half)

@@ -53,7 +53,15 @@ type convGeom struct {
 	padBegin       []int
 	kernelSize     int // (C/group) * prod(k): one im2col column's height
 	outSize        int // prod(out)
+	// Set by the NHWC engine's cache (convNHWC.geometry): the 2-D input shape the geometry
+	// is for, and the output shape in both layouts.
+	shape            [4]int64
+	nchwOut, nhwcOut []int64
 }
+
+// maxWindow bounds kernel sizes, strides, dilations and pads so that window arithmetic
+// cannot overflow.
+const maxWindow = 1 << 30
 
 func newConvGeom(a convAttrs, xShape, wShape []int64) (*convGeom, error) {
 	if len(xShape) < 3 || len(wShape) != len(xShape) {
@@ -71,8 +79,8 @@ func newConvGeom(a convAttrs, xShape, wShape []int64) (*convGeom, error) {
 		if len(list) != sp {
 			return 0, fmt.Errorf("%s %v must have %d entries", name, list, sp)
 		}
-		if list[i] < 1 {
-			return 0, fmt.Errorf("%s %v must be positive", name, list)
+		if list[i] < 1 || list[i] > maxWindow {
+			return 0, fmt.Errorf("%s %v must be in [1, %d]", name, list, maxWindow)
 		}
 		return int(list[i]), nil
 	}
@@ -83,6 +91,9 @@ func newConvGeom(a convAttrs, xShape, wShape []int64) (*convGeom, error) {
 	g.outSize = 1
 	for i := 0; i < sp; i++ {
 		in, k := int(xShape[2+i]), int(wShape[2+i])
+		if k < 1 || k > maxWindow {
+			return nil, fmt.Errorf("weight shape %v: kernel sizes must be in [1, %d]", wShape, maxWindow)
+		}
 		if a.kernelShape != nil {
 			if len(a.kernelShape) != sp || int(a.kernelShape[i]) != k {
 				return nil, fmt.Errorf("kernel_shape %v does not match weight shape %v", a.kernelShape, wShape)
@@ -112,14 +123,15 @@ func newConvGeom(a convAttrs, xShape, wShape []int64) (*convGeom, error) {
 		default:
 			if a.pads != nil {
 				pb, pe = int(a.pads[i]), int(a.pads[sp+i])
-				if pb < 0 || pe < 0 {
-					return nil, fmt.Errorf("pads %v must not be negative", a.pads)
+				if pb < 0 || pe < 0 || pb > maxWindow || pe > maxWindow {
+					return nil, fmt.Errorf("pads %v must be in [0, %d]", a.pads, maxWindow)
 				}
 			}
 			out = (in+pb+pe-span)/s + 1
 		}
 		if in+pb+pe < span {
-			out = 0
+			// ONNX defines no output here; an empty one would flow on silently.
+			return nil, fmt.Errorf("spatial axis %d: the input has size %d (%d with padding), smaller than the window (%d): the output would be empty", i, in, in+pb+pe, span)
 		}
 		g.in, g.k, g.out = append(g.in, in), append(g.k, k), append(g.out, max(out, 0))
 		g.stride, g.dil, g.padBegin = append(g.stride, s), append(g.dil, d), append(g.padBegin, pb)

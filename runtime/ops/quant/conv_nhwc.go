@@ -2,6 +2,7 @@ package quant
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/whittle-ml/whittle/internal/linalg"
 	"github.com/whittle-ml/whittle/ir"
@@ -53,12 +54,14 @@ type convNHWC struct {
 	group    int
 	cg, mg   int // channels per group, in and out
 	kh, kw   int
-	k, kpad  int // im2col row length, and rounded up to 4 (what the GEMM reads)
-	gemm     []*linalg.QMatrixB
-	rq       *linalg.QRequant   // all output channels (depthwise)
-	rqGroups []*linalg.QRequant // per group: the group's output channels (nil for int32 outputs)
-	xPad     uint8              // the input zero point as the byte the GEMM sees (sign bit flipped for int8)
-	flip     uint8              // 0x80 for int8 inputs: the GEMM takes unsigned bytes
+	k, kpad  int                      // im2col row length, and rounded up to 4 (what the GEMM reads)
+	gemm     []*linalg.QMatrixB       // per group; for tap convolutions the one packed by packTaps
+	taps     bool                     // runs on taps (conv_taps.go) rather than im2col
+	rq       *linalg.QRequant         // all output channels (depthwise)
+	rqGroups []*linalg.QRequant       // per group: the group's output channels (nil for int32 outputs)
+	xPad     uint8                    // the input zero point as the byte the GEMM sees (sign bit flipped for int8)
+	geom     atomic.Pointer[convGeom] // the geometry of the input shape last seen
+	flip     uint8                    // 0x80 for int8 inputs: the GEMM takes unsigned bytes
 	dw       *depthwise
 }
 
@@ -113,6 +116,14 @@ func newConvNHWC(s qconvSpec) (*convNHWC, error) {
 			cv.rqGroups = append(cv.rqGroups, rq)
 		}
 	}
+	if tapsEligible(cv) {
+		pb, err := packTaps(cv)
+		if err != nil {
+			return nil, err
+		}
+		cv.gemm, cv.taps = []*linalg.QMatrixB{pb}, true
+		return cv, nil
+	}
 	// B for group gi: K×mg with B[(kh,kw,ci)][j] = W[gi·mg+j][ci][kh][kw].
 	b := make([]int8, cv.k*cv.mg)
 	for gi := 0; gi < cv.group; gi++ {
@@ -143,6 +154,23 @@ func newConvNHWC(s qconvSpec) (*convNHWC, error) {
 	return cv, nil
 }
 
+// geometry returns the convolution's geometry for an NCHW input shape, from a one-entry
+// cache: a model runs its convolutions on the same shapes every time.
+func (cv *convNHWC) geometry(n, c, h, w int64) (*convGeom, error) {
+	if g := cv.geom.Load(); g != nil && g.shape == [4]int64{n, c, h, w} {
+		return g, nil
+	}
+	g, err := newConvGeom(cv.spec.attrs, []int64{n, c, h, w}, cv.spec.wShape)
+	if err != nil {
+		return nil, err
+	}
+	g.shape = [4]int64{n, c, h, w}
+	g.nchwOut = g.outShape()
+	g.nhwcOut = toNHWC(g.nchwOut)
+	cv.geom.Store(g)
+	return g, nil
+}
+
 // direct reports whether the GEMM can read the input rows as they are.
 func (cv *convNHWC) direct(g *convGeom) bool {
 	return cv.group == 1 && cv.kh == 1 && cv.kw == 1 && g.stride[0] == 1 && g.stride[1] == 1 &&
@@ -161,6 +189,10 @@ func (cv *convNHWC) run(threads int, g *convGeom, x []uint8, y []uint8, y32 []in
 	if rows == 0 {
 		return
 	}
+	if cv.taps {
+		cv.runTaps(threads, g, x, y, y32, ldy)
+		return
+	}
 	direct := cv.direct(g)
 	// Rows per job: an A block of ~96 KiB (L2), a multiple of the 6-row micro-tile, and
 	// enough jobs to keep every thread busy.
@@ -172,14 +204,9 @@ func (cv *convNHWC) run(threads int, g *convGeom, x []uint8, y []uint8, y32 []in
 	linalg.ForCost(threads, jobs, cv.group*per*cv.k*cv.mg, func(job int) {
 		r0, r1 := job*per, min(rows, (job+1)*per)
 		var abuf *linalg.Scratch[uint8]
-		var cbuf *linalg.Scratch[int32]
 		if !direct {
 			abuf = linalg.GetBytes((r1 - r0) * cv.kpad)
 			defer abuf.Release()
-		}
-		if cv.spec.requant {
-			cbuf = linalg.GetInt32s((r1 - r0) * cv.mg)
-			defer cbuf.Release()
 		}
 		for gi := 0; gi < cv.group; gi++ {
 			a, lda := x[r0*cv.c:], cv.c
@@ -189,8 +216,7 @@ func (cv *convNHWC) run(threads int, g *convGeom, x []uint8, y []uint8, y32 []in
 			}
 			zeroA := cv.xPad
 			if cv.spec.requant {
-				linalg.QGemm(1, r1-r0, a, lda, zeroA, cv.gemm[gi], cv.groupBias(gi), cbuf.Buf, cv.mg)
-				cv.rqGroups[gi].Rows(r1-r0, cbuf.Buf, cv.mg, y[r0*ldy+gi*cv.mg:], ldy)
+				linalg.QGemmRequant(1, r1-r0, a, lda, zeroA, cv.gemm[gi], cv.groupBias(gi), cv.rqGroups[gi], y[r0*ldy+gi*cv.mg:], ldy)
 			} else {
 				linalg.QGemm(1, r1-r0, a, lda, zeroA, cv.gemm[gi], cv.groupBias(gi), y32[r0*ldy+gi*cv.mg:], ldy)
 			}
@@ -278,7 +304,7 @@ func (cv *convNHWC) runNCHW(ctx *kernel.Context, x *kernel.Tensor) (*kernel.Tens
 	if x.DType != want {
 		return nil, fmt.Errorf("input x has type %s, the zero point %s", x.DType, want)
 	}
-	g, err := newConvGeom(cv.spec.attrs, x.Shape, cv.spec.wShape)
+	g, err := cv.geometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3])
 	if err != nil {
 		return nil, err
 	}
@@ -289,18 +315,14 @@ func (cv *convNHWC) runNCHW(ctx *kernel.Context, x *kernel.Tensor) (*kernel.Tens
 	transposeImages(xb, g.n, g.c, hw, xs.Buf)
 	threads := ctx.Parallelism()
 	if !cv.spec.requant {
-		y := ctx.Alloc(ir.Int32, g.outShape()...)
+		y := ctx.Alloc(ir.Int32, g.nchwOut...)
 		ys := linalg.GetInt32s(g.n * g.outSize * g.m)
 		defer ys.Release()
 		cv.run(threads, g, xs.Buf, nil, ys.Buf, g.m)
 		transposeImages(ys.Buf, g.n, g.outSize, g.m, y.Data.([]int32))
 		return y, nil
 	}
-	outDT := ir.Uint8
-	if cv.spec.ySigned {
-		outDT = ir.Int8
-	}
-	y := ctx.Alloc(outDT, g.outShape()...)
+	y := ctx.Alloc(byteType(cv.spec.ySigned), g.nchwOut...)
 	yb, _ := byteData(y)
 	ys := linalg.GetBytes(len(yb))
 	defer ys.Release()

@@ -1,6 +1,8 @@
 package quant
 
 import (
+	"math"
+
 	"github.com/whittle-ml/whittle/internal/linalg"
 )
 
@@ -16,6 +18,10 @@ type depthwise struct {
 	taps int
 	w    []int32 // [taps][cpad]
 	init []int32 // [cpad]
+	// initScale is init followed by the channels' requantization scales (float32 bits), for
+	// the kernels that requantize in registers; zp, lo and hi complete them.
+	initScale  []int32
+	zp, lo, hi float32
 }
 
 // maxDepthwiseTaps bounds the kernel window the row kernels take (their frame holds one
@@ -47,6 +53,12 @@ func newDepthwise(cv *convNHWC) (*depthwise, error) {
 		}
 		d.init[ch] = b - s.xZero*sum
 	}
+	d.initScale = make([]int32, 2*d.cpad)
+	copy(d.initScale, d.init)
+	for ch := 0; ch < d.c; ch++ {
+		d.initScale[d.cpad+ch] = int32(math.Float32bits(s.scales[min(ch, len(s.scales)-1)]))
+	}
+	d.zp, d.lo, d.hi = float32(s.yZero), float32(s.yLo), float32(s.yHi)
 	return d, nil
 }
 
@@ -87,6 +99,9 @@ func (d *depthwise) run(threads int, g *convGeom, x []uint8, y []uint8, ldy int)
 			} else {
 				rowPtrs[i] = x[(img*H+ih)*W*C : (img*H+ih+1)*W*C]
 			}
+		}
+		if d.rowRequant(rowPtrs[:kh], colOff.Buf, zrow.Buf[:d.cpad], OW, y[job*OW*ldy:], ldy) {
+			return
 		}
 		acc := linalg.GetInt32s(OW * d.cpad)
 		defer acc.Release()

@@ -16,6 +16,12 @@ func qdwRowAVX512(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int
 func qdwRowAVX512Signed(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)
 
 //go:noescape
+func qdwRowAVX512Requant(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *uint8, ldy int, rq *dwRequant)
+
+//go:noescape
+func qdwRowAVX512SignedRequant(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *uint8, ldy int, rq *dwRequant)
+
+//go:noescape
 func qdwRowAVX2(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)
 
 //go:noescape
@@ -82,4 +88,34 @@ func (d *depthwise) row(rows [][]uint8, colOff []int32, zx []uint8, ow int, out 
 		}
 	}
 	d.rowGo(rows, colOff, zx, ow, 0, out)
+}
+
+// dwRequant is what the fused depthwise rows read besides init: the offset in bytes from init
+// to the channel scales, and the output zero point and clamp.
+type dwRequant struct {
+	delta      int
+	zp, lo, hi float32
+}
+
+// rowRequant computes one output row straight into y (ow pixels, ldy bytes apart) when a
+// kernel that requantizes in registers runs here, and reports whether it did.
+func (d *depthwise) rowRequant(rows [][]uint8, colOff []int32, zx []uint8, ow int, y []uint8, ldy int) bool {
+	if dwVariant != "avx512" {
+		return false
+	}
+	kh, kw := d.cv.kh, d.cv.kw
+	_ = colOff[ow*kw-1]
+	_ = zx[d.cpad-1]
+	_ = y[(ow-1)*ldy+d.c-1]
+	var ptrs [maxDepthwiseTaps]*uint8
+	for i, r := range rows {
+		ptrs[i] = &r[0]
+	}
+	rq := dwRequant{delta: 4 * d.cpad, zp: d.zp, lo: d.lo, hi: d.hi}
+	if d.cv.spec.xSigned {
+		qdwRowAVX512SignedRequant(&ptrs[0], &colOff[0], &zx[0], ow, kh, kw, d.c, &d.w[0], &d.initScale[0], &y[0], ldy, &rq)
+	} else {
+		qdwRowAVX512Requant(&ptrs[0], &colOff[0], &zx[0], ow, kh, kw, d.c, &d.w[0], &d.initScale[0], &y[0], ldy, &rq)
+	}
+	return true
 }

@@ -144,3 +144,31 @@ func maxBytes(dst []uint8, srcs [][]uint8, signed bool) {
 		maxBytesGo(dst[n32:], tails, signed)
 	}
 }
+
+//go:noescape
+func qquantizeAVX512(x *float32, n int, c *quantizeConsts, y *uint8)
+
+//go:noescape
+func qquantizeAVX2(x *float32, n int, c *quantizeConsts, y *uint8)
+
+// quantizePlane quantizes x into y (same length) with QuantizeLinear's arithmetic.
+func quantizePlane(x []float32, c *quantizeConsts, y []uint8) {
+	n := len(y)
+	if n == 0 {
+		return
+	}
+	_ = x[n-1]
+	switch elementwiseVariant {
+	case "avx512":
+		qquantizeAVX512(&x[0], n, c, &y[0])
+		return
+	case "avx2":
+		n8 := n &^ 7
+		if n8 > 0 {
+			qquantizeAVX2(&x[0], n8, c, &y[0])
+		}
+		quantizePlaneGo(x[n8:n], c, y[n8:])
+		return
+	}
+	quantizePlaneGo(x, c, y)
+}

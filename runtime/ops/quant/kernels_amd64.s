@@ -43,35 +43,168 @@ qdwRowAVX512_kw:
 	MOVQ w+56(FP), DX
 	XORQ BX, BX                 // channel offset
 	MOVQ c+48(FP), AX           // channels left
-qdwRowAVX512_block:
+qdwRowAVX512_group:
+	CMPQ AX, $48
+	JGT  qdwRowAVX512_g4
+	CMPQ AX, $32
+	JGT  qdwRowAVX512_g3
+	CMPQ AX, $16
+	JGT  qdwRowAVX512_g2
+	JMP  qdwRowAVX512_g1
+qdwRowAVX512_g4:
 	MOVQ AX, CX
+	SUBQ $48, CX
 	CMPQ CX, $16
-	JLE  qdwRowAVX512_mask
+	JLE  qdwRowAVX512_g4_mask
 	MOVQ $16, CX
-qdwRowAVX512_mask:
+qdwRowAVX512_g4_mask:
 	MOVL $1, R11
 	SHLL CX, R11
 	DECL R11
-	KMOVW R11, K1               // lanes of this block that are channels
-	VMOVDQU32 (SI), Z0
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	VMOVDQU32 192(SI), Z3
 	MOVQ DX, R11
 	XORQ DI, DI
 	MOVQ 512(SP), CX
-qdwRowAVX512_tap:
+qdwRowAVX512_g4_tap:
 	MOVQ (SP)(DI*8), R12
-	VPMOVZXBD.Z (R12)(BX*1), K1, Z1
-	VPMADDWD (R11), Z1, Z1
-	VPADDD Z1, Z0, Z0
+	VPMOVZXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVZXBD 16(R12)(BX*1), Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	VPMOVZXBD 32(R12)(BX*1), Z6
+	VPMADDWD 128(R11), Z6, Z6
+	VPADDD Z6, Z2, Z2
+	VPMOVZXBD.Z 48(R12)(BX*1), K1, Z7
+	VPMADDWD 192(R11), Z7, Z7
+	VPADDD Z7, Z3, Z3
 	ADDQ R13, R11
 	INCQ DI
 	DECQ CX
-	JNZ  qdwRowAVX512_tap
-	VMOVDQU32 Z0, (R9)(BX*4)
+	JNZ  qdwRowAVX512_g4_tap
+	VMOVDQU32 Z0, 0(R9)(BX*4)
+	VMOVDQU32 Z1, 64(R9)(BX*4)
+	VMOVDQU32 Z2, 128(R9)(BX*4)
+	VMOVDQU32 Z3, 192(R9)(BX*4)
+	ADDQ $256, SI
+	ADDQ $256, DX
+	ADDQ $64, BX
+	SUBQ $64, AX
+	JG   qdwRowAVX512_group
+	JMP  qdwRowAVX512_next
+qdwRowAVX512_g3:
+	MOVQ AX, CX
+	SUBQ $32, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512_g3_mask
+	MOVQ $16, CX
+qdwRowAVX512_g3_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512_g3_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVZXBD 16(R12)(BX*1), Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	VPMOVZXBD.Z 32(R12)(BX*1), K1, Z6
+	VPMADDWD 128(R11), Z6, Z6
+	VPADDD Z6, Z2, Z2
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512_g3_tap
+	VMOVDQU32 Z0, 0(R9)(BX*4)
+	VMOVDQU32 Z1, 64(R9)(BX*4)
+	VMOVDQU32 Z2, 128(R9)(BX*4)
+	ADDQ $192, SI
+	ADDQ $192, DX
+	ADDQ $48, BX
+	SUBQ $48, AX
+	JG   qdwRowAVX512_group
+	JMP  qdwRowAVX512_next
+qdwRowAVX512_g2:
+	MOVQ AX, CX
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512_g2_mask
+	MOVQ $16, CX
+qdwRowAVX512_g2_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512_g2_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVZXBD.Z 16(R12)(BX*1), K1, Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512_g2_tap
+	VMOVDQU32 Z0, 0(R9)(BX*4)
+	VMOVDQU32 Z1, 64(R9)(BX*4)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $32, BX
+	SUBQ $32, AX
+	JG   qdwRowAVX512_group
+	JMP  qdwRowAVX512_next
+qdwRowAVX512_g1:
+	MOVQ AX, CX
+	SUBQ $0, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512_g1_mask
+	MOVQ $16, CX
+qdwRowAVX512_g1_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512_g1_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD.Z (R12)(BX*1), K1, Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512_g1_tap
+	VMOVDQU32 Z0, 0(R9)(BX*4)
 	ADDQ $64, SI
 	ADDQ $64, DX
 	ADDQ $16, BX
 	SUBQ $16, AX
-	JG   qdwRowAVX512_block
+	JG   qdwRowAVX512_group
+	JMP  qdwRowAVX512_next
 qdwRowAVX512_next:
 	MOVQ kw+40(FP), AX
 	LEAQ (R8)(AX*4), R8         // next pixel's column offsets
@@ -79,6 +212,299 @@ qdwRowAVX512_next:
 	DECQ R10
 	JNZ  qdwRowAVX512_pixel
 qdwRowAVX512_done:
+	VZEROUPPER
+	RET
+
+// func qdwRowAVX512Requant(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *uint8, ldy int, rq *dwRequant)
+TEXT ·qdwRowAVX512Requant(SB), NOSPLIT, $520-96
+	MOVQ rq+88(FP), AX
+	VBROADCASTSS 8(AX), Z8       // zp
+	VBROADCASTSS 12(AX), Z9      // lo
+	VBROADCASTSS 16(AX), Z10     // hi
+	MOVQ kh+32(FP), AX
+	IMULQ kw+40(FP), AX
+	MOVQ AX, 512(SP)            // taps
+	MOVQ colOff+8(FP), R8
+	MOVQ out+72(FP), R9
+	MOVQ ow+24(FP), R10
+	MOVQ c+48(FP), R13
+	ADDQ $15, R13
+	ANDQ $-16, R13
+	SHLQ $2, R13                // weight row stride: cpad int32s
+	TESTQ R10, R10
+	JZ   qdwRowAVX512Requant_done
+qdwRowAVX512Requant_pixel:
+	MOVQ rows+0(FP), SI
+	XORQ DI, DI
+	MOVQ kh+32(FP), AX
+qdwRowAVX512Requant_kh:
+	MOVQ (SI), DX
+	ADDQ $8, SI
+	MOVQ R8, CX
+	MOVQ kw+40(FP), BX
+qdwRowAVX512Requant_kw:
+	MOVLQSX (CX), R11
+	ADDQ $4, CX
+	LEAQ (DX)(R11*1), R12
+	TESTQ R11, R11
+	CMOVQLT zx+16(FP), R12      // padding column: the zero-point vector
+	MOVQ R12, (SP)(DI*8)
+	INCQ DI
+	DECQ BX
+	JNZ  qdwRowAVX512Requant_kw
+	DECQ AX
+	JNZ  qdwRowAVX512Requant_kh
+	MOVQ init+64(FP), SI
+	MOVQ w+56(FP), DX
+	XORQ BX, BX                 // channel offset
+	MOVQ c+48(FP), AX           // channels left
+qdwRowAVX512Requant_group:
+	CMPQ AX, $48
+	JGT  qdwRowAVX512Requant_g4
+	CMPQ AX, $32
+	JGT  qdwRowAVX512Requant_g3
+	CMPQ AX, $16
+	JGT  qdwRowAVX512Requant_g2
+	JMP  qdwRowAVX512Requant_g1
+qdwRowAVX512Requant_g4:
+	MOVQ AX, CX
+	SUBQ $48, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512Requant_g4_mask
+	MOVQ $16, CX
+qdwRowAVX512Requant_g4_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	VMOVDQU32 192(SI), Z3
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512Requant_g4_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVZXBD 16(R12)(BX*1), Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	VPMOVZXBD 32(R12)(BX*1), Z6
+	VPMADDWD 128(R11), Z6, Z6
+	VPADDD Z6, Z2, Z2
+	VPMOVZXBD.Z 48(R12)(BX*1), K1, Z7
+	VPMADDWD 192(R11), Z7, Z7
+	VPADDD Z7, Z3, Z3
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512Requant_g4_tap
+	MOVQ rq+88(FP), R12
+	MOVQ 0(R12), R12            // scales - init, in bytes
+	VCVTDQ2PS Z0, Z0
+	VMULPS 0(SI)(R12*1), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMINPS Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, 0(R9)(BX*1)
+	VCVTDQ2PS Z1, Z1
+	VMULPS 64(SI)(R12*1), Z1, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VADDPS Z8, Z1, Z1
+	VMAXPS Z9, Z1, Z1
+	VMINPS Z10, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPMOVDB Z1, 16(R9)(BX*1)
+	VCVTDQ2PS Z2, Z2
+	VMULPS 128(SI)(R12*1), Z2, Z2
+	VRNDSCALEPS $0, Z2, Z2
+	VADDPS Z8, Z2, Z2
+	VMAXPS Z9, Z2, Z2
+	VMINPS Z10, Z2, Z2
+	VCVTPS2DQ Z2, Z2
+	VPMOVDB Z2, 32(R9)(BX*1)
+	VCVTDQ2PS Z3, Z3
+	VMULPS 192(SI)(R12*1), Z3, Z3
+	VRNDSCALEPS $0, Z3, Z3
+	VADDPS Z8, Z3, Z3
+	VMAXPS Z9, Z3, Z3
+	VMINPS Z10, Z3, Z3
+	VCVTPS2DQ Z3, Z3
+	VPMOVDB Z3, K1, 48(R9)(BX*1)
+	ADDQ $256, SI
+	ADDQ $256, DX
+	ADDQ $64, BX
+	SUBQ $64, AX
+	JG   qdwRowAVX512Requant_group
+	JMP  qdwRowAVX512Requant_next
+qdwRowAVX512Requant_g3:
+	MOVQ AX, CX
+	SUBQ $32, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512Requant_g3_mask
+	MOVQ $16, CX
+qdwRowAVX512Requant_g3_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512Requant_g3_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVZXBD 16(R12)(BX*1), Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	VPMOVZXBD.Z 32(R12)(BX*1), K1, Z6
+	VPMADDWD 128(R11), Z6, Z6
+	VPADDD Z6, Z2, Z2
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512Requant_g3_tap
+	MOVQ rq+88(FP), R12
+	MOVQ 0(R12), R12            // scales - init, in bytes
+	VCVTDQ2PS Z0, Z0
+	VMULPS 0(SI)(R12*1), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMINPS Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, 0(R9)(BX*1)
+	VCVTDQ2PS Z1, Z1
+	VMULPS 64(SI)(R12*1), Z1, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VADDPS Z8, Z1, Z1
+	VMAXPS Z9, Z1, Z1
+	VMINPS Z10, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPMOVDB Z1, 16(R9)(BX*1)
+	VCVTDQ2PS Z2, Z2
+	VMULPS 128(SI)(R12*1), Z2, Z2
+	VRNDSCALEPS $0, Z2, Z2
+	VADDPS Z8, Z2, Z2
+	VMAXPS Z9, Z2, Z2
+	VMINPS Z10, Z2, Z2
+	VCVTPS2DQ Z2, Z2
+	VPMOVDB Z2, K1, 32(R9)(BX*1)
+	ADDQ $192, SI
+	ADDQ $192, DX
+	ADDQ $48, BX
+	SUBQ $48, AX
+	JG   qdwRowAVX512Requant_group
+	JMP  qdwRowAVX512Requant_next
+qdwRowAVX512Requant_g2:
+	MOVQ AX, CX
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512Requant_g2_mask
+	MOVQ $16, CX
+qdwRowAVX512Requant_g2_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512Requant_g2_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVZXBD.Z 16(R12)(BX*1), K1, Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512Requant_g2_tap
+	MOVQ rq+88(FP), R12
+	MOVQ 0(R12), R12            // scales - init, in bytes
+	VCVTDQ2PS Z0, Z0
+	VMULPS 0(SI)(R12*1), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMINPS Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, 0(R9)(BX*1)
+	VCVTDQ2PS Z1, Z1
+	VMULPS 64(SI)(R12*1), Z1, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VADDPS Z8, Z1, Z1
+	VMAXPS Z9, Z1, Z1
+	VMINPS Z10, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPMOVDB Z1, K1, 16(R9)(BX*1)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $32, BX
+	SUBQ $32, AX
+	JG   qdwRowAVX512Requant_group
+	JMP  qdwRowAVX512Requant_next
+qdwRowAVX512Requant_g1:
+	MOVQ AX, CX
+	SUBQ $0, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512Requant_g1_mask
+	MOVQ $16, CX
+qdwRowAVX512Requant_g1_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512Requant_g1_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD.Z (R12)(BX*1), K1, Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512Requant_g1_tap
+	MOVQ rq+88(FP), R12
+	MOVQ 0(R12), R12            // scales - init, in bytes
+	VCVTDQ2PS Z0, Z0
+	VMULPS 0(SI)(R12*1), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMINPS Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, K1, 0(R9)(BX*1)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $16, BX
+	SUBQ $16, AX
+	JG   qdwRowAVX512Requant_group
+	JMP  qdwRowAVX512Requant_next
+qdwRowAVX512Requant_next:
+	MOVQ kw+40(FP), AX
+	LEAQ (R8)(AX*4), R8         // next pixel's column offsets
+	ADDQ ldy+80(FP), R9          // next pixel's outputs
+	DECQ R10
+	JNZ  qdwRowAVX512Requant_pixel
+qdwRowAVX512Requant_done:
 	VZEROUPPER
 	RET
 
@@ -121,28 +547,131 @@ qdwRowAVX2_kw:
 	MOVQ w+56(FP), DX
 	XORQ BX, BX                 // channel offset
 	MOVQ c+48(FP), AX           // channels left
-	SHRQ $3, AX
+	SHRQ $3, AX                 // whole blocks of 8 channels only; the caller computes the rest
+	SHLQ $3, AX
 	JZ   qdwRowAVX2_next
-qdwRowAVX2_block:
-	VMOVDQU (SI), Y0
+qdwRowAVX2_group:
+	CMPQ AX, $24
+	JGT  qdwRowAVX2_g4
+	CMPQ AX, $16
+	JGT  qdwRowAVX2_g3
+	CMPQ AX, $8
+	JGT  qdwRowAVX2_g2
+	JMP  qdwRowAVX2_g1
+qdwRowAVX2_g4:
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU 64(SI), Y2
+	VMOVDQU 96(SI), Y3
 	MOVQ DX, R11
 	XORQ DI, DI
 	MOVQ 512(SP), CX
-qdwRowAVX2_tap:
+qdwRowAVX2_g4_tap:
 	MOVQ (SP)(DI*8), R12
-	VPMOVZXBD (R12)(BX*1), Y1
-	VPMADDWD (R11), Y1, Y1
-	VPADDD Y1, Y0, Y0
+	VPMOVZXBD (R12)(BX*1), Y4
+	VPMADDWD 0(R11), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	VPMOVZXBD 8(R12)(BX*1), Y5
+	VPMADDWD 32(R11), Y5, Y5
+	VPADDD Y5, Y1, Y1
+	VPMOVZXBD 16(R12)(BX*1), Y6
+	VPMADDWD 64(R11), Y6, Y6
+	VPADDD Y6, Y2, Y2
+	VPMOVZXBD 24(R12)(BX*1), Y7
+	VPMADDWD 96(R11), Y7, Y7
+	VPADDD Y7, Y3, Y3
 	ADDQ R13, R11
 	INCQ DI
 	DECQ CX
-	JNZ  qdwRowAVX2_tap
-	VMOVDQU Y0, (R9)(BX*4)
+	JNZ  qdwRowAVX2_g4_tap
+	VMOVDQU Y0, 0(R9)(BX*4)
+	VMOVDQU Y1, 32(R9)(BX*4)
+	VMOVDQU Y2, 64(R9)(BX*4)
+	VMOVDQU Y3, 96(R9)(BX*4)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $32, BX
+	SUBQ $32, AX
+	JG   qdwRowAVX2_group
+	JMP  qdwRowAVX2_next
+qdwRowAVX2_g3:
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU 64(SI), Y2
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX2_g3_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD (R12)(BX*1), Y4
+	VPMADDWD 0(R11), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	VPMOVZXBD 8(R12)(BX*1), Y5
+	VPMADDWD 32(R11), Y5, Y5
+	VPADDD Y5, Y1, Y1
+	VPMOVZXBD 16(R12)(BX*1), Y6
+	VPMADDWD 64(R11), Y6, Y6
+	VPADDD Y6, Y2, Y2
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX2_g3_tap
+	VMOVDQU Y0, 0(R9)(BX*4)
+	VMOVDQU Y1, 32(R9)(BX*4)
+	VMOVDQU Y2, 64(R9)(BX*4)
+	ADDQ $96, SI
+	ADDQ $96, DX
+	ADDQ $24, BX
+	SUBQ $24, AX
+	JG   qdwRowAVX2_group
+	JMP  qdwRowAVX2_next
+qdwRowAVX2_g2:
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX2_g2_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD (R12)(BX*1), Y4
+	VPMADDWD 0(R11), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	VPMOVZXBD 8(R12)(BX*1), Y5
+	VPMADDWD 32(R11), Y5, Y5
+	VPADDD Y5, Y1, Y1
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX2_g2_tap
+	VMOVDQU Y0, 0(R9)(BX*4)
+	VMOVDQU Y1, 32(R9)(BX*4)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $16, BX
+	SUBQ $16, AX
+	JG   qdwRowAVX2_group
+	JMP  qdwRowAVX2_next
+qdwRowAVX2_g1:
+	VMOVDQU 0(SI), Y0
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX2_g1_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBD (R12)(BX*1), Y4
+	VPMADDWD 0(R11), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX2_g1_tap
+	VMOVDQU Y0, 0(R9)(BX*4)
 	ADDQ $32, SI
 	ADDQ $32, DX
 	ADDQ $8, BX
-	DECQ AX
-	JNZ  qdwRowAVX2_block
+	SUBQ $8, AX
+	JG   qdwRowAVX2_group
+	JMP  qdwRowAVX2_next
 qdwRowAVX2_next:
 	MOVQ kw+40(FP), AX
 	LEAQ (R8)(AX*4), R8         // next pixel's column offsets
@@ -192,35 +721,168 @@ qdwRowAVX512Signed_kw:
 	MOVQ w+56(FP), DX
 	XORQ BX, BX                 // channel offset
 	MOVQ c+48(FP), AX           // channels left
-qdwRowAVX512Signed_block:
+qdwRowAVX512Signed_group:
+	CMPQ AX, $48
+	JGT  qdwRowAVX512Signed_g4
+	CMPQ AX, $32
+	JGT  qdwRowAVX512Signed_g3
+	CMPQ AX, $16
+	JGT  qdwRowAVX512Signed_g2
+	JMP  qdwRowAVX512Signed_g1
+qdwRowAVX512Signed_g4:
 	MOVQ AX, CX
+	SUBQ $48, CX
 	CMPQ CX, $16
-	JLE  qdwRowAVX512Signed_mask
+	JLE  qdwRowAVX512Signed_g4_mask
 	MOVQ $16, CX
-qdwRowAVX512Signed_mask:
+qdwRowAVX512Signed_g4_mask:
 	MOVL $1, R11
 	SHLL CX, R11
 	DECL R11
-	KMOVW R11, K1               // lanes of this block that are channels
-	VMOVDQU32 (SI), Z0
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	VMOVDQU32 192(SI), Z3
 	MOVQ DX, R11
 	XORQ DI, DI
 	MOVQ 512(SP), CX
-qdwRowAVX512Signed_tap:
+qdwRowAVX512Signed_g4_tap:
 	MOVQ (SP)(DI*8), R12
-	VPMOVSXBD.Z (R12)(BX*1), K1, Z1
-	VPMADDWD (R11), Z1, Z1
-	VPADDD Z1, Z0, Z0
+	VPMOVSXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVSXBD 16(R12)(BX*1), Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	VPMOVSXBD 32(R12)(BX*1), Z6
+	VPMADDWD 128(R11), Z6, Z6
+	VPADDD Z6, Z2, Z2
+	VPMOVSXBD.Z 48(R12)(BX*1), K1, Z7
+	VPMADDWD 192(R11), Z7, Z7
+	VPADDD Z7, Z3, Z3
 	ADDQ R13, R11
 	INCQ DI
 	DECQ CX
-	JNZ  qdwRowAVX512Signed_tap
-	VMOVDQU32 Z0, (R9)(BX*4)
+	JNZ  qdwRowAVX512Signed_g4_tap
+	VMOVDQU32 Z0, 0(R9)(BX*4)
+	VMOVDQU32 Z1, 64(R9)(BX*4)
+	VMOVDQU32 Z2, 128(R9)(BX*4)
+	VMOVDQU32 Z3, 192(R9)(BX*4)
+	ADDQ $256, SI
+	ADDQ $256, DX
+	ADDQ $64, BX
+	SUBQ $64, AX
+	JG   qdwRowAVX512Signed_group
+	JMP  qdwRowAVX512Signed_next
+qdwRowAVX512Signed_g3:
+	MOVQ AX, CX
+	SUBQ $32, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512Signed_g3_mask
+	MOVQ $16, CX
+qdwRowAVX512Signed_g3_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512Signed_g3_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVSXBD 16(R12)(BX*1), Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	VPMOVSXBD.Z 32(R12)(BX*1), K1, Z6
+	VPMADDWD 128(R11), Z6, Z6
+	VPADDD Z6, Z2, Z2
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512Signed_g3_tap
+	VMOVDQU32 Z0, 0(R9)(BX*4)
+	VMOVDQU32 Z1, 64(R9)(BX*4)
+	VMOVDQU32 Z2, 128(R9)(BX*4)
+	ADDQ $192, SI
+	ADDQ $192, DX
+	ADDQ $48, BX
+	SUBQ $48, AX
+	JG   qdwRowAVX512Signed_group
+	JMP  qdwRowAVX512Signed_next
+qdwRowAVX512Signed_g2:
+	MOVQ AX, CX
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512Signed_g2_mask
+	MOVQ $16, CX
+qdwRowAVX512Signed_g2_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512Signed_g2_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVSXBD.Z 16(R12)(BX*1), K1, Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512Signed_g2_tap
+	VMOVDQU32 Z0, 0(R9)(BX*4)
+	VMOVDQU32 Z1, 64(R9)(BX*4)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $32, BX
+	SUBQ $32, AX
+	JG   qdwRowAVX512Signed_group
+	JMP  qdwRowAVX512Signed_next
+qdwRowAVX512Signed_g1:
+	MOVQ AX, CX
+	SUBQ $0, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512Signed_g1_mask
+	MOVQ $16, CX
+qdwRowAVX512Signed_g1_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512Signed_g1_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD.Z (R12)(BX*1), K1, Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512Signed_g1_tap
+	VMOVDQU32 Z0, 0(R9)(BX*4)
 	ADDQ $64, SI
 	ADDQ $64, DX
 	ADDQ $16, BX
 	SUBQ $16, AX
-	JG   qdwRowAVX512Signed_block
+	JG   qdwRowAVX512Signed_group
+	JMP  qdwRowAVX512Signed_next
 qdwRowAVX512Signed_next:
 	MOVQ kw+40(FP), AX
 	LEAQ (R8)(AX*4), R8         // next pixel's column offsets
@@ -228,6 +890,299 @@ qdwRowAVX512Signed_next:
 	DECQ R10
 	JNZ  qdwRowAVX512Signed_pixel
 qdwRowAVX512Signed_done:
+	VZEROUPPER
+	RET
+
+// func qdwRowAVX512SignedRequant(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *uint8, ldy int, rq *dwRequant)
+TEXT ·qdwRowAVX512SignedRequant(SB), NOSPLIT, $520-96
+	MOVQ rq+88(FP), AX
+	VBROADCASTSS 8(AX), Z8       // zp
+	VBROADCASTSS 12(AX), Z9      // lo
+	VBROADCASTSS 16(AX), Z10     // hi
+	MOVQ kh+32(FP), AX
+	IMULQ kw+40(FP), AX
+	MOVQ AX, 512(SP)            // taps
+	MOVQ colOff+8(FP), R8
+	MOVQ out+72(FP), R9
+	MOVQ ow+24(FP), R10
+	MOVQ c+48(FP), R13
+	ADDQ $15, R13
+	ANDQ $-16, R13
+	SHLQ $2, R13                // weight row stride: cpad int32s
+	TESTQ R10, R10
+	JZ   qdwRowAVX512SignedRequant_done
+qdwRowAVX512SignedRequant_pixel:
+	MOVQ rows+0(FP), SI
+	XORQ DI, DI
+	MOVQ kh+32(FP), AX
+qdwRowAVX512SignedRequant_kh:
+	MOVQ (SI), DX
+	ADDQ $8, SI
+	MOVQ R8, CX
+	MOVQ kw+40(FP), BX
+qdwRowAVX512SignedRequant_kw:
+	MOVLQSX (CX), R11
+	ADDQ $4, CX
+	LEAQ (DX)(R11*1), R12
+	TESTQ R11, R11
+	CMOVQLT zx+16(FP), R12      // padding column: the zero-point vector
+	MOVQ R12, (SP)(DI*8)
+	INCQ DI
+	DECQ BX
+	JNZ  qdwRowAVX512SignedRequant_kw
+	DECQ AX
+	JNZ  qdwRowAVX512SignedRequant_kh
+	MOVQ init+64(FP), SI
+	MOVQ w+56(FP), DX
+	XORQ BX, BX                 // channel offset
+	MOVQ c+48(FP), AX           // channels left
+qdwRowAVX512SignedRequant_group:
+	CMPQ AX, $48
+	JGT  qdwRowAVX512SignedRequant_g4
+	CMPQ AX, $32
+	JGT  qdwRowAVX512SignedRequant_g3
+	CMPQ AX, $16
+	JGT  qdwRowAVX512SignedRequant_g2
+	JMP  qdwRowAVX512SignedRequant_g1
+qdwRowAVX512SignedRequant_g4:
+	MOVQ AX, CX
+	SUBQ $48, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512SignedRequant_g4_mask
+	MOVQ $16, CX
+qdwRowAVX512SignedRequant_g4_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	VMOVDQU32 192(SI), Z3
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512SignedRequant_g4_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVSXBD 16(R12)(BX*1), Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	VPMOVSXBD 32(R12)(BX*1), Z6
+	VPMADDWD 128(R11), Z6, Z6
+	VPADDD Z6, Z2, Z2
+	VPMOVSXBD.Z 48(R12)(BX*1), K1, Z7
+	VPMADDWD 192(R11), Z7, Z7
+	VPADDD Z7, Z3, Z3
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512SignedRequant_g4_tap
+	MOVQ rq+88(FP), R12
+	MOVQ 0(R12), R12            // scales - init, in bytes
+	VCVTDQ2PS Z0, Z0
+	VMULPS 0(SI)(R12*1), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMINPS Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, 0(R9)(BX*1)
+	VCVTDQ2PS Z1, Z1
+	VMULPS 64(SI)(R12*1), Z1, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VADDPS Z8, Z1, Z1
+	VMAXPS Z9, Z1, Z1
+	VMINPS Z10, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPMOVDB Z1, 16(R9)(BX*1)
+	VCVTDQ2PS Z2, Z2
+	VMULPS 128(SI)(R12*1), Z2, Z2
+	VRNDSCALEPS $0, Z2, Z2
+	VADDPS Z8, Z2, Z2
+	VMAXPS Z9, Z2, Z2
+	VMINPS Z10, Z2, Z2
+	VCVTPS2DQ Z2, Z2
+	VPMOVDB Z2, 32(R9)(BX*1)
+	VCVTDQ2PS Z3, Z3
+	VMULPS 192(SI)(R12*1), Z3, Z3
+	VRNDSCALEPS $0, Z3, Z3
+	VADDPS Z8, Z3, Z3
+	VMAXPS Z9, Z3, Z3
+	VMINPS Z10, Z3, Z3
+	VCVTPS2DQ Z3, Z3
+	VPMOVDB Z3, K1, 48(R9)(BX*1)
+	ADDQ $256, SI
+	ADDQ $256, DX
+	ADDQ $64, BX
+	SUBQ $64, AX
+	JG   qdwRowAVX512SignedRequant_group
+	JMP  qdwRowAVX512SignedRequant_next
+qdwRowAVX512SignedRequant_g3:
+	MOVQ AX, CX
+	SUBQ $32, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512SignedRequant_g3_mask
+	MOVQ $16, CX
+qdwRowAVX512SignedRequant_g3_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512SignedRequant_g3_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVSXBD 16(R12)(BX*1), Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	VPMOVSXBD.Z 32(R12)(BX*1), K1, Z6
+	VPMADDWD 128(R11), Z6, Z6
+	VPADDD Z6, Z2, Z2
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512SignedRequant_g3_tap
+	MOVQ rq+88(FP), R12
+	MOVQ 0(R12), R12            // scales - init, in bytes
+	VCVTDQ2PS Z0, Z0
+	VMULPS 0(SI)(R12*1), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMINPS Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, 0(R9)(BX*1)
+	VCVTDQ2PS Z1, Z1
+	VMULPS 64(SI)(R12*1), Z1, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VADDPS Z8, Z1, Z1
+	VMAXPS Z9, Z1, Z1
+	VMINPS Z10, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPMOVDB Z1, 16(R9)(BX*1)
+	VCVTDQ2PS Z2, Z2
+	VMULPS 128(SI)(R12*1), Z2, Z2
+	VRNDSCALEPS $0, Z2, Z2
+	VADDPS Z8, Z2, Z2
+	VMAXPS Z9, Z2, Z2
+	VMINPS Z10, Z2, Z2
+	VCVTPS2DQ Z2, Z2
+	VPMOVDB Z2, K1, 32(R9)(BX*1)
+	ADDQ $192, SI
+	ADDQ $192, DX
+	ADDQ $48, BX
+	SUBQ $48, AX
+	JG   qdwRowAVX512SignedRequant_group
+	JMP  qdwRowAVX512SignedRequant_next
+qdwRowAVX512SignedRequant_g2:
+	MOVQ AX, CX
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512SignedRequant_g2_mask
+	MOVQ $16, CX
+qdwRowAVX512SignedRequant_g2_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	VMOVDQU32 64(SI), Z1
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512SignedRequant_g2_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD (R12)(BX*1), Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	VPMOVSXBD.Z 16(R12)(BX*1), K1, Z5
+	VPMADDWD 64(R11), Z5, Z5
+	VPADDD Z5, Z1, Z1
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512SignedRequant_g2_tap
+	MOVQ rq+88(FP), R12
+	MOVQ 0(R12), R12            // scales - init, in bytes
+	VCVTDQ2PS Z0, Z0
+	VMULPS 0(SI)(R12*1), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMINPS Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, 0(R9)(BX*1)
+	VCVTDQ2PS Z1, Z1
+	VMULPS 64(SI)(R12*1), Z1, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VADDPS Z8, Z1, Z1
+	VMAXPS Z9, Z1, Z1
+	VMINPS Z10, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPMOVDB Z1, K1, 16(R9)(BX*1)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $32, BX
+	SUBQ $32, AX
+	JG   qdwRowAVX512SignedRequant_group
+	JMP  qdwRowAVX512SignedRequant_next
+qdwRowAVX512SignedRequant_g1:
+	MOVQ AX, CX
+	SUBQ $0, CX
+	CMPQ CX, $16
+	JLE  qdwRowAVX512SignedRequant_g1_mask
+	MOVQ $16, CX
+qdwRowAVX512SignedRequant_g1_mask:
+	MOVL $1, R11
+	SHLL CX, R11
+	DECL R11
+	KMOVW R11, K1
+	VMOVDQU32 0(SI), Z0
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX512SignedRequant_g1_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD.Z (R12)(BX*1), K1, Z4
+	VPMADDWD 0(R11), Z4, Z4
+	VPADDD Z4, Z0, Z0
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX512SignedRequant_g1_tap
+	MOVQ rq+88(FP), R12
+	MOVQ 0(R12), R12            // scales - init, in bytes
+	VCVTDQ2PS Z0, Z0
+	VMULPS 0(SI)(R12*1), Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VMAXPS Z9, Z0, Z0
+	VMINPS Z10, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, K1, 0(R9)(BX*1)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $16, BX
+	SUBQ $16, AX
+	JG   qdwRowAVX512SignedRequant_group
+	JMP  qdwRowAVX512SignedRequant_next
+qdwRowAVX512SignedRequant_next:
+	MOVQ kw+40(FP), AX
+	LEAQ (R8)(AX*4), R8         // next pixel's column offsets
+	ADDQ ldy+80(FP), R9          // next pixel's outputs
+	DECQ R10
+	JNZ  qdwRowAVX512SignedRequant_pixel
+qdwRowAVX512SignedRequant_done:
 	VZEROUPPER
 	RET
 
@@ -270,28 +1225,131 @@ qdwRowAVX2Signed_kw:
 	MOVQ w+56(FP), DX
 	XORQ BX, BX                 // channel offset
 	MOVQ c+48(FP), AX           // channels left
-	SHRQ $3, AX
+	SHRQ $3, AX                 // whole blocks of 8 channels only; the caller computes the rest
+	SHLQ $3, AX
 	JZ   qdwRowAVX2Signed_next
-qdwRowAVX2Signed_block:
-	VMOVDQU (SI), Y0
+qdwRowAVX2Signed_group:
+	CMPQ AX, $24
+	JGT  qdwRowAVX2Signed_g4
+	CMPQ AX, $16
+	JGT  qdwRowAVX2Signed_g3
+	CMPQ AX, $8
+	JGT  qdwRowAVX2Signed_g2
+	JMP  qdwRowAVX2Signed_g1
+qdwRowAVX2Signed_g4:
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU 64(SI), Y2
+	VMOVDQU 96(SI), Y3
 	MOVQ DX, R11
 	XORQ DI, DI
 	MOVQ 512(SP), CX
-qdwRowAVX2Signed_tap:
+qdwRowAVX2Signed_g4_tap:
 	MOVQ (SP)(DI*8), R12
-	VPMOVSXBD (R12)(BX*1), Y1
-	VPMADDWD (R11), Y1, Y1
-	VPADDD Y1, Y0, Y0
+	VPMOVSXBD (R12)(BX*1), Y4
+	VPMADDWD 0(R11), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	VPMOVSXBD 8(R12)(BX*1), Y5
+	VPMADDWD 32(R11), Y5, Y5
+	VPADDD Y5, Y1, Y1
+	VPMOVSXBD 16(R12)(BX*1), Y6
+	VPMADDWD 64(R11), Y6, Y6
+	VPADDD Y6, Y2, Y2
+	VPMOVSXBD 24(R12)(BX*1), Y7
+	VPMADDWD 96(R11), Y7, Y7
+	VPADDD Y7, Y3, Y3
 	ADDQ R13, R11
 	INCQ DI
 	DECQ CX
-	JNZ  qdwRowAVX2Signed_tap
-	VMOVDQU Y0, (R9)(BX*4)
+	JNZ  qdwRowAVX2Signed_g4_tap
+	VMOVDQU Y0, 0(R9)(BX*4)
+	VMOVDQU Y1, 32(R9)(BX*4)
+	VMOVDQU Y2, 64(R9)(BX*4)
+	VMOVDQU Y3, 96(R9)(BX*4)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $32, BX
+	SUBQ $32, AX
+	JG   qdwRowAVX2Signed_group
+	JMP  qdwRowAVX2Signed_next
+qdwRowAVX2Signed_g3:
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU 64(SI), Y2
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX2Signed_g3_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD (R12)(BX*1), Y4
+	VPMADDWD 0(R11), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	VPMOVSXBD 8(R12)(BX*1), Y5
+	VPMADDWD 32(R11), Y5, Y5
+	VPADDD Y5, Y1, Y1
+	VPMOVSXBD 16(R12)(BX*1), Y6
+	VPMADDWD 64(R11), Y6, Y6
+	VPADDD Y6, Y2, Y2
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX2Signed_g3_tap
+	VMOVDQU Y0, 0(R9)(BX*4)
+	VMOVDQU Y1, 32(R9)(BX*4)
+	VMOVDQU Y2, 64(R9)(BX*4)
+	ADDQ $96, SI
+	ADDQ $96, DX
+	ADDQ $24, BX
+	SUBQ $24, AX
+	JG   qdwRowAVX2Signed_group
+	JMP  qdwRowAVX2Signed_next
+qdwRowAVX2Signed_g2:
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX2Signed_g2_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD (R12)(BX*1), Y4
+	VPMADDWD 0(R11), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	VPMOVSXBD 8(R12)(BX*1), Y5
+	VPMADDWD 32(R11), Y5, Y5
+	VPADDD Y5, Y1, Y1
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX2Signed_g2_tap
+	VMOVDQU Y0, 0(R9)(BX*4)
+	VMOVDQU Y1, 32(R9)(BX*4)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $16, BX
+	SUBQ $16, AX
+	JG   qdwRowAVX2Signed_group
+	JMP  qdwRowAVX2Signed_next
+qdwRowAVX2Signed_g1:
+	VMOVDQU 0(SI), Y0
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 512(SP), CX
+qdwRowAVX2Signed_g1_tap:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBD (R12)(BX*1), Y4
+	VPMADDWD 0(R11), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	ADDQ R13, R11
+	INCQ DI
+	DECQ CX
+	JNZ  qdwRowAVX2Signed_g1_tap
+	VMOVDQU Y0, 0(R9)(BX*4)
 	ADDQ $32, SI
 	ADDQ $32, DX
 	ADDQ $8, BX
-	DECQ AX
-	JNZ  qdwRowAVX2Signed_block
+	SUBQ $8, AX
+	JG   qdwRowAVX2Signed_group
+	JMP  qdwRowAVX2Signed_next
 qdwRowAVX2Signed_next:
 	MOVQ kw+40(FP), AX
 	LEAQ (R8)(AX*4), R8         // next pixel's column offsets
@@ -947,6 +2005,95 @@ qmaxTapsAVX2S_store:
 	JGE  qmaxTapsAVX2S_loop
 qmaxTapsAVX2S_tail:
 qmaxTapsAVX2S_done:
+	VZEROUPPER
+	RET
+
+// func qquantizeAVX512(x *float32, n int, c *quantizeConsts, y *uint8)
+TEXT ·qquantizeAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ c+16(FP), AX
+	MOVQ y+24(FP), DI
+	VBROADCASTSS 0(AX), Z8      // scale
+	VBROADCASTSS 4(AX), Z9      // zp
+	VBROADCASTSS 8(AX), Z10     // lo
+	VBROADCASTSS 12(AX), Z11    // hi
+	CMPQ CX, $16
+	JLT  qquantizeAVX512_tail
+qquantizeAVX512_loop:
+	VMOVUPS (SI), Z0
+	VDIVPS Z8, Z0, Z0
+	VCMPPS $0, Z0, Z0, K2        // ordered: not NaN
+	VMOVAPS.Z Z0, K2, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z9, Z0, Z0
+	VMAXPS Z10, Z0, Z0
+	VMINPS Z11, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DI
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE  qquantizeAVX512_loop
+qquantizeAVX512_tail:
+	TESTQ CX, CX
+	JZ   qquantizeAVX512_done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VDIVPS Z8, Z0, Z0
+	VCMPPS $0, Z0, Z0, K2        // ordered: not NaN
+	VMOVAPS.Z Z0, K2, Z0
+	VRNDSCALEPS $0, Z0, Z0
+	VADDPS Z9, Z0, Z0
+	VMAXPS Z10, Z0, Z0
+	VMINPS Z11, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, X0
+	VMOVDQU8 X0, K1, (DI)
+qquantizeAVX512_done:
+	VZEROUPPER
+	RET
+
+// func qquantizeAVX2(x *float32, n int, c *quantizeConsts, y *uint8)
+TEXT ·qquantizeAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ c+16(FP), AX
+	MOVQ y+24(FP), DI
+	VBROADCASTSS 0(AX), Y8      // scale
+	VBROADCASTSS 4(AX), Y9      // zp
+	VBROADCASTSS 8(AX), Y10     // lo
+	VBROADCASTSS 12(AX), Y11    // hi
+	VPCMPEQD Y7, Y7, Y7
+	VPSRLD $24, Y7, Y7          // int32 0xff
+	CMPQ CX, $8
+	JLT  qquantizeAVX2_tail
+qquantizeAVX2_loop:
+	VMOVUPS (SI), Y0
+	VDIVPS Y8, Y0, Y0
+	VCMPPS $0, Y0, Y0, Y1
+	VANDPS Y1, Y0, Y0
+	VROUNDPS $0, Y0, Y0
+	VADDPS Y9, Y0, Y0
+	VMAXPS Y10, Y0, Y0
+	VMINPS Y11, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VPAND Y7, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSDW X1, X0, X0
+	VPACKUSWB X0, X0, X0
+	MOVQ X0, (DI)
+	ADDQ $32, SI
+	ADDQ $8, DI
+	SUBQ $8, CX
+	CMPQ CX, $8
+	JGE  qquantizeAVX2_loop
+qquantizeAVX2_tail:
+qquantizeAVX2_done:
 	VZEROUPPER
 	RET
 

@@ -39,8 +39,9 @@ func main() {
 	p("#include \"textflag.h\"")
 	p("")
 	for _, signed := range []bool{false, true} {
-		gen(true, signed)
-		gen(false, signed)
+		gen(true, signed, false)
+		gen(true, signed, true)
+		gen(false, signed, false)
 	}
 	for _, as := range []bool{false, true} {
 		for _, bs := range []bool{false, true} {
@@ -52,13 +53,19 @@ func main() {
 		genMaxTaps(true, signed)
 		genMaxTaps(false, signed)
 	}
+	genQuantize(true)
+	genQuantize(false)
 	if _, err := os.Stdout.WriteString(out.String()); err != nil {
 		os.Exit(1)
 	}
 }
 
 // Frame: 64 tap pointers at 0(SP), the tap count at 512(SP).
-func gen(zmm, signed bool) {
+//
+// The fused variant (…Requant) requantizes each block in registers and writes bytes: out
+// is then y (row stride ldy between output pixels), and rq = {delta, zp, lo, hi} as for
+// linalg's fused GEMM: the channel scales (float32) lie delta bytes after init.
+func gen(zmm, signed, fused bool) {
 	name := "qdwRow"
 	if zmm {
 		name += "AVX512"
@@ -70,8 +77,18 @@ func gen(zmm, signed bool) {
 		name += "Signed"
 		ext = "VPMOVSXBD"
 	}
-	p("// func %s(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $520-80", name)
+	if fused {
+		name += "Requant"
+		p("// func %s(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *uint8, ldy int, rq *dwRequant)", name)
+		p("TEXT ·%s(SB), NOSPLIT, $520-96", name)
+		p("\tMOVQ rq+88(FP), AX")
+		p("\tVBROADCASTSS 8(AX), Z8       // zp")
+		p("\tVBROADCASTSS 12(AX), Z9      // lo")
+		p("\tVBROADCASTSS 16(AX), Z10     // hi")
+	} else {
+		p("// func %s(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)", name)
+		p("TEXT ·%s(SB), NOSPLIT, $520-80", name)
+	}
 	p("\tMOVQ kh+32(FP), AX")
 	p("\tIMULQ kw+40(FP), AX")
 	p("\tMOVQ AX, 512(SP)            // taps")
@@ -111,65 +128,100 @@ func gen(zmm, signed bool) {
 	p("\tMOVQ w+56(FP), DX")
 	p("\tXORQ BX, BX                 // channel offset")
 	p("\tMOVQ c+48(FP), AX           // channels left")
-	if zmm {
-		p("%s_block:", name)
-		p("\tMOVQ AX, CX")
-		p("\tCMPQ CX, $16")
-		p("\tJLE  %s_mask", name)
-		p("\tMOVQ $16, CX")
-		p("%s_mask:", name)
-		p("\tMOVL $1, R11")
-		p("\tSHLL CX, R11")
-		p("\tDECL R11")
-		p("\tKMOVW R11, K1               // lanes of this block that are channels")
-		p("\tVMOVDQU32 (SI), Z0")
-		p("\tMOVQ DX, R11")
-		p("\tXORQ DI, DI")
-		p("\tMOVQ 512(SP), CX")
-		p("%s_tap:", name)
-		p("\tMOVQ (SP)(DI*8), R12")
-		p("\t%s.Z (R12)(BX*1), K1, Z1", ext)
-		p("\tVPMADDWD (R11), Z1, Z1")
-		p("\tVPADDD Z1, Z0, Z0")
-		p("\tADDQ R13, R11")
-		p("\tINCQ DI")
-		p("\tDECQ CX")
-		p("\tJNZ  %s_tap", name)
-		p("\tVMOVDQU32 Z0, (R9)(BX*4)")
-		p("\tADDQ $64, SI")
-		p("\tADDQ $64, DX")
-		p("\tADDQ $16, BX")
-		p("\tSUBQ $16, AX")
-		p("\tJG   %s_block", name)
-	} else {
-		// Whole blocks of 8 channels only; the caller computes the rest.
-		p("\tSHRQ $3, AX")
+	// Groups of up to four blocks of channels share each tap's address load and give four
+	// independent accumulator chains.
+	width, R, mov := 16, "Z", "VMOVDQU32"
+	if !zmm {
+		width, R, mov = 8, "Y", "VMOVDQU"
+		p("\tSHRQ $3, AX                 // whole blocks of 8 channels only; the caller computes the rest")
+		p("\tSHLQ $3, AX")
 		p("\tJZ   %s_next", name)
-		p("%s_block:", name)
-		p("\tVMOVDQU (SI), Y0")
+	}
+	p("%s_group:", name)
+	for nb := 4; nb > 1; nb-- {
+		p("\tCMPQ AX, $%d", width*(nb-1))
+		p("\tJGT  %s_g%d", name, nb)
+	}
+	p("\tJMP  %s_g1", name)
+	for nb := 4; nb >= 1; nb-- {
+		lbl := fmt.Sprintf("%s_g%d", name, nb)
+		p("%s:", lbl)
+		if zmm {
+			// Lanes of the last block that are channels.
+			p("\tMOVQ AX, CX")
+			p("\tSUBQ $%d, CX", width*(nb-1))
+			p("\tCMPQ CX, $16")
+			p("\tJLE  %s_mask", lbl)
+			p("\tMOVQ $16, CX")
+			p("%s_mask:", lbl)
+			p("\tMOVL $1, R11")
+			p("\tSHLL CX, R11")
+			p("\tDECL R11")
+			p("\tKMOVW R11, K1")
+		}
+		for q := 0; q < nb; q++ {
+			p("\t%s %d(SI), %s%d", mov, 4*width*q, R, q)
+		}
 		p("\tMOVQ DX, R11")
 		p("\tXORQ DI, DI")
 		p("\tMOVQ 512(SP), CX")
-		p("%s_tap:", name)
+		p("%s_tap:", lbl)
 		p("\tMOVQ (SP)(DI*8), R12")
-		p("\t%s (R12)(BX*1), Y1", ext)
-		p("\tVPMADDWD (R11), Y1, Y1")
-		p("\tVPADDD Y1, Y0, Y0")
+		for q := 0; q < nb; q++ {
+			src := fmt.Sprintf("%d(R12)(BX*1)", width*q)
+			if width*q == 0 {
+				src = "(R12)(BX*1)"
+			}
+			if zmm && q == nb-1 {
+				p("\t%s.Z %s, K1, Z%d", ext, src, 4+q)
+			} else {
+				p("\t%s %s, %s%d", ext, src, R, 4+q)
+			}
+			p("\tVPMADDWD %d(R11), %s%d, %s%d", 4*width*q, R, 4+q, R, 4+q)
+			p("\tVPADDD %s%d, %s%d, %s%d", R, 4+q, R, q, R, q)
+		}
 		p("\tADDQ R13, R11")
 		p("\tINCQ DI")
 		p("\tDECQ CX")
-		p("\tJNZ  %s_tap", name)
-		p("\tVMOVDQU Y0, (R9)(BX*4)")
-		p("\tADDQ $32, SI")
-		p("\tADDQ $32, DX")
-		p("\tADDQ $8, BX")
-		p("\tDECQ AX")
-		p("\tJNZ  %s_block", name)
+		p("\tJNZ  %s_tap", lbl)
+		if fused {
+			p("\tMOVQ rq+88(FP), R12")
+			p("\tMOVQ 0(R12), R12            // scales - init, in bytes")
+			for q := 0; q < nb; q++ {
+				a := fmt.Sprintf("Z%d", q)
+				p("\tVCVTDQ2PS %s, %s", a, a)
+				p("\tVMULPS %d(SI)(R12*1), %s, %s", 4*width*q, a, a)
+				p("\tVRNDSCALEPS $0, %s, %s", a, a)
+				p("\tVADDPS Z8, %s, %s", a, a)
+				p("\tVMAXPS Z9, %s, %s", a, a)
+				p("\tVMINPS Z10, %s, %s", a, a)
+				p("\tVCVTPS2DQ %s, %s", a, a)
+				if q == nb-1 {
+					p("\tVPMOVDB %s, K1, %d(R9)(BX*1)", a, width*q)
+				} else {
+					p("\tVPMOVDB %s, %d(R9)(BX*1)", a, width*q)
+				}
+			}
+		} else {
+			for q := 0; q < nb; q++ {
+				p("\t%s %s%d, %d(R9)(BX*4)", mov, R, q, 4*width*q)
+			}
+		}
+		p("\tADDQ $%d, SI", 4*width*nb)
+		p("\tADDQ $%d, DX", 4*width*nb)
+		p("\tADDQ $%d, BX", width*nb)
+		p("\tSUBQ $%d, AX", width*nb)
+		p("\tJG   %s_group", name)
+		p("\tJMP  %s_next", name)
 	}
 	p("%s_next:", name)
 	p("\tMOVQ kw+40(FP), AX")
 	p("\tLEAQ (R8)(AX*4), R8         // next pixel's column offsets")
-	p("\tADDQ R13, R9                // next pixel's outputs")
+	if fused {
+		p("\tADDQ ldy+80(FP), R9          // next pixel's outputs")
+	} else {
+		p("\tADDQ R13, R9                // next pixel's outputs")
+	}
 	p("\tDECQ R10")
 	p("\tJNZ  %s_pixel", name)
 	p("%s_done:", name)
@@ -364,6 +416,86 @@ func genMaxTaps(zmm, signed bool) {
 		p("\tJLT  %s_ttap", name)
 		p("%s_tstore:", name)
 		p("\tVMOVDQU8 Z0, K1, (DI)(BX*1)")
+	}
+	p("%s_done:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// genQuantize writes qquantize{AVX512,AVX2}(x *float32, n int, c *quantizeConsts, y *uint8):
+// y[i] = clamp(RoundHalfEven(x[i] / scale) + zp, lo, hi) for i < n (AVX2: n a multiple of 8),
+// QuantizeLinear's arithmetic (the quotient rounded to float32; NaN quantizes to the zero
+// point, as the reference does). quantizeConsts is {scale, zp, lo, hi float32}.
+func genQuantize(zmm bool) {
+	name, R, step := "qquantizeAVX512", "Z", 16
+	if !zmm {
+		name, R, step = "qquantizeAVX2", "Y", 8
+	}
+	p("// func %s(x *float32, n int, c *quantizeConsts, y *uint8)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-32", name)
+	p("\tMOVQ x+0(FP), SI")
+	p("\tMOVQ n+8(FP), CX")
+	p("\tMOVQ c+16(FP), AX")
+	p("\tMOVQ y+24(FP), DI")
+	p("\tVBROADCASTSS 0(AX), %s8      // scale", R)
+	p("\tVBROADCASTSS 4(AX), %s9      // zp", R)
+	p("\tVBROADCASTSS 8(AX), %s10     // lo", R)
+	p("\tVBROADCASTSS 12(AX), %s11    // hi", R)
+	if !zmm {
+		p("\tVPCMPEQD Y7, Y7, Y7")
+		p("\tVPSRLD $24, Y7, Y7          // int32 0xff")
+	}
+	body := func(load string, store func()) {
+		p("\t%s", load)
+		p("\tVDIVPS %s8, %s0, %s0", R, R, R)
+		// NaN → 0 before rounding (the comparison of NaN with itself is false).
+		if zmm {
+			p("\tVCMPPS $0, Z0, Z0, K2        // ordered: not NaN")
+			p("\tVMOVAPS.Z Z0, K2, Z0")
+			p("\tVRNDSCALEPS $0, Z0, Z0")
+		} else {
+			p("\tVCMPPS $0, Y0, Y0, Y1")
+			p("\tVANDPS Y1, Y0, Y0")
+			p("\tVROUNDPS $0, Y0, Y0")
+		}
+		p("\tVADDPS %s9, %s0, %s0", R, R, R)
+		p("\tVMAXPS %s10, %s0, %s0", R, R, R)
+		p("\tVMINPS %s11, %s0, %s0", R, R, R)
+		p("\tVCVTPS2DQ %s0, %s0", R, R)
+		store()
+	}
+	p("\tCMPQ CX, $%d", step)
+	p("\tJLT  %s_tail", name)
+	p("%s_loop:", name)
+	body(fmt.Sprintf("VMOVUPS (SI), %s0", R), func() {
+		if zmm {
+			p("\tVPMOVDB Z0, (DI)")
+		} else {
+			p("\tVPAND Y7, Y0, Y0")
+			p("\tVEXTRACTI128 $1, Y0, X1")
+			p("\tVPACKUSDW X1, X0, X0")
+			p("\tVPACKUSWB X0, X0, X0")
+			p("\tMOVQ X0, (DI)")
+		}
+	})
+	p("\tADDQ $%d, SI", 4*step)
+	p("\tADDQ $%d, DI", step)
+	p("\tSUBQ $%d, CX", step)
+	p("\tCMPQ CX, $%d", step)
+	p("\tJGE  %s_loop", name)
+	p("%s_tail:", name)
+	if zmm {
+		p("\tTESTQ CX, CX")
+		p("\tJZ   %s_done", name)
+		p("\tMOVL $1, AX")
+		p("\tSHLL CX, AX")
+		p("\tDECL AX")
+		p("\tKMOVW AX, K1")
+		body("VMOVUPS.Z (SI), K1, Z0", func() {
+			p("\tVPMOVDB Z0, X0")
+			p("\tVMOVDQU8 X0, K1, (DI)")
+		})
 	}
 	p("%s_done:", name)
 	p("\tVZEROUPPER")

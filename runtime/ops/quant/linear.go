@@ -152,6 +152,16 @@ func (k *quantizeLinear) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*k
 }
 
 func (k *quantizeLinear) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
+	if len(inputs) >= 2 && inputs[0] != nil && inputs[1] != nil {
+		if y, ok := k.runFast(ctx, inputs[0], inputs[1], kernel.Input(inputs, 2)); ok {
+			return y, nil
+		}
+	}
+	return k.runGeneral(ctx, inputs)
+}
+
+// runGeneral is every case, by the reference arithmetic.
+func (k *quantizeLinear) runGeneral(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
 	if len(inputs) < 2 || inputs[0] == nil || inputs[1] == nil {
 		return nil, fmt.Errorf("inputs x and y_scale are required")
 	}
@@ -277,6 +287,16 @@ func (k *dequantizeLinear) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]
 }
 
 func (k *dequantizeLinear) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
+	if len(inputs) >= 2 && inputs[0] != nil && inputs[1] != nil {
+		if y, ok := k.runFast(ctx, inputs[0], inputs[1], kernel.Input(inputs, 2)); ok {
+			return y, nil
+		}
+	}
+	return k.runGeneral(ctx, inputs)
+}
+
+// runGeneral is every case, by the reference arithmetic.
+func (k *dequantizeLinear) runGeneral(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
 	if len(inputs) < 2 || inputs[0] == nil || inputs[1] == nil {
 		return nil, fmt.Errorf("inputs x and x_scale are required")
 	}

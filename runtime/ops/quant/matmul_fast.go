@@ -120,13 +120,13 @@ func (q *qmatmul) runBias(ctx *kernel.Context, a *kernel.Tensor, bias []int32, s
 	per := max(6, (32<<10)/max(q.n, 1)/6*6)
 	linalg.ForCost(threads, (rows+per-1)/per, per*q.n*q.k, func(job int) {
 		r0, r1 := job*per, min(rows, (job+1)*per)
+		if scale == nil {
+			linalg.QGemmRequant(1, r1-r0, ab[r0*q.k:], q.k, zeroA, q.pb, bias, q.rq, yb[r0*q.n:], q.n)
+			return
+		}
 		acc := linalg.GetInt32s((r1 - r0) * q.n)
 		defer acc.Release()
 		linalg.QGemm(1, r1-r0, ab[r0*q.k:], q.k, zeroA, q.pb, bias, acc.Buf, q.n)
-		if scale == nil {
-			q.rq.Rows(r1-r0, acc.Buf, q.n, yb[r0*q.n:], q.n)
-			return
-		}
 		out := y.Float32s()[r0*q.n : r1*q.n]
 		for i, v := range acc.Buf {
 			out[i] = float32(float64(v) * scale[i%q.n])

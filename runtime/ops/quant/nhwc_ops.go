@@ -105,6 +105,14 @@ func qparams(scale, zp *kernel.Tensor) (s float32, z int32, dt ir.DataType, err 
 	return ss[0], z, dt, nil
 }
 
+// byteType is int8 or uint8.
+func byteType(signed bool) ir.DataType {
+	if signed {
+		return ir.Int8
+	}
+	return ir.Uint8
+}
+
 func typeRange(dt ir.DataType) (int32, int32) {
 	if dt == ir.Int8 {
 		return -128, 127
@@ -172,14 +180,15 @@ func (k *qconvNHWC) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.T
 		return nil, fmt.Errorf("input x must be a 4-D NHWC tensor")
 	}
 	cv := k.cv
-	if want := map[bool]ir.DataType{false: ir.Uint8, true: ir.Int8}[cv.spec.xSigned]; x.DType != want {
+	if want := byteType(cv.spec.xSigned); x.DType != want {
 		return nil, fmt.Errorf("input x has type %s, its zero point %s", x.DType, want)
 	}
-	g, err := newConvGeom(cv.spec.attrs, toNCHW(x.Shape), cv.spec.wShape)
+	s := x.Shape
+	g, err := cv.geometry(s[0], s[3], s[1], s[2])
 	if err != nil {
 		return nil, err
 	}
-	y := ctx.Alloc(map[bool]ir.DataType{false: ir.Uint8, true: ir.Int8}[cv.spec.ySigned], toNHWC(g.outShape())...)
+	y := ctx.Alloc(byteType(cv.spec.ySigned), g.nhwcOut...)
 	xb, _ := byteData(x)
 	yb, _ := byteData(y)
 	cv.run(ctx.Parallelism(), g, xb, yb, nil, g.m)
@@ -373,7 +382,11 @@ func maxPoolNHWC(threads int, g *convGeom, x, y []uint8, signed bool) {
 // no source (a window entirely in the padding) it holds the type's minimum.
 func maxBytesGo(dst []uint8, srcs [][]uint8, signed bool) {
 	if len(srcs) == 0 {
-		fill(dst, map[bool]uint8{false: 0, true: 0x80}[signed])
+		var lowest uint8 // uint8's minimum, or int8's (0x80)
+		if signed {
+			lowest = 0x80
+		}
+		fill(dst, lowest)
 		return
 	}
 	copy(dst, srcs[0])
@@ -462,11 +475,14 @@ func (k *qglobalAveragePoolNHWC) run(ctx *kernel.Context, inputs []*kernel.Tenso
 
 // quantizeNHWC is QuantizeNHWC.
 type quantizeNHWC struct {
-	node  *ir.Node
-	s     float32
-	z     int32
-	yType ir.DataType
+	node   *ir.Node
+	consts quantizeConsts
+	yType  ir.DataType
 }
+
+// quantizeConsts are QuantizeLinear's per-tensor parameters as the assembly kernels read
+// them.
+type quantizeConsts struct{ scale, zp, lo, hi float32 }
 
 func newQuantizeNHWC(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	c, err := consts(info, 3)
@@ -477,13 +493,22 @@ func newQuantizeNHWC(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", info.Node.Describe(), err)
 	}
-	return &quantizeNHWC{node: info.Node, s: s, z: z, yType: dt}, nil
+	lo, hi := typeRange(dt)
+	return &quantizeNHWC{node: info.Node, consts: quantizeConsts{s, float32(z), float32(lo), float32(hi)}, yType: dt}, nil
+}
+
+// quantizePlaneGo is QuantizeLinear of float32 values with one scale and zero point.
+func quantizePlaneGo(x []float32, c *quantizeConsts, y []uint8) {
+	for i, v := range x[:len(y)] {
+		y[i] = uint8(quantizeScalar(v, c.scale, int32(c.zp), int32(c.lo), int32(c.hi)))
+	}
 }
 
 func (k *quantizeNHWC) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
 	return runNamed(k.node, k.run, ctx, inputs)
 }
 
+// run quantizes each channel plane contiguously, then interleaves the planes.
 func (k *quantizeNHWC) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
 	x := kernel.Input(inputs, 0)
 	if x == nil || len(x.Shape) != 4 || x.DType != ir.Float {
@@ -493,14 +518,15 @@ func (k *quantizeNHWC) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kerne
 	n, c, hw := int(x.Shape[0]), int(x.Shape[1]), int(x.Shape[2]*x.Shape[3])
 	y := ctx.Alloc(k.yType, toNHWC(x.Shape)...)
 	yb, _ := byteData(y)
-	lo, hi := typeRange(k.yType)
-	linalg.ForCost(ctx.Parallelism(), n*c, hw, func(job int) {
-		img, ch := job/c, job%c
-		src := xs[job*hw : (job+1)*hw]
-		dst := yb[img*hw*c+ch:]
-		for p, v := range src {
-			dst[p*c] = uint8(quantizeScalar(v, k.s, k.z, lo, hi))
-		}
+	if c == 1 {
+		quantizePlane(xs, &k.consts, yb)
+		return y, nil
+	}
+	linalg.ForCost(ctx.Parallelism(), n, c*hw, func(img int) {
+		planes := linalg.GetBytes(c * hw)
+		defer planes.Release()
+		quantizePlane(xs[img*c*hw:(img+1)*c*hw], &k.consts, planes.Buf)
+		transposeImages(planes.Buf, 1, c, hw, yb[img*c*hw:(img+1)*c*hw])
 	})
 	return y, nil
 }

@@ -84,8 +84,8 @@ func TestQConvNHWC(t *testing.T) {
 		}
 		nin := append([]*kernel.Tensor{nhwcOf(in[0])}, in[1:]...)
 		got := nchwOf(run1(t, newPrivateNode(t, OpQConvNHWC, attrs, nin), nin...))
-		if !reflect.DeepEqual(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data) {
-			t.Fatalf("%v: NHWC convolution differs from the reference", cs)
+		if err := quantClose(got, want); err != nil {
+			t.Fatalf("%v: NHWC convolution: %v", cs, err)
 		}
 		// Clip(0.5, 2) before the output's QuantizeLinear.
 		ys, yz, yt, _ := qparams(in[6], in[7])
@@ -101,7 +101,7 @@ func TestQConvNHWC(t *testing.T) {
 				w = int32(int8(wb[i]))
 			}
 			w = max(qlo, min(qhi, w))
-			if gb[i] != uint8(w) {
+			if d := int32(int8(gb[i] - uint8(w))); d < -1 || d > 1 {
 				t.Fatalf("%v: clipped output %d = %d, want %d", cs, i, gb[i], uint8(w))
 			}
 		}
@@ -237,15 +237,27 @@ func TestQGlobalAveragePoolNHWC(t *testing.T) {
 	}
 }
 
-// TestQuantizeNHWC: QuantizeLinear then the NHWC transpose.
+// TestQuantizeNHWC: QuantizeLinear then the NHWC transpose, with every elementwise kernel
+// set.
 func TestQuantizeNHWC(t *testing.T) {
+	for _, v := range elementwiseVariants() {
+		t.Run(v, func(t *testing.T) {
+			defer func(old string) { elementwiseVariant = old }(elementwiseVariant)
+			elementwiseVariant = v
+			testQuantizeNHWC(t, []int64{2, 3, 5, 7})
+			testQuantizeNHWC(t, []int64{1, 1, 4, 9})
+		})
+	}
+}
+
+func testQuantizeNHWC(t *testing.T, shape []int64) {
 	r := rand.New(rand.NewSource(12))
-	shape := []int64{2, 3, 5, 7}
 	xs := make([]float32, kernel.ShapeSize(shape))
 	for i := range xs {
 		xs[i] = float32(r.NormFloat64() * 3)
 	}
 	xs[0], xs[1] = 0.5*0.04, 1.5*0.04 // ties
+	xs[2], xs[3] = float32(math.Inf(1)), float32(math.NaN())
 	x := kernel.FromFloat32(shape, xs)
 	for _, dt := range []ir.DataType{ir.Uint8, ir.Int8} {
 		zp := zeroPoint(dt, 9)
@@ -313,6 +325,106 @@ func TestQGemm(t *testing.T) {
 		for i := range gb {
 			if d := int(gb[i]) - int(wb[i]); d < -1 || d > 1 {
 				t.Fatalf("transB %v: quantized y[%d] = %d, want %d ± 1", trans, i, gb[i], wb[i])
+			}
+		}
+	}
+}
+
+// TestQuantizeDequantizeFast: the per-tensor 8-bit fast paths of QuantizeLinear and
+// DequantizeLinear equal the general code on ties, infinities, NaN and both types, with
+// every elementwise kernel set.
+func TestQuantizeDequantizeFast(t *testing.T) {
+	r := rand.New(rand.NewSource(14))
+	xs := make([]float32, 1000)
+	for i := range xs {
+		xs[i] = float32(r.NormFloat64() * 4)
+	}
+	xs[0], xs[1], xs[2], xs[3] = 0.5*0.03, 2.5*0.03, float32(math.Inf(-1)), float32(math.NaN())
+	x := kernel.FromFloat32([]int64{10, 100}, xs)
+	for _, v := range elementwiseVariants() {
+		defer func(old string) { elementwiseVariant = old }(elementwiseVariant)
+		elementwiseVariant = v
+		for _, dt := range []ir.DataType{ir.Uint8, ir.Int8} {
+			in := []*kernel.Tensor{x, scalarF(0.03), zeroPoint(dt, 5)}
+			for _, op := range []string{"QuantizeLinear", "DequantizeLinear"} {
+				if op == "DequantizeLinear" {
+					in[0] = randTensor(r, dt, 10, 100)
+				}
+				g := ir.NewGraph("t")
+				node := g.NewNode("", op, nil, []string{"y"})
+				def, _ := kernel.Lookup("", op, 13, in[0].DType)
+				k, err := def.New(&kernel.NodeInfo{Node: node, Opset: 13})
+				if err != nil {
+					t.Fatal(err)
+				}
+				fast, err := k.Run(&kernel.Context{Threads: 2}, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want *kernel.Tensor
+				switch kk := k.(type) {
+				case *quantizeLinear:
+					want, err = kk.runGeneral(&kernel.Context{}, in)
+				case *dequantizeLinear:
+					want, err = kk.runGeneral(&kernel.Context{}, in)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(fast[0].Data, want.Data) {
+					t.Fatalf("%s %s %v: fast path differs from the general code", v, op, dt)
+				}
+			}
+		}
+	}
+}
+
+// TestQLookup: the table equals DequantizeLinear → op → QuantizeLinear on every input byte,
+// for an operator with attributes (LeakyRelu) and one with constant inputs (Clip).
+func TestQLookup(t *testing.T) {
+	r := rand.New(rand.NewSource(15))
+	for _, tc := range []struct {
+		op    string
+		attrs []*ir.Attr
+		extra []*kernel.Tensor
+		xt    ir.DataType
+		yt    ir.DataType
+	}{
+		{"Sigmoid", nil, nil, ir.Uint8, ir.Uint8},
+		{"LeakyRelu", []*ir.Attr{ir.FloatAttr("alpha", 0.2)}, nil, ir.Int8, ir.Int8},
+		{"Clip", nil, []*kernel.Tensor{scalarF(-1), scalarF(2)}, ir.Uint8, ir.Int8},
+		{"HardSwish", nil, nil, ir.Int8, ir.Uint8},
+	} {
+		x := randTensor(r, tc.xt, 2, 3, 5, 7)
+		px := [2]*kernel.Tensor{scalarF(0.05), zeroPoint(tc.xt, 9)}
+		py := [2]*kernel.Tensor{scalarF(0.02), zeroPoint(tc.yt, 3)}
+		dq := kerneltest.MustRunOne(t, "DequantizeLinear", 13, nil, x, px[0], px[1])
+		f := kerneltest.MustRunOne(t, tc.op, 17, tc.attrs, append([]*kernel.Tensor{dq}, tc.extra...)...)
+		want := kerneltest.MustRunOne(t, "QuantizeLinear", 13, nil, f, py[0], py[1])
+		in := append([]*kernel.Tensor{x, px[0], px[1], py[0], py[1]}, tc.extra...)
+		attrs := append([]*ir.Attr{ir.StringAttr("lookup_op", tc.op), ir.IntAttr("lookup_opset", 17)}, tc.attrs...)
+		got := run1(t, newPrivateNode(t, OpQLookup, attrs, in), in...)
+		if !reflect.DeepEqual(got.Data, want.Data) || !reflect.DeepEqual(got.Shape, want.Shape) {
+			t.Fatalf("%s: QLookup differs from the unfused operators", tc.op)
+		}
+	}
+}
+
+// TestQMul: QMul equals DequantizeLinear → Mul → QuantizeLinear, for same shapes and for a
+// per-channel scale of an NHWC tensor.
+func TestQMul(t *testing.T) {
+	r := rand.New(rand.NewSource(16))
+	for _, types := range [][3]ir.DataType{{ir.Uint8, ir.Uint8, ir.Uint8}, {ir.Int8, ir.Uint8, ir.Int8}} {
+		pa := [2]*kernel.Tensor{scalarF(0.031), zeroPoint(types[0], 7)}
+		pb := [2]*kernel.Tensor{scalarF(0.017), zeroPoint(types[1], 100)}
+		py := [2]*kernel.Tensor{scalarF(0.043), zeroPoint(types[2], 20)}
+		for _, bShape := range [][]int64{{2, 5, 4, 6}, {2, 1, 1, 6}} {
+			a, b := randTensor(r, types[0], 2, 5, 4, 6), randTensor(r, types[1], bShape...)
+			want := refChain(t, "Mul", nil, []*kernel.Tensor{a, b}, [][2]*kernel.Tensor{pa, pb}, py)
+			in := []*kernel.Tensor{a, pa[0], pa[1], b, pb[0], pb[1], py[0], py[1]}
+			got := run1(t, newPrivateNode(t, OpQMul, nil, in), in...)
+			if !reflect.DeepEqual(got.Data, want.Data) {
+				t.Fatalf("%v %v: QMul differs from the unfused operators", types, bShape)
 			}
 		}
 	}

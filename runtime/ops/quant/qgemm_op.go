@@ -5,6 +5,7 @@ import (
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
+	"github.com/whittle-ml/whittle/runtime/prepare"
 )
 
 // QGemm is the private operator the QDQ rules put in place of a Gemm or MatMul whose A is
@@ -16,7 +17,7 @@ import (
 // per-column scales and zero points; bias is int32 in units of a_scale·b_scale[j]. With
 // y_scale the result is requantized to y_zp's type (QLinearMatMul's arithmetic); without, it
 // is float: y = float32(acc·a_scale·b_scale[j]), the accumulator's exact sum scaled once.
-const OpQGemm = "QGemm"
+const OpQGemm = prepare.OpQGemm
 
 func init() {
 	kernel.Register(kernel.KernelDef{Domain: Domain, Op: OpQGemm, SinceVersion: 1, New: newQGemm})

@@ -111,8 +111,8 @@ func permuteAs(dst, src any, viewShape []int64, perm []int) {
 func newDepthToSpace(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	b := info.Node.AttrInt("blocksize", 0)
 	mode := info.Node.AttrString("mode", "DCR")
-	if b <= 0 {
-		return nil, fmt.Errorf("%s: blocksize must be positive", describe(info))
+	if b <= 0 || b > 1<<31 {
+		return nil, fmt.Errorf("%s: blocksize %d must be in [1, 2^31]", describe(info), b)
 	}
 	if mode != "DCR" && mode != "CRD" {
 		return nil, fmt.Errorf("%s: mode %q is not DCR or CRD", describe(info), mode)
@@ -139,8 +139,8 @@ func newDepthToSpace(info *kernel.NodeInfo) (kernel.Kernel, error) {
 
 func newSpaceToDepth(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	b := info.Node.AttrInt("blocksize", 0)
-	if b <= 0 {
-		return nil, fmt.Errorf("%s: blocksize must be positive", describe(info))
+	if b <= 0 || b > 1<<31 {
+		return nil, fmt.Errorf("%s: blocksize %d must be in [1, 2^31]", describe(info), b)
 	}
 	return kfunc(describe(info), func(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, error) {
 		x, err := need(in, 0, "input")

@@ -128,13 +128,16 @@ func (k *randomUniform) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 			dt = x.DType
 		}
 	}
-	count := 1
-	for _, d := range shape {
-		count *= int(d)
+	count, err := kernel.CheckedCount(dt, shape)
+	if err != nil {
+		return nil, opErr(k.node, "%v", err)
+	}
+	vals, err := kernel.MakeScratch[float64](count)
+	if err != nil {
+		return nil, opErr(k.node, "%v", err)
 	}
 	rng := newRNG(k.seed, k.hasSeed)
 	span, low := float64(k.high)-float64(k.low), float64(k.low)
-	vals := make([]float64, count)
 	for i := range vals {
 		r := rng.Float64()
 		if dt == ir.Double {

@@ -1,0 +1,384 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// Constants of the exp approximation (Cephes expf): clamp bounds (inside the range where
+// 2^n is a normal float, so AVX2 can build it in the exponent field; e^88 and e^-87 are
+// beyond what Sigmoid and SiLU can tell apart), log2(e), ln 2 split in
+// a high and a low part, the polynomial's coefficients, 1, 1/2, 1/6, 127, 3.
+DATA expc<>+0(SB)/4, $88.0
+DATA expc<>+4(SB)/4, $-87.0
+DATA expc<>+8(SB)/4, $1.44269504088896341
+DATA expc<>+12(SB)/4, $0.693359375
+DATA expc<>+16(SB)/4, $-2.12194440e-4
+DATA expc<>+20(SB)/4, $1.9875691500e-4
+DATA expc<>+24(SB)/4, $1.3981999507e-3
+DATA expc<>+28(SB)/4, $8.3334519073e-3
+DATA expc<>+32(SB)/4, $4.1665795894e-2
+DATA expc<>+36(SB)/4, $1.6666665459e-1
+DATA expc<>+40(SB)/4, $5.0000001201e-1
+DATA expc<>+44(SB)/4, $1.0
+DATA expc<>+48(SB)/4, $0.5
+DATA expc<>+52(SB)/4, $0.16666666666666666
+DATA expc<>+56(SB)/4, $127.0
+DATA expc<>+60(SB)/4, $3.0
+GLOBL expc<>(SB), RODATA|NOPTR, $64
+
+// EXP512 sets Z0 = e^Z0, using Z1-Z3 and the constants in Z16-Z28.
+#define EXP512 \
+	VMINPS Z16, Z0, Z0 \
+	VMAXPS Z17, Z0, Z0 \
+	VMULPS Z18, Z0, Z1 \
+	VRNDSCALEPS $0, Z1, Z1 \
+	VFNMADD231PS Z19, Z1, Z0 \
+	VFNMADD231PS Z20, Z1, Z0 \
+	VMOVAPS Z21, Z2 \
+	VFMADD213PS Z22, Z0, Z2 \
+	VFMADD213PS Z23, Z0, Z2 \
+	VFMADD213PS Z24, Z0, Z2 \
+	VFMADD213PS Z25, Z0, Z2 \
+	VFMADD213PS Z26, Z0, Z2 \
+	VMULPS Z0, Z0, Z3 \
+	VFMADD213PS Z0, Z3, Z2 \
+	VADDPS Z27, Z2, Z2 \
+	VSCALEFPS Z1, Z2, Z0
+
+#define LOADEXP512 \
+	VBROADCASTSS expc<>+0(SB), Z16 \
+	VBROADCASTSS expc<>+4(SB), Z17 \
+	VBROADCASTSS expc<>+8(SB), Z18 \
+	VBROADCASTSS expc<>+12(SB), Z19 \
+	VBROADCASTSS expc<>+16(SB), Z20 \
+	VBROADCASTSS expc<>+20(SB), Z21 \
+	VBROADCASTSS expc<>+24(SB), Z22 \
+	VBROADCASTSS expc<>+28(SB), Z23 \
+	VBROADCASTSS expc<>+32(SB), Z24 \
+	VBROADCASTSS expc<>+36(SB), Z25 \
+	VBROADCASTSS expc<>+40(SB), Z26 \
+	VBROADCASTSS expc<>+44(SB), Z27
+
+// TAILMASK sets K1 to the lanes of the last (partial) vector: CX holds the count left.
+#define TAILMASK \
+	MOVL $1, AX \
+	SHLL CX, AX \
+	DECL AX \
+	KMOVW AX, K1
+
+// func sigmoidAVX512(x *float32, n int)
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-16
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	LOADEXP512
+	KXNORW K1, K1, K1
+loop:
+	CMPQ CX, $16
+	JGE  full
+	TESTQ CX, CX
+	JZ   done
+	TAILMASK
+full:
+	VMOVUPS.Z (DI), K1, Z4
+	VXORPS Z0, Z0, Z0
+	VSUBPS Z4, Z0, Z0        // -x
+	EXP512                   // e^-x
+	VADDPS Z27, Z0, Z0       // 1 + e^-x
+	VDIVPS Z0, Z27, Z0       // 1 / (1 + e^-x)
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG   loop
+done:
+	VZEROUPPER
+	RET
+
+// func siluAVX512(x *float32, n int)
+TEXT ·siluAVX512(SB), NOSPLIT, $0-16
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	LOADEXP512
+	KXNORW K1, K1, K1
+sloop:
+	CMPQ CX, $16
+	JGE  sfull
+	TESTQ CX, CX
+	JZ   sdone
+	TAILMASK
+sfull:
+	VMOVUPS.Z (DI), K1, Z4
+	VXORPS Z0, Z0, Z0
+	VSUBPS Z4, Z0, Z0
+	EXP512
+	VADDPS Z27, Z0, Z0
+	VDIVPS Z0, Z4, Z0        // x / (1 + e^-x)
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG   sloop
+sdone:
+	VZEROUPPER
+	RET
+
+// func hardSwishAVX512(x *float32, n int)
+TEXT ·hardSwishAVX512(SB), NOSPLIT, $0-16
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS expc<>+44(SB), Z27  // 1
+	VBROADCASTSS expc<>+60(SB), Z28  // 3
+	VBROADCASTSS expc<>+52(SB), Z29  // 1/6
+	VXORPS Z30, Z30, Z30
+	KXNORW K1, K1, K1
+hloop:
+	CMPQ CX, $16
+	JGE  hfull
+	TESTQ CX, CX
+	JZ   hdone
+	TAILMASK
+hfull:
+	VMOVUPS.Z (DI), K1, Z4
+	VADDPS Z28, Z4, Z0       // (x + 3)/6: no cancellation near -3, unlike x/6 + 1/2
+	VMULPS Z29, Z0, Z0
+	VMAXPS Z30, Z0, Z0
+	VMINPS Z27, Z0, Z0
+	VMULPS Z4, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG   hloop
+hdone:
+	VZEROUPPER
+	RET
+
+// func clampAVX512(x *float32, n int, lo, hi float32)
+TEXT ·clampAVX512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS lo+16(FP), Z28
+	VBROADCASTSS hi+20(FP), Z29
+	KXNORW K1, K1, K1
+cloop:
+	CMPQ CX, $16
+	JGE  cfull
+	TESTQ CX, CX
+	JZ   cdone
+	TAILMASK
+cfull:
+	VMOVUPS.Z (DI), K1, Z0
+	VMAXPS Z28, Z0, Z0
+	VMINPS Z29, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG   cloop
+cdone:
+	VZEROUPPER
+	RET
+
+// BINARY512 defines func name(dst, src *float32, n int) computing dst = op(src, dst).
+#define BINARY512(name, op) \
+TEXT name(SB), NOSPLIT, $0-24 \
+	MOVQ dst+0(FP), DI \
+	MOVQ src+8(FP), SI \
+	MOVQ n+16(FP), CX \
+	KXNORW K1, K1, K1 \
+bl: \
+	CMPQ CX, $16 \
+	JGE  bf \
+	TESTQ CX, CX \
+	JZ   bd \
+	TAILMASK \
+bf: \
+	VMOVUPS.Z (DI), K1, Z0 \
+	VMOVUPS.Z (SI), K1, Z1 \
+	op Z1, Z0, Z0 \
+	VMOVUPS Z0, K1, (DI) \
+	ADDQ $64, DI \
+	ADDQ $64, SI \
+	SUBQ $16, CX \
+	JG   bl \
+bd: \
+	VZEROUPPER \
+	RET
+
+BINARY512(·addToAVX512, VADDPS)
+BINARY512(·maxToAVX512, VMAXPS)
+BINARY512(·mulToAVX512, VMULPS)
+
+// EXP256 sets Y0 = e^Y0 with AVX2, using Y1-Y3 and the constants in Y4-Y15.
+#define EXP256 \
+	VMINPS Y4, Y0, Y0 \
+	VMAXPS Y5, Y0, Y0 \
+	VMULPS Y6, Y0, Y1 \
+	VROUNDPS $0, Y1, Y1 \
+	VFNMADD231PS Y7, Y1, Y0 \
+	VFNMADD231PS Y8, Y1, Y0 \
+	VMOVAPS Y9, Y2 \
+	VFMADD213PS Y10, Y0, Y2 \
+	VFMADD213PS Y11, Y0, Y2 \
+	VFMADD213PS Y12, Y0, Y2 \
+	VFMADD213PS Y13, Y0, Y2 \
+	VFMADD213PS Y14, Y0, Y2 \
+	VMULPS Y0, Y0, Y3 \
+	VFMADD213PS Y0, Y3, Y2 \
+	VADDPS Y15, Y2, Y2 \
+	VCVTPS2DQ Y1, Y1 \
+	VPSLLD $23, Y1, Y1 \
+	VPADDD Y15, Y1, Y1 \
+	VMULPS Y1, Y2, Y0
+
+// 2^n is built by adding n to the exponent field of 1.0 (the VPADDD of Y15 = 1.0 as
+// bits), which is exact for the clamped range.
+#define LOADEXP256 \
+	VBROADCASTSS expc<>+0(SB), Y4 \
+	VBROADCASTSS expc<>+4(SB), Y5 \
+	VBROADCASTSS expc<>+8(SB), Y6 \
+	VBROADCASTSS expc<>+12(SB), Y7 \
+	VBROADCASTSS expc<>+16(SB), Y8 \
+	VBROADCASTSS expc<>+20(SB), Y9 \
+	VBROADCASTSS expc<>+24(SB), Y10 \
+	VBROADCASTSS expc<>+28(SB), Y11 \
+	VBROADCASTSS expc<>+32(SB), Y12 \
+	VBROADCASTSS expc<>+36(SB), Y13 \
+	VBROADCASTSS expc<>+40(SB), Y14 \
+	VBROADCASTSS expc<>+44(SB), Y15
+
+// func sigmoidAVX2(x *float32, n int) — n a multiple of 8.
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-16
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	SHRQ $3, CX
+	JZ   adone
+	LOADEXP256
+aloop:
+	VMOVUPS (DI), Y1
+	VXORPS Y0, Y0, Y0
+	VSUBPS Y1, Y0, Y0
+	EXP256
+	VADDPS Y15, Y0, Y0
+	VDIVPS Y0, Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  aloop
+adone:
+	VZEROUPPER
+	RET
+
+// func siluAVX2(x *float32, n int) — n a multiple of 8.
+TEXT ·siluAVX2(SB), NOSPLIT, $0-16
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	SHRQ $3, CX
+	JZ   asdone
+	LOADEXP256
+asloop:
+	VMOVUPS (DI), Y1
+	VXORPS Y0, Y0, Y0
+	VSUBPS Y1, Y0, Y0
+	EXP256
+	VADDPS Y15, Y0, Y0
+	VMOVUPS (DI), Y1
+	VDIVPS Y0, Y1, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  asloop
+asdone:
+	VZEROUPPER
+	RET
+
+// Abramowitz and Stegun 7.1.26: erf(a) = 1 - (a1·t + ... + a5·t^5)·e^(-a²), t = 1/(1 + p·a),
+// for a >= 0; then 1/√2 and 2.
+DATA gelc<>+0(SB)/4, $0.3275911
+DATA gelc<>+4(SB)/4, $0.254829592
+DATA gelc<>+8(SB)/4, $-0.284496736
+DATA gelc<>+12(SB)/4, $1.421413741
+DATA gelc<>+16(SB)/4, $-1.453152027
+DATA gelc<>+20(SB)/4, $1.061405429
+DATA gelc<>+24(SB)/4, $0.70710678118654752
+DATA gelc<>+28(SB)/4, $2.0
+GLOBL gelc<>(SB), RODATA|NOPTR, $32
+
+// func geluAVX512(x *float32, n int)
+//
+// With a = |x|/√2 and q = (a1·t + ... + a5·t^5)·e^(-a²) (so erf(a) = 1 - q), the result is
+// x/2·(2 - q) for x >= 0 and x/2·q for x < 0: both without cancellation.
+TEXT ·geluAVX512(SB), NOSPLIT, $0-16
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	LOADEXP512
+	VBROADCASTSS gelc<>+0(SB), Z8
+	VBROADCASTSS gelc<>+4(SB), Z9
+	VBROADCASTSS gelc<>+8(SB), Z10
+	VBROADCASTSS gelc<>+12(SB), Z11
+	VBROADCASTSS gelc<>+16(SB), Z12
+	VBROADCASTSS gelc<>+20(SB), Z13
+	VBROADCASTSS gelc<>+24(SB), Z14
+	VBROADCASTSS gelc<>+28(SB), Z15
+	VBROADCASTSS expc<>+48(SB), Z28  // 1/2
+	VXORPS Z29, Z29, Z29
+	KXNORW K1, K1, K1
+gloop:
+	CMPQ CX, $16
+	JGE  gfull
+	TESTQ CX, CX
+	JZ   gdone
+	TAILMASK
+gfull:
+	VMOVUPS.Z (DI), K1, Z4
+	VSUBPS Z4, Z29, Z7             // -x
+	VMAXPS Z7, Z4, Z5              // |x|
+	VMULPS Z14, Z5, Z5             // a = |x|/√2
+	VMOVAPS Z8, Z6
+	VFMADD213PS Z27, Z5, Z6        // 1 + p·a
+	VDIVPS Z6, Z27, Z6             // t
+	VMOVAPS Z13, Z7
+	VFMADD213PS Z12, Z6, Z7        // a5·t + a4
+	VFMADD213PS Z11, Z6, Z7
+	VFMADD213PS Z10, Z6, Z7
+	VFMADD213PS Z9, Z6, Z7
+	VMULPS Z6, Z7, Z7              // poly(t)
+	VMULPS Z5, Z5, Z0
+	VSUBPS Z0, Z29, Z0             // -a²
+	EXP512                         // e^(-a²)
+	VMULPS Z0, Z7, Z7              // q
+	VSUBPS Z7, Z15, Z6             // 2 - q
+	VCMPPS $1, Z29, Z4, K2         // x < 0
+	VMOVAPS Z7, K2, Z6             // q where x < 0
+	VMULPS Z28, Z4, Z4             // x/2
+	VMULPS Z6, Z4, Z4
+	VMOVUPS Z4, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG   gloop
+gdone:
+	VZEROUPPER
+	RET
+
+// SCALAR512 defines func name(dst, a *float32, n int, s float32) computing dst = op(s, a).
+#define SCALAR512(name, op) \
+TEXT name(SB), NOSPLIT, $0-28 \
+	MOVQ dst+0(FP), DI \
+	MOVQ a+8(FP), SI \
+	MOVQ n+16(FP), CX \
+	VBROADCASTSS s+24(FP), Z2 \
+	KXNORW K1, K1, K1 \
+sl: \
+	CMPQ CX, $16 \
+	JGE  sf \
+	TESTQ CX, CX \
+	JZ   sd \
+	TAILMASK \
+sf: \
+	VMOVUPS.Z (SI), K1, Z0 \
+	op Z2, Z0, Z0 \
+	VMOVUPS Z0, K1, (DI) \
+	ADDQ $64, DI \
+	ADDQ $64, SI \
+	SUBQ $16, CX \
+	JG   sl \
+sd: \
+	VZEROUPPER \
+	RET
+
+SCALAR512(·addScalarAVX512, VADDPS)
+SCALAR512(·mulScalarAVX512, VMULPS)

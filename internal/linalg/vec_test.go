@@ -1,0 +1,90 @@
+package linalg
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// vecInputs covers the exp range and beyond, zeros, and lengths around the vector widths.
+func vecInputs(r *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		switch i % 5 {
+		case 0:
+			x[i] = float32(r.NormFloat64() * 3)
+		case 1:
+			x[i] = float32(r.NormFloat64() * 40)
+		case 2:
+			x[i] = float32(r.Float64()*400 - 200)
+		default:
+			x[i] = float32(r.Float64()*12 - 6)
+		}
+	}
+	if n > 3 {
+		x[0], x[1], x[2] = 0, float32(math.Copysign(0, -1)), 1e-8
+	}
+	return x
+}
+
+// TestVecMatchesGo compares every implementation with the Go definitions, with guards
+// past the end of each slice.
+func TestVecMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	for _, impl := range vecImpls() {
+		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 33, 100, 1027} {
+			src := vecInputs(r, n)
+			other := vecInputs(r, n)
+			unary := map[string][2]func([]float32){
+				"sigmoid":   {impl.sigmoid, sigmoidGo},
+				"silu":      {impl.silu, siluGo},
+				"hardswish": {impl.hardSwish, hardSwishGo},
+				"gelu":      {impl.gelu, geluGo},
+				"addScalar": {func(x []float32) { impl.addScalar(x, x, -0.75) }, func(x []float32) { addScalarGo(x, x, -0.75) }},
+				"mulScalar": {func(x []float32) { impl.mulScalar(x, x, 1.5) }, func(x []float32) { mulScalarGo(x, x, 1.5) }},
+				"clamp": {func(x []float32) { impl.clamp(x, -0.5, 2) },
+					func(x []float32) { clampGo(x, -0.5, 2) }},
+				"addTo": {func(x []float32) { impl.addTo(x, other) }, func(x []float32) { addToGo(x, other) }},
+				"maxTo": {func(x []float32) { impl.maxTo(x, other) }, func(x []float32) { maxToGo(x, other) }},
+				"mulTo": {func(x []float32) { impl.mulTo(x, other) }, func(x []float32) { mulToGo(x, other) }},
+			}
+			for name, fns := range unary {
+				g := newGuarded(r, n)
+				copy(g.data, src)
+				fns[0](g.data)
+				want := append([]float32(nil), src...)
+				fns[1](want)
+				what := fmt.Sprintf("%s %s n=%d", impl.name, name, n)
+				g.check(t, what)
+				for i := range want {
+					// Within 1e-6 relative (a few float32 ulp: HardSwish rounds x/6 + 1/2 once
+					// more than its definition); results below 1e-30 (exp clamped) may differ.
+					tol := max(1e-6*float32(math.Abs(float64(want[i]))), 1e-30)
+					if name == "gelu" {
+						// erf's approximation has an absolute error bound: so has the result,
+						// relative to x (GELU's tail values are tiny and only absolutely close).
+						tol = max(tol, 1e-7*max(1, float32(math.Abs(float64(src[i])))))
+					}
+					if d := math.Abs(float64(g.data[i] - want[i])); d > float64(tol) || math.IsNaN(float64(g.data[i])) {
+						t.Fatalf("%s: f(%v) = %v, want %v", what, src[i], g.data[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkSiLU(b *testing.B) {
+	x := vecInputs(rand.New(rand.NewSource(1)), 1<<16)
+	for _, impl := range vecImpls() {
+		b.Run(impl.name, func(b *testing.B) {
+			buf := make([]float32, len(x))
+			for i := 0; i < b.N; i++ {
+				copy(buf, x)
+				impl.silu(buf)
+			}
+			b.SetBytes(int64(4 * len(x)))
+		})
+	}
+}

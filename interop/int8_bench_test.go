@@ -1,0 +1,125 @@
+package interop
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/whittle-ml/whittle/internal/ortpeer"
+	"github.com/whittle-ml/whittle/onnx"
+	"github.com/whittle-ml/whittle/passes"
+	"github.com/whittle-ml/whittle/runtime"
+	"github.com/whittle-ml/whittle/runtime/kernel"
+)
+
+// BenchmarkInt8Latency measures, batch 1, the torchvision exports (ResNet-18, ResNet-50,
+// MobileNetV2 at opset 17, random weights) float and `whittle quantize`d (static,
+// per-channel QDQ, calibrated on 4 random images) in whittle's runtime and in ONNX Runtime
+// with the same thread count. The machine is shared, so the four are measured in
+// alternating rounds (whittle float, whittle int8, then ORT float and int8 in one Node.js
+// process) and each reports its median over all rounds; the ratios compare medians taken
+// under the same load:
+//
+//	go test ./interop -run '^$' -bench Int8Latency -benchtime 1x [-args -rounds 6 -runs 15]
+//
+// WHITTLE_BENCH_MODELS (comma-separated architectures) and WHITTLE_BENCH_THREADS
+// ("1,2") narrow or widen the set.
+func BenchmarkInt8Latency(b *testing.B) {
+	ortpeer.Require(b)
+	archs := []string{"resnet18", "resnet50", "mobilenet_v2"}
+	if s := os.Getenv("WHITTLE_BENCH_MODELS"); s != "" {
+		archs = strings.Split(s, ",")
+	}
+	threadCounts := []int{1}
+	if s := os.Getenv("WHITTLE_BENCH_THREADS"); s != "" {
+		threadCounts = nil
+		for _, f := range strings.Split(s, ",") {
+			var t int
+			fmt.Sscan(f, &t)
+			threadCounts = append(threadCounts, max(t, 1))
+		}
+	}
+	dir := b.TempDir()
+	for _, arch := range archs {
+		path := torchvisionModel(b, arch, 17)
+		fm, _ := session(b, path)
+		ds := randomCalibration(b, fm, 4)
+		q, _, _ := quantizeModel(b, path, dir, quantStatic, passes.DefaultQuantizeOptions(), ds, passes.MinMax)
+		in := firstRows(b, fm, ds, 1)
+		for _, threads := range threadCounts {
+			b.Run(fmt.Sprintf("%s/threads%d", arch, threads), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					r := measureInt8(b, path, q, in, threads, 6, 15)
+					if i == 0 {
+						r.report(b, arch, threads)
+					}
+				}
+			})
+		}
+	}
+}
+
+// int8Timings are the latencies (ms) of one model's four variants.
+type int8Timings struct{ whittleFloat, whittleInt8, ortFloat, ortInt8 []float64 }
+
+func measureInt8(b *testing.B, floatPath, int8Path string, in map[string]*kernel.Tensor, threads, rounds, runs int) *int8Timings {
+	var sessions [2]*runtime.Session
+	for i, p := range []string{floatPath, int8Path} {
+		m, err := onnx.LoadModel(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sessions[i], err = runtime.NewSession(m, runtime.Options{Threads: threads}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	timeWhittle := func(s *runtime.Session, out *[]float64) {
+		ctx := context.Background()
+		for i := 0; i < runs+2; i++ {
+			t0 := time.Now()
+			if _, err := s.Run(ctx, in); err != nil {
+				b.Fatal(err)
+			}
+			if i >= 2 { // the first runs fill the buffer pool
+				*out = append(*out, float64(time.Since(t0).Microseconds())/1000)
+			}
+		}
+	}
+	t := &int8Timings{}
+	for round := 0; round < rounds; round++ {
+		timeWhittle(sessions[0], &t.whittleFloat)
+		timeWhittle(sessions[1], &t.whittleInt8)
+		res, err := ortpeer.Run([]ortpeer.Job{
+			{Model: floatPath, Inputs: in, Threads: threads, Warmup: 2, Runs: runs},
+			{Model: int8Path, Inputs: in, Threads: threads, Warmup: 2, Runs: runs},
+		})
+		if err != nil || res[0].Err != nil || res[1].Err != nil {
+			b.Fatalf("ONNX Runtime: %v %v %v", err, res[0].Err, res[1].Err)
+		}
+		t.ortFloat = append(t.ortFloat, res[0].LatencyMS...)
+		t.ortInt8 = append(t.ortInt8, res[1].LatencyMS...)
+	}
+	return t
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+func (t *int8Timings) report(b *testing.B, arch string, threads int) {
+	wf, w8, of, o8 := median(t.whittleFloat), median(t.whittleInt8), median(t.ortFloat), median(t.ortInt8)
+	b.Logf("%s, %d thread(s), medians of %d runs: whittle fp32 %.2f ms, int8 %.2f ms (%.2fx faster); ORT fp32 %.2f ms, int8 %.2f ms (%.2fx); whittle int8 / ORT int8 %.2f",
+		arch, threads, len(t.whittleInt8), wf, w8, wf/w8, of, o8, of/o8, w8/o8)
+	b.ReportMetric(w8, "whittle-int8-ms")
+	b.ReportMetric(wf, "whittle-fp32-ms")
+	b.ReportMetric(o8, "ort-int8-ms")
+	b.ReportMetric(of, "ort-fp32-ms")
+	b.ReportMetric(w8/o8, "int8-x-ort")
+	b.ReportMetric(wf/w8, "int8-speedup")
+}

@@ -1,0 +1,81 @@
+package fused
+
+import (
+	"fmt"
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/runtime/kernel"
+	"github.com/whittle-ml/whittle/runtime/prepare"
+)
+
+// convShape is one convolution layer: channels in and out, kernel, stride and output size.
+type convShape struct {
+	cin, cout, k, stride, out int
+	depthwise                 bool
+}
+
+// BenchmarkConvShapes times the channels-last convolution on the layer shapes of the
+// torchvision models, single-threaded, reporting GFLOP/s of the best run (a loaded
+// machine only ever adds time).
+func BenchmarkConvShapes(b *testing.B) {
+	shapes := []convShape{
+		{64, 64, 3, 1, 56, false}, {128, 128, 3, 1, 28, false}, {256, 256, 3, 1, 14, false}, {512, 512, 3, 1, 7, false},
+		{64, 128, 3, 2, 28, false}, {3, 64, 7, 2, 112, false},
+		{64, 256, 1, 1, 56, false}, {256, 64, 1, 1, 56, false}, {256, 512, 1, 2, 28, false}, {1024, 256, 1, 1, 14, false},
+		{2048, 512, 1, 1, 7, false}, {512, 2048, 1, 1, 7, false},
+		{32, 32, 3, 1, 112, true}, {144, 144, 3, 2, 28, true}, {480, 480, 5, 1, 14, true},
+	}
+	for _, s := range shapes {
+		name := fmt.Sprintf("%dx%d_k%d_s%d_out%d", s.cin, s.cout, s.k, s.stride, s.out)
+		if s.depthwise {
+			name = "dw_" + name
+		}
+		b.Run(name, func(b *testing.B) { benchConv(b, s) })
+	}
+}
+
+func benchConv(b *testing.B, s convShape) {
+	r := rand.New(rand.NewSource(1))
+	g := ir.NewGraph("g")
+	cg := s.cin
+	group := int64(1)
+	if s.depthwise {
+		cg, group = 1, int64(s.cin)
+	}
+	wt := kernel.New(ir.Float, int64(s.cout), int64(cg), int64(s.k), int64(s.k))
+	for i := range wt.Float32s() {
+		wt.Float32s()[i] = r.Float32() - 0.5
+	}
+	in := s.out*s.stride + s.k/2*0
+	x := g.AddInput("x", ir.TensorTypeOf(ir.Float, 1, int64(in), int64(in), int64(s.cin)))
+	w := g.AddInput("w", nil)
+	pad := int64(s.k / 2)
+	n := g.NewNode(prepare.Domain, prepare.OpNhwcConv, []*ir.Value{x, w}, []string{"y"},
+		ir.IntsAttr("pads", pad, pad, pad, pad), ir.IntsAttr("strides", int64(s.stride), int64(s.stride)),
+		ir.IntAttr("group", group), ir.StringAttr("activation", "Relu"))
+	k, err := newNhwcConv(&kernel.NodeInfo{Node: n, Opset: 1, Consts: []*kernel.Tensor{nil, wt}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	xt := kernel.New(ir.Float, 1, int64(in), int64(in), int64(s.cin))
+	for i := range xt.Float32s() {
+		xt.Float32s()[i] = r.Float32()
+	}
+	ctx := &kernel.Context{Threads: 1}
+	best := time.Duration(1 << 62)
+	var outSize int
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		outs, err := k.Run(ctx, []*kernel.Tensor{xt})
+		if err != nil {
+			b.Fatal(err)
+		}
+		best = min(best, time.Since(start))
+		outSize = outs[0].NumElements()
+	}
+	flops := 2 * float64(outSize) * float64(cg*s.k*s.k)
+	b.ReportMetric(flops/best.Seconds()/1e9, "GFLOP/s")
+}

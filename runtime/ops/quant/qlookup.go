@@ -1,0 +1,249 @@
+package quant
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/whittle-ml/whittle/internal/linalg"
+	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/runtime/kernel"
+	"github.com/whittle-ml/whittle/runtime/prepare"
+)
+
+// QLookup is the private operator the QDQ rules put in place of DequantizeLinear → a unary
+// float operator (Sigmoid, Tanh, HardSwish, ...) → QuantizeLinear, both quantizations per
+// tensor:
+//
+//	QLookup(x, x_scale, x_zp, y_scale, y_zp[, the operator's other inputs])
+//
+// with attribute lookup_op (and lookup_opset, the default domain's opset) naming the
+// operator, whose own attributes the node carries. An 8-bit input has 256 values, so the
+// factory runs the three operators once on all of them and the kernel is a table: exactly
+// the unfused result, in any layout.
+const OpQLookup = prepare.OpQLookup
+
+func init() {
+	kernel.Register(kernel.KernelDef{Domain: Domain, Op: OpQLookup, SinceVersion: 1, New: newQLookup})
+}
+
+type qlookup struct {
+	node  *ir.Node
+	xType ir.DataType
+	yType ir.DataType
+	table [256]uint8
+}
+
+func newQLookup(info *kernel.NodeInfo) (kernel.Kernel, error) {
+	n := info.Node
+	nIn := len(n.Inputs())
+	c, err := consts(info, max(nIn, 5))
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (kernel.Kernel, error) { return nil, fmt.Errorf("%s: %w", n.Describe(), err) }
+	_, _, xType, err := qparams(c[1], c[2])
+	if err != nil {
+		return fail(err)
+	}
+	_, _, yType, err := qparams(c[3], c[4])
+	if err != nil {
+		return fail(err)
+	}
+	op, opset := n.AttrString("lookup_op", ""), n.AttrInt("lookup_opset", 0)
+	if op == "" || opset < 1 {
+		return fail(fmt.Errorf("lookup_op and lookup_opset are required"))
+	}
+	k := &qlookup{node: n, xType: xType, yType: yType}
+	// Every input value, in order of its byte.
+	xs := kernel.New(xType, 256)
+	xb, _ := byteData(xs)
+	for i := range xb {
+		xb[i] = uint8(i)
+	}
+	run := func(op string, opset int64, attrs []*ir.Attr, in ...*kernel.Tensor) (*kernel.Tensor, error) {
+		g := ir.NewGraph("lookup")
+		vals := make([]*ir.Value, len(in))
+		for i, t := range in {
+			if t != nil {
+				vals[i] = g.AddInput(fmt.Sprintf("in%d", i), ir.TensorTypeOf(t.DType, t.Shape...))
+			}
+		}
+		node := g.NewNode("", op, vals, []string{"y"}, attrs...)
+		def, err := kernel.Lookup("", op, opset, in[0].DType)
+		if err != nil {
+			return nil, err
+		}
+		kk, err := def.New(&kernel.NodeInfo{Node: node, Opset: opset, Consts: in})
+		if err != nil {
+			return nil, err
+		}
+		out, err := kk.Run(&kernel.Context{}, in)
+		if err != nil {
+			return nil, err
+		}
+		return out[0], nil
+	}
+	f, err := run("DequantizeLinear", 13, nil, xs, c[1], c[2])
+	if err != nil {
+		return fail(err)
+	}
+	var attrs []*ir.Attr
+	for _, a := range n.Attrs {
+		if a.Name != "lookup_op" && a.Name != "lookup_opset" {
+			attrs = append(attrs, a)
+		}
+	}
+	f, err = run(op, opset, attrs, append([]*kernel.Tensor{f}, c[min(5, len(c)):]...)...)
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", op, err))
+	}
+	q, err := run("QuantizeLinear", 13, nil, f, c[3], c[4])
+	if err != nil {
+		return fail(err)
+	}
+	qb, _ := byteData(q)
+	copy(k.table[:], qb)
+	return k, nil
+}
+
+func (k *qlookup) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
+	return runNamed(k.node, k.run, ctx, inputs)
+}
+
+func (k *qlookup) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
+	x := kernel.Input(inputs, 0)
+	if x == nil || x.DType != k.xType {
+		return nil, fmt.Errorf("input x must be a %s tensor", k.xType)
+	}
+	y := ctx.Alloc(k.yType, x.Shape...)
+	xb, _ := byteData(x)
+	yb, _ := byteData(y)
+	size, jobs := linalg.Chunks(len(xb), 4*ctx.Parallelism(), 1<<15)
+	if jobs < 2 || ctx.Parallelism() < 2 {
+		k.lookup(xb, yb)
+		return y, nil
+	}
+	linalg.ForCost(ctx.Parallelism(), jobs, size, func(j int) {
+		lo, hi := j*size, min(len(xb), (j+1)*size)
+		k.lookup(xb[lo:hi], yb[lo:hi])
+	})
+	return y, nil
+}
+
+func (k *qlookup) lookup(x, y []uint8) {
+	t := &k.table
+	for i, v := range x[:len(y)] {
+		y[i] = t[v]
+	}
+}
+
+// QMul is the private operator for DequantizeLinear(a), DequantizeLinear(b) → Mul →
+// QuantizeLinear: QMul(a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp), in float32 exactly
+// as the unfused operators compute it. b has a's shape, or is one value per image and
+// channel of an NHWC a ([N, 1, 1, C] against [N, H, W, C]: a squeeze-and-excitation scale).
+const OpQMul = prepare.OpQMul
+
+func init() {
+	kernel.Register(kernel.KernelDef{Domain: Domain, Op: OpQMul, SinceVersion: 1, New: newQMul})
+}
+
+type qmul struct {
+	node         *ir.Node
+	aType, bType ir.DataType
+	yType        ir.DataType
+	da, db       [256]float32 // the dequantized value of every byte
+	sy, zy       float32
+	lo, hi       float32
+}
+
+func newQMul(info *kernel.NodeInfo) (kernel.Kernel, error) {
+	n := info.Node
+	c, err := consts(info, 8, 3)
+	if err != nil {
+		return nil, err
+	}
+	k := &qmul{node: n}
+	sa, za, aType, e1 := qparams(c[1], c[2])
+	sb, zb, bType, e2 := qparams(c[4], c[5])
+	sy, zy, yType, e3 := qparams(c[6], c[7])
+	for _, e := range []error{e1, e2, e3} {
+		if e != nil {
+			return nil, fmt.Errorf("%s: %w", n.Describe(), e)
+		}
+	}
+	k.aType, k.bType, k.yType, k.sy, k.zy = aType, bType, yType, sy, float32(zy)
+	fillTable := func(t *[256]float32, dt ir.DataType, s float32, z int32) {
+		for b := range t {
+			v := int64(b)
+			if dt == ir.Int8 {
+				v = int64(int8(b))
+			}
+			t[b] = float32(float64(v-int64(z)) * float64(s))
+		}
+	}
+	fillTable(&k.da, aType, sa, za)
+	fillTable(&k.db, bType, sb, zb)
+	lo, hi := typeRange(yType)
+	lo, hi = actClamp(n, sy, zy, lo, hi)
+	k.lo, k.hi = float32(lo), float32(hi)
+	return k, nil
+}
+
+func (k *qmul) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
+	return runNamed(k.node, k.run, ctx, inputs)
+}
+
+func (k *qmul) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
+	a, b := kernel.Input(inputs, 0), kernel.Input(inputs, 3)
+	if a == nil || b == nil || a.DType != k.aType || b.DType != k.bType {
+		return nil, fmt.Errorf("inputs a and b must be %s and %s tensors", k.aType, k.bType)
+	}
+	ab, _ := byteData(a)
+	bb, _ := byteData(b)
+	// per: how many consecutive elements of a share one element of b.
+	perImage, channels := 0, 0
+	switch {
+	case kernel.SameShape(a.Shape, b.Shape):
+	case len(a.Shape) == 4 && len(b.Shape) == 4 && b.Shape[0] == a.Shape[0] && b.Shape[1] == 1 && b.Shape[2] == 1 && b.Shape[3] == a.Shape[3]:
+		perImage, channels = int(a.Shape[1]*a.Shape[2]*a.Shape[3]), int(a.Shape[3])
+	default:
+		return nil, fmt.Errorf("shapes %v and %v: b must have a's shape or be per image and channel", a.Shape, b.Shape)
+	}
+	y := ctx.Alloc(k.yType, a.Shape...)
+	yb, _ := byteData(y)
+	if perImage == 0 {
+		k.mul(ab, bb, yb, 0)
+		return y, nil
+	}
+	for img := 0; img*perImage < len(ab); img++ {
+		k.mul(ab[img*perImage:(img+1)*perImage], bb[img*channels:(img+1)*channels], yb[img*perImage:(img+1)*perImage], channels)
+	}
+	return y, nil
+}
+
+// mul computes y from a and b element by element, or, with channels > 0, b[i mod channels].
+func (k *qmul) mul(a, b, y []uint8, channels int) {
+	if channels == 0 {
+		k.mulRun(a, b, y)
+		return
+	}
+	for p := 0; p+channels <= len(y); p += channels {
+		k.mulRun(a[p:p+channels], b[:channels], y[p:p+channels])
+	}
+}
+
+func (k *qmul) mulRun(a, b, y []uint8) {
+	lo, hi, sy, zy := k.lo, k.hi, k.sy, k.zy
+	b = b[:len(y)]
+	for i, av := range a[:len(y)] {
+		// Each step rounds to float32, as the unfused operators do (no fused multiply-add).
+		p := float32(k.da[av] * k.db[b[i]])
+		q := float32(math.RoundToEven(float64(p/sy))) + zy
+		if q < lo {
+			q = lo
+		} else if q > hi {
+			q = hi
+		}
+		y[i] = uint8(int32(q))
+	}
+}
