@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/whittle-ml/whittle/internal/ortpeer"
+	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/ir/stats"
 	"github.com/whittle-ml/whittle/runtime"
 )
@@ -18,51 +23,76 @@ import (
 func init() {
 	register(&command{
 		name:    "bench",
-		args:    "MODEL... [--batch N] [--runs N] [--warmup N] [--ort]",
+		args:    "[MODEL...] [--suite FILE] [--batch N] [--runs N] [--warmup N] [--threads N,...] [--ort] [--markdown]",
 		summary: "measure a model's latency and allocations in whittle's runtime (and ONNX Runtime's)",
 		help: `
 Runs each MODEL on random inputs of its declared shapes (symbolic dimensions take
 --batch) and reports the median and 90th-percentile latency of --runs timed runs after
---warmup untimed ones, and the bytes and allocations per run. With --ort the same model and
-inputs run in ONNX Runtime (onnxruntime-node, installed by scripts/install-test-deps; set
-WHITTLE_ORT_DIR to a folder with interop/ort's run.js and node_modules when running outside
-the repository) in the same invocation, and the ratio is printed.
+--warmup untimed ones, the CPU time per run and the bytes and allocations per run, once
+per --threads value. With --ort the same model and inputs run in ONNX Runtime
+(onnxruntime-node, installed by scripts/install-test-deps; set WHITTLE_ORT_DIR to a folder
+with interop/ort's run.js and node_modules when running outside the repository) in the
+same invocation, alternating with whittle in --rounds blocks so that a change in the
+machine's load reaches both, and the ratios are printed.
+
+--suite FILE reads the models to run from a JSON file:
+  {"models": [{"name": "ResNet-18", "model": "torchvision/resnet18_op17.onnx", "batch": 1}, ...]}
+(paths relative to the file; batch defaults to --batch). testmodels/bench.json is the suite
+behind the README's speed table, which --markdown prints:
+  whittle bench --suite testmodels/bench.json --threads 1,2 --ort --markdown
 
 Examples:
   whittle bench testmodels/fashion_cnn_op17.onnx --batch 32
   whittle bench resnet18.onnx pruned.onnx --ort --runs 30
-  whittle bench model.onnx --threads 1 --ort`,
+  whittle bench model.onnx --threads 1,2 --ort --json`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			batch := fs.Int64("batch", 1, "size of symbolic dimensions")
 			runs := fs.Int("runs", 20, "timed runs")
 			warmup := fs.Int("warmup", 3, "untimed runs first")
+			rounds := fs.Int("rounds", 4, "with --ort, alternate whittle and ORT in this many blocks of runs")
 			ort := fs.Bool("ort", false, "also run in ONNX Runtime and compare")
-			threads := fs.Int("threads", 0, "threads for whittle (GOMAXPROCS) and ORT's intra-op pool; 0 uses all cores")
+			threads := fs.IntSlice("threads", nil, "threads for whittle and ORT's intra-op pool, `N[,N...]`; each value is a run (default: every core)")
+			suite := fs.String("suite", "", "read the models from a JSON suite `FILE`")
+			markdown := fs.Bool("markdown", false, "print a Markdown table (the README's)")
 			asJSON := jsonFlag(fs)
 			return func(e *env, args []string) error {
-				if len(args) == 0 {
-					return usagef("expected at least one MODEL")
+				if *runs < 1 || *warmup < 0 || *batch < 1 || *rounds < 1 {
+					return usagef("--runs, --batch and --rounds must be >= 1, --warmup >= 0")
 				}
-				if *runs < 1 || *warmup < 0 || *batch < 1 {
-					return usagef("--runs and --batch must be >= 1, --warmup >= 0")
+				entries, err := benchEntries(args, *suite, *batch)
+				if err != nil {
+					return err
 				}
-				if *threads > 0 {
-					defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(*threads))
+				if len(entries) == 0 {
+					return usagef("expected at least one MODEL or --suite FILE")
 				}
-				out := benchJSON{Models: []*benchResult{}}
-				for _, path := range args {
-					r, err := benchModel(e, path, *batch, *runs, *warmup, *ort, *threads)
-					if err != nil {
-						return err
+				ts := *threads
+				if len(ts) == 0 {
+					ts = []int{0}
+				}
+				for _, t := range ts {
+					if t < 0 {
+						return usagef("--threads %d: want a positive count", t)
 					}
-					if *asJSON {
+				}
+				out := benchJSON{Machine: machineDescription(), Models: []*benchResult{}}
+				for _, en := range entries {
+					for _, t := range ts {
+						r, err := benchModel(e, en, *runs, *warmup, *rounds, *ort, t)
+						if err != nil {
+							return err
+						}
 						out.Models = append(out.Models, r)
-					} else {
-						printBench(e, r)
+						if !*asJSON && !*markdown {
+							printBench(e, r)
+						}
 					}
 				}
-				if *asJSON {
+				switch {
+				case *asJSON:
 					return printJSON(e, "bench", out)
+				case *markdown:
+					printBenchMarkdown(e, out)
 				}
 				return nil
 			}
@@ -70,49 +100,227 @@ Examples:
 	})
 }
 
-// benchJSON is the --json output of whittle bench (schema whittle.bench/1).
-type benchJSON struct {
-	Models []*benchResult `json:"models"`
+// benchEntry is one model of a bench run.
+type benchEntry struct {
+	Name  string `json:"name"`
+	Model string `json:"model"`
+	Batch int64  `json:"batch"`
 }
 
-// benchResult is one model's latency.
+// benchEntries lists the models of the command line, then those of the suite file.
+func benchEntries(args []string, suite string, batch int64) ([]benchEntry, error) {
+	var out []benchEntry
+	for _, a := range args {
+		out = append(out, benchEntry{Name: a, Model: a, Batch: batch})
+	}
+	if suite == "" {
+		return out, nil
+	}
+	data, err := os.ReadFile(suite)
+	if err != nil {
+		return nil, err
+	}
+	var s struct {
+		Models []benchEntry `json:"models"`
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", suite, err)
+	}
+	for i, en := range s.Models {
+		if en.Model == "" {
+			return nil, fmt.Errorf("%s: model %d has no \"model\" path", suite, i)
+		}
+		if !filepath.IsAbs(en.Model) {
+			en.Model = filepath.Join(filepath.Dir(suite), en.Model)
+		}
+		if en.Name == "" {
+			en.Name = en.Model
+		}
+		if en.Batch <= 0 {
+			en.Batch = batch
+		}
+		out = append(out, en)
+	}
+	return out, nil
+}
+
+// benchJSON is the --json output of whittle bench (schema whittle.bench/1).
+type benchJSON struct {
+	Machine string         `json:"machine"`
+	Models  []*benchResult `json:"models"`
+}
+
+// benchResult is one model's latency at one thread count.
 type benchResult struct {
+	Name    string       `json:"name"`
 	Model   string       `json:"model"`
 	Batch   int64        `json:"batch"`
 	Runs    int          `json:"runs"`
 	Warmup  int          `json:"warmup"`
 	Threads int          `json:"threads"`
 	Whittle benchLatency `json:"whittle"`
-	// ORT is ONNX Runtime's latency with --ort, and WhittleOverORT the ratio of medians.
+	// ORT is ONNX Runtime's latency with --ort; WhittleOverORT the ratio of medians and
+	// CPUOverORT that of the median CPU time per run.
 	ORT            *benchLatency `json:"onnxruntime,omitempty"`
 	WhittleOverORT *float64      `json:"whittle_over_onnxruntime,omitempty"`
+	CPUOverORT     *float64      `json:"cpu_over_onnxruntime,omitempty"`
 }
 
 type benchLatency struct {
 	MedianMS float64 `json:"median_ms"`
 	P90MS    float64 `json:"p90_ms"`
+	MinMS    float64 `json:"min_ms"`
+	// CPUMS is the median CPU time of the process per run, every thread counted.
+	CPUMS float64 `json:"cpu_ms"`
 	// BytesPerRun and AllocsPerRun are Go heap allocations (whittle only).
 	BytesPerRun  *float64 `json:"bytes_per_run,omitempty"`
 	AllocsPerRun *float64 `json:"allocs_per_run,omitempty"`
 }
 
 func printBench(e *env, r *benchResult) {
-	fmt.Fprintf(e.stdout, "%s (batch %d)\n  whittle       median %8.2f ms  p90 %8.2f ms  %s and %.0f allocations per run\n",
-		r.Model, r.Batch, r.Whittle.MedianMS, r.Whittle.P90MS, stats.FormatBytes(int64(*r.Whittle.BytesPerRun)), *r.Whittle.AllocsPerRun)
+	threads := "every core"
+	if r.Threads > 0 {
+		threads = fmt.Sprintf("%d thread(s)", r.Threads)
+	}
+	fmt.Fprintf(e.stdout, "%s (batch %d, %s)\n  whittle       median %8.2f ms  p90 %8.2f ms  cpu %8.2f ms  %s and %.0f allocations per run\n",
+		r.Name, r.Batch, threads, r.Whittle.MedianMS, r.Whittle.P90MS, r.Whittle.CPUMS,
+		stats.FormatBytes(int64(*r.Whittle.BytesPerRun)), *r.Whittle.AllocsPerRun)
 	if r.ORT != nil {
-		fmt.Fprintf(e.stdout, "  ONNX Runtime  median %8.2f ms  p90 %8.2f ms\n  whittle / ORT %.2fx\n", r.ORT.MedianMS, r.ORT.P90MS, *r.WhittleOverORT)
+		fmt.Fprintf(e.stdout, "  ONNX Runtime  median %8.2f ms  p90 %8.2f ms  cpu %8.2f ms\n  whittle / ORT %.2fx (cpu %.2fx)\n",
+			r.ORT.MedianMS, r.ORT.P90MS, r.ORT.CPUMS, *r.WhittleOverORT, *r.CPUOverORT)
 	}
 }
 
-func benchModel(e *env, path string, batch int64, runs, warmup int, ort bool, threads int) (*benchResult, error) {
+// printBenchMarkdown prints the results as the README's table: one row per model, a pair
+// of columns per thread count.
+func printBenchMarkdown(e *env, out benchJSON) {
+	var threads []int
+	seen := map[int]bool{}
+	// A row per model and batch size.
+	type rowKey struct {
+		name  string
+		batch int64
+	}
+	rows := map[rowKey]map[int]*benchResult{}
+	var names []rowKey
+	for _, r := range out.Models {
+		if !seen[r.Threads] {
+			seen[r.Threads] = true
+			threads = append(threads, r.Threads)
+		}
+		key := rowKey{r.Name, r.Batch}
+		if rows[key] == nil {
+			rows[key] = map[int]*benchResult{}
+			names = append(names, key)
+		}
+		rows[key][r.Threads] = r
+	}
+	label := func(t int) string {
+		if t == 0 {
+			return "all cores"
+		}
+		return fmt.Sprintf("%d thread", t) + map[bool]string{true: "s", false: ""}[t > 1]
+	}
+	fmt.Fprintf(e.stdout, "Machine: %s\n\n", out.Machine)
+	head, sep := "| model | batch |", "|---|---:|"
+	for _, t := range threads {
+		head += fmt.Sprintf(" whittle, %s | ORT, %s | ratio (cpu) |", label(t), label(t))
+		sep += "---:|---:|---:|"
+	}
+	fmt.Fprintln(e.stdout, head)
+	fmt.Fprintln(e.stdout, sep)
+	for _, key := range names {
+		var b strings.Builder
+		for _, t := range threads {
+			r := rows[key][t]
+			if r == nil {
+				b.WriteString(" | | |")
+				continue
+			}
+			fmt.Fprintf(&b, " %.2f ms |", r.Whittle.MedianMS)
+			if r.ORT != nil {
+				fmt.Fprintf(&b, " %.2f ms | %.2fx (%.2fx) |", r.ORT.MedianMS, *r.WhittleOverORT, *r.CPUOverORT)
+			} else {
+				b.WriteString(" | |")
+			}
+		}
+		fmt.Fprintf(e.stdout, "| %s | %d |%s\n", key.name, key.batch, b.String())
+	}
+}
+
+func benchModel(e *env, en benchEntry, runs, warmup, rounds int, ort bool, threads int) (*benchResult, error) {
+	path, batch := en.Model, en.Batch
 	m, err := loadModel(e, path)
 	if err != nil {
 		return nil, err
 	}
-	sess, err := runtime.NewSession(m, runtime.Options{})
+	sess, err := runtime.NewSession(m, runtime.Options{Threads: threads})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	feeds, err := benchFeeds(m, batch)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	ctx := context.Background()
+	for i := 0; i < warmup; i++ {
+		if _, err := sess.Run(ctx, feeds); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	var wall, cpu, ortWall, ortCPU []float64
+	var allocBytes, allocs uint64
+	if !ort {
+		rounds = 1
+	}
+	for round := 0; round < rounds; round++ {
+		n := runs / rounds
+		if round < runs%rounds {
+			n++
+		}
+		if n == 0 {
+			continue
+		}
+		var before, after goruntime.MemStats
+		goruntime.ReadMemStats(&before)
+		for i := 0; i < n; i++ {
+			c0, start := processCPU(), time.Now()
+			if _, err := sess.Run(ctx, feeds); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			wall = append(wall, float64(time.Since(start).Microseconds())/1000)
+			cpu = append(cpu, float64((processCPU()-c0).Microseconds())/1000)
+		}
+		goruntime.ReadMemStats(&after)
+		allocBytes += after.TotalAlloc - before.TotalAlloc
+		allocs += after.Mallocs - before.Mallocs
+		if ort {
+			res, err := ortpeer.Run([]ortpeer.Job{{Model: path, Inputs: feeds, Threads: threads, Warmup: warmup, Runs: n}})
+			if err != nil {
+				return nil, err
+			}
+			if res[0].Err != nil {
+				return nil, fmt.Errorf("%s: %w", path, res[0].Err)
+			}
+			ortWall = append(ortWall, res[0].LatencyMS...)
+			ortCPU = append(ortCPU, res[0].CPUMS...)
+		}
+	}
+	bytesPerRun := float64(allocBytes) / float64(runs)
+	allocsPerRun := float64(allocs) / float64(runs)
+	r := &benchResult{Name: en.Name, Model: path, Batch: batch, Runs: runs, Warmup: warmup, Threads: threads,
+		Whittle: latencyOf(wall, cpu)}
+	r.Whittle.BytesPerRun, r.Whittle.AllocsPerRun = &bytesPerRun, &allocsPerRun
+	if ort {
+		o := latencyOf(ortWall, ortCPU)
+		ratio, cpuRatio := r.Whittle.MedianMS/o.MedianMS, r.Whittle.CPUMS/o.CPUMS
+		r.ORT, r.WhittleOverORT, r.CPUOverORT = &o, &ratio, &cpuRatio
+	}
+	return r, nil
+}
+
+// benchFeeds makes random inputs of m's declared shapes, symbolic dimensions set to batch.
+func benchFeeds(m *ir.Model, batch int64) (map[string]*runtime.Tensor, error) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	feeds := map[string]*runtime.Tensor{}
 	symbolic := map[string]int64{}
@@ -126,9 +334,9 @@ func benchModel(e *env, path string, batch int64, runs, warmup int, ort bool, th
 		}
 		t, err := randomTensor(v, symbolic, rng)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, err
 		}
-		// Unnamed unknown dimensions also take --batch.
+		// Unnamed unknown dimensions also take the batch size.
 		for i, d := range v.Type.Dims {
 			if !d.IsKnown() && d.Param == "" {
 				t.Shape[i] = batch
@@ -136,45 +344,27 @@ func benchModel(e *env, path string, batch int64, runs, warmup int, ort bool, th
 		}
 		feeds[v.Name] = t
 	}
-	ctx := context.Background()
-	for i := 0; i < warmup; i++ {
-		if _, err := sess.Run(ctx, feeds); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
+	return feeds, nil
+}
+
+func latencyOf(wall, cpu []float64) benchLatency {
+	med, p90 := percentiles(wall)
+	cmed, _ := percentiles(cpu)
+	return benchLatency{MedianMS: med, P90MS: p90, MinMS: minOf(wall), CPUMS: cmed}
+}
+
+func minOf(v []float64) float64 {
+	m := v[0]
+	for _, x := range v {
+		m = min(m, x)
 	}
-	var before, after goruntime.MemStats
-	goruntime.ReadMemStats(&before)
-	times := make([]float64, runs)
-	for i := range times {
-		start := time.Now()
-		if _, err := sess.Run(ctx, feeds); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		times[i] = float64(time.Since(start).Microseconds()) / 1000
-	}
-	goruntime.ReadMemStats(&after)
-	med, p90 := percentiles(times)
-	bytesPerRun := float64(after.TotalAlloc-before.TotalAlloc) / float64(runs)
-	allocsPerRun := float64(after.Mallocs-before.Mallocs) / float64(runs)
-	r := &benchResult{Model: path, Batch: batch, Runs: runs, Warmup: warmup, Threads: threads,
-		Whittle: benchLatency{MedianMS: med, P90MS: p90, BytesPerRun: &bytesPerRun, AllocsPerRun: &allocsPerRun}}
-	if !ort {
-		return r, nil
-	}
-	res, err := ortpeer.Run([]ortpeer.Job{{Model: path, Inputs: feeds, Threads: threads, Warmup: warmup, Runs: runs}})
-	if err != nil {
-		return nil, err
-	}
-	if res[0].Err != nil {
-		return nil, fmt.Errorf("%s: %w", path, res[0].Err)
-	}
-	omed, op90 := percentiles(res[0].LatencyMS)
-	ratio := med / omed
-	r.ORT, r.WhittleOverORT = &benchLatency{MedianMS: omed, P90MS: op90}, &ratio
-	return r, nil
+	return m
 }
 
 func percentiles(ms []float64) (median, p90 float64) {
+	if len(ms) == 0 {
+		return 0, 0
+	}
 	s := append([]float64(nil), ms...)
 	sort.Float64s(s)
 	return s[len(s)/2], s[(len(s)*9)/10]

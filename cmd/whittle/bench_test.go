@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,18 +11,51 @@ import (
 )
 
 func TestBench(t *testing.T) {
-	model := filepath.Join(t.TempDir(), "m.onnx")
+	dir := t.TempDir()
+	model := filepath.Join(dir, "m.onnx")
 	pixelClassifier(t, model)
-	code, out, errOut := run(t, "bench", model, "--runs", "3", "--batch", "4")
-	if code != exitOK || !strings.Contains(out, "(batch 4)") || !strings.Contains(out, "allocations per run") {
+	code, out, errOut := run(t, "bench", model, "--runs", "3", "--batch", "4", "--threads", "1,2")
+	if code != exitOK || !strings.Contains(out, "(batch 4, 1 thread(s))") || !strings.Contains(out, "(batch 4, 2 thread(s))") ||
+		!strings.Contains(out, "allocations per run") {
 		t.Fatalf("bench: %d\n%s%s", code, out, errOut)
 	}
-	if code, _, _ := run(t, "bench", model, "--runs", "0"); code != exitUsage {
-		t.Fatalf("bench --runs 0: exit %d, want 2", code)
+	for _, args := range [][]string{{model, "--runs", "0"}, {}, {model, "--threads", "-1"}} {
+		if code, _, _ := run(t, append([]string{"bench"}, args...)...); code != exitUsage {
+			t.Fatalf("bench %v: exit %d, want 2", args, code)
+		}
+	}
+	// A suite file names models relative to itself.
+	suite := filepath.Join(dir, "suite.json")
+	if err := os.WriteFile(suite, []byte(`{"models": [{"name": "pixels", "model": "m.onnx", "batch": 2}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = run(t, "bench", "--suite", suite, "--runs", "2", "--threads", "1", "--json")
+	var res struct {
+		Schema  string `json:"schema"`
+		Machine string `json:"machine"`
+		Models  []struct {
+			Name    string `json:"name"`
+			Batch   int    `json:"batch"`
+			Threads int    `json:"threads"`
+			Whittle struct {
+				MedianMS float64 `json:"median_ms"`
+			} `json:"whittle"`
+		} `json:"models"`
+	}
+	if code != exitOK || json.Unmarshal([]byte(out), &res) != nil || res.Schema != "whittle.bench/1" || len(res.Models) != 1 ||
+		res.Models[0].Name != "pixels" || res.Models[0].Batch != 2 || res.Models[0].Threads != 1 || res.Machine == "" {
+		t.Fatalf("bench --suite --json: %d\n%s%s", code, out, errOut)
+	}
+	if code, _, _ := run(t, "bench", "--suite", filepath.Join(dir, "missing.json")); code != exitFail {
+		t.Fatalf("bench with a missing suite: exit %d, want 1", code)
 	}
 	ortpeer.Require(t)
-	code, out, errOut = run(t, "bench", model, "--runs", "3", "--ort")
+	code, out, errOut = run(t, "bench", model, "--runs", "4", "--rounds", "2", "--ort", "--threads", "1")
 	if code != exitOK || !strings.Contains(out, "whittle / ORT") {
 		t.Fatalf("bench --ort: %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = run(t, "bench", "--suite", suite, "--runs", "2", "--ort", "--threads", "1,2", "--markdown")
+	if code != exitOK || !strings.Contains(out, "| pixels | 2 |") || !strings.Contains(out, "ORT, 2 threads") {
+		t.Fatalf("bench --markdown: %d\n%s%s", code, out, errOut)
 	}
 }

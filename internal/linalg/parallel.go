@@ -70,15 +70,34 @@ func For(threads, jobs int, fn func(job int)) {
 
 // ForCost is For for jobs of about costPerJob units of work each (multiply-adds, element
 // visits): below minParallelCost units in all it runs serially, since waking a worker
-// would cost more than it saves.
+// would cost more than it saves, and small jobs are handed out in runs of consecutive
+// jobs of at least minChunkCost units, so that claiming a job never costs more than doing
+// it.
 func ForCost(threads, jobs, costPerJob int, fn func(job int)) {
-	if jobs*costPerJob < minParallelCost {
-		threads = 1
+	if threads < 2 || jobs < 2 || jobs*costPerJob < minParallelCost {
+		for j := 0; j < jobs; j++ {
+			fn(j)
+		}
+		return
 	}
-	For(threads, jobs, fn)
+	per := max(1, minChunkCost/max(costPerJob, 1))
+	per = min(per, max(1, jobs/(2*threads))) // keep at least two chunks per thread
+	if per == 1 {
+		For(threads, jobs, fn)
+		return
+	}
+	chunks := (jobs + per - 1) / per
+	For(threads, chunks, func(c int) {
+		for j := c * per; j < min(jobs, (c+1)*per); j++ {
+			fn(j)
+		}
+	})
 }
 
-const minParallelCost = 1 << 15
+const (
+	minParallelCost = 1 << 15
+	minChunkCost    = 1 << 13
+)
 
 // Chunks splits n items into at most parts contiguous chunks of at least minChunk items
 // (the last may be shorter) and returns the chunk size and count, for use with For:

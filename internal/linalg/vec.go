@@ -28,6 +28,18 @@ func AddTo(dst, src []float32) { addToImpl(dst, src[:len(dst)]) }
 // MaxTo sets dst[i] = max(dst[i], src[i]) for i < len(dst).
 func MaxTo(dst, src []float32) { maxToImpl(dst, src[:len(dst)]) }
 
+// AddScalar sets dst[i] = a[i] + s for i < len(dst).
+func AddScalar(dst, a []float32, s float32) { addScalarImpl(dst, a[:len(dst)], s) }
+
+// MulScalar sets dst[i] = a[i]·s for i < len(dst).
+func MulScalar(dst, a []float32, s float32) { mulScalarImpl(dst, a[:len(dst)], s) }
+
+// Gelu sets x[i] = x[i]/2·(1 + erf(x[i]/√2)), the exact GELU. The assembly evaluates erf
+// with Abramowitz and Stegun's 7.1.26 (absolute error under 1.5e-7), so the result is
+// within about 1e-7·max(1, |x|) of the exact one: relative to x, not to GELU's tiny tail
+// values for very negative x.
+func Gelu(x []float32) { geluImpl(x) }
+
 // MulTo sets dst[i] *= src[i] for i < len(dst).
 func MulTo(dst, src []float32) { mulToImpl(dst, src[:len(dst)]) }
 
@@ -75,6 +87,24 @@ func maxToGo(dst, src []float32) {
 	}
 }
 
+func addScalarGo(dst, a []float32, s float32) {
+	for i := range dst {
+		dst[i] = a[i] + s
+	}
+}
+
+func mulScalarGo(dst, a []float32, s float32) {
+	for i := range dst {
+		dst[i] = a[i] * s
+	}
+}
+
+func geluGo(x []float32) {
+	for i, v := range x {
+		x[i] = float32(float64(v) * 0.5 * (1 + math.Erf(float64(v)/math.Sqrt2)))
+	}
+}
+
 func mulToGo(dst, src []float32) {
 	for i := range dst {
 		dst[i] *= src[i]
@@ -90,4 +120,7 @@ var (
 	addToImpl     = addToGo
 	maxToImpl     = maxToGo
 	mulToImpl     = mulToGo
+	addScalarImpl = addScalarGo
+	mulScalarImpl = mulScalarGo
+	geluImpl      = geluGo
 )

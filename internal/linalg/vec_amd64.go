@@ -26,6 +26,15 @@ func maxToAVX512(dst, src *float32, n int)
 func mulToAVX512(dst, src *float32, n int)
 
 //go:noescape
+func geluAVX512(x *float32, n int)
+
+//go:noescape
+func addScalarAVX512(dst, a *float32, n int, s float32)
+
+//go:noescape
+func mulScalarAVX512(dst, a *float32, n int, s float32)
+
+//go:noescape
 func sigmoidAVX2(x *float32, n int)
 
 //go:noescape
@@ -33,27 +42,30 @@ func siluAVX2(x *float32, n int)
 
 // A vecImpl is one set of vector routines, for tests that compare each with the Go one.
 type vecImpl struct {
-	name                     string
-	sigmoid, silu, hardSwish func([]float32)
-	clamp                    func([]float32, float32, float32)
-	addTo, maxTo, mulTo      func(dst, src []float32)
+	name                           string
+	sigmoid, silu, hardSwish, gelu func([]float32)
+	clamp                          func([]float32, float32, float32)
+	addTo, maxTo, mulTo            func(dst, src []float32)
+	addScalar, mulScalar           func(dst, a []float32, s float32)
 }
 
 var (
-	vecGo = vecImpl{"go", sigmoidGo, siluGo, hardSwishGo, clampGo, addToGo, maxToGo, mulToGo}
+	vecGo = vecImpl{"go", sigmoidGo, siluGo, hardSwishGo, geluGo, clampGo, addToGo, maxToGo, mulToGo,
+		addScalarGo, mulScalarGo}
 
 	vecAVX512 = vecImpl{"avx512",
-		unary512(sigmoidAVX512), unary512(siluAVX512), unary512(hardSwishAVX512),
+		unary512(sigmoidAVX512), unary512(siluAVX512), unary512(hardSwishAVX512), unary512(geluAVX512),
 		func(x []float32, lo, hi float32) {
 			if len(x) > 0 {
 				clampAVX512(&x[0], len(x), lo, hi)
 			}
 		},
-		binary512(addToAVX512), binary512(maxToAVX512), binary512(mulToAVX512)}
+		binary512(addToAVX512), binary512(maxToAVX512), binary512(mulToAVX512),
+		scalar512(addScalarAVX512), scalar512(mulScalarAVX512)}
 
 	// AVX2 has no masked loads for the tail: the last len%8 elements go through Go.
-	vecAVX2 = vecImpl{"avx2", unary256(sigmoidAVX2, sigmoidGo), unary256(siluAVX2, siluGo), hardSwishGo,
-		clampGo, addToGo, maxToGo, mulToGo}
+	vecAVX2 = vecImpl{"avx2", unary256(sigmoidAVX2, sigmoidGo), unary256(siluAVX2, siluGo), hardSwishGo, geluGo,
+		clampGo, addToGo, maxToGo, mulToGo, addScalarGo, mulScalarGo}
 )
 
 func unary512(f func(*float32, int)) func([]float32) {
@@ -69,6 +81,15 @@ func binary512(f func(*float32, *float32, int)) func(dst, src []float32) {
 		if len(dst) > 0 {
 			_ = src[len(dst)-1]
 			f(&dst[0], &src[0], len(dst))
+		}
+	}
+}
+
+func scalar512(f func(*float32, *float32, int, float32)) func(dst, a []float32, s float32) {
+	return func(dst, a []float32, s float32) {
+		if len(dst) > 0 {
+			_ = a[len(dst)-1]
+			f(&dst[0], &a[0], len(dst), s)
 		}
 	}
 }
@@ -97,6 +118,7 @@ func vecImpls() []vecImpl {
 func init() {
 	impls := vecImpls()
 	v := impls[len(impls)-1]
-	sigmoidImpl, siluImpl, hardSwishImpl, clampImpl = v.sigmoid, v.silu, v.hardSwish, v.clamp
+	sigmoidImpl, siluImpl, hardSwishImpl, geluImpl, clampImpl = v.sigmoid, v.silu, v.hardSwish, v.gelu, v.clamp
 	addToImpl, maxToImpl, mulToImpl = v.addTo, v.maxTo, v.mulTo
+	addScalarImpl, mulScalarImpl = v.addScalar, v.mulScalar
 }

@@ -285,3 +285,100 @@ asloop:
 asdone:
 	VZEROUPPER
 	RET
+
+// Abramowitz and Stegun 7.1.26: erf(a) = 1 - (a1·t + ... + a5·t^5)·e^(-a²), t = 1/(1 + p·a),
+// for a >= 0; then 1/√2 and 2.
+DATA gelc<>+0(SB)/4, $0.3275911
+DATA gelc<>+4(SB)/4, $0.254829592
+DATA gelc<>+8(SB)/4, $-0.284496736
+DATA gelc<>+12(SB)/4, $1.421413741
+DATA gelc<>+16(SB)/4, $-1.453152027
+DATA gelc<>+20(SB)/4, $1.061405429
+DATA gelc<>+24(SB)/4, $0.70710678118654752
+DATA gelc<>+28(SB)/4, $2.0
+GLOBL gelc<>(SB), RODATA|NOPTR, $32
+
+// func geluAVX512(x *float32, n int)
+//
+// With a = |x|/√2 and q = (a1·t + ... + a5·t^5)·e^(-a²) (so erf(a) = 1 - q), the result is
+// x/2·(2 - q) for x >= 0 and x/2·q for x < 0: both without cancellation.
+TEXT ·geluAVX512(SB), NOSPLIT, $0-16
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	LOADEXP512
+	VBROADCASTSS gelc<>+0(SB), Z8
+	VBROADCASTSS gelc<>+4(SB), Z9
+	VBROADCASTSS gelc<>+8(SB), Z10
+	VBROADCASTSS gelc<>+12(SB), Z11
+	VBROADCASTSS gelc<>+16(SB), Z12
+	VBROADCASTSS gelc<>+20(SB), Z13
+	VBROADCASTSS gelc<>+24(SB), Z14
+	VBROADCASTSS gelc<>+28(SB), Z15
+	VBROADCASTSS expc<>+48(SB), Z28  // 1/2
+	VXORPS Z29, Z29, Z29
+	KXNORW K1, K1, K1
+gloop:
+	CMPQ CX, $16
+	JGE  gfull
+	TESTQ CX, CX
+	JZ   gdone
+	TAILMASK
+gfull:
+	VMOVUPS.Z (DI), K1, Z4
+	VSUBPS Z4, Z29, Z7             // -x
+	VMAXPS Z7, Z4, Z5              // |x|
+	VMULPS Z14, Z5, Z5             // a = |x|/√2
+	VMOVAPS Z8, Z6
+	VFMADD213PS Z27, Z5, Z6        // 1 + p·a
+	VDIVPS Z6, Z27, Z6             // t
+	VMOVAPS Z13, Z7
+	VFMADD213PS Z12, Z6, Z7        // a5·t + a4
+	VFMADD213PS Z11, Z6, Z7
+	VFMADD213PS Z10, Z6, Z7
+	VFMADD213PS Z9, Z6, Z7
+	VMULPS Z6, Z7, Z7              // poly(t)
+	VMULPS Z5, Z5, Z0
+	VSUBPS Z0, Z29, Z0             // -a²
+	EXP512                         // e^(-a²)
+	VMULPS Z0, Z7, Z7              // q
+	VSUBPS Z7, Z15, Z6             // 2 - q
+	VCMPPS $1, Z29, Z4, K2         // x < 0
+	VMOVAPS Z7, K2, Z6             // q where x < 0
+	VMULPS Z28, Z4, Z4             // x/2
+	VMULPS Z6, Z4, Z4
+	VMOVUPS Z4, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG   gloop
+gdone:
+	VZEROUPPER
+	RET
+
+// SCALAR512 defines func name(dst, a *float32, n int, s float32) computing dst = op(s, a).
+#define SCALAR512(name, op) \
+TEXT name(SB), NOSPLIT, $0-28 \
+	MOVQ dst+0(FP), DI \
+	MOVQ a+8(FP), SI \
+	MOVQ n+16(FP), CX \
+	VBROADCASTSS s+24(FP), Z2 \
+	KXNORW K1, K1, K1 \
+sl: \
+	CMPQ CX, $16 \
+	JGE  sf \
+	TESTQ CX, CX \
+	JZ   sd \
+	TAILMASK \
+sf: \
+	VMOVUPS.Z (SI), K1, Z0 \
+	op Z2, Z0, Z0 \
+	VMOVUPS Z0, K1, (DI) \
+	ADDQ $64, DI \
+	ADDQ $64, SI \
+	SUBQ $16, CX \
+	JG   sl \
+sd: \
+	VZEROUPPER \
+	RET
+
+SCALAR512(·addScalarAVX512, VADDPS)
+SCALAR512(·mulScalarAVX512, VMULPS)

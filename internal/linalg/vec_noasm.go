@@ -3,14 +3,16 @@
 package linalg
 
 type vecImpl struct {
-	name                     string
-	sigmoid, silu, hardSwish func([]float32)
-	clamp                    func([]float32, float32, float32)
-	addTo, maxTo, mulTo      func(dst, src []float32)
+	name                           string
+	sigmoid, silu, hardSwish, gelu func([]float32)
+	clamp                          func([]float32, float32, float32)
+	addTo, maxTo, mulTo            func(dst, src []float32)
+	addScalar, mulScalar           func(dst, a []float32, s float32)
 }
 
 func vecImpls() []vecImpl {
-	return []vecImpl{{"go", sigmoidGo, siluGo, hardSwishGo, clampGo, addToGo, maxToGo, mulToGo}}
+	return []vecImpl{{"go", sigmoidGo, siluGo, hardSwishGo, geluGo, clampGo, addToGo, maxToGo, mulToGo,
+		addScalarGo, mulScalarGo}}
 }
 
 func depthwiseImpls() map[string]depthwiseFunc {

@@ -40,6 +40,9 @@ func TestVecMatchesGo(t *testing.T) {
 				"sigmoid":   {impl.sigmoid, sigmoidGo},
 				"silu":      {impl.silu, siluGo},
 				"hardswish": {impl.hardSwish, hardSwishGo},
+				"gelu":      {impl.gelu, geluGo},
+				"addScalar": {func(x []float32) { impl.addScalar(x, x, -0.75) }, func(x []float32) { addScalarGo(x, x, -0.75) }},
+				"mulScalar": {func(x []float32) { impl.mulScalar(x, x, 1.5) }, func(x []float32) { mulScalarGo(x, x, 1.5) }},
 				"clamp": {func(x []float32) { impl.clamp(x, -0.5, 2) },
 					func(x []float32) { clampGo(x, -0.5, 2) }},
 				"addTo": {func(x []float32) { impl.addTo(x, other) }, func(x []float32) { addToGo(x, other) }},
@@ -58,6 +61,11 @@ func TestVecMatchesGo(t *testing.T) {
 					// Within 1e-6 relative (a few float32 ulp: HardSwish rounds x/6 + 1/2 once
 					// more than its definition); results below 1e-30 (exp clamped) may differ.
 					tol := max(1e-6*float32(math.Abs(float64(want[i]))), 1e-30)
+					if name == "gelu" {
+						// erf's approximation has an absolute error bound: so has the result,
+						// relative to x (GELU's tail values are tiny and only absolutely close).
+						tol = max(tol, 1e-7*max(1, float32(math.Abs(float64(src[i])))))
+					}
 					if d := math.Abs(float64(g.data[i] - want[i])); d > float64(tol) || math.IsNaN(float64(g.data[i])) {
 						t.Fatalf("%s: f(%v) = %v, want %v", what, src[i], g.data[i], want[i])
 					}

@@ -1,6 +1,8 @@
 package prepare
 
 import (
+	"math"
+
 	"github.com/whittle-ml/whittle/ir"
 )
 
@@ -39,6 +41,7 @@ const (
 	ActSigmoid     = "Sigmoid"
 	ActSiLU        = "SiLU" // x·sigmoid(x), from Sigmoid then Mul
 	ActTanh        = "Tanh"
+	ActGelu        = "Gelu" // x/2·(1 + erf(x/√2)), from Div, Erf, Add, Mul, Mul
 )
 
 // fuseConvAdd folds an Add of a Conv's output and another tensor of the same shape (a
@@ -155,6 +158,9 @@ func (c *Context) matchActivation(y *ir.Value) (act string, params []float32, no
 		return "", nil, nil, nil
 	}
 	uses := y.Uses()
+	if nodes, last := c.matchGelu(y); last != nil {
+		return ActGelu, nil, nodes, last
+	}
 	// x·sigmoid(x): y feeds a Sigmoid and the Mul of y with the Sigmoid's output.
 	if len(uses) == 2 {
 		sig, mul := uses[0].Node, uses[1].Node
@@ -254,4 +260,54 @@ func sameStaticShape(a, b *ir.Value) bool {
 // compute in float32 only, so other element types keep the reference kernels.
 func isFloatTensor(v *ir.Value) bool {
 	return v != nil && v.Type != nil && v.Type.Kind == ir.TensorKind && v.Type.Elem == ir.Float
+}
+
+// matchGelu recognises the exact GELU as PyTorch exports it before opset 20:
+// Mul(Mul(y, Add(Erf(Div(y, √2)), 1)), 0.5), with y read only by the Div and the first Mul.
+func (c *Context) matchGelu(y *ir.Value) (nodes []*ir.Node, last *ir.Node) {
+	uses := y.Uses()
+	if len(uses) != 2 {
+		return nil, nil
+	}
+	div, mul := uses[0].Node, uses[1].Node
+	if !isOp(div, "Div") {
+		div, mul = mul, div
+	}
+	if !isOp(div, "Div") || div.Input(0) != y || !isOp(mul, "Mul") {
+		return nil, nil
+	}
+	if v, ok := constScalar(div.Input(1)); !ok || math.Abs(float64(v)-math.Sqrt2) > 1e-4 {
+		return nil, nil
+	}
+	erf := c.soleUser(div.Output(0))
+	if !isOp(erf, "Erf") {
+		return nil, nil
+	}
+	add := c.soleUser(erf.Output(0))
+	if !isOp(add, "Add") || len(add.Inputs()) != 2 {
+		return nil, nil
+	}
+	one := add.Input(1)
+	if one == erf.Output(0) {
+		one = add.Input(0)
+	}
+	if v, ok := constScalar(one); !ok || v != 1 {
+		return nil, nil
+	}
+	if c.soleUser(add.Output(0)) != mul || !((mul.Input(0) == y && mul.Input(1) == add.Output(0)) ||
+		(mul.Input(1) == y && mul.Input(0) == add.Output(0))) {
+		return nil, nil
+	}
+	half := c.soleUser(mul.Output(0))
+	if !isOp(half, "Mul") {
+		return nil, nil
+	}
+	h := half.Input(1)
+	if h == mul.Output(0) {
+		h = half.Input(0)
+	}
+	if v, ok := constScalar(h); !ok || v != 0.5 {
+		return nil, nil
+	}
+	return []*ir.Node{div, erf, add, mul, half}, half
 }

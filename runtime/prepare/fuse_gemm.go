@@ -6,14 +6,16 @@ import (
 	"github.com/whittle-ml/whittle/ir"
 )
 
-// OpFusedGemm is a matrix product with constant weights: Y = act(alpha·A·op(B) + bias),
+// OpFusedGemm is a matrix product with constant weights: Y = act(alpha·A·op(B) + bias + Z),
 // where A is [..., K] (every leading axis a row), B is a constant [K, N] ([N, K] with
-// transB = 1) and bias an optional constant [N]. Its kernel packs B once.
+// transB = 1), bias an optional constant [N] and Z (input 3) an optional tensor of Y's
+// shape (a residual connection). Its kernel packs B once.
 const OpFusedGemm = "FusedGemm"
 
 // fuseGemm turns Gemm (without transA) and MatMul with constant 2-D weights into
-// FusedGemm, and folds into a FusedGemm that has no activation yet: an Add of a constant
-// bias over its columns, a BatchNormalization of its columns, and an activation.
+// FusedGemm, and folds into a FusedGemm that has no activation yet: an Add of a tensor of
+// its shape (a residual), an Add of a constant bias over its columns, a
+// BatchNormalization of its columns, and an activation.
 var fuseGemm = Rule{Name: "fuse_gemm", Apply: applyFuseGemm}
 
 func applyFuseGemm(c *Context, g *ir.Graph) (bool, error) {
@@ -36,6 +38,15 @@ func applyFuseGemm(c *Context, g *ir.Graph) (bool, error) {
 			user := c.soleUser(y)
 			if user == nil || user.Input(0) != y && !isOp(user, "Add") {
 				continue
+			}
+			if z := residualOf(user, y); z != nil && len(n.Inputs()) < 4 {
+				inputs := append([]*ir.Value(nil), n.Inputs()...)
+				for len(inputs) < 3 {
+					inputs = append(inputs, nil)
+				}
+				fused = c.withAttrs(g, n, user, append(inputs, z))
+				nodes, last = []*ir.Node{n, user}, user
+				break
 			}
 			if bias, scale, ok := c.columnAffine(user, y, gemmCols(n)); ok {
 				fused = c.foldColumnAffine(g, n, user, bias, scale)
@@ -210,4 +221,20 @@ func constFloats(v *ir.Value) ([]float32, bool) {
 	}
 	f, err := v.Const.Float32s()
 	return f, err == nil
+}
+
+// residualOf returns the other operand of an Add of y and a non-constant tensor of y's
+// shape, or nil.
+func residualOf(add *ir.Node, y *ir.Value) *ir.Value {
+	if !isOp(add, "Add") || len(add.Inputs()) != 2 {
+		return nil
+	}
+	z := add.Input(0)
+	if z == y {
+		z = add.Input(1)
+	}
+	if z == nil || z == y || z.IsConst() || !sameStaticShape(y, z) || !sameStaticShape(y, add.Output(0)) {
+		return nil
+	}
+	return z
 }

@@ -355,6 +355,15 @@ func TestFuseGemm(t *testing.T) {
 			h = b.op("Add", []*ir.Value{b.weight("bias", 48), h}, "a")
 			return b.model(b.op("Mul", []*ir.Value{h, b.op("Sigmoid", []*ir.Value{h}, "s")}, "y"))
 		}, "FusedGemm(SiLU)"},
+		{"transformer MLP: bias, exact GELU, residual", func(b *builder) *ir.Model {
+			x := b.input("x", 2, 7, 16)
+			h := b.op("Add", []*ir.Value{b.weight("b1", 32), b.op("MatMul", []*ir.Value{x, b.weight("w1", 16, 32)}, "h")}, "hb")
+			d := b.op("Div", []*ir.Value{h, b.scalar("sqrt2", 1.4142135)}, "d")
+			e := b.op("Add", []*ir.Value{b.op("Erf", []*ir.Value{d}, "erf"), b.scalar("one", 1)}, "e")
+			g := b.op("Mul", []*ir.Value{b.op("Mul", []*ir.Value{h, e}, "m"), b.scalar("half", 0.5)}, "gelu")
+			o := b.op("Add", []*ir.Value{b.weight("b2", 16), b.op("MatMul", []*ir.Value{g, b.weight("w2", 32, 16)}, "o")}, "ob")
+			return b.model(b.op("Add", []*ir.Value{x, o}, "y"))
+		}, "FusedGemm(Gelu) FusedGemm(+Z)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

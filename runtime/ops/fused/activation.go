@@ -21,7 +21,7 @@ func parseActivation(n *ir.Node) (activation, error) {
 	params := n.AttrFloats("activation_params", nil)
 	want := 0
 	switch a.kind {
-	case "", prepare.ActRelu, prepare.ActHardSwish, prepare.ActSigmoid, prepare.ActSiLU, prepare.ActTanh:
+	case "", prepare.ActRelu, prepare.ActHardSwish, prepare.ActSigmoid, prepare.ActSiLU, prepare.ActTanh, prepare.ActGelu:
 	case prepare.ActLeakyRelu:
 		want = 1
 	case prepare.ActClip, prepare.ActHardSigmoid:
@@ -63,6 +63,8 @@ func (a activation) apply(y []float32) {
 		linalg.Sigmoid(y)
 	case prepare.ActSiLU:
 		linalg.SiLU(y)
+	case prepare.ActGelu:
+		linalg.Gelu(y)
 	case prepare.ActTanh:
 		for i, v := range y {
 			y[i] = float32(math.Tanh(float64(v)))

@@ -60,13 +60,55 @@ func (k *binary) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Te
 	}
 	out := ctx.Alloc(ir.Float, full.Shape...)
 	y := out.Float32s()
+	if outer*inner == 1 && len(bd) == 1 {
+		// One scalar for the whole tensor: one vector loop.
+		k.scalarOp(swapped)(y, ad, bd[0])
+		return []*kernel.Tensor{out}, nil
+	}
 	apply := k.vectorOp(swapped)
+	if inner < 16 {
+		// Short rows: a loop per element beats a vector call per row.
+		for j := 0; j < outer*mid; j++ {
+			o := j / mid
+			apply(y[j*inner:(j+1)*inner], ad[j*inner:(j+1)*inner], bd[o*inner:(o+1)*inner])
+		}
+		return []*kernel.Tensor{out}, nil
+	}
 	linalg.ForCost(ctx.Parallelism(), outer*mid, inner, func(j int) {
 		o := j / mid
 		dst := y[j*inner : (j+1)*inner]
 		apply(dst, ad[j*inner:(j+1)*inner], bd[o*inner:(o+1)*inner])
 	})
 	return []*kernel.Tensor{out}, nil
+}
+
+// scalarOp returns dst = a op s (s op a when swapped).
+func (k *binary) scalarOp(swapped bool) func(dst, a []float32, s float32) {
+	switch {
+	case k.op == "Add":
+		return func(dst, a []float32, s float32) { linalg.AddScalar(dst, a, s) }
+	case k.op == "Mul":
+		return func(dst, a []float32, s float32) { linalg.MulScalar(dst, a, s) }
+	case k.op == "Sub" && !swapped:
+		return func(dst, a []float32, s float32) { linalg.AddScalar(dst, a, -s) }
+	case k.op == "Sub":
+		return func(dst, a []float32, s float32) {
+			for i, v := range a {
+				dst[i] = s - v
+			}
+		}
+	case !swapped:
+		return func(dst, a []float32, s float32) {
+			for i, v := range a {
+				dst[i] = v / s
+			}
+		}
+	}
+	return func(dst, a []float32, s float32) {
+		for i, v := range a {
+			dst[i] = s / v
+		}
+	}
 }
 
 // repeatPattern reports whether part, right-aligned against full's shape, equals full

@@ -78,6 +78,13 @@ func (k *fusedGemm) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 		m = len(y) / max(k.n, 1)
 	}
 	ep := linalg.Epilogue{Alpha: k.alpha, Bias: k.bias}
+	if z := kernel.Input(inputs, 3); z != nil {
+		zd, ok := z.Data.([]float32)
+		if !ok || len(zd) != len(y) {
+			return nil, fmt.Errorf("%s: Z %v does not match Y %v", k.node.Describe(), shapeOf(z), shape)
+		}
+		ep.Z, ep.LDZ = zd, k.n
+	}
 	lo, hi, clamp := k.act.clamp()
 	ep.Clamp, ep.Lo, ep.Hi = clamp, lo, hi
 	if k.k == 0 {
@@ -87,6 +94,9 @@ func (k *fusedGemm) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 			clear(row)
 			if k.bias != nil {
 				copy(row, k.bias)
+			}
+			if ep.Z != nil {
+				linalg.AddTo(row, ep.Z[i*k.n:])
 			}
 		}
 		k.act.apply(y)
