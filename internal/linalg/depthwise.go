@@ -125,3 +125,67 @@ func depthwiseAsm(kernel func(*dwArgs)) depthwiseFunc {
 		kernel(&a)
 	}
 }
+
+// DepthwiseRowS1 is DepthwiseRow for unit stride and dilation, with the taps given by
+// kernel row: row r of the kernel reads x[origin(ox) + rowOff[r] + kx·c + ch] for kx < kw
+// (origin(ox) = xOff + ox·c) with the weights of kernel position wRow[r]·kw + kx. Kernels
+// 3, 5 and 7 wide load each input vector once for the whole row of taps.
+func DepthwiseRowS1(y []float32, x []float32, xOff int, rowOff, wRow []int, kw int, w []float32, wstride int, bias []float32, ow, c int, z []float32, clamp bool, lo, hi float32) {
+	if ow <= 0 || c <= 0 {
+		return
+	}
+	if len(rowOff) == 0 || len(wRow) != len(rowOff) || kw <= 0 {
+		panic("linalg: DepthwiseRowS1: no kernel rows")
+	}
+	sc := tapScratch.Get(4 * len(rowOff) * kw)
+	defer sc.Release()
+	taps, wrows := sc.Buf[:len(rowOff)*kw], sc.Buf[len(rowOff)*kw:2*len(rowOff)*kw]
+	for r, off := range rowOff {
+		for kx := 0; kx < kw; kx++ {
+			taps[r*kw+kx], wrows[r*kw+kx] = off+kx*c, wRow[r]*kw+kx
+		}
+	}
+	blocks := 0
+	if s1 := depthwiseS1Impl(kw); s1 != nil {
+		blocks = ow / 8
+	}
+	if blocks > 0 {
+		// The checks DepthwiseRow makes, for the pixels the block kernel computes.
+		low, high, maxRow := rowOff[0], rowOff[0], 0
+		for r, off := range rowOff {
+			low, high, maxRow = min(low, off), max(high, off), max(maxRow, wRow[r])
+		}
+		high += (kw - 1) * c
+		if wstride < c || wstride%16 != 0 || len(bias) < wstride || (maxRow+1)*kw*wstride > len(w) ||
+			len(y) < 8*blocks*c || (z != nil && len(z) < 8*blocks*c) ||
+			xOff+low < 0 || xOff+(8*blocks-1)*c+high+c > len(x) {
+			panic(fmt.Sprintf("linalg: DepthwiseRowS1: inconsistent sizes (c %d, wstride %d, kw %d)", c, wstride, kw))
+		}
+		rows := sc.Buf[2*len(rowOff)*kw : 2*len(rowOff)*kw+2*len(rowOff)]
+		for r, off := range rowOff {
+			rows[2*r], rows[2*r+1] = 4*(off-low), 4*wRow[r]*kw*wstride
+		}
+		a := dwArgs{x: &x[xOff+low], taps: &rows[0], ntaps: len(rowOff), xstep: 4 * c, w: &w[0], wstride: 4 * wstride,
+			bias: &bias[0], y: &y[0], c: c, lo: lo, hi: hi, cb: 4 * c, blocks: blocks}
+		a.tapsEnd = (*int)(unsafe.Add(unsafe.Pointer(a.taps), 16*len(rowOff)))
+		if z != nil {
+			a.z, a.flags = &z[0], 1
+		}
+		if clamp {
+			a.flags |= 2
+		}
+		depthwiseS1Impl(kw)(&a)
+	}
+	done := 8 * blocks
+	if done < ow {
+		var zs []float32
+		if z != nil {
+			zs = z[done*c:]
+		}
+		DepthwiseRow(y[done*c:], x, xOff+done*c, c, taps, wrows, w, wstride, bias, ow-done, c, zs, clamp, lo, hi)
+	}
+}
+
+// depthwiseS1Impl returns the block kernel for kernel width kw, or nil (then every pixel
+// goes through DepthwiseRow).
+var depthwiseS1Impl = func(kw int) func(*dwArgs) { return nil }

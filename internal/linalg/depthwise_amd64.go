@@ -4,12 +4,36 @@ package linalg
 
 import "golang.org/x/sys/cpu"
 
+//go:generate go run depthwise_gen.go
+
 //go:noescape
 func depthwiseAVX512(a *dwArgs)
+
+//go:noescape
+func depthwiseS1AVX512_3(a *dwArgs)
+
+//go:noescape
+func depthwiseS1AVX512_5(a *dwArgs)
+
+//go:noescape
+func depthwiseS1AVX512_7(a *dwArgs)
+
+func depthwiseS1AVX512(kw int) func(*dwArgs) {
+	switch kw {
+	case 3:
+		return depthwiseS1AVX512_3
+	case 5:
+		return depthwiseS1AVX512_5
+	case 7:
+		return depthwiseS1AVX512_7
+	}
+	return nil
+}
 
 func init() {
 	if cpu.X86.HasAVX512F {
 		depthwiseImpl = depthwiseAsm(depthwiseAVX512)
+		depthwiseS1Impl = depthwiseS1AVX512
 	}
 }
 

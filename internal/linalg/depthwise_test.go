@@ -97,3 +97,50 @@ func TestDepthwiseRowBorderTaps(t *testing.T) {
 		}
 	}
 }
+
+// TestDepthwiseRowS1 compares the unit-stride row kernel with DepthwiseRow's Go version
+// over kernel widths with and without a block kernel, partial kernel rows and pixel
+// counts around the block of eight.
+func TestDepthwiseRowS1(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	for _, c := range []int{8, 16, 40, 96} {
+		for _, kw := range []int{1, 3, 5, 7} {
+			for _, ow := range []int{3, 8, 17} {
+				for variant := 0; variant < 3; variant++ {
+					kh := kw + 1
+					rowLen := (ow + kw + 2) * c
+					x := randSlice(r, (kh+1)*rowLen)
+					wstride := (c + 15) / 16 * 16
+					w := randSlice(r, kh*kw*wstride)
+					bias := randSlice(r, wstride)
+					// The last variant skips the first kernel row (the top border).
+					var rowOff, wRow []int
+					for ky := 0; ky < kh; ky++ {
+						if variant == 2 && ky == 0 {
+							continue
+						}
+						rowOff, wRow = append(rowOff, ky*rowLen), append(wRow, ky)
+					}
+					var z []float32
+					if variant >= 1 {
+						z = randSlice(r, ow*c)
+					}
+					clamp := variant == 1
+					var taps, wrows []int
+					for i, off := range rowOff {
+						for kx := 0; kx < kw; kx++ {
+							taps, wrows = append(taps, off+kx*c), append(wrows, wRow[i]*kw+kx)
+						}
+					}
+					want := make([]float32, ow*c)
+					depthwiseGo(want, x, c, c, taps, wrows, w, wstride, bias, ow, c, z, clamp, -0.3, 0.4)
+					y := newGuarded(r, ow*c)
+					DepthwiseRowS1(y.data, x, c, rowOff, wRow, kw, w, wstride, bias, ow, c, z, clamp, -0.3, 0.4)
+					what := fmt.Sprintf("c%d kw%d ow%d v%d", c, kw, ow, variant)
+					y.check(t, what)
+					checkClose(t, what, y.data, want, 1e-5)
+				}
+			}
+		}
+	}
+}

@@ -61,6 +61,11 @@ func (pb *PackedB) Mul(threads, m int, a []float32, rows RowsOf, c []float32, ld
 		return
 	}
 	mc := RowBlock(pb.k, pb.kern)
+	if threads > 1 {
+		// At least four row blocks per thread, so that unequal blocks even out.
+		per := (m + 4*threads - 1) / (4 * threads)
+		mc = min(mc, max(pb.kern.maxMR, roundUp(per, pb.kern.maxMR)))
+	}
 	jobsM := (m + mc - 1) / mc
 	panels := pb.Panels()
 	jobsN := 1
@@ -243,3 +248,5 @@ func PackA(transA bool, m, k int, a []float32, lda int) *PackedA {
 func SgemmPackedA(threads int, pa *PackedA, transB bool, n int, alpha float32, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	Sgemm(threads, false, transB, pa.m, n, pa.k, alpha, pa.data, max(pa.k, 1), b, ldb, beta, c, ldc)
 }
+
+func roundUp(x, to int) int { return (x + to - 1) / to * to }

@@ -73,10 +73,12 @@ func kernel(s isa, mr, nv int, w *bytes.Buffer) {
 	name := fmt.Sprintf("%s_%dx%d", s.name, mr, nv)
 	fmt.Fprintf(w, "\n// func %s(t *tileArgs)\nTEXT ·%s(SB), NOSPLIT, $0-8\n", name, name)
 	p("MOVQ t+0(FP), R13")
-	for r := 0; r < mr; r++ {
-		for v := 0; v < nv; v++ {
-			p("VXORPS %s, %s, %s", acc(r, v), acc(r, v), acc(r, v))
-		}
+	nacc := mr * nv
+	if mr == 1 {
+		nacc = 4 * nv
+	}
+	for i := 0; i < nacc; i++ {
+		p("VXORPS %s, %s, %s", s.r(i), s.r(i), s.r(i))
 	}
 	p("MOVQ tileArgs_b(R13), DI")
 	p("MOVQ tileArgs_taps(R13), SI")
@@ -91,7 +93,31 @@ func kernel(s isa, mr, nv int, w *bytes.Buffer) {
 		p("ADDQ BX, %s", bases[q])
 	}
 	p("MOVQ tileArgs_kc(R13), CX")
-	fmt.Fprintf(w, "k_%s:\n", name)
+	if mr == 1 {
+		// One row has too few accumulators to hide the multiply-add latency: four sets
+		// take consecutive steps of k and are summed at the end.
+		fmt.Fprintf(w, "k4_%s:\n", name)
+		p("CMPQ CX, $4")
+		p("JLT k_%s", name)
+		for st := 0; st < 4; st++ {
+			for v := 0; v < nv; v++ {
+				p("VMOVUPS %d(DI), %s", (st*nv+v)*s.vecBytes, s.r(s.bReg+v))
+			}
+			p("VBROADCASTSS %d(R8), %s", 4*st, s.r(s.bcast))
+			for v := 0; v < nv; v++ {
+				p("VFMADD231PS %s, %s, %s", s.r(s.bReg+v), s.r(s.bcast), s.r(st*nv+v))
+			}
+		}
+		p("ADDQ $%d, DI", 4*nv*s.vecBytes)
+		p("ADDQ $16, R8")
+		p("SUBQ $4, CX")
+		p("JMP k4_%s", name)
+		fmt.Fprintf(w, "k_%s:\n", name)
+		p("TESTQ CX, CX")
+		p("JZ kdone_%s", name)
+	} else {
+		fmt.Fprintf(w, "k_%s:\n", name)
+	}
 	for v := 0; v < nv; v++ {
 		p("VMOVUPS %d(DI), %s", v*s.vecBytes, s.r(s.bReg+v))
 	}
@@ -107,9 +133,19 @@ func kernel(s isa, mr, nv int, w *bytes.Buffer) {
 	}
 	p("DECQ CX")
 	p("JNZ k_%s", name)
+	if mr == 1 {
+		fmt.Fprintf(w, "kdone_%s:\n", name)
+	}
 	p("ADDQ $8, SI")
 	p("DECQ DX")
 	p("JNZ tap_%s", name)
+	if mr == 1 {
+		for st := 1; st < 4; st++ {
+			for v := 0; v < nv; v++ {
+				p("VADDPS %s, %s, %s", s.r(st*nv+v), s.r(v), s.r(v))
+			}
+		}
+	}
 
 	// Epilogue.
 	p("MOVQ tileArgs_flags(R13), AX")

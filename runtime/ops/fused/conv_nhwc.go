@@ -140,6 +140,8 @@ func (k *nhwcConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.
 	}
 	threads := ctx.Parallelism()
 	if k.depthwise {
+		// Depthwise convolutions read the input in place: padding a copy costs more than
+		// treating the border pixels apart, even on 7×7 images.
 		k.runDepthwise(threads, xd, g, nb, y, zd)
 		return []*kernel.Tensor{out}, nil
 	}
@@ -356,7 +358,9 @@ type dwPlan struct {
 
 type dwRow struct {
 	taps, wrow []int
-	border     []dwPixel
+	// rowOff and wRow describe the same taps by kernel row, for DepthwiseRowS1.
+	rowOff, kRow []int
+	border       []dwPixel
 }
 
 type dwPixel struct {
@@ -396,6 +400,9 @@ func (k *nhwcConv) depthwisePlan(g geo2D) *dwPlan {
 			}
 			for kx := 0; kx < g.kw; kx++ {
 				add(&row.taps, &row.wrow, kx)
+			}
+			for ky := kyLo; ky < kyHi; ky++ {
+				row.rowOff, row.kRow = append(row.rowOff, ky*g.dh*g.iw*c), append(row.kRow, ky)
 			}
 			for ox := 0; ox < g.ow; ox++ {
 				if ox >= p.oxLo && ox < p.oxHi {
@@ -453,8 +460,13 @@ func (k *nhwcConv) runDepthwise(threads int, x []float32, g geo2D, nb int, y, z 
 				if zrow != nil {
 					zs = zrow[lo*c:]
 				}
-				linalg.DepthwiseRow(row[lo*c:], x, origin(lo), g.sw*c, rp.taps, rp.wrow, k.dww, k.dwStride, k.dwBias,
-					plan.oxHi-lo, c, zs, ep.Clamp, ep.Lo, ep.Hi)
+				if g.sw == 1 && g.dw == 1 {
+					linalg.DepthwiseRowS1(row[lo*c:], x, origin(lo), rp.rowOff, rp.kRow, g.kw, k.dww, k.dwStride, k.dwBias,
+						plan.oxHi-lo, c, zs, ep.Clamp, ep.Lo, ep.Hi)
+				} else {
+					linalg.DepthwiseRow(row[lo*c:], x, origin(lo), g.sw*c, rp.taps, rp.wrow, k.dww, k.dwStride, k.dwBias,
+						plan.oxHi-lo, c, zs, ep.Clamp, ep.Lo, ep.Hi)
+				}
 			}
 			for _, px := range rp.border {
 				dst := row[px.ox*c : (px.ox+1)*c]
