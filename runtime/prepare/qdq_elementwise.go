@@ -255,3 +255,59 @@ func (r *qdqRewriter) mul(mul *ir.Node) (bool, error) {
 	}
 	return r.binary(mul, OpQMul, aq, bq, pa, pb)
 }
+
+// concat replaces DQ(x_i)... → Concat → Q by QConcat: 4-D operands on their NHWC twins (the
+// axis mapped to NHWC), others as they are.
+func (r *qdqRewriter) concat(n *ir.Node) (bool, error) {
+	in := n.Inputs()
+	if len(in) < 1 {
+		return false, nil
+	}
+	xs := make([]*ir.Value, len(in))
+	ps := make([]qparam, len(in))
+	for i, v := range in {
+		_, x, p, ok := dequantized(v)
+		if !ok || x.Type == nil || !x.Type.HasShape || len(x.Type.Dims) != len(in[0].Type.Dims) {
+			return false, nil
+		}
+		xs[i], ps[i] = x, p
+	}
+	rank := int64(len(xs[0].Type.Dims))
+	axis := n.AttrInt("axis", 0)
+	if axis < 0 {
+		axis += rank
+	}
+	if axis < 0 || axis >= rank {
+		return false, nil
+	}
+	q := r.c.soleUser(n.Output(0))
+	if !isOp(q, "QuantizeLinear") {
+		return false, nil
+	}
+	py, ok := perTensorParams(q)
+	if !ok {
+		return false, nil
+	}
+	nhwc := rank == 4 && rank4(n.Output(0))
+	var inputs []*ir.Value
+	for i, x := range xs {
+		if nhwc {
+			x = r.toNHWC(x, q)
+		}
+		inputs = append(inputs, x, ps[i].scale, ps[i].zero)
+	}
+	inputs = append(inputs, py.scale, py.zero)
+	if !nhwc {
+		fused := r.g.NewNode(Domain, OpQConcat, inputs, r.c.tmpNames(q), ir.IntAttr("axis", axis))
+		fused.Name = n.Name
+		return true, r.replaceGroup([]*ir.Node{n, q}, q, fused)
+	}
+	yq := q.Output(0)
+	fused := r.g.NewNode(Domain, OpQConcat, inputs, []string{r.c.Fresh(yq.Name + "_nhwc")}, ir.IntAttr("axis", []int64{0, 3, 1, 2}[axis]))
+	fused.Name = n.Name
+	t := nhwcType(n.Output(0).Type)
+	t.Elem = py.dt
+	fused.Output(0).Type = t
+	r.g.InsertBefore(q, fused)
+	return true, r.finish(q, []*ir.Node{n}, fused.Output(0))
+}

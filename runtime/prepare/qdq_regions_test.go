@@ -62,8 +62,8 @@ func resnetBlock(b *builder) *ir.Model {
 }
 
 // seBlock is EfficientNet's pattern: a convolution with SiLU (Sigmoid and Mul), a
-// squeeze-and-excitation scale (pool, two 1×1 convolutions, Sigmoid, per-channel Mul) and a
-// projection.
+// squeeze-and-excitation scale (pool, two 1×1 convolutions, Sigmoid, per-channel Mul), then
+// a channel Concat with the convolution's output and a projection.
 func seBlock(b *builder) *ir.Model {
 	x := b.input("x", 1, 3, 10, 10)
 	c := b.conv(x, "c", 3, 8)
@@ -72,7 +72,8 @@ func seBlock(b *builder) *ir.Model {
 	s1 := b.op("Relu", []*ir.Value{b.op("Conv", []*ir.Value{gap, b.weight("se1.w", 4, 8, 1, 1), b.weight("se1.b", 4)}, "se1")}, "se1_relu")
 	s2 := b.op("Sigmoid", []*ir.Value{b.op("Conv", []*ir.Value{s1, b.weight("se2.w", 8, 4, 1, 1), b.weight("se2.b", 8)}, "se2")}, "se_scale")
 	scaled := b.op("Mul", []*ir.Value{silu, s2}, "scaled")
-	return b.model(b.op("Conv", []*ir.Value{scaled, b.weight("proj.w", 6, 8, 1, 1), b.weight("proj.b", 6)}, "y"))
+	cat := b.op("Concat", []*ir.Value{scaled, c}, "cat", ir.IntAttr("axis", 1))
+	return b.model(b.op("Conv", []*ir.Value{cat, b.weight("proj.w", 6, 16, 1, 1), b.weight("proj.b", 6)}, "y"))
 }
 
 func TestQDQRegions(t *testing.T) {
@@ -91,7 +92,7 @@ func TestQDQRegions(t *testing.T) {
 		{"a kept convolution output stays float", passes.DefaultQuantizeOptions(), []string{"c1_relu"},
 			map[string]int{prepare.OpQConvNHWC: 4, prepare.OpQAdd: 1}},
 		{"squeeze and excitation with SiLU", passes.DefaultQuantizeOptions(), nil,
-			map[string]int{prepare.OpQConvNHWC: 3, prepare.OpQLookup: 2, prepare.OpQMul: 2, prepare.OpQGlobalAveragePoolNHWC: 1}},
+			map[string]int{prepare.OpQConvNHWC: 3, prepare.OpQLookup: 2, prepare.OpQMul: 2, prepare.OpQGlobalAveragePoolNHWC: 1, prepare.OpQConcat: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			build := resnetBlock
@@ -116,7 +117,7 @@ func TestQDQRegions(t *testing.T) {
 				if n.Domain == prepare.Domain {
 					got[n.OpType]++
 				}
-				if isDefaultOp(n, "Conv", "Relu", "Clip", "Gemm", "Sigmoid", "Mul", "QuantizeLinear") && len(tc.keep) == 0 {
+				if isDefaultOp(n, "Conv", "Relu", "Clip", "Gemm", "Sigmoid", "Mul", "Concat", "QuantizeLinear") && len(tc.keep) == 0 {
 					t.Errorf("%s is still a float Conv", n.Describe())
 				}
 			}
