@@ -55,7 +55,6 @@ type PhaseSummary struct {
 	Name      string  `json:"name"`
 	Epochs    int     `json:"epochs"`
 	FinalLoss float64 `json:"final_loss"`
-	Seconds   float64 `json:"seconds"`
 }
 
 // Distill implements passes.Distiller.
@@ -111,7 +110,9 @@ func (d *Distiller) Distill(pctx *passes.Context, m *ir.Model, p passes.Params) 
 	after := passes.Summarize(res.Model)
 	prov.Result = ModelSize{after.Params, after.MACs}
 	for _, ph := range res.Phases {
-		s := PhaseSummary{Name: ph.Name, Epochs: len(ph.Fit.Epochs), Seconds: ph.Fit.Seconds}
+		// No wall-clock time here: the provenance is part of the model, and the same
+		// run must write the same bytes.
+		s := PhaseSummary{Name: ph.Name, Epochs: len(ph.Fit.Epochs)}
 		if n := len(ph.Fit.Epochs); n > 0 {
 			s.FinalLoss = ph.Fit.Epochs[n-1].Loss
 		}

@@ -48,6 +48,32 @@ func readManifest(t *testing.T) (string, manifest) {
 
 // top1 counts rows whose highest logit is the label (the lower index wins ties, as
 // torch.argmax and numpy.argmax do).
+// fashionTop1 counts the Fashion-MNIST images (all of images, float [N,1,28,28]) a model
+// classifies right, in whittle's runtime (batches of 500) and in ONNX Runtime.
+func fashionTop1(t *testing.T, path string, images *kernel.Tensor, labels []int64) (whittle, ort int) {
+	t.Helper()
+	_, s := session(t, path)
+	const batch = 500
+	for start := 0; start < len(labels); start += batch {
+		n := min(batch, len(labels)-start)
+		rows := &kernel.Tensor{DType: images.DType, Shape: []int64{int64(n), 1, 28, 28},
+			Data: images.Float32s()[start*784 : (start+n)*784]}
+		outs, err := s.RunOrdered(context.Background(), []*kernel.Tensor{rows})
+		if err != nil {
+			t.Fatal(err)
+		}
+		whittle += top1(outs[0].Float32s(), 10, labels[start:start+n])
+	}
+	res, err := ortpeer.Run([]ortpeer.Job{{Model: path, Inputs: map[string]*kernel.Tensor{"input": images}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Err != nil {
+		t.Fatal(res[0].Err)
+	}
+	return whittle, top1(res[0].Outputs[0].Float32s(), 10, labels)
+}
+
 func top1(logits []float32, classes int, labels []int64) int {
 	correct := 0
 	for r, label := range labels {
@@ -100,27 +126,7 @@ func TestTrainedModelsAccuracy(t *testing.T) {
 			}
 			path := filepath.Join(dir, f.File)
 			t.Run(f.File, func(t *testing.T) {
-				_, s := session(t, path)
-				whittle := 0
-				const batch = 500
-				for start := 0; start < len(all.Labels); start += batch {
-					n := min(batch, len(all.Labels)-start)
-					rows := &kernel.Tensor{DType: images.DType, Shape: []int64{int64(n), 1, 28, 28},
-						Data: images.Float32s()[start*784 : (start+n)*784]}
-					outs, err := s.RunOrdered(context.Background(), []*kernel.Tensor{rows})
-					if err != nil {
-						t.Fatal(err)
-					}
-					whittle += top1(outs[0].Float32s(), 10, all.Labels[start:start+n])
-				}
-				res, err := ortpeer.Run([]ortpeer.Job{{Model: path, Inputs: map[string]*kernel.Tensor{"input": images}}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if res[0].Err != nil {
-					t.Fatal(res[0].Err)
-				}
-				ort := top1(res[0].Outputs[0].Float32s(), 10, all.Labels)
+				whittle, ort := fashionTop1(t, path, images, all.Labels)
 				pct := func(n int) string { return fmt.Sprintf("%.2f%% (%d)", 100*float64(n)/float64(len(all.Labels)), n) }
 				t.Logf("%s: PyTorch %s, whittle %s, ONNX Runtime %s", f.File, pct(info.Top1Correct), pct(whittle), pct(ort))
 				for _, got := range []struct {

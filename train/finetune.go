@@ -277,8 +277,9 @@ func (f *Finetuner) Finetune(_ *passes.Context, m *ir.Model, p passes.Params) (*
 			res.Initializers[v.Name] = v.Const
 		}
 	}
-	prov := map[string]any{"recipe": rep.Recipe.String(), "seed": r.Seed, "epochs": r.Epochs, "threads": rep.Threads,
-		"steps": rep.Fit.Steps}
+	// The thread count stays out of the provenance: training gives the same weights on any
+	// number of threads, and the model must then be the same bytes too.
+	prov := map[string]any{"recipe": rep.Recipe.String(), "seed": r.Seed, "epochs": r.Epochs, "steps": rep.Fit.Steps}
 	if n := len(rep.Fit.Epochs); n > 0 {
 		last := rep.Fit.Epochs[n-1]
 		prov["train_loss"], prov["train_accuracy"] = round6(last.Loss), round6(last.Accuracy)

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strconv"
 	"time"
 
@@ -76,9 +73,8 @@ Examples:
 				if err != nil {
 					return err
 				}
-				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-				defer stop()
-				pr := newTrainProgress(e, *asJSON)
+				ctx := e.ctx
+				pr := newTrainProgress(e, *asJSON || *out == "-")
 				env := train.Env{Context: ctx, Threads: *threads, Checkpoint: *checkpoint, CheckpointEvery: *every,
 					Resume: *resume, Progress: pr.event, ToolVersion: whittle.Version()}
 				t0 := time.Now()
@@ -163,14 +159,20 @@ func (f *recipeFlagSet) recipe() (train.Recipe, error) {
 }
 
 // trainProgress shows training: a bar per epoch on a terminal, a line per epoch otherwise
-// (on stderr when stdout carries JSON).
+// (on stderr when stdout carries JSON or the model).
 type trainProgress struct {
-	e    *env
-	bar  *progressbar.ProgressBar
-	json bool
+	e     *env
+	bar   *progressbar.ProgressBar
+	lines io.Writer
 }
 
-func newTrainProgress(e *env, asJSON bool) *trainProgress { return &trainProgress{e: e, json: asJSON} }
+func newTrainProgress(e *env, toStderr bool) *trainProgress {
+	p := &trainProgress{e: e, lines: e.stdout}
+	if toStderr {
+		p.lines = e.stderr
+	}
+	return p
+}
 
 func (p *trainProgress) event(ev train.Event) {
 	switch ev.Kind {
@@ -194,11 +196,7 @@ func (p *trainProgress) event(ev train.Event) {
 		if ev.Val != nil {
 			line += fmt.Sprintf("  val acc %.2f%% (%d/%d)", ev.Val.Accuracy, ev.Val.Correct, ev.Val.Rows)
 		}
-		w := p.e.stdout
-		if p.json {
-			w = p.e.stderr
-		}
-		fmt.Fprintln(w, line)
+		fmt.Fprintln(p.lines, line)
 	}
 }
 

@@ -84,7 +84,7 @@ Examples:
 					return err
 				}
 				// A finetune step of the recipe trains with a progress display.
-				pr := newTrainProgress(e, false)
+				pr := newTrainProgress(e, *out == "-")
 				defer pr.finish()
 				opts.Finetuner = &train.Finetuner{Env: train.Env{Progress: pr.event, ToolVersion: whittle.Version()}}
 				return runOptimize(e, args[0], *out, *report, opts)

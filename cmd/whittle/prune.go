@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
 	"time"
 
@@ -157,9 +154,8 @@ func runPruneFinetune(e *env, in, out string, opts whittle.PruneOptions, steps i
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	pr := newTrainProgress(e, false)
+	ctx := e.ctx
+	pr := newTrainProgress(e, out == "-")
 	t0 := time.Now()
 	rep, err := train.PruneAndFinetune(m, po, steps, r, train.Env{Context: ctx, Progress: pr.event, ToolVersion: whittle.Version()})
 	pr.finish()

@@ -22,6 +22,11 @@ import (
 //
 // Jobs are handed out one at a time from a shared counter, so each should carry enough
 // work (tens of microseconds) to hide the cost of claiming it; Chunks helps size them.
+//
+// A job that panics stops the handing out of jobs; once the jobs already running have
+// returned, For panics on the caller's goroutine with the first value, where the caller
+// (runtime: the kernel guard) can recover it. A panic on a worker would otherwise end the
+// whole process.
 func For(threads, jobs int, fn func(job int)) {
 	if threads < 2 || jobs < 2 {
 		for j := 0; j < jobs; j++ {
@@ -41,7 +46,7 @@ func For(threads, jobs int, fn func(job int)) {
 		default: // every slot is taken: the caller does more of the work itself
 		}
 	}
-	t.work()
+	t.workGuarded()
 	// Close the task: helpers that have not joined yet will not, and the caller waits only
 	// for those already running a job.
 	for {
@@ -55,7 +60,12 @@ func For(threads, jobs int, fn func(job int)) {
 	}
 	t.state.Store(uint64(gen+1) << 32) // a new generation: stale offers no longer match
 	t.fn = nil
+	p := t.panicked
+	t.panicked = nil
 	taskPool.Put(t)
+	if p != nil {
+		panic(p.value)
+	}
 }
 
 // ForCost is For for jobs of about costPerJob units of work each (multiply-adds, element
@@ -111,7 +121,12 @@ type task struct {
 	next  atomic.Int64
 	state atomic.Uint64
 	done  chan struct{}
+	// panicked is the first panic of a job, re-raised by For on the caller's goroutine.
+	panicMu  sync.Mutex
+	panicked *panicValue
 }
+
+type panicValue struct{ value any }
 
 const (
 	closedBit  = 1 << 31
@@ -136,6 +151,22 @@ func (t *task) work() {
 	}
 }
 
+// workGuarded is work that records a panic instead of letting it end the goroutine, and
+// stops the handing out of jobs.
+func (t *task) workGuarded() {
+	defer func() {
+		if r := recover(); r != nil {
+			t.panicMu.Lock()
+			if t.panicked == nil {
+				t.panicked = &panicValue{r}
+			}
+			t.panicMu.Unlock()
+			t.next.Store(t.jobs)
+		}
+	}()
+	t.work()
+}
+
 // help runs jobs of t if the offer is still current.
 func (t *task) help(gen uint32) {
 	for {
@@ -147,7 +178,7 @@ func (t *task) help(gen uint32) {
 			break
 		}
 	}
-	t.work()
+	t.workGuarded()
 	if s := t.state.Add(^uint64(0)); s&closedBit != 0 && s&activeMask == 0 {
 		t.done <- struct{}{}
 	}

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestForRunsEveryJobOnce covers serial and parallel calls, more threads than jobs, nested
@@ -71,5 +72,30 @@ func BenchmarkForOverhead(b *testing.B) {
 	var sink atomic.Int64
 	for i := 0; i < b.N; i++ {
 		For(2, 2, func(j int) { sink.Add(int64(j)) })
+	}
+}
+
+// A job panicking on a worker reaches the caller of For, after the other jobs stopped,
+// instead of ending the process; the pool keeps working afterwards.
+func TestForPanicReachesCaller(t *testing.T) {
+	for _, threads := range []int{1, 2, 4} {
+		func() {
+			defer func() {
+				if r := recover(); r != "job 37" {
+					t.Errorf("threads %d: recovered %v, want the job's panic", threads, r)
+				}
+			}()
+			For(threads, 200, func(j int) {
+				if j == 37 {
+					panic("job 37")
+				}
+				time.Sleep(10 * time.Microsecond)
+			})
+		}()
+	}
+	var n atomic.Int64
+	For(4, 100, func(int) { n.Add(1) })
+	if n.Load() != 100 {
+		t.Fatalf("after a panic the pool ran %d of 100 jobs", n.Load())
 	}
 }

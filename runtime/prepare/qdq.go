@@ -18,4 +18,5 @@ const (
 	OpQToNCHW                = "QToNCHW"
 	OpQLookup                = "QLookup"
 	OpQMul                   = "QMul"
+	OpQConcat                = "QConcat"
 )

@@ -19,23 +19,29 @@ func (r *qdqRewriter) add(add *ir.Node) (bool, error) {
 	if !okA || !okB || !sameDims(aq, bq) || !sameDims(aq, add.Output(0)) {
 		return false, nil
 	}
-	chain, q, py, act, ok := r.quantizedOutput(add.Output(0))
+	return r.binary(add, OpQAdd, aq, bq, pa, pb)
+}
+
+// binary puts the private operator op in place of DQ(a) op DQ(b) [→ Relu | Clip] → Q: on the
+// NHWC twins of 4-D operands, else on the operands as they are.
+func (r *qdqRewriter) binary(n *ir.Node, op string, aq, bq *ir.Value, pa, pb qparam) (bool, error) {
+	chain, q, py, act, ok := r.quantizedOutput(n.Output(0))
 	if !ok {
 		return false, nil
 	}
 	yq := q.Output(0)
-	nodes := append([]*ir.Node{add}, chain...)
+	nodes := append([]*ir.Node{n}, chain...)
 	if !rank4(aq) {
 		// Any other rank: the same kernel on the tensors as they are, in place of the group.
-		fused := r.g.NewNode(Domain, OpQAdd, []*ir.Value{aq, pa.scale, pa.zero, bq, pb.scale, pb.zero, py.scale, py.zero},
+		fused := r.g.NewNode(Domain, op, []*ir.Value{aq, pa.scale, pa.zero, bq, pb.scale, pb.zero, py.scale, py.zero},
 			r.c.tmpNames(q), act.attrs()...)
-		fused.Name = add.Name
+		fused.Name = n.Name
 		return true, r.replaceGroup(append(nodes, q), q, fused)
 	}
 	a, b := r.toNHWC(aq, q), r.toNHWC(bq, q)
-	fused := r.g.NewNode(Domain, OpQAdd, []*ir.Value{a, pa.scale, pa.zero, b, pb.scale, pb.zero, py.scale, py.zero},
+	fused := r.g.NewNode(Domain, op, []*ir.Value{a, pa.scale, pa.zero, b, pb.scale, pb.zero, py.scale, py.zero},
 		[]string{r.c.Fresh(yq.Name + "_nhwc")}, act.attrs()...)
-	fused.Name = add.Name
+	fused.Name = n.Name
 	t := nhwcType(aq.Type)
 	t.Elem = py.dt
 	fused.Output(0).Type = t
@@ -247,25 +253,61 @@ func (r *qdqRewriter) mul(mul *ir.Node) (bool, error) {
 	if !(sameDims(aq, bq) || broadcast) || !sameDims(aq, mul.Output(0)) {
 		return false, nil
 	}
-	chain, q, py, act, ok := r.quantizedOutput(mul.Output(0))
+	return r.binary(mul, OpQMul, aq, bq, pa, pb)
+}
+
+// concat replaces DQ(x_i)... → Concat → Q by QConcat: 4-D operands on their NHWC twins (the
+// axis mapped to NHWC), others as they are.
+func (r *qdqRewriter) concat(n *ir.Node) (bool, error) {
+	in := n.Inputs()
+	if len(in) < 1 {
+		return false, nil
+	}
+	xs := make([]*ir.Value, len(in))
+	ps := make([]qparam, len(in))
+	for i, v := range in {
+		_, x, p, ok := dequantized(v)
+		if !ok || x.Type == nil || !x.Type.HasShape || len(x.Type.Dims) != len(in[0].Type.Dims) {
+			return false, nil
+		}
+		xs[i], ps[i] = x, p
+	}
+	rank := int64(len(xs[0].Type.Dims))
+	axis := n.AttrInt("axis", 0)
+	if axis < 0 {
+		axis += rank
+	}
+	if axis < 0 || axis >= rank {
+		return false, nil
+	}
+	q := r.c.soleUser(n.Output(0))
+	if !isOp(q, "QuantizeLinear") {
+		return false, nil
+	}
+	py, ok := perTensorParams(q)
 	if !ok {
 		return false, nil
 	}
-	yq := q.Output(0)
-	nodes := append([]*ir.Node{mul}, chain...)
-	if !rank4(aq) {
-		fused := r.g.NewNode(Domain, OpQMul, []*ir.Value{aq, pa.scale, pa.zero, bq, pb.scale, pb.zero, py.scale, py.zero},
-			r.c.tmpNames(q), act.attrs()...)
-		fused.Name = mul.Name
-		return true, r.replaceGroup(append(nodes, q), q, fused)
+	nhwc := rank == 4 && rank4(n.Output(0))
+	var inputs []*ir.Value
+	for i, x := range xs {
+		if nhwc {
+			x = r.toNHWC(x, q)
+		}
+		inputs = append(inputs, x, ps[i].scale, ps[i].zero)
 	}
-	a, b := r.toNHWC(aq, q), r.toNHWC(bq, q)
-	fused := r.g.NewNode(Domain, OpQMul, []*ir.Value{a, pa.scale, pa.zero, b, pb.scale, pb.zero, py.scale, py.zero},
-		[]string{r.c.Fresh(yq.Name + "_nhwc")}, act.attrs()...)
-	fused.Name = mul.Name
-	t := nhwcType(aq.Type)
+	inputs = append(inputs, py.scale, py.zero)
+	if !nhwc {
+		fused := r.g.NewNode(Domain, OpQConcat, inputs, r.c.tmpNames(q), ir.IntAttr("axis", axis))
+		fused.Name = n.Name
+		return true, r.replaceGroup([]*ir.Node{n, q}, q, fused)
+	}
+	yq := q.Output(0)
+	fused := r.g.NewNode(Domain, OpQConcat, inputs, []string{r.c.Fresh(yq.Name + "_nhwc")}, ir.IntAttr("axis", []int64{0, 3, 1, 2}[axis]))
+	fused.Name = n.Name
+	t := nhwcType(n.Output(0).Type)
 	t.Elem = py.dt
 	fused.Output(0).Type = t
 	r.g.InsertBefore(q, fused)
-	return true, r.finish(q, nodes, fused.Output(0))
+	return true, r.finish(q, []*ir.Node{n}, fused.Output(0))
 }

@@ -19,6 +19,7 @@ import (
 //	                                                         ⇒  the clamp of x's kernel
 //	DQ(x) → Sigmoid | Tanh | HardSwish | ... → Q             ⇒  QLookup (a 256-entry table)
 //	DQ(a), DQ(b) → Mul → Q (same shape, or b per channel)    ⇒  QMul
+//	DQ(x_i)... → Concat → Q                                  ⇒  QConcat
 //	DQ(a) → Gemm | MatMul(·, DQ(w)...) [→ Q]                 ⇒  QGemm (qdq_gemm.go)
 //	DQ(x) → Flatten | Reshape | ... → Q (same parameters)    ⇒  the shape op on x
 //
@@ -73,6 +74,8 @@ func applyQDQRegions(c *Context, g *ir.Graph) (bool, error) {
 			ok, err = r.lookup(n)
 		case isOp(n, "Mul"):
 			ok, err = r.mul(n)
+		case isOp(n, "Concat"):
+			ok, err = r.concat(n)
 		case isOp(n, "Gemm") || isOp(n, "MatMul"):
 			ok, err = r.gemm(n)
 		case isDefault(n) && shapeOps[n.OpType]:

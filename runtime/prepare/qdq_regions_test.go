@@ -2,6 +2,7 @@ package prepare_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand"
 	"slices"
@@ -61,8 +62,8 @@ func resnetBlock(b *builder) *ir.Model {
 }
 
 // seBlock is EfficientNet's pattern: a convolution with SiLU (Sigmoid and Mul), a
-// squeeze-and-excitation scale (pool, two 1×1 convolutions, Sigmoid, per-channel Mul) and a
-// projection.
+// squeeze-and-excitation scale (pool, two 1×1 convolutions, Sigmoid, per-channel Mul), then
+// a channel Concat with the convolution's output and a projection.
 func seBlock(b *builder) *ir.Model {
 	x := b.input("x", 1, 3, 10, 10)
 	c := b.conv(x, "c", 3, 8)
@@ -71,7 +72,8 @@ func seBlock(b *builder) *ir.Model {
 	s1 := b.op("Relu", []*ir.Value{b.op("Conv", []*ir.Value{gap, b.weight("se1.w", 4, 8, 1, 1), b.weight("se1.b", 4)}, "se1")}, "se1_relu")
 	s2 := b.op("Sigmoid", []*ir.Value{b.op("Conv", []*ir.Value{s1, b.weight("se2.w", 8, 4, 1, 1), b.weight("se2.b", 8)}, "se2")}, "se_scale")
 	scaled := b.op("Mul", []*ir.Value{silu, s2}, "scaled")
-	return b.model(b.op("Conv", []*ir.Value{scaled, b.weight("proj.w", 6, 8, 1, 1), b.weight("proj.b", 6)}, "y"))
+	cat := b.op("Concat", []*ir.Value{scaled, c}, "cat", ir.IntAttr("axis", 1))
+	return b.model(b.op("Conv", []*ir.Value{cat, b.weight("proj.w", 6, 16, 1, 1), b.weight("proj.b", 6)}, "y"))
 }
 
 func TestQDQRegions(t *testing.T) {
@@ -90,7 +92,7 @@ func TestQDQRegions(t *testing.T) {
 		{"a kept convolution output stays float", passes.DefaultQuantizeOptions(), []string{"c1_relu"},
 			map[string]int{prepare.OpQConvNHWC: 4, prepare.OpQAdd: 1}},
 		{"squeeze and excitation with SiLU", passes.DefaultQuantizeOptions(), nil,
-			map[string]int{prepare.OpQConvNHWC: 3, prepare.OpQLookup: 2, prepare.OpQMul: 2, prepare.OpQGlobalAveragePoolNHWC: 1}},
+			map[string]int{prepare.OpQConvNHWC: 3, prepare.OpQLookup: 2, prepare.OpQMul: 2, prepare.OpQGlobalAveragePoolNHWC: 1, prepare.OpQConcat: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			build := resnetBlock
@@ -115,7 +117,7 @@ func TestQDQRegions(t *testing.T) {
 				if n.Domain == prepare.Domain {
 					got[n.OpType]++
 				}
-				if isDefaultOp(n, "Conv", "Relu", "Clip", "Gemm", "Sigmoid", "Mul", "QuantizeLinear") && len(tc.keep) == 0 {
+				if isDefaultOp(n, "Conv", "Relu", "Clip", "Gemm", "Sigmoid", "Mul", "Concat", "QuantizeLinear") && len(tc.keep) == 0 {
 					t.Errorf("%s is still a float Conv", n.Describe())
 				}
 			}
@@ -203,4 +205,47 @@ func TestQDQRegionsLeavesIntermediatesAlone(t *testing.T) {
 
 func isDefaultOp(n *ir.Node, ops ...string) bool {
 	return n.Domain == "" && slices.Contains(ops, n.OpType)
+}
+
+// TestQDQRegionsConcurrentRuns runs one prepared quantized session from several goroutines
+// at once (each run itself on two threads) and requires every run to produce what a lone run
+// does; under -race it also checks that the integer kernels share nothing mutable.
+func TestQDQRegionsConcurrentRuns(t *testing.T) {
+	m := quantized(t, seBlock(newBuilder()), passes.DefaultQuantizeOptions())
+	s, err := runtime.NewSession(m, runtime.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewSource(9))
+	feeds := make([]map[string]*runtime.Tensor, 4)
+	want := make([][]float32, len(feeds))
+	for i := range feeds {
+		x := kernel.New(ir.Float, 1, 3, 10, 10)
+		for j := range x.Float32s() {
+			x.Float32s()[j] = r.Float32()*4 - 2
+		}
+		feeds[i] = map[string]*runtime.Tensor{"x": x}
+		out, err := s.Run(context.Background(), feeds[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = slices.Clone(out["y"].Float32s())
+	}
+	errs := make(chan error, 4*len(feeds))
+	for rep := 0; rep < 4; rep++ {
+		for i := range feeds {
+			go func() {
+				out, err := s.Run(context.Background(), feeds[i])
+				if err == nil && !slices.Equal(out["y"].Float32s(), want[i]) {
+					err = fmt.Errorf("input %d: a concurrent run differs from a lone one", i)
+				}
+				errs <- err
+			}()
+		}
+	}
+	for range 4 * len(feeds) {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
 }

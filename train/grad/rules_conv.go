@@ -190,14 +190,14 @@ func (o *convOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
 const rowsTarget = 4096
 
 // backwardRows is Conv's backward for two spatial axes with the images of a chunk side by
-// side. With G the chunk's output gradient as a row per output channel (the images'
-// positions concatenated), P the patches as a row per position and a column per input
-// channel and tap, and col the same patches transposed (the forward's layout):
+// side. With col the chunk's patches (the forward's layout: a row per input channel and
+// tap, a column per output position of every image), G_cols the output gradient as a row
+// per output channel and G_rows the same transposed:
 //
-//	dW_g += G·P,   dcol = W_gᵀ·G,   dX = the adjoint of the patch gather applied to dcol,
+//	dW_gᵀ = col·G_rows,   dcol = W_gᵀ·G_cols,   dX = the adjoint of the patch gather of dcol,
 //
-// two GEMMs per chunk whatever the image size, each with its large operand in the layout
-// the GEMM packs fastest.
+// two GEMMs per chunk whatever the image size, each with its large operand untransposed
+// (a transposed operand costs the GEMM's packing up to three times the product itself).
 func (o *convOp) backwardRows(c *runCtx, f *fwd, geo *window, gy, gx []float32, gin []*kernel.Tensor) {
 	x, w := f.in[0], f.in[1]
 	xd, wd := x.Float32s(), w.Float32s()
@@ -213,10 +213,12 @@ func (o *convOp) backwardRows(c *runCtx, f *fwd, geo *window, gy, gx []float32, 
 	maxRows := per * outSize
 	gCols := linalg.GetFloat32(maxRows * mg)
 	defer gCols.Release()
-	var patches, dcols *linalg.Scratch[float32]
+	var patches, dcols, gRows, dwT *linalg.Scratch[float32]
 	if wantW {
-		patches = linalg.GetFloat32(maxRows * kk)
+		patches, gRows, dwT = linalg.GetFloat32(maxRows*kk), linalg.GetFloat32(maxRows*mg), linalg.GetFloat32(kk*mg)
 		defer patches.Release()
+		defer gRows.Release()
+		defer dwT.Release()
 	}
 	if gx != nil {
 		dcols = linalg.GetFloat32(maxRows * kk)
@@ -235,9 +237,23 @@ func (o *convOp) backwardRows(c *runCtx, f *fwd, geo *window, gy, gx []float32, 
 			first := (n0*ch + gi*cg) * inSize
 			if wantW {
 				linalg.ForCost(c.threads, nb, outSize*kk, func(i int) {
-					gatherPatches(xd[first+i*ch*inSize:], cg, geo, patches.Buf[i*outSize*kk:(i+1)*outSize*kk])
+					im2col2D(xd[first+i*ch*inSize:], cg, geo, patches.Buf[i*outSize:], rows, false)
+					for oc := 0; oc < mg; oc++ {
+						src := gCols.Buf[oc*rows+i*outSize : oc*rows+(i+1)*outSize]
+						dst := gRows.Buf[i*outSize*mg:]
+						for p, v := range src {
+							dst[p*mg+oc] = v
+						}
+					}
 				})
-				sgemm(c.threads, false, false, mg, kk, rows, 1, gCols.Buf, rows, patches.Buf, kk, 1, acc.w[0][gi*mg*kk:], kk)
+				// dWᵀ (kk × mg) = col·G_rows, then added into dW transposed.
+				sgemm(c.threads, false, false, kk, mg, rows, 1, patches.Buf, rows, gRows.Buf, mg, 0, dwT.Buf, mg)
+				dw := acc.w[0][gi*mg*kk:]
+				for r := 0; r < kk; r++ {
+					for oc := 0; oc < mg; oc++ {
+						dw[oc*kk+r] += dwT.Buf[r*mg+oc]
+					}
+				}
 			}
 			if gx != nil {
 				sgemm(c.threads, true, false, kk, rows, mg, 1, wg, kk, gCols.Buf, rows, 0, dcols.Buf, rows)
@@ -251,48 +267,6 @@ func (o *convOp) backwardRows(c *runCtx, f *fwd, geo *window, gy, gx []float32, 
 		acc.addBias(0, gy[n*m*outSize:(n+1)*m*outSize], outSize)
 	}
 	acc.finish(c, f, gin)
-}
-
-// gatherPatches writes the patches of one image (channels × the window's input, 2-D) as
-// rows: row (oy, ox), column (channel, ky, kx), zeros in the padding.
-func gatherPatches(x []float32, channels int, w *window, p []float32) {
-	ih, iw := w.in[0], w.in[1]
-	oh, ow := w.out[0], w.out[1]
-	kh, kw := w.kernel[0], w.kernel[1]
-	sh, sw := w.strides[0], w.strides[1]
-	dh, dw := w.dilations[0], w.dilations[1]
-	ph, pw := w.padBegin[0], w.padBegin[1]
-	kk := channels * kh * kw
-	for ox := 0; ox < ow; ox++ {
-		// Taps [k0, k1) of this column read inside the row: 0 <= ix0 + kx·dw < iw.
-		ix0 := ox*sw - pw
-		k0, k1 := min(kw, ceilDivPos(-ix0, dw)), min(kw, ceilDivPos(iw-ix0, dw))
-		k1 = max(k0, k1)
-		for oy := 0; oy < oh; oy++ {
-			row := p[(oy*ow+ox)*kk : (oy*ow+ox+1)*kk]
-			for c := 0; c < channels; c++ {
-				xc := x[c*ih*iw : (c+1)*ih*iw]
-				for ky := 0; ky < kh; ky++ {
-					seg := row[(c*kh+ky)*kw : (c*kh+ky+1)*kw]
-					iy := oy*sh - ph + ky*dh
-					if iy < 0 || iy >= ih {
-						clear(seg)
-						continue
-					}
-					xr := xc[iy*iw : (iy+1)*iw]
-					clear(seg[:k0])
-					clear(seg[k1:])
-					if dw == 1 {
-						copy(seg[k0:k1], xr[ix0+k0:ix0+k1])
-						continue
-					}
-					for kx := k0; kx < k1; kx++ {
-						seg[kx] = xr[ix0+kx*dw]
-					}
-				}
-			}
-		}
-	}
 }
 
 // convTransposeOp differentiates ConvTranspose, the adjoint of Conv: per image and group

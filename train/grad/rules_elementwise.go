@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/whittle-ml/whittle/internal/linalg"
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
@@ -140,8 +141,29 @@ func (o *unaryOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error 
 	return nil
 }
 
-// reluOp is unaryOp for ReLU, with the loop written out: it is the hottest rule of a CNN.
+// reluOp is unaryOp for ReLU, with the loops written out: it is the hottest elementwise op
+// of a CNN.
 type reluOp struct{ kernelFwd }
+
+func (o reluOp) forward(c *runCtx, in []*kernel.Tensor) ([]*kernel.Tensor, any, error) {
+	x, ok := in[0].Data.([]float32)
+	if !ok {
+		return o.kernelFwd.forward(c, in)
+	}
+	y := c.a.tensor(in[0].Shape)
+	yd := y.Float32s()
+	size, chunks := linalg.Chunks(len(x), 4*c.threads, 1<<15)
+	linalg.For(c.threads, chunks, func(k int) {
+		lo, hi := k*size, min(len(x), (k+1)*size)
+		for i, v := range x[lo:hi] {
+			if v <= 0 {
+				v = 0 // NaN stays NaN
+			}
+			yd[lo+i] = v
+		}
+	})
+	return []*kernel.Tensor{y}, nil, nil
+}
 
 func (reluOp) backward(c *runCtx, f *fwd, gout, gin []*kernel.Tensor) error {
 	y := f.out[0].Float32s()

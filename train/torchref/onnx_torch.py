@@ -12,7 +12,10 @@ model whittle trains: same weights, same ops, PyTorch's autograd and optimizers.
         "state"), the loss and the logits. Training mode unless --inference.
 
     onnx_torch.py finetune MODEL.onnx --data DIR --epochs N ... (see finetune --help)
-        the fine-tune recipe of `whittle finetune`, for the accuracy and time comparison.
+        the fine-tune recipe of `whittle finetune` on Fashion-MNIST (train split, evaluated
+        on the test split after every epoch), for the accuracy and time comparison: the
+        same data order and augmentation (whittle's hash-based draws, reimplemented below),
+        SGD/AdamW from torch.optim, the schedule per step, pruned weights kept at zero.
 """
 
 import argparse
@@ -61,6 +64,7 @@ class OnnxModule:
         self.inputs = [i.name for i in g.input if i.name not in inits]
         self.outputs = [o.name for o in g.output]
         self.training = True
+        self.fast_linear = False
 
     def values(self):
         v = dict(self.consts)
@@ -95,6 +99,17 @@ def conv(m, a, x, w, b):
         begin = [0] * nd
     fn = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[nd]
     return fn(x, w, b, stride=a.get("strides", 1), padding=begin, dilation=a.get("dilations", 1), groups=a.get("group", 1))
+
+
+def matmul2d(m, A, B):
+    """A @ B for matrices. With fast_linear set it runs as a 1x1 convolution: Debian's torch
+    links the reference BLAS (about 1.5 GMAC/s here) while convolutions go to oneDNN, so
+    the timing comparison does not charge PyTorch for its BLAS (testmodels/generate.py
+    trains its Linear layers the same way)."""
+    if not m.fast_linear:
+        return A @ B
+    n, k = A.shape
+    return F.conv2d(A.reshape(n, k, 1, 1), B.t().reshape(B.shape[1], k, 1, 1)).reshape(n, B.shape[1])
 
 
 def run_node(m, n, x):
@@ -137,11 +152,13 @@ def run_node(m, n, x):
             A = A.t()
         if a.get("transB", 0):
             B = B.t()
-        y = a.get("alpha", 1.0) * (A @ B)
+        y = a.get("alpha", 1.0) * matmul2d(m, A, B)
         if len(x) > 2 and x[2] is not None:
             y = y + a.get("beta", 1.0) * x[2]
         return [y]
     if op == "MatMul":
+        if x[0].dim() == 2 and x[1].dim() == 2:
+            return [matmul2d(m, x[0], x[1])]
         return [torch.matmul(x[0], x[1])]
     if op == "Softmax":
         return [torch.softmax(x[0], a.get("axis", -1))]
@@ -270,6 +287,158 @@ def model_grads(path, x, y, out_path, training):
         json.dump({"names": order, "state": sorted(m.state)}, f)
 
 
+# ---------------------------------------------------------------------------------------------
+# whittle's counter-based randomness (train/internal/rng): data order and augmentation are
+# the same draws here as in whittle.
+
+M64 = (1 << 64) - 1
+
+
+def splitmix(x):
+    x = (x + 0x9E3779B97F4A7C15) & M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & M64
+    return x ^ (x >> 31)
+
+
+def mix(*words):
+    h = 0x9E3779B97F4A7C15
+    for w in words:
+        h = splitmix(h ^ (w & M64))
+    return h
+
+
+def rfloat(h):
+    return (h >> 11) / float(1 << 53)
+
+
+def intn(h, n):
+    return int(rfloat(h) * n)
+
+
+def perm(seed, n):
+    p = list(range(n))
+    for i in range(n - 1, 0, -1):
+        j = intn(mix(seed, i), i + 1)
+        p[i], p[j] = p[j], p[i]
+    return p
+
+
+def augment(xb, rows, seed, crop, flip):
+    """whittle's data.Loader augmentation: offsets dy, dx in [-crop, crop], a horizontal
+    flip with probability 1/2, out(y, x) = in(y+dy, x+dx) (mirrored: W-1-(x+dx))."""
+    if not crop and not flip:
+        return xb
+    if not crop:
+        # Flips only: one indexed operation for the batch.
+        flags = torch.tensor([rfloat(mix(seed, row, 2)) < 0.5 for row in rows])
+        out = xb.clone()
+        out[flags] = xb[flags].flip(-1)
+        return out
+    out = xb.clone()
+    h, w = xb.shape[2], xb.shape[3]
+    for k, row in enumerate(rows):
+        dy = dx = 0
+        if crop:
+            dy = intn(mix(seed, row, 0), 2 * crop + 1) - crop
+            dx = intn(mix(seed, row, 1), 2 * crop + 1) - crop
+        f = flip and rfloat(mix(seed, row, 2)) < 0.5
+        img = xb[k]
+        if f:
+            img = img.flip(-1)
+        padded = F.pad(img, (crop, crop, crop, crop)) if crop else img
+        out[k] = padded[:, crop + dy:crop + dy + h, crop + dx:crop + dx + w]
+    return out
+
+
+def schedule_factor(kind, warmup, step, total):
+    f = 1.0
+    if step < warmup:
+        return (step + 1) / warmup
+    if kind == "cosine":
+        span = total - warmup
+        if span > 0:
+            f = 0.5 * (1 + math.cos(math.pi * min((step - warmup) / span, 1.0)))
+    return f
+
+
+def evaluate(m, xs, ys, batch=100):
+    m.training = False
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(ys), batch):
+            (logits,), _ = m({m.inputs[0]: xs[i:i + batch]})
+            correct += int((logits.argmax(1) == ys[i:i + batch]).sum())
+    m.training = True
+    return correct
+
+
+def cmd_finetune(args):
+    m = OnnxModule(args.model, lambda name, t: t.numel() > 1)
+    m.fast_linear = True
+    xs, ys = load_split(args.data, "train")
+    vx, vy = load_split(args.data, "test")
+    if args.limit:
+        xs, ys, vx, vy = xs[:args.limit], ys[:args.limit], vx[:args.limit], vy[:args.limit]
+    params = [m.params[k] for k in m.params]  # file order, as whittle's Params()
+    masks = {k: (p != 0) for k, p in m.params.items() if p.dim() >= 2 and bool((p == 0).any())} if args.keep_masks else {}
+    if args.optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=args.lr, momentum=args.momentum, nesterov=args.nesterov, weight_decay=args.weight_decay)
+    else:
+        opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
+    n = len(ys)
+    steps = (n + args.batch - 1) // args.batch
+    total = steps * args.epochs
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: schedule_factor(args.schedule, args.warmup, s, total))
+    crop, flip = 0, False
+    for part in args.augment.split(","):
+        if part == "flip":
+            flip = True
+        elif part.startswith("crop:"):
+            crop = int(part[5:])
+    report = {"model": args.model, "threads": torch.get_num_threads(), "epochs": []}
+    before = evaluate(m, vx, vy)
+    report["before_correct"] = before
+    best = None
+    for epoch in range(1, args.epochs + 1):
+        order = perm(mix(args.seed, 1, epoch), n)
+        aseed = mix(args.seed, 2, epoch)
+        t0 = time.time()
+        loss_sum = correct = 0
+        for s in range(steps):
+            rows = order[s * args.batch:(s + 1) * args.batch]
+            idx = torch.tensor(rows)
+            xb = augment(xs[idx], rows, aseed, crop, flip)
+            yb = ys[idx]
+            (logits,), _ = m({m.inputs[0]: xb})
+            loss = F.cross_entropy(logits, yb, label_smoothing=args.label_smoothing)
+            opt.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                for k, mask in masks.items():
+                    m.params[k].grad.mul_(mask)
+            opt.step()
+            sched.step()
+            with torch.no_grad():
+                for k, mask in masks.items():
+                    m.params[k].mul_(mask)
+            loss_sum += loss.item() * len(rows)
+            correct += int((logits.argmax(1) == yb).sum())
+        secs = time.time() - t0
+        val = evaluate(m, vx, vy)
+        e = {"epoch": epoch, "loss": loss_sum / n, "accuracy": 100 * correct / n, "seconds": secs,
+             "val_correct": val, "val_accuracy": 100 * val / len(vy)}
+        report["epochs"].append(e)
+        print("epoch %d/%d  loss %.4f  train acc %.2f%%  %.0f img/s  val acc %.2f%% (%d/%d)" % (
+            epoch, args.epochs, e["loss"], e["accuracy"], n / secs, e["val_accuracy"], val, len(vy)), file=sys.stderr, flush=True)
+        if best is None or val > best["val_correct"]:
+            best = e
+    report["best"] = best
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -281,11 +450,32 @@ def main():
     g.add_argument("--count", type=int, default=32)
     g.add_argument("--inference", action="store_true")
     g.add_argument("--threads", type=int, default=2)
+    f = sub.add_parser("finetune", help="the recipe of whittle finetune, on Fashion-MNIST")
+    f.add_argument("model")
+    f.add_argument("--data", required=True, help="Fashion-MNIST IDX folder")
+    f.add_argument("--epochs", type=int, default=3)
+    f.add_argument("--batch", type=int, default=128)
+    f.add_argument("--lr", type=float, default=0.01)
+    f.add_argument("--optimizer", default="sgd")
+    f.add_argument("--momentum", type=float, default=0.9)
+    f.add_argument("--nesterov", type=int, default=1)
+    f.add_argument("--weight-decay", type=float, default=5e-4)
+    f.add_argument("--schedule", default="cosine")
+    f.add_argument("--warmup", type=int, default=0)
+    f.add_argument("--label-smoothing", type=float, default=0.0)
+    f.add_argument("--seed", type=int, default=1)
+    f.add_argument("--augment", default="none")
+    f.add_argument("--keep-masks", type=int, default=1)
+    f.add_argument("--threads", type=int, default=2)
+    f.add_argument("--json", default="")
+    f.add_argument("--limit", type=int, default=0, help="use only the first N rows of each split (smoke tests)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     if args.cmd == "grads":
         cmd_grads(args)
+    elif args.cmd == "finetune":
+        cmd_finetune(args)
 
 
 if __name__ == "__main__":

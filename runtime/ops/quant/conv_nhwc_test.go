@@ -286,21 +286,7 @@ func TestConvIntegerFastMatchesReference(t *testing.T) {
 // combination, per-column and per-tensor B parameters, with and without zero points.
 func TestMatMulFastMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewSource(7))
-	randBytes := func(dt ir.DataType, shape ...int64) *kernel.Tensor {
-		n := kernel.ShapeSize(shape)
-		if dt == ir.Int8 {
-			d := make([]int8, n)
-			for i := range d {
-				d[i] = int8(r.Intn(256) - 128)
-			}
-			return tensor(dt, shape, d)
-		}
-		d := make([]uint8, n)
-		for i := range d {
-			d[i] = uint8(r.Intn(256))
-		}
-		return tensor(dt, shape, d)
-	}
+	randBytes := func(dt ir.DataType, shape ...int64) *kernel.Tensor { return randTensor(r, dt, shape...) }
 	for i, tc := range []struct {
 		aShape       []int64
 		k, n         int64

@@ -12,6 +12,7 @@ import (
 	"github.com/whittle-ml/whittle/runtime/kernel"
 	_ "github.com/whittle-ml/whittle/runtime/ops/elementwise"
 	_ "github.com/whittle-ml/whittle/runtime/ops/nn"
+	_ "github.com/whittle-ml/whittle/runtime/ops/tensor"
 )
 
 // newPrivateNode builds a kernel of the private domain with inputs 1.. passed as constants.
@@ -426,6 +427,37 @@ func TestQMul(t *testing.T) {
 			if !reflect.DeepEqual(got.Data, want.Data) {
 				t.Fatalf("%v %v: QMul differs from the unfused operators", types, bShape)
 			}
+		}
+	}
+}
+
+// TestQConcat: QConcat equals DequantizeLinear of each input → Concat → QuantizeLinear, with
+// inputs of other parameters (requantized) and of the output's own (copied), on two axes.
+func TestQConcat(t *testing.T) {
+	r := rand.New(rand.NewSource(17))
+	for _, axis := range []int64{1, -1} {
+		shapes := [][]int64{{2, 3, 4, 5}, {2, 6, 4, 5}, {2, 1, 4, 5}}
+		if axis == -1 {
+			shapes = [][]int64{{2, 3, 4, 5}, {2, 3, 4, 2}, {2, 3, 4, 7}}
+		}
+		types := []ir.DataType{ir.Uint8, ir.Int8, ir.Uint8}
+		py := [2]*kernel.Tensor{scalarF(0.04), zeroPoint(ir.Uint8, 10)}
+		params := [][2]*kernel.Tensor{
+			{scalarF(0.02), zeroPoint(ir.Uint8, 3)},
+			{scalarF(0.05), zeroPoint(ir.Int8, -4)},
+			py, // the output's own parameters
+		}
+		var xs, in []*kernel.Tensor
+		for i, s := range shapes {
+			x := randTensor(r, types[i], s...)
+			xs = append(xs, x)
+			in = append(in, x, params[i][0], params[i][1])
+		}
+		in = append(in, py[0], py[1])
+		want := refChain(t, "Concat", []*ir.Attr{ir.IntAttr("axis", axis)}, xs, params, py)
+		got := run1(t, newPrivateNode(t, OpQConcat, []*ir.Attr{ir.IntAttr("axis", axis)}, in), in...)
+		if !reflect.DeepEqual(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data) {
+			t.Fatalf("axis %d: QConcat %v differs from the unfused operators %v", axis, got.Shape, want.Shape)
 		}
 	}
 }

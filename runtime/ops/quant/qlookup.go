@@ -247,3 +247,136 @@ func (k *qmul) mulRun(a, b, y []uint8) {
 		y[i] = uint8(int32(q))
 	}
 }
+
+// QConcat is the private operator for DequantizeLinear(x_i)... → Concat → QuantizeLinear:
+// QConcat(x_0, x_scale_0, x_zp_0, x_1, ..., y_scale, y_zp) with Concat's axis (of the
+// tensors as given). Each input is requantized to the output's parameters through a table
+// of its 256 values — Q(DQ(x)) exactly as the unfused operators compute it — while it is
+// copied into place.
+const OpQConcat = prepare.OpQConcat
+
+func init() {
+	kernel.Register(kernel.KernelDef{Domain: Domain, Op: OpQConcat, SinceVersion: 1, New: newQConcat})
+}
+
+type qconcat struct {
+	node   *ir.Node
+	axis   int64
+	yType  ir.DataType
+	types  []ir.DataType
+	tables [][256]uint8
+	same   []bool // input i has the output's parameters: a plain copy
+}
+
+func newQConcat(info *kernel.NodeInfo) (kernel.Kernel, error) {
+	n := info.Node
+	nIn := len(n.Inputs())
+	if nIn < 5 || (nIn-2)%3 != 0 {
+		return nil, fmt.Errorf("%s: want triples of x, x_scale, x_zp, then y_scale and y_zp; got %d inputs", n.Describe(), nIn)
+	}
+	fail := func(err error) (kernel.Kernel, error) { return nil, fmt.Errorf("%s: %w", n.Describe(), err) }
+	constAt := func(i int) (*kernel.Tensor, error) {
+		t, ok := constInput(info, i)
+		if !ok {
+			return nil, fmt.Errorf("input %d must be a constant", i)
+		}
+		return t, nil
+	}
+	ysT, err := constAt(nIn - 2)
+	if err != nil {
+		return fail(err)
+	}
+	yzT, err := constAt(nIn - 1)
+	if err != nil {
+		return fail(err)
+	}
+	sy, zy, yType, err := qparams(ysT, yzT)
+	if err != nil {
+		return fail(err)
+	}
+	lo, hi := typeRange(yType)
+	k := &qconcat{node: n, axis: n.AttrInt("axis", 0), yType: yType}
+	for i := 0; i < nIn-2; i += 3 {
+		sT, err := constAt(i + 1)
+		if err != nil {
+			return fail(err)
+		}
+		zT, err := constAt(i + 2)
+		if err != nil {
+			return fail(err)
+		}
+		s, z, dt, err := qparams(sT, zT)
+		if err != nil {
+			return fail(err)
+		}
+		var t [256]uint8
+		for b := range t {
+			v := int64(b)
+			if dt == ir.Int8 {
+				v = int64(int8(b))
+			}
+			f := float32(float64(v-int64(z)) * float64(s))
+			t[b] = uint8(quantizeScalar(f, sy, zy, lo, hi))
+		}
+		k.types = append(k.types, dt)
+		k.tables = append(k.tables, t)
+		k.same = append(k.same, s == sy && z == zy && dt == yType)
+	}
+	return k, nil
+}
+
+func (k *qconcat) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
+	return runNamed(k.node, k.run, ctx, inputs)
+}
+
+func (k *qconcat) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor, error) {
+	xs := make([]*kernel.Tensor, 0, len(k.types))
+	for i := range k.types {
+		x := kernel.Input(inputs, 3*i)
+		if x == nil || x.DType != k.types[i] {
+			return nil, fmt.Errorf("input %d must be a %s tensor", 3*i, k.types[i])
+		}
+		xs = append(xs, x)
+	}
+	rank := len(xs[0].Shape)
+	axis, err := kernel.NormalizeAxis(k.axis, rank)
+	if err != nil {
+		return nil, err
+	}
+	shape := append([]int64(nil), xs[0].Shape...)
+	shape[axis] = 0
+	for _, x := range xs {
+		if len(x.Shape) != rank {
+			return nil, fmt.Errorf("inputs of ranks %d and %d", rank, len(x.Shape))
+		}
+		for d := range x.Shape {
+			if d != axis && x.Shape[d] != xs[0].Shape[d] {
+				return nil, fmt.Errorf("shapes %v and %v differ off axis %d", xs[0].Shape, x.Shape, axis)
+			}
+		}
+		shape[axis] += x.Shape[axis]
+	}
+	y := ctx.Alloc(k.yType, shape...)
+	yb, _ := byteData(y)
+	outer := kernel.ShapeSize(shape[:axis])
+	yInner := kernel.ShapeSize(shape[axis:])
+	off := 0
+	for i, x := range xs {
+		xb, _ := byteData(x)
+		inner := kernel.ShapeSize(x.Shape[axis:])
+		t := &k.tables[i]
+		for o := 0; o < outer; o++ {
+			src := xb[o*inner : (o+1)*inner]
+			dst := yb[o*yInner+off : o*yInner+off+inner]
+			if k.same[i] {
+				copy(dst, src)
+				continue
+			}
+			for j, v := range src {
+				dst[j] = t[v]
+			}
+		}
+		off += inner
+	}
+	return y, nil
+}

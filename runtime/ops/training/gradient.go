@@ -2,6 +2,7 @@ package training
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
@@ -31,6 +32,10 @@ type gradientKernel struct {
 	active  map[*ir.Node]bool // nodes whose output depends on some x (they need a rule)
 	rules   map[*ir.Node]gradRule
 }
+
+// callerGraphEdits serializes the Gradient factories' temporary edits of the caller's
+// graph (see newGradient).
+var callerGraphEdits sync.Mutex
 
 func newGradient(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	n := info.Node
@@ -102,12 +107,18 @@ func newGradient(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	if info.Compile == nil {
 		return nil, opErr(n, "the session cannot compile subgraphs")
 	}
+	// Building the forward graph adds uses to values of the caller's graph until detach
+	// removes them: sessions built at the same time on one model take turns here, so
+	// that none sees (or corrupts) another's temporary edits.
+	callerGraphEdits.Lock()
 	fwd, detach, err := k.forwardGraph(isX)
 	if err != nil {
+		callerGraphEdits.Unlock()
 		return nil, opErr(n, "%v", err)
 	}
 	k.forward, err = info.Compile(fwd)
 	detach()
+	callerGraphEdits.Unlock()
 	if err != nil {
 		return nil, opErr(n, "forward graph: %v", err)
 	}

@@ -2,7 +2,9 @@ package training_test
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"sync"
 	"testing"
 
 	"github.com/whittle-ml/whittle/ir"
@@ -120,5 +122,47 @@ func TestGradientReadsOuterValue(t *testing.T) {
 		if u.Node.Graph() != m.Graph {
 			t.Fatalf("c has a use by a node outside the graph (%s)", u.Node.Describe())
 		}
+	}
+}
+
+// Sessions built at the same time on one model must not race: the Gradient kernel's
+// forward graph reads values of the caller's graph, whose use lists its construction
+// touches. Run with -race.
+func TestGradientSessionsBuiltConcurrently(t *testing.T) {
+	var c *ir.Value
+	m := gradModel(t, nil, nil, func(g *ir.Graph, a, b *ir.Value) *ir.Value {
+		c = g.AddInput("c", ir.TensorTypeOf(ir.Float))
+		return op(g, "y", "Mul", op(g, "s", "Add", a, b), c)
+	})
+	uses := len(c.Uses())
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(reference bool) {
+			defer wg.Done()
+			s, err := runtime.NewSession(m, runtime.Options{Reference: reference})
+			if err != nil {
+				errs <- err
+				return
+			}
+			outs, err := s.RunOrdered(context.Background(), []*kernel.Tensor{
+				kernel.FromFloat32(nil, []float32{2}), kernel.FromFloat32(nil, []float32{5}), kernel.FromFloat32(nil, []float32{3})})
+			if err != nil {
+				errs <- err
+				return
+			}
+			if da := outs[1].Float32s()[0]; da != 3 {
+				errs <- fmt.Errorf("da = %v, want 3", da)
+			}
+		}(i%2 == 0)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got := len(c.Uses()); got != uses {
+		t.Errorf("c has %d uses after the builds, %d before", got, uses)
 	}
 }
