@@ -40,6 +40,23 @@ func MulScalar(dst, a []float32, s float32) { mulScalarImpl(dst, a[:len(dst)], s
 // values for very negative x.
 func Gelu(x []float32) { geluImpl(x) }
 
+// Sum returns Σ x[i] (in float32, vector lanes summed last).
+func Sum(x []float32) float32 { return sumImpl(x) }
+
+// Dot returns Σ x[i]·y[i] for i < len(x).
+func Dot(x, y []float32) float32 { return dotImpl(x, y[:len(x)]) }
+
+// Max returns the largest element of x (-Inf for an empty x; NaNs are not ordered).
+func Max(x []float32) float32 {
+	if len(x) == 0 {
+		return float32(math.Inf(-1))
+	}
+	return maxImpl(x)
+}
+
+// Exp sets x[i] = e^x[i], for arguments in [-87, 88] (beyond, the nearest bound's value).
+func Exp(x []float32) { expImpl(x) }
+
 // MulTo sets dst[i] *= src[i] for i < len(dst).
 func MulTo(dst, src []float32) { mulToImpl(dst, src[:len(dst)]) }
 
@@ -105,6 +122,36 @@ func geluGo(x []float32) {
 	}
 }
 
+func sumGo(x []float32) float32 {
+	var s float32
+	for _, v := range x {
+		s += v
+	}
+	return s
+}
+
+func dotGo(x, y []float32) float32 {
+	var s float32
+	for i, v := range x {
+		s += v * y[i]
+	}
+	return s
+}
+
+func maxGo(x []float32) float32 {
+	m := x[0]
+	for _, v := range x {
+		m = max(m, v)
+	}
+	return m
+}
+
+func expGo(x []float32) {
+	for i, v := range x {
+		x[i] = float32(math.Exp(float64(min(max(v, -87), 88))))
+	}
+}
+
 func mulToGo(dst, src []float32) {
 	for i := range dst {
 		dst[i] *= src[i]
@@ -123,4 +170,8 @@ var (
 	addScalarImpl = addScalarGo
 	mulScalarImpl = mulScalarGo
 	geluImpl      = geluGo
+	sumImpl       = sumGo
+	dotImpl       = dotGo
+	maxImpl       = maxGo
+	expImpl       = expGo
 )

@@ -35,6 +35,18 @@ func addScalarAVX512(dst, a *float32, n int, s float32)
 func mulScalarAVX512(dst, a *float32, n int, s float32)
 
 //go:noescape
+func sumAVX512(x *float32, n int) float32
+
+//go:noescape
+func dotAVX512(x, y *float32, n int) float32
+
+//go:noescape
+func maxAVX512(x *float32, n int) float32
+
+//go:noescape
+func expAVX512(x *float32, n int)
+
+//go:noescape
 func sigmoidAVX2(x *float32, n int)
 
 //go:noescape
@@ -47,11 +59,14 @@ type vecImpl struct {
 	clamp                          func([]float32, float32, float32)
 	addTo, maxTo, mulTo            func(dst, src []float32)
 	addScalar, mulScalar           func(dst, a []float32, s float32)
+	sum, max                       func([]float32) float32
+	dot                            func(x, y []float32) float32
+	exp                            func([]float32)
 }
 
 var (
 	vecGo = vecImpl{"go", sigmoidGo, siluGo, hardSwishGo, geluGo, clampGo, addToGo, maxToGo, mulToGo,
-		addScalarGo, mulScalarGo}
+		addScalarGo, mulScalarGo, sumGo, maxGo, dotGo, expGo}
 
 	vecAVX512 = vecImpl{"avx512",
 		unary512(sigmoidAVX512), unary512(siluAVX512), unary512(hardSwishAVX512), unary512(geluAVX512),
@@ -61,11 +76,26 @@ var (
 			}
 		},
 		binary512(addToAVX512), binary512(maxToAVX512), binary512(mulToAVX512),
-		scalar512(addScalarAVX512), scalar512(mulScalarAVX512)}
+		scalar512(addScalarAVX512), scalar512(mulScalarAVX512),
+		func(x []float32) float32 {
+			if len(x) == 0 {
+				return 0
+			}
+			return sumAVX512(&x[0], len(x))
+		},
+		func(x []float32) float32 { return maxAVX512(&x[0], len(x)) },
+		func(x, y []float32) float32 {
+			if len(x) == 0 {
+				return 0
+			}
+			_ = y[len(x)-1]
+			return dotAVX512(&x[0], &y[0], len(x))
+		},
+		unary512(expAVX512)}
 
 	// AVX2 has no masked loads for the tail: the last len%8 elements go through Go.
 	vecAVX2 = vecImpl{"avx2", unary256(sigmoidAVX2, sigmoidGo), unary256(siluAVX2, siluGo), hardSwishGo, geluGo,
-		clampGo, addToGo, maxToGo, mulToGo, addScalarGo, mulScalarGo}
+		clampGo, addToGo, maxToGo, mulToGo, addScalarGo, mulScalarGo, sumGo, maxGo, dotGo, expGo}
 )
 
 func unary512(f func(*float32, int)) func([]float32) {
@@ -121,4 +151,5 @@ func init() {
 	sigmoidImpl, siluImpl, hardSwishImpl, geluImpl, clampImpl = v.sigmoid, v.silu, v.hardSwish, v.gelu, v.clamp
 	addToImpl, maxToImpl, mulToImpl = v.addTo, v.maxTo, v.mulTo
 	addScalarImpl, mulScalarImpl = v.addScalar, v.mulScalar
+	sumImpl, maxImpl, dotImpl, expImpl = v.sum, v.max, v.dot, v.exp
 }

@@ -382,3 +382,121 @@ sd: \
 
 SCALAR512(·addScalarAVX512, VADDPS)
 SCALAR512(·mulScalarAVX512, VMULPS)
+
+// HSUM512 sums the 16 lanes of Z0 into X0's lowest lane (uses Z1).
+#define HSUM512 \
+	VEXTRACTF32X8 $1, Z0, Y1 \
+	VADDPS Y1, Y0, Y0 \
+	VEXTRACTF128 $1, Y0, X1 \
+	VADDPS X1, X0, X0 \
+	VMOVHLPS X0, X1, X1 \
+	VADDPS X1, X0, X0 \
+	VMOVSHDUP X0, X1 \
+	VADDSS X1, X0, X0
+
+// func sumAVX512(x *float32, n int) float32
+TEXT ·sumAVX512(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z2, Z2, Z2
+	KXNORW K1, K1, K1
+suml:
+	CMPQ CX, $16
+	JGE  sumf
+	TESTQ CX, CX
+	JZ   sumd
+	TAILMASK
+sumf:
+	VMOVUPS.Z (DI), K1, Z3
+	VADDPS Z3, Z0, Z0
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG   suml
+sumd:
+	HSUM512
+	MOVSS X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func dotAVX512(x, y *float32, n int) float32
+TEXT ·dotAVX512(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ n+16(FP), CX
+	VXORPS Z0, Z0, Z0
+	KXNORW K1, K1, K1
+dotl:
+	CMPQ CX, $16
+	JGE  dotf
+	TESTQ CX, CX
+	JZ   dotd
+	TAILMASK
+dotf:
+	VMOVUPS.Z (DI), K1, Z3
+	VMOVUPS.Z (SI), K1, Z4
+	VFMADD231PS Z4, Z3, Z0
+	ADDQ $64, DI
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JG   dotl
+dotd:
+	HSUM512
+	MOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func maxAVX512(x *float32, n int) float32 — n >= 1.
+TEXT ·maxAVX512(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS (DI), Z0
+	KXNORW K1, K1, K1
+maxl:
+	CMPQ CX, $16
+	JGE  maxf
+	TESTQ CX, CX
+	JZ   maxd
+	TAILMASK
+maxf:
+	VMOVAPS Z0, Z3
+	VMOVUPS (DI), K1, Z3            // lanes past the end keep the running max
+	VMAXPS Z3, Z0, Z0
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG   maxl
+maxd:
+	VEXTRACTF32X8 $1, Z0, Y1
+	VMAXPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VMOVHLPS X0, X1, X1
+	VMAXPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VMAXSS X1, X0, X0
+	MOVSS X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func expAVX512(x *float32, n int)
+TEXT ·expAVX512(SB), NOSPLIT, $0-16
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	LOADEXP512
+	KXNORW K1, K1, K1
+expl:
+	CMPQ CX, $16
+	JGE  expf
+	TESTQ CX, CX
+	JZ   expd
+	TAILMASK
+expf:
+	VMOVUPS.Z (DI), K1, Z0
+	EXP512
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG   expl
+expd:
+	VZEROUPPER
+	RET

@@ -8,11 +8,14 @@ type vecImpl struct {
 	clamp                          func([]float32, float32, float32)
 	addTo, maxTo, mulTo            func(dst, src []float32)
 	addScalar, mulScalar           func(dst, a []float32, s float32)
+	sum, max                       func([]float32) float32
+	dot                            func(x, y []float32) float32
+	exp                            func([]float32)
 }
 
 func vecImpls() []vecImpl {
 	return []vecImpl{{"go", sigmoidGo, siluGo, hardSwishGo, geluGo, clampGo, addToGo, maxToGo, mulToGo,
-		addScalarGo, mulScalarGo}}
+		addScalarGo, mulScalarGo, sumGo, maxGo, dotGo, expGo}}
 }
 
 func depthwiseImpls() map[string]depthwiseFunc {

@@ -28,6 +28,35 @@ func vecInputs(r *rand.Rand, n int) []float32 {
 	return x
 }
 
+// TestVecReductions compares the reductions with float64 sums.
+func TestVecReductions(t *testing.T) {
+	r := rand.New(rand.NewSource(8))
+	for _, impl := range vecImpls() {
+		for _, n := range []int{0, 1, 5, 16, 17, 64, 100, 1031} {
+			x, y := randSlice(r, n), randSlice(r, n)
+			var s, d float64
+			m := float32(math.Inf(-1))
+			for i := range x {
+				s += float64(x[i])
+				d += float64(x[i]) * float64(y[i])
+				m = max(m, x[i])
+			}
+			tol := 1e-6 * float64(n+1)
+			if got := impl.sum(x); math.Abs(float64(got)-s) > tol {
+				t.Errorf("%s sum n=%d: %v, want %v", impl.name, n, got, s)
+			}
+			if got := impl.dot(x, y); math.Abs(float64(got)-d) > tol {
+				t.Errorf("%s dot n=%d: %v, want %v", impl.name, n, got, d)
+			}
+			if n > 0 {
+				if got := impl.max(x); got != m {
+					t.Errorf("%s max n=%d: %v, want %v", impl.name, n, got, m)
+				}
+			}
+		}
+	}
+}
+
 // TestVecMatchesGo compares every implementation with the Go definitions, with guards
 // past the end of each slice.
 func TestVecMatchesGo(t *testing.T) {
@@ -41,6 +70,7 @@ func TestVecMatchesGo(t *testing.T) {
 				"silu":      {impl.silu, siluGo},
 				"hardswish": {impl.hardSwish, hardSwishGo},
 				"gelu":      {impl.gelu, geluGo},
+				"exp":       {func(x []float32) { impl.exp(x) }, func(x []float32) { expGo(x) }},
 				"addScalar": {func(x []float32) { impl.addScalar(x, x, -0.75) }, func(x []float32) { addScalarGo(x, x, -0.75) }},
 				"mulScalar": {func(x []float32) { impl.mulScalar(x, x, 1.5) }, func(x []float32) { mulScalarGo(x, x, 1.5) }},
 				"clamp": {func(x []float32) { impl.clamp(x, -0.5, 2) },

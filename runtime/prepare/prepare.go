@@ -108,7 +108,7 @@ func worthPreparing(g *ir.Graph) bool {
 
 // startOps are the operators the rules match first.
 var startOps = map[string]bool{
-	"Conv": true, "Gemm": true, "MatMul": true, "QuantizeLinear": true, "DequantizeLinear": true, "QLinearConv": true,
+	"Conv": true, "Gemm": true, "MatMul": true, "LayerNormalization": true, "Softmax": true, "QuantizeLinear": true, "DequantizeLinear": true, "QLinearConv": true,
 	"QLinearMatMul": true, "ConvInteger": true, "MatMulInteger": true,
 }
 

@@ -382,3 +382,52 @@ func TestFuseGemm(t *testing.T) {
 		})
 	}
 }
+
+// TestFastRows covers the row-wise kernels: LayerNormalization over the last axis with
+// and without a bias, Softmax over the last axis at opsets 11 and 13, and what they leave
+// to the reference kernels (another axis, the statistics outputs).
+func TestFastRows(t *testing.T) {
+	tests := []struct {
+		name  string
+		opset int64
+		build func(b *builder) *ir.Model
+		want  string
+	}{
+		{"layer norm and softmax", 17, func(b *builder) *ir.Model {
+			x := b.input("x", 2, 5, 24)
+			l := b.op("LayerNormalization", []*ir.Value{x, b.weight("s", 24), b.weight("b", 24)}, "ln", ir.FloatAttr("epsilon", 1e-3))
+			l = b.op("LayerNormalization", []*ir.Value{l, b.weight("s2", 24)}, "ln2")
+			return b.model(b.op("Softmax", []*ir.Value{l}, "y"))
+		}, "fast.LayerNorm fast.LayerNorm fast.Softmax"},
+		{"softmax over another axis", 13, func(b *builder) *ir.Model {
+			x := b.input("x", 3, 7, 5)
+			return b.model(b.op("Softmax", []*ir.Value{x}, "y", ir.IntAttr("axis", 1)))
+		}, "Softmax"},
+		{"opset 11 softmax over the last axis", 11, func(b *builder) *ir.Model {
+			x := b.input("x", 4, 33)
+			return b.model(b.op("Softmax", []*ir.Value{x}, "y"))
+		}, "fast.Softmax"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tc.build(newBuilder())
+			m.OpsetImports[0].Version = tc.opset
+			pm, err := prepare.Prepare(m, prepare.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, n := range pm.Graph.Nodes() {
+				if n.Domain == prepare.Domain {
+					got = append(got, "fast."+n.OpType)
+				} else {
+					got = append(got, n.OpType)
+				}
+			}
+			if strings.Join(got, " ") != tc.want {
+				t.Errorf("prepared ops %q, want %q", strings.Join(got, " "), tc.want)
+			}
+			checkSameOutputs(t, m)
+		})
+	}
+}

@@ -16,5 +16,5 @@ func phases() [][]Rule {
 	rewrite = append(rewrite, constantsToInitializers)
 	rewrite = append(rewrite, qdqRules...)
 	rewrite = append(rewrite, foldConstants, fuseConvAdd, fuseConvActivation, fuseGemm)
-	return [][]Rule{rewrite, {chooseLayouts}, {fastElementwise}}
+	return [][]Rule{rewrite, {chooseLayouts}, {fastElementwise, fastRows}}
 }
