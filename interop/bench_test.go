@@ -45,5 +45,7 @@ func benchModel(b *testing.B, arch string) {
 	}
 }
 
-func BenchmarkResNet18(b *testing.B)    { benchModel(b, "resnet18") }
-func BenchmarkMobileNetV2(b *testing.B) { benchModel(b, "mobilenet_v2") }
+func BenchmarkResNet18(b *testing.B)       { benchModel(b, "resnet18") }
+func BenchmarkResNet50(b *testing.B)       { benchModel(b, "resnet50") }
+func BenchmarkMobileNetV2(b *testing.B)    { benchModel(b, "mobilenet_v2") }
+func BenchmarkEfficientNetB0(b *testing.B) { benchModel(b, "efficientnet_b0") }

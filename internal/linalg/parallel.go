@@ -95,8 +95,8 @@ func ForCost(threads, jobs, costPerJob int, fn func(job int)) {
 }
 
 const (
-	minParallelCost = 1 << 15
-	minChunkCost    = 1 << 13
+	minParallelCost = 1 << 17
+	minChunkCost    = 1 << 14
 )
 
 // Chunks splits n items into at most parts contiguous chunks of at least minChunk items

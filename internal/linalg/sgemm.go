@@ -7,6 +7,10 @@ const (
 	smallM    = 4
 )
 
+// gemmParallelMACs is the product size under which Mul stays on one goroutine: about
+// ten microseconds of work, what handing work to a worker can cost.
+const gemmParallelMACs = 1 << 21
+
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32 matrices, where
 // op(A) is m×k (A is k×m when transA), op(B) is k×n (B is n×k when transB) and C is m×n;
 // lda, ldb and ldc are the row strides. As in BLAS, beta == 0 overwrites C without reading
@@ -73,7 +77,7 @@ func (pb *PackedB) Mul(threads, m int, a []float32, rows RowsOf, c []float32, ld
 		// Too few row blocks to keep every thread busy: split the panels too.
 		jobsN = min(panels, (2*threads+jobsM-1)/jobsM)
 	}
-	if m*pb.n*pb.k < minParallelCost*64 {
+	if m*pb.n*pb.k < gemmParallelMACs {
 		threads = 1
 	}
 	pchunk := (panels + jobsN - 1) / jobsN

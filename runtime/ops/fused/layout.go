@@ -121,52 +121,71 @@ func (k *nhwcPool) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.
 	y := out.Float32s()
 	linalg.ForCost(ctx.Parallelism(), nb*g.oh, g.ow*c*g.kh*g.kw, func(s int) {
 		n, oy := s/g.oh, s%g.oh
-		for ox := 0; ox < g.ow; ox++ {
-			dst := y[((n*g.oh+oy)*g.ow+ox)*c : ((n*g.oh+oy)*g.ow+ox+1)*c]
-			k.window(dst, xd[n*ih*iw*c:(n+1)*ih*iw*c], g, oy, ox, c)
-		}
+		tmp := linalg.GetFloat32(iw * c)
+		defer tmp.Release()
+		k.row(y[(n*g.oh+oy)*g.ow*c:(n*g.oh+oy+1)*g.ow*c], xd[n*ih*iw*c:(n+1)*ih*iw*c], tmp.Buf, g, oy, c)
 	})
 	return []*kernel.Tensor{out}, nil
 }
 
-// window reduces the window of output pixel (oy, ox) into dst.
-func (k *nhwcPool) window(dst, x []float32, g geo2D, oy, ox, c int) {
+// row computes output row oy separably: the window's input rows are reduced into tmp
+// (whole rows at a time), then each output pixel reduces its window's columns of tmp.
+func (k *nhwcPool) row(dst, x, tmp []float32, g geo2D, oy, c int) {
+	reduce := linalg.AddTo
 	if k.max {
-		for i := range dst {
-			dst[i] = float32(math.Inf(-1))
-		}
-	} else {
-		clear(dst)
+		reduce = linalg.MaxTo
 	}
-	count := 0
+	rowLen := g.iw * c
+	rows, counted := 0, 0
 	for ky := 0; ky < g.kh; ky++ {
 		iy := oy*g.sh - g.pt + ky*g.dh
+		if iy < g.ih+g.pb {
+			counted++ // count_include_pad counts the padding, not what lies past it
+		}
+		if iy < 0 || iy >= g.ih {
+			continue
+		}
+		if rows == 0 {
+			copy(tmp, x[iy*rowLen:(iy+1)*rowLen])
+		} else {
+			reduce(tmp, x[iy*rowLen:(iy+1)*rowLen])
+		}
+		rows++
+	}
+	for ox := 0; ox < g.ow; ox++ {
+		d := dst[ox*c : (ox+1)*c]
+		cols, colsCounted := 0, 0
 		for kx := 0; kx < g.kw; kx++ {
 			ix := ox*g.sw - g.pl + kx*g.dw
-			inside := iy >= 0 && iy < g.ih && ix >= 0 && ix < g.iw
-			if k.countPads && !k.max {
-				// count_include_pad counts the padding, not what lies past it (ceil_mode).
-				if iy < g.ih+g.pb && ix < g.iw+g.pr {
-					count++
-				}
-			} else if inside {
-				count++
+			if ix < g.iw+g.pr {
+				colsCounted++
 			}
-			if !inside {
+			if rows == 0 || ix < 0 || ix >= g.iw {
 				continue
 			}
-			src := x[(iy*g.iw+ix)*c : (iy*g.iw+ix+1)*c]
-			if k.max {
-				linalg.MaxTo(dst, src)
+			if cols == 0 {
+				copy(d, tmp[ix*c:(ix+1)*c])
 			} else {
-				linalg.AddTo(dst, src)
+				reduce(d, tmp[ix*c:(ix+1)*c])
 			}
+			cols++
 		}
-	}
-	if !k.max && count > 0 {
-		inv := 1 / float32(count)
-		for i := range dst {
-			dst[i] *= inv
+		if cols == 0 {
+			fill := float32(0)
+			if k.max {
+				fill = float32(math.Inf(-1))
+			}
+			for i := range d {
+				d[i] = fill
+			}
+			continue
+		}
+		if !k.max {
+			count := rows * cols
+			if k.countPads {
+				count = counted * colsCounted
+			}
+			linalg.MulScalar(d, d, 1/float32(count))
 		}
 	}
 }
