@@ -23,8 +23,8 @@ import (
 // bytes B[4kk+t][j] for t < 4 of each column j of the group (4 consecutive bytes per
 // column, columns in order), past K padded with zeros. That is the operand order of
 // vpdpbusd: one dword of A (4 depths of one row) broadcast against 16 dwords of B (4
-// depths of 16 columns). The split layout of the AVX2 kernel (see qgemm_gen.go) stores two
-// such planes per step, first the h = b>>1 plane, then the l = b&1 plane.
+// depths of 16 columns). The wide layout of the int16 AVX2 kernel (see qgemm_gen.go) stores
+// each step as two steps of two depths, every value an int16.
 
 const (
 	qBlock = 16 // columns per block (one zmm of int32)
@@ -42,8 +42,11 @@ const (
 type qKernel struct {
 	name   string
 	group  int // columns per group of the packed layout: 64 or 16
-	planes int // 2 for the split layout
-	fn     func(a []uint8, offs []int, k4t, lda int, b []int8, c []int32, ldc, rows, n int, init []int32)
+	planes int // 2 for the wide layout (twice the bytes)
+	// wide kernels multiply int16: B holds int16 pairs of depths (see genYmm's avx2wide) and
+	// A is widened per tile by the kernel's wrapper.
+	wide bool
+	fn   func(a []uint8, offs []int, k4t, lda int, b []int8, c []int32, ldc, rows, n int, init []int32)
 	// fused, when the kernel has one, requantizes in registers: it writes bytes to y (row
 	// stride ldy) instead of int32s, with init followed, npad values on, by the columns'
 	// scales (float32 bits) and rq's zero point and clamp.
@@ -129,13 +132,14 @@ func packQMatrixB(k, n int, b []int8, ldb int, trans bool, zeroPoints []int8, ke
 					if j < n && d < k {
 						v = at(d, j)
 					}
-					off := base + kk*rowBytes + 4*jj + t
-					if planes == 1 {
-						pb.data[off] = v
+					if kern.wide {
+						// Two int16 steps of two depths each: 64 bytes per step.
+						off := base + kk*rowBytes + (t/2)*64 + 4*jj + (t%2)*2
+						w := int16(v)
+						pb.data[off], pb.data[off+1] = int8(w), int8(w>>8)
 						continue
 					}
-					pb.data[off] = v >> 1        // h
-					pb.data[off+4*width] = v & 1 // l
+					pb.data[base+kk*rowBytes+4*jj+t] = v
 				}
 			}
 		}

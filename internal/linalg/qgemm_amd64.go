@@ -26,17 +26,17 @@ func qgemmAVXVNNI(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *
 func qgemmAVX2(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
 
 //go:noescape
-func qgemmAVX2Split(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
+func qgemmAVX2Wide(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
 
 var (
 	hasVNNI512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
 	hasAVXVNNI = cpu.X86.HasAVX2 && cpu.X86.HasAVXVNNI
 	hasAVX2    = cpu.X86.HasAVX2
 
-	qKernelVNNI512   = withFused(asmQKernel("avx512vnni", qGroup, 1, qgemmVNNI512), qgemmVNNI512Requant)
-	qKernelAVXVNNI   = asmQKernel("avxvnni", qBlock, 1, qgemmAVXVNNI)
-	qKernelAVX2      = asmQKernel("avx2", qBlock, 1, qgemmAVX2)
-	qKernelAVX2Split = asmQKernel("avx2split", qBlock, 2, qgemmAVX2Split)
+	qKernelVNNI512  = withFused(asmQKernel("avx512vnni", qGroup, 1, qgemmVNNI512), qgemmVNNI512Requant)
+	qKernelAVXVNNI  = asmQKernel("avxvnni", qBlock, 1, qgemmAVXVNNI)
+	qKernelAVX2     = asmQKernel("avx2", qBlock, 1, qgemmAVX2)
+	qKernelAVX2Wide = wideQKernel("avx2wide", asmQKernel("avx2wide", qBlock, 1, qgemmAVX2Wide)) // steps of 64 bytes, as one plane
 )
 
 // asmQKernel wraps an assembly kernel with the bounds checks it relies on.
@@ -80,12 +80,47 @@ func withFused(k *qKernel, fn func(a *uint8, offs *int, ntaps int, k4t int, lda 
 	return k
 }
 
+//go:noescape
+func qwidenAVX2(dst *uint8, src *uint8, n int)
+
+// widen writes src's bytes zero-extended to little-endian uint16 into dst (2·len(src)).
+func widen(dst, src []uint8) {
+	n16 := len(src) &^ 15
+	if n16 > 0 {
+		_ = dst[2*n16-1]
+		qwidenAVX2(&dst[0], &src[0], n16)
+	}
+	for i, v := range src[n16:] {
+		dst[2*(n16+i)], dst[2*(n16+i)+1] = v, 0
+	}
+}
+
+// wideQKernel wraps an int16 kernel: the rows of A (all taps, in order) are widened to int16
+// into a pooled tile, which the kernel then reads as one tap of two-depth steps.
+func wideQKernel(name string, k *qKernel) *qKernel {
+	inner := k.fn
+	return &qKernel{name: name, group: k.group, planes: 2, wide: true,
+		fn: func(a []uint8, offs []int, k4t, lda int, b []int8, c []int32, ldc, rows, n int, init []int32) {
+			k4 := len(offs) * k4t
+			rowBytes := 8 * k4
+			tile := GetBytes(rows * rowBytes)
+			defer tile.Release()
+			for r := 0; r < rows; r++ {
+				dst := tile.Buf[r*rowBytes : (r+1)*rowBytes]
+				for t, o := range offs {
+					widen(dst[8*k4t*t:8*k4t*(t+1)], a[o+r*lda:o+r*lda+4*k4t])
+				}
+			}
+			inner(tile.Buf, wholeRow, 2*k4, rowBytes, b, c, ldc, rows, n, init)
+		}}
+}
+
 // qKernels lists the micro-kernels this machine can run, for tests and benchmarks that
 // compare each with the reference.
 func qKernels() []*qKernel {
 	ks := []*qKernel{qKernelGo}
 	if hasAVX2 {
-		ks = append(ks, qKernelAVX2, qKernelAVX2Split)
+		ks = append(ks, qKernelAVX2, qKernelAVX2Wide)
 	}
 	if hasAVXVNNI {
 		ks = append(ks, qKernelAVXVNNI)
@@ -97,7 +132,7 @@ func qKernels() []*qKernel {
 }
 
 // bestQKernel picks the kernel to pack B for: VNNI where present (no intermediate
-// saturation), else AVX2 with the split layout when B's pairs could saturate vpmaddubsw.
+// saturation), else AVX2 vpmaddubsw, or its int16 version when B's pairs could saturate it.
 func bestQKernel(saturates bool) *qKernel {
 	switch {
 	case hasVNNI512:
@@ -105,7 +140,7 @@ func bestQKernel(saturates bool) *qKernel {
 	case hasAVXVNNI:
 		return qKernelAVXVNNI
 	case hasAVX2 && saturates:
-		return qKernelAVX2Split
+		return qKernelAVX2Wide
 	case hasAVX2:
 		return qKernelAVX2
 	}

@@ -5703,9 +5703,9 @@ qgemmAVX2_done:
 	VZEROUPPER
 	RET
 
-// qgemmAVX2Split: tiles of up to 6 rows × 16 columns.
-// func qgemmAVX2Split(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
-TEXT ·qgemmAVX2Split(SB), NOSPLIT, $16-88
+// qgemmAVX2Wide: tiles of up to 6 rows × 16 columns.
+// func qgemmAVX2Wide(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
+TEXT ·qgemmAVX2Wide(SB), NOSPLIT, $16-88
 	MOVQ lda+32(FP), R8
 	MOVQ b+40(FP), DI
 	MOVQ c+48(FP), DX
@@ -5715,22 +5715,19 @@ TEXT ·qgemmAVX2Split(SB), NOSPLIT, $16-88
 	MOVQ init+80(FP), R12
 	MOVQ rows+64(FP), AX
 	CMPQ AX, $1
-	JEQ  qgemmAVX2Split_rows1
+	JEQ  qgemmAVX2Wide_rows1
 	CMPQ AX, $2
-	JEQ  qgemmAVX2Split_rows2
+	JEQ  qgemmAVX2Wide_rows2
 	CMPQ AX, $3
-	JEQ  qgemmAVX2Split_rows3
+	JEQ  qgemmAVX2Wide_rows3
 	CMPQ AX, $4
-	JEQ  qgemmAVX2Split_rows4
+	JEQ  qgemmAVX2Wide_rows4
 	CMPQ AX, $5
-	JEQ  qgemmAVX2Split_rows5
-	JMP  qgemmAVX2Split_rows6
+	JEQ  qgemmAVX2Wide_rows5
+	JMP  qgemmAVX2Wide_rows6
 
-qgemmAVX2Split_rows1:
-	VPCMPEQW Y0, Y0, Y0
-	VPSRLW $15, Y0, Y0           // int16 ones
-	VPADDW Y0, Y0, Y1            // int16 twos
-qgemmAVX2Split_r1_block:
+qgemmAVX2Wide_rows1:
+qgemmAVX2Wide_r1_block:
 	VMOVDQU (R12), Y2
 	VMOVDQU 32(R12), Y3
 	VMOVDQA Y2, Y4
@@ -5738,36 +5735,30 @@ qgemmAVX2Split_r1_block:
 	MOVQ offs+8(FP), R11
 	MOVQ ntaps+16(FP), AX
 	MOVQ AX, 0(SP)
-qgemmAVX2Split_r1_tap:
+qgemmAVX2Wide_r1_tap:
 	MOVQ (R11), SI
 	ADDQ $8, R11
 	ADDQ a+0(FP), SI
 	LEAQ (SI)(R8*2), BX
 	ADDQ R8, BX                  // three rows on
 	MOVQ k4t+24(FP), CX
-qgemmAVX2Split_r1_loop:
+qgemmAVX2Wide_r1_loop:
+	VMOVDQU (DI), Y0
+	VMOVDQU 32(DI), Y1
 	VPBROADCASTD (SI), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y4, Y4
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y4, Y4
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y5, Y5
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y5, Y5
 	ADDQ $4, SI
 	ADDQ $4, BX
-	ADDQ $128, DI
+	ADDQ $64, DI
 	DECQ CX
-	JNZ  qgemmAVX2Split_r1_loop
+	JNZ  qgemmAVX2Wide_r1_loop
 	DECQ 0(SP)
-	JNZ  qgemmAVX2Split_r1_tap
+	JNZ  qgemmAVX2Wide_r1_tap
 	CMPQ R13, $16
-	JGE  qgemmAVX2Split_r1_full
+	JGE  qgemmAVX2Wide_r1_full
 	LEAQ ·qgemmMaskTable(SB), R9
 	MOVQ R13, CX
 	NEGQ CX
@@ -5775,21 +5766,18 @@ qgemmAVX2Split_r1_loop:
 	VMOVDQU 96(R9)(CX*4), Y1      // lanes 8-15
 	VPMASKMOVD Y4, Y0, (DX)
 	VPMASKMOVD Y5, Y1, 32(DX)
-	JMP  qgemmAVX2Split_done
-qgemmAVX2Split_r1_full:
+	JMP  qgemmAVX2Wide_done
+qgemmAVX2Wide_r1_full:
 	VMOVDQU Y4, (DX)
 	VMOVDQU Y5, 32(DX)
 	ADDQ $64, R12
 	ADDQ $64, DX
 	SUBQ $16, R13
-	JG   qgemmAVX2Split_r1_block
-	JMP  qgemmAVX2Split_done
+	JG   qgemmAVX2Wide_r1_block
+	JMP  qgemmAVX2Wide_done
 
-qgemmAVX2Split_rows2:
-	VPCMPEQW Y0, Y0, Y0
-	VPSRLW $15, Y0, Y0           // int16 ones
-	VPADDW Y0, Y0, Y1            // int16 twos
-qgemmAVX2Split_r2_block:
+qgemmAVX2Wide_rows2:
+qgemmAVX2Wide_r2_block:
 	VMOVDQU (R12), Y2
 	VMOVDQU 32(R12), Y3
 	VMOVDQA Y2, Y4
@@ -5799,49 +5787,35 @@ qgemmAVX2Split_r2_block:
 	MOVQ offs+8(FP), R11
 	MOVQ ntaps+16(FP), AX
 	MOVQ AX, 0(SP)
-qgemmAVX2Split_r2_tap:
+qgemmAVX2Wide_r2_tap:
 	MOVQ (R11), SI
 	ADDQ $8, R11
 	ADDQ a+0(FP), SI
 	LEAQ (SI)(R8*2), BX
 	ADDQ R8, BX                  // three rows on
 	MOVQ k4t+24(FP), CX
-qgemmAVX2Split_r2_loop:
+qgemmAVX2Wide_r2_loop:
+	VMOVDQU (DI), Y0
+	VMOVDQU 32(DI), Y1
 	VPBROADCASTD (SI), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y4, Y4
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y4, Y4
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y5, Y5
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y5, Y5
 	VPBROADCASTD (SI)(R8*1), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y6, Y6
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y6, Y6
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y7, Y7
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y7, Y7
 	ADDQ $4, SI
 	ADDQ $4, BX
-	ADDQ $128, DI
+	ADDQ $64, DI
 	DECQ CX
-	JNZ  qgemmAVX2Split_r2_loop
+	JNZ  qgemmAVX2Wide_r2_loop
 	DECQ 0(SP)
-	JNZ  qgemmAVX2Split_r2_tap
+	JNZ  qgemmAVX2Wide_r2_tap
 	CMPQ R13, $16
-	JGE  qgemmAVX2Split_r2_full
+	JGE  qgemmAVX2Wide_r2_full
 	LEAQ ·qgemmMaskTable(SB), R9
 	MOVQ R13, CX
 	NEGQ CX
@@ -5851,8 +5825,8 @@ qgemmAVX2Split_r2_loop:
 	VPMASKMOVD Y5, Y1, 32(DX)
 	VPMASKMOVD Y6, Y0, (DX)(R10*1)
 	VPMASKMOVD Y7, Y1, 32(DX)(R10*1)
-	JMP  qgemmAVX2Split_done
-qgemmAVX2Split_r2_full:
+	JMP  qgemmAVX2Wide_done
+qgemmAVX2Wide_r2_full:
 	VMOVDQU Y4, (DX)
 	VMOVDQU Y5, 32(DX)
 	VMOVDQU Y6, (DX)(R10*1)
@@ -5860,14 +5834,11 @@ qgemmAVX2Split_r2_full:
 	ADDQ $64, R12
 	ADDQ $64, DX
 	SUBQ $16, R13
-	JG   qgemmAVX2Split_r2_block
-	JMP  qgemmAVX2Split_done
+	JG   qgemmAVX2Wide_r2_block
+	JMP  qgemmAVX2Wide_done
 
-qgemmAVX2Split_rows3:
-	VPCMPEQW Y0, Y0, Y0
-	VPSRLW $15, Y0, Y0           // int16 ones
-	VPADDW Y0, Y0, Y1            // int16 twos
-qgemmAVX2Split_r3_block:
+qgemmAVX2Wide_rows3:
+qgemmAVX2Wide_r3_block:
 	VMOVDQU (R12), Y2
 	VMOVDQU 32(R12), Y3
 	VMOVDQA Y2, Y4
@@ -5879,62 +5850,40 @@ qgemmAVX2Split_r3_block:
 	MOVQ offs+8(FP), R11
 	MOVQ ntaps+16(FP), AX
 	MOVQ AX, 0(SP)
-qgemmAVX2Split_r3_tap:
+qgemmAVX2Wide_r3_tap:
 	MOVQ (R11), SI
 	ADDQ $8, R11
 	ADDQ a+0(FP), SI
 	LEAQ (SI)(R8*2), BX
 	ADDQ R8, BX                  // three rows on
 	MOVQ k4t+24(FP), CX
-qgemmAVX2Split_r3_loop:
+qgemmAVX2Wide_r3_loop:
+	VMOVDQU (DI), Y0
+	VMOVDQU 32(DI), Y1
 	VPBROADCASTD (SI), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y4, Y4
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y4, Y4
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y5, Y5
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y5, Y5
 	VPBROADCASTD (SI)(R8*1), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y6, Y6
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y6, Y6
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y7, Y7
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y7, Y7
 	VPBROADCASTD (SI)(R8*2), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y8, Y8
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y8, Y8
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y9, Y9
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y9, Y9
 	ADDQ $4, SI
 	ADDQ $4, BX
-	ADDQ $128, DI
+	ADDQ $64, DI
 	DECQ CX
-	JNZ  qgemmAVX2Split_r3_loop
+	JNZ  qgemmAVX2Wide_r3_loop
 	DECQ 0(SP)
-	JNZ  qgemmAVX2Split_r3_tap
+	JNZ  qgemmAVX2Wide_r3_tap
 	CMPQ R13, $16
-	JGE  qgemmAVX2Split_r3_full
+	JGE  qgemmAVX2Wide_r3_full
 	LEAQ ·qgemmMaskTable(SB), R9
 	MOVQ R13, CX
 	NEGQ CX
@@ -5946,8 +5895,8 @@ qgemmAVX2Split_r3_loop:
 	VPMASKMOVD Y7, Y1, 32(DX)(R10*1)
 	VPMASKMOVD Y8, Y0, (DX)(R10*2)
 	VPMASKMOVD Y9, Y1, 32(DX)(R10*2)
-	JMP  qgemmAVX2Split_done
-qgemmAVX2Split_r3_full:
+	JMP  qgemmAVX2Wide_done
+qgemmAVX2Wide_r3_full:
 	VMOVDQU Y4, (DX)
 	VMOVDQU Y5, 32(DX)
 	VMOVDQU Y6, (DX)(R10*1)
@@ -5957,14 +5906,11 @@ qgemmAVX2Split_r3_full:
 	ADDQ $64, R12
 	ADDQ $64, DX
 	SUBQ $16, R13
-	JG   qgemmAVX2Split_r3_block
-	JMP  qgemmAVX2Split_done
+	JG   qgemmAVX2Wide_r3_block
+	JMP  qgemmAVX2Wide_done
 
-qgemmAVX2Split_rows4:
-	VPCMPEQW Y0, Y0, Y0
-	VPSRLW $15, Y0, Y0           // int16 ones
-	VPADDW Y0, Y0, Y1            // int16 twos
-qgemmAVX2Split_r4_block:
+qgemmAVX2Wide_rows4:
+qgemmAVX2Wide_r4_block:
 	VMOVDQU (R12), Y2
 	VMOVDQU 32(R12), Y3
 	VMOVDQA Y2, Y4
@@ -5978,77 +5924,47 @@ qgemmAVX2Split_r4_block:
 	MOVQ offs+8(FP), R11
 	MOVQ ntaps+16(FP), AX
 	MOVQ AX, 0(SP)
-qgemmAVX2Split_r4_tap:
+qgemmAVX2Wide_r4_tap:
 	MOVQ (R11), SI
 	ADDQ $8, R11
 	ADDQ a+0(FP), SI
 	LEAQ (SI)(R8*2), BX
 	ADDQ R8, BX                  // three rows on
 	MOVQ k4t+24(FP), CX
-qgemmAVX2Split_r4_loop:
+qgemmAVX2Wide_r4_loop:
+	VMOVDQU (DI), Y0
+	VMOVDQU 32(DI), Y1
 	VPBROADCASTD (SI), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y4, Y4
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y4, Y4
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y5, Y5
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y5, Y5
 	VPBROADCASTD (SI)(R8*1), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y6, Y6
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y6, Y6
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y7, Y7
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y7, Y7
 	VPBROADCASTD (SI)(R8*2), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y8, Y8
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y8, Y8
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y9, Y9
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y9, Y9
 	VPBROADCASTD (BX), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y10, Y10
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y10, Y10
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y11, Y11
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y11, Y11
 	ADDQ $4, SI
 	ADDQ $4, BX
-	ADDQ $128, DI
+	ADDQ $64, DI
 	DECQ CX
-	JNZ  qgemmAVX2Split_r4_loop
+	JNZ  qgemmAVX2Wide_r4_loop
 	DECQ 0(SP)
-	JNZ  qgemmAVX2Split_r4_tap
+	JNZ  qgemmAVX2Wide_r4_tap
 	LEAQ (DX)(R10*2), AX
 	ADDQ R10, AX                 // c + 3·ldc
 	CMPQ R13, $16
-	JGE  qgemmAVX2Split_r4_full
+	JGE  qgemmAVX2Wide_r4_full
 	LEAQ ·qgemmMaskTable(SB), R9
 	MOVQ R13, CX
 	NEGQ CX
@@ -6062,8 +5978,8 @@ qgemmAVX2Split_r4_loop:
 	VPMASKMOVD Y9, Y1, 32(DX)(R10*2)
 	VPMASKMOVD Y10, Y0, (AX)
 	VPMASKMOVD Y11, Y1, 32(AX)
-	JMP  qgemmAVX2Split_done
-qgemmAVX2Split_r4_full:
+	JMP  qgemmAVX2Wide_done
+qgemmAVX2Wide_r4_full:
 	VMOVDQU Y4, (DX)
 	VMOVDQU Y5, 32(DX)
 	VMOVDQU Y6, (DX)(R10*1)
@@ -6075,14 +5991,11 @@ qgemmAVX2Split_r4_full:
 	ADDQ $64, R12
 	ADDQ $64, DX
 	SUBQ $16, R13
-	JG   qgemmAVX2Split_r4_block
-	JMP  qgemmAVX2Split_done
+	JG   qgemmAVX2Wide_r4_block
+	JMP  qgemmAVX2Wide_done
 
-qgemmAVX2Split_rows5:
-	VPCMPEQW Y0, Y0, Y0
-	VPSRLW $15, Y0, Y0           // int16 ones
-	VPADDW Y0, Y0, Y1            // int16 twos
-qgemmAVX2Split_r5_block:
+qgemmAVX2Wide_rows5:
+qgemmAVX2Wide_r5_block:
 	VMOVDQU (R12), Y2
 	VMOVDQU 32(R12), Y3
 	VMOVDQA Y2, Y4
@@ -6098,90 +6011,52 @@ qgemmAVX2Split_r5_block:
 	MOVQ offs+8(FP), R11
 	MOVQ ntaps+16(FP), AX
 	MOVQ AX, 0(SP)
-qgemmAVX2Split_r5_tap:
+qgemmAVX2Wide_r5_tap:
 	MOVQ (R11), SI
 	ADDQ $8, R11
 	ADDQ a+0(FP), SI
 	LEAQ (SI)(R8*2), BX
 	ADDQ R8, BX                  // three rows on
 	MOVQ k4t+24(FP), CX
-qgemmAVX2Split_r5_loop:
+qgemmAVX2Wide_r5_loop:
+	VMOVDQU (DI), Y0
+	VMOVDQU 32(DI), Y1
 	VPBROADCASTD (SI), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y4, Y4
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y4, Y4
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y5, Y5
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y5, Y5
 	VPBROADCASTD (SI)(R8*1), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y6, Y6
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y6, Y6
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y7, Y7
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y7, Y7
 	VPBROADCASTD (SI)(R8*2), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y8, Y8
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y8, Y8
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y9, Y9
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y9, Y9
 	VPBROADCASTD (BX), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y10, Y10
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y10, Y10
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y11, Y11
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y11, Y11
 	VPBROADCASTD (BX)(R8*1), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y12, Y12
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y12, Y12
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y13, Y13
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y13, Y13
 	ADDQ $4, SI
 	ADDQ $4, BX
-	ADDQ $128, DI
+	ADDQ $64, DI
 	DECQ CX
-	JNZ  qgemmAVX2Split_r5_loop
+	JNZ  qgemmAVX2Wide_r5_loop
 	DECQ 0(SP)
-	JNZ  qgemmAVX2Split_r5_tap
+	JNZ  qgemmAVX2Wide_r5_tap
 	LEAQ (DX)(R10*2), AX
 	ADDQ R10, AX                 // c + 3·ldc
 	CMPQ R13, $16
-	JGE  qgemmAVX2Split_r5_full
+	JGE  qgemmAVX2Wide_r5_full
 	LEAQ ·qgemmMaskTable(SB), R9
 	MOVQ R13, CX
 	NEGQ CX
@@ -6197,8 +6072,8 @@ qgemmAVX2Split_r5_loop:
 	VPMASKMOVD Y11, Y1, 32(AX)
 	VPMASKMOVD Y12, Y0, (AX)(R10*1)
 	VPMASKMOVD Y13, Y1, 32(AX)(R10*1)
-	JMP  qgemmAVX2Split_done
-qgemmAVX2Split_r5_full:
+	JMP  qgemmAVX2Wide_done
+qgemmAVX2Wide_r5_full:
 	VMOVDQU Y4, (DX)
 	VMOVDQU Y5, 32(DX)
 	VMOVDQU Y6, (DX)(R10*1)
@@ -6212,14 +6087,11 @@ qgemmAVX2Split_r5_full:
 	ADDQ $64, R12
 	ADDQ $64, DX
 	SUBQ $16, R13
-	JG   qgemmAVX2Split_r5_block
-	JMP  qgemmAVX2Split_done
+	JG   qgemmAVX2Wide_r5_block
+	JMP  qgemmAVX2Wide_done
 
-qgemmAVX2Split_rows6:
-	VPCMPEQW Y0, Y0, Y0
-	VPSRLW $15, Y0, Y0           // int16 ones
-	VPADDW Y0, Y0, Y1            // int16 twos
-qgemmAVX2Split_r6_block:
+qgemmAVX2Wide_rows6:
+qgemmAVX2Wide_r6_block:
 	VMOVDQU (R12), Y2
 	VMOVDQU 32(R12), Y3
 	VMOVDQA Y2, Y4
@@ -6237,103 +6109,57 @@ qgemmAVX2Split_r6_block:
 	MOVQ offs+8(FP), R11
 	MOVQ ntaps+16(FP), AX
 	MOVQ AX, 0(SP)
-qgemmAVX2Split_r6_tap:
+qgemmAVX2Wide_r6_tap:
 	MOVQ (R11), SI
 	ADDQ $8, R11
 	ADDQ a+0(FP), SI
 	LEAQ (SI)(R8*2), BX
 	ADDQ R8, BX                  // three rows on
 	MOVQ k4t+24(FP), CX
-qgemmAVX2Split_r6_loop:
+qgemmAVX2Wide_r6_loop:
+	VMOVDQU (DI), Y0
+	VMOVDQU 32(DI), Y1
 	VPBROADCASTD (SI), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y4, Y4
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y4, Y4
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y5, Y5
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y5, Y5
 	VPBROADCASTD (SI)(R8*1), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y6, Y6
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y6, Y6
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y7, Y7
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y7, Y7
 	VPBROADCASTD (SI)(R8*2), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y8, Y8
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y8, Y8
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y9, Y9
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y9, Y9
 	VPBROADCASTD (BX), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y10, Y10
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y10, Y10
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y11, Y11
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y11, Y11
 	VPBROADCASTD (BX)(R8*1), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y12, Y12
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y12, Y12
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y13, Y13
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y13, Y13
 	VPBROADCASTD (BX)(R8*2), Y2
-	VPMADDUBSW 0(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
+	VPMADDWD Y0, Y2, Y3
 	VPADDD Y3, Y14, Y14
-	VPMADDUBSW 64(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
-	VPADDD Y3, Y14, Y14
-	VPMADDUBSW 32(DI), Y2, Y3    // a·h pairs
-	VPMADDWD Y1, Y3, Y3
-	VPADDD Y3, Y15, Y15
-	VPMADDUBSW 96(DI), Y2, Y3    // a·l pairs
-	VPMADDWD Y0, Y3, Y3
+	VPMADDWD Y1, Y2, Y3
 	VPADDD Y3, Y15, Y15
 	ADDQ $4, SI
 	ADDQ $4, BX
-	ADDQ $128, DI
+	ADDQ $64, DI
 	DECQ CX
-	JNZ  qgemmAVX2Split_r6_loop
+	JNZ  qgemmAVX2Wide_r6_loop
 	DECQ 0(SP)
-	JNZ  qgemmAVX2Split_r6_tap
+	JNZ  qgemmAVX2Wide_r6_tap
 	LEAQ (DX)(R10*2), AX
 	ADDQ R10, AX                 // c + 3·ldc
 	CMPQ R13, $16
-	JGE  qgemmAVX2Split_r6_full
+	JGE  qgemmAVX2Wide_r6_full
 	LEAQ ·qgemmMaskTable(SB), R9
 	MOVQ R13, CX
 	NEGQ CX
@@ -6351,8 +6177,8 @@ qgemmAVX2Split_r6_loop:
 	VPMASKMOVD Y13, Y1, 32(AX)(R10*1)
 	VPMASKMOVD Y14, Y0, (AX)(R10*2)
 	VPMASKMOVD Y15, Y1, 32(AX)(R10*2)
-	JMP  qgemmAVX2Split_done
-qgemmAVX2Split_r6_full:
+	JMP  qgemmAVX2Wide_done
+qgemmAVX2Wide_r6_full:
 	VMOVDQU Y4, (DX)
 	VMOVDQU Y5, 32(DX)
 	VMOVDQU Y6, (DX)(R10*1)
@@ -6368,10 +6194,28 @@ qgemmAVX2Split_r6_full:
 	ADDQ $64, R12
 	ADDQ $64, DX
 	SUBQ $16, R13
-	JG   qgemmAVX2Split_r6_block
-	JMP  qgemmAVX2Split_done
+	JG   qgemmAVX2Wide_r6_block
+	JMP  qgemmAVX2Wide_done
 
-qgemmAVX2Split_done:
+qgemmAVX2Wide_done:
+	VZEROUPPER
+	RET
+
+// func qwidenAVX2(dst *uint8, src *uint8, n int)
+TEXT ·qwidenAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $4, CX
+	JZ   qwidenAVX2_done
+qwidenAVX2_loop:
+	VPMOVZXBW (SI), Y0
+	VMOVDQU Y0, (DI)
+	ADDQ $16, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  qwidenAVX2_loop
+qwidenAVX2_done:
 	VZEROUPPER
 	RET
 

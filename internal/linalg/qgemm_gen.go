@@ -7,11 +7,12 @@
 // Every kernel has the signature of qgemmKernel (see qgemm_amd64.go) and computes, for
 // r < rows and j < n,
 //
-//	c[r*ldc+j] = init[j] + Σ_{p<4·k4} a[r*lda+p] · B[p][j]
+//	c[r*ldc+j] = init[j] + Σ_t Σ_{p<4·k4t} a[offs[t]+r*lda+p] · B[4·k4t·t+p][j]
 //
 // with B read from the packed layout of QMatrixB (see qgemm.go): column groups of up to 64
-// columns, each stored as k4 rows of (planes × group width × 4) bytes. The kernels differ
-// in how a 4-deep dot product of unsigned bytes with signed bytes is formed:
+// columns, each stored as k4 rows of (group width × 4) bytes; the int16 kernel's rows are
+// twice that, as two steps of two depths. The kernels differ in how a 4-deep dot product of
+// unsigned bytes with signed bytes is formed:
 //
 //   - vnni512: AVX512-VNNI vpdpbusd on zmm registers; a tile of up to 6 rows × 64 columns
 //     (24 accumulators), the last 16-column block stored under a k-mask.
@@ -19,8 +20,8 @@
 //     knows the EVEX form) on ymm registers; tiles of up to 6 rows × 16 columns.
 //   - avx2: vpmaddubsw (u8·s8 pairs to saturating int16) then vpmaddwd by ones (int16 pairs
 //     to int32); only for weights whose pairs cannot saturate (see QMatrixB.saturates).
-//   - avx2split: the same on two weight planes h = b>>1 and l = b&1 (b = 2h + l), neither of
-//     which can saturate; the h products are weighted by two in the vpmaddwd step.
+//   - avx2wide: vpmaddwd on int16 (A widened by the wrapper, B packed as int16 pairs of
+//     depths), for weights whose pairs could saturate vpmaddubsw.
 //
 // The generated code is plain and repetitive on purpose: one straight-line body per
 // (rows, blocks) combination, so that every accumulator stays in a register.
@@ -45,9 +46,10 @@ func main() {
 	p("")
 	genVNNI512(false)
 	genVNNI512(true)
-	genYmm("avxvnni", 1)
-	genYmm("avx2", 1)
-	genYmm("avx2split", 2)
+	genYmm("avxvnni")
+	genYmm("avx2")
+	genYmm("avx2wide")
+	genWiden()
 	genMaskTable()
 	genRequant512()
 	genRequantAVX2()
@@ -302,15 +304,20 @@ func vnni512Body(name string, rows, nb int, fused bool) {
 // genYmm writes a ymm kernel on the 16-column group layout: for each block of 16 columns,
 // accumulators Y4+2r+h (row r, half h of the block) are set from init, then each k4 step
 // broadcasts 4 bytes of A per row into Y2 and forms the products with the block's 64 bytes
-// of B (64·planes bytes per step in the split layout).
+// of B.
 //
 // Y0..Y3 are B or constants and temporaries depending on the variant:
 //
 //	avxvnni:   Y0, Y1 B halves; Y2 broadcast
 //	avx2:      Y0 ones (int16); Y1 temporary; Y2 broadcast; B from memory
-//	avx2split: Y0 ones; Y1 twos; Y2 broadcast; Y3 temporary; B from memory
-func genYmm(variant string, planes int) {
-	name := map[string]string{"avxvnni": "qgemmAVXVNNI", "avx2": "qgemmAVX2", "avx2split": "qgemmAVX2Split"}[variant]
+//	avx2wide:  Y0, Y1 B halves; Y2 broadcast; Y3 temporary
+//
+// avx2wide multiplies int16: each step is two depths, A two int16 values (its rows widened
+// by the wrapper), B 16 columns × two int16 (64 bytes), vpmaddwd forming exact int32 sums of
+// two products. It serves weights that would saturate vpmaddubsw, at the vpmaddubsw path's
+// rate of products per multiply (16 per instruction).
+func genYmm(variant string) {
+	name := map[string]string{"avxvnni": "qgemmAVXVNNI", "avx2": "qgemmAVX2", "avx2wide": "qgemmAVX2Wide"}[variant]
 	p("// %s: tiles of up to 6 rows × 16 columns.", name)
 	prologue(name, false)
 	for rows := 1; rows <= 6; rows++ {
@@ -320,12 +327,8 @@ func genYmm(variant string, planes int) {
 		case "avx2":
 			p("\tVPCMPEQW Y0, Y0, Y0")
 			p("\tVPSRLW $15, Y0, Y0           // int16 ones")
-		case "avx2split":
-			p("\tVPCMPEQW Y0, Y0, Y0")
-			p("\tVPSRLW $15, Y0, Y0           // int16 ones")
-			p("\tVPADDW Y0, Y0, Y1            // int16 twos")
 		}
-		ymmBlock(name, variant, rows, planes)
+		ymmBlock(name, variant, rows)
 	}
 	p("")
 	p("%s_done:", name)
@@ -334,7 +337,7 @@ func genYmm(variant string, planes int) {
 	p("")
 }
 
-func ymmBlock(name, variant string, rows, planes int) {
+func ymmBlock(name, variant string, rows int) {
 	acc := func(r, h int) string { return fmt.Sprintf("Y%d", 4+2*r+h) }
 	label := fmt.Sprintf("%s_r%d", name, rows)
 	p("%s_block:", label)
@@ -365,22 +368,20 @@ func ymmBlock(name, variant string, rows, planes int) {
 				p("\tVPADDD Y1, %s, %s", acc(r, h), acc(r, h))
 			}
 		}
-	case "avx2split":
+	case "avx2wide":
+		p("\tVMOVDQU (DI), Y0")
+		p("\tVMOVDQU 32(DI), Y1")
 		for r := 0; r < rows; r++ {
 			p("\tVPBROADCASTD %s, Y2", aRow(r, 0))
 			for h := 0; h < 2; h++ {
-				p("\tVPMADDUBSW %d(DI), Y2, Y3    // a·h pairs", 32*h)
-				p("\tVPMADDWD Y1, Y3, Y3")
-				p("\tVPADDD Y3, %s, %s", acc(r, h), acc(r, h))
-				p("\tVPMADDUBSW %d(DI), Y2, Y3    // a·l pairs", 32*h+64)
-				p("\tVPMADDWD Y0, Y3, Y3")
+				p("\tVPMADDWD Y%d, Y2, Y3", h)
 				p("\tVPADDD Y3, %s, %s", acc(r, h), acc(r, h))
 			}
 		}
 	}
 	p("\tADDQ $4, SI")
 	p("\tADDQ $4, BX")
-	p("\tADDQ $%d, DI", 64*planes)
+	p("\tADDQ $64, DI")
 	tapsTail(label)
 	if rows > 3 {
 		p("\tLEAQ (DX)(R10*2), AX")
@@ -433,6 +434,29 @@ func vexVPDPBUSD(dst, src1, src2 int) {
 	modrm := 0xC0 | (dst&7)<<3 | (src2 & 7)
 	p("\tBYTE $0xC4; BYTE $0x%02X; BYTE $0x%02X; BYTE $0x50; BYTE $0x%02X // VPDPBUSD Y%d, Y%d, Y%d (AVX-VNNI)",
 		byte1, byte2, modrm, src2, src1, dst)
+}
+
+// genWiden writes qwidenAVX2(dst *uint8, src *uint8, n int): the n bytes of src (n a
+// multiple of 16) zero-extended to little-endian uint16 in dst, for the int16 kernel.
+func genWiden() {
+	p("// func qwidenAVX2(dst *uint8, src *uint8, n int)")
+	p("TEXT ·qwidenAVX2(SB), NOSPLIT, $0-24")
+	p("\tMOVQ dst+0(FP), DI")
+	p("\tMOVQ src+8(FP), SI")
+	p("\tMOVQ n+16(FP), CX")
+	p("\tSHRQ $4, CX")
+	p("\tJZ   qwidenAVX2_done")
+	p("qwidenAVX2_loop:")
+	p("\tVPMOVZXBW (SI), Y0")
+	p("\tVMOVDQU Y0, (DI)")
+	p("\tADDQ $16, SI")
+	p("\tADDQ $32, DI")
+	p("\tDECQ CX")
+	p("\tJNZ  qwidenAVX2_loop")
+	p("qwidenAVX2_done:")
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
 }
 
 // genMaskTable: 16 all-ones int32 lanes followed by 16 zero lanes; the 16 lanes starting at

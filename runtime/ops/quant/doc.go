@@ -34,10 +34,10 @@
 //
 // In the session's private domain (runtime/prepare.Domain), on 8-bit tensors that travel
 // between them in NHWC layout (nhwc_ops.go, qgemm_op.go, qlookup.go): QConvNHWC, QAdd,
-// QMul, QMaxPoolNHWC, QGlobalAveragePoolNHWC, QGemm, QLookup (a unary float operator as a
-// table of its 256 results), QuantizeNHWC and the layout changes QToNHWC/QToNCHW. Each is
-// tested against the unfused operators it replaces; QAdd, QMul, QLookup and the pools
-// reproduce them exactly.
+// QMul, QConcat, QMaxPoolNHWC, QGlobalAveragePoolNHWC, QGemm, QLookup (a unary float
+// operator as a table of its 256 results), QuantizeNHWC and the layout changes
+// QToNHWC/QToNCHW. Each is tested against the unfused operators it replaces; QAdd, QMul,
+// QConcat, QLookup and the pools reproduce them exactly.
 //
 // # Assembly
 //

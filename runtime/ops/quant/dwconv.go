@@ -100,6 +100,9 @@ func (d *depthwise) run(threads int, g *convGeom, x []uint8, y []uint8, ldy int)
 				rowPtrs[i] = x[(img*H+ih)*W*C : (img*H+ih+1)*W*C]
 			}
 		}
+		if d.interior(g, &rowPtrs, colOff.Buf, zrow.Buf[:d.cpad], OW, y[job*OW*ldy:], ldy) {
+			return
+		}
 		if d.rowRequant(rowPtrs[:kh], colOff.Buf, zrow.Buf[:d.cpad], OW, y[job*OW*ldy:], ldy) {
 			return
 		}
@@ -108,6 +111,36 @@ func (d *depthwise) run(threads int, g *convGeom, x []uint8, y []uint8, ldy int)
 		d.row(rowPtrs[:kh], colOff.Buf, zrow.Buf[:d.cpad], OW, acc.Buf)
 		d.cv.rq.Rows(OW, acc.Buf, d.cpad, y[job*OW*ldy:], ldy)
 	})
+}
+
+// interior runs a 3×3 row's pixels whose windows lie inside the input width on the kernel
+// that keeps the weights in registers, and the border pixels on the general one; false
+// when that kernel does not apply.
+func (d *depthwise) interior(g *convGeom, rowPtrs *[maxDepthwiseTaps][]uint8, colOff []int32, zx []uint8, OW int, y []uint8, ldy int) bool {
+	if d.cv.kh != 3 || d.cv.kw != 3 || g.dil[0] != 1 || g.dil[1] != 1 {
+		return false
+	}
+	s, pl, W, C := g.stride[1], g.padBegin[1], g.in[1], d.c
+	lo := (pl + s - 1) / s      // first window starting at column >= 0
+	hi := min(OW, (W-3+pl)/s+1) // windows ending at column <= W-1
+	if W < 3 || hi <= lo {
+		return false
+	}
+	rows := [3][]uint8{}
+	for i := range rows {
+		rows[i] = rowPtrs[i][(lo*s-pl)*C:]
+	}
+	if !d.row3x3(&rows, hi-lo, s*C, y[lo*ldy:], ldy) {
+		return false
+	}
+	kw := d.cv.kw
+	if lo > 0 && !d.rowRequant(rowPtrs[:3], colOff, zx, lo, y, ldy) {
+		panic("depthwise: no kernel for the border pixels")
+	}
+	if hi < OW && !d.rowRequant(rowPtrs[:3], colOff[hi*kw:], zx, OW-hi, y[hi*ldy:], ldy) {
+		panic("depthwise: no kernel for the border pixels")
+	}
+	return true
 }
 
 // rowGo computes channels [c0, c) of one output row: the portable kernel, and the channel

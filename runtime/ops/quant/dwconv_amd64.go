@@ -27,9 +27,13 @@ func qdwRowAVX2(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, 
 //go:noescape
 func qdwRowAVX2Signed(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)
 
-var hasAVX512BW = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL
+var (
+	hasAVX512BW   = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL
+	hasAVX512VNNI = hasAVX512BW && cpu.X86.HasAVX512VNNI
+)
 
-// dwVariant is the depthwise row kernel in use: "avx512", "avx2" or "go" (tests switch it).
+// dwVariant is the depthwise row kernel in use: "avx512" (with VNNI where present), "avx2"
+// or "go"; tests also run "avx512novnni".
 var dwVariant = func() string {
 	switch {
 	case hasAVX512BW:
@@ -49,6 +53,9 @@ func dwVariants() []string {
 	if hasAVX512BW {
 		vs = append(vs, "avx512")
 	}
+	if hasAVX512VNNI {
+		vs = append(vs, "avx512novnni") // the AVX-512 kernels as CPUs without VNNI run them
+	}
 	return vs
 }
 
@@ -67,7 +74,7 @@ func (d *depthwise) row(rows [][]uint8, colOff []int32, zx []uint8, ow int, out 
 	}
 	signed := d.cv.spec.xSigned
 	switch dwVariant {
-	case "avx512":
+	case "avx512", "avx512novnni":
 		if signed {
 			qdwRowAVX512Signed(&ptrs[0], &colOff[0], &zx[0], ow, kh, kw, d.c, &d.w[0], &d.init[0], &out[0])
 		} else {
@@ -100,7 +107,7 @@ type dwRequant struct {
 // rowRequant computes one output row straight into y (ow pixels, ldy bytes apart) when a
 // kernel that requantizes in registers runs here, and reports whether it did.
 func (d *depthwise) rowRequant(rows [][]uint8, colOff []int32, zx []uint8, ow int, y []uint8, ldy int) bool {
-	if dwVariant != "avx512" {
+	if dwVariant != "avx512" && dwVariant != "avx512novnni" {
 		return false
 	}
 	kh, kw := d.cv.kh, d.cv.kw
@@ -117,5 +124,48 @@ func (d *depthwise) rowRequant(rows [][]uint8, colOff []int32, zx []uint8, ow in
 	} else {
 		qdwRowAVX512Requant(&ptrs[0], &colOff[0], &zx[0], ow, kh, kw, d.c, &d.w[0], &d.initScale[0], &y[0], ldy, &rq)
 	}
+	return true
+}
+
+//go:noescape
+func qdw3x3AVX512(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)
+
+//go:noescape
+func qdw3x3AVX512Signed(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)
+
+//go:noescape
+func qdw3x3AVX512VNNI(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)
+
+//go:noescape
+func qdw3x3AVX512VNNISigned(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)
+
+var hasDW3x3 = hasAVX512BW && cpu.X86.HasBMI2
+
+// row3x3 computes ow output pixels of a 3×3 depthwise row whose windows lie inside the input
+// (rows at the first window, consecutive windows step bytes apart) straight into y, when
+// the AVX-512 kernel with the weights in registers runs here; false otherwise.
+func (d *depthwise) row3x3(rows *[3][]uint8, ow, step int, y []uint8, ldy int) bool {
+	if (dwVariant != "avx512" && dwVariant != "avx512novnni") || !hasDW3x3 || ow < 1 {
+		return false
+	}
+	vnni := hasAVX512VNNI && dwVariant == "avx512"
+	span := (ow-1)*step + 2*d.c + d.c // the last window's bytes in each row
+	var ptrs [3]*uint8
+	for i, r := range rows {
+		_ = r[span-1]
+		ptrs[i] = &r[0]
+	}
+	_ = y[(ow-1)*ldy+d.c-1]
+	rq := dwRequant{delta: 4 * d.cpad, zp: d.zp, lo: d.lo, hi: d.hi}
+	fn := qdw3x3AVX512
+	switch {
+	case vnni && d.cv.spec.xSigned:
+		fn = qdw3x3AVX512VNNISigned
+	case vnni:
+		fn = qdw3x3AVX512VNNI
+	case d.cv.spec.xSigned:
+		fn = qdw3x3AVX512Signed
+	}
+	fn(&ptrs[0], ow, step, d.c, &d.w[0], &d.initScale[0], &y[0], ldy, &rq)
 	return true
 }

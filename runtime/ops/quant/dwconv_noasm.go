@@ -14,3 +14,5 @@ func (d *depthwise) row(rows [][]uint8, colOff []int32, zx []uint8, ow int, out 
 func (d *depthwise) rowRequant(rows [][]uint8, colOff []int32, zx []uint8, ow int, y []uint8, ldy int) bool {
 	return false
 }
+
+func (d *depthwise) row3x3(rows *[3][]uint8, ow, step int, y []uint8, ldy int) bool { return false }

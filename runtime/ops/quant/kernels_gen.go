@@ -55,6 +55,10 @@ func main() {
 	}
 	genQuantize(true)
 	genQuantize(false)
+	for _, signed := range []bool{false, true} {
+		genDW3x3(signed, false)
+		genDW3x3(signed, true)
+	}
 	if _, err := os.Stdout.WriteString(out.String()); err != nil {
 		os.Exit(1)
 	}
@@ -498,6 +502,106 @@ func genQuantize(zmm bool) {
 		})
 	}
 	p("%s_done:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// genDW3x3 writes qdw3x3AVX512{,VNNI}{,Signed}(rows **uint8, ow, step, c int, w *int32,
+// initScale *int32, y *uint8, ldy int, rq *dwRequant): a 3×3 depthwise row over output
+// pixels whose windows lie inside the input's width, requantized in registers. rows are
+// the three input rows at the first pixel's window; consecutive pixels' windows are step
+// bytes apart; tap (i, j) of a pixel is c·j bytes into its row i. For each block of 16
+// channels the nine weight vectors stay in Z16..Z24 while the row's pixels stream through;
+// the VNNI variant accumulates with vpdpwssd.
+func genDW3x3(signed, vnni bool) {
+	name := "qdw3x3AVX512"
+	if vnni {
+		name += "VNNI"
+	}
+	ext := "VPMOVZXBD"
+	if signed {
+		name += "Signed"
+		ext = "VPMOVSXBD"
+	}
+	p("// func %s(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
+	p("\tMOVQ rq+64(FP), AX")
+	p("\tVBROADCASTSS 8(AX), Z27      // zp")
+	p("\tVBROADCASTSS 12(AX), Z28     // lo")
+	p("\tVBROADCASTSS 16(AX), Z29     // hi")
+	p("\tMOVQ c+24(FP), CX            // channels left")
+	p("\tMOVQ CX, R11                 // c: the step between kernel columns")
+	p("\tLEAQ 15(CX), AX")
+	p("\tANDQ $-16, AX")
+	p("\tSHLQ $2, AX                  // weight row stride: cpad int32s")
+	p("\tMOVQ step+16(FP), DI")
+	p("\tMOVQ w+32(FP), DX")
+	p("\tXORQ BX, BX                  // channel offset")
+	p("%s_block:", name)
+	p("\tMOVQ CX, SI")
+	p("\tCMPQ SI, $16")
+	p("\tJLE  %s_mask", name)
+	p("\tMOVQ $16, SI")
+	p("%s_mask:", name)
+	p("\tMOVL $1, R13")
+	p("\tSHLXL SI, R13, R13")
+	p("\tDECL R13")
+	p("\tKMOVW R13, K1")
+	p("\tMOVQ DX, SI")
+	for t := 0; t < 9; t++ {
+		p("\tVMOVDQU32 (SI), Z%d", 16+t)
+		if t < 8 {
+			p("\tADDQ AX, SI")
+		}
+	}
+	p("\tMOVQ initScale+40(FP), SI")
+	p("\tVMOVDQU32 (SI)(BX*4), Z25     // init")
+	p("\tADDQ AX, SI")
+	p("\tVMOVUPS (SI)(BX*4), Z26       // scales")
+	p("\tMOVQ rows+0(FP), SI")
+	p("\tMOVQ 0(SI), R8")
+	p("\tMOVQ 8(SI), R9")
+	p("\tMOVQ 16(SI), R10")
+	p("\tADDQ BX, R8")
+	p("\tADDQ BX, R9")
+	p("\tADDQ BX, R10")
+	p("\tMOVQ y+48(FP), R12")
+	p("\tADDQ BX, R12")
+	p("\tMOVQ ow+8(FP), R13")
+	p("%s_pixel:", name)
+	p("\tVMOVDQA32 Z25, Z0")
+	for i, base := range []string{"R8", "R9", "R10"} {
+		for j, addr := range []string{"(%s)", "(%s)(R11*1)", "(%s)(R11*2)"} {
+			a := fmt.Sprintf(addr, base)
+			p("\t%s.Z %s, K1, Z1", ext, a)
+			w := 16 + 3*i + j
+			if vnni {
+				p("\tVPDPWSSD Z%d, Z1, Z0", w)
+			} else {
+				p("\tVPMADDWD Z%d, Z1, Z1", w)
+				p("\tVPADDD Z1, Z0, Z0")
+			}
+		}
+	}
+	p("\tVCVTDQ2PS Z0, Z0")
+	p("\tVMULPS Z26, Z0, Z0")
+	p("\tVRNDSCALEPS $0, Z0, Z0")
+	p("\tVADDPS Z27, Z0, Z0")
+	p("\tVMAXPS Z28, Z0, Z0")
+	p("\tVMINPS Z29, Z0, Z0")
+	p("\tVCVTPS2DQ Z0, Z0")
+	p("\tVPMOVDB Z0, K1, (R12)")
+	p("\tADDQ DI, R8")
+	p("\tADDQ DI, R9")
+	p("\tADDQ DI, R10")
+	p("\tADDQ ldy+56(FP), R12")
+	p("\tDECQ R13")
+	p("\tJNZ  %s_pixel", name)
+	p("\tADDQ $16, BX")
+	p("\tADDQ $64, DX")
+	p("\tSUBQ $16, CX")
+	p("\tJG   %s_block", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
 	p("")
