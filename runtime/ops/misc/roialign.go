@@ -98,7 +98,15 @@ func (k *roiAlign) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tens
 	if (height == 0 || width == 0) && nRois > 0 && channels > 0 {
 		return nil, fmt.Errorf("X shape %v has an empty feature map", x.Shape)
 	}
-	res := make([]float64, nRois*channels*k.outH*k.outW)
+	// output_height/width are attributes: weigh the output against the memory budget.
+	count, err := ir.NumElements([]int64{int64(nRois), int64(channels), int64(k.outH), int64(k.outW)})
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	res, err := kernel.MakeScratch[float64](int(count))
+	if err != nil {
+		return nil, err
+	}
 	offset := 0.0
 	if k.halfPixel {
 		offset = 0.5
@@ -127,7 +135,11 @@ func (k *roiAlign) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tens
 		}
 		count := float64(max(gridH*gridW, 1))
 		// The sample taps are shared by every channel.
-		taps := make([]tap, 0, k.outH*k.outW*gridH*gridW)
+		taps, err := kernel.MakeScratch[tap](k.outH * k.outW * gridH * gridW)
+		if err != nil {
+			return nil, err
+		}
+		taps = taps[:0]
 		for ph := 0; ph < k.outH; ph++ {
 			for pw := 0; pw < k.outW; pw++ {
 				for iy := 0; iy < gridH; iy++ {
