@@ -92,11 +92,26 @@ func weightRange(bits int, reduce bool) (qmin, qmax int32) {
 	return -127, 127
 }
 
+// finite returns an error for the first NaN or infinity in xs. Integer types cannot hold
+// either, and their scales would turn the whole tensor (or channel) into garbage: a model
+// with such weights is broken, and quantizing it must not hide that.
+func finite(xs []float32) error {
+	for i, x := range xs {
+		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("holds %v at flat index %d: NaN and infinite values cannot be quantized (repair the model, or keep this node float with --exclude)", x, i)
+		}
+	}
+	return nil
+}
+
 // quantizeWeights quantizes a float tensor symmetrically, per tensor (axis < 0) or with
 // one scale per index of axis. An all-zero channel gets scale 1.
 func quantizeWeights(t *ir.Tensor, axis, bits int, reduce bool) (*weightQuant, error) {
 	xs, err := t.Float32s()
 	if err != nil {
+		return nil, err
+	}
+	if err := finite(xs); err != nil {
 		return nil, err
 	}
 	if axis >= len(t.Dims) {
@@ -153,6 +168,9 @@ func quantizeWeights(t *ir.Tensor, axis, bits int, reduce bool) (*weightQuant, e
 func quantizeBlocked(t *ir.Tensor, axis, block int) (q []int32, scales []float32, scaleDims []int64, err error) {
 	xs, err := t.Float32s()
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := finite(xs); err != nil {
 		return nil, nil, nil, err
 	}
 	if len(t.Dims) != 2 || axis < 0 || axis > 1 {

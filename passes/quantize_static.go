@@ -152,8 +152,11 @@ func (q *quantizer) constAsActivation(n *ir.Node, idx int) (*ir.Value, qparams, 
 	}
 	t := constOf(c)
 	xs, err := t.Float32s()
+	if err == nil {
+		err = finite(xs)
+	}
 	if err != nil {
-		return nil, qparams{}, fmt.Errorf("%s input %d: %w", n.Describe(), idx, err)
+		return nil, qparams{}, fmt.Errorf("%s input %d (%q): %w", n.Describe(), idx, c.Name, err)
 	}
 	lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
 	for _, x := range xs {
@@ -256,6 +259,9 @@ func (q *quantizer) bias(n *ir.Node, idx int, in qparams, w *quantizedWeight) er
 	v := n.Input(idx)
 	t := constOf(v)
 	xs, err := t.Float32s()
+	if err == nil {
+		err = finite(xs)
+	}
 	if err != nil {
 		return fmt.Errorf("%s bias %q: %w", n.Describe(), v.Name, err)
 	}
