@@ -150,7 +150,7 @@ func (q *quantizer) dynamicMatMul(n *ir.Node, dynq map[*ir.Value]*ir.Node) error
 		dynq[x] = dq
 	}
 	label := nodeLabel(n)
-	qw := q.r.addConst(q.g, wv.Name+"_quantized", intTensor("", ir.Int8, w.Dims, wq.q))
+	qw := q.r.addConst(q.g, wv.Name+"_quantized", int8Tensor(w.Dims, wq.q))
 	ws := q.r.addConst(q.g, wv.Name+"_scale", scalarOrVector("", wq.scales, axis < 0))
 	wzp := q.r.addConst(q.g, wv.Name+"_zero_point", intTensorShaped(ir.Int8, len(wq.scales), axis < 0))
 	q.oldConsts[wv] = true

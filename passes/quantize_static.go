@@ -229,7 +229,7 @@ func (q *quantizer) weight(n *ir.Node, idx int) (*quantizedWeight, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s weight %q: %w", n.Describe(), v.Name, err)
 	}
-	qv := q.r.addConst(q.g, v.Name+"_quantized", intTensor("", ir.Int8, t.Dims, wq.q))
+	qv := q.r.addConst(q.g, v.Name+"_quantized", int8Tensor(t.Dims, wq.q))
 	scale := q.r.addConst(q.g, v.Name+"_scale", scalarOrVector("", wq.scales, axis < 0))
 	zp := q.r.addConst(q.g, v.Name+"_zero_point", intTensorShaped(ir.Int8, len(wq.scales), axis < 0))
 	var attrs []*ir.Attr
