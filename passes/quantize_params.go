@@ -121,7 +121,9 @@ func float32Raw(t *ir.Tensor) ([]byte, int, error) {
 	return t.Raw, len(t.Raw) / 4, nil
 }
 
-func f32At(raw []byte, i int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])) }
+func f32At(raw []byte, i int) float32 {
+	return math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+}
 
 // quantizeWeights quantizes a float tensor symmetrically, per tensor (axis < 0) or with
 // one scale per index of axis, to at most 8 bits. An all-zero channel gets scale 1.
