@@ -101,6 +101,8 @@ func TestDistillCommandBadInput(t *testing.T) {
 		{"student file does not parse", garbage, nil, 1, "garbage.onnx"},
 		{"block range is not single-entry single-exit", "block:/features/features.4/Relu_output_0../features/features.4/Relu_1_output_0=auto:width=0.5", nil, 1,
 			`reads "/features/features.3/MaxPool_output_0", which is computed outside the region: a second entry`},
+		{"block range has a second exit", "block:/features/features.2/features.2.2/Relu_output_0../features/features.4/Relu_output_0=auto:width=0.5", nil, 1,
+			`"/features/features.3/MaxPool_output_0", computed inside, is read outside by`},
 		{"budget cannot be met", "auto:macs=0.0001", nil, 1, "cannot reach 0.0001 of the teacher's MACs"},
 		{"accuracy budget missed", "auto:macs=0.05", []string{"--val", "fashion-mnist:test:100", "--max-accuracy-drop", "0.1"}, 1, "points lost, the budget is 0.10"},
 		{"student spec does not parse", "auto:macs=two", nil, 2, "macs=two must be a number"},

@@ -69,7 +69,16 @@ type Epilogue struct {
 	ZOff, LDZ  int
 	Clamp      bool
 	Lo, Hi     float32
+	// Done, when set, is called by PackedB.Mul as each block of C is complete, with the
+	// block's rows [i0, i1) and columns [j0, j1), on the goroutine that computed it: the
+	// caller applies another activation there while the block is in cache. Mul then keeps
+	// blocks to about doneBlockBytes of C. MulRows ignores it.
+	Done func(i0, i1, j0, j1 int)
 }
+
+// doneBlockBytes bounds the C block of a product with an Epilogue.Done: it stays in L2
+// between its product and the activation.
+const doneBlockBytes = 128 << 10
 
 // PackedB is a k×n matrix B packed into column panels of the micro-kernel's widths, for
 // products with many different A: Conv packs its constant weights this way when the
