@@ -1,6 +1,7 @@
 package passes
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -190,6 +191,64 @@ func applyMask(r *rewriter, u *weightUnit, w []float64, mask []bool) {
 	}
 }
 
+// pruneRaw32 is smallestK and applyMask for float32 weights given as little-endian bytes:
+// it zeroes the k weights of smallest magnitude (equal magnitudes in index order, as
+// smallestK does) and returns the new bytes, or nil when nothing changes. The k-th
+// smallest magnitude is found by a two-pass radix select on the bit patterns with the
+// sign cleared (for non-negative floats, the order of the bits is the order of the
+// values), so no copy of the weights is made besides the result.
+func pruneRaw32(raw []byte, k int) ([]byte, error) {
+	n := len(raw) / 4
+	if k <= 0 || n == 0 {
+		return nil, nil
+	}
+	k = min(k, n)
+	mag := func(i int) uint32 { return binary.LittleEndian.Uint32(raw[4*i:]) &^ (1 << 31) }
+	var hist [1 << 16]int
+	for i := range n {
+		a := mag(i)
+		if a >= 0x7f800000 { // exponent all ones: infinity or NaN
+			return nil, unrankable(float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))), i)
+		}
+		hist[a>>16]++
+	}
+	below, hi := 0, 0
+	for ; below+hist[hi] < k; hi++ {
+		below += hist[hi]
+	}
+	// The threshold lies in bucket hi: rank its low halves.
+	clear(hist[:])
+	for i := range n {
+		if a := mag(i); a>>16 == uint32(hi) {
+			hist[a&0xffff]++
+		}
+	}
+	lo := 0
+	for ; below+hist[lo] < k; lo++ {
+		below += hist[lo]
+	}
+	thr := uint32(hi)<<16 | uint32(lo)
+	ties := k - below // magnitudes equal to thr that are taken, first in index order
+	out := slices.Clone(raw)
+	changed := false
+	for i := range n {
+		a := mag(i)
+		if a < thr || (a == thr && ties > 0) {
+			if a == thr {
+				ties--
+			}
+			if a != 0 {
+				binary.LittleEndian.PutUint32(out[4*i:], 0)
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return nil, nil
+	}
+	return out, nil
+}
+
 func pruneUnstructured(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSelector, rep *PruneReport) error {
 	units := collectWeights(m, rep)
 	type decoded struct {
@@ -203,20 +262,38 @@ func pruneUnstructured(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSe
 			rep.skip(u.label(), "excluded")
 			continue
 		}
+		s, override := sel.override(names...)
+		if !override {
+			s = opts.Sparsity
+		}
+		if ne, err := u.t.NumElements(); err == nil && (override || opts.Scope != ScopeGlobal) && u.t.DataType == ir.Float && int64(len(u.t.Raw)) == 4*ne {
+			// One layer's float32 weights are ranked in place, from their bytes: a model of
+			// gigabytes is pruned with one copy of it, not the ten a float64 ranking takes.
+			out, err := pruneRaw32(u.t.Raw, countToPrune(s, len(u.t.Raw)/4))
+			if err != nil {
+				return fmt.Errorf("weight %q: %w", u.init.Name, err)
+			}
+			if out != nil {
+				r.setConst(u.init, ir.NewTensor(u.init.Name, ir.Float, u.t.Dims, out))
+			}
+			for _, n := range u.nodes {
+				rep.setTarget(n, s, "layer")
+			}
+			continue
+		}
 		w, err := u.t.Float64s()
+		if err == nil {
+			err = rankable(w)
+		}
 		if err != nil {
 			return fmt.Errorf("weight %q: %w", u.init.Name, err)
 		}
-		s, override := sel.override(names...)
 		if !override && opts.Scope == ScopeGlobal {
 			pool = append(pool, decoded{u, w})
 			for _, n := range u.nodes {
 				rep.setTarget(n, opts.Sparsity, "global")
 			}
 			continue
-		}
-		if !override {
-			s = opts.Sparsity
 		}
 		mask, _ := smallestK(absKeys(w), countToPrune(s, len(w)))
 		applyMask(r, u, w, mask)

@@ -2,7 +2,9 @@ package passes
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,5 +158,60 @@ func TestSmallestKMatchesSort(t *testing.T) {
 		if fmt.Sprint(mask) != fmt.Sprint(want) {
 			t.Fatalf("keys %v k=%d: mask %v, want %v", keys, k, mask, want)
 		}
+	}
+}
+
+// pruneRaw32, the in-place float32 path, zeroes exactly what smallestK and applyMask do:
+// the same threshold, ties taken in index order, zeros and negative zeros left alone.
+func TestPruneRaw32MatchesSmallestK(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := range 300 {
+		n := 1 + rng.IntN(300)
+		xs := make([]float32, n)
+		for i := range xs {
+			switch rng.IntN(5) {
+			case 0:
+				xs[i] = 0
+			case 1:
+				xs[i] = float32(rng.IntN(4)) - 2 // many ties
+			case 2:
+				xs[i] = float32(math.Copysign(0, -1))
+			default:
+				xs[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-4)))
+			}
+		}
+		k := rng.IntN(n + 2)
+		w := make([]float64, n)
+		for i, x := range xs {
+			w[i] = float64(x)
+		}
+		mask, _ := smallestK(absKeys(w), k)
+		want := slices.Clone(w)
+		changed := false
+		for i, m := range mask {
+			if m && want[i] != 0 {
+				want[i], changed = 0, true
+			}
+		}
+		out, err := pruneRaw32(ir.FromFloat32("w", []int64{int64(n)}, xs).Raw, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (out != nil) != changed {
+			t.Fatalf("trial %d: changed %v, want %v", trial, out != nil, changed)
+		}
+		if out == nil {
+			continue
+		}
+		got, _ := ir.NewTensor("w", ir.Float, []int64{int64(n)}, out).Float64s()
+		for i := range got {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("trial %d (n %d, k %d): element %d is %v, want %v", trial, n, k, i, got[i], want[i])
+			}
+		}
+	}
+	if _, err := pruneRaw32(ir.FromFloat32("w", []int64{3}, []float32{1, float32(math.Inf(1)), 2}).Raw, 1); err == nil ||
+		!strings.Contains(err.Error(), "+Inf at flat index 1") {
+		t.Errorf("infinity: %v", err)
 	}
 }

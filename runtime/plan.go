@@ -276,7 +276,7 @@ func (b *builder) addNode(n *ir.Node, nodeIndex int) error {
 		k, err = kernel.NewGuarded(def, info)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", n.Describe(), err)
+		return kernel.AtNode(n.Describe(), err)
 	}
 	if k == nil {
 		return fmt.Errorf("%s: kernel factory returned no kernel", n.Describe())

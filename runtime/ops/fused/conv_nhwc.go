@@ -126,7 +126,10 @@ func (k *nhwcConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.
 		return nil, fmt.Errorf("%s: X must be float", k.node.Describe())
 	}
 	nb, ih, iw := int(x.Shape[0]), int(x.Shape[1]), int(x.Shape[2])
-	g := k.win.resolve(ih, iw)
+	g, err := k.win.resolve(ih, iw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", k.node.Describe(), err)
+	}
 	out := ctx.Alloc(ir.Float, int64(nb), int64(g.oh), int64(g.ow), int64(k.cout))
 	y := out.Float32s()
 	var zd []float32
