@@ -3,10 +3,7 @@
 package main
 
 import (
-	"bufio"
-	"encoding/binary"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,56 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
-	pb "github.com/whittle-ml/whittle/onnx/onnxpb"
+	"github.com/whittle-ml/whittle/internal/hostile"
 )
-
-// largeModel writes, in dir, a model of k×n float weights stored as external data
-// (model.onnx and model.onnx.data): y = MatMul(x[1,k], W[k,n]). Almost all of its bytes
-// are one initializer, so every command's cost is dominated by that tensor, and writing it
-// takes one streaming pass (no copy of it in this process).
-func largeModel(t *testing.T, dir string, k, n int64) (path string, weightBytes int64) {
-	t.Helper()
-	weightBytes = 4 * k * n
-	data := filepath.Join(dir, "model.onnx.data")
-	f, err := os.Create(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	var b [4]byte
-	for i := int64(0); i < k*n; i++ {
-		// Distinct magnitudes in a short period, both signs, no zeros: pruning has
-		// something to rank and quantization a range to fit.
-		v := float32(i%4093-2046)/2048 + 1.0/8192
-		binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
-		w.Write(b[:])
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	m := &pb.ModelProto{
-		IrVersion:   proto.Int64(8),
-		OpsetImport: []*pb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(17)}},
-		Graph: &pb.GraphProto{
-			Name: proto.String("large"),
-			Node: []*pb.NodeProto{{OpType: proto.String("MatMul"), Name: proto.String("matmul"), Input: []string{"x", "W"}, Output: []string{"y"}}},
-			Initializer: []*pb.TensorProto{{Name: proto.String("W"), DataType: proto.Int32(int32(pb.TensorProto_FLOAT)), Dims: []int64{k, n},
-				DataLocation: pb.TensorProto_EXTERNAL.Enum(), ExternalData: []*pb.StringStringEntryProto{
-					{Key: proto.String("location"), Value: proto.String("model.onnx.data")},
-					{Key: proto.String("offset"), Value: proto.String("0")},
-					{Key: proto.String("length"), Value: proto.String(strconv.FormatInt(weightBytes, 10))},
-				}}},
-			Input:  []*pb.ValueInfoProto{{Name: proto.String("x"), Type: tensorType(pb.TensorProto_FLOAT, 1, k)}},
-			Output: []*pb.ValueInfoProto{{Name: proto.String("y"), Type: tensorType(pb.TensorProto_FLOAT, 1, n)}},
-		},
-	}
-	return writeModel(t, dir, "model.onnx", m), weightBytes
-}
 
 // largeWorkingSet is what a command may use beyond 1.5× the weights: the Go runtime, the
 // program, decoding buffers and the garbage collector's headroom.
@@ -99,9 +48,17 @@ func TestLargeModelThroughEveryCommand(t *testing.T) {
 		t.Skipf("%s has %d MB free; the test writes three models of %d MB", dir, int64(fs.Bavail)*fs.Bsize>>20, mb)
 	}
 	start := time.Now()
-	model, weights := largeModel(t, dir, k, n)
+	model, weights, err := hostile.WriteLargeModel(dir, k, n)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("wrote W float[%d %d] (%.2f GiB) in %s", k, n, float64(weights)/(1<<30), time.Since(start).Round(time.Millisecond))
 	opt := filepath.Join(dir, "opt.onnx")
+	// Past 2 GiB the written models can only hold their weights as external data.
+	written := "wrote"
+	if weights > 2<<30 {
+		written = "as external data"
+	}
 	var rows []largeRow
 	for _, c := range []struct {
 		args    []string
@@ -111,9 +68,9 @@ func TestLargeModelThroughEveryCommand(t *testing.T) {
 	}{
 		{[]string{"inspect", model}, 1.5, "params", nil},
 		{[]string{"check", model}, 1.5, "ok", nil},
-		{[]string{"optimize", model, "-o", opt}, 1.5, "as external data", nil}, // diff reads it
+		{[]string{"optimize", model, "-o", opt}, 1.5, written, nil}, // diff reads it
 		// The pruned weights beside the original.
-		{[]string{"prune", model, "-o", filepath.Join(dir, "pruned.onnx"), "--sparsity", "0.5"}, 2.25, "as external data", []string{"pruned.onnx", "pruned.onnx.data"}},
+		{[]string{"prune", model, "-o", filepath.Join(dir, "pruned.onnx"), "--sparsity", "0.5"}, 2.25, written, []string{"pruned.onnx", "pruned.onnx.data"}},
 		{[]string{"quantize", model, "-o", filepath.Join(dir, "q.onnx"), "--weight-only"}, 1.75, "wrote", []string{"q.onnx", "q.onnx.data"}},
 		// Two models of the weights' size.
 		{[]string{"diff", model, opt}, 2.25, "", []string{"opt.onnx", "opt.onnx.data"}},
