@@ -9,6 +9,14 @@ import (
 	"github.com/whittle-ml/whittle/internal/testenv"
 )
 
+// knownSkips are the cases allowed to skip, each for the reason docs/conformance.md gives:
+// random outputs no kernel can reproduce, and JPEG 2000, which no Go image library decodes.
+var knownSkips = map[string]bool{
+	"test_bernoulli": true, "test_bernoulli_double": true, "test_bernoulli_double_expanded": true,
+	"test_bernoulli_expanded": true, "test_bernoulli_seed": true, "test_bernoulli_seed_expanded": true,
+	"test_image_decoder_decode_jpeg2k_rgb": true,
+}
+
 // runSuite runs every case of suite as a subtest: FAIL fails it, SKIP (an operator without
 // a kernel) skips it with the reason, so -v shows what is left to implement.
 func runSuite(t *testing.T, suite string) {
@@ -28,6 +36,11 @@ func runSuite(t *testing.T, suite string) {
 			results = append(results, r)
 			switch r.Status {
 			case Skip:
+				if !knownSkips[name] {
+					// A case that used to pass must not drift into "skipped" unnoticed: the
+					// node suite fell from 1795 to 1761 passes that way once.
+					t.Fatalf("skipped (%s) but not in knownSkips: a regression, or a new gap to list with its reason", r.Category)
+				}
 				t.Skip(r.Category)
 			case Fail:
 				t.Errorf("%s: %s", r.Category, r.Reason)

@@ -74,6 +74,9 @@ func pruneNM(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSelector, re
 			rep.skip(u.label(), "per-layer sparsity %g does not apply to an N:M pattern; pruned %d:%d", s, opts.N, opts.M)
 		}
 		w, err := u.t.Float64s()
+		if err == nil {
+			err = rankable(w)
+		}
 		if err != nil {
 			return fmt.Errorf("weight %q: %w", u.init.Name, err)
 		}

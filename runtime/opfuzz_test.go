@@ -65,7 +65,7 @@ func checkOp(t *testing.T, data []byte) {
 				t.Fatal(err)
 			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 		_, err = s.RunOrdered(ctx, feeds)
 		cancel()
 		if errors.As(err, &ie) {

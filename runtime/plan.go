@@ -217,6 +217,7 @@ func (b *builder) addNode(n *ir.Node, nodeIndex int) error {
 	b.pending = b.pending[:0]
 	info := &kernel.NodeInfo{Node: n}
 	var firstType ir.DataType
+	sawFirst := false
 	for i, v := range n.Inputs() {
 		if v == nil {
 			st.in = append(st.in, -1)
@@ -232,8 +233,14 @@ func (b *builder) addNode(n *ir.Node, nodeIndex int) error {
 		st.reads = append(st.reads, s)
 		info.InputTypes = append(info.InputTypes, v.Type)
 		info.Consts = append(info.Consts, b.consts[s])
-		if firstType == ir.Undefined && v.Type != nil && v.Type.Kind == ir.TensorKind {
-			firstType = v.Type.Elem
+		// Kernels dispatch on the first present input's element type; when that is unknown
+		// at build time, Undefined lets the kernel check at run time (a later input's type,
+		// such as NLL's int64 targets, must not stand in for it).
+		if !sawFirst {
+			sawFirst = true
+			if v.Type != nil && v.Type.Kind == ir.TensorKind {
+				firstType = v.Type.Elem
+			}
 		}
 	}
 	for _, v := range n.Outputs() {
@@ -269,7 +276,7 @@ func (b *builder) addNode(n *ir.Node, nodeIndex int) error {
 		k, err = kernel.NewGuarded(def, info)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", n.Describe(), err)
+		return kernel.AtNode(n.Describe(), err)
 	}
 	if k == nil {
 		return fmt.Errorf("%s: kernel factory returned no kernel", n.Describe())

@@ -63,6 +63,10 @@ func to4D(t *kernel.Tensor, heads int) (data []float32, shape [4]int, err error)
 		}
 		b, s, size := int(t.Shape[0]), int(t.Shape[1]), int(t.Shape[2])/heads
 		out := make([]float32, len(d))
+		if len(d) == 0 {
+			// An empty tensor may still declare huge batch and sequence sizes.
+			return out, [4]int{b, heads, s, size}, nil
+		}
 		for bi := 0; bi < b; bi++ {
 			for si := 0; si < s; si++ {
 				for h := 0; h < heads; h++ {
@@ -80,6 +84,9 @@ func concatSeq(past []float32, ps [4]int, cur []float32, cs [4]int) ([]float32, 
 	b, h, d := cs[0], cs[1], cs[3]
 	total := ps[2] + cs[2]
 	out := make([]float32, b*h*total*d)
+	if len(out) == 0 {
+		return out, [4]int{b, h, total, d}
+	}
 	for i := 0; i < b*h; i++ {
 		copy(out[i*total*d:], past[i*ps[2]*d:(i+1)*ps[2]*d])
 		copy(out[(i*total+ps[2])*d:], cur[i*cs[2]*d:(i+1)*cs[2]*d])
@@ -180,7 +187,18 @@ func (k *attentionKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 	if !k.hasScale {
 		scale = float32(1 / math.Sqrt(float64(dh)))
 	}
-	yBuf := make([]float32, batch*hq*sq*dv)
+	// Allocate the outputs before the loops: their sizes bound the rows the loops visit
+	// (the allocator refuses what overflows or exceeds the memory budget).
+	var y outF32
+	if threeD {
+		y = allocOut(ctx, qt.DType, int64(batch), int64(sq), int64(hq*dv))
+	} else {
+		y = allocOut(ctx, qt.DType, int64(batch), int64(hq), int64(sq), int64(dv))
+	}
+	yBuf := y.Buf
+	if threeD {
+		yBuf = make([]float32, len(y.Buf))
+	}
 	var qk outF32
 	if k.wantQK {
 		qk = allocOut(ctx, qt.DType, int64(batch), int64(hq), int64(sq), int64(total))
@@ -189,7 +207,15 @@ func (k *attentionKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 	scores := make([]float64, total)
 	raw := make([]float64, total)
 	group := hq / hkv
-	for b := 0; b < batch; b++ {
+	rows := batch * hq * sq
+	if rows > 0 && len(yBuf) == 0 && (!k.wantQK || len(qk.Buf) == 0) {
+		rows = 0 // every output is empty: nothing to compute
+	}
+	if rows > 0 && dh == 0 {
+		// Without a head size the rows are bounded by no input: refuse rather than loop.
+		return nil, opErr(k.node, "Q %v and K %v have head size 0", qt.Shape, kt.Shape)
+	}
+	for b := 0; b < batch && rows > 0; b++ {
 		offset := 0
 		switch {
 		case pastLen > 0:
@@ -284,9 +310,7 @@ func (k *attentionKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 			}
 		}
 	}
-	var y outF32
-	if threeD {
-		y = allocOut(ctx, qt.DType, int64(batch), int64(sq), int64(hq*dv))
+	if threeD && len(y.Buf) > 0 {
 		for b := 0; b < batch; b++ {
 			for h := 0; h < hq; h++ {
 				for i := 0; i < sq; i++ {
@@ -294,9 +318,6 @@ func (k *attentionKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 				}
 			}
 		}
-	} else {
-		y = allocOut(ctx, qt.DType, int64(batch), int64(hq), int64(sq), int64(dv))
-		copy(y.Buf, yBuf)
 	}
 	res := []*kernel.Tensor{y.Done(), nil, nil, nil}
 	if k.wantPresent {

@@ -401,6 +401,12 @@ func (k *convTransposeKernel) resolve(in, kernelShape []int) (*window, error) {
 	if k.win.pads != nil && len(k.win.pads) != 2*nd {
 		return nil, fmt.Errorf("pads %v: want %d values", k.win.pads, 2*nd)
 	}
+	if k.win.strides != nil && len(k.win.strides) != nd {
+		return nil, fmt.Errorf("strides %v: want %d values", k.win.strides, nd)
+	}
+	if k.win.dilations != nil && len(k.win.dilations) != nd {
+		return nil, fmt.Errorf("dilations %v: want %d values", k.win.dilations, nd)
+	}
 	for i := 0; i < nd; i++ {
 		s, d, op := 1, 1, 0
 		if k.win.strides != nil {
@@ -475,13 +481,21 @@ func (k *convTransposeKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) 
 	out := allocOut(ctx, x.DType, outShape...)
 	y := out.Buf
 	clear(y)
+	if len(y) == 0 {
+		// An empty output may still declare huge batch or group counts: loop over nothing.
+		return []*kernel.Tensor{out.Done()}, nil
+	}
 	inSize, outSize, kSize := prodInts(geo.in), prodInts(geo.out), prodInts(kernelShape)
 	cg := c / g
 	rows := mg * kSize
+	scatterBatches := nBatch
+	if rows*inSize*cg == 0 {
+		scatterBatches = 0 // no products to scatter (empty input, kernel or group): bias only
+	}
 	colBuf := linalg.GetFloat32(rows * inSize)
 	defer colBuf.Release()
 	col := colBuf.Buf
-	for n := 0; n < nBatch; n++ {
+	for n := 0; n < scatterBatches; n++ {
 		for gi := 0; gi < g; gi++ {
 			xg := xd[(n*c+gi*cg)*inSize : (n*c+(gi+1)*cg)*inSize]
 			wg := wd[gi*cg*rows : (gi+1)*cg*rows]

@@ -353,6 +353,11 @@ func (k *groupNormKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 	}
 	spatial := kernel.ShapeSize(x.Shape[2:])
 	out := allocOut(ctx, x.DType, x.Shape...)
+	if len(out.Buf) == 0 {
+		// No channels (any group count divides zero) or an empty batch: nothing to
+		// normalize, and nBatch·g below could overflow.
+		return []*kernel.Tensor{out.Done()}, nil
+	}
 	normalizeBlocks(d[0], out.Buf, nBatch*g, c/g*spatial, k.epsilon, false)
 	channelsPerParam := c / g
 	if k.perChannel {

@@ -1840,6 +1840,210 @@ qaddAVX2SS_done:
 	VZEROUPPER
 	RET
 
+// func qmulAVX2UU(a, b, y *uint8, n int, c *qaddConsts)
+TEXT ·qmulAVX2UU(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VPBROADCASTD 0(AX), Y8      // za
+	VPBROADCASTD 4(AX), Y9      // zb
+	VBROADCASTSS 8(AX), Y10     // sa
+	VBROADCASTSS 12(AX), Y11    // sb
+	VBROADCASTSS 16(AX), Y12    // sy
+	VBROADCASTSS 20(AX), Y13    // zy
+	VBROADCASTSS 24(AX), Y14    // lo
+	VBROADCASTSS 28(AX), Y15    // hi
+	VPCMPEQD Y7, Y7, Y7
+	VPSRLD $24, Y7, Y7          // int32 0xff
+	CMPQ CX, $8
+	JLT  qmulAVX2UU_tail
+qmulAVX2UU_loop:
+	VPMOVZXBD (SI), Y0
+	VPMOVZXBD (DX), Y1
+	VPSUBD Y8, Y0, Y0
+	VPSUBD Y9, Y1, Y1
+	VCVTDQ2PS Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VMULPS Y10, Y0, Y0
+	VMULPS Y11, Y1, Y1
+	VMULPS Y1, Y0, Y0
+	VDIVPS Y12, Y0, Y0
+	VROUNDPS $0, Y0, Y0         // round half to even
+	VADDPS Y13, Y0, Y0
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VPAND Y7, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSDW X1, X0, X0
+	VPACKUSWB X0, X0, X0
+	MOVQ X0, (DI)
+	ADDQ $8, SI
+	ADDQ $8, DX
+	ADDQ $8, DI
+	SUBQ $8, CX
+	CMPQ CX, $8
+	JGE  qmulAVX2UU_loop
+qmulAVX2UU_tail:
+qmulAVX2UU_done:
+	VZEROUPPER
+	RET
+
+// func qmulAVX2US(a, b, y *uint8, n int, c *qaddConsts)
+TEXT ·qmulAVX2US(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VPBROADCASTD 0(AX), Y8      // za
+	VPBROADCASTD 4(AX), Y9      // zb
+	VBROADCASTSS 8(AX), Y10     // sa
+	VBROADCASTSS 12(AX), Y11    // sb
+	VBROADCASTSS 16(AX), Y12    // sy
+	VBROADCASTSS 20(AX), Y13    // zy
+	VBROADCASTSS 24(AX), Y14    // lo
+	VBROADCASTSS 28(AX), Y15    // hi
+	VPCMPEQD Y7, Y7, Y7
+	VPSRLD $24, Y7, Y7          // int32 0xff
+	CMPQ CX, $8
+	JLT  qmulAVX2US_tail
+qmulAVX2US_loop:
+	VPMOVZXBD (SI), Y0
+	VPMOVSXBD (DX), Y1
+	VPSUBD Y8, Y0, Y0
+	VPSUBD Y9, Y1, Y1
+	VCVTDQ2PS Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VMULPS Y10, Y0, Y0
+	VMULPS Y11, Y1, Y1
+	VMULPS Y1, Y0, Y0
+	VDIVPS Y12, Y0, Y0
+	VROUNDPS $0, Y0, Y0         // round half to even
+	VADDPS Y13, Y0, Y0
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VPAND Y7, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSDW X1, X0, X0
+	VPACKUSWB X0, X0, X0
+	MOVQ X0, (DI)
+	ADDQ $8, SI
+	ADDQ $8, DX
+	ADDQ $8, DI
+	SUBQ $8, CX
+	CMPQ CX, $8
+	JGE  qmulAVX2US_loop
+qmulAVX2US_tail:
+qmulAVX2US_done:
+	VZEROUPPER
+	RET
+
+// func qmulAVX2SU(a, b, y *uint8, n int, c *qaddConsts)
+TEXT ·qmulAVX2SU(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VPBROADCASTD 0(AX), Y8      // za
+	VPBROADCASTD 4(AX), Y9      // zb
+	VBROADCASTSS 8(AX), Y10     // sa
+	VBROADCASTSS 12(AX), Y11    // sb
+	VBROADCASTSS 16(AX), Y12    // sy
+	VBROADCASTSS 20(AX), Y13    // zy
+	VBROADCASTSS 24(AX), Y14    // lo
+	VBROADCASTSS 28(AX), Y15    // hi
+	VPCMPEQD Y7, Y7, Y7
+	VPSRLD $24, Y7, Y7          // int32 0xff
+	CMPQ CX, $8
+	JLT  qmulAVX2SU_tail
+qmulAVX2SU_loop:
+	VPMOVSXBD (SI), Y0
+	VPMOVZXBD (DX), Y1
+	VPSUBD Y8, Y0, Y0
+	VPSUBD Y9, Y1, Y1
+	VCVTDQ2PS Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VMULPS Y10, Y0, Y0
+	VMULPS Y11, Y1, Y1
+	VMULPS Y1, Y0, Y0
+	VDIVPS Y12, Y0, Y0
+	VROUNDPS $0, Y0, Y0         // round half to even
+	VADDPS Y13, Y0, Y0
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VPAND Y7, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSDW X1, X0, X0
+	VPACKUSWB X0, X0, X0
+	MOVQ X0, (DI)
+	ADDQ $8, SI
+	ADDQ $8, DX
+	ADDQ $8, DI
+	SUBQ $8, CX
+	CMPQ CX, $8
+	JGE  qmulAVX2SU_loop
+qmulAVX2SU_tail:
+qmulAVX2SU_done:
+	VZEROUPPER
+	RET
+
+// func qmulAVX2SS(a, b, y *uint8, n int, c *qaddConsts)
+TEXT ·qmulAVX2SS(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VPBROADCASTD 0(AX), Y8      // za
+	VPBROADCASTD 4(AX), Y9      // zb
+	VBROADCASTSS 8(AX), Y10     // sa
+	VBROADCASTSS 12(AX), Y11    // sb
+	VBROADCASTSS 16(AX), Y12    // sy
+	VBROADCASTSS 20(AX), Y13    // zy
+	VBROADCASTSS 24(AX), Y14    // lo
+	VBROADCASTSS 28(AX), Y15    // hi
+	VPCMPEQD Y7, Y7, Y7
+	VPSRLD $24, Y7, Y7          // int32 0xff
+	CMPQ CX, $8
+	JLT  qmulAVX2SS_tail
+qmulAVX2SS_loop:
+	VPMOVSXBD (SI), Y0
+	VPMOVSXBD (DX), Y1
+	VPSUBD Y8, Y0, Y0
+	VPSUBD Y9, Y1, Y1
+	VCVTDQ2PS Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VMULPS Y10, Y0, Y0
+	VMULPS Y11, Y1, Y1
+	VMULPS Y1, Y0, Y0
+	VDIVPS Y12, Y0, Y0
+	VROUNDPS $0, Y0, Y0         // round half to even
+	VADDPS Y13, Y0, Y0
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VPAND Y7, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSDW X1, X0, X0
+	VPACKUSWB X0, X0, X0
+	MOVQ X0, (DI)
+	ADDQ $8, SI
+	ADDQ $8, DX
+	ADDQ $8, DI
+	SUBQ $8, CX
+	CMPQ CX, $8
+	JGE  qmulAVX2SS_loop
+qmulAVX2SS_tail:
+qmulAVX2SS_done:
+	VZEROUPPER
+	RET
+
 // func qmaxTapsAVX512U(dst *uint8, taps **uint8, ntaps int, n int)
 TEXT ·qmaxTapsAVX512U(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI

@@ -49,6 +49,11 @@ func main() {
 			genQAdd(false, as, bs)
 		}
 	}
+	for _, as := range []bool{false, true} {
+		for _, bs := range []bool{false, true} {
+			genQBinary("mul", false, as, bs)
+		}
+	}
 	for _, signed := range []bool{false, true} {
 		genMaxTaps(true, signed)
 		genMaxTaps(false, signed)
@@ -243,9 +248,15 @@ func gen(zmm, signed, fused bool) {
 // exactly the float32 arithmetic of DequantizeLinear, Add and QuantizeLinear (the integer
 // differences convert exactly; the products, the sum and the quotient round once each, as
 // the unfused operators do). qaddConsts is {za, zb int32; sa, sb, sy, zy, lo, hi float32}.
-func genQAdd(zmm, aSigned, bSigned bool) {
+func genQAdd(zmm, aSigned, bSigned bool) { genQBinary("add", zmm, aSigned, bSigned) }
+
+// genQBinary writes q{add,mul}{AVX512,AVX2}{U,S}{U,S}(a, b, y *uint8, n int, c *qaddConsts):
+// y[i] = clamp(RoundHalfEven(((a[i]−za)·sa op (b[i]−zb)·sb) / sy) + zy, lo, hi) for i < n
+// (AVX2: n a multiple of 8), op + (QAdd) or · (QMul), every step rounded to float32 as the
+// unfused DequantizeLinear, Add or Mul and QuantizeLinear compute it.
+func genQBinary(op string, zmm, aSigned, bSigned bool) {
 	sfx := map[bool]string{false: "U", true: "S"}
-	name := "qadd"
+	name := "q" + op
 	if zmm {
 		name += "AVX512"
 	} else {
@@ -286,7 +297,11 @@ func genQAdd(zmm, aSigned, bSigned bool) {
 		p("\tVCVTDQ2PS %s1, %s1", R, R)
 		p("\tVMULPS %s10, %s0, %s0", R, R, R)
 		p("\tVMULPS %s11, %s1, %s1", R, R, R)
-		p("\tVADDPS %s1, %s0, %s0", R, R, R)
+		if op == "mul" {
+			p("\tVMULPS %s1, %s0, %s0", R, R, R)
+		} else {
+			p("\tVADDPS %s1, %s0, %s0", R, R, R)
+		}
 		p("\tVDIVPS %s12, %s0, %s0", R, R, R)
 		if zmm {
 			p("\tVRNDSCALEPS $0, %s0, %s0      // round half to even", R, R)

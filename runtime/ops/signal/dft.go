@@ -108,8 +108,26 @@ func (k *dftKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.T
 
 	outer, inner := kernel.ShapeSize(x.Shape[:axis]), kernel.ShapeSize(x.Shape[axis+1:r-1])
 	inComps := int(x.Shape[r-1])
-	res := make([]float64, outer*nOut*inner*comps)
-	buf := make([]complex128, length)
+	// dft_length comes from the model's data: weigh both buffers against the memory budget
+	// (Bluestein's transform below needs about four times buf again).
+	count, err := ir.NumElements(outShape)
+	if err != nil {
+		return nil, fmt.Errorf("output %v: %w", outShape, err)
+	}
+	res, err := kernel.MakeScratch[float64](int(count))
+	if err != nil {
+		return nil, err
+	}
+	if length > 1<<40 {
+		return nil, fmt.Errorf("dft_length %d is too large", length)
+	}
+	if err := kernel.Reserve(int64(length) * 4 * 16); err != nil {
+		return nil, err
+	}
+	buf, err := kernel.MakeScratch[complex128](length)
+	if err != nil {
+		return nil, err
+	}
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
 			// Gather the line, truncated or zero-padded to length.
