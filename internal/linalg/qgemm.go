@@ -393,8 +393,11 @@ func qgemmRows(i0, i1 int, a []uint8, offs []int, kTap, lda int, b *QMatrixB, in
 	for j0 := 0; j0 < b.N; j0 += nc {
 		n := min(nc, b.N-j0)
 		bp := b.data[b.groupOffset(j0):]
-		for i := i0; i < i1; i += qRows {
-			rows := min(qRows, i1-i)
+		// Tiles of nearly equal height (a 14-row product is 5+5+4, not 6+6+2), as MulRows.
+		tiles := (i1 - i0 + qRows - 1) / qRows
+		for ti, next := 0, i0; ti < tiles; ti++ {
+			i, rows := next, (i1-next)/(tiles-ti)
+			next += rows
 			ap, ldap := a[i*lda:], lda
 			if len(offs) == 1 && (rows-1)*lda+4*k4 > len(ap) {
 				if tail == nil {
