@@ -133,7 +133,7 @@ func TestHostileInputs(t *testing.T) {
 			for _, other := range []struct {
 				cmd   string
 				flags []string
-			}{{"check", nil}, {"inspect", nil}, {"optimize", nil}, {"run", []string{"--random", "--timeout", "2s"}}} {
+			}{{"check", nil}, {"inspect", nil}, {"optimize", nil}, {"run", []string{"--random", "--timeout", "2s", "--max-memory", "1GiB"}}} {
 				if other.cmd == c.Command {
 					continue
 				}
