@@ -63,6 +63,9 @@ func given(teacher, m *ir.Model) (*Student, error) {
 	}
 	t := teacher.Clone()
 	s := m.Clone()
+	if _, err := untieBatchNormStats(s); err != nil {
+		return nil, err
+	}
 	for _, x := range []*ir.Model{t, s} {
 		if _, err := infer.Model(x, infer.Options{DataPropagation: true}); err != nil {
 			return nil, err
