@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -329,7 +328,7 @@ func Cases() []Case {
 
 		{Name: "ext-fifo", Kind: "external data location is a named pipe (reading it would block)", Command: "run", Flags: []string{"--random"}, Want: "W",
 			Write: func(dir, outside string) error {
-				if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644); err != nil {
+				if err := mkfifo(filepath.Join(dir, "pipe")); err != nil {
 					return err
 				}
 				return writeModel(dir, withExternal("location", "pipe"))
