@@ -326,6 +326,14 @@ func Cases() []Case {
 				return writeModel(dir, withExternal("location", "sub"))
 			}},
 
+		{Name: "ext-fifo", Kind: "external data location is a named pipe (reading it would block)", Command: "run", Flags: []string{"--random"}, Want: "W",
+			Write: func(dir, outside string) error {
+				if err := mkfifo(filepath.Join(dir, "pipe")); err != nil {
+					return err
+				}
+				return writeModel(dir, withExternal("location", "pipe"))
+			}},
+
 		// Graph structure.
 		{Name: "cycle", Kind: "cycle in the main graph", Command: "optimize", Want: "B",
 			Write: fromModel(func() *onnxpb.ModelProto {
@@ -426,6 +434,11 @@ func Cases() []Case {
 				w := floatTensor("w", []int64{1, 1, 1, 1}, 1)
 				return oneNode(13, [][]int64{{1, 1, 2, 2}}, []*onnxpb.TensorProto{w}, "Conv", []string{"x0", "w"}, attrInt("group", 0))
 			})},
+		// Under the default budget (three quarters of memory) it stops at 16 GiB; the table
+		// shows a small budget, which CI can afford.
+		{Name: "loop-doubling", Kind: "Loop doubling a tensor on each of 64 trips (2^64 elements at the end), under --max-memory 256MiB", Command: "run",
+			Flags: []string{"--random", "--max-memory", "256MiB"}, Want: `node "double" (Concat)`,
+			Write: fromModel(LoopDoubling)},
 		{Name: "loop-forever", Kind: "Loop of 2^62 trips under --timeout 300ms", Command: "run", Flags: []string{"--random", "--timeout", "300ms"}, Want: "--timeout",
 			Write: fromModel(func() *onnxpb.ModelProto { return LoopForever(1 << 62) })},
 

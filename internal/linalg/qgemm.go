@@ -187,8 +187,8 @@ func QGemm(threads, m int, a []uint8, lda int, zeroA uint8, b *QMatrixB, bias []
 }
 
 // QGemmRequant is QGemm followed by rq: the int32 sums become 8-bit values in y (row stride
-// ldy), requantized in the micro-kernel's registers where it can (AVX512-VNNI), else tile
-// by tile, so that no m×N int32 matrix is written.
+// ldy), requantized in the micro-kernel's registers where it can (the AVX512-VNNI and AVX2
+// kernels), else tile by tile, so that no m×N int32 matrix is written.
 func QGemmRequant(threads, m int, a []uint8, lda int, zeroA uint8, b *QMatrixB, bias []int32, rq *QRequant, y []uint8, ldy int) {
 	if m <= 0 {
 		return
