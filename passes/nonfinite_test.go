@@ -46,6 +46,12 @@ func TestNonFiniteWeightsAreRefused(t *testing.T) {
 			_, err := Prune(&Context{}, m, o)
 			return err
 		}},
+		{"global", "cannot rank", func(m *ir.Model) error {
+			o := DefaultPruneOptions()
+			o.Sparsity, o.Scope = 0.5, ScopeGlobal
+			_, err := Prune(&Context{}, m, o)
+			return err
+		}},
 		{"2:4", "cannot rank", func(m *ir.Model) error {
 			o := DefaultPruneOptions()
 			if err := o.ParsePattern("2:4"); err != nil {

@@ -1,6 +1,7 @@
 package passes
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -193,15 +194,27 @@ func TestPruneRaw32MatchesSmallestK(t *testing.T) {
 				want[i], changed = 0, true
 			}
 		}
-		out, err := pruneRaw32(ir.FromFloat32("w", []int64{int64(n)}, xs).Raw, k)
+		// Split into up to three tensors, ranked as one.
+		raw := ir.FromFloat32("w", []int64{int64(n)}, xs).Raw
+		cut1, cut2 := rng.IntN(n+1), rng.IntN(n+1)
+		cut1, cut2 = min(cut1, cut2), max(cut1, cut2)
+		parts := [][]byte{raw[:4*cut1], raw[4*cut1 : 4*cut2], raw[4*cut2:]}
+		outs, thr, err := pruneRaw32(parts, k)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if (out != nil) != changed {
-			t.Fatalf("trial %d: changed %v, want %v", trial, out != nil, changed)
+		if _, wantThr := smallestK(absKeys(w), k); thr != wantThr {
+			t.Fatalf("trial %d: threshold %v, want %v", trial, thr, wantThr)
 		}
-		if out == nil {
-			continue
+		var out []byte
+		for i, o := range outs {
+			if o == nil {
+				o = parts[i]
+			}
+			out = append(out, o...)
+		}
+		if anyOut := outs[0] != nil || outs[1] != nil || outs[2] != nil; anyOut != changed {
+			t.Fatalf("trial %d: changed %v, want %v", trial, anyOut, changed)
 		}
 		got, _ := ir.NewTensor("w", ir.Float, []int64{int64(n)}, out).Float64s()
 		for i := range got {
@@ -210,8 +223,9 @@ func TestPruneRaw32MatchesSmallestK(t *testing.T) {
 			}
 		}
 	}
-	if _, err := pruneRaw32(ir.FromFloat32("w", []int64{3}, []float32{1, float32(math.Inf(1)), 2}).Raw, 1); err == nil ||
-		!strings.Contains(err.Error(), "+Inf at flat index 1") {
+	_, _, err := pruneRaw32([][]byte{ir.FromFloat32("a", []int64{1}, []float32{1}).Raw, ir.FromFloat32("b", []int64{3}, []float32{1, float32(math.Inf(1)), 2}).Raw}, 1)
+	var re *rawRankError
+	if !errors.As(err, &re) || re.tensor != 1 || !strings.Contains(err.Error(), "+Inf at flat index 1") {
 		t.Errorf("infinity: %v", err)
 	}
 }

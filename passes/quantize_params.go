@@ -74,7 +74,7 @@ func quantizeValue(x float32, scale float32, zp, qmin, qmax int32) int32 {
 
 // weightQuant is a weight tensor quantized symmetric (zero point 0).
 type weightQuant struct {
-	q      []int8 // values, in [qmin, qmax]
+	q      []byte // int8 values (two's complement), in [qmin, qmax]: an int8 tensor's data
 	scales []float32
 	axis   int // -1: per tensor
 	dims   []int64
@@ -166,7 +166,7 @@ func quantizeWeights(t *ir.Tensor, axis, bits int, reduce bool) (*weightQuant, e
 			}
 		}
 	}
-	w := &weightQuant{q: make([]int8, n), scales: make([]float32, channels), axis: axis, dims: t.Dims}
+	w := &weightQuant{q: make([]byte, n), scales: make([]float32, channels), axis: axis, dims: t.Dims}
 	for c, m := range absMax {
 		s := float32(m / float64(qmax))
 		if s == 0 || math.IsInf(float64(s), 0) || math.IsNaN(float64(s)) {
@@ -178,7 +178,7 @@ func quantizeWeights(t *ir.Tensor, axis, bits int, reduce bool) (*weightQuant, e
 		for c := 0; c < channels; c++ {
 			base := (o*channels + c) * inner
 			for k := base; k < base+inner; k++ {
-				w.q[k] = int8(quantizeValue(f32At(raw, k), w.scales[c], 0, qmin, qmax))
+				w.q[k] = byte(int8(quantizeValue(f32At(raw, k), w.scales[c], 0, qmin, qmax)))
 			}
 		}
 	}
@@ -264,14 +264,8 @@ func intTensor(name string, dt ir.DataType, dims []int64, vals []int32) *ir.Tens
 	return ir.NewTensor(name, dt, dims, raw)
 }
 
-// int8Tensor packs int8 values as an ONNX int8 tensor.
-func int8Tensor(dims []int64, vals []int8) *ir.Tensor {
-	raw := make([]byte, len(vals))
-	for i, v := range vals {
-		raw[i] = byte(v)
-	}
-	return ir.NewTensor("", ir.Int8, dims, raw)
-}
+// int8Tensor is an ONNX int8 tensor of the given data (not copied).
+func int8Tensor(dims []int64, data []byte) *ir.Tensor { return ir.NewTensor("", ir.Int8, dims, data) }
 
 // scalarOrVector returns a float tensor of xs: a scalar when per tensor.
 func scalarOrVector(name string, xs []float32, perTensor bool) *ir.Tensor {

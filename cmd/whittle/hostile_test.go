@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -102,10 +104,11 @@ type hostileRow struct {
 // TestHostileInputs runs the whittle command line, as a real process, on every input of
 // internal/hostile.Cases: each must end with exit status 1 and an error naming what is at
 // fault, within a minute, never with a panic or a Go fatal error, and leave no output and
-// no temporary file behind. Each model also goes through check, inspect, optimize and run,
-// which may accept it (exit 0) but must not crash or write half a file. With -hostile-doc
-// the table of docs/hardening.md (error, exit status and peak memory of each case) is
-// rewritten from the run.
+// no temporary file behind. Each model also goes through check, inspect, optimize, run,
+// convert, diff (against itself), quantize --dynamic and prune, which may accept it (exit
+// 0) but must not crash or write half a file. With -hostile-doc the table of
+// docs/hardening.md (error, exit status and peak memory of each case) is rewritten from
+// the run.
 func TestHostileInputs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a process per case")
@@ -131,7 +134,8 @@ func TestHostileInputs(t *testing.T) {
 			for _, other := range []struct {
 				cmd   string
 				flags []string
-			}{{"check", nil}, {"inspect", nil}, {"optimize", nil}, {"run", []string{"--random", "--timeout", "2s"}}} {
+			}{{"check", nil}, {"inspect", nil}, {"optimize", nil}, {"run", []string{"--random", "--timeout", "2s", "--max-memory", "1GiB"}},
+				{"convert", nil}, {"diff", []string{model}}, {"quantize", []string{"--dynamic"}}, {"prune", []string{"--sparsity", "0.5"}}} {
 				if other.cmd == c.Command {
 					continue
 				}

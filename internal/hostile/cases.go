@@ -203,6 +203,18 @@ func recursiveFunction() *onnxpb.ModelProto {
 	return m
 }
 
+// sparseModel is x0 float[2,3] + W where W is a sparse initializer of the given dense
+// shape holding the value 1 at linear index at.
+func sparseModel(dims []int64, at int64) *onnxpb.ModelProto {
+	m := oneNode(13, [][]int64{{2, 3}}, nil, "Add", []string{"x0", "W"})
+	m.Graph.SparseInitializer = []*onnxpb.SparseTensorProto{{
+		Values:  floatTensor("W", []int64{1}, 1),
+		Indices: int64Tensor("", []int64{1}, at),
+		Dims:    dims,
+	}}
+	return m
+}
+
 // nanWeights is x0 float[1,4] MatMul W float[4,3] whose weights hold NaN and ±Inf.
 func nanWeights() *onnxpb.ModelProto {
 	nan, inf := float32(math.NaN()), float32(math.Inf(1))
@@ -213,6 +225,8 @@ func nanWeights() *onnxpb.ModelProto {
 }
 
 // Cases returns the hostile inputs of the table in docs/hardening.md, in its order.
+// Adding one: give it a Want that names what is at fault, run TestHostileInputs, and
+// regenerate the table (see docs/hardening.md).
 func Cases() []Case {
 	big := int64(1) << 40
 	return []Case{
@@ -261,11 +275,24 @@ func Cases() []Case {
 		{Name: "negative-dim-input", Kind: "graph input declared float[-5, 3]: accepted, the negative size read as unknown (exporters write -1), --random makes it 1",
 			Command: "run", Flags: []string{"--random"}, Want: "y: float[1 3]", Accepted: true,
 			Write: fromModel(func() *onnxpb.ModelProto { return oneNode(13, [][]int64{{-5, 3}}, nil, "Relu", []string{"x0"}) })},
+		{Name: "huge-input", Kind: "graph input declared float[2^20, 2^20] (4 TiB), filled by run --random", Command: "run", Flags: []string{"--random"}, Want: "x0",
+			Write: fromModel(func() *onnxpb.ModelProto {
+				return oneNode(13, [][]int64{{1 << 20, 1 << 20}}, nil, "Relu", []string{"x0"})
+			})},
+		{Name: "huge-input-overflow", Kind: "graph input declared float[2^40, 2^40] (element count overflows), run --random", Command: "run", Flags: []string{"--random"}, Want: "x0",
+			Write: fromModel(func() *onnxpb.ModelProto {
+				return oneNode(13, [][]int64{{1 << 40, 1 << 40}}, nil, "Relu", []string{"x0"})
+			})},
 		{Name: "bad-dtype", Kind: "initializer of element type 999", Command: "optimize", Want: "W",
 			Write: fromModel(func() *onnxpb.ModelProto {
 				w := &onnxpb.TensorProto{Name: proto.String("W"), DataType: proto.Int32(999), Dims: []int64{2, 3}, RawData: make([]byte, 24)}
 				return oneNode(13, [][]int64{{2, 3}}, []*onnxpb.TensorProto{w}, "Add", []string{"x0", "W"})
 			})},
+
+		{Name: "sparse-huge", Kind: "sparse initializer of dense shape [2^20, 2^20] (4 TiB) holding one value", Command: "run", Flags: []string{"--random"}, Want: "W",
+			Write: fromModel(func() *onnxpb.ModelProto { return sparseModel([]int64{1 << 20, 1 << 20}, 5) })},
+		{Name: "sparse-index-range", Kind: "sparse initializer whose index lies past its dense size", Command: "run", Flags: []string{"--random"}, Want: "W",
+			Write: fromModel(func() *onnxpb.ModelProto { return sparseModel([]int64{2, 3}, 1<<40) })},
 
 		// External data.
 		{Name: "ext-dotdot", Kind: "external data at ../w.bin (outside the model's folder)", Command: "check", Want: "W",
@@ -297,6 +324,14 @@ func Cases() []Case {
 					return err
 				}
 				return writeModel(dir, withExternal("location", "sub"))
+			}},
+
+		{Name: "ext-fifo", Kind: "external data location is a named pipe (reading it would block)", Command: "run", Flags: []string{"--random"}, Want: "W",
+			Write: func(dir, outside string) error {
+				if err := mkfifo(filepath.Join(dir, "pipe")); err != nil {
+					return err
+				}
+				return writeModel(dir, withExternal("location", "pipe"))
 			}},
 
 		// Graph structure.
@@ -399,6 +434,11 @@ func Cases() []Case {
 				w := floatTensor("w", []int64{1, 1, 1, 1}, 1)
 				return oneNode(13, [][]int64{{1, 1, 2, 2}}, []*onnxpb.TensorProto{w}, "Conv", []string{"x0", "w"}, attrInt("group", 0))
 			})},
+		// Under the default budget (three quarters of memory) it stops at 16 GiB; the table
+		// shows a small budget, which CI can afford.
+		{Name: "loop-doubling", Kind: "Loop doubling a tensor on each of 64 trips (2^64 elements at the end), under --max-memory 256MiB", Command: "run",
+			Flags: []string{"--random", "--max-memory", "256MiB"}, Want: `node "double" (Concat)`,
+			Write: fromModel(LoopDoubling)},
 		{Name: "loop-forever", Kind: "Loop of 2^62 trips under --timeout 300ms", Command: "run", Flags: []string{"--random", "--timeout", "300ms"}, Want: "--timeout",
 			Write: fromModel(func() *onnxpb.ModelProto { return LoopForever(1 << 62) })},
 

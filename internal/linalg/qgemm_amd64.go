@@ -142,6 +142,11 @@ func wideQKernel(name string, k *qKernel) *qKernel {
 		k4 := len(offs) * k4t
 		rowBytes := 8 * k4
 		tile := GetBytes(rows * rowBytes)
+		if len(offs) == 1 && lda == 4*k4t {
+			// Consecutive rows (a plain product or a pointwise convolution): one run.
+			widen(tile.Buf[:rows*rowBytes], a[offs[0]:offs[0]+rows*4*k4t])
+			return tile, rowBytes
+		}
 		for r := 0; r < rows; r++ {
 			dst := tile.Buf[r*rowBytes : (r+1)*rowBytes]
 			for t, o := range offs {

@@ -246,8 +246,12 @@ func (pb *PackedB) MulRows(m int, a []float32, rows RowsOf, c []float32, cOff, l
 		} else {
 			t.mask = 0xffff
 		}
-		for i := 0; i < m; i += kern.maxMR {
-			mr := min(kern.maxMR, m-i)
+		// The rows in tiles of nearly equal height: a row of 14 output pixels is 5+5+4
+		// on 6-row tiles, not 6+6+2 (a 2-row tile loads B once per two multiply-adds).
+		tiles := (m + kern.maxMR - 1) / kern.maxMR
+		for ti, next := 0, 0; ti < tiles; ti++ {
+			i, mr := next, (m-next)/(tiles-ti)
+			next += mr
 			t.a = &a[rows.Off+i*rows.LD]
 			if (full || kern.masked) && !kern.bare {
 				t.c = &c[cOff+i*ldc+pn.col]

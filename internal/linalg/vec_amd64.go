@@ -59,6 +59,9 @@ func addToAVX2(dst, src *float32, n int)
 func mulToAVX2(dst, src *float32, n int)
 
 //go:noescape
+func maxToAVX2(dst, src *float32, n int)
+
+//go:noescape
 func addScalarAVX2(dst, a *float32, n int, s float32)
 
 //go:noescape
@@ -107,7 +110,7 @@ var (
 
 	// AVX2 has no masked loads for the tail: the last len%8 elements go through Go.
 	vecAVX2 = vecImpl{"avx2", unary256(sigmoidAVX2, sigmoidGo), unary256(siluAVX2, siluGo), hardSwishGo, geluGo,
-		clampGo, binary256(addToAVX2, addToGo), maxToGo, binary256(mulToAVX2, mulToGo),
+		clampGo, binary256(addToAVX2, addToGo), binary256(maxToAVX2, maxToGo), binary256(mulToAVX2, mulToGo),
 		scalar256(addScalarAVX2, addScalarGo), scalar256(mulScalarAVX2, mulScalarGo), sumGo, maxGo, dotGo, expGo}
 )
 

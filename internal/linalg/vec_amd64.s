@@ -533,6 +533,7 @@ b2d: \
 
 BINARY256(·addToAVX2, VADDPS)
 BINARY256(·mulToAVX2, VMULPS)
+BINARY256(·maxToAVX2, VMAXPS)
 
 // SCALAR256 defines func name(dst, a *float32, n int, s float32) computing dst = op(s, a)
 // with AVX2, n a multiple of 8.

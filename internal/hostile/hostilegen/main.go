@@ -3,9 +3,12 @@
 //
 //	go run ./internal/hostile/hostilegen -o /tmp/hostile            every case, one folder each
 //	go run ./internal/hostile/hostilegen -o /tmp/nested -nested-if 1000,3000
+//	go run ./internal/hostile/hostilegen -o /tmp/large -large-mb 2200
 //
 // Each case's folder holds model.onnx and whatever it refers to; -nested-if writes
-// nested_if_DEPTH.onnx files (internal/hostile.NestedIf) instead.
+// nested_if_DEPTH.onnx files (internal/hostile.NestedIf) instead, -large-mb a model whose
+// weights (one MatMul initializer of that many MiB) are external data
+// (internal/hostile.WriteLargeModel, the model of TestLargeModelThroughEveryCommand).
 package main
 
 import (
@@ -24,12 +27,24 @@ import (
 func main() {
 	out := flag.String("o", "", "output folder (required)")
 	nested := flag.String("nested-if", "", "comma-separated depths: write NestedIf models instead of the cases")
+	largeMB := flag.Int64("large-mb", 0, "write a model of this many MiB of external weights instead of the cases")
 	flag.Parse()
 	if *out == "" {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*out, *nested); err != nil {
+	var err error
+	if *largeMB > 0 {
+		if err = os.MkdirAll(*out, 0o755); err == nil {
+			const k = 16384
+			var path string
+			path, _, err = hostile.WriteLargeModel(*out, k, *largeMB<<20/4/k)
+			fmt.Println(path)
+		}
+	} else {
+		err = run(*out, *nested)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "hostilegen:", err)
 		os.Exit(1)
 	}
