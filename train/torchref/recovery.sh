@@ -22,9 +22,9 @@
 # its PyTorch twin, so both see the same machine load) instead of one after another;
 # NICE a nice(1) increment for every run (default 0).
 #
-# Each fine-tune costs about 170 (c50), 300 (c25) and 430 (u90) CPU seconds per epoch
-# on one thread of an AMD EPYC (AVX2+FMA) in whittle, and about as much in PyTorch:
-# hours for several epochs on a shared machine.
+# On one thread of an AMD EPYC (AVX2+FMA) an epoch costs whittle about 130 (c50), 210 (c25)
+# and 300 (u90) CPU seconds, PyTorch about half (speed.sh, 2026-12-04); on a 2-core machine
+# shared with other jobs, c25=1 c50=2 u90=1 side by side took 45-61 minutes.
 set -eu
 out=$1
 shift
