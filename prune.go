@@ -33,7 +33,9 @@ type PruneOptions struct {
 	PerLayer []passes.LayerSparsity
 	// MeasureFiles encodes the model before and after and reports the sizes raw, gzip'd
 	// and zstd'd in the report's Files (unstructured sparsity shrinks the compressed
-	// file, channel pruning the raw one).
+	// file, channel pruning the raw one). Models whose initializers pass
+	// MaxMeasuredBytes are not measured: the two encodings and compressions would cost
+	// more time and memory than the pruning (and past 2 GiB there is no inline encoding).
 	MeasureFiles bool
 	// ToolVersion is recorded in the history (empty: Version()).
 	ToolVersion string
@@ -88,7 +90,8 @@ func Prune(m *ir.Model, opts PruneOptions) (*PruneResult, error) {
 		return nil, err
 	}
 	var before []byte
-	if opts.MeasureFiles {
+	measure := opts.MeasureFiles && initializerBytes(m) <= MaxMeasuredBytes
+	if measure {
 		if before, err = Encode(m); err != nil {
 			return nil, err
 		}
@@ -105,7 +108,7 @@ func Prune(m *ir.Model, opts PruneOptions) (*PruneResult, error) {
 	if res.Report == nil {
 		return nil, fmt.Errorf("prune: the pass made no report")
 	}
-	if opts.MeasureFiles {
+	if measure {
 		after, err := Encode(m)
 		if err != nil {
 			return nil, err
@@ -120,6 +123,23 @@ func Prune(m *ir.Model, opts PruneOptions) (*PruneResult, error) {
 		res.Report.Files = files
 	}
 	return res, nil
+}
+
+// MaxMeasuredBytes is the largest total of initializer bytes for which
+// PruneOptions.MeasureFiles measures the files.
+const MaxMeasuredBytes = 512 << 20
+
+// initializerBytes sums the data of every initializer in m's graphs.
+func initializerBytes(m *ir.Model) int64 {
+	var n int64
+	for _, g := range m.Graphs() {
+		for _, v := range g.Initializers {
+			if v.Const != nil {
+				n += int64(len(v.Const.Raw))
+			}
+		}
+	}
+	return n
 }
 
 // MeasureCompressed compresses data with gzip and zstd and returns the three sizes.

@@ -19,7 +19,8 @@ func (e *InterfaceError) Error() string {
 }
 
 // LoadStudent reads a student model file and checks it: it must parse, verify and pass
-// ONNX's checker.
+// ONNX's checker. BatchNormalization statistics that the exporter tied to other
+// initializers get their own (see untieBatchNormStats).
 func LoadStudent(path string) (*ir.Model, error) {
 	m, err := onnx.LoadModel(path)
 	if err != nil {
@@ -29,6 +30,9 @@ func LoadStudent(path string) (*ir.Model, error) {
 		return nil, fmt.Errorf("student %s is not a valid model: %w", path, err)
 	}
 	if err := Check(m); err != nil {
+		return nil, fmt.Errorf("student %s: %w", path, err)
+	}
+	if _, err := untieBatchNormStats(m); err != nil {
 		return nil, fmt.Errorf("student %s: %w", path, err)
 	}
 	return m, nil

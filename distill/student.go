@@ -10,8 +10,9 @@ import (
 
 // Student is a student model before training, and how it was made.
 type Student struct {
-	Spec  Spec
-	Model *ir.Model
+	Spec Spec
+	// Model is the untrained student (left out of JSON reports: a whole model).
+	Model *ir.Model `json:"-"`
 	// Blocks are a block student's regions: each extracted from the teacher and its
 	// student block. Model is the teacher with every student block spliced in.
 	Blocks []*Block
@@ -28,8 +29,8 @@ type Student struct {
 type Block struct {
 	Spec BlockSpec
 	// Teacher is the region as a model of its own (input From, output To); Student the
-	// block that replaces it.
-	Teacher, Student *ir.Model
+	// block that replaces it (both left out of JSON reports).
+	Teacher, Student *ir.Model `json:"-"`
 	// TeacherMACs and StudentMACs are the blocks' MACs for batch 1.
 	TeacherMACs, StudentMACs int64
 	Prune                    *passes.PruneReport   `json:",omitempty"`
@@ -62,6 +63,9 @@ func given(teacher, m *ir.Model) (*Student, error) {
 	}
 	t := teacher.Clone()
 	s := m.Clone()
+	if _, err := untieBatchNormStats(s); err != nil {
+		return nil, err
+	}
 	for _, x := range []*ir.Model{t, s} {
 		if _, err := infer.Model(x, infer.Options{DataPropagation: true}); err != nil {
 			return nil, err

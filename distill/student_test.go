@@ -1,6 +1,7 @@
 package distill
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -87,6 +88,15 @@ func TestBuildStudents(t *testing.T) {
 				if b.StudentMACs >= b.TeacherMACs {
 					t.Errorf("block %s..%s: MACs %d -> %d", b.Spec.From, b.Spec.To, b.TeacherMACs, b.StudentMACs)
 				}
+			}
+			// The report (whittle distill --report, --json) describes the student; it
+			// does not carry the models themselves.
+			raw, err := json.Marshal(st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(raw), `"Graph"`) || len(raw) > 64<<10 {
+				t.Errorf("the student's JSON holds a model (%d bytes)", len(raw))
 			}
 		})
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/whittle-ml/whittle/distill"
 	"github.com/whittle-ml/whittle/internal/ortpeer"
 	"github.com/whittle-ml/whittle/internal/testenv"
+	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/onnx"
 	"github.com/whittle-ml/whittle/passes"
 	"github.com/whittle-ml/whittle/runtime/datafeed"
@@ -93,8 +94,16 @@ func TestDistilledStudentsAgreeWithORT(t *testing.T) {
 			}
 			r.whittle, r.ort = fashionTop1(t, path, images, all.Labels)
 			t.Logf("%s: whittle %d, ONNX Runtime %d of %d", r.file, r.whittle, r.ort, len(all.Labels))
-			if d := r.whittle - r.ort; d < -1 || d > 1 {
-				t.Errorf("whittle counts %d correct, ONNX Runtime %d", r.whittle, r.ort)
+			// Float students agree to one image. A QDQ int8 file with full 8-bit weights
+			// is run by ONNX Runtime's AVX2 kernels (no VNNI) with saturating int16 sums,
+			// which are not the QDQ graph's values (README, int8 section); whittle runs it
+			// exactly. Those agree to 1 pp; with --reduce-range they agree to one image too.
+			tol := 1
+			if quantized(m) {
+				tol = len(all.Labels) / 100
+			}
+			if d := r.whittle - r.ort; d < -tol || d > tol {
+				t.Errorf("whittle counts %d correct, ONNX Runtime %d (tolerance %d)", r.whittle, r.ort, tol)
 			}
 		})
 		rows = append(rows, r)
@@ -110,6 +119,16 @@ type distilledRow struct {
 	params, macs, bytes                          int64
 	whittle, ort                                 int
 	teacherMS, studentMS, teacherCPU, studentCPU float64
+}
+
+// quantized says whether m holds QuantizeLinear or DequantizeLinear nodes.
+func quantized(m *ir.Model) bool {
+	for _, n := range m.Graph.Nodes() {
+		if n.OpType == "QuantizeLinear" || n.OpType == "DequantizeLinear" {
+			return true
+		}
+	}
+	return false
 }
 
 func fileSize(path string) int64 {

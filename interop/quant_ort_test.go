@@ -133,7 +133,11 @@ func TestQuantizedTorchvisionFuseInORT(t *testing.T) {
 //     range (in practice they agree to float rounding);
 //  3. ORT's fused integer kernels to agree with whittle within maxFusedSteps steps: they
 //     requantize with their own rounding (QLinearMul, QLinearSoftmax's lookup table), so a
-//     deep transformer can differ from the reference by a few steps.
+//     deep transformer can differ from the reference by a few steps. Where ORT's fused run
+//     also differs that much from ORT's own QDQ run, the difference is ORT's and is only
+//     logged: on x86 CPUs without VNNI (AVX2 only) MLAS multiplies u8×s8 with vpmaddubsw,
+//     whose int16 pair sums saturate on weights that use the full 8 bits (whittle's AVX2
+//     kernel widens those to int16 and stays exact).
 func checkQuantizedInORT(t *testing.T, dir string, cases []quantInteropCase) {
 	t.Helper()
 	var jobs []ortpeer.Job
@@ -197,7 +201,16 @@ func checkQuantizedInORT(t *testing.T, dir string, cases []quantInteropCase) {
 			if dPlain > step && !c.logOnly {
 				t.Errorf("%s: output %s: whittle and ORT (QDQ as specified) differ by %.4g, more than one 8-bit step %.4g", c.name, plain.Names[k], dPlain, step)
 			}
-			if dFused > maxFusedSteps*step && !c.logOnly {
+			dOwn, err := maxAbsDiff(fused.Outputs[k], plain.Outputs[k])
+			if err != nil {
+				t.Errorf("%s: output %d: %v", c.name, k, err)
+				continue
+			}
+			switch {
+			case dFused > maxFusedSteps*step && dOwn > maxFusedSteps*step:
+				t.Logf("%s: output %s: ORT's fused kernels differ from ORT's own QDQ run by %.2f steps (and from whittle by %.2f): ORT's arithmetic (u8s8 saturation on CPUs without VNNI), not checked",
+					c.name, fused.Names[k], dOwn/step, dFused/step)
+			case dFused > maxFusedSteps*step && !c.logOnly:
 				t.Errorf("%s: output %s: whittle and ORT's fused kernels differ by %.4g = %.2f steps (> %d)", c.name, fused.Names[k], dFused, dFused/step, maxFusedSteps)
 			}
 			t.Logf("%-30s %2d quantized Conv/MatMul/Gemm -> %2d integer nodes in ORT; max |whittle - ORT| %.2g (QDQ), %.2g = %.2f steps (fused); ORT ops: %s",

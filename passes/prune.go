@@ -409,6 +409,21 @@ func layerNames(n *ir.Node, weight *ir.Value) []string {
 	return names
 }
 
+// rankable returns an error for the first NaN or infinity in w: magnitudes rank weights,
+// and NaN has no rank (sorting with it is undefined) while an infinity marks a broken model.
+func rankable(w []float64) error {
+	for i, x := range w {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return unrankable(x, i)
+		}
+	}
+	return nil
+}
+
+func unrankable(x float64, i int) error {
+	return fmt.Errorf("holds %v at flat index %d: magnitude pruning cannot rank NaN or infinite weights (repair the model, or leave this layer out with --exclude)", x, i)
+}
+
 // countToPrune is torch.nn.utils.prune's _compute_nparams_toprune for a fractional amount:
 // Python's round(amount * n), which rounds halves to even.
 func countToPrune(amount float64, n int) int {

@@ -677,6 +677,9 @@ func (a *chanAnalysis) positions(s *chanSrc) []int {
 // channelNorms returns, per output channel along axis, the L1 or L2 norm of w.
 func channelNorms(t *ir.Tensor, axis int, l2 bool) ([]float64, error) {
 	w, err := t.Float64s()
+	if err == nil {
+		err = rankable(w)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -754,7 +757,7 @@ func pruneChannels(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSelect
 			_, w := resolveConst(n.Input(1))
 			norms, err := channelNorms(w, g.axes[k], opts.Norm == "l2")
 			if err != nil {
-				return fmt.Errorf("%s: %w", n.Describe(), err)
+				return fmt.Errorf("%s weight %q: %w", n.Describe(), n.Input(1).Name, err)
 			}
 			if len(norms) != g.c {
 				return fmt.Errorf("%s: %d channels, group has %d", n.Describe(), len(norms), g.c)

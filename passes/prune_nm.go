@@ -1,7 +1,10 @@
 package passes
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
+	"slices"
 
 	"github.com/whittle-ml/whittle/ir"
 )
@@ -56,6 +59,48 @@ func nmMask(w []float64, dims []int64, axis, n, m int) []bool {
 	return mask
 }
 
+// nmRaw32 is nmMask and applyMask for float32 weights given as little-endian bytes: in
+// each group it zeroes the M-N weights of smallest magnitude (equal magnitudes, the
+// earlier index first) and returns the new bytes, or nil when nothing changes. It reads
+// the weights where they lie: one copy of them is made, the result.
+func nmRaw32(raw []byte, dims []int64, axis, n, m int) ([]byte, error) {
+	outer, l, inner := nmLayout(dims, axis)
+	idx := make([]int, m)
+	mags := make([]uint32, m)
+	order := make([]int, m)
+	var out []byte
+	for o := 0; o < outer; o++ {
+		for i := 0; i < inner; i++ {
+			for b := 0; b < l; b += m {
+				for k := 0; k < m; k++ {
+					idx[k] = (o*l+b+k)*inner + i
+					bits := binary.LittleEndian.Uint32(raw[4*idx[k]:])
+					mags[k] = bits &^ (1 << 31)
+					if mags[k] >= 0x7f800000 { // infinity or NaN
+						return nil, unrankable(float64(math.Float32frombits(bits)), idx[k])
+					}
+					// Insertion by (magnitude, index): the first m-n of order are dropped.
+					j := k
+					for ; j > 0 && mags[order[j-1]] > mags[k]; j-- {
+						order[j] = order[j-1]
+					}
+					order[j] = k
+				}
+				for _, k := range order[:m-n] {
+					if mags[k] == 0 {
+						continue
+					}
+					if out == nil {
+						out = slices.Clone(raw)
+					}
+					binary.LittleEndian.PutUint32(out[4*idx[k]:], 0)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
 func pruneNM(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSelector, rep *PruneReport) error {
 	for _, u := range collectWeights(m, rep) {
 		if sel.excluded(u.names()...) {
@@ -73,11 +118,24 @@ func pruneNM(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSelector, re
 		if s, ok := sel.override(u.names()...); ok {
 			rep.skip(u.label(), "per-layer sparsity %g does not apply to an N:M pattern; pruned %d:%d", s, opts.N, opts.M)
 		}
-		w, err := u.t.Float64s()
-		if err != nil {
-			return fmt.Errorf("weight %q: %w", u.init.Name, err)
+		if raw, ok := raw32(u); ok {
+			out, err := nmRaw32(raw, u.t.Dims, u.redAxis, opts.N, opts.M)
+			if err != nil {
+				return fmt.Errorf("weight %q: %w", u.init.Name, err)
+			}
+			if out != nil {
+				r.setConst(u.init, ir.NewTensor(u.init.Name, ir.Float, u.t.Dims, out))
+			}
+		} else {
+			w, err := u.t.Float64s()
+			if err == nil {
+				err = rankable(w)
+			}
+			if err != nil {
+				return fmt.Errorf("weight %q: %w", u.init.Name, err)
+			}
+			applyMask(r, u, w, nmMask(w, u.t.Dims, u.redAxis, opts.N, opts.M))
 		}
-		applyMask(r, u, w, nmMask(w, u.t.Dims, u.redAxis, opts.N, opts.M))
 		for _, n := range u.nodes {
 			rep.setTarget(n, opts.Sparsity, fmt.Sprintf("%d:%d along axis %d", opts.N, opts.M, u.redAxis))
 		}

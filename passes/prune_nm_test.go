@@ -1,7 +1,9 @@
 package passes
 
 import (
+	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,4 +111,60 @@ func abs32(x float32) float32 {
 		return -x
 	}
 	return x
+}
+
+// nmRaw32, the in-place float32 path, zeroes exactly what nmMask and applyMask do.
+func TestNMRaw32MatchesNMMask(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for trial := range 300 {
+		m := []int{2, 4, 8}[rng.IntN(3)]
+		n := rng.IntN(m + 1)
+		dims := []int64{int64(1 + rng.IntN(3)), int64(m * (1 + rng.IntN(3))), int64(1 + rng.IntN(3))}
+		axis := 1
+		if rng.IntN(2) == 0 {
+			dims[0], dims[1] = dims[1], dims[0]
+			axis = 0
+		}
+		size := int(dims[0] * dims[1] * dims[2])
+		xs := make([]float32, size)
+		for i := range xs {
+			switch rng.IntN(4) {
+			case 0:
+				xs[i] = float32(rng.IntN(3)) - 1 // ties and zeros
+			case 1:
+				xs[i] = float32(math.Copysign(0, -1))
+			default:
+				xs[i] = float32(rng.NormFloat64())
+			}
+		}
+		w := make([]float64, size)
+		for i, x := range xs {
+			w[i] = float64(x)
+		}
+		mask := nmMask(w, dims, axis, n, m)
+		want := slices.Clone(w)
+		changed := false
+		for i, d := range mask {
+			if d && want[i] != 0 {
+				want[i], changed = 0, true
+			}
+		}
+		raw := ir.FromFloat32("w", dims, xs).Raw
+		out, err := nmRaw32(raw, dims, axis, n, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (out != nil) != changed {
+			t.Fatalf("trial %d: changed %v, want %v", trial, out != nil, changed)
+		}
+		if out == nil {
+			out = raw
+		}
+		got, _ := ir.NewTensor("w", ir.Float, dims, out).Float64s()
+		for i := range got {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("trial %d (%d:%d, dims %v, axis %d): element %d is %v, want %v", trial, n, m, dims, axis, i, got[i], want[i])
+			}
+		}
+	}
 }

@@ -1,6 +1,8 @@
 package passes
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -190,11 +192,96 @@ func applyMask(r *rewriter, u *weightUnit, w []float64, mask []bool) {
 	}
 }
 
+// pruneRaw32 is smallestK and applyMask for float32 weights given as little-endian bytes,
+// one or several tensors ranked as if concatenated: it zeroes the k weights of smallest
+// magnitude (equal magnitudes in index order, as smallestK does) and returns each
+// tensor's new bytes (nil for a tensor it does not change) and the largest magnitude
+// taken. The k-th smallest magnitude is found by a two-pass radix select on the bit
+// patterns with the sign cleared (for non-negative floats, the order of the bits is the
+// order of the values), so no copy of the weights is made besides the results. A NaN or
+// infinity is an error naming its tensor (by index in raws) and position.
+func pruneRaw32(raws [][]byte, k int) (outs [][]byte, thr float64, err error) {
+	outs = make([][]byte, len(raws))
+	n := 0
+	for _, raw := range raws {
+		n += len(raw) / 4
+	}
+	if k <= 0 || n == 0 {
+		return outs, 0, nil
+	}
+	k = min(k, n)
+	mag := func(raw []byte, i int) uint32 { return binary.LittleEndian.Uint32(raw[4*i:]) &^ (1 << 31) }
+	var hist [1 << 16]int
+	for t, raw := range raws {
+		for i := range len(raw) / 4 {
+			a := mag(raw, i)
+			if a >= 0x7f800000 { // exponent all ones: infinity or NaN
+				return nil, 0, &rawRankError{tensor: t, err: unrankable(float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))), i)}
+			}
+			hist[a>>16]++
+		}
+	}
+	below, hi := 0, 0
+	for ; below+hist[hi] < k; hi++ {
+		below += hist[hi]
+	}
+	// The threshold lies in bucket hi: rank its low halves.
+	clear(hist[:])
+	for _, raw := range raws {
+		for i := range len(raw) / 4 {
+			if a := mag(raw, i); a>>16 == uint32(hi) {
+				hist[a&0xffff]++
+			}
+		}
+	}
+	lo := 0
+	for ; below+hist[lo] < k; lo++ {
+		below += hist[lo]
+	}
+	bits := uint32(hi)<<16 | uint32(lo)
+	ties := k - below // magnitudes equal to the threshold that are taken, first in index order
+	for t, raw := range raws {
+		var out []byte
+		for i := range len(raw) / 4 {
+			a := mag(raw, i)
+			if a > bits || (a == bits && ties == 0) {
+				continue
+			}
+			if a == bits {
+				ties--
+			}
+			if a != 0 {
+				if out == nil {
+					out = slices.Clone(raw)
+				}
+				binary.LittleEndian.PutUint32(out[4*i:], 0)
+			}
+		}
+		outs[t] = out
+	}
+	return outs, float64(math.Float32frombits(bits)), nil
+}
+
+// rawRankError is pruneRaw32's error about the tensor-th of its inputs.
+type rawRankError struct {
+	tensor int
+	err    error
+}
+
+func (e *rawRankError) Error() string { return e.err.Error() }
+func (e *rawRankError) Unwrap() error { return e.err }
+
+// raw32 returns u's weights as float32 bytes when pruneRaw32 can rank them in place.
+func raw32(u *weightUnit) ([]byte, bool) {
+	ne, err := u.t.NumElements()
+	return u.t.Raw, err == nil && u.t.DataType == ir.Float && int64(len(u.t.Raw)) == 4*ne
+}
+
 func pruneUnstructured(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSelector, rep *PruneReport) error {
 	units := collectWeights(m, rep)
 	type decoded struct {
 		u *weightUnit
-		w []float64
+		w []float64 // nil while the weights are float32 bytes that pruneRaw32 ranks
 	}
 	var pool []decoded
 	for _, u := range units {
@@ -203,20 +290,46 @@ func pruneUnstructured(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSe
 			rep.skip(u.label(), "excluded")
 			continue
 		}
+		s, override := sel.override(names...)
+		if !override {
+			s = opts.Sparsity
+		}
+		global := !override && opts.Scope == ScopeGlobal
+		if raw, ok := raw32(u); ok {
+			// Float32 weights are ranked in place, from their bytes: a model of gigabytes is
+			// pruned with one copy of it, not the ten a float64 ranking takes.
+			if global {
+				pool = append(pool, decoded{u, nil})
+				for _, n := range u.nodes {
+					rep.setTarget(n, opts.Sparsity, "global")
+				}
+				continue
+			}
+			outs, _, err := pruneRaw32([][]byte{raw}, countToPrune(s, len(raw)/4))
+			if err != nil {
+				return fmt.Errorf("weight %q: %w", u.init.Name, err)
+			}
+			if outs[0] != nil {
+				r.setConst(u.init, ir.NewTensor(u.init.Name, ir.Float, u.t.Dims, outs[0]))
+			}
+			for _, n := range u.nodes {
+				rep.setTarget(n, s, "layer")
+			}
+			continue
+		}
 		w, err := u.t.Float64s()
+		if err == nil {
+			err = rankable(w)
+		}
 		if err != nil {
 			return fmt.Errorf("weight %q: %w", u.init.Name, err)
 		}
-		s, override := sel.override(names...)
-		if !override && opts.Scope == ScopeGlobal {
+		if global {
 			pool = append(pool, decoded{u, w})
 			for _, n := range u.nodes {
 				rep.setTarget(n, opts.Sparsity, "global")
 			}
 			continue
-		}
-		if !override {
-			s = opts.Sparsity
 		}
 		mask, _ := smallestK(absKeys(w), countToPrune(s, len(w)))
 		applyMask(r, u, w, mask)
@@ -228,10 +341,49 @@ func pruneUnstructured(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSe
 		return nil
 	}
 	// One ranking over the weights concatenated in graph order, as global_unstructured
-	// concatenates its parameters with parameters_to_vector.
-	var all []float64
+	// concatenates its parameters with parameters_to_vector: in place when they are all
+	// float32, else over float64 keys.
+	allRaw := true
+	var raws [][]byte
 	for _, d := range pool {
-		all = append(all, absKeys(d.w)...)
+		raw, ok := raw32(d.u)
+		allRaw = allRaw && d.w == nil && ok
+		raws = append(raws, raw)
+	}
+	if allRaw {
+		total := 0
+		for _, raw := range raws {
+			total += len(raw) / 4
+		}
+		outs, thr, err := pruneRaw32(raws, countToPrune(opts.Sparsity, total))
+		var re *rawRankError
+		if errors.As(err, &re) {
+			return fmt.Errorf("weight %q: %w", pool[re.tensor].u.init.Name, re.err)
+		}
+		if err != nil {
+			return err
+		}
+		rep.GlobalThreshold = thr
+		for i, d := range pool {
+			if outs[i] != nil {
+				r.setConst(d.u.init, ir.NewTensor(d.u.init.Name, ir.Float, d.u.t.Dims, outs[i]))
+			}
+		}
+		return nil
+	}
+	var all []float64
+	for i := range pool {
+		if pool[i].w == nil {
+			w, err := pool[i].u.t.Float64s()
+			if err == nil {
+				err = rankable(w)
+			}
+			if err != nil {
+				return fmt.Errorf("weight %q: %w", pool[i].u.init.Name, err)
+			}
+			pool[i].w = w
+		}
+		all = append(all, absKeys(pool[i].w)...)
 	}
 	mask, thr := smallestK(all, countToPrune(opts.Sparsity, len(all)))
 	rep.GlobalThreshold = thr

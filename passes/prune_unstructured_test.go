@@ -1,8 +1,11 @@
 package passes
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,5 +159,73 @@ func TestSmallestKMatchesSort(t *testing.T) {
 		if fmt.Sprint(mask) != fmt.Sprint(want) {
 			t.Fatalf("keys %v k=%d: mask %v, want %v", keys, k, mask, want)
 		}
+	}
+}
+
+// pruneRaw32, the in-place float32 path, zeroes exactly what smallestK and applyMask do:
+// the same threshold, ties taken in index order, zeros and negative zeros left alone.
+func TestPruneRaw32MatchesSmallestK(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := range 300 {
+		n := 1 + rng.IntN(300)
+		xs := make([]float32, n)
+		for i := range xs {
+			switch rng.IntN(5) {
+			case 0:
+				xs[i] = 0
+			case 1:
+				xs[i] = float32(rng.IntN(4)) - 2 // many ties
+			case 2:
+				xs[i] = float32(math.Copysign(0, -1))
+			default:
+				xs[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-4)))
+			}
+		}
+		k := rng.IntN(n + 2)
+		w := make([]float64, n)
+		for i, x := range xs {
+			w[i] = float64(x)
+		}
+		mask, _ := smallestK(absKeys(w), k)
+		want := slices.Clone(w)
+		changed := false
+		for i, m := range mask {
+			if m && want[i] != 0 {
+				want[i], changed = 0, true
+			}
+		}
+		// Split into up to three tensors, ranked as one.
+		raw := ir.FromFloat32("w", []int64{int64(n)}, xs).Raw
+		cut1, cut2 := rng.IntN(n+1), rng.IntN(n+1)
+		cut1, cut2 = min(cut1, cut2), max(cut1, cut2)
+		parts := [][]byte{raw[:4*cut1], raw[4*cut1 : 4*cut2], raw[4*cut2:]}
+		outs, thr, err := pruneRaw32(parts, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, wantThr := smallestK(absKeys(w), k); thr != wantThr {
+			t.Fatalf("trial %d: threshold %v, want %v", trial, thr, wantThr)
+		}
+		var out []byte
+		for i, o := range outs {
+			if o == nil {
+				o = parts[i]
+			}
+			out = append(out, o...)
+		}
+		if anyOut := outs[0] != nil || outs[1] != nil || outs[2] != nil; anyOut != changed {
+			t.Fatalf("trial %d: changed %v, want %v", trial, anyOut, changed)
+		}
+		got, _ := ir.NewTensor("w", ir.Float, []int64{int64(n)}, out).Float64s()
+		for i := range got {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("trial %d (n %d, k %d): element %d is %v, want %v", trial, n, k, i, got[i], want[i])
+			}
+		}
+	}
+	_, _, err := pruneRaw32([][]byte{ir.FromFloat32("a", []int64{1}, []float32{1}).Raw, ir.FromFloat32("b", []int64{3}, []float32{1, float32(math.Inf(1)), 2}).Raw}, 1)
+	var re *rawRankError
+	if !errors.As(err, &re) || re.tensor != 1 || !strings.Contains(err.Error(), "+Inf at flat index 1") {
+		t.Errorf("infinity: %v", err)
 	}
 }

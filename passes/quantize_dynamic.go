@@ -131,7 +131,7 @@ func (q *quantizer) dynamicMatMul(n *ir.Node, dynq map[*ir.Value]*ir.Node) error
 	}
 	wq, err := quantizeWeights(w, axis, 8, q.opts.ReduceRange)
 	if err != nil {
-		return fmt.Errorf("%s: %w", n.Describe(), err)
+		return fmt.Errorf("%s weight %q: %w", n.Describe(), n.Input(1).Name, err)
 	}
 	for i := range wq.scales {
 		wq.scales[i] *= alpha
@@ -150,7 +150,7 @@ func (q *quantizer) dynamicMatMul(n *ir.Node, dynq map[*ir.Value]*ir.Node) error
 		dynq[x] = dq
 	}
 	label := nodeLabel(n)
-	qw := q.r.addConst(q.g, wv.Name+"_quantized", intTensor("", ir.Int8, w.Dims, wq.q))
+	qw := q.r.addConst(q.g, wv.Name+"_quantized", int8Tensor(w.Dims, wq.q))
 	ws := q.r.addConst(q.g, wv.Name+"_scale", scalarOrVector("", wq.scales, axis < 0))
 	wzp := q.r.addConst(q.g, wv.Name+"_zero_point", intTensorShaped(ir.Int8, len(wq.scales), axis < 0))
 	q.oldConsts[wv] = true
@@ -252,7 +252,7 @@ func (q *quantizer) blockedWeight(n *ir.Node, w *ir.Tensor) error {
 	v := n.Input(1)
 	vals, scales, sdims, err := quantizeBlocked(w, axis, q.opts.BlockSize)
 	if err != nil {
-		return fmt.Errorf("%s: %w", n.Describe(), err)
+		return fmt.Errorf("%s weight %q: %w", n.Describe(), v.Name, err)
 	}
 	qv := q.r.addConst(q.g, v.Name+"_quantized", intTensor("", ir.Int4, w.Dims, vals))
 	scale := q.r.addConst(q.g, v.Name+"_scale", ir.FromFloat32("", sdims, scales))

@@ -74,7 +74,7 @@ func quantizeValue(x float32, scale float32, zp, qmin, qmax int32) int32 {
 
 // weightQuant is a weight tensor quantized symmetric (zero point 0).
 type weightQuant struct {
-	q      []int32 // values, in [qmin, qmax]
+	q      []byte // int8 values (two's complement), in [qmin, qmax]: an int8 tensor's data
 	scales []float32
 	axis   int // -1: per tensor
 	dims   []int64
@@ -92,12 +92,50 @@ func weightRange(bits int, reduce bool) (qmin, qmax int32) {
 	return -127, 127
 }
 
+// finite returns an error for the first NaN or infinity in xs. Integer types cannot hold
+// either, and their scales would turn the whole tensor (or channel) into garbage: a model
+// with such weights is broken, and quantizing it must not hide that.
+func finite(xs []float32) error {
+	for i, x := range xs {
+		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+			return notFinite(x, i)
+		}
+	}
+	return nil
+}
+
+func notFinite(x float32, i int) error {
+	return fmt.Errorf("holds %v at flat index %d: NaN and infinite values cannot be quantized (repair the model, or keep this node float with --exclude)", x, i)
+}
+
+// float32Raw returns a float tensor's little-endian bytes and element count, for loops
+// that read the weights where they lie (a model's weights may be gigabytes; decoding them
+// into a []float32 first would double that).
+func float32Raw(t *ir.Tensor) ([]byte, int, error) {
+	if t.DataType != ir.Float {
+		return nil, 0, fmt.Errorf("tensor %q is %s, not float", t.Name, t.DataType)
+	}
+	if len(t.Raw)%4 != 0 {
+		return nil, 0, fmt.Errorf("tensor %q: %d data bytes is not a multiple of 4", t.Name, len(t.Raw))
+	}
+	return t.Raw, len(t.Raw) / 4, nil
+}
+
+func f32At(raw []byte, i int) float32 {
+	return math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+}
+
 // quantizeWeights quantizes a float tensor symmetrically, per tensor (axis < 0) or with
-// one scale per index of axis. An all-zero channel gets scale 1.
+// one scale per index of axis, to at most 8 bits. An all-zero channel gets scale 1.
 func quantizeWeights(t *ir.Tensor, axis, bits int, reduce bool) (*weightQuant, error) {
-	xs, err := t.Float32s()
+	raw, n, err := float32Raw(t)
 	if err != nil {
 		return nil, err
+	}
+	for i := range n {
+		if x := f32At(raw, i); math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, notFinite(x, i)
+		}
 	}
 	if axis >= len(t.Dims) {
 		return nil, fmt.Errorf("weight %q of shape %v has no axis %d", t.Name, t.Dims, axis)
@@ -107,7 +145,7 @@ func quantizeWeights(t *ir.Tensor, axis, bits int, reduce bool) (*weightQuant, e
 	if bits == 4 {
 		qmin = -8
 	}
-	outer, channels, inner := 1, 1, len(xs)
+	outer, channels, inner := 1, 1, n
 	if axis >= 0 {
 		channels = int(t.Dims[axis])
 		outer = 1
@@ -123,12 +161,12 @@ func quantizeWeights(t *ir.Tensor, axis, bits int, reduce bool) (*weightQuant, e
 	for o := 0; o < outer; o++ {
 		for c := 0; c < channels; c++ {
 			base := (o*channels + c) * inner
-			for _, x := range xs[base : base+inner] {
-				absMax[c] = math.Max(absMax[c], math.Abs(float64(x)))
+			for i := base; i < base+inner; i++ {
+				absMax[c] = math.Max(absMax[c], math.Abs(float64(f32At(raw, i))))
 			}
 		}
 	}
-	w := &weightQuant{q: make([]int32, len(xs)), scales: make([]float32, channels), axis: axis, dims: t.Dims}
+	w := &weightQuant{q: make([]byte, n), scales: make([]float32, channels), axis: axis, dims: t.Dims}
 	for c, m := range absMax {
 		s := float32(m / float64(qmax))
 		if s == 0 || math.IsInf(float64(s), 0) || math.IsNaN(float64(s)) {
@@ -140,7 +178,7 @@ func quantizeWeights(t *ir.Tensor, axis, bits int, reduce bool) (*weightQuant, e
 		for c := 0; c < channels; c++ {
 			base := (o*channels + c) * inner
 			for k := base; k < base+inner; k++ {
-				w.q[k] = quantizeValue(xs[k], w.scales[c], 0, qmin, qmax)
+				w.q[k] = byte(int8(quantizeValue(f32At(raw, k), w.scales[c], 0, qmin, qmax)))
 			}
 		}
 	}
@@ -153,6 +191,9 @@ func quantizeWeights(t *ir.Tensor, axis, bits int, reduce bool) (*weightQuant, e
 func quantizeBlocked(t *ir.Tensor, axis, block int) (q []int32, scales []float32, scaleDims []int64, err error) {
 	xs, err := t.Float32s()
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := finite(xs); err != nil {
 		return nil, nil, nil, err
 	}
 	if len(t.Dims) != 2 || axis < 0 || axis > 1 {
@@ -222,6 +263,9 @@ func intTensor(name string, dt ir.DataType, dims []int64, vals []int32) *ir.Tens
 	}
 	return ir.NewTensor(name, dt, dims, raw)
 }
+
+// int8Tensor is an ONNX int8 tensor of the given data (not copied).
+func int8Tensor(dims []int64, data []byte) *ir.Tensor { return ir.NewTensor("", ir.Int8, dims, data) }
 
 // scalarOrVector returns a float tensor of xs: a scalar when per tensor.
 func scalarOrVector(name string, xs []float32, perTensor bool) *ir.Tensor {

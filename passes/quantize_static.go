@@ -152,8 +152,11 @@ func (q *quantizer) constAsActivation(n *ir.Node, idx int) (*ir.Value, qparams, 
 	}
 	t := constOf(c)
 	xs, err := t.Float32s()
+	if err == nil {
+		err = finite(xs)
+	}
 	if err != nil {
-		return nil, qparams{}, fmt.Errorf("%s input %d: %w", n.Describe(), idx, err)
+		return nil, qparams{}, fmt.Errorf("%s input %d (%q): %w", n.Describe(), idx, c.Name, err)
 	}
 	lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
 	for _, x := range xs {
@@ -226,7 +229,7 @@ func (q *quantizer) weight(n *ir.Node, idx int) (*quantizedWeight, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s weight %q: %w", n.Describe(), v.Name, err)
 	}
-	qv := q.r.addConst(q.g, v.Name+"_quantized", intTensor("", ir.Int8, t.Dims, wq.q))
+	qv := q.r.addConst(q.g, v.Name+"_quantized", int8Tensor(t.Dims, wq.q))
 	scale := q.r.addConst(q.g, v.Name+"_scale", scalarOrVector("", wq.scales, axis < 0))
 	zp := q.r.addConst(q.g, v.Name+"_zero_point", intTensorShaped(ir.Int8, len(wq.scales), axis < 0))
 	var attrs []*ir.Attr
@@ -256,6 +259,9 @@ func (q *quantizer) bias(n *ir.Node, idx int, in qparams, w *quantizedWeight) er
 	v := n.Input(idx)
 	t := constOf(v)
 	xs, err := t.Float32s()
+	if err == nil {
+		err = finite(xs)
+	}
 	if err != nil {
 		return fmt.Errorf("%s bias %q: %w", n.Describe(), v.Name, err)
 	}

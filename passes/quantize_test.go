@@ -52,7 +52,7 @@ func TestQuantizeWeightsPerChannel(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range tc.q {
-				if wq.q[i] != tc.q[i] {
+				if int32(int8(wq.q[i])) != tc.q[i] {
 					t.Fatalf("q = %v, want %v", wq.q, tc.q)
 				}
 			}

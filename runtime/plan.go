@@ -276,7 +276,7 @@ func (b *builder) addNode(n *ir.Node, nodeIndex int) error {
 		k, err = kernel.NewGuarded(def, info)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", n.Describe(), err)
+		return kernel.AtNode(n.Describe(), err)
 	}
 	if k == nil {
 		return fmt.Errorf("%s: kernel factory returned no kernel", n.Describe())
@@ -377,7 +377,11 @@ func densify(s *ir.SparseTensor) (*kernel.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := kernel.New(vals.DType, s.Dims...)
+	// The dense shape comes from the file: a few bytes may ask for terabytes.
+	out, err := kernel.NewChecked(vals.DType, s.Dims...)
+	if err != nil {
+		return nil, fmt.Errorf("sparse tensor densified: %w", err)
+	}
 	nnz := vals.Len()
 	var idx []int64
 	if s.Indices != nil && nnz > 0 {
@@ -399,7 +403,12 @@ func densify(s *ir.SparseTensor) (*kernel.Tensor, error) {
 		case len(s.Dims) > 0 && len(idx) == nnz*len(s.Dims):
 			off := int64(0)
 			for d := range s.Dims {
-				off += idx[k*len(s.Dims)+d] * strides[d]
+				// Each coordinate in range, so the offset cannot overflow.
+				c := idx[k*len(s.Dims)+d]
+				if c < 0 || c >= s.Dims[d] {
+					return 0, fmt.Errorf("sparse tensor: index %d of value %d is %d, out of range [0,%d)", d, k, c, s.Dims[d])
+				}
+				off += c * strides[d]
 			}
 			return int(off), nil
 		}

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/spf13/pflag"
 	"github.com/whittle-ml/whittle"
 	"github.com/whittle-ml/whittle/ir"
+	"github.com/whittle-ml/whittle/onnx"
 )
 
 // Exit codes: the same for every command.
@@ -217,7 +219,17 @@ func saveModel(e *env, path string, m *ir.Model, opts whittle.SaveOptions) error
 		}
 		return whittle.Save(e.stdout, m)
 	}
-	if err := whittle.SaveFile(path, m, opts); err != nil {
+	err := whittle.SaveFile(path, m, opts)
+	if errors.Is(err, onnx.ErrModelTooLarge) && !opts.ExternalData {
+		// Past protobuf's 2 GiB a model can only be written with its weights beside it, as
+		// the >2 GiB models whittle reads are: do that rather than fail after the work.
+		opts.ExternalData = true
+		if err = whittle.SaveFile(path, m, opts); err == nil {
+			fmt.Fprintf(e.stderr, "wrote %s, its weights in %s.data (past protobuf's 2 GiB limit, so stored as external data)\n", path, filepath.Base(path))
+			return nil
+		}
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "wrote %s\n", path)

@@ -250,7 +250,11 @@ func randomTensor(v *ir.Value, symbolic map[string]int64, rng *rand.Rand) (*runt
 			shape[i] = 1
 		}
 	}
-	t := kernel.New(v.Type.Elem, shape...)
+	// The shape is the model's word: checked against the memory budget like any tensor.
+	t, err := kernel.NewChecked(v.Type.Elem, shape...)
+	if err != nil {
+		return nil, fmt.Errorf("random input %q: %w", v.Name, err)
+	}
 	switch d := t.Data.(type) {
 	case []float32:
 		for i := range d {

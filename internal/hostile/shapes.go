@@ -55,3 +55,29 @@ func boolTensor(name string, v bool) *onnxpb.TensorProto {
 	}
 	return &onnxpb.TensorProto{Name: proto.String(name), DataType: proto.Int32(int32(onnxpb.TensorProto_BOOL)), Int32Data: []int32{b}}
 }
+
+// LoopDoubling returns a model whose Loop concatenates its carried float tensor with
+// itself on each of 64 trips: from one element, 2^k after k trips, so only a memory
+// budget stops it (after about 30 trips at 4 GiB). Its input x is float[1].
+func LoopDoubling() *onnxpb.ModelProto {
+	body := &onnxpb.GraphProto{
+		Name: proto.String("body"),
+		Input: []*onnxpb.ValueInfoProto{tensorVI("i", onnxpb.TensorProto_INT64), tensorVI("c", onnxpb.TensorProto_BOOL),
+			{Name: proto.String("acc"), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT))}}}}},
+		Node: []*onnxpb.NodeProto{
+			node("Identity", []string{"c"}, []string{"c_out"}),
+			named(node("Concat", []string{"acc", "acc"}, []string{"acc_out"}, attrInt("axis", 0)), "double"),
+		},
+		Output: []*onnxpb.ValueInfoProto{tensorVI("c_out", onnxpb.TensorProto_BOOL),
+			{Name: proto.String("acc_out"), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT))}}}}},
+	}
+	g := &onnxpb.GraphProto{
+		Name:        proto.String("g"),
+		Input:       []*onnxpb.ValueInfoProto{tensorVI("x", onnxpb.TensorProto_FLOAT, 1)},
+		Initializer: []*onnxpb.TensorProto{int64Tensor("trips", nil, 64), boolTensor("cond", true)},
+		Node:        []*onnxpb.NodeProto{named(node("Loop", []string{"trips", "cond", "x"}, []string{"y"}, attrGraph("body", body)), "loop")},
+		Output: []*onnxpb.ValueInfoProto{{Name: proto.String("y"), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)),
+			Shape: &onnxpb.TensorShapeProto{Dim: []*onnxpb.TensorShapeProto_Dimension{{Value: &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: "n"}}}}}}}}},
+	}
+	return model(13, g)
+}

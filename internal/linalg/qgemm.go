@@ -187,8 +187,8 @@ func QGemm(threads, m int, a []uint8, lda int, zeroA uint8, b *QMatrixB, bias []
 }
 
 // QGemmRequant is QGemm followed by rq: the int32 sums become 8-bit values in y (row stride
-// ldy), requantized in the micro-kernel's registers where it can (AVX512-VNNI), else tile
-// by tile, so that no m×N int32 matrix is written.
+// ldy), requantized in the micro-kernel's registers where it can (the AVX512-VNNI and AVX2
+// kernels), else tile by tile, so that no m×N int32 matrix is written.
 func QGemmRequant(threads, m int, a []uint8, lda int, zeroA uint8, b *QMatrixB, bias []int32, rq *QRequant, y []uint8, ldy int) {
 	if m <= 0 {
 		return
@@ -393,8 +393,11 @@ func qgemmRows(i0, i1 int, a []uint8, offs []int, kTap, lda int, b *QMatrixB, in
 	for j0 := 0; j0 < b.N; j0 += nc {
 		n := min(nc, b.N-j0)
 		bp := b.data[b.groupOffset(j0):]
-		for i := i0; i < i1; i += qRows {
-			rows := min(qRows, i1-i)
+		// Tiles of nearly equal height (a 14-row product is 5+5+4, not 6+6+2), as MulRows.
+		tiles := (i1 - i0 + qRows - 1) / qRows
+		for ti, next := 0, i0; ti < tiles; ti++ {
+			i, rows := next, (i1-next)/(tiles-ti)
+			next += rows
 			ap, ldap := a[i*lda:], lda
 			if len(offs) == 1 && (rows-1)*lda+4*k4 > len(ap) {
 				if tail == nil {

@@ -2,7 +2,11 @@
 
 package linalg
 
-import "golang.org/x/sys/cpu"
+import (
+	"math"
+
+	"golang.org/x/sys/cpu"
+)
 
 //go:generate sh -c "go run qgemm_gen.go > qgemm_amd64.s"
 
@@ -28,6 +32,12 @@ func qgemmAVX2(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int
 //go:noescape
 func qgemmAVX2Wide(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, c *int32, ldc int, rows int, n int, init *int32)
 
+//go:noescape
+func qgemmAVX2Requant(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, y *uint8, ldy int, rows int, n int, init *int32, rq *qrequantParams)
+
+//go:noescape
+func qgemmAVX2WideRequant(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, y *uint8, ldy int, rows int, n int, init *int32, rq *qrequantParams)
+
 var (
 	hasVNNI512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
 	hasAVXVNNI = cpu.X86.HasAVX2 && cpu.X86.HasAVXVNNI
@@ -35,8 +45,8 @@ var (
 
 	qKernelVNNI512  = withFused(asmQKernel("avx512vnni", qGroup, 1, qgemmVNNI512), qgemmVNNI512Requant)
 	qKernelAVXVNNI  = asmQKernel("avxvnni", qBlock, 1, qgemmAVXVNNI)
-	qKernelAVX2     = asmQKernel("avx2", qBlock, 1, qgemmAVX2)
-	qKernelAVX2Wide = wideQKernel("avx2wide", asmQKernel("avx2wide", qBlock, 1, qgemmAVX2Wide)) // steps of 64 bytes, as one plane
+	qKernelAVX2     = withFused16(asmQKernel("avx2", qBlock, 1, qgemmAVX2), qgemmAVX2Requant)
+	qKernelAVX2Wide = wideQKernel("avx2wide", withFused16(asmQKernel("avx2wide", qBlock, 1, qgemmAVX2Wide), qgemmAVX2WideRequant)) // steps of 64 bytes, as one plane
 )
 
 // asmQKernel wraps an assembly kernel with the bounds checks it relies on.
@@ -80,6 +90,34 @@ func withFused(k *qKernel, fn func(a *uint8, offs *int, ntaps int, k4t int, lda 
 	return k
 }
 
+// withFused16 gives k a fused kernel whose assembly requantizes whole blocks of 16 columns
+// (the ymm kernels'): a last, partial block goes through k's plain kernel into a tile of
+// int32 sums, requantized in Go with the scales the fused kernel reads.
+func withFused16(k *qKernel, fn func(a *uint8, offs *int, ntaps int, k4t int, lda int, b *int8, y *uint8, ldy int, rows int, n int, init *int32, rq *qrequantParams)) *qKernel {
+	full := withFused(&qKernel{name: k.name, group: k.group, planes: k.planes}, fn).fused
+	plain := k.fn
+	k.fused = func(a []uint8, offs []int, k4t, lda int, b []int8, y []uint8, ldy, rows, n int, init []int32, npad int, rq *QRequant) {
+		n16 := n &^ (qBlock - 1)
+		if n16 > 0 {
+			full(a, offs, k4t, lda, b, y, ldy, rows, n16, init, npad, rq)
+		}
+		if n16 == n {
+			return
+		}
+		var tile [qRows * qBlock]int32
+		var scale [qBlock]float32
+		blockBytes := len(offs) * k4t * 4 * qBlock * k.planes
+		plain(a, offs, k4t, lda, b[n16/qBlock*blockBytes:], tile[:], qBlock, rows, n-n16, init[n16:])
+		for j := range scale[:n-n16] {
+			scale[j] = math.Float32frombits(uint32(init[npad+n16+j]))
+		}
+		for r := 0; r < rows; r++ {
+			rq.requantGo(tile[r*qBlock:r*qBlock+n-n16], scale[:n-n16], y[r*ldy+n16:])
+		}
+	}
+	return k
+}
+
 //go:noescape
 func qwidenAVX2(dst *uint8, src *uint8, n int)
 
@@ -98,21 +136,39 @@ func widen(dst, src []uint8) {
 // wideQKernel wraps an int16 kernel: the rows of A (all taps, in order) are widened to int16
 // into a pooled tile, which the kernel then reads as one tap of two-depth steps.
 func wideQKernel(name string, k *qKernel) *qKernel {
-	inner := k.fn
-	return &qKernel{name: name, group: k.group, planes: 2, wide: true,
-		fn: func(a []uint8, offs []int, k4t, lda int, b []int8, c []int32, ldc, rows, n int, init []int32) {
-			k4 := len(offs) * k4t
-			rowBytes := 8 * k4
-			tile := GetBytes(rows * rowBytes)
-			defer tile.Release()
-			for r := 0; r < rows; r++ {
-				dst := tile.Buf[r*rowBytes : (r+1)*rowBytes]
-				for t, o := range offs {
-					widen(dst[8*k4t*t:8*k4t*(t+1)], a[o+r*lda:o+r*lda+4*k4t])
-				}
+	inner, innerFused := k.fn, k.fused
+	// widened returns rows of A widened to int16 in a pooled tile, and the tile's row stride.
+	widened := func(a []uint8, offs []int, k4t, lda, rows int) (*Scratch[uint8], int) {
+		k4 := len(offs) * k4t
+		rowBytes := 8 * k4
+		tile := GetBytes(rows * rowBytes)
+		if len(offs) == 1 && lda == 4*k4t {
+			// Consecutive rows (a plain product or a pointwise convolution): one run.
+			widen(tile.Buf[:rows*rowBytes], a[offs[0]:offs[0]+rows*4*k4t])
+			return tile, rowBytes
+		}
+		for r := 0; r < rows; r++ {
+			dst := tile.Buf[r*rowBytes : (r+1)*rowBytes]
+			for t, o := range offs {
+				widen(dst[8*k4t*t:8*k4t*(t+1)], a[o+r*lda:o+r*lda+4*k4t])
 			}
-			inner(tile.Buf, wholeRow, 2*k4, rowBytes, b, c, ldc, rows, n, init)
+		}
+		return tile, rowBytes
+	}
+	wk := &qKernel{name: name, group: k.group, planes: 2, wide: true,
+		fn: func(a []uint8, offs []int, k4t, lda int, b []int8, c []int32, ldc, rows, n int, init []int32) {
+			tile, rowBytes := widened(a, offs, k4t, lda, rows)
+			defer tile.Release()
+			inner(tile.Buf, wholeRow, 2*len(offs)*k4t, rowBytes, b, c, ldc, rows, n, init)
 		}}
+	if innerFused != nil {
+		wk.fused = func(a []uint8, offs []int, k4t, lda int, b []int8, y []uint8, ldy, rows, n int, init []int32, npad int, rq *QRequant) {
+			tile, rowBytes := widened(a, offs, k4t, lda, rows)
+			defer tile.Release()
+			innerFused(tile.Buf, wholeRow, 2*len(offs)*k4t, rowBytes, b, y, ldy, rows, n, init, npad, rq)
+		}
+	}
+	return wk
 }
 
 // qKernels lists the micro-kernels this machine can run, for tests and benchmarks that

@@ -46,9 +46,12 @@ func main() {
 	p("")
 	genVNNI512(false)
 	genVNNI512(true)
-	genYmm("avxvnni")
-	genYmm("avx2")
-	genYmm("avx2wide")
+	genYmm("avxvnni", false)
+	genYmm("avx2", false)
+	genYmm("avx2wide", false)
+	genYmm("avx2", true)
+	genYmm("avx2wide", true)
+	genLowBytes()
 	genWiden()
 	genMaskTable()
 	genRequant512()
@@ -316,10 +319,17 @@ func vnni512Body(name string, rows, nb int, fused bool) {
 // by the wrapper), B 16 columns × two int16 (64 bytes), vpmaddwd forming exact int32 sums of
 // two products. It serves weights that would saturate vpmaddubsw, at the vpmaddubsw path's
 // rate of products per multiply (16 per instruction).
-func genYmm(variant string) {
+//
+// The fused variants (qgemmAVX2Requant, qgemmAVX2WideRequant) requantize each block in
+// registers as genVNNI512's does and store 16 bytes per row: n must be a multiple of 16
+// (the Go wrapper does the last, partial block through the plain kernel).
+func genYmm(variant string, fused bool) {
 	name := map[string]string{"avxvnni": "qgemmAVXVNNI", "avx2": "qgemmAVX2", "avx2wide": "qgemmAVX2Wide"}[variant]
+	if fused {
+		name += "Requant"
+	}
 	p("// %s: tiles of up to 6 rows × 16 columns.", name)
-	prologue(name, false)
+	prologue(name, fused)
 	for rows := 1; rows <= 6; rows++ {
 		p("")
 		p("%s_rows%d:", name, rows)
@@ -328,7 +338,7 @@ func genYmm(variant string) {
 			p("\tVPCMPEQW Y0, Y0, Y0")
 			p("\tVPSRLW $15, Y0, Y0           // int16 ones")
 		}
-		ymmBlock(name, variant, rows)
+		ymmBlock(name, variant, rows, fused)
 	}
 	p("")
 	p("%s_done:", name)
@@ -337,7 +347,7 @@ func genYmm(variant string) {
 	p("")
 }
 
-func ymmBlock(name, variant string, rows int) {
+func ymmBlock(name, variant string, rows int, fused bool) {
 	acc := func(r, h int) string { return fmt.Sprintf("Y%d", 4+2*r+h) }
 	label := fmt.Sprintf("%s_r%d", name, rows)
 	p("%s_block:", label)
@@ -383,6 +393,10 @@ func ymmBlock(name, variant string, rows int) {
 	p("\tADDQ $4, BX")
 	p("\tADDQ $64, DI")
 	tapsTail(label)
+	if fused {
+		ymmRequant(name, rows)
+		return
+	}
 	if rows > 3 {
 		p("\tLEAQ (DX)(R10*2), AX")
 		p("\tADDQ R10, AX                 // c + 3·ldc")
@@ -410,6 +424,58 @@ func ymmBlock(name, variant string, rows int) {
 	p("\tSUBQ $16, R13")
 	p("\tJG   %s_block", label)
 	p("\tJMP  %s_done", name)
+}
+
+// ymmRequant ends a fused ymm block: each row's two accumulators become 16 bytes
+// (QRequant's arithmetic, as genVNNI512's fused kernel), y at DX with ldy in R10 (rows 3-5
+// through R9), the scales delta bytes after init (AX), zp, lo and hi in Y1-Y3 (Y0 holds
+// the avx2 kernel's int16 ones). The clamped values lie in [-128, 255]: vpackssdw keeps
+// them, and vpshufb takes each word's low byte (the value, or two's complement for int8).
+func ymmRequant(name string, rows int) {
+	acc := func(r, h int) int { return 4 + 2*r + h }
+	p("\tMOVQ rq+88(FP), AX")
+	p("\tVBROADCASTSS 8(AX), Y1        // zp")
+	p("\tVBROADCASTSS 12(AX), Y2       // lo")
+	p("\tVBROADCASTSS 16(AX), Y3       // hi")
+	p("\tMOVQ 0(AX), AX                // scales - init, in bytes")
+	if rows > 3 {
+		p("\tLEAQ (DX)(R10*2), R9")
+		p("\tADDQ R10, R9                 // y + 3·ldy")
+	}
+	for r := 0; r < rows; r++ {
+		for h := 0; h < 2; h++ {
+			a := acc(r, h)
+			p("\tVCVTDQ2PS Y%d, Y%d", a, a)
+			p("\tVMULPS %d(R12)(AX*1), Y%d, Y%d", 32*h, a, a)
+			p("\tVROUNDPS $0, Y%d, Y%d", a, a)
+			p("\tVADDPS Y1, Y%d, Y%d", a, a)
+			p("\tVMAXPS Y2, Y%d, Y%d", a, a)
+			p("\tVMINPS Y3, Y%d, Y%d", a, a)
+			p("\tVCVTPS2DQ Y%d, Y%d", a, a)
+		}
+		a0, a1 := acc(r, 0), acc(r, 1)
+		p("\tVPACKSSDW Y%d, Y%d, Y%d", a1, a0, a0)
+		p("\tVPERMQ $0xD8, Y%d, Y%d       // words 0-15 in order", a0, a0)
+		p("\tVPSHUFB ·qgemmLowBytes(SB), Y%d, Y%d", a0, a0)
+		p("\tVPERMQ $0x08, Y%d, Y%d       // the low 8 bytes of each lane", a0, a0)
+		p("\tVMOVDQU X%d, %s", a0, cRow(r, 0))
+	}
+	p("\tADDQ $64, R12")
+	p("\tADDQ $16, DX")
+	p("\tSUBQ $16, R13")
+	p("\tJG   %s_r%d_block", name, rows)
+	p("\tJMP  %s_done", name)
+}
+
+// genLowBytes: the vpshufb control that gathers the low byte of each of a lane's 8 words
+// into its first 8 bytes.
+func genLowBytes() {
+	for lane := 0; lane < 2; lane++ {
+		p("DATA ·qgemmLowBytes+%d(SB)/8, $0x0e0c0a0806040200", 16*lane)
+		p("DATA ·qgemmLowBytes+%d(SB)/8, $0x8080808080808080", 16*lane+8)
+	}
+	p("GLOBL ·qgemmLowBytes(SB), RODATA|NOPTR, $32")
+	p("")
 }
 
 // cRowAX addresses C row r (rows 3-5 through AX = DX + 3·ldc).

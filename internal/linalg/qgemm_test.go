@@ -189,10 +189,13 @@ func TestQGemmTapsMatchesReference(t *testing.T) {
 	for _, kern := range qKernels() {
 		t.Run(kern.name, func(t *testing.T) {
 			r := rand.New(rand.NewSource(4))
-			for _, sh := range [][4]int{{1, 5, 3, 1}, {7, 64, 21, 7}, {13, 100, 192, 3}, {50, 17, 4, 9}, {6, 33, 64, 2}} {
+			for _, sh := range [][4]int{{1, 5, 3, 1}, {7, 64, 21, 7}, {13, 100, 192, 3}, {50, 17, 4, 9}, {6, 33, 64, 2}, {20, 40, 64, 1}} {
 				m, n, kTap, taps := sh[0], sh[1], sh[2], sh[3]
 				kpad := (kTap + 3) &^ 3
 				lda := kTap + r.Intn(5)
+				if taps == 1 && kTap%4 == 0 {
+					lda = kTap // consecutive rows: the int16 kernel widens them in one run
+				}
 				offs := make([]int, taps)
 				for i := range offs {
 					offs[i] = r.Intn(3 * kTap)
@@ -247,13 +250,15 @@ func TestQGemmTapsMatchesReference(t *testing.T) {
 }
 
 // TestQGemmRequantMatchesTwoPasses: the requantizing products (in registers with the
-// AVX512-VNNI kernel, tile by tile with the others, and with zero points of B) equal QGemm
-// followed by QRequant.Rows, byte for byte, with guard bytes around Y.
+// AVX512-VNNI and AVX2 kernels, the AVX2 ones' partial last block and the Go kernel tile by
+// tile, and with zero points of B) equal QGemm followed by QRequant.Rows, byte for byte,
+// to uint8 and int8 outputs, with guard bytes around Y.
 func TestQGemmRequantMatchesTwoPasses(t *testing.T) {
 	for _, kern := range qKernels() {
 		t.Run(kern.name, func(t *testing.T) {
 			r := rand.New(rand.NewSource(6))
-			for _, sh := range [][3]int{{1, 1, 4}, {7, 17, 3}, {13, 64, 64}, {50, 100, 37}, {6, 130, 576}} {
+			out := 0
+			for _, sh := range [][3]int{{1, 1, 4}, {7, 17, 3}, {13, 64, 64}, {50, 100, 37}, {6, 130, 576}, {20, 48, 40}} {
 				m, n, k := sh[0], sh[1], sh[2]
 				lo, hi := -128, 127
 				if kern.name == "avx2" {
@@ -271,7 +276,12 @@ func TestQGemmRequantMatchesTwoPasses(t *testing.T) {
 					for j := range scales {
 						scales[j] = float32(0.5+r.Float64()) / float32(40*k)
 					}
-					rq, err := NewQRequant(n, scales, 7, 0, 255)
+					// uint8 outputs, and int8 ones (negative values: two's complement bytes).
+					zp, ylo, yhi := int32(7), int32(0), int32(255)
+					if out++; out%2 == 0 {
+						zp, ylo, yhi = -5, -128, 127
+					}
+					rq, err := NewQRequant(n, scales, zp, ylo, yhi)
 					if err != nil {
 						t.Fatal(err)
 					}

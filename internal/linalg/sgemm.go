@@ -65,6 +65,10 @@ func (pb *PackedB) Mul(threads, m int, a []float32, rows RowsOf, c []float32, ld
 		return
 	}
 	mc := RowBlock(pb.k, pb.kern)
+	done := ep != nil && ep.Done != nil
+	if done {
+		mc = min(mc, max(pb.kern.maxMR, doneBlockBytes/(4*pb.n)/pb.kern.maxMR*pb.kern.maxMR))
+	}
 	if threads > 1 {
 		// At least four row blocks per thread, so that unequal blocks even out.
 		per := (m + 4*threads - 1) / (4 * threads)
@@ -94,7 +98,13 @@ func (pb *PackedB) Mul(threads, m int, a []float32, rows RowsOf, c []float32, ld
 			e.ZOff += i0 * ep.LDZ
 			jep = &e
 		}
-		pb.MulRows(min(mc, m-i0), a, r, c, i0*ldc, ldc, p0, min(panels, p0+pchunk), jep)
+		p1 := min(panels, p0+pchunk)
+		pb.MulRows(min(mc, m-i0), a, r, c, i0*ldc, ldc, p0, p1, jep)
+		if done {
+			j0, _ := pb.PanelCols(p0)
+			_, j1 := pb.PanelCols(p1 - 1)
+			ep.Done(i0, i0+min(mc, m-i0), j0, j1)
+		}
 	})
 }
 

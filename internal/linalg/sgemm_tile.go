@@ -69,7 +69,16 @@ type Epilogue struct {
 	ZOff, LDZ  int
 	Clamp      bool
 	Lo, Hi     float32
+	// Done, when set, is called by PackedB.Mul as each block of C is complete, with the
+	// block's rows [i0, i1) and columns [j0, j1), on the goroutine that computed it: the
+	// caller applies another activation there while the block is in cache. Mul then keeps
+	// blocks to about doneBlockBytes of C. MulRows ignores it.
+	Done func(i0, i1, j0, j1 int)
 }
+
+// doneBlockBytes bounds the C block of a product with an Epilogue.Done: it stays in L2
+// between its product and the activation.
+const doneBlockBytes = 128 << 10
 
 // PackedB is a k×n matrix B packed into column panels of the micro-kernel's widths, for
 // products with many different A: Conv packs its constant weights this way when the
@@ -237,8 +246,12 @@ func (pb *PackedB) MulRows(m int, a []float32, rows RowsOf, c []float32, cOff, l
 		} else {
 			t.mask = 0xffff
 		}
-		for i := 0; i < m; i += kern.maxMR {
-			mr := min(kern.maxMR, m-i)
+		// The rows in tiles of nearly equal height: a row of 14 output pixels is 5+5+4
+		// on 6-row tiles, not 6+6+2 (a 2-row tile loads B once per two multiply-adds).
+		tiles := (m + kern.maxMR - 1) / kern.maxMR
+		for ti, next := 0, 0; ti < tiles; ti++ {
+			i, mr := next, (m-next)/(tiles-ti)
+			next += mr
 			t.a = &a[rows.Off+i*rows.LD]
 			if (full || kern.masked) && !kern.bare {
 				t.c = &c[cOff+i*ldc+pn.col]

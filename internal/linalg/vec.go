@@ -25,7 +25,8 @@ func Clamp(x []float32, lo, hi float32) { clampImpl(x, lo, hi) }
 // AddTo sets dst[i] += src[i] for i < len(dst).
 func AddTo(dst, src []float32) { addToImpl(dst, src[:len(dst)]) }
 
-// MaxTo sets dst[i] = max(dst[i], src[i]) for i < len(dst).
+// MaxTo sets dst[i] = max(dst[i], src[i]) for i < len(dst). The vector versions (vmaxps)
+// take src[i] where dst[i] is NaN; the Go loop keeps the NaN.
 func MaxTo(dst, src []float32) { maxToImpl(dst, src[:len(dst)]) }
 
 // AddScalar sets dst[i] = a[i] + s for i < len(dst).

@@ -52,6 +52,21 @@ func sigmoidAVX2(x *float32, n int)
 //go:noescape
 func siluAVX2(x *float32, n int)
 
+//go:noescape
+func addToAVX2(dst, src *float32, n int)
+
+//go:noescape
+func mulToAVX2(dst, src *float32, n int)
+
+//go:noescape
+func maxToAVX2(dst, src *float32, n int)
+
+//go:noescape
+func addScalarAVX2(dst, a *float32, n int, s float32)
+
+//go:noescape
+func mulScalarAVX2(dst, a *float32, n int, s float32)
+
 // A vecImpl is one set of vector routines, for tests that compare each with the Go one.
 type vecImpl struct {
 	name                           string
@@ -95,7 +110,8 @@ var (
 
 	// AVX2 has no masked loads for the tail: the last len%8 elements go through Go.
 	vecAVX2 = vecImpl{"avx2", unary256(sigmoidAVX2, sigmoidGo), unary256(siluAVX2, siluGo), hardSwishGo, geluGo,
-		clampGo, addToGo, maxToGo, mulToGo, addScalarGo, mulScalarGo, sumGo, maxGo, dotGo, expGo}
+		clampGo, binary256(addToAVX2, addToGo), binary256(maxToAVX2, maxToGo), binary256(mulToAVX2, mulToGo),
+		scalar256(addScalarAVX2, addScalarGo), scalar256(mulScalarAVX2, mulScalarGo), sumGo, maxGo, dotGo, expGo}
 )
 
 func unary512(f func(*float32, int)) func([]float32) {
@@ -131,6 +147,28 @@ func unary256(f func(*float32, int), tail func([]float32)) func([]float32) {
 			f(&x[0], n)
 		}
 		tail(x[n:])
+	}
+}
+
+func binary256(f func(*float32, *float32, int), tail func(dst, src []float32)) func(dst, src []float32) {
+	return func(dst, src []float32) {
+		n := len(dst) &^ 7
+		if n > 0 {
+			_ = src[n-1]
+			f(&dst[0], &src[0], n)
+		}
+		tail(dst[n:], src[n:len(dst)])
+	}
+}
+
+func scalar256(f func(*float32, *float32, int, float32), tail func(dst, a []float32, s float32)) func(dst, a []float32, s float32) {
+	return func(dst, a []float32, s float32) {
+		n := len(dst) &^ 7
+		if n > 0 {
+			_ = a[n-1]
+			f(&dst[0], &a[0], n, s)
+		}
+		tail(dst[n:], a[n:len(dst)], s)
 	}
 }
 

@@ -500,3 +500,62 @@ expf:
 expd:
 	VZEROUPPER
 	RET
+
+// BINARY256 defines func name(dst, src *float32, n int) computing dst = op(src, dst) with
+// AVX2, n a multiple of 8 (the caller does the rest): two vectors a step, then one.
+#define BINARY256(name, op) \
+TEXT name(SB), NOSPLIT, $0-24 \
+	MOVQ dst+0(FP), DI \
+	MOVQ src+8(FP), SI \
+	MOVQ n+16(FP), CX \
+b2l: \
+	CMPQ CX, $16 \
+	JLT  b1 \
+	VMOVUPS (DI), Y0 \
+	VMOVUPS 32(DI), Y1 \
+	op (SI), Y0, Y0 \
+	op 32(SI), Y1, Y1 \
+	VMOVUPS Y0, (DI) \
+	VMOVUPS Y1, 32(DI) \
+	ADDQ $64, DI \
+	ADDQ $64, SI \
+	SUBQ $16, CX \
+	JMP  b2l \
+b1: \
+	TESTQ CX, CX \
+	JZ   b2d \
+	VMOVUPS (DI), Y0 \
+	op (SI), Y0, Y0 \
+	VMOVUPS Y0, (DI) \
+b2d: \
+	VZEROUPPER \
+	RET
+
+BINARY256(·addToAVX2, VADDPS)
+BINARY256(·mulToAVX2, VMULPS)
+BINARY256(·maxToAVX2, VMAXPS)
+
+// SCALAR256 defines func name(dst, a *float32, n int, s float32) computing dst = op(s, a)
+// with AVX2, n a multiple of 8.
+#define SCALAR256(name, op) \
+TEXT name(SB), NOSPLIT, $0-28 \
+	MOVQ dst+0(FP), DI \
+	MOVQ a+8(FP), SI \
+	MOVQ n+16(FP), CX \
+	VBROADCASTSS s+24(FP), Y2 \
+s2l: \
+	TESTQ CX, CX \
+	JZ   s2d \
+	VMOVUPS (SI), Y0 \
+	op Y2, Y0, Y0 \
+	VMOVUPS Y0, (DI) \
+	ADDQ $32, DI \
+	ADDQ $32, SI \
+	SUBQ $8, CX \
+	JMP  s2l \
+s2d: \
+	VZEROUPPER \
+	RET
+
+SCALAR256(·addScalarAVX2, VADDPS)
+SCALAR256(·mulScalarAVX2, VMULPS)

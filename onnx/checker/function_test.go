@@ -44,6 +44,21 @@ func TestFunctionRules(t *testing.T) {
 			g.Overload = proto.String("v2")
 			m.Functions = append(m.Functions, g)
 		})},
+		{name: "recursive", mutate: withFunction(func(f *onnxpb.FunctionProto, _ *onnxpb.ModelProto) {
+			f.OpsetImport = append(f.OpsetImport, opset("local", 1))
+			f.Node[0] = node("", "F", []string{"x"}, []string{"y"})
+			f.Node[0].Domain = proto.String("local")
+		}), want: `function F: calls itself (F -> F): recursive functions cannot be expanded`},
+		{name: "mutually recursive", mutate: withFunction(func(f *onnxpb.FunctionProto, m *onnxpb.ModelProto) {
+			f.OpsetImport = append(f.OpsetImport, opset("local", 1))
+			g := proto.Clone(f).(*onnxpb.FunctionProto)
+			g.Name = proto.String("G")
+			f.Node[0] = node("", "G", []string{"x"}, []string{"y"})
+			f.Node[0].Domain = proto.String("local")
+			g.Node[0] = node("", "F", []string{"x"}, []string{"y"})
+			g.Node[0].Domain = proto.String("local")
+			m.Functions = append(m.Functions, g)
+		}), want: `calls itself (F -> G -> F)`},
 		{name: "body input undefined", mutate: withFunction(func(f *onnxpb.FunctionProto, _ *onnxpb.ModelProto) { f.Node[0].Input = []string{"q"} }),
 			want: `function local.F / node #0 (Relu): input 0 "q": is neither a function input nor an output of an earlier node`},
 		{name: "body cannot see the main graph", mutate: withFunction(func(f *onnxpb.FunctionProto, _ *onnxpb.ModelProto) { f.Node[0].Input = []string{"X"} }),

@@ -282,6 +282,82 @@ func (ck *checker) checkFunctions(top ctx, fns []*onnxpb.FunctionProto, modelOps
 		ck.checkMetadata(c, f.GetMetadataProps(), true)
 		ck.checkFunction(c, f, combined)
 	}
+	ck.checkRecursion(top, fns)
+}
+
+// checkRecursion reports a function that calls itself, directly or through others (in its
+// body or its body's subgraphs): a function's meaning is its body expanded where it is
+// called, which never ends for a recursive one. One walk over every body, then one
+// depth-first search over the calls, without recursion (a model may chain many functions).
+func (ck *checker) checkRecursion(top ctx, fns []*onnxpb.FunctionProto) {
+	index := map[funcKey]int{}
+	for i, f := range fns {
+		k := funcKey{f.GetDomain(), f.GetName(), f.GetOverload()}
+		if _, dup := index[k]; !dup {
+			index[k] = i
+		}
+	}
+	calls := make([][]int, len(fns))
+	for i, f := range fns {
+		nodes := append([]*onnxpb.NodeProto(nil), f.GetNode()...)
+		for len(nodes) > 0 {
+			n := nodes[len(nodes)-1]
+			nodes = nodes[:len(nodes)-1]
+			if j, ok := index[funcKey{n.GetDomain(), n.GetOpType(), n.GetOverload()}]; ok {
+				calls[i] = append(calls[i], j)
+			}
+			for _, a := range n.GetAttribute() {
+				nodes = append(nodes, a.GetG().GetNode()...)
+				for _, g := range a.GetGraphs() {
+					nodes = append(nodes, g.GetNode()...)
+				}
+			}
+		}
+	}
+	const (
+		unvisited = iota
+		onPath
+		done
+	)
+	state := make([]int, len(fns))
+	type frame struct{ fn, next int }
+	for root := range fns {
+		if state[root] != unvisited {
+			continue
+		}
+		path := []frame{{root, 0}}
+		state[root] = onPath
+		for len(path) > 0 {
+			top1 := &path[len(path)-1]
+			if top1.next == len(calls[top1.fn]) {
+				state[top1.fn] = done
+				path = path[:len(path)-1]
+				continue
+			}
+			callee := calls[top1.fn][top1.next]
+			top1.next++
+			switch state[callee] {
+			case unvisited:
+				state[callee] = onPath
+				path = append(path, frame{callee, 0})
+			case onPath:
+				var names []string
+				start := 0
+				for start < len(path) && path[start].fn != callee {
+					start++
+				}
+				for _, fr := range path[start:] {
+					names = append(names, fns[fr.fn].GetName())
+				}
+				names = append(names, fns[callee].GetName())
+				if len(names) > 8 {
+					names = append(append(names[:4:4], "..."), names[len(names)-3:]...)
+				}
+				ck.report(top.in("function "+fns[callee].GetName()), "", "calls itself (%s): recursive functions cannot be expanded where they are called",
+					strings.Join(names, " -> "))
+			}
+		}
+	}
 }
 
 func (ck *checker) checkFunction(c ctx, f *onnxpb.FunctionProto, modelOpsets map[string]int64) {

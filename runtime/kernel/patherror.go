@@ -44,8 +44,21 @@ func (e *PathError) Error() string {
 	msg := ""
 	if inner != nil {
 		msg = inner.Error()
+		// Kernels that name their node in their own errors are not named twice.
+		if len(parts) > 0 {
+			msg = strings.TrimPrefix(msg, parts[len(parts)-1]+": ")
+		}
 	}
 	return strings.Join(append(parts, msg), ": ")
 }
 
 func (e *PathError) Unwrap() error { return e.Err }
+
+// AtNode prefixes err with a node's description unless its message already starts with it
+// (many kernels and factories name their node themselves).
+func AtNode(desc string, err error) error {
+	if err == nil || strings.HasPrefix(err.Error(), desc+": ") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", desc, err)
+}

@@ -403,7 +403,7 @@ def cmd_finetune(args):
     for epoch in range(1, args.epochs + 1):
         order = perm(mix(args.seed, 1, epoch), n)
         aseed = mix(args.seed, 2, epoch)
-        t0 = time.time()
+        t0, c0 = time.time(), time.process_time()
         loss_sum = correct = 0
         for s in range(steps):
             rows = order[s * args.batch:(s + 1) * args.batch]
@@ -424,10 +424,10 @@ def cmd_finetune(args):
                     m.params[k].mul_(mask)
             loss_sum += loss.item() * len(rows)
             correct += int((logits.argmax(1) == yb).sum())
-        secs = time.time() - t0
+        secs, cpu = time.time() - t0, time.process_time() - c0
         val = evaluate(m, vx, vy)
         e = {"epoch": epoch, "loss": loss_sum / n, "accuracy": 100 * correct / n, "seconds": secs,
-             "val_correct": val, "val_accuracy": 100 * val / len(vy)}
+             "cpu_seconds": cpu, "val_correct": val, "val_accuracy": 100 * val / len(vy)}
         report["epochs"].append(e)
         print("epoch %d/%d  loss %.4f  train acc %.2f%%  %.0f img/s  val acc %.2f%% (%d/%d)" % (
             epoch, args.epochs, e["loss"], e["accuracy"], n / secs, e["val_accuracy"], val, len(vy)), file=sys.stderr, flush=True)

@@ -126,7 +126,10 @@ func (k *nhwcConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.
 		return nil, fmt.Errorf("%s: X must be float", k.node.Describe())
 	}
 	nb, ih, iw := int(x.Shape[0]), int(x.Shape[1]), int(x.Shape[2])
-	g := k.win.resolve(ih, iw)
+	g, err := k.win.resolve(ih, iw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", k.node.Describe(), err)
+	}
 	out := ctx.Alloc(ir.Float, int64(nb), int64(g.oh), int64(g.ow), int64(k.cout))
 	y := out.Float32s()
 	var zd []float32
@@ -251,11 +254,20 @@ func (k *nhwcConv) runDense(threads int, img *paddedImage, g geo2D, nb int, y, z
 			}
 		}
 	}
+	if post {
+		// The activation runs on each block of the product as it completes, in cache.
+		ep.Done = func(i0, i1, j0, j1 int) {
+			if j0 == 0 && j1 == k.cout {
+				k.act.apply(y[i0*k.cout : i1*k.cout])
+				return
+			}
+			for i := i0; i < i1; i++ {
+				k.act.apply(y[i*k.cout+j0 : i*k.cout+j1])
+			}
+		}
+	}
 	if mode == modePointwise {
 		k.pb.Mul(threads, nb*g.oh*g.ow, img.data, linalg.RowsOf{LD: k.cin, KC: k.cin}, y, k.cout, &ep)
-		if post {
-			k.act.apply(y)
-		}
 		return
 	}
 	if mode == modeIm2colImage {
@@ -269,10 +281,15 @@ func (k *nhwcConv) runDense(threads int, img *paddedImage, g geo2D, nb int, y, z
 			})
 			jep := ep
 			jep.ZOff = n * pix * k.cout
+			if post {
+				yn := y[n*pix*k.cout:]
+				jep.Done = func(i0, i1, j0, j1 int) {
+					for i := i0; i < i1; i++ {
+						k.act.apply(yn[i*k.cout+j0 : i*k.cout+j1])
+					}
+				}
+			}
 			k.pb.Mul(threads, pix, col.Buf, linalg.RowsOf{LD: kdim, KC: kdim}, y[n*pix*k.cout:], k.cout, &jep)
-		}
-		if post {
-			k.act.apply(y)
 		}
 		return
 	}

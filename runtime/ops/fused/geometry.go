@@ -73,11 +73,24 @@ type geo2D struct {
 	pt, pl, pb, pr int
 }
 
-func (w window2D) resolve(ih, iw int) geo2D {
+// resolve places the window on an ih×iw input. A window larger than its padded input is
+// an error: ONNX defines no output for it (the size formula goes negative), and an empty
+// tensor flowing on would let a classifier end in a plausible but meaningless answer.
+func (w window2D) resolve(ih, iw int) (geo2D, error) {
 	g := geo2D{window2D: w, ih: ih, iw: iw}
 	g.oh, g.pt, g.pb = resolveAxis(w, ih, w.kh, w.sh, w.dh, w.pads[0], w.pads[2])
 	g.ow, g.pl, g.pr = resolveAxis(w, iw, w.kw, w.sw, w.dw, w.pads[1], w.pads[3])
-	return g
+	for axis, a := range [2]struct{ in, k, d, pads int }{{ih, w.kh, w.dh, g.pt + g.pb}, {iw, w.kw, w.dw, g.pl + g.pr}} {
+		if ext := (a.k-1)*a.d + 1; a.in+a.pads < ext && w.autoPad != "SAME_UPPER" && w.autoPad != "SAME_LOWER" {
+			what := fmt.Sprintf("kernel %d", a.k)
+			if a.d != 1 {
+				what = fmt.Sprintf("kernel %d with dilation %d spans %d", a.k, a.d, ext)
+			}
+			return g, fmt.Errorf("spatial axis %d: the input has size %d (%d with padding), smaller than the window (%s): the output would be empty",
+				axis, a.in, a.in+a.pads, what)
+		}
+	}
+	return g, nil
 }
 
 func resolveAxis(w window2D, in, k, s, d, padBegin, padEnd int) (out, begin, end int) {

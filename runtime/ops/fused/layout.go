@@ -116,7 +116,10 @@ func (k *nhwcPool) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.
 		return nil, fmt.Errorf("%s: X must be float", k.node.Describe())
 	}
 	nb, ih, iw, c := int(x.Shape[0]), int(x.Shape[1]), int(x.Shape[2]), int(x.Shape[3])
-	g := k.win.resolve(ih, iw)
+	g, err := k.win.resolve(ih, iw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", k.node.Describe(), err)
+	}
 	out := ctx.Alloc(ir.Float, int64(nb), int64(g.oh), int64(g.ow), int64(c))
 	y := out.Float32s()
 	linalg.ForCost(ctx.Parallelism(), nb*g.oh, g.ow*c*g.kh*g.kw, func(s int) {

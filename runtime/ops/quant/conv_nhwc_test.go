@@ -175,6 +175,11 @@ func convCases() []convCase {
 		{n: 1, c: 37, h: 8, w: 9, m: 37, kh: 3, kw: 3, group: 37, stride: [2]int{2, 2}, dil: [2]int{1, 1}, pads: [4]int{0, 1, 1, 0}, perChannel: true, bias: true, wZero: true},
 		{n: 1, c: 19, h: 12, w: 12, m: 19, kh: 5, kw: 5, group: 19, stride: [2]int{1, 2}, dil: [2]int{2, 1}, autoPad: "SAME_UPPER", xSigned: true, ySigned: true},
 		{n: 1, c: 16, h: 3, w: 3, m: 16, kh: 3, kw: 3, group: 16, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{2, 2, 2, 2}, perChannel: true, wUnsigned: true},
+		// Depthwise with whole blocks of 16 channels (AVX2's two-taps-per-multiply kernel):
+		// odd and even tap counts, signed inputs, weight zero points.
+		{n: 2, c: 32, h: 9, w: 11, m: 32, kh: 3, kw: 3, group: 32, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{1, 1, 1, 1}, perChannel: true, bias: true, xSigned: true},
+		{n: 1, c: 48, h: 10, w: 9, m: 48, kh: 2, kw: 2, group: 48, stride: [2]int{2, 2}, dil: [2]int{1, 1}, perChannel: true, bias: true},
+		{n: 1, c: 64, h: 12, w: 13, m: 64, kh: 5, kw: 5, group: 64, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{2, 2, 2, 2}, perChannel: true, wZero: true, ySigned: true},
 		{n: 1, c: 32, h: 14, w: 14, m: 96, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, perChannel: true, bias: true},
 		// A patch embedding: no padding, runs of 7 bytes (the kernels read whole dwords).
 		{n: 2, c: 1, h: 28, w: 28, m: 16, kh: 7, kw: 7, group: 1, stride: [2]int{7, 7}, dil: [2]int{1, 1}, perChannel: true, bias: true},

@@ -17,7 +17,11 @@ type depthwise struct {
 	cpad int
 	taps int
 	w    []int32 // [taps][cpad]
-	init []int32 // [cpad]
+	// wPairs holds the weights two taps to a dword for the AVX2 kernel (see kernels_gen.go's
+	// genDWPairs): per pair of taps and block of 16 channels, the dwords (w[2p][ch],
+	// w[2p+1][ch]) of channels 0-3, 8-11, then 4-7, 12-15 of the block.
+	wPairs []int32 // [(taps+1)/2][cpad]
+	init   []int32 // [cpad]
 	// initScale is init followed by the channels' requantization scales (float32 bits), for
 	// the kernels that requantize in registers; zp, lo and hi complete them.
 	initScale  []int32
@@ -52,6 +56,22 @@ func newDepthwise(cv *convNHWC) (*depthwise, error) {
 			b = s.bias[ch]
 		}
 		d.init[ch] = b - s.xZero*sum
+	}
+	pairs := (d.taps + 1) / 2
+	d.wPairs = make([]int32, pairs*d.cpad)
+	order := [16]int{0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15}
+	for pr := 0; pr < pairs; pr++ {
+		for b := 0; b < d.cpad; b += 16 {
+			for i, o := range order {
+				ch := b + o
+				lo := uint32(uint16(d.w[2*pr*d.cpad+ch]))
+				var hi uint32
+				if 2*pr+1 < d.taps {
+					hi = uint32(uint16(d.w[(2*pr+1)*d.cpad+ch]))
+				}
+				d.wPairs[pr*d.cpad+b+i] = int32(lo | hi<<16)
+			}
+		}
 	}
 	d.initScale = make([]int32, 2*d.cpad)
 	copy(d.initScale, d.init)

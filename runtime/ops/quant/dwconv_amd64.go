@@ -27,6 +27,12 @@ func qdwRowAVX2(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, 
 //go:noescape
 func qdwRowAVX2Signed(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)
 
+//go:noescape
+func qdwPairsAVX2(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)
+
+//go:noescape
+func qdwPairsAVX2Signed(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)
+
 var (
 	hasAVX512BW   = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL
 	hasAVX512VNNI = hasAVX512BW && cpu.X86.HasAVX512VNNI
@@ -82,6 +88,15 @@ func (d *depthwise) row(rows [][]uint8, colOff []int32, zx []uint8, ow int, out 
 		}
 		return
 	case "avx2":
+		if d.c%16 == 0 {
+			// Two taps per multiply (genDWPairs); the kernel reads 16 bytes per tap.
+			if signed {
+				qdwPairsAVX2Signed(&ptrs[0], &colOff[0], &zx[0], ow, kh, kw, d.c, &d.wPairs[0], &d.init[0], &out[0])
+			} else {
+				qdwPairsAVX2(&ptrs[0], &colOff[0], &zx[0], ow, kh, kw, d.c, &d.wPairs[0], &d.init[0], &out[0])
+			}
+			return
+		}
 		if c8 := d.c &^ 7; c8 > 0 {
 			if signed {
 				qdwRowAVX2Signed(&ptrs[0], &colOff[0], &zx[0], ow, kh, kw, d.c, &d.w[0], &d.init[0], &out[0])

@@ -38,6 +38,18 @@ func qaddAVX2SU(a, b, y *uint8, n int, c *qaddConsts)
 func qaddAVX2SS(a, b, y *uint8, n int, c *qaddConsts)
 
 //go:noescape
+func qmulAVX2UU(a, b, y *uint8, n int, c *qaddConsts)
+
+//go:noescape
+func qmulAVX2US(a, b, y *uint8, n int, c *qaddConsts)
+
+//go:noescape
+func qmulAVX2SU(a, b, y *uint8, n int, c *qaddConsts)
+
+//go:noescape
+func qmulAVX2SS(a, b, y *uint8, n int, c *qaddConsts)
+
+//go:noescape
 func qmaxTapsAVX512U(dst *uint8, taps **uint8, ntaps int, n int)
 
 //go:noescape
@@ -78,6 +90,7 @@ func elementwiseVariants() []string {
 var (
 	qaddAVX512 = [2][2]func(a, b, y *uint8, n int, c *qaddConsts){{qaddAVX512UU, qaddAVX512US}, {qaddAVX512SU, qaddAVX512SS}}
 	qaddAVX2   = [2][2]func(a, b, y *uint8, n int, c *qaddConsts){{qaddAVX2UU, qaddAVX2US}, {qaddAVX2SU, qaddAVX2SS}}
+	qmulAVX2   = [2][2]func(a, b, y *uint8, n int, c *qaddConsts){{qmulAVX2UU, qmulAVX2US}, {qmulAVX2SU, qmulAVX2SS}}
 )
 
 func b2i(b bool) int {
@@ -107,6 +120,24 @@ func (k *qadd) add(a, b, y []uint8) {
 		return
 	}
 	k.addGo(a, b, y)
+}
+
+// mulRun computes y[i] from a[i] and b[i]: the AVX2 kernel (also where AVX-512 is
+// present) on whole vectors of 8, the Go loop on the rest.
+func (k *qmul) mulRun(a, b, y []uint8) {
+	n := len(y)
+	if n == 0 {
+		return
+	}
+	_, _ = a[n-1], b[n-1]
+	n8 := 0
+	if elementwiseVariant != "go" {
+		n8 = n &^ 7
+		if n8 > 0 {
+			qmulAVX2[b2i(k.aType == ir.Int8)][b2i(k.bType == ir.Int8)](&a[0], &b[0], &y[0], n8, &k.consts)
+		}
+	}
+	k.mulRunGo(a[n8:n], b[n8:n], y[n8:])
 }
 
 func maxBytes(dst []uint8, srcs [][]uint8, signed bool) {

@@ -9,6 +9,8 @@ func elementwiseVariants() []string { return []string{"go"} }
 
 func (k *qadd) add(a, b, y []uint8) { k.addGo(a, b, y) }
 
+func (k *qmul) mulRun(a, b, y []uint8) { k.mulRunGo(a, b, y) }
+
 func maxBytes(dst []uint8, srcs [][]uint8, signed bool) { maxBytesGo(dst, srcs, signed) }
 
 func quantizePlane(x []float32, c *quantizeConsts, y []uint8) { quantizePlaneGo(x, c, y) }

@@ -1840,6 +1840,210 @@ qaddAVX2SS_done:
 	VZEROUPPER
 	RET
 
+// func qmulAVX2UU(a, b, y *uint8, n int, c *qaddConsts)
+TEXT ·qmulAVX2UU(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VPBROADCASTD 0(AX), Y8      // za
+	VPBROADCASTD 4(AX), Y9      // zb
+	VBROADCASTSS 8(AX), Y10     // sa
+	VBROADCASTSS 12(AX), Y11    // sb
+	VBROADCASTSS 16(AX), Y12    // sy
+	VBROADCASTSS 20(AX), Y13    // zy
+	VBROADCASTSS 24(AX), Y14    // lo
+	VBROADCASTSS 28(AX), Y15    // hi
+	VPCMPEQD Y7, Y7, Y7
+	VPSRLD $24, Y7, Y7          // int32 0xff
+	CMPQ CX, $8
+	JLT  qmulAVX2UU_tail
+qmulAVX2UU_loop:
+	VPMOVZXBD (SI), Y0
+	VPMOVZXBD (DX), Y1
+	VPSUBD Y8, Y0, Y0
+	VPSUBD Y9, Y1, Y1
+	VCVTDQ2PS Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VMULPS Y10, Y0, Y0
+	VMULPS Y11, Y1, Y1
+	VMULPS Y1, Y0, Y0
+	VDIVPS Y12, Y0, Y0
+	VROUNDPS $0, Y0, Y0         // round half to even
+	VADDPS Y13, Y0, Y0
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VPAND Y7, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSDW X1, X0, X0
+	VPACKUSWB X0, X0, X0
+	MOVQ X0, (DI)
+	ADDQ $8, SI
+	ADDQ $8, DX
+	ADDQ $8, DI
+	SUBQ $8, CX
+	CMPQ CX, $8
+	JGE  qmulAVX2UU_loop
+qmulAVX2UU_tail:
+qmulAVX2UU_done:
+	VZEROUPPER
+	RET
+
+// func qmulAVX2US(a, b, y *uint8, n int, c *qaddConsts)
+TEXT ·qmulAVX2US(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VPBROADCASTD 0(AX), Y8      // za
+	VPBROADCASTD 4(AX), Y9      // zb
+	VBROADCASTSS 8(AX), Y10     // sa
+	VBROADCASTSS 12(AX), Y11    // sb
+	VBROADCASTSS 16(AX), Y12    // sy
+	VBROADCASTSS 20(AX), Y13    // zy
+	VBROADCASTSS 24(AX), Y14    // lo
+	VBROADCASTSS 28(AX), Y15    // hi
+	VPCMPEQD Y7, Y7, Y7
+	VPSRLD $24, Y7, Y7          // int32 0xff
+	CMPQ CX, $8
+	JLT  qmulAVX2US_tail
+qmulAVX2US_loop:
+	VPMOVZXBD (SI), Y0
+	VPMOVSXBD (DX), Y1
+	VPSUBD Y8, Y0, Y0
+	VPSUBD Y9, Y1, Y1
+	VCVTDQ2PS Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VMULPS Y10, Y0, Y0
+	VMULPS Y11, Y1, Y1
+	VMULPS Y1, Y0, Y0
+	VDIVPS Y12, Y0, Y0
+	VROUNDPS $0, Y0, Y0         // round half to even
+	VADDPS Y13, Y0, Y0
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VPAND Y7, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSDW X1, X0, X0
+	VPACKUSWB X0, X0, X0
+	MOVQ X0, (DI)
+	ADDQ $8, SI
+	ADDQ $8, DX
+	ADDQ $8, DI
+	SUBQ $8, CX
+	CMPQ CX, $8
+	JGE  qmulAVX2US_loop
+qmulAVX2US_tail:
+qmulAVX2US_done:
+	VZEROUPPER
+	RET
+
+// func qmulAVX2SU(a, b, y *uint8, n int, c *qaddConsts)
+TEXT ·qmulAVX2SU(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VPBROADCASTD 0(AX), Y8      // za
+	VPBROADCASTD 4(AX), Y9      // zb
+	VBROADCASTSS 8(AX), Y10     // sa
+	VBROADCASTSS 12(AX), Y11    // sb
+	VBROADCASTSS 16(AX), Y12    // sy
+	VBROADCASTSS 20(AX), Y13    // zy
+	VBROADCASTSS 24(AX), Y14    // lo
+	VBROADCASTSS 28(AX), Y15    // hi
+	VPCMPEQD Y7, Y7, Y7
+	VPSRLD $24, Y7, Y7          // int32 0xff
+	CMPQ CX, $8
+	JLT  qmulAVX2SU_tail
+qmulAVX2SU_loop:
+	VPMOVSXBD (SI), Y0
+	VPMOVZXBD (DX), Y1
+	VPSUBD Y8, Y0, Y0
+	VPSUBD Y9, Y1, Y1
+	VCVTDQ2PS Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VMULPS Y10, Y0, Y0
+	VMULPS Y11, Y1, Y1
+	VMULPS Y1, Y0, Y0
+	VDIVPS Y12, Y0, Y0
+	VROUNDPS $0, Y0, Y0         // round half to even
+	VADDPS Y13, Y0, Y0
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VPAND Y7, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSDW X1, X0, X0
+	VPACKUSWB X0, X0, X0
+	MOVQ X0, (DI)
+	ADDQ $8, SI
+	ADDQ $8, DX
+	ADDQ $8, DI
+	SUBQ $8, CX
+	CMPQ CX, $8
+	JGE  qmulAVX2SU_loop
+qmulAVX2SU_tail:
+qmulAVX2SU_done:
+	VZEROUPPER
+	RET
+
+// func qmulAVX2SS(a, b, y *uint8, n int, c *qaddConsts)
+TEXT ·qmulAVX2SS(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VPBROADCASTD 0(AX), Y8      // za
+	VPBROADCASTD 4(AX), Y9      // zb
+	VBROADCASTSS 8(AX), Y10     // sa
+	VBROADCASTSS 12(AX), Y11    // sb
+	VBROADCASTSS 16(AX), Y12    // sy
+	VBROADCASTSS 20(AX), Y13    // zy
+	VBROADCASTSS 24(AX), Y14    // lo
+	VBROADCASTSS 28(AX), Y15    // hi
+	VPCMPEQD Y7, Y7, Y7
+	VPSRLD $24, Y7, Y7          // int32 0xff
+	CMPQ CX, $8
+	JLT  qmulAVX2SS_tail
+qmulAVX2SS_loop:
+	VPMOVSXBD (SI), Y0
+	VPMOVSXBD (DX), Y1
+	VPSUBD Y8, Y0, Y0
+	VPSUBD Y9, Y1, Y1
+	VCVTDQ2PS Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VMULPS Y10, Y0, Y0
+	VMULPS Y11, Y1, Y1
+	VMULPS Y1, Y0, Y0
+	VDIVPS Y12, Y0, Y0
+	VROUNDPS $0, Y0, Y0         // round half to even
+	VADDPS Y13, Y0, Y0
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VPAND Y7, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSDW X1, X0, X0
+	VPACKUSWB X0, X0, X0
+	MOVQ X0, (DI)
+	ADDQ $8, SI
+	ADDQ $8, DX
+	ADDQ $8, DI
+	SUBQ $8, CX
+	CMPQ CX, $8
+	JGE  qmulAVX2SS_loop
+qmulAVX2SS_tail:
+qmulAVX2SS_done:
+	VZEROUPPER
+	RET
+
 // func qmaxTapsAVX512U(dst *uint8, taps **uint8, ntaps int, n int)
 TEXT ·qmaxTapsAVX512U(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
@@ -2500,6 +2704,180 @@ qdw3x3AVX512VNNISigned_pixel:
 	ADDQ $64, DX
 	SUBQ $16, CX
 	JG   qdw3x3AVX512VNNISigned_block
+	VZEROUPPER
+	RET
+
+// func qdwPairsAVX2(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)
+TEXT ·qdwPairsAVX2(SB), NOSPLIT, $528-80
+	MOVQ kh+32(FP), AX
+	IMULQ kw+40(FP), AX
+	INCQ AX
+	SHRQ $1, AX
+	MOVQ AX, 520(SP)            // pairs of taps
+	MOVQ colOff+8(FP), R8
+	MOVQ out+72(FP), R9
+	MOVQ ow+24(FP), R10
+	MOVQ c+48(FP), R13
+	ADDQ $15, R13
+	ANDQ $-16, R13
+	SHLQ $2, R13                // row stride of the weights and of out: cpad int32s
+	TESTQ R10, R10
+	JZ   qdwPairsAVX2_done
+qdwPairsAVX2_pixel:
+	MOVQ rows+0(FP), SI
+	XORQ DI, DI
+	MOVQ kh+32(FP), AX
+qdwPairsAVX2_kh:
+	MOVQ (SI), DX
+	ADDQ $8, SI
+	MOVQ R8, CX
+	MOVQ kw+40(FP), BX
+qdwPairsAVX2_kw:
+	MOVLQSX (CX), R11
+	ADDQ $4, CX
+	LEAQ (DX)(R11*1), R12
+	TESTQ R11, R11
+	CMOVQLT zx+16(FP), R12      // padding column: the zero-point vector
+	MOVQ R12, (SP)(DI*8)
+	INCQ DI
+	DECQ BX
+	JNZ  qdwPairsAVX2_kw
+	DECQ AX
+	JNZ  qdwPairsAVX2_kh
+	MOVQ R12, (SP)(DI*8)        // an odd last tap's partner: itself, times zero weights
+	MOVQ init+64(FP), SI
+	MOVQ w+56(FP), DX
+	XORQ BX, BX                 // channel offset
+	MOVQ c+48(FP), AX
+	SHRQ $4, AX                 // whole blocks of 16 channels
+	SHLQ $4, AX
+	JZ   qdwPairsAVX2_next
+qdwPairsAVX2_block:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 520(SP), CX
+qdwPairsAVX2_pair:
+	MOVQ (SP)(DI*8), R12
+	VPMOVZXBW (R12)(BX*1), Y2
+	MOVQ 8(SP)(DI*8), R12
+	VPMOVZXBW (R12)(BX*1), Y3
+	VPUNPCKLWD Y3, Y2, Y4        // (x_t, x_t+1) of channels 0-3, 8-11
+	VPUNPCKHWD Y3, Y2, Y5        // of channels 4-7, 12-15
+	VPMADDWD (R11), Y4, Y4
+	VPMADDWD 32(R11), Y5, Y5
+	VPADDD Y4, Y0, Y0
+	VPADDD Y5, Y1, Y1
+	ADDQ R13, R11
+	ADDQ $2, DI
+	DECQ CX
+	JNZ  qdwPairsAVX2_pair
+	VPERM2I128 $0x20, Y1, Y0, Y2  // channels 0-7
+	VPERM2I128 $0x31, Y1, Y0, Y3  // channels 8-15
+	VPADDD (SI), Y2, Y2
+	VPADDD 32(SI), Y3, Y3
+	VMOVDQU Y2, (R9)(BX*4)
+	VMOVDQU Y3, 32(R9)(BX*4)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $16, BX
+	SUBQ $16, AX
+	JG   qdwPairsAVX2_block
+qdwPairsAVX2_next:
+	MOVQ kw+40(FP), AX
+	LEAQ (R8)(AX*4), R8         // next pixel's column offsets
+	ADDQ R13, R9                // next pixel's outputs
+	DECQ R10
+	JNZ  qdwPairsAVX2_pixel
+qdwPairsAVX2_done:
+	VZEROUPPER
+	RET
+
+// func qdwPairsAVX2Signed(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)
+TEXT ·qdwPairsAVX2Signed(SB), NOSPLIT, $528-80
+	MOVQ kh+32(FP), AX
+	IMULQ kw+40(FP), AX
+	INCQ AX
+	SHRQ $1, AX
+	MOVQ AX, 520(SP)            // pairs of taps
+	MOVQ colOff+8(FP), R8
+	MOVQ out+72(FP), R9
+	MOVQ ow+24(FP), R10
+	MOVQ c+48(FP), R13
+	ADDQ $15, R13
+	ANDQ $-16, R13
+	SHLQ $2, R13                // row stride of the weights and of out: cpad int32s
+	TESTQ R10, R10
+	JZ   qdwPairsAVX2Signed_done
+qdwPairsAVX2Signed_pixel:
+	MOVQ rows+0(FP), SI
+	XORQ DI, DI
+	MOVQ kh+32(FP), AX
+qdwPairsAVX2Signed_kh:
+	MOVQ (SI), DX
+	ADDQ $8, SI
+	MOVQ R8, CX
+	MOVQ kw+40(FP), BX
+qdwPairsAVX2Signed_kw:
+	MOVLQSX (CX), R11
+	ADDQ $4, CX
+	LEAQ (DX)(R11*1), R12
+	TESTQ R11, R11
+	CMOVQLT zx+16(FP), R12      // padding column: the zero-point vector
+	MOVQ R12, (SP)(DI*8)
+	INCQ DI
+	DECQ BX
+	JNZ  qdwPairsAVX2Signed_kw
+	DECQ AX
+	JNZ  qdwPairsAVX2Signed_kh
+	MOVQ R12, (SP)(DI*8)        // an odd last tap's partner: itself, times zero weights
+	MOVQ init+64(FP), SI
+	MOVQ w+56(FP), DX
+	XORQ BX, BX                 // channel offset
+	MOVQ c+48(FP), AX
+	SHRQ $4, AX                 // whole blocks of 16 channels
+	SHLQ $4, AX
+	JZ   qdwPairsAVX2Signed_next
+qdwPairsAVX2Signed_block:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	MOVQ DX, R11
+	XORQ DI, DI
+	MOVQ 520(SP), CX
+qdwPairsAVX2Signed_pair:
+	MOVQ (SP)(DI*8), R12
+	VPMOVSXBW (R12)(BX*1), Y2
+	MOVQ 8(SP)(DI*8), R12
+	VPMOVSXBW (R12)(BX*1), Y3
+	VPUNPCKLWD Y3, Y2, Y4        // (x_t, x_t+1) of channels 0-3, 8-11
+	VPUNPCKHWD Y3, Y2, Y5        // of channels 4-7, 12-15
+	VPMADDWD (R11), Y4, Y4
+	VPMADDWD 32(R11), Y5, Y5
+	VPADDD Y4, Y0, Y0
+	VPADDD Y5, Y1, Y1
+	ADDQ R13, R11
+	ADDQ $2, DI
+	DECQ CX
+	JNZ  qdwPairsAVX2Signed_pair
+	VPERM2I128 $0x20, Y1, Y0, Y2  // channels 0-7
+	VPERM2I128 $0x31, Y1, Y0, Y3  // channels 8-15
+	VPADDD (SI), Y2, Y2
+	VPADDD 32(SI), Y3, Y3
+	VMOVDQU Y2, (R9)(BX*4)
+	VMOVDQU Y3, 32(R9)(BX*4)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $16, BX
+	SUBQ $16, AX
+	JG   qdwPairsAVX2Signed_block
+qdwPairsAVX2Signed_next:
+	MOVQ kw+40(FP), AX
+	LEAQ (R8)(AX*4), R8         // next pixel's column offsets
+	ADDQ R13, R9                // next pixel's outputs
+	DECQ R10
+	JNZ  qdwPairsAVX2Signed_pixel
+qdwPairsAVX2Signed_done:
 	VZEROUPPER
 	RET
 

@@ -49,6 +49,11 @@ func main() {
 			genQAdd(false, as, bs)
 		}
 	}
+	for _, as := range []bool{false, true} {
+		for _, bs := range []bool{false, true} {
+			genQBinary("mul", false, as, bs)
+		}
+	}
 	for _, signed := range []bool{false, true} {
 		genMaxTaps(true, signed)
 		genMaxTaps(false, signed)
@@ -58,6 +63,9 @@ func main() {
 	for _, signed := range []bool{false, true} {
 		genDW3x3(signed, false)
 		genDW3x3(signed, true)
+	}
+	for _, signed := range []bool{false, true} {
+		genDWPairs(signed)
 	}
 	if _, err := os.Stdout.WriteString(out.String()); err != nil {
 		os.Exit(1)
@@ -243,9 +251,15 @@ func gen(zmm, signed, fused bool) {
 // exactly the float32 arithmetic of DequantizeLinear, Add and QuantizeLinear (the integer
 // differences convert exactly; the products, the sum and the quotient round once each, as
 // the unfused operators do). qaddConsts is {za, zb int32; sa, sb, sy, zy, lo, hi float32}.
-func genQAdd(zmm, aSigned, bSigned bool) {
+func genQAdd(zmm, aSigned, bSigned bool) { genQBinary("add", zmm, aSigned, bSigned) }
+
+// genQBinary writes q{add,mul}{AVX512,AVX2}{U,S}{U,S}(a, b, y *uint8, n int, c *qaddConsts):
+// y[i] = clamp(RoundHalfEven(((a[i]−za)·sa op (b[i]−zb)·sb) / sy) + zy, lo, hi) for i < n
+// (AVX2: n a multiple of 8), op + (QAdd) or · (QMul), every step rounded to float32 as the
+// unfused DequantizeLinear, Add or Mul and QuantizeLinear compute it.
+func genQBinary(op string, zmm, aSigned, bSigned bool) {
 	sfx := map[bool]string{false: "U", true: "S"}
-	name := "qadd"
+	name := "q" + op
 	if zmm {
 		name += "AVX512"
 	} else {
@@ -286,7 +300,11 @@ func genQAdd(zmm, aSigned, bSigned bool) {
 		p("\tVCVTDQ2PS %s1, %s1", R, R)
 		p("\tVMULPS %s10, %s0, %s0", R, R, R)
 		p("\tVMULPS %s11, %s1, %s1", R, R, R)
-		p("\tVADDPS %s1, %s0, %s0", R, R, R)
+		if op == "mul" {
+			p("\tVMULPS %s1, %s0, %s0", R, R, R)
+		} else {
+			p("\tVADDPS %s1, %s0, %s0", R, R, R)
+		}
 		p("\tVDIVPS %s12, %s0, %s0", R, R, R)
 		if zmm {
 			p("\tVRNDSCALEPS $0, %s0, %s0      // round half to even", R, R)
@@ -602,6 +620,110 @@ func genDW3x3(signed, vnni bool) {
 	p("\tADDQ $64, DX")
 	p("\tSUBQ $16, CX")
 	p("\tJG   %s_block", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// genDWPairs writes qdwPairsAVX2[Signed](rows, colOff, zx, ow, kh, kw, c, w, init, out): the
+// depthwise row of gen's qdwRowAVX2 for whole blocks of 16 channels (c's others are the
+// caller's), two taps per vpmaddwd. Each tap's 16 input bytes widen to int16 (vpmovzxbw or
+// vpmovsxbw); vpunpck{l,h}wd interleave taps t and t+1 into dwords (x_t, x_t+1) of channels
+// 0-3 and 8-11 (low) and 4-7 and 12-15 (high), which vpmaddwd multiplies with the weights
+// packed in that order as int16 pairs (depthwise.wPairs: per pair of taps, cpad dwords;
+// an odd last tap pairs with zero weights and re-reads its own input), and vperm2i128 puts
+// the channels back in order before init is added: 32 products per four vector
+// instructions where gen's kernel forms 8 per three. Frame: 65 tap pointers from 0(SP),
+// the pair count at 520(SP).
+func genDWPairs(signed bool) {
+	name, ext := "qdwPairsAVX2", "VPMOVZXBW"
+	if signed {
+		name, ext = "qdwPairsAVX2Signed", "VPMOVSXBW"
+	}
+	p("// func %s(rows **uint8, colOff *int32, zx *uint8, ow int, kh int, kw int, c int, w *int32, init *int32, out *int32)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $528-80", name)
+	p("\tMOVQ kh+32(FP), AX")
+	p("\tIMULQ kw+40(FP), AX")
+	p("\tINCQ AX")
+	p("\tSHRQ $1, AX")
+	p("\tMOVQ AX, 520(SP)            // pairs of taps")
+	p("\tMOVQ colOff+8(FP), R8")
+	p("\tMOVQ out+72(FP), R9")
+	p("\tMOVQ ow+24(FP), R10")
+	p("\tMOVQ c+48(FP), R13")
+	p("\tADDQ $15, R13")
+	p("\tANDQ $-16, R13")
+	p("\tSHLQ $2, R13                // row stride of the weights and of out: cpad int32s")
+	p("\tTESTQ R10, R10")
+	p("\tJZ   %s_done", name)
+	p("%s_pixel:", name)
+	p("\tMOVQ rows+0(FP), SI")
+	p("\tXORQ DI, DI")
+	p("\tMOVQ kh+32(FP), AX")
+	p("%s_kh:", name)
+	p("\tMOVQ (SI), DX")
+	p("\tADDQ $8, SI")
+	p("\tMOVQ R8, CX")
+	p("\tMOVQ kw+40(FP), BX")
+	p("%s_kw:", name)
+	p("\tMOVLQSX (CX), R11")
+	p("\tADDQ $4, CX")
+	p("\tLEAQ (DX)(R11*1), R12")
+	p("\tTESTQ R11, R11")
+	p("\tCMOVQLT zx+16(FP), R12      // padding column: the zero-point vector")
+	p("\tMOVQ R12, (SP)(DI*8)")
+	p("\tINCQ DI")
+	p("\tDECQ BX")
+	p("\tJNZ  %s_kw", name)
+	p("\tDECQ AX")
+	p("\tJNZ  %s_kh", name)
+	p("\tMOVQ R12, (SP)(DI*8)        // an odd last tap's partner: itself, times zero weights")
+	p("\tMOVQ init+64(FP), SI")
+	p("\tMOVQ w+56(FP), DX")
+	p("\tXORQ BX, BX                 // channel offset")
+	p("\tMOVQ c+48(FP), AX")
+	p("\tSHRQ $4, AX                 // whole blocks of 16 channels")
+	p("\tSHLQ $4, AX")
+	p("\tJZ   %s_next", name)
+	p("%s_block:", name)
+	p("\tVPXOR Y0, Y0, Y0")
+	p("\tVPXOR Y1, Y1, Y1")
+	p("\tMOVQ DX, R11")
+	p("\tXORQ DI, DI")
+	p("\tMOVQ 520(SP), CX")
+	p("%s_pair:", name)
+	p("\tMOVQ (SP)(DI*8), R12")
+	p("\t%s (R12)(BX*1), Y2", ext)
+	p("\tMOVQ 8(SP)(DI*8), R12")
+	p("\t%s (R12)(BX*1), Y3", ext)
+	p("\tVPUNPCKLWD Y3, Y2, Y4        // (x_t, x_t+1) of channels 0-3, 8-11")
+	p("\tVPUNPCKHWD Y3, Y2, Y5        // of channels 4-7, 12-15")
+	p("\tVPMADDWD (R11), Y4, Y4")
+	p("\tVPMADDWD 32(R11), Y5, Y5")
+	p("\tVPADDD Y4, Y0, Y0")
+	p("\tVPADDD Y5, Y1, Y1")
+	p("\tADDQ R13, R11")
+	p("\tADDQ $2, DI")
+	p("\tDECQ CX")
+	p("\tJNZ  %s_pair", name)
+	p("\tVPERM2I128 $0x20, Y1, Y0, Y2  // channels 0-7")
+	p("\tVPERM2I128 $0x31, Y1, Y0, Y3  // channels 8-15")
+	p("\tVPADDD (SI), Y2, Y2")
+	p("\tVPADDD 32(SI), Y3, Y3")
+	p("\tVMOVDQU Y2, (R9)(BX*4)")
+	p("\tVMOVDQU Y3, 32(R9)(BX*4)")
+	p("\tADDQ $64, SI")
+	p("\tADDQ $64, DX")
+	p("\tADDQ $16, BX")
+	p("\tSUBQ $16, AX")
+	p("\tJG   %s_block", name)
+	p("%s_next:", name)
+	p("\tMOVQ kw+40(FP), AX")
+	p("\tLEAQ (R8)(AX*4), R8         // next pixel's column offsets")
+	p("\tADDQ R13, R9                // next pixel's outputs")
+	p("\tDECQ R10")
+	p("\tJNZ  %s_pixel", name)
+	p("%s_done:", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
 	p("")

@@ -414,13 +414,24 @@ func TestQLookup(t *testing.T) {
 // TestQMul: QMul equals DequantizeLinear → Mul → QuantizeLinear, for same shapes and for a
 // per-channel scale of an NHWC tensor.
 func TestQMul(t *testing.T) {
+	for _, v := range elementwiseVariants() {
+		t.Run(v, func(t *testing.T) {
+			defer func(old string) { elementwiseVariant = old }(elementwiseVariant)
+			elementwiseVariant = v
+			testQMul(t)
+		})
+	}
+}
+
+func testQMul(t *testing.T) {
 	r := rand.New(rand.NewSource(16))
-	for _, types := range [][3]ir.DataType{{ir.Uint8, ir.Uint8, ir.Uint8}, {ir.Int8, ir.Uint8, ir.Int8}} {
+	for _, types := range [][3]ir.DataType{{ir.Uint8, ir.Uint8, ir.Uint8}, {ir.Int8, ir.Uint8, ir.Int8}, {ir.Uint8, ir.Int8, ir.Uint8}, {ir.Int8, ir.Int8, ir.Int8}} {
 		pa := [2]*kernel.Tensor{scalarF(0.031), zeroPoint(types[0], 7)}
 		pb := [2]*kernel.Tensor{scalarF(0.017), zeroPoint(types[1], 100)}
 		py := [2]*kernel.Tensor{scalarF(0.043), zeroPoint(types[2], 20)}
-		for _, bShape := range [][]int64{{2, 5, 4, 6}, {2, 1, 1, 6}} {
-			a, b := randTensor(r, types[0], 2, 5, 4, 6), randTensor(r, types[1], bShape...)
+		// 6 channels: the vector kernel's tail only; 21: two vectors and a tail.
+		for _, bShape := range [][]int64{{2, 5, 4, 6}, {2, 1, 1, 6}, {2, 5, 4, 21}, {2, 1, 1, 21}} {
+			a, b := randTensor(r, types[0], 2, 5, 4, bShape[3]), randTensor(r, types[1], bShape...)
 			want := refChain(t, "Mul", nil, []*kernel.Tensor{a, b}, [][2]*kernel.Tensor{pa, pb}, py)
 			in := []*kernel.Tensor{a, pa[0], pa[1], b, pb[0], pb[1], py[0], py[1]}
 			got := run1(t, newPrivateNode(t, OpQMul, nil, in), in...)

@@ -154,6 +154,7 @@ type qmul struct {
 	da, db       [256]float32 // the dequantized value of every byte
 	sy, zy       float32
 	lo, hi       float32
+	consts       qaddConsts // the same parameters for the vector kernels
 }
 
 func newQMul(info *kernel.NodeInfo) (kernel.Kernel, error) {
@@ -186,6 +187,7 @@ func newQMul(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	lo, hi := typeRange(yType)
 	lo, hi = actClamp(n, sy, zy, lo, hi)
 	k.lo, k.hi = float32(lo), float32(hi)
+	k.consts = qaddConsts{za: za, zb: zb, sa: sa, sb: sb, sy: sy, zy: float32(zy), lo: k.lo, hi: k.hi}
 	return k, nil
 }
 
@@ -232,7 +234,8 @@ func (k *qmul) mul(a, b, y []uint8, channels int) {
 	}
 }
 
-func (k *qmul) mulRun(a, b, y []uint8) {
+// mulRunGo is mulRun's portable loop, the oracle of its vector kernels.
+func (k *qmul) mulRunGo(a, b, y []uint8) {
 	lo, hi, sy, zy := k.lo, k.hi, k.sy, k.zy
 	b = b[:len(y)]
 	for i, av := range a[:len(y)] {
