@@ -195,9 +195,16 @@ func newSplitToSequence(info *kernel.NodeInfo) (kernel.Kernel, error) {
 					sizes = append(sizes, min(left, vals[0]))
 				}
 			} else {
+				if len(split.Shape) != 1 {
+					return nil, fmt.Errorf("split must be a scalar or 1-D, got shape %v", split.Shape)
+				}
 				sizes = vals
 				sum := int64(0)
 				for _, v := range vals {
+					// Negative parts could cancel out to the right total and slice backwards.
+					if v < 0 || v > dim {
+						return nil, fmt.Errorf("split %v has a part outside [0, %d]", vals, dim)
+					}
 					sum += v
 				}
 				if sum != dim {
