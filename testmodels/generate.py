@@ -313,13 +313,16 @@ RECIPES = {
 
 
 class Log:
+    """Prints, and appends to path when one is given."""
+
     def __init__(self, path):
-        self.f = open(path, "a")
+        self.f = open(path, "a") if path else None
 
     def __call__(self, msg):
         print(msg, flush=True)
-        self.f.write(msg + "\n")
-        self.f.flush()
+        if self.f:
+            self.f.write(msg + "\n")
+            self.f.flush()
 
 
 def seed_everything(seed):
@@ -543,7 +546,9 @@ def main():
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)  # tiny gradients must not drop onto the slow denormal path
-    log = Log(os.path.join(HERE, "train_log.txt"))
+    # Only training runs go into the committed log: the exports that tests trigger
+    # (--torchvision/--students with --no-train) must not modify the checkout.
+    log = Log(None if args.no_train else os.path.join(HERE, "train_log.txt"))
     log(f"=== generate.py {time.strftime('%Y-%m-%d %H:%M:%S')} torch={torch.__version__} "
         f"onnx={onnx.__version__} numpy={np.__version__} python={platform.python_version()} "
         f"threads={torch.get_num_threads()} args={sys.argv[1:]}")
