@@ -192,15 +192,6 @@ const hostileBegin, hostileEnd = "<!-- hostile table begin -->\n", "<!-- hostile
 
 // writeHostileTable replaces the text between the markers in path with the table of rows.
 func writeHostileTable(path string, rows []hostileRow) error {
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	before, rest, ok := strings.Cut(string(doc), hostileBegin)
-	_, after, ok2 := strings.Cut(rest, hostileEnd)
-	if !ok || !ok2 {
-		return fmt.Errorf("%s has no hostile table markers", path)
-	}
 	var b strings.Builder
 	b.WriteString("| # | input | command | exit | peak memory | time | what whittle says |\n|---:|---|---|---:|---:|---:|---|\n")
 	for i, r := range rows {
@@ -212,7 +203,22 @@ func writeHostileTable(path string, rows []hostileRow) error {
 		fmt.Fprintf(&b, "| %d | %s | `%s` | %d | %.1f MB | %.2f s | %s |\n", i+1, mdEscape(r.c.Kind), cmd, r.p.code,
 			float64(r.p.peakKB)/1024, r.p.took.Seconds(), mdEscape(msg))
 	}
-	return os.WriteFile(path, []byte(before+hostileBegin+b.String()+hostileEnd+after), 0o644)
+	return replaceBetweenMarkers(path, hostileBegin, hostileEnd, b.String())
+}
+
+// replaceBetweenMarkers rewrites the text between the begin and end marker lines of the
+// document at path (the generated tables of docs/hardening.md).
+func replaceBetweenMarkers(path, begin, end, body string) error {
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	before, rest, ok := strings.Cut(string(doc), begin)
+	_, after, ok2 := strings.Cut(rest, end)
+	if !ok || !ok2 {
+		return fmt.Errorf("%s has no %q ... %q markers", path, strings.TrimSpace(begin), strings.TrimSpace(end))
+	}
+	return os.WriteFile(path, []byte(before+begin+body+end+after), 0o644)
 }
 
 // summary is the line of a process's output that says what happened: the error (with the

@@ -106,20 +106,11 @@ type largeRow struct {
 const largeBegin, largeEnd = "<!-- large table begin -->\n", "<!-- large table end -->\n"
 
 func writeLargeTable(path string, rows []largeRow, weights int64) error {
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	before, rest, ok := strings.Cut(string(doc), largeBegin)
-	_, after, ok2 := strings.Cut(rest, largeEnd)
-	if !ok || !ok2 {
-		return fmt.Errorf("%s has no large table markers", path)
-	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Weights: %d bytes (%.2f GiB); MB are 2^20 bytes.\n\n", weights, float64(weights)/(1<<30))
 	b.WriteString("| command | time | peak memory | peak / weights |\n|---|---:|---:|---:|\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| `whittle %s` | %.1f s | %.0f MB | %.2fx |\n", r.command, r.p.took.Seconds(), float64(r.p.peakKB)/1024, float64(r.p.peakKB<<10)/float64(weights))
 	}
-	return os.WriteFile(path, []byte(before+largeBegin+b.String()+largeEnd+after), 0o644)
+	return replaceBetweenMarkers(path, largeBegin, largeEnd, b.String())
 }
