@@ -95,15 +95,8 @@ func top1(logits []float32, classes int, labels []int64) int {
 // images with whittle's runtime and with ONNX Runtime, and requires both to count the same
 // correct images as PyTorch did at export time, to within one image (0.01 pp).
 func TestTrainedModelsAccuracy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("long: runs every trained model on 10,000 images twice")
-	}
-	ortpeer.Require(t)
+	ds := fashionTestForORT(t, "runs every trained model on 10,000 images twice")
 	dir, man := readManifest(t)
-	ds, err := dataset.Open("fashion-mnist:test")
-	if err != nil {
-		testenv.Skipf(t, "Fashion-MNIST: %v (apt-get install dataset-fashion-mnist)", err)
-	}
 	all, err := ds.Batch(0, ds.Len())
 	if err != nil {
 		t.Fatal(err)
@@ -140,4 +133,20 @@ func TestTrainedModelsAccuracy(t *testing.T) {
 			})
 		}
 	}
+}
+
+// fashionTestForORT opens the Fashion-MNIST test set for a long test that scores models in
+// whittle and ONNX Runtime: skipped under -short (saying why it is long), without the ORT
+// peer or without the data set.
+func fashionTestForORT(t *testing.T, long string) dataset.Dataset {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("long: " + long)
+	}
+	ortpeer.Require(t)
+	ds, err := dataset.Open("fashion-mnist:test")
+	if err != nil {
+		testenv.Skipf(t, "Fashion-MNIST: %v (apt-get install dataset-fashion-mnist)", err)
+	}
+	return ds
 }

@@ -33,14 +33,7 @@ const DistilledEnv = "WHITTLE_DISTILLED_DIR"
 // batch 1, one intra-op thread, alternating rounds, the median of each. The latencies are
 // logged, never asserted.
 func TestDistilledStudentsAgreeWithORT(t *testing.T) {
-	if testing.Short() {
-		t.Skip("long: distils a student and scores each on 10,000 images twice")
-	}
-	ortpeer.Require(t)
-	test, err := dataset.Open("fashion-mnist:test")
-	if err != nil {
-		testenv.Skipf(t, "Fashion-MNIST: %v (apt-get install dataset-fashion-mnist)", err)
-	}
+	test := fashionTestForORT(t, "distils a student and scores each on 10,000 images twice")
 	root, _ := testenv.RepoRoot()
 	teachers := map[string]string{} // distill.ModelSHA256 -> path
 	for _, name := range []string{"fashion_cnn_op17.onnx", "fashion_mlp_op17.onnx", "fashion_vit_op17.onnx"} {

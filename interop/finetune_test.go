@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/whittle-ml/whittle"
-	"github.com/whittle-ml/whittle/dataset"
-	"github.com/whittle-ml/whittle/internal/ortpeer"
 	"github.com/whittle-ml/whittle/internal/testenv"
 	"github.com/whittle-ml/whittle/onnx"
 	"github.com/whittle-ml/whittle/passes"
@@ -26,14 +24,7 @@ const FinetunedEnv = "WHITTLE_FINETUNED_DIR"
 // every output on all 10,000 test images in whittle's runtime and in ONNX Runtime: the
 // files whittle trains are ordinary inference models that ONNX Runtime scores the same.
 func TestFinetunedModelsAgreeWithORT(t *testing.T) {
-	if testing.Short() {
-		t.Skip("long: fine-tunes three models and scores each on 10,000 images twice")
-	}
-	ortpeer.Require(t)
-	test, err := dataset.Open("fashion-mnist:test")
-	if err != nil {
-		testenv.Skipf(t, "Fashion-MNIST: %v (apt-get install dataset-fashion-mnist)", err)
-	}
+	test := fashionTestForORT(t, "fine-tunes three models and scores each on 10,000 images twice")
 	root, _ := testenv.RepoRoot()
 	teacher := filepath.Join(root, "testmodels", "fashion_cnn_op17.onnx")
 	dir := t.TempDir()
