@@ -39,6 +39,11 @@ type PruneOptions struct {
 	MeasureFiles bool
 	// ToolVersion is recorded in the history (empty: Version()).
 	ToolVersion string
+	// Overwrite lets Prune write the pruned float32 weights into m's own tensor bytes
+	// instead of copies, so a model is pruned holding its weights once: set it only when
+	// nothing else shares m's tensors (no clone of m, no session over it), as for a model
+	// just loaded (passes.Context.OwnsData).
+	Overwrite bool
 }
 
 // Options returns the pass options o stands for, checked.
@@ -98,6 +103,7 @@ func Prune(m *ir.Model, opts PruneOptions) (*PruneResult, error) {
 	}
 	ctx := PassContext(opts.ToolVersion)
 	ctx.VerifyEach = true
+	ctx.OwnsData = opts.Overwrite
 	res := &PruneResult{}
 	ctx.OnReport = func(_ string, rep any) { res.Report, _ = rep.(*passes.PruneReport) }
 	p := passes.Pipeline{{Pass: "prune", Params: po.Params()}}

@@ -59,6 +59,12 @@ type Context struct {
 	// *PruneReport; quantize_static, quantize_dynamic, quantize_weights: *QuantizeReport)
 	// each time the pass runs.
 	OnReport func(pass string, report any)
+	// OwnsData says that the model's tensor bytes belong to this pipeline alone: no
+	// clone, session or other model shares them (ir.Tensor.Clone shares bytes), as with
+	// a model just loaded from a file. Passes may then overwrite weights in place rather
+	// than copy them: prune holds one copy of the weights instead of two. It is ignored
+	// while ctx.Original is set (a clone sharing the bytes).
+	OwnsData bool
 
 	// pass is the name of the pass running now, which tags log entries.
 	pass string
@@ -66,6 +72,9 @@ type Context struct {
 	typesFresh bool
 	typedAt    int
 }
+
+// overwrites says whether passes may write to the model's tensor bytes (OwnsData).
+func (c *Context) overwrites() bool { return c.OwnsData && c.Original == nil }
 
 // CalibrationSource opens calibration data by the name a quantize_static step records
 // (its calibration parameter, a dataset spec), so that a recorded step can be replayed.

@@ -62,8 +62,17 @@ func nmMask(w []float64, dims []int64, axis, n, m int) []bool {
 // nmRaw32 is nmMask and applyMask for float32 weights given as little-endian bytes: in
 // each group it zeroes the M-N weights of smallest magnitude (equal magnitudes, the
 // earlier index first) and returns the new bytes, or nil when nothing changes. It reads
-// the weights where they lie: one copy of them is made, the result.
-func nmRaw32(raw []byte, dims []int64, axis, n, m int) ([]byte, error) {
+// the weights where they lie: one copy of them is made, the result; with inPlace none, the
+// zeros going into raw itself (after a first pass has checked that every weight can be
+// ranked, so that an error leaves raw as it was).
+func nmRaw32(raw []byte, dims []int64, axis, n, m int, inPlace bool) ([]byte, error) {
+	if inPlace {
+		for i := range len(raw) / 4 {
+			if bits := binary.LittleEndian.Uint32(raw[4*i:]); bits&^(1<<31) >= 0x7f800000 {
+				return nil, unrankable(float64(math.Float32frombits(bits)), i)
+			}
+		}
+	}
 	outer, l, inner := nmLayout(dims, axis)
 	idx := make([]int, m)
 	mags := make([]uint32, m)
@@ -91,7 +100,10 @@ func nmRaw32(raw []byte, dims []int64, axis, n, m int) ([]byte, error) {
 						continue
 					}
 					if out == nil {
-						out = slices.Clone(raw)
+						out = raw
+						if !inPlace {
+							out = slices.Clone(raw)
+						}
 					}
 					binary.LittleEndian.PutUint32(out[4*idx[k]:], 0)
 				}
@@ -119,13 +131,12 @@ func pruneNM(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSelector, re
 			rep.skip(u.label(), "per-layer sparsity %g does not apply to an N:M pattern; pruned %d:%d", s, opts.N, opts.M)
 		}
 		if raw, ok := raw32(u); ok {
-			out, err := nmRaw32(raw, u.t.Dims, u.redAxis, opts.N, opts.M)
+			before := rawBefore(r, u)
+			out, err := nmRaw32(raw, u.t.Dims, u.redAxis, opts.N, opts.M, r.ctx.overwrites())
 			if err != nil {
 				return fmt.Errorf("weight %q: %w", u.init.Name, err)
 			}
-			if out != nil {
-				r.setConst(u.init, ir.NewTensor(u.init.Name, ir.Float, u.t.Dims, out))
-			}
+			setRaw32(r, u, out, before)
 		} else {
 			w, err := u.t.Float64s()
 			if err == nil {

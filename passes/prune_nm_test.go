@@ -150,9 +150,17 @@ func TestNMRaw32MatchesNMMask(t *testing.T) {
 			}
 		}
 		raw := ir.FromFloat32("w", dims, xs).Raw
-		out, err := nmRaw32(raw, dims, axis, n, m)
+		orig := slices.Clone(raw)
+		inPlace := trial%2 == 1
+		out, err := nmRaw32(raw, dims, axis, n, m, inPlace)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if out != nil && (&out[0] == &raw[0]) != inPlace {
+			t.Fatalf("trial %d: pruned in place %v, want %v", trial, !inPlace, inPlace)
+		}
+		if !inPlace && !slices.Equal(raw, orig) {
+			t.Fatalf("trial %d: the input bytes changed without inPlace", trial)
 		}
 		if (out != nil) != changed {
 			t.Fatalf("trial %d: changed %v, want %v", trial, out != nil, changed)
@@ -165,6 +173,21 @@ func TestNMRaw32MatchesNMMask(t *testing.T) {
 			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
 				t.Fatalf("trial %d (%d:%d, dims %v, axis %d): element %d is %v, want %v", trial, n, m, dims, axis, i, got[i], want[i])
 			}
+		}
+	}
+}
+
+// TestNMRaw32InPlaceErrorLeavesWeights: in place, a weight that cannot be ranked is found
+// before any zero is written.
+func TestNMRaw32InPlaceErrorLeavesWeights(t *testing.T) {
+	raw := ir.FromFloat32("w", []int64{8}, []float32{1, 0.1, 2, 0.2, 3, float32(math.NaN()), 4, 0.4}).Raw
+	orig := slices.Clone(raw)
+	for _, inPlace := range []bool{false, true} {
+		if _, err := nmRaw32(raw, []int64{8}, 0, 2, 4, inPlace); err == nil || !strings.Contains(err.Error(), "NaN at flat index 5") {
+			t.Errorf("inPlace %v: error %v, want the NaN at flat index 5", inPlace, err)
+		}
+		if !slices.Equal(raw, orig) {
+			t.Fatalf("inPlace %v: the weights changed", inPlace)
 		}
 	}
 }

@@ -75,3 +75,64 @@ func TestPruneReport(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPruneOwnsData: with Context.OwnsData, float32 weights are pruned in their own bytes
+// (no copy), to the same result and with the same log as without; a kept Original (which
+// shares the bytes) turns it off.
+func TestPruneOwnsData(t *testing.T) {
+	w1 := []float32{0.5, -0.1, 0.3, -0.7, 0.2, 0.05, 0.4, -0.6}
+	w2 := []float32{1, -2, 0.01, 3, -0.02, 0.5, 0.4, -0.03, 2, 1.5}
+	for _, tt := range []struct {
+		name     string
+		opts     PruneOptions
+		owns     bool
+		original bool
+		inPlace  bool
+	}{
+		{name: "layer, copied", opts: PruneOptions{Sparsity: 0.5, Scope: ScopeLayer, Pattern: PatternUnstructured}},
+		{name: "layer, in place", opts: PruneOptions{Sparsity: 0.5, Scope: ScopeLayer, Pattern: PatternUnstructured}, owns: true, inPlace: true},
+		{name: "global, in place", opts: PruneOptions{Sparsity: 0.5, Scope: ScopeGlobal, Pattern: PatternUnstructured}, owns: true, inPlace: true},
+		{name: "2:4, in place", opts: PruneOptions{Pattern: PatternNM, N: 2, M: 4}, owns: true, inPlace: true},
+		{name: "original kept", opts: PruneOptions{Sparsity: 0.5, Scope: ScopeLayer, Pattern: PatternUnstructured}, owns: true, original: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := DefaultPruneOptions()
+			opts.Sparsity, opts.Scope, opts.Pattern, opts.N, opts.M = tt.opts.Sparsity, tt.opts.Scope, tt.opts.Pattern, tt.opts.N, tt.opts.M
+			if opts.Scope == "" {
+				opts.Scope = ScopeLayer
+			}
+			build := func() *ir.Model {
+				// W1 is [4, 2]: 2:4 groups run along the reduction axis.
+				return newBuilder(t, 17).Input("X", ir.Float, 1, 4).
+					Floats("W1", []int64{4, 2}, w1...).Floats("W2", []int64{2, 5}, w2...).
+					Node("Gemm", "X,W1", "H").Node("Gemm", "H,W2", "Y").Output("Y").Model()
+			}
+			want := build()
+			wantCtx := &Context{VerifyEach: true}
+			if _, err := Prune(wantCtx, want, opts); err != nil {
+				t.Fatal(err)
+			}
+			m := build()
+			w1Bytes := constOf(m.Graph.Lookup("W1")).Raw
+			orig := bytes.Clone(w1Bytes)
+			ctx := &Context{VerifyEach: true, OwnsData: tt.owns}
+			if tt.original {
+				ctx.Original = m.Clone()
+			}
+			if _, err := Prune(ctx, m, opts); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"W1", "W2"} {
+				if got, w := fmt.Sprint(floatsOf(t, m.Graph.Lookup(name))), fmt.Sprint(floatsOf(t, want.Graph.Lookup(name))); got != w {
+					t.Errorf("%s = %s, want %s", name, got, w)
+				}
+			}
+			if changed := !bytes.Equal(w1Bytes, orig); changed != tt.inPlace {
+				t.Errorf("W1's original bytes changed: %v, want %v", changed, tt.inPlace)
+			}
+			if got, w := fmt.Sprint(ctx.Log.Changes), fmt.Sprint(wantCtx.Log.Changes); got != w {
+				t.Errorf("log:\n%s\nwant:\n%s", got, w)
+			}
+		})
+	}
+}

@@ -199,8 +199,11 @@ func applyMask(r *rewriter, u *weightUnit, w []float64, mask []bool) {
 // taken. The k-th smallest magnitude is found by a two-pass radix select on the bit
 // patterns with the sign cleared (for non-negative floats, the order of the bits is the
 // order of the values), so no copy of the weights is made besides the results. A NaN or
-// infinity is an error naming its tensor (by index in raws) and position.
-func pruneRaw32(raws [][]byte, k int) (outs [][]byte, thr float64, err error) {
+// infinity is an error naming its tensor (by index in raws) and position. With inPlace
+// the zeros are written into raws themselves (outs[t] is then raws[t] where it changed),
+// and no copy is made at all; nothing is written before the ranking is complete, so an
+// error leaves raws as they were.
+func pruneRaw32(raws [][]byte, k int, inPlace bool) (outs [][]byte, thr float64, err error) {
 	outs = make([][]byte, len(raws))
 	n := 0
 	for _, raw := range raws {
@@ -252,7 +255,10 @@ func pruneRaw32(raws [][]byte, k int) (outs [][]byte, thr float64, err error) {
 			}
 			if a != 0 {
 				if out == nil {
-					out = slices.Clone(raw)
+					out = raw
+					if !inPlace {
+						out = slices.Clone(raw)
+					}
 				}
 				binary.LittleEndian.PutUint32(out[4*i:], 0)
 			}
@@ -270,6 +276,27 @@ type rawRankError struct {
 
 func (e *rawRankError) Error() string { return e.err.Error() }
 func (e *rawRankError) Unwrap() error { return e.err }
+
+// rawBefore returns what the log says of u's weight before pruning, when pruning will
+// overwrite its bytes (afterwards the old values are gone).
+func rawBefore(r *rewriter, u *weightUnit) string {
+	if !r.ctx.overwrites() {
+		return ""
+	}
+	return tensorSummary(u.t)
+}
+
+// setRaw32 gives u's weight the pruned float32 bytes out (nil: unchanged), which may be
+// its own bytes overwritten in place; before is rawBefore's answer.
+func setRaw32(r *rewriter, u *weightUnit, out []byte, before string) {
+	switch {
+	case out == nil:
+	case len(out) > 0 && len(u.t.Raw) > 0 && &out[0] == &u.t.Raw[0]:
+		r.constOverwritten(u.init, before)
+	default:
+		r.setConst(u.init, ir.NewTensor(u.init.Name, ir.Float, u.t.Dims, out))
+	}
+}
 
 // raw32 returns u's weights as float32 bytes when pruneRaw32 can rank them in place.
 func raw32(u *weightUnit) ([]byte, bool) {
@@ -305,13 +332,12 @@ func pruneUnstructured(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSe
 				}
 				continue
 			}
-			outs, _, err := pruneRaw32([][]byte{raw}, countToPrune(s, len(raw)/4))
+			before := rawBefore(r, u)
+			outs, _, err := pruneRaw32([][]byte{raw}, countToPrune(s, len(raw)/4), r.ctx.overwrites())
 			if err != nil {
 				return fmt.Errorf("weight %q: %w", u.init.Name, err)
 			}
-			if outs[0] != nil {
-				r.setConst(u.init, ir.NewTensor(u.init.Name, ir.Float, u.t.Dims, outs[0]))
-			}
+			setRaw32(r, u, outs[0], before)
 			for _, n := range u.nodes {
 				rep.setTarget(n, s, "layer")
 			}
@@ -352,10 +378,12 @@ func pruneUnstructured(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSe
 	}
 	if allRaw {
 		total := 0
-		for _, raw := range raws {
+		before := make([]string, len(pool))
+		for i, raw := range raws {
 			total += len(raw) / 4
+			before[i] = rawBefore(r, pool[i].u)
 		}
-		outs, thr, err := pruneRaw32(raws, countToPrune(opts.Sparsity, total))
+		outs, thr, err := pruneRaw32(raws, countToPrune(opts.Sparsity, total), r.ctx.overwrites())
 		var re *rawRankError
 		if errors.As(err, &re) {
 			return fmt.Errorf("weight %q: %w", pool[re.tensor].u.init.Name, re.err)
@@ -365,9 +393,7 @@ func pruneUnstructured(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSe
 		}
 		rep.GlobalThreshold = thr
 		for i, d := range pool {
-			if outs[i] != nil {
-				r.setConst(d.u.init, ir.NewTensor(d.u.init.Name, ir.Float, d.u.t.Dims, outs[i]))
-			}
+			setRaw32(r, d.u, outs[i], before[i])
 		}
 		return nil
 	}

@@ -199,9 +199,19 @@ func TestPruneRaw32MatchesSmallestK(t *testing.T) {
 		cut1, cut2 := rng.IntN(n+1), rng.IntN(n+1)
 		cut1, cut2 = min(cut1, cut2), max(cut1, cut2)
 		parts := [][]byte{raw[:4*cut1], raw[4*cut1 : 4*cut2], raw[4*cut2:]}
-		outs, thr, err := pruneRaw32(parts, k)
+		orig := slices.Clone(raw)
+		inPlace := trial%2 == 1
+		outs, thr, err := pruneRaw32(parts, k, inPlace)
 		if err != nil {
 			t.Fatal(err)
+		}
+		for i, o := range outs {
+			if o != nil && len(o) > 0 && (&o[0] == &parts[i][0]) != inPlace {
+				t.Fatalf("trial %d: tensor %d pruned in place %v, want %v", trial, i, !inPlace, inPlace)
+			}
+		}
+		if !inPlace && !slices.Equal(raw, orig) {
+			t.Fatalf("trial %d: the input bytes changed without inPlace", trial)
 		}
 		if _, wantThr := smallestK(absKeys(w), k); thr != wantThr {
 			t.Fatalf("trial %d: threshold %v, want %v", trial, thr, wantThr)
@@ -223,9 +233,13 @@ func TestPruneRaw32MatchesSmallestK(t *testing.T) {
 			}
 		}
 	}
-	_, _, err := pruneRaw32([][]byte{ir.FromFloat32("a", []int64{1}, []float32{1}).Raw, ir.FromFloat32("b", []int64{3}, []float32{1, float32(math.Inf(1)), 2}).Raw}, 1)
+	a := ir.FromFloat32("a", []int64{1}, []float32{1}).Raw
+	_, _, err := pruneRaw32([][]byte{a, ir.FromFloat32("b", []int64{3}, []float32{1, float32(math.Inf(1)), 2}).Raw}, 1, true)
 	var re *rawRankError
 	if !errors.As(err, &re) || re.tensor != 1 || !strings.Contains(err.Error(), "+Inf at flat index 1") {
 		t.Errorf("infinity: %v", err)
+	}
+	if v, _ := ir.NewTensor("a", ir.Float, []int64{1}, a).Float64s(); v[0] != 1 {
+		t.Errorf("after the error, in place: a = %v, want it untouched", v)
 	}
 }

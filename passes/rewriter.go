@@ -282,6 +282,14 @@ func (r *rewriter) setConst(v *ir.Value, t *ir.Tensor) {
 		From: tensorSummary(old), To: tensorSummary(t), Detail: constChangeDetail(old, t)})
 }
 
+// constOverwritten logs that the bytes of v's constant were changed in place (see
+// Context.OwnsData): its type and shape are as they were, its values are not; from is
+// its tensorSummary taken before.
+func (r *rewriter) constOverwritten(v *ir.Value, from string) {
+	r.record(Change{Kind: InitializerChanged, Graph: r.graphLabel(v.Graph()), Value: v.Name,
+		From: from, To: tensorSummary(v.Const), Detail: "values"})
+}
+
 // removeInitializer drops an unused initializer (and its graph input entry, in IR < 4).
 func (r *rewriter) removeInitializer(v *ir.Value) error {
 	if err := v.Graph().RemoveInitializer(v); err != nil {

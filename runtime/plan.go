@@ -360,10 +360,13 @@ func (p *program) planLiveness() {
 	}
 }
 
-// constOfValue converts an initializer.
+// constOfValue converts an initializer. Dense ones are views of the IR's bytes where the
+// machine allows (kernel.ViewIR): a session over a model of gigabytes then holds its
+// weights once, not twice. Kernels never write to their inputs' data, and a constant's
+// slot is never handed to the buffer pool (see pool.go), so the view is only read.
 func constOfValue(v *ir.Value) (*kernel.Tensor, error) {
 	if v.Const != nil {
-		return kernel.FromIR(v.Const)
+		return kernel.ViewIR(v.Const)
 	}
 	if v.SparseConst != nil {
 		return densify(v.SparseConst)

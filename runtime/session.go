@@ -68,6 +68,9 @@ type feed struct {
 // NewSession compiles m: it resolves every node, in the main graph and in subgraphs, to a
 // kernel for the model's opset, converts constants once and plans buffer lifetimes. Every
 // node that has no kernel (or whose kernel rejects it) is reported, in one joined error.
+// Float and integer constants are read where m holds them (IR tensors are immutable), not
+// copied: an output that is a constant, or a view of one, shares m's bytes and must only
+// be read.
 func NewSession(m *ir.Model, opts Options) (*Session, error) {
 	if m == nil || m.Graph == nil {
 		return nil, errors.New("runtime: model has no graph")

@@ -78,7 +78,8 @@ Examples:
 					return usagef("-o OUT is required")
 				}
 				opts := whittle.PruneOptions{Scope: strings.ToLower(*scope), Pattern: *pattern, Norm: strings.ToLower(*norm),
-					Attention: strings.ToLower(*attention), Exclude: *exclude, MeasureFiles: true}
+					Attention: strings.ToLower(*attention), Exclude: *exclude, MeasureFiles: true,
+					Overwrite: true} // runPrune loaded the model and keeps no other copy of it
 				if *sparsity >= 0 {
 					opts.Sparsity = *sparsity
 				}

@@ -35,6 +35,10 @@ func AddScalar(dst, a []float32, s float32) { addScalarImpl(dst, a[:len(dst)], s
 // MulScalar sets dst[i] = a[i]·s for i < len(dst).
 func MulScalar(dst, a []float32, s float32) { mulScalarImpl(dst, a[:len(dst)], s) }
 
+// AddScaled sets dst[i] += s·a[i] for i < len(dst) (BLAS's axpy). The vector versions
+// round once (a fused multiply-add), the Go loop twice.
+func AddScaled(dst, a []float32, s float32) { addScaledImpl(dst, a[:len(dst)], s) }
+
 // Gelu sets x[i] = x[i]/2·(1 + erf(x[i]/√2)), the exact GELU. The assembly evaluates erf
 // with Abramowitz and Stegun's 7.1.26 (absolute error under 1.5e-7), so the result is
 // within about 1e-7·max(1, |x|) of the exact one: relative to x, not to GELU's tiny tail
@@ -117,6 +121,12 @@ func mulScalarGo(dst, a []float32, s float32) {
 	}
 }
 
+func addScaledGo(dst, a []float32, s float32) {
+	for i := range dst {
+		dst[i] += s * a[i]
+	}
+}
+
 func geluGo(x []float32) {
 	for i, v := range x {
 		x[i] = float32(float64(v) * 0.5 * (1 + math.Erf(float64(v)/math.Sqrt2)))
@@ -170,6 +180,7 @@ var (
 	mulToImpl     = mulToGo
 	addScalarImpl = addScalarGo
 	mulScalarImpl = mulScalarGo
+	addScaledImpl = addScaledGo
 	geluImpl      = geluGo
 	sumImpl       = sumGo
 	dotImpl       = dotGo

@@ -59,6 +59,12 @@ func addToAVX2(dst, src *float32, n int)
 func mulToAVX2(dst, src *float32, n int)
 
 //go:noescape
+func addScaledAVX512(dst, a *float32, n int, s float32)
+
+//go:noescape
+func addScaledAVX2(dst, a *float32, n int, s float32)
+
+//go:noescape
 func maxToAVX2(dst, src *float32, n int)
 
 //go:noescape
@@ -77,11 +83,12 @@ type vecImpl struct {
 	sum, max                       func([]float32) float32
 	dot                            func(x, y []float32) float32
 	exp                            func([]float32)
+	addScaled                      func(dst, a []float32, s float32)
 }
 
 var (
 	vecGo = vecImpl{"go", sigmoidGo, siluGo, hardSwishGo, geluGo, clampGo, addToGo, maxToGo, mulToGo,
-		addScalarGo, mulScalarGo, sumGo, maxGo, dotGo, expGo}
+		addScalarGo, mulScalarGo, sumGo, maxGo, dotGo, expGo, addScaledGo}
 
 	vecAVX512 = vecImpl{"avx512",
 		unary512(sigmoidAVX512), unary512(siluAVX512), unary512(hardSwishAVX512), unary512(geluAVX512),
@@ -106,12 +113,13 @@ var (
 			_ = y[len(x)-1]
 			return dotAVX512(&x[0], &y[0], len(x))
 		},
-		unary512(expAVX512)}
+		unary512(expAVX512), scalar512(addScaledAVX512)}
 
 	// AVX2 has no masked loads for the tail: the last len%8 elements go through Go.
 	vecAVX2 = vecImpl{"avx2", unary256(sigmoidAVX2, sigmoidGo), unary256(siluAVX2, siluGo), hardSwishGo, geluGo,
 		clampGo, binary256(addToAVX2, addToGo), binary256(maxToAVX2, maxToGo), binary256(mulToAVX2, mulToGo),
-		scalar256(addScalarAVX2, addScalarGo), scalar256(mulScalarAVX2, mulScalarGo), sumGo, maxGo, dotGo, expGo}
+		scalar256(addScalarAVX2, addScalarGo), scalar256(mulScalarAVX2, mulScalarGo), sumGo, maxGo, dotGo, expGo,
+		scalar256(addScaledAVX2, addScaledGo)}
 )
 
 func unary512(f func(*float32, int)) func([]float32) {
@@ -188,6 +196,6 @@ func init() {
 	v := impls[len(impls)-1]
 	sigmoidImpl, siluImpl, hardSwishImpl, geluImpl, clampImpl = v.sigmoid, v.silu, v.hardSwish, v.gelu, v.clamp
 	addToImpl, maxToImpl, mulToImpl = v.addTo, v.maxTo, v.mulTo
-	addScalarImpl, mulScalarImpl = v.addScalar, v.mulScalar
+	addScalarImpl, mulScalarImpl, addScaledImpl = v.addScalar, v.mulScalar, v.addScaled
 	sumImpl, maxImpl, dotImpl, expImpl = v.sum, v.max, v.dot, v.exp
 }

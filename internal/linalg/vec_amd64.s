@@ -383,6 +383,33 @@ sd: \
 SCALAR512(·addScalarAVX512, VADDPS)
 SCALAR512(·mulScalarAVX512, VMULPS)
 
+// func addScaledAVX512(dst, a *float32, n int, s float32) computes dst += s·a with one
+// rounding per element (vfmadd231ps: Z1 += Z0·Z2).
+TEXT ·addScaledAVX512(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Z2
+	KXNORW K1, K1, K1
+axl:
+	CMPQ CX, $16
+	JGE  axf
+	TESTQ CX, CX
+	JZ   axd
+	TAILMASK
+axf:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (DI), K1, Z1
+	VFMADD231PS Z2, Z0, Z1
+	VMOVUPS Z1, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JG   axl
+axd:
+	VZEROUPPER
+	RET
+
 // HSUM512 sums the 16 lanes of Z0 into X0's lowest lane (uses Z1).
 #define HSUM512 \
 	VEXTRACTF32X8 $1, Z0, Y1 \
@@ -559,3 +586,25 @@ s2d: \
 
 SCALAR256(·addScalarAVX2, VADDPS)
 SCALAR256(·mulScalarAVX2, VMULPS)
+
+// func addScaledAVX2(dst, a *float32, n int, s float32) computes dst += s·a with one
+// rounding per element, n a multiple of 8 (Y1 += Y0·Y2).
+TEXT ·addScaledAVX2(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Y2
+a2l:
+	TESTQ CX, CX
+	JZ   a2d
+	VMOVUPS (SI), Y0
+	VMOVUPS (DI), Y1
+	VFMADD231PS Y2, Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP  a2l
+a2d:
+	VZEROUPPER
+	RET

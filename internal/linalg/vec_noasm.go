@@ -11,11 +11,12 @@ type vecImpl struct {
 	sum, max                       func([]float32) float32
 	dot                            func(x, y []float32) float32
 	exp                            func([]float32)
+	addScaled                      func(dst, a []float32, s float32)
 }
 
 func vecImpls() []vecImpl {
 	return []vecImpl{{"go", sigmoidGo, siluGo, hardSwishGo, geluGo, clampGo, addToGo, maxToGo, mulToGo,
-		addScalarGo, mulScalarGo, sumGo, maxGo, dotGo, expGo}}
+		addScalarGo, mulScalarGo, sumGo, maxGo, dotGo, expGo, addScaledGo}}
 }
 
 func depthwiseImpls() map[string]depthwiseFunc {

@@ -14,15 +14,28 @@ func init() {
 		Types: []ir.DataType{ir.Float}, New: newFusedGemm})
 }
 
+// unpackedMinBytes is the size from which constant weights multiplied by a handful of
+// rows (linalg.GemvMaxRows, known when the session is built) are read where they lie
+// rather than packed. Such a product reads each weight once or twice whatever the layout;
+// packing would hold a second copy of the weights and take as long as a hundred products
+// (measured with 128 MiB weights at one row: packing 375 ms, a product 4 ms packed and
+// 8 ms unpacked, BenchmarkGemv and BenchmarkPackB128M in internal/linalg). A variable so
+// that tests reach the unpacked path with small weights.
+var unpackedMinBytes int64 = 64 << 20
+
 // fusedGemm multiplies rows of A by weights packed when the session is built, adding the
-// bias and clamping as tiles are stored.
+// bias and clamping as tiles are stored; or, for large weights and few rows, by the
+// weights as they are (b, with row stride ldb).
 type fusedGemm struct {
-	node  *ir.Node
-	pb    *linalg.PackedB
-	k, n  int
-	bias  []float32
-	alpha float32
-	act   activation
+	node   *ir.Node
+	pb     *linalg.PackedB
+	b      []float32
+	ldb    int
+	transB bool
+	k, n   int
+	bias   []float32
+	alpha  float32
+	act    activation
 }
 
 func newFusedGemm(info *kernel.NodeInfo) (kernel.Kernel, error) {
@@ -48,7 +61,11 @@ func newFusedGemm(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	if transB {
 		k.k, k.n = cols, rows
 	}
-	k.pb = linalg.PackB(transB, k.k, k.n, b, cols)
+	if rows, ok := staticRows(info.InputTypes); ok && rows <= linalg.GemvMaxRows && 4*int64(len(b)) >= unpackedMinBytes {
+		k.b, k.ldb, k.transB = b, cols, transB
+	} else {
+		k.pb = linalg.PackB(transB, k.k, k.n, b, cols)
+	}
 	if len(info.Consts) > 2 && info.Consts[2] != nil {
 		bias, ok := info.Consts[2].Data.([]float32)
 		if !ok || len(bias) != k.n {
@@ -102,9 +119,32 @@ func (k *fusedGemm) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 		k.act.apply(y)
 		return []*kernel.Tensor{out}, nil
 	}
-	k.pb.Mul(ctx.Parallelism(), m, ad, linalg.RowsOf{LD: k.k, KC: k.k}, y, k.n, &ep)
+	if k.pb == nil {
+		linalg.MulUnpacked(ctx.Parallelism(), m, k.k, k.n, ad, k.k, k.transB, k.b, k.ldb, y, k.n, &ep)
+	} else {
+		k.pb.Mul(ctx.Parallelism(), m, ad, linalg.RowsOf{LD: k.k, KC: k.k}, y, k.n, &ep)
+	}
 	if k.act.kind != "" && !clamp {
 		k.act.apply(y)
 	}
 	return []*kernel.Tensor{out}, nil
+}
+
+// staticRows returns the number of rows of A (every axis but the last) when its type
+// fixes them.
+func staticRows(types []*ir.Type) (int64, bool) {
+	if len(types) == 0 || types[0] == nil || types[0].Kind != ir.TensorKind || !types[0].HasShape || len(types[0].Dims) < 2 {
+		return 0, false
+	}
+	rows := int64(1)
+	for _, d := range types[0].Dims[:len(types[0].Dims)-1] {
+		if !d.IsKnown() || d.Value < 0 {
+			return 0, false
+		}
+		rows *= d.Value
+		if rows > linalg.GemvMaxRows {
+			return rows, true // large enough to know the answer; no overflow
+		}
+	}
+	return rows, true
 }
