@@ -1,6 +1,10 @@
 package kernel
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/whittle-ml/whittle/ir"
+)
 
 // BroadcastShapes returns the shape that shapes broadcast to under ONNX's multidirectional
 // (numpy) rules: shapes are right-aligned, missing leading dimensions count as 1, and each
@@ -274,15 +278,16 @@ func BroadcastTo[T any](dst []T, dstShape []int64, src []T, srcShape []int64) {
 
 // BroadcastOffsets returns, for every element of outShape in row-major order, the offset
 // of the element of a tensor of inShape it reads when broadcast. Kernels with unusual
-// access patterns use it; it costs one int per output element.
-func BroadcastOffsets(inShape, outShape []int64) []int {
-	n := 1
-	for _, d := range outShape {
-		n *= int(d)
+// access patterns use it; it costs one int per output element, weighed against the memory
+// budget (the error says so when it does not fit, or when outShape's count overflows).
+func BroadcastOffsets(inShape, outShape []int64) ([]int, error) {
+	n, err := CheckedCount(ir.Int64, outShape)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]int, 0, n)
 	if n == 0 {
-		return out
+		return out, nil
 	}
 	ln := newLoopNest(outShape, inShape)
 	ln.walk(func(offs []int, k int, steps []int) {
@@ -292,5 +297,5 @@ func BroadcastOffsets(inShape, outShape []int64) []int {
 			o += steps[0]
 		}
 	})
-	return out
+	return out, nil
 }

@@ -126,7 +126,10 @@ func TestBinaryMatchesNaive(t *testing.T) {
 				t.Errorf("Ternary = %v, want %v", got3, want)
 			}
 			// BroadcastTo / BroadcastOffsets of a alone.
-			offs := BroadcastOffsets(p[0], outShape)
+			offs, err := BroadcastOffsets(p[0], outShape)
+			if err != nil {
+				t.Fatal(err)
+			}
 			exp := make([]int, len(offs))
 			for i, o := range offs {
 				exp[i] = a[o]

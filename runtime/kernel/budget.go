@@ -43,7 +43,10 @@ type BudgetError struct {
 
 func (e *BudgetError) Error() string {
 	what := fmt.Sprintf("%s%v", e.DType, e.Shape)
-	if e.Shape == nil {
+	switch {
+	case e.Shape == nil && e.DType == ir.Undefined:
+		what = fmt.Sprintf("a %d-byte scratch buffer", e.Bytes)
+	case e.Shape == nil:
 		what = fmt.Sprintf("%d-byte %s buffer", e.Bytes, e.DType)
 	}
 	return fmt.Sprintf("%s needs %s, past the memory budget of %s (%s in use); raise it with --max-memory or runtime.SetMemoryBudget",
@@ -222,7 +225,77 @@ func MakeScratch[T any](n int) ([]T, error) {
 		return nil, &ShapeError{DType: ir.Undefined, Shape: []int64{int64(n)}, Err: errors.New("invalid scratch size")}
 	}
 	if err := Reserve(int64(n) * size); err != nil {
+		// Name the buffer as a tensor would be named (double[n]), so that the error the
+		// executor prefixes with the node reads like an output's; a struct element type
+		// has no tensor type and keeps the byte count alone.
+		var be *BudgetError
+		if errors.As(err, &be) {
+			if dt := scratchType(zero); dt != ir.Undefined {
+				be.DType, be.Shape = dt, []int64{int64(n)}
+			}
+		}
 		return nil, err
 	}
 	return make([]T, n), nil
+}
+
+// MakeScratchShaped is MakeScratch for a buffer of shape's element count, for scratch laid
+// out like a tensor: a count that is negative or overflows is a *ShapeError, and a refusal
+// by the budget names the shape.
+func MakeScratchShaped[T any](shape []int64) ([]T, error) {
+	var zero T
+	size := max(int64(unsafe.Sizeof(zero)), 1)
+	n, err := ir.NumElements(shape)
+	if err == nil && n > int64(maxInt)/size {
+		err = fmt.Errorf("%d elements overflow the address space", n)
+	}
+	if err != nil {
+		return nil, &ShapeError{DType: scratchType(zero), Shape: append([]int64(nil), shape...), Err: err}
+	}
+	buf, err := MakeScratch[T](int(n))
+	var be *BudgetError
+	if errors.As(err, &be) && be.DType != ir.Undefined {
+		be.Shape = append([]int64(nil), shape...)
+	}
+	return buf, err
+}
+
+// scratchType is the tensor element type stored like v in a Go slice, or Undefined.
+func scratchType(v any) ir.DataType {
+	switch v.(type) {
+	case float32:
+		return ir.Float
+	case float64:
+		return ir.Double
+	case int8:
+		return ir.Int8
+	case uint8:
+		return ir.Uint8
+	case bool:
+		return ir.Bool
+	case int16:
+		return ir.Int16
+	case uint16:
+		return ir.Uint16
+	case int32:
+		return ir.Int32
+	case uint32:
+		return ir.Uint32
+	case int64:
+		return ir.Int64
+	case int:
+		if strconv.IntSize == 32 {
+			return ir.Int32
+		}
+		return ir.Int64
+	case uint64:
+		return ir.Uint64
+	case complex64:
+		return ir.Complex64
+	case complex128:
+		return ir.Complex128
+	case string:
+		return ir.String
+	}
+	return ir.Undefined
 }

@@ -52,7 +52,11 @@ func FloatsOf(t *Tensor) ([]float64, error) {
 // caller owns it): float16, bfloat16 and float8 are decoded from their bits, int4 and int2
 // sign-extended, bool is 0 or 1. Strings and complex numbers are an error.
 func Float64sOf(t *Tensor) ([]float64, error) {
-	out := make([]float64, t.Len())
+	// A widened copy of a float tensor is twice its size: weigh it like any scratch.
+	out, err := MakeScratch[float64](t.Len())
+	if err != nil {
+		return nil, err
+	}
 	switch d := t.Data.(type) {
 	case []float32:
 		widenInto(out, d)
@@ -128,35 +132,38 @@ func widenInto[T float32 | int8 | int16 | int32 | int64 | uint8 | uint16 | uint3
 func Int64sOf(t *Tensor) ([]int64, error) {
 	switch d := t.Data.(type) {
 	case []int64:
-		return append(make([]int64, 0, len(d)), d...), nil
+		return toInt64s(d)
 	case []int32:
-		return toInt64s(d), nil
+		return toInt64s(d)
 	case []int16:
-		return toInt64s(d), nil
+		return toInt64s(d)
 	case []int8:
-		return toInt64s(d), nil
+		return toInt64s(d)
 	case []uint8:
 		if t.DType == ir.Uint8 {
-			return toInt64s(d), nil
+			return toInt64s(d)
 		}
 	case []uint16:
 		if t.DType == ir.Uint16 {
-			return toInt64s(d), nil
+			return toInt64s(d)
 		}
 	case []uint32:
-		return toInt64s(d), nil
+		return toInt64s(d)
 	case []uint64:
-		return toInt64s(d), nil
+		return toInt64s(d)
 	}
 	return nil, fmt.Errorf("element type %s is not an integer type", t.DType)
 }
 
-func toInt64s[T int8 | int16 | int32 | uint8 | uint16 | uint32 | uint64](d []T) []int64 {
-	out := make([]int64, len(d))
+func toInt64s[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](d []T) ([]int64, error) {
+	out, err := MakeScratch[int64](len(d))
+	if err != nil {
+		return nil, err
+	}
 	for i, v := range d {
 		out[i] = int64(v)
 	}
-	return out
+	return out, nil
 }
 
 // FromFloat64s allocates (through ctx) a tensor of element type dt and the given shape and

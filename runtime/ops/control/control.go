@@ -2,6 +2,7 @@ package control
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
@@ -136,10 +137,8 @@ func (k *loopKernel) Run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Te
 	scans := make([][]*kernel.Tensor, k.nScan)
 	args := make([]*kernel.Tensor, 2+k.nCarried)
 	for i := int64(0); (!hasTrip || i < trip) && (!hasCond || cond); i++ {
-		if ctx != nil && ctx.Ctx != nil {
-			if err := ctx.Ctx.Err(); err != nil {
-				return nil, err
-			}
+		if err := iterationCheck(ctx, k.nScan); err != nil {
+			return nil, err
 		}
 		args[0] = int64Scalar(i)
 		args[1] = boolScalar(cond)
@@ -274,6 +273,9 @@ func (k *scanKernel) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Te
 	outs := make([][]*kernel.Tensor, k.nOut)
 	args := make([]*kernel.Tensor, k.nState+k.nIn)
 	for t := 0; t < seqLen; t++ {
+		if err := iterationCheck(ctx, k.nIn+k.nOut); err != nil {
+			return nil, err
+		}
 		copy(args, state)
 		for i, x := range scanIn {
 			pos := t
@@ -364,6 +366,9 @@ func (s *scan8) Run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor,
 	batch := int(vals[0].Shape[0])
 	per := make([][]*kernel.Tensor, k.nState+k.nOut)
 	for b := 0; b < batch; b++ {
+		if err := iterationCheck(ctx, len(vals)+len(per)); err != nil {
+			return nil, err
+		}
 		args := make([]*kernel.Tensor, len(vals))
 		for i, v := range vals {
 			if v == nil || len(v.Shape) == 0 || int(v.Shape[0]) != batch {
@@ -425,6 +430,9 @@ func (k *sequenceMap) Run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.T
 	}
 	args := make([]*kernel.Tensor, len(in))
 	for e := 0; e < n; e++ {
+		if err := iterationCheck(ctx, k.nOut); err != nil {
+			return nil, err
+		}
 		for i, t := range in {
 			if t != nil && t.Kind == kernel.SequenceValue {
 				args[i] = t.Seq[e]
@@ -443,3 +451,21 @@ func (k *sequenceMap) Run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.T
 	}
 	return outs, nil
 }
+
+// iterationCheck runs before each body run of Loop, Scan and SequenceMap. It stops a run
+// whose context is done, and weighs the values an iteration keeps (kept of them: scan
+// outputs, slices of scan inputs) against the memory budget. The budget sees tensor data
+// only, and an empty tensor has none: a body run once per index of a huge axis of an empty
+// input, or 2^62 times by a trip count, would grow the heap with headers unchecked.
+func iterationCheck(ctx *kernel.Context, kept int) error {
+	if ctx != nil && ctx.Ctx != nil {
+		if err := ctx.Ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return kernel.Reserve(int64(kept) * keptValueBytes)
+}
+
+// keptValueBytes is what one kept value costs besides its data: its header, a small shape
+// and the pointer that holds it.
+const keptValueBytes = int64(unsafe.Sizeof(kernel.Tensor{})) + 4*8 + 8

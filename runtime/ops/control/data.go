@@ -50,7 +50,8 @@ func sliceAxis(ctx *kernel.Context, t *kernel.Tensor, axis, i int) (*kernel.Tens
 	shape := append(append([]int64{}, t.Shape[:axis]...), t.Shape[axis+1:]...)
 	out := ctx.Alloc(t.DType, shape...)
 	outer, inner, dim := kernel.ShapeSize(t.Shape[:axis]), kernel.ShapeSize(t.Shape[axis+1:]), int(t.Shape[axis])
-	for o := 0; o < outer; o++ {
+	// An empty slice copies nothing, and outer may then be anything (an empty inner axis).
+	for o := 0; o < outer && out.Len() > 0; o++ {
 		if err := copyElems(out.Data, o*inner, t.Data, (o*dim+i)*inner, inner); err != nil {
 			return nil, err
 		}
@@ -73,7 +74,7 @@ func stack(ctx *kernel.Context, parts []*kernel.Tensor, axis int, dt ir.DataType
 		if p.Kind != kernel.TensorValue || p.DType != dt || !kernel.SameShape(p.Shape, partShape) {
 			return nil, fmt.Errorf("iteration %d produced %s, earlier ones %s%v", j, p, dt, partShape)
 		}
-		for o := 0; o < outer; o++ {
+		for o := 0; o < outer && inner > 0; o++ { // outer is unbounded by data when inner is 0
 			if err := copyElems(out.Data, (o*len(parts)+j)*inner, p.Data, o*inner, inner); err != nil {
 				return nil, err
 			}
@@ -104,7 +105,7 @@ func concat(ctx *kernel.Context, parts []*kernel.Tensor, axis int) (*kernel.Tens
 	off := 0
 	for _, p := range parts {
 		rowIn := int(p.Shape[axis]) * inner
-		for o := 0; o < outer; o++ {
+		for o := 0; o < outer && rowIn > 0; o++ { // outer is unbounded by data when rowIn is 0
 			if err := copyElems(out.Data, o*rowOut+off, p.Data, o*rowIn, rowIn); err != nil {
 				return nil, err
 			}

@@ -2,6 +2,8 @@ package control
 
 import (
 	"fmt"
+	"math"
+	"unsafe"
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
@@ -170,8 +172,8 @@ func newSplitToSequence(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		squeeze := false
 		if len(in) < 2 || in[1] == nil {
 			// No split: one element per index along axis, the axis dropped unless keepdims.
-			for i := int64(0); i < dim; i++ {
-				sizes = append(sizes, 1)
+			if sizes, err = partSizes(dim, 1, len(x.Shape)); err != nil {
+				return nil, err
 			}
 			squeeze = !keepdims
 		} else {
@@ -191,8 +193,8 @@ func newSplitToSequence(info *kernel.NodeInfo) (kernel.Kernel, error) {
 				if len(vals) != 1 || vals[0] <= 0 {
 					return nil, fmt.Errorf("split must be positive, got %v", vals)
 				}
-				for left := dim; left > 0; left -= vals[0] {
-					sizes = append(sizes, min(left, vals[0]))
+				if sizes, err = partSizes(dim, vals[0], len(x.Shape)); err != nil {
+					return nil, err
 				}
 			} else {
 				if len(split.Shape) != 1 {
@@ -210,6 +212,9 @@ func newSplitToSequence(info *kernel.NodeInfo) (kernel.Kernel, error) {
 				if sum != dim {
 					return nil, fmt.Errorf("split %v does not add up to dimension %d", vals, dim)
 				}
+				if err := reserveParts(int64(len(vals)), len(x.Shape)); err != nil {
+					return nil, err
+				}
 			}
 		}
 		outer, inner := kernel.ShapeSize(x.Shape[:axis]), kernel.ShapeSize(x.Shape[axis+1:])
@@ -220,7 +225,7 @@ func newSplitToSequence(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			shape[axis] = sz
 			part := ctx.Alloc(x.DType, shape...)
 			row := int(sz) * inner
-			for o := 0; o < outer; o++ {
+			for o := 0; o < outer && row > 0; o++ { // outer is unbounded by data when row is 0
 				if err := copyElems(part.Data, o*row, x.Data, (o*int(dim)+int(start))*inner, row); err != nil {
 					return nil, err
 				}
@@ -233,6 +238,38 @@ func newSplitToSequence(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		}
 		return []*kernel.Tensor{newSeq(x.DType, elems)}, nil
 	}), nil
+}
+
+// partSizes returns the sizes of the parts of length step (the last one shorter) that
+// split an axis of length dim, after weighing the parts against the memory budget: an
+// empty tensor may have an axis of any length, and each part, empty or not, costs a tensor
+// header and a shape of the given rank.
+func partSizes(dim, step int64, rank int) ([]int64, error) {
+	count := dim / step
+	if dim%step != 0 {
+		count++
+	}
+	if err := reserveParts(count, rank); err != nil {
+		return nil, err
+	}
+	sizes, err := kernel.MakeScratch[int64](int(count))
+	if err != nil {
+		return nil, err
+	}
+	for i := range sizes {
+		sizes[i] = min(dim-int64(i)*step, step)
+	}
+	return sizes, nil
+}
+
+// reserveParts weighs count sequence elements of the given rank against the memory budget:
+// each costs a tensor header and its shape even when it holds no data.
+func reserveParts(count int64, rank int) error {
+	perPart := int64(unsafe.Sizeof(kernel.Tensor{})) + 8*int64(rank) + 8
+	if count > math.MaxInt64/perPart {
+		return fmt.Errorf("%d parts are too many", count)
+	}
+	return kernel.Reserve(count * perPart)
 }
 
 func newConcatFromSequence(info *kernel.NodeInfo) (kernel.Kernel, error) {

@@ -104,11 +104,19 @@ func (k *lossKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 	}
 	logp := xs
 	if k.softmax {
-		logp = logSoftmax(xs, n, c, inner)
+		if logp, err = logSoftmax(xs, n, c, inner); err != nil {
+			return nil, err
+		}
 	}
-	losses := make([]float64, n*inner)
+	// One loss per target element: the target exists, but its float64 losses are new.
+	losses, err := kernel.MakeScratch[float64](len(labels))
+	if err != nil {
+		return nil, err
+	}
 	var sum, weightSum float64
-	for b := 0; b < n; b++ {
+	// Without targets there is nothing to add up, and n may then be anything (the other
+	// axes of an empty target).
+	for b := 0; b < n && len(labels) > 0; b++ {
 		for i := 0; i < inner; i++ {
 			s := b*inner + i
 			label := labels[s]
@@ -153,9 +161,12 @@ func (k *lossKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 
 // logSoftmax computes log(softmax(x)) over the middle axis of an n×c×inner array, shifting
 // by the maximum first so that large scores do not overflow.
-func logSoftmax(x []float64, n, c, inner int) []float64 {
-	out := make([]float64, len(x))
-	for b := 0; b < n; b++ {
+func logSoftmax(x []float64, n, c, inner int) ([]float64, error) {
+	out, err := kernel.MakeScratch[float64](len(x))
+	if err != nil {
+		return nil, err
+	}
+	for b := 0; b < n && len(x) > 0; b++ { // n may be anything when x is empty
 		base := b * c * inner
 		for i := 0; i < inner; i++ {
 			m := math.Inf(-1)
@@ -172,5 +183,5 @@ func logSoftmax(x []float64, n, c, inner int) []float64 {
 			}
 		}
 	}
-	return out
+	return out, nil
 }

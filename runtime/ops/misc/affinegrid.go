@@ -3,6 +3,7 @@ package misc
 import (
 	"fmt"
 
+	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
@@ -42,8 +43,19 @@ func newAffineGrid(info *kernel.NodeInfo) (kernel.Kernel, error) {
 				return nil, fmt.Errorf("size %v has a negative dimension", size)
 			}
 		}
-		if kernel.ShapeSize(outShape) > maxElements {
+		// size is data: an overflowing or huge count is refused, and with an empty batch the
+		// spatial sizes may be anything, so nothing is sized from them before the output
+		// is known to be non-empty.
+		count, err := ir.NumElements(outShape)
+		if err != nil || count > maxElements {
 			return nil, fmt.Errorf("output shape %v is too large", outShape)
+		}
+		res, err := kernel.MakeScratch[float64](int(count))
+		if err != nil {
+			return nil, err
+		}
+		if count == 0 {
+			return kernel.Single(kernel.FromFloat64s(ctx, theta.DType, outShape, res))
 		}
 		th, err := kernel.FloatsOf(theta)
 		if err != nil {
@@ -52,7 +64,9 @@ func newAffineGrid(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		// coords[a] are the normalized positions along spatial axis a (outermost first).
 		coords := make([][]float64, dims)
 		for a, n := range spatial {
-			coords[a] = make([]float64, n)
+			if coords[a], err = kernel.MakeScratch[float64](int(n)); err != nil {
+				return nil, err
+			}
 			for i := range coords[a] {
 				switch {
 				case !align:
@@ -65,10 +79,6 @@ func newAffineGrid(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			}
 		}
 		points := kernel.ShapeSize(spatial)
-		res, err := kernel.MakeScratch[float64](int(batch) * points * dims)
-		if err != nil {
-			return nil, err
-		}
 		pos := make([]float64, dims+1) // (x, y[, z], 1)
 		idx := make([]int, dims)
 		for b := 0; b < int(batch); b++ {

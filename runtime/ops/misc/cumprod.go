@@ -62,7 +62,10 @@ func newCumProd(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			if err != nil {
 				return nil, err
 			}
-			res := make([]float64, len(v))
+			res, err := kernel.MakeScratch[float64](len(v))
+			if err != nil {
+				return nil, err
+			}
 			cumProd(l, v, res)
 			return kernel.Single(kernel.FromFloat64s(ctx, x.DType, x.Shape, res))
 		}

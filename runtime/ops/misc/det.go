@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
@@ -28,9 +29,23 @@ func newDet(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		batch := kernel.ShapeSize(x.Shape[:r-2])
-		res := make([]float64, batch)
-		a := make([]float64, m*m)
+		// An empty x may declare any batch (the output's size) and any matrix size:
+		// check the counts and weigh both buffers.
+		batch, err := ir.NumElements(x.Shape[:r-2])
+		if err != nil {
+			return nil, fmt.Errorf("batch shape %v: %w", x.Shape[:r-2], err)
+		}
+		res, err := kernel.MakeScratch[float64](int(batch))
+		if err != nil {
+			return nil, err
+		}
+		if len(xs) == 0 {
+			m = 0 // every matrix is empty (m = 0) or there are none (batch = 0)
+		}
+		a, err := kernel.MakeScratch[float64](m * m)
+		if err != nil {
+			return nil, err
+		}
 		for b := range res {
 			copy(a, xs[b*m*m:(b+1)*m*m])
 			res[b] = luDet(a, m)

@@ -3,6 +3,7 @@ package misc
 import (
 	"fmt"
 
+	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
@@ -64,7 +65,9 @@ func newMaxUnpool(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			}
 			outShape = v
 		}
-		if kernel.ShapeSize(outShape) > maxElements {
+		// output_shape is data: a product that overflows must not wrap under the cap.
+		count, err := ir.NumElements(outShape)
+		if err != nil || count > maxElements {
 			return nil, fmt.Errorf("output shape %v is too large", outShape)
 		}
 		xs, err := kernel.FloatsOf(x)
@@ -76,7 +79,10 @@ func newMaxUnpool(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, fmt.Errorf("I: %w", err)
 		}
 		total := kernel.ShapeSize(inferred)
-		res := make([]float64, kernel.ShapeSize(outShape))
+		res, err := kernel.MakeScratch[float64](int(count))
+		if err != nil {
+			return nil, err
+		}
 		pos := make([]int64, len(inferred))
 		for i, at := range idx {
 			if at < 0 || at >= int64(total) {

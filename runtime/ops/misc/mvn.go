@@ -37,6 +37,10 @@ func newMVN(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(xs) == 0 {
+			// The kept axes of an empty tensor may still count any number of groups.
+			return kernel.Single(kernel.FromFloat64s(ctx, x.DType, x.Shape, xs))
+		}
 		// group[i] is the index of element i's statistics: its multi-index with the reduced
 		// axes dropped.
 		groups, count := 1, 1
@@ -47,8 +51,19 @@ func newMVN(info *kernel.NodeInfo) (kernel.Kernel, error) {
 				groups *= int(d)
 			}
 		}
-		sum, sumSq := make([]float64, groups), make([]float64, groups)
-		group := make([]int, len(xs))
+		// groups ≤ len(xs) now, but every buffer is as large as the input or its stats.
+		sum, err := kernel.MakeScratch[float64](groups)
+		if err != nil {
+			return nil, err
+		}
+		sumSq, err := kernel.MakeScratch[float64](groups)
+		if err != nil {
+			return nil, err
+		}
+		group, err := kernel.MakeScratch[int](len(xs))
+		if err != nil {
+			return nil, err
+		}
 		idx := make([]int64, r)
 		for i, v := range xs {
 			unravel(i, x.Shape, idx)
@@ -62,13 +77,19 @@ func newMVN(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			sum[g] += v
 			sumSq[g] += v * v
 		}
-		std := make([]float64, groups)
+		std, err := kernel.MakeScratch[float64](groups)
+		if err != nil {
+			return nil, err
+		}
 		for g := range sum {
 			mean := sum[g] / float64(count)
 			sum[g] = mean
 			std[g] = math.Sqrt(math.Max(sumSq[g]/float64(count)-mean*mean, 0)) + mvnEpsilon
 		}
-		res := make([]float64, len(xs))
+		res, err := kernel.MakeScratch[float64](len(xs))
+		if err != nil {
+			return nil, err
+		}
 		for i, v := range xs {
 			res[i] = (v - sum[group[i]]) / std[group[i]]
 		}

@@ -68,7 +68,10 @@ func newNMS(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			hasScoreThreshold, scoreThreshold = true, v[0]
 		}
 		// Corners (ymin, xmin, ymax, xmax) of every box, normalized once.
-		corners := make([][4]float64, nb*nBoxes)
+		corners, err := kernel.MakeScratch[[4]float64](len(boxes) / 4)
+		if err != nil {
+			return nil, err
+		}
 		for i := range corners {
 			b := boxes[i*4 : i*4+4]
 			if center == 1 {
@@ -78,7 +81,17 @@ func newNMS(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			}
 		}
 		var selected []int64
-		order := make([]int, 0, nBoxes)
+		// Without scores there is nothing to order, and an empty scores tensor may declare
+		// any box count.
+		orderCap := nBoxes
+		if len(scores) == 0 {
+			orderCap = 0
+		}
+		order, err := kernel.MakeScratch[int](orderCap)
+		if err != nil {
+			return nil, err
+		}
+		order = order[:0]
 		var chosen []int
 		for b := 0; b < nb; b++ {
 			for c := 0; c < nc; c++ {

@@ -107,6 +107,12 @@ func (k *roiAlign) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tens
 	if err != nil {
 		return nil, err
 	}
+	if count == 0 {
+		// Nothing to sample; with no channels the output size would bound nothing below
+		// (output_height·output_width may be anything).
+		shape := []int64{int64(nRois), int64(channels), int64(k.outH), int64(k.outW)}
+		return kernel.Single(kernel.FromFloat64s(ctx, x.DType, shape, res))
+	}
 	offset := 0.0
 	if k.halfPixel {
 		offset = 0.5
@@ -130,7 +136,8 @@ func (k *roiAlign) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tens
 		if k.samplingRatio == 0 {
 			gridH, gridW = int(math.Ceil(roiH/float64(k.outH))), int(math.Ceil(roiW/float64(k.outW)))
 		}
-		if gridH < 0 || gridW < 0 || gridH*gridW > 1<<24 {
+		// Each factor is bounded first: two of 2^40 multiply to 0 in int and would pass.
+		if gridH < 0 || gridW < 0 || gridH > 1<<24 || gridW > 1<<24 || gridH*gridW > 1<<24 {
 			return nil, fmt.Errorf("roi %d %v gives a sampling grid of %d×%d", r, rois[r*4:r*4+4], gridH, gridW)
 		}
 		count := float64(max(gridH*gridW, 1))

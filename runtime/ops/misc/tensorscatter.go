@@ -50,7 +50,11 @@ func newTensorScatter(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if seq > maxSeq {
 			return nil, fmt.Errorf("update sequence length %d exceeds the cache length %d", seq, maxSeq)
 		}
-		writes := make([]int64, batch)
+		// An empty cache may declare any batch size.
+		writes, err := kernel.MakeScratch[int64](batch)
+		if err != nil {
+			return nil, err
+		}
 		if w := kernel.Input(in, 2); w != nil {
 			if len(w.Shape) != 1 || int(w.Shape[0]) != batch {
 				return nil, fmt.Errorf("write_indices shape %v, want [%d]", w.Shape, batch)
@@ -69,6 +73,11 @@ func newTensorScatter(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		out := ctx.Alloc(past.DType, past.Shape...)
 		if err := copyAt(out.Data, 0, past.Data, 0, past.Len()); err != nil {
 			return nil, err
+		}
+		if upd.Len() == 0 {
+			// Nothing to write; the loops below would still count out the (possibly huge)
+			// batch, prefix and sequence sizes of an empty update.
+			return []*kernel.Tensor{out}, nil
 		}
 		// Rows of `inner` contiguous elements; prefix walks the dimensions before axis.
 		inner := kernel.ShapeSize(past.Shape[axis+1:])

@@ -108,24 +108,29 @@ func newLabelEncoder(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	n := info.Node
 	keys, err := listAttrTensor(n, "keys_")
 	if err != nil {
-		return nil, opErr(n, "%v", err)
+		return nil, opErr(n, "%w", err)
 	}
 	values, err := listAttrTensor(n, "values_")
 	if err != nil {
-		return nil, opErr(n, "%v", err)
+		return nil, opErr(n, "%w", err)
 	}
 	if keys.Len() != values.Len() {
 		return nil, opErr(n, "%d keys but %d values", keys.Len(), values.Len())
 	}
 	def, err := defaultValue(n, values.DType)
 	if err != nil {
-		return nil, opErr(n, "%v", err)
+		return nil, opErr(n, "%w", err)
+	}
+	// The index costs several times the keys tensor it is built from: a map entry is a
+	// 16-byte key, an int and the map's own overhead.
+	if err := kernel.Reserve(int64(keys.Len()) * 48); err != nil {
+		return nil, err
 	}
 	k := &labelEncoder{node: n, index: make(map[any]int, keys.Len()), values: values, def: def}
 	for i := 0; i < keys.Len(); i++ {
 		key, err := encKey(keys, i)
 		if err != nil {
-			return nil, opErr(n, "keys: %v", err)
+			return nil, opErr(n, "keys: %w", err)
 		}
 		if _, dup := k.index[key]; !dup { // the first mapping of a repeated key wins
 			k.index[key] = i
@@ -143,7 +148,7 @@ func (k *labelEncoder) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 	for i := 0; i < x.Len(); i++ {
 		key, err := encKey(x, i)
 		if err != nil {
-			return nil, opErr(k.node, "X: %v", err)
+			return nil, opErr(k.node, "X: %w", err)
 		}
 		src, at := k.def, 0
 		if j, ok := k.index[key]; ok {

@@ -136,7 +136,10 @@ func (k *tfIdf) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Ten
 	default:
 		return nil, opErr(k.node, "X must be [C] or [N, C], got %v", x.Shape)
 	}
-	tokens := make([]any, x.Len())
+	tokens, err := kernel.MakeScratch[any](x.Len())
+	if err != nil {
+		return nil, err
+	}
 	for i := range tokens {
 		switch d := x.Data.(type) {
 		case []string:
@@ -151,6 +154,9 @@ func (k *tfIdf) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Ten
 	}
 	out := ctx.AllocZeroed(ir.Float, outShape...)
 	counts := out.Float32s()
+	if len(counts) == 0 {
+		return []*kernel.Tensor{out}, nil // rows may be anything when X has no columns
+	}
 	for r := 0; r < rows; r++ {
 		k.countRow(tokens[r*cols:(r+1)*cols], counts[r*k.outSize:(r+1)*k.outSize])
 	}

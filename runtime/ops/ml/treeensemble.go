@@ -87,20 +87,20 @@ func newTreeEnsemble(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	}
 	splits, err := tensorAttr("nodes_splits")
 	if err != nil {
-		return nil, opErr(n, "%v", err)
+		return nil, opErr(n, "%w", err)
 	}
 	if te.leafW, err = tensorAttr("leaf_weights"); err != nil {
-		return nil, opErr(n, "%v", err)
+		return nil, opErr(n, "%w", err)
 	}
 	members, err := tensorAttr("membership_values")
 	if err != nil {
-		return nil, opErr(n, "%v", err)
+		return nil, opErr(n, "%w", err)
 	}
 	var modes []uint8
 	if a := n.Attr("nodes_modes"); a != nil && a.Tensor != nil {
 		mt, err := kernel.FromIR(a.Tensor)
 		if err != nil {
-			return nil, opErr(n, "attribute nodes_modes: %v", err)
+			return nil, opErr(n, "attribute nodes_modes: %w", err)
 		}
 		m, ok := mt.Data.([]uint8)
 		if !ok {
@@ -133,7 +133,10 @@ func newTreeEnsemble(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		}
 		te.leafT = append(te.leafT, int(t))
 	}
-	te.nodes = make([]treeNode, count)
+	// A node takes more memory here than in the attributes that list it.
+	if te.nodes, err = kernel.MakeScratch[treeNode](count); err != nil {
+		return nil, err
+	}
 	for i := range te.nodes {
 		nd := &te.nodes[i]
 		nd.mode, nd.feature, nd.split = modes[i], int(feats[i]), splits[i]
@@ -195,7 +198,7 @@ func newTreeEnsemble(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		te.rootLeaf = append(te.rootLeaf, single)
 		if !single {
 			if err := assign(int(r), 0); err != nil {
-				return nil, opErr(n, "%v", err)
+				return nil, opErr(n, "%w", err)
 			}
 		}
 	}
@@ -258,9 +261,17 @@ func (te *treeEnsemble) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 	}
 	xs, err := kernel.Float64sOf(x)
 	if err != nil {
-		return nil, opErr(te.node, "X: %v", err)
+		return nil, opErr(te.node, "X: %w", err)
 	}
-	res := make([]float64, rows*te.nTargets)
+	// An X without features may declare any number of rows.
+	count, err := ir.NumElements([]int64{int64(rows), int64(te.nTargets)})
+	if err != nil {
+		return nil, opErr(te.node, "output [%d %d]: %w", rows, te.nTargets, err)
+	}
+	res, err := kernel.MakeScratch[float64](int(count))
+	if err != nil {
+		return nil, err
+	}
 	// MIN and MAX start from the largest finite value of X's type, as the reference
 	// implementation does, so a target no leaf reaches reads that value.
 	largest := math.MaxFloat64

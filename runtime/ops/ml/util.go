@@ -13,7 +13,9 @@ const mlDomain = "ai.onnx.ml"
 
 // opErr prefixes an error with the node's description.
 func opErr(n *ir.Node, format string, args ...any) error {
-	return fmt.Errorf("%s: %s", n.Describe(), fmt.Sprintf(format, args...))
+	// The format is appended, not rendered into %s, so that a %w in it keeps the error
+	// it wraps (a *kernel.BudgetError stays errors.Is ErrMemoryBudget).
+	return fmt.Errorf("%s: "+format, append([]any{n.Describe()}, args...)...)
 }
 
 // floatKey canonicalizes a float for use as a map key: every NaN is one key, and -0 is 0,

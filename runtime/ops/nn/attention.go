@@ -62,7 +62,10 @@ func to4D(t *kernel.Tensor, heads int) (data []float32, shape [4]int, err error)
 			return nil, shape, errorf("3-D input %v needs a head count dividing its hidden size (got %d)", t.Shape, heads)
 		}
 		b, s, size := int(t.Shape[0]), int(t.Shape[1]), int(t.Shape[2])/heads
-		out := make([]float32, len(d))
+		out, err := kernel.MakeScratch[float32](len(d))
+		if err != nil {
+			return nil, shape, err
+		}
 		if len(d) == 0 {
 			// An empty tensor may still declare huge batch and sequence sizes.
 			return out, [4]int{b, heads, s, size}, nil
@@ -80,18 +83,22 @@ func to4D(t *kernel.Tensor, heads int) (data []float32, shape [4]int, err error)
 }
 
 // concatSeq joins past and cur ([b, h, p, d] and [b, h, s, d]) along the sequence axis.
-func concatSeq(past []float32, ps [4]int, cur []float32, cs [4]int) ([]float32, [4]int) {
+func concatSeq(past []float32, ps [4]int, cur []float32, cs [4]int) ([]float32, [4]int, error) {
 	b, h, d := cs[0], cs[1], cs[3]
 	total := ps[2] + cs[2]
-	out := make([]float32, b*h*total*d)
+	// Both parts exist, so their sum fits the address space, but it is a new buffer.
+	out, err := kernel.MakeScratch[float32](len(past) + len(cur))
+	if err != nil {
+		return nil, cs, err
+	}
 	if len(out) == 0 {
-		return out, [4]int{b, h, total, d}
+		return out, [4]int{b, h, total, d}, nil
 	}
 	for i := 0; i < b*h; i++ {
 		copy(out[i*total*d:], past[i*ps[2]*d:(i+1)*ps[2]*d])
 		copy(out[(i*total+ps[2])*d:], cur[i*cs[2]*d:(i+1)*cs[2]*d])
 	}
-	return out, [4]int{b, h, total, d}
+	return out, [4]int{b, h, total, d}, nil
 }
 
 func (k *attentionKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Tensor, error) {
@@ -102,15 +109,15 @@ func (k *attentionKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 	threeD := len(qt.Shape) == 3
 	q, qs, err := to4D(qt, k.qHeads)
 	if err != nil {
-		return nil, opErr(k.node, "Q: %v", err)
+		return nil, opErr(k.node, "Q: %w", err)
 	}
 	kd, ks, err := to4D(kt, k.kvHeads)
 	if err != nil {
-		return nil, opErr(k.node, "K: %v", err)
+		return nil, opErr(k.node, "K: %w", err)
 	}
 	vd, vs, err := to4D(vt, k.kvHeads)
 	if err != nil {
-		return nil, opErr(k.node, "V: %v", err)
+		return nil, opErr(k.node, "V: %w", err)
 	}
 	pastLen := 0
 	if pk, pv := kernel.Input(inputs, 4), kernel.Input(inputs, 5); pk != nil || pv != nil {
@@ -119,18 +126,22 @@ func (k *attentionKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 		}
 		pkd, pks, err := to4D(pk, 0)
 		if err != nil {
-			return nil, opErr(k.node, "past_key: %v", err)
+			return nil, opErr(k.node, "past_key: %w", err)
 		}
 		pvd, pvs, err := to4D(pv, 0)
 		if err != nil {
-			return nil, opErr(k.node, "past_value: %v", err)
+			return nil, opErr(k.node, "past_value: %w", err)
 		}
 		if pks[0] != ks[0] || pks[1] != ks[1] || pks[3] != ks[3] || pvs[0] != vs[0] || pvs[1] != vs[1] || pvs[3] != vs[3] {
 			return nil, opErr(k.node, "past_key %v / past_value %v do not match K %v / V %v", pk.Shape, pv.Shape, ks, vs)
 		}
 		pastLen = pks[2]
-		kd, ks = concatSeq(pkd, pks, kd, ks)
-		vd, vs = concatSeq(pvd, pvs, vd, vs)
+		if kd, ks, err = concatSeq(pkd, pks, kd, ks); err != nil {
+			return nil, err
+		}
+		if vd, vs, err = concatSeq(pvd, pvs, vd, vs); err != nil {
+			return nil, err
+		}
 	}
 	batch, hq, sq, dh := qs[0], qs[1], qs[2], qs[3]
 	hkv, total, dv := ks[1], ks[2], vs[3]
@@ -180,7 +191,7 @@ func (k *attentionKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 		if mt.DType == ir.Bool {
 			maskBool = mt.Data.([]bool)
 		} else if mask, err = asF32(mt); err != nil {
-			return nil, opErr(k.node, "attn_mask: %v", err)
+			return nil, opErr(k.node, "attn_mask: %w", err)
 		}
 	}
 	scale := k.scale
@@ -197,15 +208,29 @@ func (k *attentionKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 	}
 	yBuf := y.Buf
 	if threeD {
-		yBuf = make([]float32, len(y.Buf))
+		if yBuf, err = kernel.MakeScratch[float32](len(y.Buf)); err != nil {
+			return nil, err
+		}
 	}
 	var qk outF32
 	if k.wantQK {
 		qk = allocOut(ctx, qt.DType, int64(batch), int64(hq), int64(sq), int64(total))
 	}
 	negInf := math.Inf(-1)
-	scores := make([]float64, total)
-	raw := make([]float64, total)
+	// The key count comes from K's shape, which an empty K may set to anything; one
+	// accumulator of the value size serves every row.
+	scores, err := kernel.MakeScratch[float64](total)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := kernel.MakeScratch[float64](total)
+	if err != nil {
+		return nil, err
+	}
+	acc, err := kernel.MakeScratch[float64](dv)
+	if err != nil {
+		return nil, err
+	}
 	group := hq / hkv
 	rows := batch * hq * sq
 	if rows > 0 && len(yBuf) == 0 && (!k.wantQK || len(qk.Buf) == 0) {
@@ -294,7 +319,7 @@ func (k *attentionKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 						row[j] = float32(src[j])
 					}
 				}
-				acc := make([]float64, dv)
+				clear(acc)
 				for j, p := range scores {
 					if p == 0 {
 						continue
@@ -395,7 +420,8 @@ func (k *rotaryKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 	}
 	out := allocOut(ctx, x.DType, x.Shape...)
 	copy(out.Buf, xd)
-	for b := 0; b < batch; b++ {
+	// An empty x may declare any batch·seq over empty heads: nothing to rotate.
+	for b := 0; b < batch && len(out.Buf) > 0; b++ {
 		for s := 0; s < seq; s++ {
 			row := b*seq + s
 			if pos != nil {

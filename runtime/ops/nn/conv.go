@@ -31,7 +31,7 @@ func newConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	n := info.Node
 	win, err := parseWindowAttrs(n)
 	if err != nil {
-		return nil, opErr(n, "%v", err)
+		return nil, opErr(n, "%w", err)
 	}
 	k := &convKernel{node: n, win: win, group: int(n.AttrInt("group", 1))}
 	if k.group < 1 {
@@ -41,7 +41,7 @@ func newConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		wt := info.Consts[1]
 		w, err := asF32(wt)
 		if err != nil {
-			return nil, opErr(n, "weight: %v", err)
+			return nil, opErr(n, "weight: %w", err)
 		}
 		if len(wt.Shape) >= 3 && int(wt.Shape[0])%k.group == 0 && !k.depthwise(wt.Shape) {
 			mg := int(wt.Shape[0]) / k.group
@@ -80,7 +80,7 @@ func (k *convKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 	}
 	geo, err := k.win.resolve(shapeInts(x.Shape[2:]), kernelShape)
 	if err != nil {
-		return nil, opErr(k.node, "%v", err)
+		return nil, opErr(k.node, "%w", err)
 	}
 	xd, wd, bias, err := convOperands(k.node, x, w, b, m)
 	if err != nil {
@@ -90,7 +90,9 @@ func (k *convKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 	out := allocOut(ctx, x.DType, outShape...)
 	y := out.Buf
 	inSize, outSize := prodInts(geo.in), prodInts(geo.out)
-	if outSize == 0 || nBatch == 0 {
+	// An empty output has nothing to compute, and its batch or group loops could still
+	// count out sizes an empty X declares (no channels: any batch).
+	if outSize == 0 || nBatch == 0 || len(y) == 0 {
 		return []*kernel.Tensor{out.Done()}, nil
 	}
 	threads := ctx.Parallelism()
@@ -107,6 +109,11 @@ func (k *convKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 	direct := isPointwise(geo)
 	var col []float32
 	if !direct {
+		// The column matrix is the input replicated once per kernel tap: far larger than
+		// X or W for a large kernel, so it is weighed like any scratch (pooled or not).
+		if err := reserveFloat32s(kk, outSize); err != nil {
+			return nil, err
+		}
 		colBuf := linalg.GetFloat32(kk * outSize)
 		defer colBuf.Release()
 		col = colBuf.Buf
@@ -142,8 +149,15 @@ func isPointwise(geo *window) bool {
 	return true
 }
 
+// reserveFloat32s weighs a rows×cols float32 buffer against the memory budget, refusing a
+// count that overflows.
+func reserveFloat32s(rows, cols int) error {
+	_, err := kernel.CheckedCount(ir.Float, []int64{int64(rows), int64(cols)})
+	return err
+}
+
 func addChannelBias(y, bias []float32, nBatch, m, size int) {
-	if bias == nil {
+	if bias == nil || len(y) == 0 {
 		return
 	}
 	for n := 0; n < nBatch; n++ {
@@ -372,7 +386,7 @@ func newConvTranspose(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	n := info.Node
 	win, err := parseWindowAttrs(n)
 	if err != nil {
-		return nil, opErr(n, "%v", err)
+		return nil, opErr(n, "%w", err)
 	}
 	k := &convTransposeKernel{node: n, win: win, group: int(n.AttrInt("group", 1)),
 		outputPadding: toInts(n.AttrInts("output_padding", nil)),
@@ -471,7 +485,7 @@ func (k *convTransposeKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) 
 	}
 	geo, err := k.resolve(shapeInts(x.Shape[2:]), kernelShape)
 	if err != nil {
-		return nil, opErr(k.node, "%v", err)
+		return nil, opErr(k.node, "%w", err)
 	}
 	xd, wd, bias, err := convOperands(k.node, x, w, b, m)
 	if err != nil {
@@ -491,6 +505,11 @@ func (k *convTransposeKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) 
 	scatterBatches := nBatch
 	if rows*inSize*cg == 0 {
 		scatterBatches = 0 // no products to scatter (empty input, kernel or group): bias only
+	}
+	// The column matrix holds every tap's product for every input position: larger than
+	// the output for a kernel as long as the input.
+	if err := reserveFloat32s(rows, inSize); err != nil {
+		return nil, err
 	}
 	colBuf := linalg.GetFloat32(rows * inSize)
 	defer colBuf.Release()
@@ -554,16 +573,16 @@ func floorDiv(a, b int) int {
 // channel (m).
 func convOperands(node *ir.Node, x, w, b *kernel.Tensor, m int) (xd, wd, bias []float32, err error) {
 	if xd, err = asF32(x); err != nil {
-		return nil, nil, nil, opErr(node, "X: %v", err)
+		return nil, nil, nil, opErr(node, "X: %w", err)
 	}
 	if wd, err = asF32(w); err != nil {
-		return nil, nil, nil, opErr(node, "W: %v", err)
+		return nil, nil, nil, opErr(node, "W: %w", err)
 	}
 	if b == nil {
 		return xd, wd, nil, nil
 	}
 	if bias, err = asF32(b); err != nil {
-		return nil, nil, nil, opErr(node, "B: %v", err)
+		return nil, nil, nil, opErr(node, "B: %w", err)
 	}
 	if len(bias) != m {
 		return nil, nil, nil, opErr(node, "B has %d elements, want %d", len(bias), m)

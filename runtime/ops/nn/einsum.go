@@ -215,8 +215,13 @@ func (k *einsumKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 	for i, l := range outLabels {
 		outShape[i] = int64(sizes[l])
 	}
-	outSize := kernel.ShapeSize(outShape)
-	acc := make([]float64, outSize)
+	// The output's labels may take their sizes from empty operands, so its count can be
+	// anything (or overflow): check it and weigh the accumulator before the loops.
+	acc, err := kernel.MakeScratchShaped[float64](outShape)
+	if err != nil {
+		return nil, err
+	}
+	outSize := len(acc)
 	innerSize := prodInts(loopShape[len(outLabels):])
 	if outSize > 0 && innerSize > 0 {
 		od := newOdometer(loopShape)
@@ -236,7 +241,7 @@ func (k *einsumKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 	}
 	out := ctx.Alloc(inputs[0].DType, outShape...)
 	if err := kernel.StoreFloat64s(out, acc); err != nil {
-		return nil, opErr(k.node, "%v", err)
+		return nil, opErr(k.node, "%w", err)
 	}
 	return []*kernel.Tensor{out}, nil
 }

@@ -17,13 +17,19 @@ func asF32(t *kernel.Tensor) ([]float32, error) {
 	case []float32:
 		return d, nil
 	case []float64:
-		out := make([]float32, len(d))
+		out, err := kernel.MakeScratch[float32](len(d))
+		if err != nil {
+			return nil, err
+		}
 		for i, v := range d {
 			out[i] = float32(v)
 		}
 		return out, nil
 	case []uint16:
-		out := make([]float32, len(d))
+		out, err := kernel.MakeScratch[float32](len(d))
+		if err != nil {
+			return nil, err
+		}
 		switch t.DType {
 		case ir.Float16:
 			for i, v := range d {
@@ -40,29 +46,32 @@ func asF32(t *kernel.Tensor) ([]float32, error) {
 		}
 		return out, nil
 	case []int8:
-		return convertTo32(d), nil
+		return convertTo32(d)
 	case []uint8:
-		return convertTo32(d), nil
+		return convertTo32(d)
 	case []int16:
-		return convertTo32(d), nil
+		return convertTo32(d)
 	case []int32:
-		return convertTo32(d), nil
+		return convertTo32(d)
 	case []int64:
-		return convertTo32(d), nil
+		return convertTo32(d)
 	case []uint32:
-		return convertTo32(d), nil
+		return convertTo32(d)
 	case []uint64:
-		return convertTo32(d), nil
+		return convertTo32(d)
 	}
 	return nil, fmt.Errorf("element type %s is not supported", t.DType)
 }
 
-func convertTo32[T int8 | uint8 | int16 | int32 | int64 | uint32 | uint64](d []T) []float32 {
-	out := make([]float32, len(d))
+func convertTo32[T int8 | uint8 | int16 | int32 | int64 | uint32 | uint64](d []T) ([]float32, error) {
+	out, err := kernel.MakeScratch[float32](len(d))
+	if err != nil {
+		return nil, err
+	}
 	for i, v := range d {
 		out[i] = float32(v)
 	}
-	return out
+	return out, nil
 }
 
 // outF32 is an output under construction: Buf is where the kernel writes float32 results;
@@ -72,13 +81,20 @@ type outF32 struct {
 	Buf []float32
 }
 
-// allocOut allocates an output of type dt; every element of Buf must be written.
+// allocOut allocates an output of type dt; every element of Buf must be written. Like
+// ctx.Alloc, whose contract it shares, it panics with the *kernel.BudgetError or
+// *kernel.ShapeError of a refused allocation (the executor recovers either as the node's
+// error): the float32 scratch of a non-float output is part of allocating that output.
 func allocOut(ctx *kernel.Context, dt ir.DataType, shape ...int64) outF32 {
 	t := ctx.Alloc(dt, shape...)
 	if d, ok := t.Data.([]float32); ok {
 		return outF32{T: t, Buf: d}
 	}
-	return outF32{T: t, Buf: make([]float32, t.NumElements())}
+	buf, err := kernel.MakeScratch[float32](t.NumElements())
+	if err != nil {
+		panic(err)
+	}
+	return outF32{T: t, Buf: buf}
 }
 
 // Done converts Buf into the tensor when the two differ, and returns the tensor.
@@ -153,5 +169,7 @@ func wantOutput(n *ir.Node, i int) bool { return n.Output(i) != nil && n.Output(
 
 // opErr prefixes an error with the node's description.
 func opErr(n *ir.Node, format string, args ...any) error {
-	return fmt.Errorf("%s: %s", n.Describe(), fmt.Sprintf(format, args...))
+	// The format is appended, not rendered into %s, so that a %w in it keeps the error
+	// it wraps (a *kernel.BudgetError stays errors.Is ErrMemoryBudget).
+	return fmt.Errorf("%s: "+format, append([]any{n.Describe()}, args...)...)
 }

@@ -46,18 +46,18 @@ func (k *gemmKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 	}
 	ad, err := asF32(a)
 	if err != nil {
-		return nil, opErr(k.node, "A: %v", err)
+		return nil, opErr(k.node, "A: %w", err)
 	}
 	bd, err := asF32(b)
 	if err != nil {
-		return nil, opErr(k.node, "B: %v", err)
+		return nil, opErr(k.node, "B: %w", err)
 	}
 	out := allocOut(ctx, a.DType, int64(m), int64(n))
 	beta := k.beta
 	if c != nil && beta != 0 {
 		cd, err := expandTrailing(c, []int64{int64(m), int64(n)})
 		if err != nil {
-			return nil, opErr(k.node, "C: %v", err)
+			return nil, opErr(k.node, "C: %w", err)
 		}
 		copy(out.Buf, cd)
 	} else {
@@ -83,15 +83,15 @@ func (k *matMulKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 	}
 	ad, err := asF32(a)
 	if err != nil {
-		return nil, opErr(k.node, "A: %v", err)
+		return nil, opErr(k.node, "A: %w", err)
 	}
 	bd, err := asF32(b)
 	if err != nil {
-		return nil, opErr(k.node, "B: %v", err)
+		return nil, opErr(k.node, "B: %w", err)
 	}
 	plan, err := planMatMul(a.Shape, b.Shape)
 	if err != nil {
-		return nil, opErr(k.node, "%v", err)
+		return nil, opErr(k.node, "%w", err)
 	}
 	out := allocOut(ctx, a.DType, plan.outShape...)
 	plan.run(ctx.Parallelism(), ad, bd, out.Buf)

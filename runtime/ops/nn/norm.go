@@ -78,11 +78,18 @@ func (k *batchNormKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 	useMean, useVar := mean, vr
 	var runMean, runVar outF32
 	if k.training {
-		useMean, useVar = make([]float32, c), make([]float32, c)
+		if useMean, err = kernel.MakeScratch[float32](c); err != nil {
+			return nil, err
+		}
+		if useVar, err = kernel.MakeScratch[float32](c); err != nil {
+			return nil, err
+		}
 		cnt := float64(nBatch * size)
 		for ch := 0; ch < c; ch++ {
 			var s, sq float64
-			for n := 0; n < nBatch; n++ {
+			// An empty X may declare any batch over empty spatial axes: the sums are 0
+			// without visiting it.
+			for n := 0; n < nBatch && len(xd) > 0; n++ {
 				for _, v := range xd[(n*c+ch)*size : (n*c+ch+1)*size] {
 					s += float64(v)
 					sq += float64(v) * float64(v)
@@ -98,7 +105,7 @@ func (k *batchNormKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 			runVar.Buf[ch] = vr[ch]*k.momentum + useVar[ch]*(1-k.momentum)
 		}
 	}
-	for n := 0; n < nBatch; n++ {
+	for n := 0; n < nBatch && len(xd) > 0; n++ {
 		for ch := 0; ch < c; ch++ {
 			a := scale[ch] / float32(math.Sqrt(float64(useVar[ch])+k.epsilon))
 			b := bias[ch] - useMean[ch]*a
@@ -118,9 +125,15 @@ func (k *batchNormKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 
 // normalizeBlocks normalizes each of the blocks consecutive runs of size elements of x
 // into y: y = (x − mean)·invStd (mean forced to 0 for RMS), returning per-block mean and
-// 1/std.
-func normalizeBlocks(x, y []float32, blocks, size int, eps float64, rms bool) (means, invStd []float32) {
-	means, invStd = make([]float32, blocks), make([]float32, blocks)
+// 1/std. The block count comes from the shape alone: an empty x (size 0) may still have
+// any number of blocks, so the statistics are weighed against the memory budget.
+func normalizeBlocks(x, y []float32, blocks, size int, eps float64, rms bool) (means, invStd []float32, err error) {
+	if means, err = kernel.MakeScratch[float32](blocks); err != nil {
+		return nil, nil, err
+	}
+	if invStd, err = kernel.MakeScratch[float32](blocks); err != nil {
+		return nil, nil, err
+	}
 	for b := 0; b < blocks; b++ {
 		src := x[b*size : (b+1)*size]
 		var s float64
@@ -142,7 +155,7 @@ func normalizeBlocks(x, y []float32, blocks, size int, eps float64, rms bool) (m
 		}
 		means[b], invStd[b] = float32(m), float32(inv)
 	}
-	return means, invStd
+	return means, invStd, nil
 }
 
 type instanceNormKernel struct {
@@ -169,7 +182,9 @@ func (k *instanceNormKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) (
 		return nil, opErr(k.node, "scale and B must have %d elements", c)
 	}
 	out := allocOut(ctx, x.DType, x.Shape...)
-	normalizeBlocks(d[0], out.Buf, nBatch*c, size, k.epsilon, false)
+	if _, _, err := normalizeBlocks(d[0], out.Buf, nBatch*c, size, k.epsilon, false); err != nil {
+		return nil, err
+	}
 	scaleShiftChannels(out.Buf, nBatch, c, size, 1, d[1], d[2])
 	return []*kernel.Tensor{out.Done()}, nil
 }
@@ -197,25 +212,28 @@ func (k *layerNormKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 	}
 	axis, err := kernel.NormalizeAxis(k.axis, len(x.Shape))
 	if err != nil {
-		return nil, opErr(k.node, "%v", err)
+		return nil, opErr(k.node, "%w", err)
 	}
 	xd, err := asF32(x)
 	if err != nil {
-		return nil, opErr(k.node, "X: %v", err)
+		return nil, opErr(k.node, "X: %w", err)
 	}
 	blocks, size := kernel.ShapeSize(x.Shape[:axis]), kernel.ShapeSize(x.Shape[axis:])
 	scale, err := expandTrailing(inputs[1], x.Shape[axis:])
 	if err != nil {
-		return nil, opErr(k.node, "scale: %v", err)
+		return nil, opErr(k.node, "scale: %w", err)
 	}
 	var bias []float32
 	if b := kernel.Input(inputs, 2); b != nil && !k.rms {
 		if bias, err = expandTrailing(b, x.Shape[axis:]); err != nil {
-			return nil, opErr(k.node, "B: %v", err)
+			return nil, opErr(k.node, "B: %w", err)
 		}
 	}
 	out := allocOut(ctx, x.DType, x.Shape...)
-	means, invStd := normalizeBlocks(xd, out.Buf, blocks, size, k.epsilon, k.rms)
+	means, invStd, err := normalizeBlocks(xd, out.Buf, blocks, size, k.epsilon, k.rms)
+	if err != nil {
+		return nil, err
+	}
 	for b := 0; b < blocks; b++ {
 		row := out.Buf[b*size : (b+1)*size]
 		for i := range row {
@@ -269,7 +287,11 @@ func expandTrailing(t *kernel.Tensor, shape []int64) ([]float32, error) {
 		}
 		s *= int(t.Shape[i])
 	}
-	out := make([]float32, n)
+	// shape is the input's trailing axes, of any size when the input is empty.
+	out, err := kernel.MakeScratch[float32](n)
+	if err != nil {
+		return nil, err
+	}
 	od := newOdometer(toInts(shape))
 	for i := 0; i < n; i++ {
 		src := 0
@@ -358,7 +380,9 @@ func (k *groupNormKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 		// normalize, and nBatch·g below could overflow.
 		return []*kernel.Tensor{out.Done()}, nil
 	}
-	normalizeBlocks(d[0], out.Buf, nBatch*g, c/g*spatial, k.epsilon, false)
+	if _, _, err := normalizeBlocks(d[0], out.Buf, nBatch*g, c/g*spatial, k.epsilon, false); err != nil {
+		return nil, err
+	}
 	channelsPerParam := c / g
 	if k.perChannel {
 		channelsPerParam = 1
@@ -370,6 +394,9 @@ func (k *groupNormKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 // scaleShiftChannels applies y = y·scale[p] + bias[p] to y laid out [batch, c, spatial],
 // where p = ch / channelsPerParam is the parameter index of channel ch.
 func scaleShiftChannels(y []float32, nBatch, c, spatial, channelsPerParam int, scale, bias []float32) {
+	if len(y) == 0 {
+		return // nBatch·c may be anything when spatial is 0
+	}
 	for n := 0; n < nBatch; n++ {
 		for ch := 0; ch < c; ch++ {
 			s, b := scale[ch/channelsPerParam], bias[ch/channelsPerParam]
@@ -413,7 +440,8 @@ func (k *lrnKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 	lo := (k.size - 1) / 2
 	hi := k.size - 1 - lo
 	xd := d[0]
-	for n := 0; n < nBatch; n++ {
+	// An empty X may declare any nBatch·c over empty spatial axes.
+	for n := 0; n < nBatch && len(xd) > 0; n++ {
 		for ch := 0; ch < c; ch++ {
 			for i := 0; i < spatial; i++ {
 				var sq float64
@@ -452,11 +480,12 @@ func (k *lpNormKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 	x := inputs[0]
 	axis, err := kernel.NormalizeAxis(k.axis, len(x.Shape))
 	if err != nil {
-		return nil, opErr(k.node, "%v", err)
+		return nil, opErr(k.node, "%w", err)
 	}
 	outer, dim, inner := kernel.ShapeSize(x.Shape[:axis]), int(x.Shape[axis]), kernel.ShapeSize(x.Shape[axis+1:])
 	out := allocOut(ctx, x.DType, x.Shape...)
-	for o := 0; o < outer; o++ {
+	// An empty axis leaves outer·inner unbounded by the data.
+	for o := 0; o < outer && dim > 0; o++ {
 		for i := 0; i < inner; i++ {
 			base := o*dim*inner + i
 			var norm float64

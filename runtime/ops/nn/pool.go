@@ -43,7 +43,7 @@ func newPool(kind poolKind) kernel.Factory {
 		n := info.Node
 		win, err := parseWindowAttrs(n)
 		if err != nil {
-			return nil, opErr(n, "%v", err)
+			return nil, opErr(n, "%w", err)
 		}
 		if win.kernel == nil {
 			return nil, opErr(n, "attribute kernel_shape is required")
@@ -94,11 +94,11 @@ func (k *poolKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 			geo.out[i], geo.strides[i], geo.dilations[i] = 1, 1, 1
 		}
 	} else if geo, err = k.win.resolve(in, k.win.kernel); err != nil {
-		return nil, opErr(k.node, "%v", err)
+		return nil, opErr(k.node, "%w", err)
 	}
 	xd, err := asF32(x)
 	if err != nil {
-		return nil, opErr(k.node, "X: %v", err)
+		return nil, opErr(k.node, "X: %w", err)
 	}
 	nc := int(x.Shape[0] * x.Shape[1])
 	outShape := append([]int64{x.Shape[0], x.Shape[1]}, toInt64s(geo.out)...)

@@ -55,7 +55,7 @@ func (k *softmaxKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 	}
 	xd, err := asF32(x)
 	if err != nil {
-		return nil, opErr(k.node, "input: %v", err)
+		return nil, opErr(k.node, "input: %w", err)
 	}
 	out := allocOut(ctx, x.DType, x.Shape...)
 	if len(x.Shape) == 0 {
@@ -65,7 +65,7 @@ func (k *softmaxKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 	}
 	axis, err := kernel.NormalizeAxis(k.axis, len(x.Shape))
 	if err != nil {
-		return nil, opErr(k.node, "%v", err)
+		return nil, opErr(k.node, "%w", err)
 	}
 	if k.coerce2D {
 		softmaxRows(k.kind, xd, out.Buf, kernel.ShapeSize(x.Shape[:axis]), kernel.ShapeSize(x.Shape[axis:]), 1)
@@ -77,6 +77,9 @@ func (k *softmaxKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 
 // softmaxRows applies the op along the middle axis of an outer×dim×inner array.
 func softmaxRows(kind softmaxKind, x, y []float32, outer, dim, inner int) {
+	if len(x) == 0 {
+		return // outer·inner may be anything when dim is 0
+	}
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
 			base := o*dim*inner + i

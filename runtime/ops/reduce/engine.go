@@ -47,6 +47,13 @@ func foldOf(o op) fold {
 
 // run reduces x into out (allocated with the plan's output shape).
 func run(o op, p *plan, x, out *kernel.Tensor) error {
+	// Scratch beside the output: the accumulators (a second set, the shifts, for
+	// LogSumExp) and, for half floats and bools, a widened copy of x. The output's
+	// allocation checked outSize; the scratch is weighed here, once, so that the typed
+	// reductions below need no error path.
+	if err := kernel.Reserve(int64(p.outSize)*16 + int64(x.Len())*4); err != nil {
+		return err
+	}
 	switch xd := x.Data.(type) {
 	case []float32:
 		if x.DType == ir.Float {

@@ -149,13 +149,22 @@ func (k *recurrent) run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 	if err != nil {
 		return nil, err
 	}
-	bias := make([]float64, d.numDir*2*G*H)
+	// Sizes here come from shapes and the hidden_size attribute: an empty X may declare
+	// any batch and sequence length, so every buffer is counted with overflow checks and
+	// weighed against the memory budget.
+	bias, err := zeros(d.numDir, 2*G, H)
+	if err != nil {
+		return nil, err
+	}
 	if B := kernel.Input(inputs, 3); B != nil {
 		if bias, err = widenShaped(B, "B", []int64{int64(d.numDir), int64(2 * G * H)}); err != nil {
 			return nil, err
 		}
 	}
-	seqLens := make([]int, d.batch)
+	seqLens, err := kernel.MakeScratch[int](d.batch)
+	if err != nil {
+		return nil, err
+	}
 	for i := range seqLens {
 		seqLens[i] = d.seq
 	}
@@ -183,7 +192,14 @@ func (k *recurrent) run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 	if k.layout == 1 {
 		stateShape = []int64{int64(d.batch), int64(d.numDir), int64(H)}
 	}
-	initH, initC := make([]float64, d.numDir*d.batch*H), make([]float64, d.numDir*d.batch*H)
+	initH, err := zeros(d.numDir, d.batch, H)
+	if err != nil {
+		return nil, err
+	}
+	initC, err := zeros(d.numDir, d.batch, H)
+	if err != nil {
+		return nil, err
+	}
 	if t := kernel.Input(inputs, 5); t != nil {
 		if initH, err = widenShaped(t, "initial_h", stateShape); err != nil {
 			return nil, err
@@ -204,9 +220,18 @@ func (k *recurrent) run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 	}
 
 	// Results in time-major order: y[t][dir][b][:], state[dir][b][:].
-	y := make([]float64, d.seq*d.numDir*d.batch*H)
-	yh := make([]float64, d.numDir*d.batch*H)
-	yc := make([]float64, d.numDir*d.batch*H)
+	y, err := zeros(d.seq, d.numDir, d.batch, H)
+	if err != nil {
+		return nil, err
+	}
+	yh, err := zeros(d.numDir, d.batch, H)
+	if err != nil {
+		return nil, err
+	}
+	yc, err := zeros(d.numDir, d.batch, H)
+	if err != nil {
+		return nil, err
+	}
 	stateAt := func(s []float64, dir, b int) []float64 {
 		if k.layout == 1 {
 			return s[(b*d.numDir+dir)*H : (b*d.numDir+dir+1)*H]
@@ -214,7 +239,9 @@ func (k *recurrent) run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 		return s[(dir*d.batch+b)*H : (dir*d.batch+b+1)*H]
 	}
 	perDir := len(cellInfo[k.kind].defaults)
-	for dir := 0; dir < d.numDir; dir++ {
+	// With a hidden size the batch·seq steps below are bounded by y; without one every
+	// output is empty and the steps, which an empty X may make any number of, are skipped.
+	for dir := 0; dir < d.numDir && H > 0; dir++ {
 		p := params{
 			w:     w[dir*G*H*d.input : (dir+1)*G*H*d.input],
 			r:     r[dir*G*H*H : (dir+1)*G*H*H],
@@ -255,9 +282,15 @@ func (k *recurrent) run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 	yShape := []int64{int64(d.seq), int64(d.numDir), int64(d.batch), int64(H)}
 	if k.layout == 1 {
 		yShape = []int64{int64(d.batch), int64(d.seq), int64(d.numDir), int64(H)}
-		y = permute(y, []int{d.seq, d.numDir, d.batch, H}, []int{2, 0, 1, 3})
-		yh = permute(yh, []int{d.numDir, d.batch, H}, []int{1, 0, 2})
-		yc = permute(yc, []int{d.numDir, d.batch, H}, []int{1, 0, 2})
+		if y, err = permute(y, []int{d.seq, d.numDir, d.batch, H}, []int{2, 0, 1, 3}); err != nil {
+			return nil, err
+		}
+		if yh, err = permute(yh, []int{d.numDir, d.batch, H}, []int{1, 0, 2}); err != nil {
+			return nil, err
+		}
+		if yc, err = permute(yc, []int{d.numDir, d.batch, H}, []int{1, 0, 2}); err != nil {
+			return nil, err
+		}
 	}
 	results := [][]float64{y, yh, yc}
 	shapes := [][]int64{yShape, stateShape, stateShape}
@@ -377,8 +410,11 @@ func (s *stepper) step(x, h, c []float64) {
 
 // permute transposes a row-major array of shape dims so that output axis i is input axis
 // perm[i].
-func permute(v []float64, dims, perm []int) []float64 {
-	out := make([]float64, len(v))
+func permute(v []float64, dims, perm []int) ([]float64, error) {
+	out, err := kernel.MakeScratch[float64](len(v))
+	if err != nil {
+		return nil, err
+	}
 	inStride := make([]int, len(dims))
 	st := 1
 	for i := len(dims) - 1; i >= 0; i-- {
@@ -403,7 +439,17 @@ func permute(v []float64, dims, perm []int) []float64 {
 			idx[i] = 0
 		}
 	}
-	return out
+	return out, nil
+}
+
+// zeros returns a zeroed buffer of the product of dims, refusing a product that overflows
+// or does not fit the memory budget.
+func zeros(dims ...int) ([]float64, error) {
+	shape := make([]int64, len(dims))
+	for i, d := range dims {
+		shape[i] = int64(d)
+	}
+	return kernel.MakeScratchShaped[float64](shape)
 }
 
 // widen converts a float tensor to float64 values, naming the input in errors.

@@ -45,11 +45,11 @@ func (k *causalConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 	hist := kw - 1
 	x, err := kernel.FloatsOf(xt)
 	if err != nil {
-		return nil, opErr(k.node, "input: %v", err)
+		return nil, opErr(k.node, "input: %w", err)
 	}
 	w, err := kernel.FloatsOf(wt)
 	if err != nil {
-		return nil, opErr(k.node, "weight: %v", err)
+		return nil, opErr(k.node, "weight: %w", err)
 	}
 	var bias, past []float64
 	if bt := kernel.Input(inputs, 2); bt != nil {
@@ -57,7 +57,7 @@ func (k *causalConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 			return nil, opErr(k.node, "bias %v must be [%d]", bt.Shape, c)
 		}
 		if bias, err = kernel.FloatsOf(bt); err != nil {
-			return nil, opErr(k.node, "bias: %v", err)
+			return nil, opErr(k.node, "bias: %w", err)
 		}
 	}
 	if pt := kernel.Input(inputs, 3); pt != nil {
@@ -65,13 +65,24 @@ func (k *causalConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 			return nil, opErr(k.node, "past_state %v must be [%d, %d, %d]", pt.Shape, b, c, hist)
 		}
 		if past, err = kernel.FloatsOf(pt); err != nil {
-			return nil, opErr(k.node, "past_state: %v", err)
+			return nil, opErr(k.node, "past_state: %w", err)
 		}
 	}
-	out := make([]float64, b*c*l)
-	state := make([]float64, b*c*hist)
-	padded := make([]float64, hist+l)
-	for bc := 0; bc < b*c; bc++ {
+	out, err := scratch(b, c, l)
+	if err != nil {
+		return nil, err
+	}
+	state, err := scratch(b, c, hist)
+	if err != nil {
+		return nil, err
+	}
+	padded, err := scratch(hist + l)
+	if err != nil {
+		return nil, err
+	}
+	// b·c ≤ len(out) + len(state) unless both are empty (l = hist = 0), when the loop would
+	// count out sizes an empty input may set to anything, for nothing.
+	for bc := 0; bc < b*c && len(out)+len(state) > 0; bc++ {
 		ch := bc % c
 		if past != nil {
 			copy(padded, past[bc*hist:(bc+1)*hist])
@@ -97,11 +108,11 @@ func (k *causalConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 	}
 	y, err := kernel.FromFloat64s(ctx, xt.DType, xt.Shape, out)
 	if err != nil {
-		return nil, opErr(k.node, "output: %v", err)
+		return nil, opErr(k.node, "output: %w", err)
 	}
 	st, err := kernel.FromFloat64s(ctx, xt.DType, []int64{int64(b), int64(c), int64(hist)}, state)
 	if err != nil {
-		return nil, opErr(k.node, "present_state: %v", err)
+		return nil, opErr(k.node, "present_state: %w", err)
 	}
 	return []*kernel.Tensor{y, st}, nil
 }

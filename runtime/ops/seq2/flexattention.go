@@ -109,15 +109,15 @@ func (k *flexAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 	}
 	q, err := kernel.FloatsOf(qt)
 	if err != nil {
-		return nil, opErr(k.node, "Q: %v", err)
+		return nil, opErr(k.node, "Q: %w", err)
 	}
 	kd, err := kernel.FloatsOf(kt)
 	if err != nil {
-		return nil, opErr(k.node, "K: %v", err)
+		return nil, opErr(k.node, "K: %w", err)
 	}
 	vd, err := kernel.FloatsOf(vt)
 	if err != nil {
-		return nil, opErr(k.node, "V: %v", err)
+		return nil, opErr(k.node, "V: %w", err)
 	}
 	prec := k.precision
 	if prec == 0 {
@@ -131,7 +131,19 @@ func (k *flexAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 		scale = 1 / math.Sqrt(float64(e))
 	}
 	group := hq / hkv
-	scores := make([]float64, b*hq*l*s)
+	// The output first: when it is empty there is nothing to compute, and when it is not
+	// it bounds the b·hq·l rows the loops below visit (empty inputs may declare any sizes).
+	out, err := scratch(b, hq, l, ev)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return kernel.Single(kernel.FromFloat64s(ctx, qt.DType, []int64{int64(b), int64(hq), int64(l), int64(ev)}, out))
+	}
+	scores, err := scratch(b, hq, l, s)
+	if err != nil {
+		return nil, err
+	}
 	for bi := 0; bi < b; bi++ {
 		for h := 0; h < hq; h++ {
 			kvh := bi*hkv + h/group
@@ -153,7 +165,7 @@ func (k *flexAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 	scoreShape := []int64{int64(b), int64(hq), int64(l), int64(s)}
 	if k.scoreMod != nil {
 		if scores, err = k.runMod(ctx, "score_mod", k.scoreMod, prec, scores, scoreShape); err != nil {
-			return nil, opErr(k.node, "%v", err)
+			return nil, opErr(k.node, "%w", err)
 		}
 	}
 	for r := 0; r < b*hq*l; r++ {
@@ -162,10 +174,9 @@ func (k *flexAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 	roundTo(prec, scores)
 	if k.probMod != nil {
 		if scores, err = k.runMod(ctx, "prob_mod", k.probMod, prec, scores, scoreShape); err != nil {
-			return nil, opErr(k.node, "%v", err)
+			return nil, opErr(k.node, "%w", err)
 		}
 	}
-	out := make([]float64, b*hq*l*ev)
 	for bi := 0; bi < b; bi++ {
 		for h := 0; h < hq; h++ {
 			kvh := bi*hkv + h/group
@@ -183,7 +194,7 @@ func (k *flexAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 	}
 	y, err := kernel.FromFloat64s(ctx, qt.DType, []int64{int64(b), int64(hq), int64(l), int64(ev)}, out)
 	if err != nil {
-		return nil, opErr(k.node, "Y: %v", err)
+		return nil, opErr(k.node, "Y: %w", err)
 	}
 	return []*kernel.Tensor{y}, nil
 }

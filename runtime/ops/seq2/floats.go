@@ -12,7 +12,20 @@ var floatTypes = []ir.DataType{ir.Float, ir.Double, ir.Float16, ir.BFloat16}
 
 // opErr prefixes an error with the node's description.
 func opErr(n *ir.Node, format string, args ...any) error {
-	return fmt.Errorf("%s: %s", n.Describe(), fmt.Sprintf(format, args...))
+	// The format is appended, not rendered into %s, so that a %w in it keeps the error
+	// it wraps (a *kernel.BudgetError stays errors.Is ErrMemoryBudget).
+	return fmt.Errorf("%s: "+format, append([]any{n.Describe()}, args...)...)
+}
+
+// scratch returns a zeroed float64 buffer of the product of dims after checking that the
+// product does not overflow and that the buffer fits the memory budget: the dims come from
+// input shapes, which an empty input may set to anything.
+func scratch(dims ...int) ([]float64, error) {
+	shape := make([]int64, len(dims))
+	for i, d := range dims {
+		shape[i] = int64(d)
+	}
+	return kernel.MakeScratchShaped[float64](shape)
 }
 
 // wantOutput reports whether the node's output i is requested.

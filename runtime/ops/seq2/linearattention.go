@@ -76,17 +76,20 @@ func (k *linearAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 	}
 	q, err := kernel.FloatsOf(qt)
 	if err != nil {
-		return nil, opErr(k.node, "query: %v", err)
+		return nil, opErr(k.node, "query: %w", err)
 	}
 	kd, err := kernel.FloatsOf(kt)
 	if err != nil {
-		return nil, opErr(k.node, "key: %v", err)
+		return nil, opErr(k.node, "key: %w", err)
 	}
 	v, err := kernel.FloatsOf(vt)
 	if err != nil {
-		return nil, opErr(k.node, "value: %v", err)
+		return nil, opErr(k.node, "value: %w", err)
 	}
-	state := make([]float64, b*hkv*dk*dv)
+	state, err := scratch(b, hkv, dk, dv)
+	if err != nil {
+		return nil, err
+	}
 	stateType := qt.DType
 	if pt := kernel.Input(inputs, 3); pt != nil {
 		if len(pt.Shape) != 4 || int(pt.Shape[0]) != b || int(pt.Shape[1]) != hkv || int(pt.Shape[2]) != dk || int(pt.Shape[3]) != dv {
@@ -94,7 +97,7 @@ func (k *linearAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 		}
 		p, err := kernel.FloatsOf(pt)
 		if err != nil {
-			return nil, opErr(k.node, "past_state: %v", err)
+			return nil, opErr(k.node, "past_state: %w", err)
 		}
 		copy(state, p)
 		stateType = pt.DType
@@ -115,7 +118,7 @@ func (k *linearAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 		}
 		decayWidth = int(dt.Shape[2])
 		if decay, err = kernel.FloatsOf(dt); err != nil {
-			return nil, opErr(k.node, "decay: %v", err)
+			return nil, opErr(k.node, "decay: %w", err)
 		}
 	}
 	if delta {
@@ -128,7 +131,7 @@ func (k *linearAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 		}
 		betaWidth = int(bt.Shape[2])
 		if beta, err = kernel.FloatsOf(bt); err != nil {
-			return nil, opErr(k.node, "beta: %v", err)
+			return nil, opErr(k.node, "beta: %w", err)
 		}
 	}
 	scale := k.scale
@@ -136,10 +139,22 @@ func (k *linearAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 		scale = 1 / math.Sqrt(float64(dk))
 	}
 	group := hq / hkv
-	out := make([]float64, b*t*hq*dv)
-	gate := make([]float64, dk)
-	recall := make([]float64, dv) // Sᵀk after decay
-	for bi := 0; bi < b; bi++ {
+	out, err := scratch(b, t, hq, dv)
+	if err != nil {
+		return nil, err
+	}
+	gate, err := scratch(dk)
+	if err != nil {
+		return nil, err
+	}
+	recall, err := scratch(dv) // Sᵀk after decay
+	if err != nil {
+		return nil, err
+	}
+	// Without output rows there is nothing to update (t = 0) or nothing to read (dv = 0:
+	// the state is empty too); the loops would still count out b·t·hkv, which empty inputs
+	// may set to anything. With rows, b·t·hkv ≤ b·t·hq ≤ len(out).
+	for bi := 0; bi < b && len(out) > 0; bi++ {
 		for ti := 0; ti < t; ti++ {
 			row := bi*t + ti
 			for h := 0; h < hkv; h++ {
@@ -197,11 +212,11 @@ func (k *linearAttention) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*
 	}
 	y, err := kernel.FromFloat64s(ctx, qt.DType, []int64{int64(b), int64(t), int64(hq * dv)}, out)
 	if err != nil {
-		return nil, opErr(k.node, "output: %v", err)
+		return nil, opErr(k.node, "output: %w", err)
 	}
 	st, err := kernel.FromFloat64s(ctx, stateType, []int64{int64(b), int64(hkv), int64(dk), int64(dv)}, state)
 	if err != nil {
-		return nil, opErr(k.node, "present_state: %v", err)
+		return nil, opErr(k.node, "present_state: %w", err)
 	}
 	return []*kernel.Tensor{y, st}, nil
 }

@@ -108,8 +108,8 @@ func (k *dftKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.T
 
 	outer, inner := kernel.ShapeSize(x.Shape[:axis]), kernel.ShapeSize(x.Shape[axis+1:r-1])
 	inComps := int(x.Shape[r-1])
-	// dft_length comes from the model's data: weigh both buffers against the memory budget
-	// (Bluestein's transform below needs about four times buf again).
+	// dft_length comes from the model's data: weigh both buffers and fft's scratch against
+	// the memory budget.
 	count, err := ir.NumElements(outShape)
 	if err != nil {
 		return nil, fmt.Errorf("output %v: %w", outShape, err)
@@ -121,7 +121,7 @@ func (k *dftKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.T
 	if length > 1<<40 {
 		return nil, fmt.Errorf("dft_length %d is too large", length)
 	}
-	if err := kernel.Reserve(int64(length) * 4 * 16); err != nil {
+	if err := kernel.Reserve(fftScratchBytes(length)); err != nil {
 		return nil, err
 	}
 	buf, err := kernel.MakeScratch[complex128](length)

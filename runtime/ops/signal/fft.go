@@ -20,6 +20,12 @@ func fft(x []complex128, inverse bool) {
 	bluestein(x, inverse)
 }
 
+// fftScratchBytes bounds what fft allocates for a transform of n points: Bluestein's two
+// buffers of m < 4n points, its chirp of n and the twiddles of m/2. fft has no error
+// result, so its callers weigh this against the memory budget before the first transform
+// (the scratch of one transform is garbage by the next).
+func fftScratchBytes(n int) int64 { return int64(n) * 11 * 16 }
+
 // twiddle returns e^(∓2πi·k/n) computed directly (no recurrence), so errors do not grow
 // with k.
 func twiddle(k, n int, inverse bool) complex128 {

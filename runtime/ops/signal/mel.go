@@ -78,12 +78,19 @@ func (k *melKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.T
 	nMel := int(numMel)
 	lowMel, highMel := mel(lower), mel(upper)
 	step := (highMel - lowMel) / float64(nMel+2)
-	edges := make([]int, nMel+2)
+	// num_mel_bins and dft_length are data: the matrix alone can be 2^49 elements.
+	edges, err := kernel.MakeScratch[int](nMel + 2)
+	if err != nil {
+		return nil, err
+	}
 	for i := range edges {
 		hz := melToHz(float64(i)*step + lowMel)
 		edges[i] = int(math.Floor(float64(dftLen+1) * hz / float64(rate)))
 	}
-	w := make([]float64, bins*nMel)
+	w, err := kernel.MakeScratch[float64](bins * nMel)
+	if err != nil {
+		return nil, err
+	}
 	set := func(j, i int, v float64) {
 		if j >= 0 && j < bins {
 			w[j*nMel+i] = v

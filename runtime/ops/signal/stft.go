@@ -71,7 +71,9 @@ func (k *stftKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.
 		return nil, fmt.Errorf("frame_length %d must be in [1, %d] (the signal length)", frameLen, sigLen)
 	}
 	if window == nil {
-		window = make([]float64, frameLen)
+		if window, err = kernel.MakeScratch[float64](frameLen); err != nil {
+			return nil, err
+		}
 		for i := range window {
 			window[i] = 1
 		}
@@ -85,8 +87,23 @@ func (k *stftKernel) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.
 	if k.onesided {
 		bins = frameLen/2 + 1
 	}
-	res := make([]float64, batch*frames*bins*2)
-	buf := make([]complex128, frameLen)
+	// frames × bins grows with the square of the signal length (a step of 1, a frame of
+	// half the signal): weigh the result, the frame buffer and fft's scratch first.
+	count, err := ir.NumElements([]int64{int64(batch), int64(frames), int64(bins), 2})
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	res, err := kernel.MakeScratch[float64](int(count))
+	if err != nil {
+		return nil, err
+	}
+	if err := kernel.Reserve(fftScratchBytes(frameLen)); err != nil {
+		return nil, err
+	}
+	buf, err := kernel.MakeScratch[complex128](frameLen)
+	if err != nil {
+		return nil, err
+	}
 	for b := 0; b < batch; b++ {
 		for f := 0; f < frames; f++ {
 			clear(buf)

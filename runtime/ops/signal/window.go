@@ -54,17 +54,24 @@ func (k *windowKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 	if size < 0 || size > 1<<30 {
 		return nil, fmt.Errorf("%s: window size %d is out of range", k.node.Describe(), size)
 	}
-	return kernel.Single(kernel.FromFloat64s(ctx, k.outType, []int64{size}, k.values(int(size))))
+	// size is data (up to 2^30): weigh the float64 values before computing them.
+	v, err := kernel.MakeScratch[float64](int(size))
+	if err != nil {
+		return nil, err
+	}
+	k.fill(v)
+	return kernel.Single(kernel.FromFloat64s(ctx, k.outType, []int64{size}, v))
 }
 
-// values computes the window. A periodic window is the first size points of a symmetric
-// window of size+1 points, so its period is size; a symmetric one has period size−1.
-func (k *windowKernel) values(size int) []float64 {
+// fill computes the window into v, of the window's size. A periodic window is the first
+// size points of a symmetric window of size+1 points, so its period is size; a symmetric
+// one has period size−1.
+func (k *windowKernel) fill(v []float64) {
+	size := len(v)
 	period := size
 	if !k.periodic {
 		period = size - 1
 	}
-	v := make([]float64, size)
 	for i := range v {
 		if period == 0 {
 			v[i] = 1 // a one-point symmetric window, as in torch
@@ -73,5 +80,4 @@ func (k *windowKernel) values(size int) []float64 {
 		x := 2 * math.Pi * float64(i) / float64(period)
 		v[i] = k.coef.a0 - k.coef.a1*math.Cos(x) + k.coef.a2*math.Cos(2*x)
 	}
-	return v
 }

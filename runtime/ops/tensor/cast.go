@@ -116,7 +116,10 @@ func castInto(dst, src *kernel.Tensor, opts castOptions) error {
 	}
 	// The remaining targets (float16, bfloat16, float8, float4, int4, int2) are encoded from
 	// float64, which holds every source value exactly (int64 beyond 2^53 aside).
-	vals := make([]float64, src.Len())
+	vals, err := kernel.MakeScratch[float64](src.Len())
+	if err != nil {
+		return err
+	}
 	castPlain(vals, plain)
 	return storeNarrow(dst, vals, opts)
 }
@@ -139,7 +142,10 @@ func plainSource(src *kernel.Tensor) (any, error) {
 		return view(src.Data), nil // Go stores bools as bytes 0 and 1
 	case src.DType == ir.Int4 || src.DType == ir.Int2:
 		d := src.Data.([]uint8)
-		out := make([]int8, len(d))
+		out, err := kernel.MakeScratch[int8](len(d))
+		if err != nil {
+			return nil, err
+		}
 		for i, v := range d {
 			if src.DType == ir.Int4 {
 				out[i] = kernel.Int4ToInt8(v)
@@ -155,7 +161,10 @@ func plainSource(src *kernel.Tensor) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		out := make([]float32, len(f))
+		out, err := kernel.MakeScratch[float32](len(f))
+		if err != nil {
+			return nil, err
+		}
 		for i, v := range f {
 			out[i] = float32(v) // exact: every narrow float is a float32
 		}
@@ -321,13 +330,18 @@ func nonZero[S plainNum](dst []bool, src []S) {
 // castFromStrings parses numbers ("1.5", "-INF", "NaN", "7"); bool accepts the numbers
 // and "true"/"false".
 func castFromStrings(dst *kernel.Tensor, src []string) error {
-	vals := make([]float64, len(src))
+	vals, err := kernel.MakeScratch[float64](len(src))
+	if err != nil {
+		return err
+	}
 	var intVals []int64
 	wantInt := false
 	switch dst.DType {
 	case ir.Int8, ir.Int16, ir.Int32, ir.Int64, ir.Uint8, ir.Uint16, ir.Uint32, ir.Uint64:
 		wantInt = true
-		intVals = make([]int64, len(src))
+		if intVals, err = kernel.MakeScratch[int64](len(src)); err != nil {
+			return err
+		}
 	}
 	for i, s := range src {
 		s = strings.TrimSpace(s)
@@ -419,7 +433,10 @@ func castToStrings(dst []string, src *kernel.Tensor) error {
 	if err != nil {
 		return err
 	}
-	vals := make([]int64, len(dst))
+	vals, err := kernel.MakeScratch[int64](len(dst))
+	if err != nil {
+		return err
+	}
 	castPlain(vals, ints)
 	if src.DType == ir.Uint64 {
 		for i, v := range src.Data.([]uint64) {

@@ -73,7 +73,10 @@ func densify(s *ir.SparseTensor) (*kernel.Tensor, error) {
 	}
 	nnz := vals.Len()
 	out := kernel.New(vals.DType, s.Dims...)
-	pos := make([]int, nnz)
+	pos, err := kernel.MakeScratch[int](nnz)
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case len(idx) == nnz:
 		for i, v := range idx {
@@ -181,7 +184,9 @@ func newEyeLike(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		}
 		out := ctx.AllocZeroed(dt, x.Shape...)
 		rows, cols := int(x.Shape[0]), int(x.Shape[1])
-		for i := 0; i < rows; i++ {
+		// Only rows that meet the diagonal inside the matrix are visited: an empty x may
+		// declare 2^62 rows of no columns.
+		for i := max(0, -k); i < rows && cols > 0 && i+k < cols; i++ {
 			if j := i + k; j >= 0 && j < cols {
 				copyAt(out.Data, i*cols+j, one, 0, 1)
 			}

@@ -33,11 +33,19 @@ func newGather(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		out := alloc(ctx, x.DType, shape)
 		dim := x.Shape[a]
 		outer, inner := kernel.ShapeSize(x.Shape[:a]), kernel.ShapeSize(x.Shape[a+1:])
-		pos := make([]int, len(idx))
+		pos, err := kernel.MakeScratch[int](len(idx))
+		if err != nil {
+			return nil, err
+		}
 		for j, v := range idx {
 			if pos[j], err = fixIndex(v, dim); err != nil {
 				return nil, err
 			}
+		}
+		if out.Len() == 0 {
+			// The loop below would still count out outer·len(idx) empty copies, and an
+			// empty x may declare any outer size.
+			return []*kernel.Tensor{out}, nil
 		}
 		n := 0
 		for o := 0; o < outer; o++ {
@@ -59,7 +67,10 @@ func elementPositions(dataShape, idxShape []int64, idx []int64, axis int) ([]int
 		return nil, fmt.Errorf("indices of rank %d for data of rank %d", len(idxShape), len(dataShape))
 	}
 	ds := stridesOf(dataShape)
-	pos := make([]int, len(idx))
+	pos, err := kernel.MakeScratch[int](len(idx))
+	if err != nil {
+		return nil, err
+	}
 	coord := make([]int64, len(idxShape))
 	for i, v := range idx {
 		p, err := fixIndex(v, dataShape[axis])
@@ -128,12 +139,16 @@ func ndPositions(dataShape, idxShape []int64, idx []int64, batchDims int) ([]int
 	ds := stridesOf(dataShape)
 	slice := kernel.ShapeSize(dataShape[batchDims+k:])
 	batchSize := kernel.ShapeSize(dataShape[batchDims:]) // elements of data per batch entry
-	tuples := kernel.ShapeSize(idxShape[:len(idxShape)-1])
+	// With tuples of length 0 the indices are empty and their shape may count any number
+	// of tuples (each selecting all of data): count with overflow checks and weigh.
+	pos, err := kernel.MakeScratchShaped[int](idxShape[:len(idxShape)-1])
+	if err != nil {
+		return nil, 0, err
+	}
 	perBatch := 1
 	if batchDims > 0 {
 		perBatch = kernel.ShapeSize(idxShape[batchDims : len(idxShape)-1])
 	}
-	pos := make([]int, tuples)
 	for t := range pos {
 		o := (t / perBatch) * batchSize
 		if batchDims == 0 {
@@ -403,7 +418,7 @@ func newCompress(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		out := alloc(ctx, x.DType, oshape)
 		outer, inner := kernel.ShapeSize(shape[:a]), kernel.ShapeSize(shape[a+1:])
 		n := 0
-		for o := 0; o < outer; o++ {
+		for o := 0; o < outer && inner > 0; o++ { // outer is unbounded by data when inner is 0
 			for _, k := range keep {
 				copyAt(out.Data, n, x.Data, (o*dim+k)*inner, inner)
 				n += inner

@@ -43,6 +43,11 @@ func newTranspose(info *kernel.NodeInfo) (kernel.Kernel, error) {
 // 1 are dropped and input dimensions that stay adjacent and in order are merged first, so
 // that NCHW->NHWC becomes a batched 2-D transpose, which is done in cache-sized tiles.
 func transposeInto(dst, src any, shape []int64, perm []int) {
+	if kernel.ShapeSize(shape) == 0 {
+		// Nothing to move; the merged loops below could still count out the other axes,
+		// which an empty tensor may declare at any size.
+		return
+	}
 	// Merge: walk the output order, extending a group while the next output dim is the
 	// input dim right after the previous one.
 	type group struct{ first, size int } // first input dim, merged size
@@ -172,7 +177,7 @@ func newConcat(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		off := 0
 		for _, t := range in {
 			chunk := int(t.Shape[a]) * inner
-			for o := 0; o < outer; o++ {
+			for o := 0; o < outer && chunk > 0; o++ { // outer is unbounded by data when chunk is 0
 				copyAt(out.Data, o*rowLen+off, t.Data, o*chunk, chunk)
 			}
 			off += chunk
@@ -245,7 +250,7 @@ func newSplit(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			shape[a] = s
 			o := alloc(ctx, x.DType, shape)
 			chunk := int(s) * inner
-			for r := 0; r < outer; r++ {
+			for r := 0; r < outer && chunk > 0; r++ { // outer is unbounded by data when chunk is 0
 				copyAt(o.Data, r*chunk, x.Data, r*rowLen+off, chunk)
 			}
 			off += chunk

@@ -31,7 +31,8 @@ func newTrilu(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		r := len(x.Shape)
 		rows, cols := int(x.Shape[r-2]), int(x.Shape[r-1])
 		mats := kernel.ShapeSize(x.Shape[:r-2])
-		for b := 0; b < mats; b++ {
+		// An empty x may declare any mats·rows over no columns: nothing to zero.
+		for b := 0; b < mats && x.Len() > 0; b++ {
 			for i := 0; i < rows; i++ {
 				for j := 0; j < cols; j++ {
 					d := int64(j - i)
@@ -209,7 +210,9 @@ func newNonZero(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if b, ok := x.Data.([]bool); ok {
 			nz = b
 		} else if x.DType == ir.String {
-			nz = make([]bool, x.Len())
+			if nz, err = kernel.MakeScratch[bool](x.Len()); err != nil {
+				return nil, err
+			}
 			for i, s := range x.Data.([]string) {
 				nz[i] = s != ""
 			}
@@ -218,12 +221,25 @@ func newNonZero(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			if err != nil {
 				return nil, err
 			}
-			nz = make([]bool, len(vals))
+			if nz, err = kernel.MakeScratch[bool](len(vals)); err != nil {
+				return nil, err
+			}
 			for i, v := range vals {
 				nz[i] = v != 0
 			}
 		}
-		var hits []int
+		// The hit list is up to eight times the flags: count, weigh, then fill.
+		count := 0
+		for _, v := range nz {
+			if v {
+				count++
+			}
+		}
+		hits, err := kernel.MakeScratch[int](count)
+		if err != nil {
+			return nil, err
+		}
+		hits = hits[:0]
 		for i, v := range nz {
 			if v {
 				hits = append(hits, i)

@@ -107,8 +107,19 @@ func newTopK(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		vals := alloc(ctx, x.DType, shape)
 		idxT := alloc(ctx, ir.Int64, shape)
 		idxOut := idxT.Data.([]int64)
-		pos := make([]int, kernel.ShapeSize(shape))
-		order := make([]int, dim)
+		pos, err := kernel.MakeScratch[int](vals.Len())
+		if err != nil {
+			return nil, err
+		}
+		if len(pos) == 0 {
+			// k = 0 or an empty x: nothing to select, and the lines of an empty axis may
+			// be any number.
+			return []*kernel.Tensor{vals, idxT}, nil
+		}
+		order, err := kernel.MakeScratch[int](int(dim))
+		if err != nil {
+			return nil, err
+		}
 		inner := kernel.ShapeSize(x.Shape[a+1:])
 		err = axisLines(x.Shape, a, func(line, base, stride int) error {
 			for i := range order {
@@ -209,9 +220,17 @@ func newCumSum(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, err
 		}
 		out := alloc(ctx, x.DType, x.Shape)
+		if x.Len() == 0 {
+			// Nothing to sum; an empty axis would leave any number of (empty) lines.
+			return []*kernel.Tensor{out}, nil
+		}
 		dim := int(x.Shape[a])
-		scan := func(line, base, stride int) (order []int) {
-			order = make([]int, dim)
+		// One order buffer serves every line: cumsumLines uses it before asking for the next.
+		order, err := kernel.MakeScratch[int](dim)
+		if err != nil {
+			return nil, err
+		}
+		scan := func(line, base, stride int) []int {
 			for i := range order {
 				j := i
 				if reverse {
@@ -242,14 +261,26 @@ func newCumSum(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			if x.DType != ir.Float16 && x.DType != ir.BFloat16 {
 				return nil, fmt.Errorf("CumSum of %s is not supported", x.DType)
 			}
-			f, _ := kernel.Float64sOf(x)
-			f32 := make([]float32, len(f))
+			f, err := kernel.Float64sOf(x)
+			if err != nil {
+				return nil, err
+			}
+			f32, err := kernel.MakeScratch[float32](len(f))
+			if err != nil {
+				return nil, err
+			}
 			for i, v := range f {
 				f32[i] = float32(v)
 			}
-			res := make([]float32, len(f))
+			res, err := kernel.MakeScratch[float32](len(f))
+			if err != nil {
+				return nil, err
+			}
 			cumsumLines(res, f32, x.Shape, a, exclusive, scan)
-			back := make([]float64, len(res))
+			back, err := kernel.MakeScratch[float64](len(res))
+			if err != nil {
+				return nil, err
+			}
 			for i, v := range res {
 				back[i] = float64(v)
 			}
@@ -299,9 +330,11 @@ func newUnique(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		}
 		dim := int(shape[a])
 		outer, inner := kernel.ShapeSize(shape[:a]), kernel.ShapeSize(shape[a+1:])
-		// cmpSlices compares the sub-tensors at positions i and j along the axis.
+		// cmpSlices compares the sub-tensors at positions i and j along the axis. Slices of
+		// an empty x are all equal; outer may then be anything, so it is not walked.
+		empty := x.Len() == 0
 		cmpSlices := func(i, j int) int {
-			for o := 0; o < outer; o++ {
+			for o := 0; o < outer && !empty; o++ {
 				for k := 0; k < inner; k++ {
 					if c := compare((o*dim+i)*inner+k, (o*dim+j)*inner+k); c != 0 {
 						return c
@@ -310,13 +343,20 @@ func newUnique(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			}
 			return 0
 		}
-		order := make([]int, dim)
+		// dim is inverse_indices' length, which an empty x may set to anything.
+		order, err := kernel.MakeScratch[int](dim)
+		if err != nil {
+			return nil, err
+		}
 		for i := range order {
 			order[i] = i
 		}
 		slices.SortStableFunc(order, cmpSlices)
 		// Group equal slices; each group's first occurrence is its smallest index (stable).
-		group := make([]int, dim) // slice index -> group number (in sorted order)
+		group, err := kernel.MakeScratch[int](dim) // slice index -> group number (in sorted order)
+		if err != nil {
+			return nil, err
+		}
 		var firsts []int
 		var counts []int64
 		for n, i := range order {
@@ -352,7 +392,7 @@ func newUnique(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			p := rank[g]
 			idx.Data.([]int64)[p] = int64(f)
 			cnt.Data.([]int64)[p] = counts[g]
-			for o := 0; o < outer; o++ {
+			for o := 0; o < outer && !empty; o++ {
 				copyAt(y.Data, (o*u+p)*inner, x.Data, (o*dim+f)*inner, inner)
 			}
 		}

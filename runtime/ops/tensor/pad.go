@@ -10,18 +10,22 @@ import (
 // gatherAxes fills dst (of outShape) with src (of srcShape) elements chosen independently
 // per axis: the output element at coordinates (j0, j1, ...) reads source coordinates
 // (maps[0][j0], maps[1][j1], ...). A negative map entry reads fill[0] instead (fill has
-// src's element type). Tile, Pad and nearest Resize are all this.
-func gatherAxes(dst, src any, srcShape []int64, maps [][]int, fill any) {
+// src's element type). Tile, Pad and nearest Resize are all this. The index table it builds
+// is one int per output element, weighed against the memory budget (dst may hold bytes).
+func gatherAxes(dst, src any, srcShape []int64, maps [][]int, fill any) error {
 	r := len(maps)
 	n := 1
 	for _, m := range maps {
 		n *= len(m)
 	}
 	if n == 0 {
-		return
+		return nil
 	}
 	strides := stridesOf(srcShape)
-	idx := make([]int, n)
+	idx, err := kernel.MakeScratch[int](n)
+	if err != nil {
+		return err
+	}
 	hasFill := false
 	// offsets[k] is the source offset contributed by axes < k (or -1 when one of them reads
 	// the fill value); build row by row over the last axis.
@@ -65,52 +69,67 @@ func gatherAxes(dst, src any, srcShape []int64, maps [][]int, fill any) {
 	}
 	if !hasFill {
 		take(dst, src, idx)
-		return
+		return nil
 	}
 	// Append the fill value to a copy of the source so that one take does everything.
 	srcLen := kernel.ShapeSize(srcShape)
-	ext := extend(src, srcLen, fill)
+	ext, err := extend(src, srcLen, fill)
+	if err != nil {
+		return err
+	}
 	for i, v := range idx {
 		if v < 0 {
 			idx[i] = srcLen
 		}
 	}
 	take(dst, ext, idx)
+	return nil
 }
 
-// extend returns a copy of src[:n] with fill[0] appended.
-func extend(src any, n int, fill any) any {
+// extend returns a copy of src[:n] with fill[0] appended, weighed against the memory
+// budget (it is as large as the source).
+func extend(src any, n int, fill any) (any, error) {
 	switch s := src.(type) {
 	case []float32:
-		return append(append(make([]float32, 0, n+1), s[:n]...), fill.([]float32)[0])
+		return extendTo(s, n, fill.([]float32)[0])
 	case []float64:
-		return append(append(make([]float64, 0, n+1), s[:n]...), fill.([]float64)[0])
+		return extendTo(s, n, fill.([]float64)[0])
 	case []uint16:
-		return append(append(make([]uint16, 0, n+1), s[:n]...), fill.([]uint16)[0])
+		return extendTo(s, n, fill.([]uint16)[0])
 	case []int8:
-		return append(append(make([]int8, 0, n+1), s[:n]...), fill.([]int8)[0])
+		return extendTo(s, n, fill.([]int8)[0])
 	case []int16:
-		return append(append(make([]int16, 0, n+1), s[:n]...), fill.([]int16)[0])
+		return extendTo(s, n, fill.([]int16)[0])
 	case []int32:
-		return append(append(make([]int32, 0, n+1), s[:n]...), fill.([]int32)[0])
+		return extendTo(s, n, fill.([]int32)[0])
 	case []int64:
-		return append(append(make([]int64, 0, n+1), s[:n]...), fill.([]int64)[0])
+		return extendTo(s, n, fill.([]int64)[0])
 	case []uint8:
-		return append(append(make([]uint8, 0, n+1), s[:n]...), fill.([]uint8)[0])
+		return extendTo(s, n, fill.([]uint8)[0])
 	case []uint32:
-		return append(append(make([]uint32, 0, n+1), s[:n]...), fill.([]uint32)[0])
+		return extendTo(s, n, fill.([]uint32)[0])
 	case []uint64:
-		return append(append(make([]uint64, 0, n+1), s[:n]...), fill.([]uint64)[0])
+		return extendTo(s, n, fill.([]uint64)[0])
 	case []bool:
-		return append(append(make([]bool, 0, n+1), s[:n]...), fill.([]bool)[0])
+		return extendTo(s, n, fill.([]bool)[0])
 	case []string:
-		return append(append(make([]string, 0, n+1), s[:n]...), fill.([]string)[0])
+		return extendTo(s, n, fill.([]string)[0])
 	case []complex64:
-		return append(append(make([]complex64, 0, n+1), s[:n]...), fill.([]complex64)[0])
+		return extendTo(s, n, fill.([]complex64)[0])
 	case []complex128:
-		return append(append(make([]complex128, 0, n+1), s[:n]...), fill.([]complex128)[0])
+		return extendTo(s, n, fill.([]complex128)[0])
 	}
-	return nil
+	return nil, fmt.Errorf("element type %T is not supported", src)
+}
+
+func extendTo[T any](s []T, n int, fill T) (any, error) {
+	out, err := kernel.MakeScratch[T](n + 1)
+	if err != nil {
+		return nil, err
+	}
+	copy(out, s[:n])
+	out[n] = fill
+	return out, nil
 }
 
 type padMode int
@@ -247,7 +266,9 @@ func newPad(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, err
 		}
 		out := alloc(ctx, x.DType, shape)
-		gatherAxes(out.Data, x.Data, x.Shape, maps, fill)
+		if err := gatherAxes(out.Data, x.Data, x.Shape, maps, fill); err != nil {
+			return nil, err
+		}
 		return []*kernel.Tensor{out}, nil
 	}), nil
 }
@@ -292,7 +313,9 @@ func newTile(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, err
 		}
 		out := alloc(ctx, x.DType, shape)
-		gatherAxes(out.Data, x.Data, x.Shape, maps, nil)
+		if err := gatherAxes(out.Data, x.Data, x.Shape, maps, nil); err != nil {
+			return nil, err
+		}
 		return []*kernel.Tensor{out}, nil
 	}), nil
 }
@@ -370,7 +393,9 @@ func newCenterCropPad(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			return nil, err
 		}
 		out := alloc(ctx, x.DType, shape)
-		gatherAxes(out.Data, x.Data, x.Shape, maps, fill)
+		if err := gatherAxes(out.Data, x.Data, x.Shape, maps, fill); err != nil {
+			return nil, err
+		}
 		return []*kernel.Tensor{out}, nil
 	}), nil
 }

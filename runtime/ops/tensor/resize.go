@@ -240,10 +240,6 @@ func (a *resizeAttrs) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.T
 	if _, err := checkedNumel(outShape); err != nil {
 		return nil, err
 	}
-	plans := make([]*axisTaps, r)
-	for d := range plans {
-		plans[d] = a.plan(int(x.Shape[d]), int(outShape[d]), scale[d], roiBegin[d], roiEnd[d])
-	}
 	out := alloc(ctx, x.DType, outShape)
 	if kernel.ShapeSize(outShape) == 0 {
 		return []*kernel.Tensor{out}, nil
@@ -251,10 +247,21 @@ func (a *resizeAttrs) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.T
 	if kernel.ShapeSize(x.Shape) == 0 {
 		return nil, fmt.Errorf("cannot resize an empty input %v to %v", x.Shape, outShape)
 	}
+	// The plans come after the output: an axis of an empty output may be any length up
+	// to maxElements, and a plan holds taps for every output position.
+	plans := make([]*axisTaps, r)
+	for d := range plans {
+		if plans[d], err = a.plan(int(x.Shape[d]), int(outShape[d]), scale[d], roiBegin[d], roiEnd[d]); err != nil {
+			return nil, err
+		}
+	}
 	if a.mode == resizeNearest {
 		maps := make([][]int, r)
 		for d, p := range plans {
-			m := make([]int, len(p.src))
+			m, err := kernel.MakeScratch[int](len(p.src))
+			if err != nil {
+				return nil, err
+			}
 			for j := range m {
 				if p.outside[j] {
 					m[j] = -1
@@ -279,7 +286,9 @@ func (a *resizeAttrs) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.T
 				return nil, err
 			}
 		}
-		gatherAxes(out.Data, x.Data, x.Shape, maps, fill)
+		if err := gatherAxes(out.Data, x.Data, x.Shape, maps, fill); err != nil {
+			return nil, err
+		}
 		return []*kernel.Tensor{out}, nil
 	}
 	vals, err := kernel.Float64sOf(x)
@@ -291,7 +300,9 @@ func (a *resizeAttrs) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.T
 		if p.identity(int(shape[d])) {
 			continue
 		}
-		vals, shape = applyAxis(vals, shape, d, p)
+		if vals, shape, err = applyAxis(vals, shape, d, p); err != nil {
+			return nil, err
+		}
 	}
 	if a.coordMode == "tf_crop_and_resize" {
 		markOutside(vals, outShape, plans, a.extrapolation)
@@ -302,11 +313,20 @@ func (a *resizeAttrs) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.T
 	return []*kernel.Tensor{out}, nil
 }
 
-// applyAxis interpolates vals (of shape) along axis d with plan p.
-func applyAxis(vals []float64, shape []int64, d int, p *axisTaps) ([]float64, []int64) {
+// applyAxis interpolates vals (of shape) along axis d with plan p. Its result, resized
+// along the axes up to d only, can be larger than both input and output (up along one
+// axis, down along a later one), so it is weighed against the memory budget.
+func applyAxis(vals []float64, shape []int64, d int, p *axisTaps) ([]float64, []int64, error) {
 	outer, inner := kernel.ShapeSize(shape[:d]), kernel.ShapeSize(shape[d+1:])
 	inLen, outLen := int(shape[d]), len(p.src)
-	res := make([]float64, outer*outLen*inner)
+	count, err := ir.NumElements([]int64{int64(outer), int64(outLen), int64(inner)})
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := kernel.MakeScratch[float64](int(count))
+	if err != nil {
+		return nil, nil, err
+	}
 	for o := 0; o < outer; o++ {
 		for j := 0; j < outLen; j++ {
 			dst := res[(o*outLen+j)*inner : (o*outLen+j+1)*inner]
@@ -321,7 +341,7 @@ func applyAxis(vals []float64, shape []int64, d int, p *axisTaps) ([]float64, []
 	}
 	ns := append([]int64{}, shape...)
 	ns[d] = int64(outLen)
-	return res, ns
+	return res, ns, nil
 }
 
 // markOutside sets every element with a coordinate outside the input to value.
@@ -341,8 +361,17 @@ func markOutside(vals []float64, shape []int64, plans []*axisTaps, value float64
 }
 
 // plan computes the taps of one axis exactly as the reference's _interpolate_1d_with_x.
-func (a *resizeAttrs) plan(inLen, outLen int, scale, roiStart, roiEnd float64) *axisTaps {
+// Both lengths are those of non-empty tensors, so the taps (about 2·inLen in all for a
+// downscale, 4 per position for an upscale) are bounded by data that exists; they are
+// still weighed against the memory budget, the first inside position's tap count standing
+// for all (the count depends on the scale only).
+func (a *resizeAttrs) plan(inLen, outLen int, scale, roiStart, roiEnd float64) (*axisTaps, error) {
+	// A position costs its two slice headers, its outside flag and its taps.
+	if err := kernel.Reserve(int64(outLen) * (2*24 + 1)); err != nil {
+		return nil, err
+	}
 	p := &axisTaps{src: make([][]int, outLen), w: make([][]float64, outLen), outside: make([]bool, outLen)}
+	reserved := false // whether the taps have been weighed (at the first position inside)
 	for j := 0; j < outLen; j++ {
 		x := float64(j)
 		var xo float64
@@ -388,6 +417,12 @@ func (a *resizeAttrs) plan(inLen, outLen int, scale, roiStart, roiEnd float64) *
 			ratio = 1 // the reference keeps ratio in (0, 1], preferring the left pixel
 		}
 		coeffs := a.coeffs(ratio, scale)
+		if !reserved {
+			reserved = true
+			if err := kernel.Reserve(int64(outLen) * int64(len(coeffs)) * 16); err != nil {
+				return nil, err
+			}
+		}
 		idx := neighbors(xo, len(coeffs), inLen)
 		if a.excludeOutside {
 			sum := 0.0
@@ -415,7 +450,7 @@ func (a *resizeAttrs) plan(inLen, outLen int, scale, roiStart, roiEnd float64) *
 		}
 		p.src[j], p.w[j] = src, w
 	}
-	return p
+	return p, nil
 }
 
 // neighbors returns the n integers nearest to x (ties to the smaller) among those the

@@ -91,7 +91,10 @@ func isHalf(dt ir.DataType) bool {
 // passing it narrowOdd's float32 instead makes the one rounding to the narrow type exact.
 func storeFloat64s(dst any, dt ir.DataType, vals []float64) error {
 	if isHalf(dt) {
-		odd := make([]float64, len(vals))
+		odd, err := kernel.MakeScratch[float64](len(vals))
+		if err != nil {
+			return err
+		}
 		for i, v := range vals {
 			odd[i] = float64(narrowOdd(v))
 		}

@@ -93,13 +93,13 @@ func newGradient(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		return nil
 	}
 	if err := visit(k.y); err != nil {
-		return nil, opErr(n, "%v", err)
+		return nil, opErr(n, "%w", err)
 	}
 	for _, p := range k.nodes {
 		if k.active[p] {
 			r, err := lookupGradRule(p)
 			if err != nil {
-				return nil, opErr(n, "%v", err)
+				return nil, opErr(n, "%w", err)
 			}
 			k.rules[p] = r
 		}
@@ -114,13 +114,13 @@ func newGradient(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	fwd, detach, err := k.forwardGraph(isX)
 	if err != nil {
 		callerGraphEdits.Unlock()
-		return nil, opErr(n, "%v", err)
+		return nil, opErr(n, "%w", err)
 	}
 	k.forward, err = info.Compile(fwd)
 	detach()
 	callerGraphEdits.Unlock()
 	if err != nil {
-		return nil, opErr(n, "forward graph: %v", err)
+		return nil, opErr(n, "forward graph: %w", err)
 	}
 	return k, nil
 }
@@ -218,7 +218,7 @@ func (k *gradientKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*k
 	}
 	vals, err := k.forward.Run(ctx, inputs[:k.nXs])
 	if err != nil {
-		return nil, opErr(k.node, "forward: %v", err)
+		return nil, opErr(k.node, "forward: %w", err)
 	}
 	value := func(v *ir.Value) (*dense, error) {
 		t := vals[k.slot[v]]
@@ -230,10 +230,14 @@ func (k *gradientKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*k
 	}
 	yv, err := value(k.y)
 	if err != nil {
-		return nil, opErr(k.node, "%v", err)
+		return nil, opErr(k.node, "%w", err)
 	}
 	grads := map[*ir.Value]*dense{}
-	seed := &dense{shape: yv.shape, data: make([]float64, yv.size())}
+	seedData, err := zeros(yv.size())
+	if err != nil {
+		return nil, err
+	}
+	seed := &dense{shape: yv.shape, data: seedData}
 	for i := range seed.data {
 		seed.data[i] = 1
 	}
@@ -258,7 +262,7 @@ func (k *gradientKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*k
 		for j, v := range p.Inputs() {
 			if v != nil {
 				if in[j], err = value(v); err != nil {
-					return nil, opErr(k.node, "%v", err)
+					return nil, opErr(k.node, "%w", err)
 				}
 			}
 		}
@@ -266,13 +270,13 @@ func (k *gradientKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*k
 		for j, v := range p.Outputs() {
 			if v != nil {
 				if out[j], err = value(v); err != nil {
-					return nil, opErr(k.node, "%v", err)
+					return nil, opErr(k.node, "%w", err)
 				}
 			}
 		}
 		gradIn, err := rule(p, in, out, gradOut)
 		if err != nil {
-			return nil, opErr(k.node, "%v", err)
+			return nil, opErr(k.node, "%w", err)
 		}
 		for j, gv := range gradIn {
 			v := p.Input(j)
@@ -284,19 +288,27 @@ func (k *gradientKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*k
 					acc.data[e] += gv.data[e]
 				}
 			} else {
-				grads[v] = &dense{shape: gv.shape, data: append([]float64(nil), gv.data...)}
+				data, err := zeros(len(gv.data))
+				if err != nil {
+					return nil, err
+				}
+				copy(data, gv.data)
+				grads[v] = &dense{shape: gv.shape, data: data}
 			}
 		}
 	}
 	outs := make([]*kernel.Tensor, k.nXs)
 	for i, x := range k.xs {
 		xt := inputs[i]
-		d := make([]float64, xt.NumElements())
+		d, err := zeros(xt.NumElements())
+		if err != nil {
+			return nil, err
+		}
 		if gv := grads[x]; gv != nil { // y does not depend on x otherwise: zero gradient
 			copy(d, gv.data)
 		}
 		if outs[i], err = kernel.FromFloat64s(ctx, xt.DType, xt.Shape, d); err != nil {
-			return nil, opErr(k.node, "gradient of %q: %v", x.Name, err)
+			return nil, opErr(k.node, "gradient of %q: %w", x.Name, err)
 		}
 	}
 	return outs, nil

@@ -41,44 +41,78 @@ func lookupGradRule(n *ir.Node) (gradRule, error) {
 	return nil, fmt.Errorf("%s: no gradient rule for op %s", n.Describe(), n.OpType)
 }
 
+// zeros returns n zeroed float64s, weighed against the memory budget: gradients follow
+// the forward shapes, which a model's data may set.
+func zeros(n int) ([]float64, error) { return kernel.MakeScratch[float64](n) }
+
 // unbroadcast sums g (of the broadcast output shape) down to shape, undoing numpy
 // broadcasting: the gradient of a broadcast operand is the sum over the copies it made.
-func unbroadcast(g *dense, shape []int64) *dense {
+func unbroadcast(g *dense, shape []int64) (*dense, error) {
 	out := &dense{shape: append([]int64{}, shape...)}
 	if kernel.SameShape(g.shape, shape) {
-		out.data = append([]float64(nil), g.data...)
-		return out
+		data, err := zeros(len(g.data))
+		if err != nil {
+			return nil, err
+		}
+		copy(data, g.data)
+		out.data = data
+		return out, nil
 	}
-	n := 1
-	for _, d := range shape {
-		n *= int(d)
+	var err error
+	if out.data, err = kernel.MakeScratchShaped[float64](shape); err != nil {
+		return nil, err
 	}
-	out.data = make([]float64, n)
-	for i, off := range kernel.BroadcastOffsets(shape, g.shape) {
+	offs, err := kernel.BroadcastOffsets(shape, g.shape)
+	if err != nil {
+		return nil, err
+	}
+	for i, off := range offs {
 		out.data[off] += g.data[i]
 	}
-	return out
+	return out, nil
 }
 
 // broadcastValues returns x's elements repeated to shape (x must broadcast to it).
-func broadcastValues(x *dense, shape []int64) []float64 {
+func broadcastValues(x *dense, shape []int64) ([]float64, error) {
 	if kernel.SameShape(x.shape, shape) {
-		return x.data
+		return x.data, nil
 	}
-	offs := kernel.BroadcastOffsets(x.shape, shape)
-	out := make([]float64, len(offs))
+	offs, err := kernel.BroadcastOffsets(x.shape, shape)
+	if err != nil {
+		return nil, err
+	}
+	out, err := zeros(len(offs))
+	if err != nil {
+		return nil, err
+	}
 	for i, o := range offs {
 		out[i] = x.data[o]
 	}
-	return out
+	return out, nil
 }
 
-func scaled(g *dense, f float64) *dense {
-	out := &dense{shape: g.shape, data: make([]float64, len(g.data))}
-	for i, v := range g.data {
-		out.data[i] = f * v
+func scaled(g *dense, f float64) (*dense, error) {
+	data, err := zeros(len(g.data))
+	if err != nil {
+		return nil, err
 	}
-	return out
+	for i, v := range g.data {
+		data[i] = f * v
+	}
+	return &dense{shape: g.shape, data: data}, nil
+}
+
+// unbroadcastBoth returns the gradients of a and b from ga and gb of the output's shape.
+func unbroadcastBoth(ga *dense, a []int64, gb *dense, b []int64) ([]*dense, error) {
+	da, err := unbroadcast(ga, a)
+	if err != nil {
+		return nil, err
+	}
+	db, err := unbroadcast(gb, b)
+	if err != nil {
+		return nil, err
+	}
+	return []*dense{da, db}, nil
 }
 
 func binaryOperands(n *ir.Node, in, gradOut []*dense) (a, b, g *dense, err error) {
@@ -94,7 +128,7 @@ func addGrad(n *ir.Node, in, _, gradOut []*dense) ([]*dense, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []*dense{unbroadcast(g, a.shape), unbroadcast(g, b.shape)}, nil
+	return unbroadcastBoth(g, a.shape, g, b.shape)
 }
 
 // d(a-b) = da - db.
@@ -103,7 +137,11 @@ func subGrad(n *ir.Node, in, _, gradOut []*dense) ([]*dense, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []*dense{unbroadcast(g, a.shape), unbroadcast(scaled(g, -1), b.shape)}, nil
+	neg, err := scaled(g, -1)
+	if err != nil {
+		return nil, err
+	}
+	return unbroadcastBoth(g, a.shape, neg, b.shape)
 }
 
 // d(a·b) = b·da + a·db.
@@ -112,14 +150,27 @@ func mulGrad(n *ir.Node, in, _, gradOut []*dense) ([]*dense, error) {
 	if err != nil {
 		return nil, err
 	}
-	av, bv := broadcastValues(a, g.shape), broadcastValues(b, g.shape)
-	ga := &dense{shape: g.shape, data: make([]float64, g.size())}
-	gb := &dense{shape: g.shape, data: make([]float64, g.size())}
+	av, err := broadcastValues(a, g.shape)
+	if err != nil {
+		return nil, err
+	}
+	bv, err := broadcastValues(b, g.shape)
+	if err != nil {
+		return nil, err
+	}
+	ga := &dense{shape: g.shape}
+	gb := &dense{shape: g.shape}
+	if ga.data, err = zeros(g.size()); err != nil {
+		return nil, err
+	}
+	if gb.data, err = zeros(g.size()); err != nil {
+		return nil, err
+	}
 	for i, gv := range g.data {
 		ga.data[i] = gv * bv[i]
 		gb.data[i] = gv * av[i]
 	}
-	return []*dense{unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)}, nil
+	return unbroadcastBoth(ga, a.shape, gb, b.shape)
 }
 
 // d(-a) = -da.
@@ -127,7 +178,11 @@ func negGrad(n *ir.Node, in, _, gradOut []*dense) ([]*dense, error) {
 	if len(in) != 1 || len(gradOut) != 1 {
 		return nil, fmt.Errorf("%s: want one input and one output", n.Describe())
 	}
-	return []*dense{scaled(gradOut[0], -1)}, nil
+	g, err := scaled(gradOut[0], -1)
+	if err != nil {
+		return nil, err
+	}
+	return []*dense{g}, nil
 }
 
 // d(identity(a)) = da.

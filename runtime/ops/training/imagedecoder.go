@@ -55,7 +55,7 @@ func (k *imageDecoder) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 	w, h, rgb, err := pilimage.DecodeRGB(x.Data.([]uint8))
 	// A format the decoder lacks (JPEG 2000) is an error, not the empty image of a corrupt stream.
 	if errors.Is(err, pilimage.ErrUnsupportedFormat) {
-		return nil, opErr(k.node, "%v", err)
+		return nil, opErr(k.node, "%w", err)
 	}
 	if err != nil {
 		return []*kernel.Tensor{ctx.Alloc(ir.Uint8, 0, 0, channels)}, nil

@@ -33,11 +33,11 @@ func (o *optimizer) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 	}
 	r, err := scalarFloat(kernel.Input(inputs, 0))
 	if err != nil {
-		return nil, opErr(o.node, "R: %v", err)
+		return nil, opErr(o.node, "R: %w", err)
 	}
 	t, err := scalarInt(kernel.Input(inputs, 1))
 	if err != nil {
-		return nil, opErr(o.node, "T: %v", err)
+		return nil, opErr(o.node, "T: %w", err)
 	}
 	nVars := (len(inputs) - 2) / o.groups
 	outGroups := o.groups - 1 // G has no output
@@ -55,11 +55,13 @@ func (o *optimizer) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 				return nil, opErr(o.node, "input %d must have X's shape %v, got %v", 2+g*nVars+v, x.Shape, ti)
 			}
 			if in[g], err = kernel.FloatsOf(ti); err != nil {
-				return nil, opErr(o.node, "input %d: %v", 2+g*nVars+v, err)
+				return nil, opErr(o.node, "input %d: %w", 2+g*nVars+v, err)
 			}
 		}
 		for g := range out {
-			out[g] = make([]float64, x.NumElements())
+			if out[g], err = kernel.MakeScratch[float64](x.NumElements()); err != nil {
+				return nil, err
+			}
 		}
 		o.step(r, t, in, out)
 		for g := range out {
@@ -69,7 +71,7 @@ func (o *optimizer) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 				src = inputs[2+(g+1)*nVars+v]
 			}
 			if outs[g*nVars+v], err = kernel.FromFloat64s(ctx, src.DType, x.Shape, out[g]); err != nil {
-				return nil, opErr(o.node, "output %d: %v", g*nVars+v, err)
+				return nil, opErr(o.node, "output %d: %w", g*nVars+v, err)
 			}
 		}
 	}

@@ -53,14 +53,17 @@ func (k *bernoulli) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 	}
 	p, err := kernel.FloatsOf(x)
 	if err != nil {
-		return nil, opErr(k.node, "input: %v", err)
+		return nil, opErr(k.node, "input: %w", err)
 	}
 	dt := k.dtype
 	if dt == ir.Undefined {
 		dt = x.DType
 	}
 	rng := newRNG(k.seed, k.hasSeed)
-	draws := make([]float64, len(p))
+	draws, err := kernel.MakeScratch[float64](len(p))
+	if err != nil {
+		return nil, err
+	}
 	for i, pi := range p {
 		if !(pi >= 0 && pi <= 1) {
 			return nil, opErr(k.node, "probability %v at %d is outside [0, 1]", pi, i)
@@ -69,7 +72,7 @@ func (k *bernoulli) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel
 	}
 	out, err := kernel.FromFloat64s(ctx, dt, x.Shape, draws)
 	if err != nil {
-		return nil, opErr(k.node, "%v", err)
+		return nil, opErr(k.node, "%w", err)
 	}
 	return []*kernel.Tensor{out}, nil
 }
@@ -130,11 +133,11 @@ func (k *randomUniform) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 	}
 	count, err := kernel.CheckedCount(dt, shape)
 	if err != nil {
-		return nil, opErr(k.node, "%v", err)
+		return nil, opErr(k.node, "%w", err)
 	}
 	vals, err := kernel.MakeScratch[float64](count)
 	if err != nil {
-		return nil, opErr(k.node, "%v", err)
+		return nil, opErr(k.node, "%w", err)
 	}
 	rng := newRNG(k.seed, k.hasSeed)
 	span, low := float64(k.high)-float64(k.low), float64(k.low)
@@ -149,7 +152,7 @@ func (k *randomUniform) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ke
 	}
 	out, err := kernel.FromFloat64s(ctx, dt, shape, vals)
 	if err != nil {
-		return nil, opErr(k.node, "%v", err)
+		return nil, opErr(k.node, "%w", err)
 	}
 	return []*kernel.Tensor{out}, nil
 }

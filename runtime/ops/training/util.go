@@ -12,7 +12,9 @@ const trainingDomain = "ai.onnx.preview.training"
 
 // opErr prefixes an error with the node's description.
 func opErr(n *ir.Node, format string, args ...any) error {
-	return fmt.Errorf("%s: %s", n.Describe(), fmt.Sprintf(format, args...))
+	// The format is appended, not rendered into %s, so that a %w in it keeps the error
+	// it wraps (a *kernel.BudgetError stays errors.Is ErrMemoryBudget).
+	return fmt.Errorf("%s: "+format, append([]any{n.Describe()}, args...)...)
 }
 
 // scalarFloat reads a one-element float tensor.
