@@ -84,6 +84,7 @@ func TestHostileShapesStayInBudget(t *testing.T) {
 		{"BatchNormalization of empty planes", "BatchNormalization", nil,
 			[]*ir.Tensor{f32(huge, 1, 0), f32(1), f32(1), f32(1), f32(1)}, ok},
 		{"CumSum along rows of nothing", "CumSum", nil, []*ir.Tensor{f32(huge, 0), scalar(1)}, ok},
+		{"MatMul over 2^40 empty batches", "MatMul", nil, []*ir.Tensor{f32(huge, 0, 4), f32(4, 5)}, ok},
 		{"NegativeLogLikelihoodLoss of no targets", "NegativeLogLikelihoodLoss", nil,
 			[]*ir.Tensor{f32(huge, 3, 0), ir.FromInt64("", []int64{huge, 0}, nil)}, ok},
 	} {
