@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -219,6 +221,7 @@ func saveModel(e *env, path string, m *ir.Model, opts whittle.SaveOptions) error
 		}
 		return whittle.Save(e.stdout, m)
 	}
+	releaseGarbage()
 	err := whittle.SaveFile(path, m, opts)
 	if errors.Is(err, onnx.ErrModelTooLarge) && !opts.ExternalData {
 		// Past protobuf's 2 GiB a model can only be written with its weights beside it, as
@@ -234,6 +237,23 @@ func saveModel(e *env, path string, m *ir.Model, opts whittle.SaveOptions) error
 	}
 	fmt.Fprintf(e.stderr, "wrote %s\n", path)
 	return nil
+}
+
+// releaseGarbageBytes is the heap size from which saveModel collects garbage before
+// writing.
+const releaseGarbageBytes = 256 << 20
+
+// releaseGarbage hands the memory of what a command no longer uses (the float weights
+// quantize replaced, say) back to the system before the model is encoded. The collector
+// would not run on its own: its next cycle is due when the heap doubles what was live
+// after loading, so the encoding would be allocated beside the dead weights. Small heaps
+// skip it, the collection costing more than it saves.
+func releaseGarbage() {
+	var ms goruntime.MemStats
+	goruntime.ReadMemStats(&ms)
+	if ms.HeapAlloc >= releaseGarbageBytes {
+		debug.FreeOSMemory()
+	}
 }
 
 // textOut is where a command that writes a model to out prints its report: stdout,
