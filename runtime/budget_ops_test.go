@@ -160,3 +160,32 @@ func runHostile(t *testing.T, op string, attrs []*ir.Attr, inputs []*ir.Tensor) 
 		return nil
 	}
 }
+
+// A Conv with constant weights runs channels-last on a padded copy of its input, whose
+// size follows the padding and strides rather than the output: 2^30 rows of top padding
+// with a stride of 2^30 give two output rows and a 16 GiB copy, which must be refused
+// by the budget (it was taken from the buffer pool unchecked).
+func TestPaddedConvInputStaysInBudget(t *testing.T) {
+	defer kernel.SetMemoryBudget(kernel.SetMemoryBudget(64 << 20))
+	g := ir.NewGraph("g")
+	x := g.AddInput("x", ir.TensorTypeOf(ir.Float, 1, 1, 4, 4))
+	w := g.AddInitializer(ir.FromFloat32("w", []int64{1, 1, 3, 3}, make([]float32, 9)))
+	n := g.NewNode("", "Conv", []*ir.Value{x, w}, []string{"y"},
+		ir.IntsAttr("pads", 1<<30, 0, 0, 0), ir.IntsAttr("strides", 1<<30, 1))
+	n.Name = "hostile"
+	g.Append(n)
+	g.Outputs = []*ir.Value{n.Output(0)}
+	m := &ir.Model{IRVersion: 10, OpsetImports: []ir.OpsetID{{Domain: "", Version: 23}}, Graph: g}
+	s, err := runtime.NewSession(m, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed, err := kernel.FromIR(ir.FromFloat32("x", []int64{1, 1, 4, 4}, make([]float32, 16)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.RunOrdered(context.Background(), []*kernel.Tensor{feed})
+	if !errors.Is(err, kernel.ErrMemoryBudget) || !strings.Contains(err.Error(), `"hostile"`) || !strings.Contains(err.Error(), "padded input: float[1 1073741828 4 1] needs 16.00 GiB") {
+		t.Fatalf("got %v, want a memory-budget error naming the node and the padded input", err)
+	}
+}
