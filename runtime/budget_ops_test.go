@@ -189,3 +189,29 @@ func TestPaddedConvInputStaysInBudget(t *testing.T) {
 		t.Fatalf("got %v, want a memory-budget error naming the node and the padded input", err)
 	}
 }
+
+// The integer convolution with constant weights pads a copy of each image likewise.
+func TestPaddedConvIntegerInputStaysInBudget(t *testing.T) {
+	defer kernel.SetMemoryBudget(kernel.SetMemoryBudget(64 << 20))
+	g := ir.NewGraph("g")
+	x := g.AddInput("x", ir.TensorTypeOf(ir.Uint8, 1, 1, 4, 4))
+	w := g.AddInitializer(ir.NewTensor("w", ir.Int8, []int64{1, 1, 3, 3}, make([]byte, 9)))
+	n := g.NewNode("", "ConvInteger", []*ir.Value{x, w}, []string{"y"},
+		ir.IntsAttr("pads", 1<<30, 0, 0, 0), ir.IntsAttr("strides", 1<<30, 1))
+	n.Name = "hostile"
+	g.Append(n)
+	g.Outputs = []*ir.Value{n.Output(0)}
+	m := &ir.Model{IRVersion: 10, OpsetImports: []ir.OpsetID{{Domain: "", Version: 23}}, Graph: g}
+	s, err := runtime.NewSession(m, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed, err := kernel.FromIR(ir.NewTensor("x", ir.Uint8, []int64{1, 1, 4, 4}, make([]byte, 16)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.RunOrdered(context.Background(), []*kernel.Tensor{feed})
+	if !errors.Is(err, kernel.ErrMemoryBudget) || !strings.Contains(err.Error(), `"hostile"`) || !strings.Contains(err.Error(), "padded input") {
+		t.Fatalf("got %v, want a memory-budget error naming the node and the padded input", err)
+	}
+}
