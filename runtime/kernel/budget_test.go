@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/whittle-ml/whittle/ir"
 )
 
 // A refused scratch buffer is named like a tensor (its element type and count, or the
@@ -53,5 +55,21 @@ func TestScratchErrorsNameTheBuffer(t *testing.T) {
 	}
 	if buf, err := MakeScratchShaped[int32]([]int64{3, 5}); err != nil || len(buf) != 15 {
 		t.Errorf("3×5: got %d elements, %v", len(buf), err)
+	}
+}
+
+// A tensor of one element but millions of dimensions is weighed by its shape: the shape
+// slice is what it costs.
+func TestHugeRankIsWeighed(t *testing.T) {
+	defer SetMemoryBudget(SetMemoryBudget(1 << 20))
+	shape := make([]int64, 1<<20) // 8 MiB of dimensions, every one 1
+	for i := range shape {
+		shape[i] = 1
+	}
+	if _, err := NewChecked(ir.Float, shape...); !errors.Is(err, ErrMemoryBudget) || !strings.Contains(err.Error(), "float tensor of rank 1048576: its shape: a 8388608-byte scratch buffer needs 8.00 MiB") {
+		t.Fatalf("got %v, want a budget error for the shape's 8 MiB", err)
+	}
+	if _, err := NewChecked(ir.Float, 1, 1, 1); err != nil {
+		t.Fatalf("rank 3: %v", err)
 	}
 }
