@@ -399,6 +399,9 @@ func (k *qlinearMatMul) runFloat8(ms *matmulShape, a, aZP, b, bZP, yZP *kernel.T
 	if err != nil {
 		return err
 	}
+	if len(zf) != 1 {
+		return fmt.Errorf("y_zero_point must be a scalar, has shape %v", yZP.Shape)
+	}
 	acc, err := kernel.MakeScratch[float64](y.Len()) // batch·M·N, checked by y's allocation
 	if err != nil {
 		return err
