@@ -27,6 +27,10 @@ func TestHostileShapesStayInBudget(t *testing.T) {
 	i64 := func(v ...int64) *ir.Tensor { return ir.FromInt64("", []int64{int64(len(v))}, v) }
 	scalar := func(v int64) *ir.Tensor { return ir.FromInt64("", nil, []int64{v}) }
 	f32s := func(v float32) *ir.Tensor { return ir.FromFloat32("", nil, []float32{v}) }
+	i8 := func(shape ...int64) *ir.Tensor {
+		return ir.NewTensor("", ir.Int8, shape, make([]byte, int(numelOf(shape))))
+	}
+	i8s := func(v int8) *ir.Tensor { return ir.NewTensor("", ir.Int8, nil, []byte{byte(v)}) }
 	bools := func(n int) *ir.Tensor {
 		raw := make([]byte, n)
 		for i := range raw {
@@ -61,6 +65,8 @@ func TestHostileShapesStayInBudget(t *testing.T) {
 			[]*ir.Tensor{f32(huge, 0)}, budget},
 		{"Einsum accumulating a 2^40 product of empty operands", "Einsum", []*ir.Attr{ir.StringAttr("equation", "ij,jk->ik")},
 			[]*ir.Tensor{f32(1<<20, 0), f32(0, 1<<20)}, budget},
+		{"QLinearMatMul requantizing a 2^40 product of empty operands", "QLinearMatMul", nil,
+			[]*ir.Tensor{i8(1<<20, 0), f32s(1), i8s(0), i8(0, 1<<20), f32s(1), i8s(0), f32s(1), i8s(0)}, budget},
 		{"SplitToSequence into 2^40 empty parts", "SplitToSequence", []*ir.Attr{ir.IntAttr("axis", 1)},
 			[]*ir.Tensor{f32(0, huge)}, budget},
 
@@ -84,6 +90,9 @@ func TestHostileShapesStayInBudget(t *testing.T) {
 		{"BatchNormalization of empty planes", "BatchNormalization", nil,
 			[]*ir.Tensor{f32(huge, 1, 0), f32(1), f32(1), f32(1), f32(1)}, ok},
 		{"CumSum along rows of nothing", "CumSum", nil, []*ir.Tensor{f32(huge, 0), scalar(1)}, ok},
+		{"MatMul over 2^40 empty batches", "MatMul", nil, []*ir.Tensor{f32(huge, 0, 4), f32(4, 5)}, ok},
+		{"MatMulInteger over 2^40 empty batches", "MatMulInteger", nil, []*ir.Tensor{i8(huge, 0, 4), i8(4, 5)}, ok},
+		{"ConvInteger of 2^40 images without channels", "ConvInteger", nil, []*ir.Tensor{i8(huge, 0, 1, 1), i8(0, 0, 1, 1)}, ok},
 		{"NegativeLogLikelihoodLoss of no targets", "NegativeLogLikelihoodLoss", nil,
 			[]*ir.Tensor{f32(huge, 3, 0), ir.FromInt64("", []int64{huge, 0}, nil)}, ok},
 	} {

@@ -80,6 +80,20 @@ func kernel(s isa, mr, nv int, w *bytes.Buffer) {
 	for i := 0; i < nacc; i++ {
 		p("VXORPS %s, %s, %s", s.r(i), s.r(i), s.r(i))
 	}
+	// Fetch the tile's rows of C while the products run: the stores at the end would
+	// otherwise wait for each line, which costs as much as the product itself when the
+	// depth is small (a stem or an expansion convolution writing megabytes).
+	p("MOVQ tileArgs_c(R13), DI")
+	p("MOVQ tileArgs_ldc(R13), BX")
+	for r := 0; r < mr; r++ {
+		for v := 0; v < nv; v++ {
+			p("PREFETCHT0 %d(DI)", v*s.vecBytes)
+		}
+		p("PREFETCHT0 %d(DI)", nv*s.vecBytes-1)
+		if r < mr-1 {
+			p("ADDQ BX, DI")
+		}
+	}
 	p("MOVQ tileArgs_b(R13), DI")
 	p("MOVQ tileArgs_taps(R13), SI")
 	p("MOVQ tileArgs_ntaps(R13), DX")

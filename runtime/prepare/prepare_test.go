@@ -262,7 +262,17 @@ func TestLayoutsOnNetworkShapes(t *testing.T) {
 		name  string
 		build func(b *builder) *ir.Model
 	}{
-		{"stem: 7x7 stride 2 on 3 channels (im2col by rows), maxpool", func(b *builder) *ir.Model {
+		{"grayscale stem: 3x3 on 1 channel (im2col by rows), silu", func(b *builder) *ir.Model {
+			x := b.input("x", 2, 1, 17, 30)
+			c := b.convW(x, "c", 1, 20, 3, pads(1, 1, 1, 1))
+			return b.model(b.op("Mul", []*ir.Value{c, b.op("Sigmoid", []*ir.Value{c}, "s")}, "y"))
+		}},
+		{"stem: 3x3 stride 2 on 3 channels (taps read in place), silu over two panels", func(b *builder) *ir.Model {
+			x := b.input("x", 2, 3, 33, 31)
+			c := b.convW(x, "c", 3, 40, 3, pads(1, 1, 1, 1), strides(2))
+			return b.model(b.op("Mul", []*ir.Value{c, b.op("Sigmoid", []*ir.Value{c}, "s")}, "y"))
+		}},
+		{"stem: 7x7 stride 2 on 3 channels (taps read in place), maxpool", func(b *builder) *ir.Model {
 			x := b.input("x", 2, 3, 23, 40)
 			c := b.op("Relu", []*ir.Value{b.convW(x, "c", 3, 20, 7, pads(3, 3, 3, 3), strides(2))}, "r")
 			return b.model(b.op("MaxPool", []*ir.Value{c}, "y", ir.IntsAttr("kernel_shape", 3, 3), strides(2), pads(1, 1, 1, 1)))

@@ -28,17 +28,24 @@ func BenchmarkConvShapes(b *testing.B) {
 		{64, 256, 1, 1, 56, false}, {256, 64, 1, 1, 56, false}, {256, 512, 1, 2, 28, false}, {1024, 256, 1, 1, 14, false},
 		{2048, 512, 1, 1, 7, false}, {512, 2048, 1, 1, 7, false},
 		{32, 32, 3, 1, 112, true}, {144, 144, 3, 2, 28, true}, {480, 480, 5, 1, 14, true},
+		// MobileNetV2 and EfficientNet-B0: the stem, expansions, projections, squeeze-excitation.
+		{3, 32, 3, 2, 112, false}, {16, 96, 1, 1, 112, false}, {24, 144, 1, 1, 56, false},
+		{192, 1152, 1, 1, 7, false}, {1152, 192, 1, 1, 7, false}, {1152, 48, 1, 1, 1, false}, {48, 1152, 1, 1, 1, false},
+		{96, 96, 3, 2, 56, true}, {672, 672, 5, 1, 14, true}, {1152, 1152, 5, 1, 7, true},
 	}
+	acts := []string{"Relu", prepare.ActSiLU}
 	for _, s := range shapes {
 		name := fmt.Sprintf("%dx%d_k%d_s%d_out%d", s.cin, s.cout, s.k, s.stride, s.out)
 		if s.depthwise {
 			name = "dw_" + name
 		}
-		b.Run(name, func(b *testing.B) { benchConv(b, s) })
+		for _, act := range acts {
+			b.Run(name+"_"+act, func(b *testing.B) { benchConv(b, s, act) })
+		}
 	}
 }
 
-func benchConv(b *testing.B, s convShape) {
+func benchConv(b *testing.B, s convShape, act string) {
 	r := rand.New(rand.NewSource(1))
 	g := ir.NewGraph("g")
 	cg := s.cin
@@ -56,7 +63,7 @@ func benchConv(b *testing.B, s convShape) {
 	pad := int64(s.k / 2)
 	n := g.NewNode(prepare.Domain, prepare.OpNhwcConv, []*ir.Value{x, w}, []string{"y"},
 		ir.IntsAttr("pads", pad, pad, pad, pad), ir.IntsAttr("strides", int64(s.stride), int64(s.stride)),
-		ir.IntAttr("group", group), ir.StringAttr("activation", "Relu"))
+		ir.IntAttr("group", group), ir.StringAttr("activation", act))
 	k, err := newNhwcConv(&kernel.NodeInfo{Node: n, Opset: 1, Consts: []*kernel.Tensor{nil, wt}})
 	if err != nil {
 		b.Fatal(err)

@@ -65,6 +65,26 @@ func (k *binary) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Te
 		k.scalarOp(swapped)(y, ad, bd[0])
 		return []*kernel.Tensor{out}, nil
 	}
+	threads := ctx.Parallelism()
+	if inner == 1 {
+		// A scalar per run of mid elements (a per-channel operand of channels-first data).
+		op := k.scalarOp(swapped)
+		linalg.ForCost(threads, outer, mid, func(o int) {
+			op(y[o*mid:(o+1)*mid], ad[o*mid:(o+1)*mid], bd[o])
+		})
+		return []*kernel.Tensor{out}, nil
+	}
+	if bc := k.broadcastOp(); bc != nil {
+		// One row of the operand for mid rows of the other (a per-channel operand of
+		// channels-last data): one call per chunk of rows, not per row.
+		size, chunks := linalg.Chunks(mid, 4*threads, max(1, (16<<10)/inner))
+		linalg.ForCost(threads, outer*chunks, size*inner, func(job int) {
+			o, c := job/chunks, job%chunks
+			lo, hi := (o*mid+c*size)*inner, (o*mid+min(mid, (c+1)*size))*inner
+			bc(y[lo:hi], ad[lo:hi], bd[o*inner:(o+1)*inner])
+		})
+		return []*kernel.Tensor{out}, nil
+	}
 	apply := k.vectorOp(swapped)
 	if inner < 16 {
 		// Short rows: a loop per element beats a vector call per row.
@@ -74,7 +94,7 @@ func (k *binary) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.Te
 		}
 		return []*kernel.Tensor{out}, nil
 	}
-	linalg.ForCost(ctx.Parallelism(), outer*mid, inner, func(j int) {
+	linalg.ForCost(threads, outer*mid, inner, func(j int) {
 		o := j / mid
 		dst := y[j*inner : (j+1)*inner]
 		apply(dst, ad[j*inner:(j+1)*inner], bd[o*inner:(o+1)*inner])
@@ -143,6 +163,18 @@ func repeatPattern(full, part []int64) (outer, mid, inner int, ok bool) {
 		outer *= int(full[i])
 	}
 	return outer, mid, inner, true
+}
+
+// broadcastOp returns, for the commutative operators, dst = a op row on every row of a
+// (linalg's broadcasts), or nil.
+func (k *binary) broadcastOp() func(dst, a, row []float32) {
+	switch k.op {
+	case "Add":
+		return linalg.AddBroadcast
+	case "Mul":
+		return linalg.MulBroadcast
+	}
+	return nil
 }
 
 // vectorOp returns dst = a op b over equal-length slices; with swapped, a and b are the

@@ -35,10 +35,12 @@ type nhwcConv struct {
 	dw        atomic.Pointer[dwPlan]
 }
 
-// im2colBelow is the channel count under which a dense convolution copies its input rows
-// (im2col, one output row at a time) instead of reading taps in place: with few channels
-// per tap the tile kernel would spend its time switching taps.
-const im2colBelow = 16
+// im2colBelow is the tap depth (the values a tap reads in place: kW·C, or C with a
+// dilation) under which a dense convolution copies its input rows (im2col, one output
+// row at a time) instead: with shorter taps the tile kernel would spend its time
+// switching taps. A 3-channel 3×3 stem reads 9 per tap in place: its three taps run
+// within 10% of one depth-27 tap, and copying out the windows cost more than that.
+const im2colBelow = 8
 
 func newNhwcConv(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	n := info.Node
@@ -229,21 +231,23 @@ func (k *nhwcConv) runDense(threads int, img *paddedImage, g geo2D, nb int, y, z
 	if z != nil {
 		ep.Z, ep.LDZ = z, k.cout
 	}
+	// Taps: one per kernel row when a row's pixels are adjacent (no dilation across it),
+	// each kW·C long; otherwise one per kernel position.
+	kc := k.cin
+	if g.dw == 1 {
+		kc = g.kw * k.cin
+	}
 	mode := modeImplicit
 	switch {
 	case g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && img.hp == g.oh && img.wp == g.ow:
 		mode = modePointwise
 	case g.ow < tileRows && g.kh*g.kw > 1:
 		mode = modeIm2colImage
-	case k.cin < im2colBelow && g.kh*g.kw > 1:
+	case kc < im2colBelow && g.kh*g.kw > 1:
 		mode = modeIm2colRows
 	}
-	// Taps: one per kernel row when a row's pixels are adjacent (no dilation across it),
-	// each kW·C long; otherwise one per kernel position.
 	var taps []int
-	kc := k.cin
 	if g.dw == 1 {
-		kc = g.kw * k.cin
 		for ky := 0; ky < g.kh; ky++ {
 			taps = append(taps, ky*g.dh*img.wp*img.c)
 		}
@@ -323,29 +327,38 @@ func (k *nhwcConv) runDense(threads int, img *paddedImage, g geo2D, nb int, y, z
 				im2colRow(col.Buf, img, g, aOff, taps, kc)
 				jep.ZOff = cOff
 				k.pb.MulRows(g.ow, col.Buf, linalg.RowsOf{LD: kdim, KC: kdim}, y, cOff, k.cout, p0, p1, &jep)
+				k.activateRow(post, y, cOff, g.ow, p0, p1)
 			}
-		} else {
-			rows := linalg.RowsOf{LD: g.sw * img.c, Taps: taps, KC: kc}
-			for p := p0; p < p1; p++ {
-				for s := s0; s < s1; s++ {
-					aOff, cOff := segment(s)
-					rows.Off = aOff
-					jep.ZOff = cOff
-					k.pb.MulRows(g.ow, img.data, rows, y, cOff, k.cout, p, p+1, &jep)
-				}
-			}
+			return
 		}
-		if post {
-			j0, _ := k.pb.PanelCols(p0)
-			_, j1 := k.pb.PanelCols(p1 - 1)
-			for s := s0; s < s1; s++ {
-				_, cOff := segment(s)
-				for r := 0; r < g.ow; r++ {
-					k.act.apply(y[cOff+r*k.cout+j0 : cOff+r*k.cout+j1])
-				}
-			}
+		// The job's panels stay in L2 (pPerJob) while its output rows pass; each row's
+		// activation runs as soon as the row is done, while it is in cache.
+		rows := linalg.RowsOf{LD: g.sw * img.c, Taps: taps, KC: kc}
+		for s := s0; s < s1; s++ {
+			aOff, cOff := segment(s)
+			rows.Off = aOff
+			jep.ZOff = cOff
+			k.pb.MulRows(g.ow, img.data, rows, y, cOff, k.cout, p0, p1, &jep)
+			k.activateRow(post, y, cOff, g.ow, p0, p1)
 		}
 	})
+}
+
+// activateRow applies the activation, when post, to panels [p0, p1) of the ow pixels of
+// the output row at cOff.
+func (k *nhwcConv) activateRow(post bool, y []float32, cOff, ow, p0, p1 int) {
+	if !post {
+		return
+	}
+	j0, _ := k.pb.PanelCols(p0)
+	_, j1 := k.pb.PanelCols(p1 - 1)
+	if j0 == 0 && j1 == k.cout {
+		k.act.apply(y[cOff : cOff+ow*k.cout])
+		return
+	}
+	for r := 0; r < ow; r++ {
+		k.act.apply(y[cOff+r*k.cout+j0 : cOff+r*k.cout+j1])
+	}
 }
 
 // im2colRow copies the receptive fields of one output row (whose first window starts at

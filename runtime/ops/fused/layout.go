@@ -217,14 +217,9 @@ func (k *nhwcGlobalAveragePool) Run(ctx *kernel.Context, inputs []*kernel.Tensor
 		// two differ by rounding only, a few ulp for the pools networks end with).
 		acc := y[n*c : (n+1)*c]
 		clear(acc)
-		for p := 0; p < hw; p++ {
-			linalg.AddTo(acc, xd[(n*hw+p)*c:(n*hw+p+1)*c])
-		}
+		linalg.SumRows(acc, xd[n*hw*c:(n+1)*hw*c])
 		if hw > 0 {
-			inv := 1 / float32(hw)
-			for i := range acc {
-				acc[i] *= inv
-			}
+			linalg.MulScalar(acc, acc, 1/float32(hw))
 		}
 	}
 	return []*kernel.Tensor{out}, nil

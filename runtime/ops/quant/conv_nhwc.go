@@ -125,7 +125,11 @@ func newConvNHWC(s qconvSpec) (*convNHWC, error) {
 		return cv, nil
 	}
 	// B for group gi: K×mg with B[(kh,kw,ci)][j] = W[gi·mg+j][ci][kh][kw].
-	b := make([]int8, cv.k*cv.mg)
+	// Packed copies of the weights are sized by W's shape: weighed when the session is built.
+	b, err := kernel.MakeScratchShaped[int8]([]int64{int64(cv.k), int64(cv.mg)})
+	if err != nil {
+		return nil, err
+	}
 	for gi := 0; gi < cv.group; gi++ {
 		for j := 0; j < cv.mg; j++ {
 			mo := gi*cv.mg + j
