@@ -63,7 +63,8 @@ type Context struct {
 	// clone, session or other model shares them (ir.Tensor.Clone shares bytes), as with
 	// a model just loaded from a file. Passes may then overwrite weights in place rather
 	// than copy them: prune holds one copy of the weights instead of two. It is ignored
-	// while ctx.Original is set (a clone sharing the bytes).
+	// while ctx.Original is set (a clone sharing the bytes), and a tensor whose bytes
+	// another tensor of the model shares is still copied.
 	OwnsData bool
 
 	// pass is the name of the pass running now, which tags log entries.

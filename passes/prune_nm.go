@@ -132,7 +132,7 @@ func pruneNM(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSelector, re
 		}
 		if raw, ok := raw32(u); ok {
 			before := rawBefore(r, u)
-			out, err := nmRaw32(raw, u.t.Dims, u.redAxis, opts.N, opts.M, r.ctx.overwrites())
+			out, err := nmRaw32(raw, u.t.Dims, u.redAxis, opts.N, opts.M, r.mayOverwrite(u.t))
 			if err != nil {
 				return fmt.Errorf("weight %q: %w", u.init.Name, err)
 			}

@@ -136,3 +136,27 @@ func TestPruneOwnsData(t *testing.T) {
 		})
 	}
 }
+
+// TestPruneOwnsDataSharedBytes: two initializers holding the same bytes (as a clone
+// leaves them) are pruned into copies even with OwnsData, so neither changes the other
+// behind the log's back.
+func TestPruneOwnsDataSharedBytes(t *testing.T) {
+	m := newBuilder(t, 17).Input("X", ir.Float, 1, 4).
+		Floats("W1", []int64{4, 4}, 0.5, -0.1, 0.3, -0.7, 0.2, 0.05, 0.4, -0.6, 1, -2, 0.01, 3, -0.02, 0.5, 0.4, -0.03).
+		Floats("W2", []int64{4, 4}, make([]float32, 16)...).
+		Node("MatMul", "X,W1", "H").Node("MatMul", "H,W2", "Y").Output("Y").Model()
+	w1, w2 := m.Graph.Lookup("W1"), m.Graph.Lookup("W2")
+	w2.Const = w1.Const.Clone() // W2 shares W1's bytes
+	w2.Const.Name = "W2"
+	shared := w1.Const.Raw
+	orig := bytes.Clone(shared)
+	if _, err := Prune(&Context{VerifyEach: true, OwnsData: true}, m, DefaultPruneOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(shared, orig) {
+		t.Error("the shared bytes were overwritten")
+	}
+	if got, want := zeroPattern(floatsOf(t, w1)), zeroPattern(floatsOf(t, w2)); got != want || !strings.Contains(got, "1") {
+		t.Errorf("W1 zeros %s, W2 zeros %s: want the same, some", got, want)
+	}
+}

@@ -280,10 +280,45 @@ func (e *rawRankError) Unwrap() error { return e.err }
 // rawBefore returns what the log says of u's weight before pruning, when pruning will
 // overwrite its bytes (afterwards the old values are gone).
 func rawBefore(r *rewriter, u *weightUnit) string {
-	if !r.ctx.overwrites() {
+	if !r.mayOverwrite(u.t) {
 		return ""
 	}
 	return tensorSummary(u.t)
+}
+
+// mayOverwrite says whether t's bytes may be written in place: the context owns the
+// model's bytes (Context.OwnsData) and no other tensor of the model shares them (passes
+// clone constants by sharing their bytes, so two initializers may hold the same ones).
+func (r *rewriter) mayOverwrite(t *ir.Tensor) bool {
+	if !r.ctx.overwrites() || len(t.Raw) == 0 {
+		return false
+	}
+	if r.rawUsers == nil {
+		r.rawUsers = map[*byte]int{}
+		count := func(t *ir.Tensor) {
+			if t != nil && len(t.Raw) > 0 {
+				r.rawUsers[&t.Raw[0]]++
+			}
+		}
+		for _, g := range r.m.Graphs() {
+			for _, v := range g.Initializers {
+				count(v.Const)
+				if v.SparseConst != nil {
+					count(v.SparseConst.Values)
+					count(v.SparseConst.Indices)
+				}
+			}
+			for _, n := range g.Nodes() {
+				for _, a := range n.Attrs {
+					count(a.Tensor)
+					for _, at := range a.Tensors {
+						count(at)
+					}
+				}
+			}
+		}
+	}
+	return r.rawUsers[&t.Raw[0]] == 1
 }
 
 // setRaw32 gives u's weight the pruned float32 bytes out (nil: unchanged), which may be
@@ -333,7 +368,7 @@ func pruneUnstructured(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSe
 				continue
 			}
 			before := rawBefore(r, u)
-			outs, _, err := pruneRaw32([][]byte{raw}, countToPrune(s, len(raw)/4), r.ctx.overwrites())
+			outs, _, err := pruneRaw32([][]byte{raw}, countToPrune(s, len(raw)/4), r.mayOverwrite(u.t))
 			if err != nil {
 				return fmt.Errorf("weight %q: %w", u.init.Name, err)
 			}
@@ -378,12 +413,18 @@ func pruneUnstructured(r *rewriter, m *ir.Model, opts PruneOptions, sel *layerSe
 	}
 	if allRaw {
 		total := 0
-		before := make([]string, len(pool))
+		inPlace := true
 		for i, raw := range raws {
 			total += len(raw) / 4
-			before[i] = rawBefore(r, pool[i].u)
+			inPlace = inPlace && r.mayOverwrite(pool[i].u.t)
 		}
-		outs, thr, err := pruneRaw32(raws, countToPrune(opts.Sparsity, total), r.ctx.overwrites())
+		before := make([]string, len(pool))
+		if inPlace {
+			for i, d := range pool {
+				before[i] = rawBefore(r, d.u)
+			}
+		}
+		outs, thr, err := pruneRaw32(raws, countToPrune(opts.Sparsity, total), inPlace)
 		var re *rawRankError
 		if errors.As(err, &re) {
 			return fmt.Errorf("weight %q: %w", pool[re.tensor].u.init.Name, re.err)

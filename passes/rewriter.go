@@ -25,6 +25,9 @@ type rewriter struct {
 	// aside holds the original names of values renamed out of the way by replaceValue,
 	// so that the log names their nodes as the user knows them.
 	aside map[*ir.Value]string
+	// rawUsers counts, by first byte, the tensors of the model holding each block of
+	// bytes, built on first need (mayOverwrite).
+	rawUsers map[*byte]int
 }
 
 func newRewriter(ctx *Context, m *ir.Model) *rewriter {

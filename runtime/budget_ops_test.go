@@ -27,6 +27,10 @@ func TestHostileShapesStayInBudget(t *testing.T) {
 	i64 := func(v ...int64) *ir.Tensor { return ir.FromInt64("", []int64{int64(len(v))}, v) }
 	scalar := func(v int64) *ir.Tensor { return ir.FromInt64("", nil, []int64{v}) }
 	f32s := func(v float32) *ir.Tensor { return ir.FromFloat32("", nil, []float32{v}) }
+	i8 := func(shape ...int64) *ir.Tensor {
+		return ir.NewTensor("", ir.Int8, shape, make([]byte, int(numelOf(shape))))
+	}
+	i8s := func(v int8) *ir.Tensor { return ir.NewTensor("", ir.Int8, nil, []byte{byte(v)}) }
 	bools := func(n int) *ir.Tensor {
 		raw := make([]byte, n)
 		for i := range raw {
@@ -61,6 +65,8 @@ func TestHostileShapesStayInBudget(t *testing.T) {
 			[]*ir.Tensor{f32(huge, 0)}, budget},
 		{"Einsum accumulating a 2^40 product of empty operands", "Einsum", []*ir.Attr{ir.StringAttr("equation", "ij,jk->ik")},
 			[]*ir.Tensor{f32(1<<20, 0), f32(0, 1<<20)}, budget},
+		{"QLinearMatMul requantizing a 2^40 product of empty operands", "QLinearMatMul", nil,
+			[]*ir.Tensor{i8(1<<20, 0), f32s(1), i8s(0), i8(0, 1<<20), f32s(1), i8s(0), f32s(1), i8s(0)}, budget},
 		{"SplitToSequence into 2^40 empty parts", "SplitToSequence", []*ir.Attr{ir.IntAttr("axis", 1)},
 			[]*ir.Tensor{f32(0, huge)}, budget},
 
@@ -84,6 +90,9 @@ func TestHostileShapesStayInBudget(t *testing.T) {
 		{"BatchNormalization of empty planes", "BatchNormalization", nil,
 			[]*ir.Tensor{f32(huge, 1, 0), f32(1), f32(1), f32(1), f32(1)}, ok},
 		{"CumSum along rows of nothing", "CumSum", nil, []*ir.Tensor{f32(huge, 0), scalar(1)}, ok},
+		{"MatMul over 2^40 empty batches", "MatMul", nil, []*ir.Tensor{f32(huge, 0, 4), f32(4, 5)}, ok},
+		{"MatMulInteger over 2^40 empty batches", "MatMulInteger", nil, []*ir.Tensor{i8(huge, 0, 4), i8(4, 5)}, ok},
+		{"ConvInteger of 2^40 images without channels", "ConvInteger", nil, []*ir.Tensor{i8(huge, 0, 1, 1), i8(0, 0, 1, 1)}, ok},
 		{"NegativeLogLikelihoodLoss of no targets", "NegativeLogLikelihoodLoss", nil,
 			[]*ir.Tensor{f32(huge, 3, 0), ir.FromInt64("", []int64{huge, 0}, nil)}, ok},
 	} {
@@ -149,5 +158,60 @@ func runHostile(t *testing.T, op string, attrs []*ir.Attr, inputs []*ir.Tensor) 
 	case <-time.After(20 * time.Second):
 		t.Fatalf("%s did not finish in 20 s", op)
 		return nil
+	}
+}
+
+// A Conv with constant weights runs channels-last on a padded copy of its input, whose
+// size follows the padding and strides rather than the output: 2^30 rows of top padding
+// with a stride of 2^30 give two output rows and a 16 GiB copy, which must be refused
+// by the budget (it was taken from the buffer pool unchecked).
+func TestPaddedConvInputStaysInBudget(t *testing.T) {
+	defer kernel.SetMemoryBudget(kernel.SetMemoryBudget(64 << 20))
+	g := ir.NewGraph("g")
+	x := g.AddInput("x", ir.TensorTypeOf(ir.Float, 1, 1, 4, 4))
+	w := g.AddInitializer(ir.FromFloat32("w", []int64{1, 1, 3, 3}, make([]float32, 9)))
+	n := g.NewNode("", "Conv", []*ir.Value{x, w}, []string{"y"},
+		ir.IntsAttr("pads", 1<<30, 0, 0, 0), ir.IntsAttr("strides", 1<<30, 1))
+	n.Name = "hostile"
+	g.Append(n)
+	g.Outputs = []*ir.Value{n.Output(0)}
+	m := &ir.Model{IRVersion: 10, OpsetImports: []ir.OpsetID{{Domain: "", Version: 23}}, Graph: g}
+	s, err := runtime.NewSession(m, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed, err := kernel.FromIR(ir.FromFloat32("x", []int64{1, 1, 4, 4}, make([]float32, 16)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.RunOrdered(context.Background(), []*kernel.Tensor{feed})
+	if !errors.Is(err, kernel.ErrMemoryBudget) || !strings.Contains(err.Error(), `"hostile"`) || !strings.Contains(err.Error(), "padded input: float[1 1073741828 4 1] needs 16.00 GiB") {
+		t.Fatalf("got %v, want a memory-budget error naming the node and the padded input", err)
+	}
+}
+
+// The integer convolution with constant weights pads a copy of each image likewise.
+func TestPaddedConvIntegerInputStaysInBudget(t *testing.T) {
+	defer kernel.SetMemoryBudget(kernel.SetMemoryBudget(64 << 20))
+	g := ir.NewGraph("g")
+	x := g.AddInput("x", ir.TensorTypeOf(ir.Uint8, 1, 1, 4, 4))
+	w := g.AddInitializer(ir.NewTensor("w", ir.Int8, []int64{1, 1, 3, 3}, make([]byte, 9)))
+	n := g.NewNode("", "ConvInteger", []*ir.Value{x, w}, []string{"y"},
+		ir.IntsAttr("pads", 1<<30, 0, 0, 0), ir.IntsAttr("strides", 1<<30, 1))
+	n.Name = "hostile"
+	g.Append(n)
+	g.Outputs = []*ir.Value{n.Output(0)}
+	m := &ir.Model{IRVersion: 10, OpsetImports: []ir.OpsetID{{Domain: "", Version: 23}}, Graph: g}
+	s, err := runtime.NewSession(m, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed, err := kernel.FromIR(ir.NewTensor("x", ir.Uint8, []int64{1, 1, 4, 4}, make([]byte, 16)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.RunOrdered(context.Background(), []*kernel.Tensor{feed})
+	if !errors.Is(err, kernel.ErrMemoryBudget) || !strings.Contains(err.Error(), `"hostile"`) || !strings.Contains(err.Error(), "padded input") {
+		t.Fatalf("got %v, want a memory-budget error naming the node and the padded input", err)
 	}
 }

@@ -54,9 +54,19 @@ func MulUnpacked(threads, m, k, n int, a []float32, lda int, transB bool, b []fl
 			}
 		} else {
 			// Rows of B stream past the rows of sums: row p adds a[i][p]·B[p][j0:j1].
-			// Rows of B stream past the rows of sums: row p adds a[i][p]·B[p][j0:j1].
+			// Rows of B stream past the rows of sums, four at a time (the sums are read
+			// and written once per four rows): row p adds a[i][p]·B[p][j0:j1].
 			clear(s)
-			for p := 0; p < k; p++ {
+			var sc [4]float32
+			p := 0
+			for ; p+4 <= k; p += 4 {
+				b4 := b[p*ldb+j0:]
+				for i := 0; i < m; i++ {
+					copy(sc[:], a[i*lda+p:i*lda+p+4])
+					AddScaled4(s[i*w:(i+1)*w], b4, ldb, &sc)
+				}
+			}
+			for ; p < k; p++ {
 				brow := b[p*ldb+j0 : p*ldb+j1]
 				for i := 0; i < m; i++ {
 					AddScaled(s[i*w:(i+1)*w], brow, a[i*lda+p])

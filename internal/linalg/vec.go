@@ -39,6 +39,20 @@ func MulScalar(dst, a []float32, s float32) { mulScalarImpl(dst, a[:len(dst)], s
 // round once (a fused multiply-add), the Go loop twice.
 func AddScaled(dst, a []float32, s float32) { addScaledImpl(dst, a[:len(dst)], s) }
 
+// AddScaled4 adds four scaled rows of B to dst, reading and writing dst once:
+//
+//	dst[j] += s[0]·b[j] + s[1]·b[ldb+j] + s[2]·b[2·ldb+j] + s[3]·b[3·ldb+j]   (j < len(dst))
+//
+// summed left to right, as four AddScaled calls would (and, in the vector versions, to the
+// same bits).
+func AddScaled4(dst, b []float32, ldb int, s *[4]float32) {
+	if len(dst) == 0 {
+		return
+	}
+	_ = b[3*ldb+len(dst)-1]
+	addScaled4Impl(dst, b, ldb, s)
+}
+
 // Gelu sets x[i] = x[i]/2·(1 + erf(x[i]/√2)), the exact GELU. The assembly evaluates erf
 // with Abramowitz and Stegun's 7.1.26 (absolute error under 1.5e-7), so the result is
 // within about 1e-7·max(1, |x|) of the exact one: relative to x, not to GELU's tiny tail
@@ -127,6 +141,13 @@ func addScaledGo(dst, a []float32, s float32) {
 	}
 }
 
+func addScaled4Go(dst, b []float32, ldb int, s *[4]float32) {
+	b0, b1, b2, b3 := b[:len(dst)], b[ldb:ldb+len(dst)], b[2*ldb:2*ldb+len(dst)], b[3*ldb:3*ldb+len(dst)]
+	for j := range dst {
+		dst[j] = dst[j] + s[0]*b0[j] + s[1]*b1[j] + s[2]*b2[j] + s[3]*b3[j]
+	}
+}
+
 func geluGo(x []float32) {
 	for i, v := range x {
 		x[i] = float32(float64(v) * 0.5 * (1 + math.Erf(float64(v)/math.Sqrt2)))
@@ -171,19 +192,20 @@ func mulToGo(dst, src []float32) {
 
 // vecImpls are the routines in use; the amd64 init replaces them.
 var (
-	sigmoidImpl   = sigmoidGo
-	siluImpl      = siluGo
-	hardSwishImpl = hardSwishGo
-	clampImpl     = clampGo
-	addToImpl     = addToGo
-	maxToImpl     = maxToGo
-	mulToImpl     = mulToGo
-	addScalarImpl = addScalarGo
-	mulScalarImpl = mulScalarGo
-	addScaledImpl = addScaledGo
-	geluImpl      = geluGo
-	sumImpl       = sumGo
-	dotImpl       = dotGo
-	maxImpl       = maxGo
-	expImpl       = expGo
+	sigmoidImpl    = sigmoidGo
+	siluImpl       = siluGo
+	hardSwishImpl  = hardSwishGo
+	clampImpl      = clampGo
+	addToImpl      = addToGo
+	maxToImpl      = maxToGo
+	mulToImpl      = mulToGo
+	addScalarImpl  = addScalarGo
+	mulScalarImpl  = mulScalarGo
+	addScaledImpl  = addScaledGo
+	addScaled4Impl = addScaled4Go
+	geluImpl       = geluGo
+	sumImpl        = sumGo
+	dotImpl        = dotGo
+	maxImpl        = maxGo
+	expImpl        = expGo
 )

@@ -65,6 +65,12 @@ func addScaledAVX512(dst, a *float32, n int, s float32)
 func addScaledAVX2(dst, a *float32, n int, s float32)
 
 //go:noescape
+func addScaled4AVX512(dst, b *float32, ldb, n int, s *[4]float32)
+
+//go:noescape
+func addScaled4AVX2(dst, b *float32, ldb, n int, s *[4]float32)
+
+//go:noescape
 func maxToAVX2(dst, src *float32, n int)
 
 //go:noescape
@@ -84,11 +90,12 @@ type vecImpl struct {
 	dot                            func(x, y []float32) float32
 	exp                            func([]float32)
 	addScaled                      func(dst, a []float32, s float32)
+	addScaled4                     func(dst, b []float32, ldb int, s *[4]float32)
 }
 
 var (
 	vecGo = vecImpl{"go", sigmoidGo, siluGo, hardSwishGo, geluGo, clampGo, addToGo, maxToGo, mulToGo,
-		addScalarGo, mulScalarGo, sumGo, maxGo, dotGo, expGo, addScaledGo}
+		addScalarGo, mulScalarGo, sumGo, maxGo, dotGo, expGo, addScaledGo, addScaled4Go}
 
 	vecAVX512 = vecImpl{"avx512",
 		unary512(sigmoidAVX512), unary512(siluAVX512), unary512(hardSwishAVX512), unary512(geluAVX512),
@@ -113,13 +120,29 @@ var (
 			_ = y[len(x)-1]
 			return dotAVX512(&x[0], &y[0], len(x))
 		},
-		unary512(expAVX512), scalar512(addScaledAVX512)}
+		unary512(expAVX512), scalar512(addScaledAVX512),
+		func(dst, b []float32, ldb int, s *[4]float32) {
+			if len(dst) > 0 {
+				_ = b[3*ldb+len(dst)-1]
+				addScaled4AVX512(&dst[0], &b[0], ldb, len(dst), s)
+			}
+		}}
 
 	// AVX2 has no masked loads for the tail: the last len%8 elements go through Go.
 	vecAVX2 = vecImpl{"avx2", unary256(sigmoidAVX2, sigmoidGo), unary256(siluAVX2, siluGo), hardSwishGo, geluGo,
 		clampGo, binary256(addToAVX2, addToGo), binary256(maxToAVX2, maxToGo), binary256(mulToAVX2, mulToGo),
 		scalar256(addScalarAVX2, addScalarGo), scalar256(mulScalarAVX2, mulScalarGo), sumGo, maxGo, dotGo, expGo,
-		scalar256(addScaledAVX2, addScaledGo)}
+		scalar256(addScaledAVX2, addScaledGo),
+		func(dst, b []float32, ldb int, s *[4]float32) {
+			n := len(dst) &^ 7
+			if n > 0 {
+				_ = b[3*ldb+n-1]
+				addScaled4AVX2(&dst[0], &b[0], ldb, n, s)
+			}
+			if n < len(dst) {
+				addScaled4Go(dst[n:], b[n:], ldb, s)
+			}
+		}}
 )
 
 func unary512(f func(*float32, int)) func([]float32) {
@@ -196,6 +219,6 @@ func init() {
 	v := impls[len(impls)-1]
 	sigmoidImpl, siluImpl, hardSwishImpl, geluImpl, clampImpl = v.sigmoid, v.silu, v.hardSwish, v.gelu, v.clamp
 	addToImpl, maxToImpl, mulToImpl = v.addTo, v.maxTo, v.mulTo
-	addScalarImpl, mulScalarImpl, addScaledImpl = v.addScalar, v.mulScalar, v.addScaled
+	addScalarImpl, mulScalarImpl, addScaledImpl, addScaled4Impl = v.addScalar, v.mulScalar, v.addScaled, v.addScaled4
 	sumImpl, maxImpl, dotImpl, expImpl = v.sum, v.max, v.dot, v.exp
 }

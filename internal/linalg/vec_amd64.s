@@ -516,6 +516,52 @@ sd: \
 SCALAR512(·addScalarAVX512, VADDPS)
 SCALAR512(·mulScalarAVX512, VMULPS)
 
+// func addScaled4AVX512(dst, b *float32, ldb, n int, s *[4]float32) computes
+// dst += s0·b[0:n] + s1·b[ldb:] + s2·b[2·ldb:] + s3·b[3·ldb:], one fused multiply-add per
+// row in that order (the rows are SI, R9, R10, R11; Z4-Z7 hold the scales).
+TEXT ·addScaled4AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ b+8(FP), SI
+	MOVQ ldb+16(FP), R8
+	SHLQ $2, R8
+	MOVQ n+24(FP), CX
+	MOVQ s+32(FP), AX
+	VBROADCASTSS 0(AX), Z4
+	VBROADCASTSS 4(AX), Z5
+	VBROADCASTSS 8(AX), Z6
+	VBROADCASTSS 12(AX), Z7
+	LEAQ (SI)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	KXNORW K1, K1, K1
+a4l:
+	CMPQ CX, $16
+	JGE  a4f
+	TESTQ CX, CX
+	JZ   a4d
+	TAILMASK
+a4f:
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (SI), K1, Z1
+	VMOVUPS.Z (R9), K1, Z2
+	VMOVUPS.Z (R10), K1, Z3
+	VMOVUPS.Z (R11), K1, Z8
+	VFMADD231PS Z4, Z1, Z0
+	VFMADD231PS Z5, Z2, Z0
+	VFMADD231PS Z6, Z3, Z0
+	VFMADD231PS Z7, Z8, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, R11
+	SUBQ $16, CX
+	JG   a4l
+a4d:
+	VZEROUPPER
+	RET
+
 // func addScaledAVX512(dst, a *float32, n int, s float32) computes dst += s·a with one
 // rounding per element (vfmadd231ps: Z1 += Z0·Z2).
 TEXT ·addScaledAVX512(SB), NOSPLIT, $0-28
@@ -719,6 +765,46 @@ s2d: \
 
 SCALAR256(·addScalarAVX2, VADDPS)
 SCALAR256(·mulScalarAVX2, VMULPS)
+
+// func addScaled4AVX2(dst, b *float32, ldb, n int, s *[4]float32) is addScaled4AVX512 for
+// n a multiple of 8 (Y4-Y7 hold the scales).
+TEXT ·addScaled4AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ b+8(FP), SI
+	MOVQ ldb+16(FP), R8
+	SHLQ $2, R8
+	MOVQ n+24(FP), CX
+	MOVQ s+32(FP), AX
+	VBROADCASTSS 0(AX), Y4
+	VBROADCASTSS 4(AX), Y5
+	VBROADCASTSS 8(AX), Y6
+	VBROADCASTSS 12(AX), Y7
+	LEAQ (SI)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+b4l:
+	TESTQ CX, CX
+	JZ   b4d
+	VMOVUPS (DI), Y0
+	VMOVUPS (SI), Y1
+	VMOVUPS (R9), Y2
+	VMOVUPS (R10), Y3
+	VMOVUPS (R11), Y8
+	VFMADD231PS Y4, Y1, Y0
+	VFMADD231PS Y5, Y2, Y0
+	VFMADD231PS Y6, Y3, Y0
+	VFMADD231PS Y7, Y8, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, R9
+	ADDQ $32, R10
+	ADDQ $32, R11
+	SUBQ $8, CX
+	JMP  b4l
+b4d:
+	VZEROUPPER
+	RET
 
 // func addScaledAVX2(dst, a *float32, n int, s float32) computes dst += s·a with one
 // rounding per element, n a multiple of 8 (Y1 += Y0·Y2).

@@ -12,11 +12,12 @@ type vecImpl struct {
 	dot                            func(x, y []float32) float32
 	exp                            func([]float32)
 	addScaled                      func(dst, a []float32, s float32)
+	addScaled4                     func(dst, b []float32, ldb int, s *[4]float32)
 }
 
 func vecImpls() []vecImpl {
 	return []vecImpl{{"go", sigmoidGo, siluGo, hardSwishGo, geluGo, clampGo, addToGo, maxToGo, mulToGo,
-		addScalarGo, mulScalarGo, sumGo, maxGo, dotGo, expGo, addScaledGo}}
+		addScalarGo, mulScalarGo, sumGo, maxGo, dotGo, expGo, addScaledGo, addScaled4Go}}
 }
 
 func depthwiseImpls() map[string]depthwiseFunc {

@@ -65,6 +65,11 @@ func TestVecMatchesGo(t *testing.T) {
 		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 33, 100, 1027} {
 			src := vecInputs(r, n)
 			other := vecInputs(r, n)
+			// Four rows of B, ldb apart, for addScaled4 (from their own source, so that
+			// the other inputs stay those the tolerances were set on).
+			ldb := n + 3
+			rows4 := vecInputs(rand.New(rand.NewSource(int64(n))), 3*ldb+n)
+			s4 := [4]float32{0.5, -1.25, 2, -0.75}
 			unary := map[string][2]func([]float32){
 				"sigmoid":   {impl.sigmoid, sigmoidGo},
 				"silu":      {impl.silu, siluGo},
@@ -80,6 +85,8 @@ func TestVecMatchesGo(t *testing.T) {
 				"mulTo": {func(x []float32) { impl.mulTo(x, other) }, func(x []float32) { mulToGo(x, other) }},
 				"addScaled": {func(x []float32) { impl.addScaled(x, other, -0.75) },
 					func(x []float32) { addScaledGo(x, other, -0.75) }},
+				"addScaled4": {func(x []float32) { impl.addScaled4(x, rows4, ldb, &s4) },
+					func(x []float32) { addScaled4Go(x, rows4, ldb, &s4) }},
 			}
 			for name, fns := range unary {
 				g := newGuarded(r, n)
@@ -97,6 +104,13 @@ func TestVecMatchesGo(t *testing.T) {
 						// The vector versions round the product and sum once, the Go loop
 						// twice: apart by up to an ulp of the product, whatever the sum.
 						tol = max(tol, 2e-7*0.75*float32(math.Abs(float64(other[i]))))
+					}
+					if name == "addScaled4" {
+						var terms float64
+						for row, sc := range s4 {
+							terms += math.Abs(float64(sc * rows4[row*ldb+i]))
+						}
+						tol = max(tol, float32(4e-7*(terms+math.Abs(float64(src[i])))))
 					}
 					if name == "gelu" {
 						// erf's approximation has an absolute error bound: so has the result,

@@ -201,6 +201,15 @@ func checkedCount(dt ir.DataType, shape []int64) (int, error) {
 	if err != nil {
 		return 0, &ShapeError{DType: dt, Shape: append([]int64(nil), shape...), Err: err}
 	}
+	if len(shape) > 16 {
+		// A tensor's shape is a slice of its own, copied by NewChecked and by every kernel
+		// that derives an output shape: with a rank taken from data (a ConstantOfShape or
+		// Reshape to millions of dimensions of 1) that is megabytes per tensor, which the
+		// element count does not show.
+		if err := Reserve(8 * int64(len(shape))); err != nil {
+			return 0, fmt.Errorf("%s tensor of rank %d: its shape: %w", dt, len(shape), err)
+		}
+	}
 	if err := Reserve(n * elemBytes(dt)); err != nil {
 		var be *BudgetError
 		if errors.As(err, &be) {

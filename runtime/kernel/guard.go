@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 )
@@ -20,11 +21,8 @@ func (e *InternalError) Error() string {
 // or *ShapeError (New and Context.Alloc have no error result), which come back as those
 // errors; anything else is an *InternalError.
 func recovered(r any) error {
-	switch e := r.(type) {
-	case *BudgetError:
-		return e
-	case *ShapeError:
-		return e
+	if e, ok := r.(error); ok && (errors.As(e, new(*BudgetError)) || errors.As(e, new(*ShapeError))) {
+		return e // possibly wrapped with context (a shape too long for the budget says so)
 	}
 	return &InternalError{Value: r, Stack: debug.Stack()}
 }

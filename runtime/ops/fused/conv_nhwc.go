@@ -150,6 +150,17 @@ func (k *nhwcConv) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.
 		k.runDepthwise(threads, xd, g, nb, y, zd)
 		return []*kernel.Tensor{out}, nil
 	}
+	// The padded copy of the input is sized by the padding, strides and dilations
+	// (attributes), not by the output: 2^30 rows of top padding with a stride of 2^30
+	// give two output rows and a copy of 2^30. Weigh it before padInput takes it from the
+	// pool.
+	hp := paddedSize(g.ih, g.oh, g.kh, g.sh, g.dh, g.pt)
+	wp := paddedSize(g.iw, g.ow, g.kw, g.sw, g.dw, g.pl)
+	if g.pt != 0 || g.pl != 0 || hp > g.ih || wp > g.iw {
+		if _, err := kernel.CheckedCount(ir.Float, []int64{int64(nb), int64(hp), int64(wp), int64(k.cin)}); err != nil {
+			return nil, fmt.Errorf("%s: padded input: %w", k.node.Describe(), err)
+		}
+	}
 	img := padInput(threads, xd, nb, k.cin, g)
 	defer img.release()
 	k.runDense(threads, img, g, nb, y, zd)

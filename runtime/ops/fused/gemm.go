@@ -17,10 +17,11 @@ func init() {
 // unpackedMinBytes is the size from which constant weights multiplied by a handful of
 // rows (linalg.GemvMaxRows, known when the session is built) are read where they lie
 // rather than packed. Such a product reads each weight once or twice whatever the layout;
-// packing would hold a second copy of the weights and take as long as a hundred products
-// (measured with 128 MiB weights at one row: packing 375 ms, a product 4 ms packed and
-// 8 ms unpacked, BenchmarkGemv and BenchmarkPackB128M in internal/linalg). A variable so
-// that tests reach the unpacked path with small weights.
+// packing would hold a second copy of the weights and take as long as dozens of products
+// (with 128 MiB of weights at one row, under a load of 3 to 4: a product 3.6 to 6.2 ms
+// packed, 4.8 to 6.8 ms unpacked, packing 170 to 330 ms; BenchmarkGemv and
+// BenchmarkPackB128M in internal/linalg). A variable so that tests reach the unpacked
+// path with small weights.
 var unpackedMinBytes int64 = 64 << 20
 
 // fusedGemm multiplies rows of A by weights packed when the session is built, adding the

@@ -41,6 +41,11 @@ func newCol2Im(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		if len(x.Shape) != 3 {
 			return nil, fmt.Errorf("input shape %v must be [N, C·prod(block_shape), L]", x.Shape)
 		}
+		// block_shape and image_shape are data: their products must not wrap (a block size
+		// that wrapped to 0 would divide by zero below, a smaller one mis-size the tables).
+		if n, err := ir.NumElements(block); err != nil || n > maxElements {
+			return nil, fmt.Errorf("block_shape %v is too large", block)
+		}
 		blockSize := 1
 		blocks := make([]int64, rank) // number of block positions along each axis
 		for i := 0; i < rank; i++ {
@@ -64,11 +69,11 @@ func newCol2Im(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		channels := cols / blockSize
 		imgSize := kernel.ShapeSize(image)
 		outShape := append([]int64{int64(nb), int64(channels)}, image...)
-		if kernel.ShapeSize(outShape) > maxElements {
+		if n, err := ir.NumElements(outShape); err != nil || n > maxElements {
 			return nil, fmt.Errorf("output shape %v is too large", outShape)
 		}
 		// target[k*l + j] is the image offset that block offset k of block j lands on, or -1.
-		target, err := kernel.MakeScratch[int](blockSize * l)
+		target, err := kernel.MakeScratchShaped[int]([]int64{int64(blockSize), int64(l)})
 		if err != nil {
 			return nil, err
 		}
@@ -95,7 +100,7 @@ func newCol2Im(info *kernel.NodeInfo) (kernel.Kernel, error) {
 			if err != nil {
 				return nil, err
 			}
-			res, err := kernel.MakeScratch[float64](planes * imgSize)
+			res, err := kernel.MakeScratchShaped[float64]([]int64{int64(planes), int64(imgSize)})
 			if err != nil {
 				return nil, err
 			}

@@ -110,18 +110,22 @@ func (k *deformConv) run(ctx *kernel.Context, in []*kernel.Tensor) ([]*kernel.Te
 	inSize, outSize := kernel.ShapeSize(inSpatial), kernel.ShapeSize(outSpatial)
 	chPerOffGroup := inC / k.offsetGroup
 	// cols[(c*taps+t)*outSize + p]: masked sample of channel c at tap t for output p.
-	cols, err := kernel.MakeScratch[float64](inC * taps * outSize)
+	// Counted from the shapes with overflow checks: a product that wrapped would size
+	// buffers the loops below index past.
+	cols, err := kernel.MakeScratchShaped[float64]([]int64{int64(inC), int64(taps), int64(outSize)})
 	if err != nil {
 		return nil, err
 	}
-	res, err := kernel.MakeScratch[float64](batch * outC * outSize)
+	res, err := kernel.MakeScratchShaped[float64]([]int64{int64(batch), int64(outC), int64(outSize)})
 	if err != nil {
 		return nil, err
 	}
 	tapIdx, outIdx := make([]int64, rank), make([]int64, rank)
 	pos := make([]float64, rank)
 	s := newSampler(inSpatial)
-	for b := 0; b < batch; b++ {
+	// An empty result has nothing to compute, and batch may then be anything (an X with
+	// no channels, a W with no outputs); otherwise batch ≤ len(res).
+	for b := 0; b < batch && len(res) > 0; b++ {
 		for c := 0; c < inC; c++ {
 			g := c / chPerOffGroup
 			plane := xs[(b*inC+c)*inSize : (b*inC+c+1)*inSize]

@@ -156,7 +156,27 @@ func planMatMul(as, bs []int64) (*matMulPlan, error) {
 		sa *= int(da)
 		sb *= int(db)
 	}
+	p.outShape = append([]int64(nil), batchShape...)
+	if !aVec {
+		p.outShape = append(p.outShape, int64(p.m))
+	}
+	if !bVec {
+		p.outShape = append(p.outShape, int64(p.n))
+	}
+	// The batch count comes from shapes that empty operands may set to anything: the
+	// per-batch offsets are built only for an output with elements (whose allocation,
+	// after the plan, reports a count that overflows), and weighed like the output.
+	if n, err := ir.NumElements(p.outShape); err != nil || n == 0 {
+		return p, nil // batch 0: run computes nothing
+	}
 	p.batch = kernel.ShapeSize(batchShape)
+	var err error
+	if p.aOff, err = kernel.MakeScratch[int](p.batch); err != nil {
+		return nil, err
+	}
+	if p.bOff, err = kernel.MakeScratch[int](p.batch); err != nil {
+		return nil, err
+	}
 	od := newOdometer(toInts(batchShape))
 	for i := 0; i < p.batch; i++ {
 		ao, bo := 0, 0
@@ -164,15 +184,8 @@ func planMatMul(as, bs []int64) (*matMulPlan, error) {
 			ao += v * aStr[d]
 			bo += v * bStr[d]
 		}
-		p.aOff, p.bOff = append(p.aOff, ao), append(p.bOff, bo)
+		p.aOff[i], p.bOff[i] = ao, bo
 		od.next()
-	}
-	p.outShape = append([]int64(nil), batchShape...)
-	if !aVec {
-		p.outShape = append(p.outShape, int64(p.m))
-	}
-	if !bVec {
-		p.outShape = append(p.outShape, int64(p.n))
 	}
 	return p, nil
 }

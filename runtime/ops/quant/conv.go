@@ -207,8 +207,17 @@ func odometer(idx, dims []int) bool {
 
 // convInt32 computes the int32 convolution of centered x and w (with optional int32 bias),
 // writing acc [N, M, prod(out)].
-func (g *convGeom) convInt32(x, w, bias []int32, acc []int32) {
-	col := make([]int32, g.kernelSize*g.outSize)
+func (g *convGeom) convInt32(x, w, bias []int32, acc []int32) error {
+	if len(acc) == 0 {
+		// Nothing to compute; with no output channels the image and group loops below
+		// would still fill the column buffer of every image, which may be any number.
+		return nil
+	}
+	// The column buffer is the input replicated once per kernel tap: weigh it.
+	col, err := kernel.MakeScratchShaped[int32]([]int64{int64(g.kernelSize), int64(g.outSize)})
+	if err != nil {
+		return err
+	}
 	mg := g.m / g.group
 	for nImg := 0; nImg < g.n; nImg++ {
 		for gi := 0; gi < g.group; gi++ {
@@ -236,6 +245,7 @@ func (g *convGeom) convInt32(x, w, bias []int32, acc []int32) {
 			}
 		}
 	}
+	return nil
 }
 
 // centerX subtracts x's per-tensor zero point; centerW subtracts w's per-tensor or
@@ -362,8 +372,7 @@ func (k *convInteger) runReference(ctx *kernel.Context, inputs []*kernel.Tensor)
 		return nil, err
 	}
 	y := ctx.Alloc(ir.Int32, g.outShape()...)
-	g.convInt32(xv, wv, nil, y.Data.([]int32))
-	return y, nil
+	return y, g.convInt32(xv, wv, nil, y.Data.([]int32))
 }
 
 // qlinearConv is QLinearConv: the int32 convolution (plus int32 bias) requantized with
@@ -570,9 +579,18 @@ func (k *qlinearConv) runReference(ctx *kernel.Context, inputs []*kernel.Tensor)
 	if !ok || (outDT != ir.Int8 && outDT != ir.Uint8) {
 		return nil, fmt.Errorf("output type %s is not int8 or uint8", outDT)
 	}
-	acc := make([]int32, g.n*g.m*g.outSize)
-	g.convInt32(xv, wv, bias, acc)
-	mult := make([]float64, g.m)
+	// The output is allocated last; its count is checked here first.
+	acc, err := kernel.MakeScratchShaped[int32](g.outShape())
+	if err != nil {
+		return nil, err
+	}
+	if err := g.convInt32(xv, wv, bias, acc); err != nil {
+		return nil, err
+	}
+	mult, err := kernel.MakeScratch[float64](g.m)
+	if err != nil {
+		return nil, err
+	}
 	for m := range mult {
 		wsm := ws[0]
 		if len(ws) > 1 {
@@ -580,7 +598,10 @@ func (k *qlinearConv) runReference(ctx *kernel.Context, inputs []*kernel.Tensor)
 		}
 		mult[m] = float64(xs[0] * wsm / ys[0])
 	}
-	vals := make([]int64, len(acc))
+	vals, err := kernel.MakeScratch[int64](len(acc))
+	if err != nil {
+		return nil, err
+	}
 	for i, c := range acc {
 		m := (i / max(g.outSize, 1)) % g.m
 		vals[i] = saturateRound(float64(c)*mult[m]+float64(yz), lo, hi)

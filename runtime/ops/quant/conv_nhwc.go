@@ -125,7 +125,11 @@ func newConvNHWC(s qconvSpec) (*convNHWC, error) {
 		return cv, nil
 	}
 	// B for group gi: K×mg with B[(kh,kw,ci)][j] = W[gi·mg+j][ci][kh][kw].
-	b := make([]int8, cv.k*cv.mg)
+	// Packed copies of the weights are sized by W's shape: weighed when the session is built.
+	b, err := kernel.MakeScratchShaped[int8]([]int64{int64(cv.k), int64(cv.mg)})
+	if err != nil {
+		return nil, err
+	}
 	for gi := 0; gi < cv.group; gi++ {
 		for j := 0; j < cv.mg; j++ {
 			mo := gi*cv.mg + j
@@ -180,6 +184,24 @@ func (cv *convNHWC) direct(g *convGeom) bool {
 
 // run convolves x (NHWC bytes, [N, H, W, C]) into y ([N, OH, OW] rows of ldy bytes, the
 // M channels first) or, for int32 outputs, y32 (rows of ldy values).
+// reserveScratch weighs the scratch run takes from the buffer pool beyond what its caller
+// allocated: the padded copy of an image for tap convolutions, whose size follows the
+// pads, strides and dilations (attributes up to 2^30 each), not the output. run has no
+// error result; its callers call this first.
+func (cv *convNHWC) reserveScratch(g *convGeom) error {
+	if cv.dw != nil || !cv.taps || g.n*g.outSize == 0 {
+		return nil
+	}
+	t := cv.tapsGeometry(g)
+	if !t.copy {
+		return nil
+	}
+	if _, err := kernel.CheckedCount(ir.Uint8, []int64{int64(t.hp), int64(t.wp), int64(cv.c)}); err != nil {
+		return fmt.Errorf("padded input: %w", err)
+	}
+	return nil
+}
+
 func (cv *convNHWC) run(threads int, g *convGeom, x []uint8, y []uint8, y32 []int32, ldy int) {
 	if cv.dw != nil {
 		cv.dw.run(threads, g, x, y, ldy)
@@ -309,6 +331,15 @@ func (cv *convNHWC) runNCHW(ctx *kernel.Context, x *kernel.Tensor) (*kernel.Tens
 		return nil, err
 	}
 	xb, _ := byteData(x)
+	// The transposed copies of x and of the output (int32 without requantization) come
+	// from the buffer pool: weigh them, and run's own scratch, first.
+	copies := int64(len(xb)) + int64(g.n)*int64(g.outSize)*int64(g.m)*4
+	if err := kernel.Reserve(copies); err != nil {
+		return nil, err
+	}
+	if err := cv.reserveScratch(g); err != nil {
+		return nil, err
+	}
 	hw := len(xb) / max(1, g.n*g.c)
 	xs := linalg.GetBytes(len(xb))
 	defer xs.Release()

@@ -2,6 +2,7 @@ package quant
 
 import (
 	"github.com/whittle-ml/whittle/internal/linalg"
+	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
 // Convolutions without im2col. With one group and contiguous kernel columns (dilation 1
@@ -44,7 +45,10 @@ func tapsEligible(cv *convNHWC) bool {
 func packTaps(cv *convNHWC) (*linalg.QMatrixB, error) {
 	kTap := cv.kw * cv.c
 	kpad := (kTap + 3) &^ 3
-	b := make([]int8, cv.kh*kpad*cv.m)
+	b, err := kernel.MakeScratchShaped[int8]([]int64{int64(cv.kh), int64(kpad), int64(cv.m)})
+	if err != nil {
+		return nil, err
+	}
 	for mo := 0; mo < cv.m; mo++ {
 		for ci := 0; ci < cv.c; ci++ {
 			for y := 0; y < cv.kh; y++ {

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/whittle-ml/whittle/internal/linalg"
+	"github.com/whittle-ml/whittle/runtime/kernel"
 )
 
 // depthwise is a prepared depthwise convolution (one input and one output channel per
@@ -35,6 +36,10 @@ const maxDepthwiseTaps = 64
 func newDepthwise(cv *convNHWC) (*depthwise, error) {
 	s := cv.spec
 	d := &depthwise{cv: cv, c: cv.m, cpad: (cv.m + 15) &^ 15, taps: cv.kh * cv.kw}
+	// The repacked weights are a few times W (sized by its shape): weigh them together.
+	if err := kernel.Reserve(int64(d.taps+1+d.taps+2) * int64(d.cpad) * 4); err != nil {
+		return nil, err
+	}
 	d.w = make([]int32, d.taps*d.cpad)
 	d.init = make([]int32, d.cpad)
 	for ch := 0; ch < d.c; ch++ {

@@ -38,8 +38,11 @@ func isMiniFloat(dt ir.DataType) bool { return kernel.IsFloat8(dt) }
 
 // int32s widens an integer quantized tensor to int32 values.
 func int32s(t *kernel.Tensor) ([]int32, error) {
-	n := t.NumElements()
-	out := make([]int32, n)
+	n := t.Len() // a widened copy of the data: weighed like any scratch
+	out, err := kernel.MakeScratch[int32](n)
+	if err != nil {
+		return nil, err
+	}
 	switch d := t.Data.(type) {
 	case []int8:
 		for i, v := range d[:n] {
@@ -133,8 +136,11 @@ func storeInts(dt ir.DataType, vals []int64, data any) error {
 // float32s widens a float tensor (float, double, float16, bfloat16, float8, float4 or
 // float8e8m0) to float32 values.
 func float32s(t *kernel.Tensor) ([]float32, error) {
-	n := t.NumElements()
-	out := make([]float32, n)
+	n := t.Len() // a widened copy of the data: weighed like any scratch
+	out, err := kernel.MakeScratch[float32](n)
+	if err != nil {
+		return nil, err
+	}
 	switch d := t.Data.(type) {
 	case []float32:
 		copy(out, d[:n])

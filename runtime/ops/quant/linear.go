@@ -174,7 +174,9 @@ func (k *quantizeLinear) runGeneral(ctx *kernel.Context, inputs []*kernel.Tensor
 	var err error
 	if x.DType == ir.Int32 {
 		xi := x.Data.([]int32)
-		xs = make([]float32, len(xi))
+		if xs, err = kernel.MakeScratch[float32](len(xi)); err != nil {
+			return nil, err
+		}
 		for i, v := range xi {
 			xs[i] = float32(v)
 		}
@@ -184,7 +186,9 @@ func (k *quantizeLinear) runGeneral(ctx *kernel.Context, inputs []*kernel.Tensor
 	var ss []float32
 	if scale.DType == ir.Int32 {
 		si := scale.Data.([]int32)
-		ss = make([]float32, len(si))
+		if ss, err = kernel.MakeScratch[float32](len(si)); err != nil {
+			return nil, err
+		}
 		for i, v := range si {
 			ss[i] = float32(v)
 		}
@@ -220,7 +224,10 @@ func (k *quantizeLinear) runGeneral(ctx *kernel.Context, inputs []*kernel.Tensor
 		return float64(roundTo(precision, xs[i]/ss[p]))
 	}
 	if isMiniFloat(outDT) {
-		zf := make([]float32, len(ss))
+		zf, err := kernel.MakeScratch[float32](len(ss))
+		if err != nil {
+			return nil, err
+		}
 		if zp != nil {
 			if zf, err = float32s(zp); err != nil {
 				return nil, fmt.Errorf("input y_zero_point: %w", err)
@@ -236,13 +243,19 @@ func (k *quantizeLinear) runGeneral(ctx *kernel.Context, inputs []*kernel.Tensor
 	if !ok || outDT == ir.Int32 {
 		return nil, fmt.Errorf("output type %s is not a quantized type", outDT)
 	}
-	zi := make([]int32, len(ss))
+	zi, err := kernel.MakeScratch[int32](len(ss))
+	if err != nil {
+		return nil, err
+	}
 	if zp != nil {
 		if zi, err = int32s(zp); err != nil {
 			return nil, fmt.Errorf("input y_zero_point: %w", err)
 		}
 	}
-	vals := make([]int64, len(xs))
+	vals, err := kernel.MakeScratch[int64](len(xs))
+	if err != nil {
+		return nil, err
+	}
 	g.forEach(func(i, p int) {
 		// Round x/scale first, then add the integer zero point (the spec's order, which
 		// differs from rounding the sum at ties).
@@ -328,13 +341,19 @@ func (k *dequantizeLinear) runGeneral(ctx *kernel.Context, inputs []*kernel.Tens
 	if err != nil {
 		return nil, err
 	}
-	res := make([]float32, x.NumElements())
+	res, err := kernel.MakeScratch[float32](x.Len())
+	if err != nil {
+		return nil, err
+	}
 	if isMiniFloat(x.DType) {
 		xf, err := float32s(x)
 		if err != nil {
 			return nil, err
 		}
-		zf := make([]float32, len(ss))
+		zf, err := kernel.MakeScratch[float32](len(ss))
+		if err != nil {
+			return nil, err
+		}
 		if zp != nil {
 			if zf, err = float32s(zp); err != nil {
 				return nil, fmt.Errorf("input x_zero_point: %w", err)
@@ -346,7 +365,10 @@ func (k *dequantizeLinear) runGeneral(ctx *kernel.Context, inputs []*kernel.Tens
 		if err != nil {
 			return nil, fmt.Errorf("input x: %w", err)
 		}
-		zi := make([]int32, len(ss))
+		zi, err := kernel.MakeScratch[int32](len(ss))
+		if err != nil {
+			return nil, err
+		}
 		if zp != nil {
 			if zi, err = int32s(zp); err != nil {
 				return nil, fmt.Errorf("input x_zero_point: %w", err)

@@ -47,9 +47,26 @@ func newMatmulShape(aShape, bShape []int64) (*matmulShape, error) {
 	}
 	aStr := kernel.BroadcastStrides(aBatch, batchShape)
 	bStr := kernel.BroadcastStrides(bBatch, batchShape)
-	ms.batch = 1
-	for _, d := range batchShape {
-		ms.batch *= int(d)
+	ms.outShape = append([]int64{}, batchShape...)
+	if !dropM {
+		ms.outShape = append(ms.outShape, int64(ms.M))
+	}
+	if !dropN {
+		ms.outShape = append(ms.outShape, int64(ms.N))
+	}
+	// The batch count comes from shapes that empty operands may set to anything: the
+	// per-batch offsets are built only for an output with elements (whose allocation
+	// reports a count that overflows), and weighed like the output. Without them batch
+	// stays 0 and matmul computes nothing.
+	if n, err := ir.NumElements(ms.outShape); err != nil || n == 0 {
+		return ms, nil
+	}
+	ms.batch = kernel.ShapeSize(batchShape)
+	if ms.aOff, err = kernel.MakeScratch[int](ms.batch); err != nil {
+		return nil, err
+	}
+	if ms.bOff, err = kernel.MakeScratch[int](ms.batch); err != nil {
+		return nil, err
 	}
 	idx := make([]int64, len(batchShape))
 	for n := 0; n < ms.batch; n++ {
@@ -58,21 +75,14 @@ func newMatmulShape(aShape, bShape []int64) (*matmulShape, error) {
 			ao += idx[d] * aStr[d]
 			bo += idx[d] * bStr[d]
 		}
-		ms.aOff = append(ms.aOff, int(ao)*ms.M*ms.K)
-		ms.bOff = append(ms.bOff, int(bo)*ms.K*ms.N)
+		ms.aOff[n] = int(ao) * ms.M * ms.K
+		ms.bOff[n] = int(bo) * ms.K * ms.N
 		for d := len(idx) - 1; d >= 0; d-- {
 			if idx[d]++; idx[d] < batchShape[d] {
 				break
 			}
 			idx[d] = 0
 		}
-	}
-	ms.outShape = append([]int64{}, batchShape...)
-	if !dropM {
-		ms.outShape = append(ms.outShape, int64(ms.M))
-	}
-	if !dropN {
-		ms.outShape = append(ms.outShape, int64(ms.N))
 	}
 	return ms, nil
 }
@@ -113,11 +123,10 @@ func expand[T any](vals []T, shape, outShape []int64) ([]T, error) {
 		}
 	}
 	str := kernel.BroadcastStrides(shape, outShape)
-	n := 1
-	for _, d := range outShape {
-		n *= int(d)
+	out, err := kernel.MakeScratchShaped[T](outShape)
+	if err != nil {
+		return nil, err
 	}
-	out := make([]T, n)
 	idx := make([]int64, len(outShape))
 	for i := range out {
 		var off int64
@@ -277,7 +286,10 @@ func (k *qlinearMatMul) runReference(ctx *kernel.Context, inputs []*kernel.Tenso
 	if err != nil {
 		return nil, err
 	}
-	acc := make([]int32, ms.batch*ms.M*ms.N)
+	acc, err := kernel.MakeScratch[int32](y.Len()) // batch·M·N, checked by y's allocation
+	if err != nil {
+		return nil, err
+	}
 	matmul(ms, av, bv, acc)
 	lo, hi, ok := intRange(yZP.DType)
 	if !ok || (yZP.DType != ir.Int8 && yZP.DType != ir.Uint8) {
@@ -290,7 +302,10 @@ func (k *qlinearMatMul) runReference(ctx *kernel.Context, inputs []*kernel.Tenso
 	if err != nil {
 		return nil, err
 	}
-	vals := make([]int64, len(acc))
+	vals, err := kernel.MakeScratch[int64](len(acc))
+	if err != nil {
+		return nil, err
+	}
 	for i, c := range acc {
 		vals[i] = saturateRound(float64(c)*mult[i%n]+float64(zv[0]), lo, hi)
 	}
@@ -323,7 +338,12 @@ func requantMultipliers(ms *matmulShape, aScale, bScale, yScale *kernel.Tensor) 
 		return nil, fmt.Errorf("y_scale must be a scalar, has %d elements", len(ys))
 	}
 	dt := aScale.DType
-	mult := make([]float64, ms.M*ms.N)
+	// M and N come from the operands' shapes, before the output is allocated: an empty
+	// operand may set them to anything.
+	mult, err := kernel.MakeScratchShaped[float64]([]int64{int64(ms.M), int64(ms.N)})
+	if err != nil {
+		return nil, err
+	}
 	for i := 0; i < ms.M; i++ {
 		for j := 0; j < ms.N; j++ {
 			av, bv := as[0], bs[0]
@@ -355,7 +375,10 @@ func (k *qlinearMatMul) runFloat8(ms *matmulShape, a, aZP, b, bZP, yZP *kernel.T
 		if err != nil {
 			return nil, fmt.Errorf("zero point of %s: %w", name, err)
 		}
-		out := make([]float64, len(xf))
+		out, err := kernel.MakeScratch[float64](len(xf))
+		if err != nil {
+			return nil, err
+		}
 		for i := range xf {
 			out[i] = float64(xf[i]) - float64(full[i])
 		}
@@ -376,7 +399,13 @@ func (k *qlinearMatMul) runFloat8(ms *matmulShape, a, aZP, b, bZP, yZP *kernel.T
 	if err != nil {
 		return err
 	}
-	acc := make([]float64, ms.batch*ms.M*ms.N)
+	if len(zf) != 1 {
+		return fmt.Errorf("y_zero_point must be a scalar, has shape %v", yZP.Shape)
+	}
+	acc, err := kernel.MakeScratch[float64](y.Len()) // batch·M·N, checked by y's allocation
+	if err != nil {
+		return err
+	}
 	matmul(ms, av, bv, acc)
 	out := y.Data.([]uint8)
 	for i, c := range acc {

@@ -188,6 +188,9 @@ func (k *qconvNHWC) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.T
 	if err != nil {
 		return nil, err
 	}
+	if err := cv.reserveScratch(g); err != nil {
+		return nil, err
+	}
 	y := ctx.Alloc(byteType(cv.spec.ySigned), g.nhwcOut...)
 	xb, _ := byteData(x)
 	yb, _ := byteData(y)

@@ -263,6 +263,11 @@ func newSplit(info *kernel.NodeInfo) (kernel.Kernel, error) {
 // sliceParams computes, for one axis of size dim, the first index, the step and the count
 // of Slice's selection, clamping start and end as ONNX specifies.
 func sliceParams(start, end, step, dim int64) (int64, int64) {
+	if dim == 0 {
+		// An empty axis slices to nothing in either direction (a negative step would
+		// otherwise clamp start to 0 and end to -1 and count one element).
+		return 0, 0
+	}
 	if start < 0 {
 		start += dim
 	}

@@ -137,6 +137,7 @@ func TestSliceConcatSplit(t *testing.T) {
 		{name: "negative step", op: "Slice", opset: 13, in: []*kernel.Tensor{x, i64(sh(1), -1), i64(sh(1), math.MinInt64), i64(sh(1), 1), i64(sh(1), -2)}, want: []*kernel.Tensor{f32(sh(3, 2), 3, 1, 7, 5, 11, 9)}},
 		{name: "clamped ends", op: "Slice", opset: 13, in: []*kernel.Tensor{x, i64(sh(2), 1, -100), i64(sh(2), 100, 2)}, want: []*kernel.Tensor{f32(sh(2, 2), 4, 5, 8, 9)}},
 		{name: "empty selection", op: "Slice", opset: 13, in: []*kernel.Tensor{x, i64(sh(1), 3), i64(sh(1), 1)}, want: []*kernel.Tensor{f32(sh(0, 4))}},
+		{name: "negative step over an empty axis", op: "Slice", opset: 13, in: []*kernel.Tensor{kernel.New(ir.Float, 0, 2), i64(sh(1), 0), i64(sh(1), 1), i64(sh(1), 0), i64(sh(1), -1)}, want: []*kernel.Tensor{f32(sh(0, 2))}},
 		{name: "opset 1 attributes", op: "Slice", opset: 1, attrs: []*ir.Attr{ir.IntsAttr("starts", 1), ir.IntsAttr("ends", 3), ir.IntsAttr("axes", -1)}, in: []*kernel.Tensor{x}, want: []*kernel.Tensor{f32(sh(3, 2), 1, 2, 5, 6, 9, 10)}},
 		{name: "zero step", op: "Slice", opset: 13, in: []*kernel.Tensor{x, i64(sh(1), 0), i64(sh(1), 1), i64(sh(1), 0), i64(sh(1), 0)}, errSub: "zero"},
 		{name: "concat with empty", op: "Concat", opset: 13, attrs: []*ir.Attr{ir.IntAttr("axis", -1)}, in: []*kernel.Tensor{f32(sh(2, 1), 1, 2), f32(sh(2, 0)), f32(sh(2, 2), 3, 4, 5, 6)}, want: []*kernel.Tensor{f32(sh(2, 3), 1, 3, 4, 2, 5, 6)}},
