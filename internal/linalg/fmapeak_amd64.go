@@ -3,6 +3,7 @@
 package linalg
 
 import (
+	"sync"
 	"time"
 
 	"golang.org/x/sys/cpu"
@@ -39,4 +40,41 @@ func FMAPeak(d time.Duration) (gflops float64, unit string) {
 		}
 	}
 	return best, unit
+}
+
+// FMAScaling runs the FMAPeak loop on one goroutine for d, then on threads goroutines at
+// once for d, and returns how many times more multiply-adds the threads did in all. On
+// threads separate cores that is about threads; virtual CPUs that are hyperthreads of
+// one core (or cores the host is lending to others) give about 1. Multi-threaded
+// benchmarks on a virtual machine mean little unless it is close to threads.
+func FMAScaling(threads int, d time.Duration) float64 {
+	probe := fmaPeakAVX2
+	switch {
+	case cpu.X86.HasAVX512F:
+		probe = fmaPeakAVX512
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+	default:
+		return 0
+	}
+	run := func(g int) int {
+		counts := make([]int, g)
+		var wg sync.WaitGroup
+		for i := range counts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for deadline := time.Now().Add(d); time.Now().Before(deadline); counts[i]++ {
+					probe(1 << 12)
+				}
+			}()
+		}
+		wg.Wait()
+		n := 0
+		for _, c := range counts {
+			n += c
+		}
+		return n
+	}
+	one := run(1)
+	return float64(run(threads)) / float64(max(one, 1))
 }

@@ -177,6 +177,15 @@ func BenchmarkFMAPeak(b *testing.B) {
 	}
 }
 
+// BenchmarkFMAScaling reports how many times more multiply-adds two goroutines do than
+// one: about 2 on two free cores, about 1 when the two virtual CPUs share a core's vector
+// unit. Run it before trusting a two-thread benchmark on a virtual machine.
+func BenchmarkFMAScaling(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.ReportMetric(FMAScaling(2, 300*time.Millisecond), "x-one-thread")
+	}
+}
+
 func BenchmarkSgemm512(b *testing.B) {
 	for _, threads := range []int{1, 2} {
 		b.Run(fmt.Sprintf("threads%d", threads), func(b *testing.B) { benchmarkSgemm(b, threads, 512) })
