@@ -20,8 +20,13 @@ import (
 // not safe for concurrent use), keep a reference to job-local scratch after returning,
 // or assume jobs run in order or on distinct goroutines.
 //
-// Jobs are handed out one at a time from a shared counter, so each should carry enough
-// work (tens of microseconds) to hide the cost of claiming it; Chunks helps size them.
+// Jobs are split into one contiguous segment per goroutine (the caller's first): each
+// goroutine claims the jobs of its own segment in order, then takes what is left of the
+// others', one at a time. A goroutine thus computes neighbouring jobs, and the same ones
+// from one call to the next (row blocks of one layer's output are the next layer's input:
+// they stay in that core's cache), while a helper that starts late or is descheduled only
+// leaves its jobs to the others. Each job should carry enough work (tens of microseconds)
+// to hide the cost of claiming it; Chunks helps size them.
 //
 // A job that panics stops the handing out of jobs; once the jobs already running have
 // returned, For panics on the caller's goroutine with the first value, where the caller
@@ -38,7 +43,7 @@ func For(threads, jobs int, fn func(job int)) {
 	ensureWorkers(helpers)
 	t := taskPool.Get().(*task)
 	t.fn, t.jobs = fn, int64(jobs)
-	t.next.Store(0)
+	t.split(helpers + 1)
 	gen := uint32(t.state.Load() >> 32)
 	for i := 0; i < helpers; i++ {
 		select {
@@ -46,7 +51,7 @@ func For(threads, jobs int, fn func(job int)) {
 		default: // every slot is taken: the caller does more of the work itself
 		}
 	}
-	t.workGuarded()
+	t.workGuarded(0)
 	// Close the task: helpers that have not joined yet will not, and the caller waits only
 	// for those already running a job.
 	for {
@@ -113,14 +118,17 @@ func Chunks(n, parts, minChunk int) (size, count int) {
 	return size, (n + size - 1) / size
 }
 
-// A task is one For call: jobs are claimed through next. state packs the generation
-// (high 32 bits), the closed flag and the number of helpers running jobs.
+// A task is one For call: its jobs are split into segments, one per goroutine that may
+// take part (the caller is 0, helpers number themselves through joined), each claimed
+// through its own counter. state packs the generation (high 32 bits), the closed flag and
+// the number of helpers running jobs.
 type task struct {
-	fn    func(int)
-	jobs  int64
-	next  atomic.Int64
-	state atomic.Uint64
-	done  chan struct{}
+	fn     func(int)
+	jobs   int64
+	segs   []segment
+	joined atomic.Int32
+	state  atomic.Uint64
+	done   chan struct{}
 	// panicked is the first panic of a job, re-raised by For on the caller's goroutine.
 	panicMu  sync.Mutex
 	panicked *panicValue
@@ -141,19 +149,46 @@ type offer struct {
 
 var taskPool = sync.Pool{New: func() any { return &task{done: make(chan struct{}, 1)} }}
 
-func (t *task) work() {
-	for {
-		j := t.next.Add(1) - 1
-		if j >= t.jobs {
-			return
+// A segment is the jobs [lo, hi) of one participant; next counts those claimed. Segments
+// sit on their own cache lines: each is claimed from mostly by one core.
+type segment struct {
+	next   atomic.Int64
+	lo, hi int64
+	_      [40]byte
+}
+
+// split divides the jobs into parts segments of nearly equal length.
+func (t *task) split(parts int) {
+	if cap(t.segs) < parts {
+		t.segs = make([]segment, parts)
+	}
+	t.segs = t.segs[:parts]
+	for i := range t.segs {
+		sg := &t.segs[i]
+		sg.lo, sg.hi = t.jobs*int64(i)/int64(parts), t.jobs*int64(i+1)/int64(parts)
+		sg.next.Store(0)
+	}
+	t.joined.Store(0)
+}
+
+// work runs the jobs of segment own, then those left in the others, in turn.
+func (t *task) work(own int) {
+	n := len(t.segs)
+	for k := 0; k < n; k++ {
+		sg := &t.segs[(own+k)%n]
+		for {
+			j := sg.lo + sg.next.Add(1) - 1
+			if j >= sg.hi {
+				break
+			}
+			t.fn(int(j))
 		}
-		t.fn(int(j))
 	}
 }
 
 // workGuarded is work that records a panic instead of letting it end the goroutine, and
 // stops the handing out of jobs.
-func (t *task) workGuarded() {
+func (t *task) workGuarded(own int) {
 	defer func() {
 		if r := recover(); r != nil {
 			t.panicMu.Lock()
@@ -161,10 +196,12 @@ func (t *task) workGuarded() {
 				t.panicked = &panicValue{r}
 			}
 			t.panicMu.Unlock()
-			t.next.Store(t.jobs)
+			for i := range t.segs {
+				t.segs[i].next.Store(t.segs[i].hi - t.segs[i].lo)
+			}
 		}
 	}()
-	t.work()
+	t.work(own)
 }
 
 // help runs jobs of t if the offer is still current.
@@ -178,7 +215,10 @@ func (t *task) help(gen uint32) {
 			break
 		}
 	}
-	t.workGuarded()
+	// Helpers take the segments after the caller's in the order they join; one joining
+	// after the others (a stale offer of an earlier call cannot: the generation changed)
+	// starts on the last.
+	t.workGuarded(min(int(t.joined.Add(1)), len(t.segs)-1))
 	if s := t.state.Add(^uint64(0)); s&closedBit != 0 && s&activeMask == 0 {
 		t.done <- struct{}{}
 	}
