@@ -95,6 +95,7 @@ func TestHostileShapesStayInBudget(t *testing.T) {
 		{"ArgMax along lines of nothing", "ArgMax", []*ir.Attr{ir.IntAttr("axis", 1)}, []*ir.Tensor{f32(huge, 3, 0)}, ok},
 		{"Compress keeping nothing of 2^40 rows", "Compress", []*ir.Attr{ir.IntAttr("axis", 1)}, []*ir.Tensor{f32(huge, 0), ir.NewTensor("", ir.Bool, []int64{0}, nil)}, ok},
 		{"LpNormalization of empty lines", "LpNormalization", []*ir.Attr{ir.IntAttr("axis", 1)}, []*ir.Tensor{f32(huge, 3, 0)}, ok},
+		{"GlobalAveragePool of empty planes", "GlobalAveragePool", nil, []*ir.Tensor{f32(2, 3, 0, huge)}, ok},
 		{"CumSum along rows of nothing", "CumSum", nil, []*ir.Tensor{f32(huge, 0), scalar(1)}, ok},
 		{"MatMul over 2^40 empty batches", "MatMul", nil, []*ir.Tensor{f32(huge, 0, 4), f32(4, 5)}, ok},
 		{"MatMulInteger over 2^40 empty batches", "MatMulInteger", nil, []*ir.Tensor{i8(huge, 0, 4), i8(4, 5)}, ok},
