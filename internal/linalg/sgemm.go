@@ -58,38 +58,63 @@ func sgemmWith(kern *tileKernel, threads int, transA, transB bool, m, n, k int, 
 }
 
 // Mul computes rows [0, m) of C = A·B under the epilogue, for every column, splitting the
-// work into row blocks and panel groups over up to threads goroutines: MulRows for whole
-// products. An epilogue's Z, when set, is indexed like C (ZOff is added).
+// work into jobs of row blocks × panel groups over up to threads goroutines: MulRows for
+// whole products. An epilogue's Z, when set, is indexed like C (ZOff is added).
+//
+// Each job streams its rows of A past its panels of B, so every extra row block reads B
+// once more and every extra panel group reads A once more: a B larger than half the L2
+// cache is split by panels unless A is the larger (m ≥ n). A 7×7 layer's 49 rows against
+// a megabyte of weights thus splits the weights, read once in all, instead of reading
+// them from memory once per row block; a B that stays in L2 is split by rows, whose
+// blocks of C are whole rows (one activation call each).
 func (pb *PackedB) Mul(threads, m int, a []float32, rows RowsOf, c []float32, ldc int, ep *Epilogue) {
 	if m <= 0 {
 		return
 	}
-	mc := RowBlock(pb.k, pb.kern)
-	done := ep != nil && ep.Done != nil
-	if done {
-		mc = min(mc, max(pb.kern.maxMR, doneBlockBytes/(4*pb.n)/pb.kern.maxMR*pb.kern.maxMR))
-	}
-	if threads > 1 {
-		// At least four row blocks per thread, so that unequal blocks even out.
-		per := (m + 4*threads - 1) / (4 * threads)
-		mc = min(mc, max(pb.kern.maxMR, roundUp(per, pb.kern.maxMR)))
-	}
-	jobsM := (m + mc - 1) / mc
+	mr := pb.kern.maxMR
 	panels := pb.Panels()
-	jobsN := 1
-	if threads > 1 && jobsM < 2*threads {
-		// Too few row blocks to keep every thread busy: split the panels too.
-		jobsN = min(panels, (2*threads+jobsM-1)/jobsM)
-	}
 	if m*pb.n*pb.k < gemmParallelMACs {
 		threads = 1
 	}
-	pchunk := (panels + jobsN - 1) / jobsN
-	jobsN = (panels + pchunk - 1) / pchunk
+	parts := 1
+	if threads > 1 {
+		parts = 4 * threads // at least four jobs per thread, so that unequal jobs even out
+	}
+	rowsFirst := m >= pb.n || 4*pb.k*pb.n <= l2Half
+	mc := RowBlock(pb.k, pb.kern) // rows of A that stay in L2
+	pc := panels                  // panels per job
+	split := func() {             // rows, then panels, until there are parts jobs
+		if rowsFirst && ceilDiv(m, mc) < parts {
+			mc = min(mc, max(mr, roundUp(ceilDiv(m, parts), mr)))
+		}
+		if jm := ceilDiv(m, mc); jm < parts {
+			pc = min(pc, ceilDiv(panels, ceilDiv(parts, jm)))
+		}
+		if jobs := ceilDiv(m, mc) * ceilDiv(panels, pc); jobs < parts {
+			mc = min(mc, max(mr, roundUp(ceilDiv(m, ceilDiv(parts, ceilDiv(panels, pc))), mr)))
+		}
+	}
+	split()
+	done := ep != nil && ep.Done != nil
+	if done {
+		// A job's block of C stays in L2 until Done applies the activation to it: shrink
+		// the blocks along the side being split.
+		width := pb.panels[0].width
+		for 4*min(mc, m)*pc*width > doneBlockBytes {
+			if (rowsFirst || pc == 1) && mc > mr {
+				mc = max(mr, roundUp(mc/2, mr))
+			} else if pc > 1 {
+				pc = ceilDiv(pc, 2)
+			} else {
+				break
+			}
+		}
+	}
+	jobsM, jobsN := ceilDiv(m, mc), ceilDiv(panels, pc)
 	For(threads, jobsM*jobsN, func(job int) {
 		bi, bj := job/jobsN, job%jobsN
 		i0 := bi * mc
-		p0 := bj * pchunk
+		p0 := bj * pc
 		r := rows
 		r.Off += i0 * rows.LD
 		jep := ep
@@ -98,7 +123,7 @@ func (pb *PackedB) Mul(threads, m int, a []float32, rows RowsOf, c []float32, ld
 			e.ZOff += i0 * ep.LDZ
 			jep = &e
 		}
-		p1 := min(panels, p0+pchunk)
+		p1 := min(panels, p0+pc)
 		pb.MulRows(min(mc, m-i0), a, r, c, i0*ldc, ldc, p0, p1, jep)
 		if done {
 			j0, _ := pb.PanelCols(p0)
@@ -107,6 +132,12 @@ func (pb *PackedB) Mul(threads, m int, a []float32, rows RowsOf, c []float32, ld
 		}
 	})
 }
+
+// l2Half is half the L2 cache of one core, about what a B that is read repeatedly may
+// take and still be there on its next pass.
+const l2Half = 512 << 10
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // RowBlock returns how many rows of A a product of depth k should take at a time so that
 // they stay in the L2 cache while B's panels stream past them: a multiple of the tile

@@ -63,7 +63,8 @@ func gemmCases() []gemmCase {
 	// Sizes straddle every kernel's tile (3×4, 6×16) and the blocking (72, 256), include
 	// empty and degenerate products, and are mostly odd.
 	sizes := [][3]int{{0, 5, 3}, {4, 0, 3}, {3, 5, 0}, {1, 1, 1}, {3, 5, 7}, {4, 8, 16}, {6, 16, 1},
-		{17, 9, 33}, {65, 67, 300}, {130, 70, 257}, {5, 300, 600}, {200, 3, 40}, {73, 33, 513}}
+		{17, 9, 33}, {65, 67, 300}, {130, 70, 257}, {5, 300, 600}, {200, 3, 40}, {73, 33, 513},
+		{30, 520, 260}} // B over half of L2, few rows: split by panels
 	var cases []gemmCase
 	for _, sz := range sizes {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {

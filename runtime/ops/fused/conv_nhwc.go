@@ -473,7 +473,7 @@ func (k *nhwcConv) runDepthwise(threads int, x []float32, g geo2D, nb int, y, z 
 	ep, post := k.epilogue()
 	plan := k.depthwisePlan(g)
 	nSeg := nb * g.oh
-	linalg.ForCost(threads, nSeg, g.ow*c*g.kh*g.kw, func(s int) {
+	outputRow := func(s int) {
 		n, oy := s/g.oh, s%g.oh
 		row := y[(n*g.oh+oy)*g.ow*c : (n*g.oh+oy+1)*g.ow*c]
 		var zrow []float32
@@ -531,6 +531,15 @@ func (k *nhwcConv) runDepthwise(threads int, x []float32, g geo2D, nb int, y, z 
 		}
 		if post {
 			k.act.apply(row)
+		}
+	}
+	// Jobs are runs of consecutive output rows: windows overlap, so a thread computing
+	// neighbouring rows reads each input row into its cache once, where rows dealt out one
+	// at a time would have every thread read most input rows.
+	size, chunks := linalg.Chunks(nSeg, 4*threads, 1)
+	linalg.ForCost(threads, chunks, size*g.ow*c*g.kh*g.kw, func(ch int) {
+		for s := ch * size; s < min(nSeg, (ch+1)*size); s++ {
+			outputRow(s)
 		}
 	})
 }
