@@ -122,7 +122,13 @@ func sequenceInsert(_ *kernel.Context, in []*kernel.Tensor) ([]*kernel.Tensor, e
 	if err != nil {
 		return nil, err
 	}
-	elems := make([]*kernel.Tensor, 0, len(s.Seq)+1)
+	// Each insert copies the sequence (values are never modified in place): in a Loop
+	// that is quadratic, and only the budget sees the heap it takes.
+	elems, err := kernel.MakeScratch[*kernel.Tensor](len(s.Seq) + 1)
+	if err != nil {
+		return nil, err
+	}
+	elems = elems[:0]
 	elems = append(elems, s.Seq[:p]...)
 	elems = append(elems, t)
 	elems = append(elems, s.Seq[p:]...)

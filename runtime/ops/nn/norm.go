@@ -484,8 +484,8 @@ func (k *lpNormKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*ker
 	}
 	outer, dim, inner := kernel.ShapeSize(x.Shape[:axis]), int(x.Shape[axis]), kernel.ShapeSize(x.Shape[axis+1:])
 	out := allocOut(ctx, x.DType, x.Shape...)
-	// An empty axis leaves outer·inner unbounded by the data.
-	for o := 0; o < outer && dim > 0; o++ {
+	// An empty x leaves outer·inner unbounded by the data.
+	for o := 0; o < outer && len(d[0]) > 0; o++ {
 		for i := 0; i < inner; i++ {
 			base := o*dim*inner + i
 			var norm float64

@@ -124,6 +124,9 @@ func (k *poolKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 		})
 		return []*kernel.Tensor{out.Done()}, nil
 	}
+	// A global pool over empty spatial axes has an empty window (its other axes may be any
+	// size: the odometer would count them out); every output pools nothing.
+	emptyWindow := prodInts(geo.kernel) == 0
 	linalg.ForCost(ctx.Parallelism(), nc, outSize*prodInts(geo.kernel), func(plane int) {
 		xp := xd[plane*inSize : (plane+1)*inSize]
 		yp := out.Buf[plane*outSize : (plane+1)*outSize]
@@ -133,7 +136,7 @@ func (k *poolKernel) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kerne
 			var acc float64
 			best, bestIdx := float32(math.Inf(-1)), -1
 			count := 0
-			for {
+			for !emptyWindow {
 				off, ok, inPadded := 0, true, true
 				colOff := 0
 				for d := 0; d < nd; d++ {

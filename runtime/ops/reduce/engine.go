@@ -149,12 +149,19 @@ func reduceUint[T ~uint8 | ~uint16 | ~uint32 | ~uint64](o op, p *plan, x, out []
 // reduceTyped runs the plan with accumulators of type A and writes every output element.
 func reduceTyped[T elem, A accum](o op, p *plan, x []T, out []T) {
 	w := &walker[T, A]{blocks: p.blocks, x: x, acc: make([]A, p.outSize)}
+	// An empty x may declare reduced axes of any size: there is nothing to fold, and the
+	// walk would still count them out. The accumulators keep their initial values.
+	walk := func() {
+		if len(x) > 0 {
+			w.walk(0, 0, 0)
+		}
+	}
 	if o == opLogSumExp {
 		// Pass 1 finds each output's maximum, which pass 2 subtracts before exp so that
 		// large inputs do not overflow.
 		w.fold = foldMax
 		fill(w.acc, initial[T, A](foldMax))
-		w.walk(0, 0, 0)
+		walk()
 		w.shift = w.acc
 		for i, m := range w.shift {
 			if math.IsInf(float64(m), 0) || math.IsNaN(float64(m)) {
@@ -163,11 +170,11 @@ func reduceTyped[T elem, A accum](o op, p *plan, x []T, out []T) {
 		}
 		w.acc = make([]A, p.outSize)
 		w.fold = foldSumExp
-		w.walk(0, 0, 0)
+		walk()
 	} else {
 		w.fold = foldOf(o)
 		fill(w.acc, initial[T, A](w.fold))
-		w.walk(0, 0, 0)
+		walk()
 	}
 	finish(o, w.acc, w.shift, p.count, out)
 }

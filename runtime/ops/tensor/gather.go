@@ -418,7 +418,8 @@ func newCompress(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		out := alloc(ctx, x.DType, oshape)
 		outer, inner := kernel.ShapeSize(shape[:a]), kernel.ShapeSize(shape[a+1:])
 		n := 0
-		for o := 0; o < outer && inner > 0; o++ { // outer is unbounded by data when inner is 0
+		// outer is unbounded by data when nothing is kept or inner is 0
+		for o := 0; o < outer && inner > 0 && len(keep) > 0; o++ {
 			for _, k := range keep {
 				copyAt(out.Data, n, x.Data, (o*dim+k)*inner, inner)
 				n += inner

@@ -58,6 +58,9 @@ func cmpOf[T cmp.Ordered](d []T) func(p, q int) int {
 func axisLines(shape []int64, axis int, f func(line, base, stride int) error) error {
 	outer, inner := kernel.ShapeSize(shape[:axis]), kernel.ShapeSize(shape[axis+1:])
 	dim := int(shape[axis])
+	if inner == 0 {
+		return nil // no lines; outer may then be anything (an empty trailing axis)
+	}
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
 			if err := f(o*inner+i, o*dim*inner+i, inner); err != nil {
