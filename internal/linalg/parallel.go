@@ -248,10 +248,15 @@ func ensureWorkers(n int) {
 }
 
 // spinFor is how long an idle worker keeps polling for offers before it blocks. Kernels
-// of one model run back to back with short serial gaps; waking a blocked goroutine costs
-// tens of microseconds, a poll costs nanoseconds, so a worker that has just finished
-// polls for a little while.
-const spinFor = 50 * time.Microsecond
+// of one model run back to back with serial gaps (small kernels, pools, the classifier)
+// of up to a few hundred microseconds; waking a blocked goroutine costs tens of
+// microseconds on a quiet machine and more on a virtual one, whose idle virtual CPU the
+// host may have given away, a poll costs nanoseconds. So a worker that has just finished
+// polls through the gaps of a whole run, and blocks only between runs. On a 2-vCPU EPYC
+// VM, MobileNetV2 on two threads in blocks of 17 runs after 300 ms pauses (the pattern of
+// BenchmarkInt8Latency): median 5.30/5.46 ms polling 50 us, 4.48/4.56 ms polling 1 ms
+// (one thread 5.09 ms); EfficientNet-B0 7.74/7.79 -> 7.32/7.31 ms (one thread 8.09).
+const spinFor = time.Millisecond
 
 func worker() {
 	for {
