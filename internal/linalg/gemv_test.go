@@ -2,7 +2,6 @@ package linalg
 
 import (
 	"fmt"
-	"math"
 	"math/rand"
 	"slices"
 	"testing"
@@ -45,21 +44,7 @@ func testMulUnpacked(t *testing.T, r *rand.Rand, name string, transB bool, m, n,
 		bAt = func(p, j int) float32 { return b.data[j*ldb+p] }
 	}
 	c := newGuarded(r, (m-1)*ldc+n)
-	ep := &Epilogue{}
-	switch variant {
-	case 1:
-		ep.Alpha, ep.Accumulate = -0.5, true
-	case 2:
-		ep.Bias = randSlice(r, n)
-		ep.Clamp, ep.Lo, ep.Hi = true, 0, float32(math.Inf(1))
-	case 3:
-		ep.Z, ep.ZOff, ep.LDZ = randSlice(r, 2+m*(n+1)), 2, n+1
-		ep.Clamp, ep.Lo, ep.Hi = true, -0.1, 0.3
-	case 4:
-		ep.Bias = randSlice(r, n)
-		ep.Z, ep.ZOff, ep.LDZ = randSlice(r, m*n), 0, n
-		ep.Accumulate, ep.Alpha = true, 2
-	}
+	ep := testEpilogue(r, variant, m, n)
 	orig := slices.Clone(c.data)
 	want := slices.Clone(c.data)
 	mulRowsRef(m, k, n, a.data, RowsOf{LD: lda, KC: k}, bAt, want, 0, ldc, 0, n, ep)

@@ -82,21 +82,7 @@ func testMulRows(t *testing.T, r *rand.Rand, kern *tileKernel, m, n, ntaps, kc, 
 	pb := packBWith(kern, k, n, bAt)
 	ldc := n + 3
 	c := newGuarded(r, 1+m*ldc)
-	ep := &Epilogue{}
-	switch variant {
-	case 1:
-		ep.Alpha, ep.Accumulate = -0.5, true
-	case 2:
-		ep.Bias = randSlice(r, n)
-		ep.Clamp, ep.Lo, ep.Hi = true, 0, float32(math.Inf(1))
-	case 3:
-		ep.Z, ep.ZOff, ep.LDZ = randSlice(r, 2+m*(n+1)), 2, n+1
-		ep.Clamp, ep.Lo, ep.Hi = true, -0.1, 0.3
-	case 4:
-		ep.Bias = randSlice(r, n)
-		ep.Z, ep.ZOff, ep.LDZ = randSlice(r, m*n), 0, n
-		ep.Accumulate, ep.Alpha = true, 2
-	}
+	ep := testEpilogue(r, variant, m, n)
 	want := append([]float32(nil), c.data...)
 	// Two panel ranges: all panels at once, then each separately into another copy.
 	mulRowsRef(m, k, n, a.data, rows, bAt, want, 1, ldc, 0, n, ep)
@@ -154,4 +140,25 @@ func TestMulDoneCoversEveryBlockOnce(t *testing.T) {
 			checkClose(t, what, c, want, 1e-5*float64(k+1))
 		}
 	}
+}
+
+// testEpilogue returns the epilogue of a test variant for an m×n product: 0 plain, 1 scaled
+// accumulation, 2 bias and Relu, 3 residual and Clip, 4 bias, residual and accumulation.
+func testEpilogue(r *rand.Rand, variant, m, n int) *Epilogue {
+	ep := &Epilogue{}
+	switch variant {
+	case 1:
+		ep.Alpha, ep.Accumulate = -0.5, true
+	case 2:
+		ep.Bias = randSlice(r, n)
+		ep.Clamp, ep.Lo, ep.Hi = true, 0, float32(math.Inf(1))
+	case 3:
+		ep.Z, ep.ZOff, ep.LDZ = randSlice(r, 2+m*(n+1)), 2, n+1
+		ep.Clamp, ep.Lo, ep.Hi = true, -0.1, 0.3
+	case 4:
+		ep.Bias = randSlice(r, n)
+		ep.Z, ep.ZOff, ep.LDZ = randSlice(r, m*n), 0, n
+		ep.Accumulate, ep.Alpha = true, 2
+	}
+	return ep
 }
