@@ -2,6 +2,7 @@ package linalg
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -72,6 +73,41 @@ func BenchmarkForOverhead(b *testing.B) {
 	var sink atomic.Int64
 	for i := 0; i < b.N; i++ {
 		For(2, 2, func(j int) { sink.Add(int64(j)) })
+	}
+}
+
+// BenchmarkForScaling reports how many times faster two threads run short For calls than
+// one (medians of many calls): each job is a few microseconds of arithmetic, as the jobs
+// of a small layer are. It should be near 2 for 8 jobs of 13 us; a pool whose caller
+// or helpers are slow to meet each other (a goroutine parked and woken on the other's
+// processor) shows about 1, while the fastest calls still look fine.
+func BenchmarkForScaling(b *testing.B) {
+	for _, tc := range []struct{ jobs, iters int }{{2, 2000}, {8, 2000}, {8, 8000}, {32, 2000}} {
+		b.Run(fmt.Sprintf("jobs%d_iters%d", tc.jobs, tc.iters), func(b *testing.B) {
+			var sink atomic.Uint64
+			job := func(j int) {
+				x := uint64(j) + 1
+				for i := 0; i < tc.iters; i++ { // a dependent chain: time, not memory
+					x = x*6364136223846793005 + 1442695040888963407
+				}
+				sink.Add(x)
+			}
+			median := func(threads int) time.Duration {
+				ts := make([]time.Duration, 0, 1000)
+				for i := 0; i < cap(ts); i++ {
+					t0 := time.Now()
+					For(threads, tc.jobs, job)
+					ts = append(ts, time.Since(t0))
+				}
+				slices.Sort(ts)
+				return ts[len(ts)/2]
+			}
+			for i := 0; i < b.N; i++ {
+				one, two := median(1), median(2)
+				b.ReportMetric(float64(one)/float64(two), "x-one-thread")
+				b.ReportMetric(float64(two.Nanoseconds())/1e3, "us-two-threads")
+			}
+		})
 	}
 }
 
