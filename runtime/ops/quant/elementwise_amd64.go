@@ -61,7 +61,13 @@ func qmaxTapsAVX2U(dst *uint8, taps **uint8, ntaps int, n int)
 //go:noescape
 func qmaxTapsAVX2S(dst *uint8, taps **uint8, ntaps int, n int)
 
+//go:noescape
+func qlookupVBMI(t *[256]uint8, x, y *uint8, n int)
+
 var hasAVX512Elementwise = hasAVX512BW && cpu.X86.HasBMI2
+
+// hasVBMI: the "avx512" elementwise set also looks bytes up with VPERMI2B.
+var hasVBMI = hasAVX512Elementwise && cpu.X86.HasAVX512VBMI
 
 // elementwiseVariant is the elementwise kernel set in use: "avx512", "avx2" or "go" (tests
 // switch it).
@@ -202,4 +208,19 @@ func quantizePlane(x []float32, c *quantizeConsts, y []uint8) {
 		return
 	}
 	quantizePlaneGo(x, c, y)
+}
+
+// lookupBytes sets y[i] = t[x[i]] for i < len(y): 64 bytes per step with AVX-512 VBMI,
+// else the Go loop.
+func lookupBytes(t *[256]uint8, x, y []uint8) {
+	n := len(y)
+	if n == 0 {
+		return
+	}
+	_ = x[n-1]
+	if elementwiseVariant == "avx512" && hasVBMI {
+		qlookupVBMI(t, &x[0], &y[0], n)
+		return
+	}
+	lookupBytesGo(t, x, y)
 }

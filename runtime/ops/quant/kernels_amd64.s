@@ -2881,3 +2881,66 @@ qdwPairsAVX2Signed_done:
 	VZEROUPPER
 	RET
 
+// func qlookupVBMI(t *[256]uint8, x, y *uint8, n int)
+TEXT ·qlookupVBMI(SB), NOSPLIT, $0-32
+	MOVQ t+0(FP), AX
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	VMOVDQU64 0(AX), Z16     // t[0:64]
+	VMOVDQU64 64(AX), Z17     // t[64:128]
+	VMOVDQU64 128(AX), Z18     // t[128:192]
+	VMOVDQU64 192(AX), Z19     // t[192:256]
+	CMPQ CX, $128
+	JLT  qlookupVBMI_single
+qlookupVBMI_loop2:
+	VMOVDQU64 (SI), Z0
+	VMOVDQU64 64(SI), Z2
+	VPMOVB2M Z0, K1             // index ≥ 128
+	VMOVDQA64 Z0, Z1
+	VPERMI2B Z17, Z16, Z0        // t[0:128][index mod 128]
+	VPERMI2B Z19, Z18, Z1        // t[128:256][index mod 128]
+	VPBLENDMB Z1, Z0, K1, Z0
+	VPMOVB2M Z2, K2             // index ≥ 128
+	VMOVDQA64 Z2, Z3
+	VPERMI2B Z17, Z16, Z2        // t[0:128][index mod 128]
+	VPERMI2B Z19, Z18, Z3        // t[128:256][index mod 128]
+	VPBLENDMB Z3, Z2, K2, Z2
+	VMOVDQU64 Z0, (DI)
+	VMOVDQU64 Z2, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $128, CX
+	CMPQ CX, $128
+	JGE  qlookupVBMI_loop2
+qlookupVBMI_single:
+	CMPQ CX, $64
+	JLT  qlookupVBMI_tail
+	VMOVDQU64 (SI), Z0
+	VPMOVB2M Z0, K1             // index ≥ 128
+	VMOVDQA64 Z0, Z1
+	VPERMI2B Z17, Z16, Z0        // t[0:128][index mod 128]
+	VPERMI2B Z19, Z18, Z1        // t[128:256][index mod 128]
+	VPBLENDMB Z1, Z0, K1, Z0
+	VMOVDQU64 Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $64, CX
+qlookupVBMI_tail:
+	TESTQ CX, CX
+	JZ   qlookupVBMI_done
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVQ AX, K3              // the n mod 64 bytes left
+	VMOVDQU8.Z (SI), K3, Z0
+	VPMOVB2M Z0, K1             // index ≥ 128
+	VMOVDQA64 Z0, Z1
+	VPERMI2B Z17, Z16, Z0        // t[0:128][index mod 128]
+	VPERMI2B Z19, Z18, Z1        // t[128:256][index mod 128]
+	VPBLENDMB Z1, Z0, K1, Z0
+	VMOVDQU8 Z0, K3, (DI)
+qlookupVBMI_done:
+	VZEROUPPER
+	RET
+

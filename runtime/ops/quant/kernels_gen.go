@@ -67,6 +67,7 @@ func main() {
 	for _, signed := range []bool{false, true} {
 		genDWPairs(signed)
 	}
+	genLookup()
 	if _, err := os.Stdout.WriteString(out.String()); err != nil {
 		os.Exit(1)
 	}
@@ -710,6 +711,67 @@ func genDWPairs(signed bool) {
 	p("\tADDQ R13, R9                // next pixel's outputs")
 	p("\tDECQ R10")
 	p("\tJNZ  %s_pixel", name)
+	p("%s_done:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// genLookup writes qlookupVBMI(t *[256]uint8, x, y *uint8, n int): y[i] = t[x[i]] for i < n.
+// The table sits in four registers; VPERMI2B looks 64 bytes up at once in a 128-byte half
+// by each index's low seven bits, once in each half, and the index's top bit (VPMOVB2M)
+// picks between the two results. The last n mod 64 bytes go through masked loads and stores.
+func genLookup() {
+	name := "qlookupVBMI"
+	p("// func %s(t *[256]uint8, x, y *uint8, n int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-32", name)
+	p("\tMOVQ t+0(FP), AX")
+	p("\tMOVQ x+8(FP), SI")
+	p("\tMOVQ y+16(FP), DI")
+	p("\tMOVQ n+24(FP), CX")
+	for i := 0; i < 4; i++ {
+		p("\tVMOVDQU64 %d(AX), Z%d     // t[%d:%d]", 64*i, 16+i, 64*i, 64*i+64)
+	}
+	body := func(in, tmp, k string) {
+		p("\tVPMOVB2M %s, %s             // index ≥ 128", in, k)
+		p("\tVMOVDQA64 %s, %s", in, tmp)
+		p("\tVPERMI2B Z17, Z16, %s        // t[0:128][index mod 128]", in)
+		p("\tVPERMI2B Z19, Z18, %s        // t[128:256][index mod 128]", tmp)
+		p("\tVPBLENDMB %s, %s, %s, %s", tmp, in, k, in)
+	}
+	p("\tCMPQ CX, $128")
+	p("\tJLT  %s_single", name)
+	p("%s_loop2:", name)
+	p("\tVMOVDQU64 (SI), Z0")
+	p("\tVMOVDQU64 64(SI), Z2")
+	body("Z0", "Z1", "K1")
+	body("Z2", "Z3", "K2")
+	p("\tVMOVDQU64 Z0, (DI)")
+	p("\tVMOVDQU64 Z2, 64(DI)")
+	p("\tADDQ $128, SI")
+	p("\tADDQ $128, DI")
+	p("\tSUBQ $128, CX")
+	p("\tCMPQ CX, $128")
+	p("\tJGE  %s_loop2", name)
+	p("%s_single:", name)
+	p("\tCMPQ CX, $64")
+	p("\tJLT  %s_tail", name)
+	p("\tVMOVDQU64 (SI), Z0")
+	body("Z0", "Z1", "K1")
+	p("\tVMOVDQU64 Z0, (DI)")
+	p("\tADDQ $64, SI")
+	p("\tADDQ $64, DI")
+	p("\tSUBQ $64, CX")
+	p("%s_tail:", name)
+	p("\tTESTQ CX, CX")
+	p("\tJZ   %s_done", name)
+	p("\tMOVQ $1, AX")
+	p("\tSHLQ CX, AX")
+	p("\tDECQ AX")
+	p("\tKMOVQ AX, K3              // the n mod 64 bytes left")
+	p("\tVMOVDQU8.Z (SI), K3, Z0")
+	body("Z0", "Z1", "K1")
+	p("\tVMOVDQU8 Z0, K3, (DI)")
 	p("%s_done:", name)
 	p("\tVZEROUPPER")
 	p("\tRET")

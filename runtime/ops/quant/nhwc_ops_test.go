@@ -472,3 +472,44 @@ func TestQConcat(t *testing.T) {
 		}
 	}
 }
+
+// TestLookupBytes: every lookup kernel this machine runs equals the Go loop on lengths
+// around the vector widths and at misaligned offsets, and writes nothing past y.
+func TestLookupBytes(t *testing.T) {
+	r := rand.New(rand.NewSource(18))
+	var table [256]uint8
+	for i := range table {
+		table[i] = uint8(r.Intn(256))
+	}
+	const guard = 67
+	for _, v := range elementwiseVariants() {
+		t.Run(v, func(t *testing.T) {
+			defer func(old string) { elementwiseVariant = old }(elementwiseVariant)
+			elementwiseVariant = v
+			for _, n := range []int{0, 1, 7, 63, 64, 65, 127, 128, 129, 191, 256, 300, 1000} {
+				for _, off := range []int{0, 1, 13} {
+					x := make([]uint8, off+n)
+					for i := range x {
+						x[i] = uint8(r.Intn(256))
+					}
+					buf := make([]uint8, off+n+guard)
+					for i := range buf {
+						buf[i] = 0xa5
+					}
+					y := buf[off : off+n]
+					lookupBytes(&table, x[off:], y)
+					want := make([]uint8, n)
+					lookupBytesGo(&table, x[off:], want)
+					if !reflect.DeepEqual(append([]uint8{}, y...), want) {
+						t.Fatalf("n %d offset %d: lookup differs from the Go loop", n, off)
+					}
+					for i, b := range buf {
+						if (i < off || i >= off+n) && b != 0xa5 {
+							t.Fatalf("n %d offset %d: byte %d outside y written", n, off, i)
+						}
+					}
+				}
+			}
+		})
+	}
+}

@@ -130,8 +130,11 @@ func (k *qlookup) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Ten
 	return y, nil
 }
 
-func (k *qlookup) lookup(x, y []uint8) {
-	t := &k.table
+func (k *qlookup) lookup(x, y []uint8) { lookupBytes(&k.table, x, y) }
+
+// lookupBytesGo is lookupBytes' portable loop, the oracle of its vector kernel: y[i] =
+// t[x[i]] for i < len(y).
+func lookupBytesGo(t *[256]uint8, x, y []uint8) {
 	for i, v := range x[:len(y)] {
 		y[i] = t[v]
 	}
@@ -375,9 +378,7 @@ func (k *qconcat) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Ten
 				copy(dst, src)
 				continue
 			}
-			for j, v := range src {
-				dst[j] = t[v]
-			}
+			lookupBytes(t, src, dst)
 		}
 		off += inner
 	}
