@@ -513,3 +513,50 @@ func TestLookupBytes(t *testing.T) {
 		})
 	}
 }
+
+// TestQMulLookup: QMulLookup equals the unfused operators of x·op(x) in QDQ form —
+// DequantizeLinear(x) → op → QuantizeLinear(t) → DequantizeLinear, times DequantizeLinear(x),
+// [→ Relu] → QuantizeLinear(y) — on every input byte, for a gate with attributes, one with
+// constant inputs and a folded Relu.
+func TestQMulLookup(t *testing.T) {
+	r := rand.New(rand.NewSource(19))
+	for _, tc := range []struct {
+		op         string
+		attrs      []*ir.Attr
+		extra      []*kernel.Tensor
+		xt, tt, yt ir.DataType
+		relu       bool
+	}{
+		{"Sigmoid", nil, nil, ir.Uint8, ir.Uint8, ir.Uint8, false},
+		{"Sigmoid", nil, nil, ir.Int8, ir.Uint8, ir.Int8, false},
+		{"HardSigmoid", []*ir.Attr{ir.FloatAttr("alpha", 0.3)}, nil, ir.Int8, ir.Int8, ir.Uint8, false},
+		{"Clip", nil, []*kernel.Tensor{scalarF(-1), scalarF(2)}, ir.Uint8, ir.Int8, ir.Uint8, true},
+		{"Tanh", nil, nil, ir.Int8, ir.Int8, ir.Int8, true},
+	} {
+		// Every byte, in a shape with a vector and a tail.
+		x := randTensor(r, tc.xt, 1, 3, 5, 23)
+		xb, _ := byteData(x)
+		for i := range 256 {
+			xb[i] = uint8(i)
+		}
+		px := [2]*kernel.Tensor{scalarF(0.05), zeroPoint(tc.xt, 9)}
+		pt := [2]*kernel.Tensor{scalarF(0.0045), zeroPoint(tc.tt, 3)}
+		py := [2]*kernel.Tensor{scalarF(0.027), zeroPoint(tc.yt, 5)}
+		dq := kerneltest.MustRunOne(t, "DequantizeLinear", 13, nil, x, px[0], px[1])
+		f := kerneltest.MustRunOne(t, tc.op, 17, tc.attrs, append([]*kernel.Tensor{dq}, tc.extra...)...)
+		q := kerneltest.MustRunOne(t, "QuantizeLinear", 13, nil, f, pt[0], pt[1])
+		gate := kerneltest.MustRunOne(t, "DequantizeLinear", 13, nil, q, pt[0], pt[1])
+		prod := kerneltest.MustRunOne(t, "Mul", 13, nil, dq, gate)
+		attrs := append([]*ir.Attr{ir.StringAttr("lookup_op", tc.op), ir.IntAttr("lookup_opset", 17)}, tc.attrs...)
+		if tc.relu {
+			prod = kerneltest.MustRunOne(t, "Relu", 13, nil, prod)
+			attrs = append(attrs, ir.FloatAttr("act_min", 0))
+		}
+		want := kerneltest.MustRunOne(t, "QuantizeLinear", 13, nil, prod, py[0], py[1])
+		in := append([]*kernel.Tensor{x, px[0], px[1], pt[0], pt[1], py[0], py[1]}, tc.extra...)
+		got := run1(t, newPrivateNode(t, OpQMulLookup, attrs, in), in...)
+		if !reflect.DeepEqual(got.Data, want.Data) || !reflect.DeepEqual(got.Shape, want.Shape) {
+			t.Fatalf("%s %v: QMulLookup differs from the unfused operators", tc.op, []ir.DataType{tc.xt, tc.tt, tc.yt})
+		}
+	}
+}
