@@ -62,6 +62,12 @@ func qmaxTapsAVX2U(dst *uint8, taps **uint8, ntaps int, n int)
 func qmaxTapsAVX2S(dst *uint8, taps **uint8, ntaps int, n int)
 
 //go:noescape
+func qcolSumsAVX512U(x *uint8, rows, stride, n int, sums *int32)
+
+//go:noescape
+func qcolSumsAVX512S(x *uint8, rows, stride, n int, sums *int32)
+
+//go:noescape
 func qlookupVBMI(t *[256]uint8, x, y *uint8, n int)
 
 var hasAVX512Elementwise = hasAVX512BW && cpu.X86.HasBMI2
@@ -223,4 +229,23 @@ func lookupBytes(t *[256]uint8, x, y []uint8) {
 		return
 	}
 	lookupBytesGo(t, x, y)
+}
+
+// colSums adds to sums[j] the bytes x[r*stride+j] of rows r < rows, for j < len(sums):
+// with AVX-512, 64 columns at a time; else the Go loop.
+func colSums(x []uint8, rows, stride int, sums []int32, signed bool) {
+	n := len(sums)
+	if rows <= 0 || n == 0 {
+		return
+	}
+	_ = x[(rows-1)*stride+n-1]
+	if elementwiseVariant == "avx512" {
+		if signed {
+			qcolSumsAVX512S(&x[0], rows, stride, n, &sums[0])
+		} else {
+			qcolSumsAVX512U(&x[0], rows, stride, n, &sums[0])
+		}
+		return
+	}
+	colSumsGo(x, rows, stride, sums, signed)
 }

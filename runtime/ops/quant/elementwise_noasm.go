@@ -16,3 +16,7 @@ func maxBytes(dst []uint8, srcs [][]uint8, signed bool) { maxBytesGo(dst, srcs, 
 func quantizePlane(x []float32, c *quantizeConsts, y []uint8) { quantizePlaneGo(x, c, y) }
 
 func lookupBytes(t *[256]uint8, x, y []uint8) { lookupBytesGo(t, x, y) }
+
+func colSums(x []uint8, rows, stride int, sums []int32, signed bool) {
+	colSumsGo(x, rows, stride, sums, signed)
+}

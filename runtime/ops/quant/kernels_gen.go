@@ -68,6 +68,9 @@ func main() {
 		genDWPairs(signed)
 	}
 	genLookup()
+	for _, signed := range []bool{false, true} {
+		genColSums(signed)
+	}
 	if _, err := os.Stdout.WriteString(out.String()); err != nil {
 		os.Exit(1)
 	}
@@ -772,6 +775,82 @@ func genLookup() {
 	p("\tVMOVDQU8.Z (SI), K3, Z0")
 	body("Z0", "Z1", "K1")
 	p("\tVMOVDQU8 Z0, K3, (DI)")
+	p("%s_done:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// genColSums writes qcolSumsAVX512{U,S}(x *uint8, rows, stride, n int, sums *int32):
+//
+//	for j < n: sums[j] += Σ_{r<rows} x[r*stride+j]
+//
+// the bytes zero-extended (U) or sign-extended (S) to int32: the per-channel sums of a
+// global average pool over NHWC rows. Columns go in blocks of 64 (a cache line of each
+// row, four accumulators), then 16, the last block masked; rows ≥ 1.
+func genColSums(signed bool) {
+	name, ext := "qcolSumsAVX512U", "VPMOVZXBD"
+	if signed {
+		name, ext = "qcolSumsAVX512S", "VPMOVSXBD"
+	}
+	p("// func %s(x *uint8, rows, stride, n int, sums *int32)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-40", name)
+	p("\tMOVQ x+0(FP), SI")
+	p("\tMOVQ rows+8(FP), BX")
+	p("\tMOVQ stride+16(FP), R8")
+	p("\tMOVQ n+24(FP), CX")
+	p("\tMOVQ sums+32(FP), DI")
+	p("%s_block64:", name)
+	p("\tCMPQ CX, $64")
+	p("\tJLT  %s_block16", name)
+	for i := 0; i < 4; i++ {
+		p("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
+	}
+	p("\tMOVQ SI, R9")
+	p("\tMOVQ BX, R10")
+	p("%s_rows64:", name)
+	for i := 0; i < 4; i++ {
+		p("\t%s %d(R9), Z%d", ext, 16*i, 4+i)
+		p("\tVPADDD Z%d, Z%d, Z%d", 4+i, i, i)
+	}
+	p("\tADDQ R8, R9")
+	p("\tDECQ R10")
+	p("\tJNZ  %s_rows64", name)
+	for i := 0; i < 4; i++ {
+		p("\tVPADDD %d(DI), Z%d, Z%d", 64*i, i, i)
+		p("\tVMOVDQU32 Z%d, %d(DI)", i, 64*i)
+	}
+	p("\tADDQ $64, SI")
+	p("\tADDQ $256, DI")
+	p("\tSUBQ $64, CX")
+	p("\tJMP  %s_block64", name)
+	p("%s_block16:", name)
+	p("\tTESTQ CX, CX")
+	p("\tJZ   %s_done", name)
+	p("\tMOVL $0xffff, AX")
+	p("\tCMPQ CX, $16")
+	p("\tJGE  %s_mask", name)
+	p("\tMOVL $1, AX")
+	p("\tSHLL CX, AX")
+	p("\tDECL AX")
+	p("%s_mask:", name)
+	p("\tKMOVW AX, K1                // the block's columns")
+	p("\tVPXORD Z0, Z0, Z0")
+	p("\tMOVQ SI, R9")
+	p("\tMOVQ BX, R10")
+	p("%s_rows16:", name)
+	p("\t%s.Z (R9), K1, Z4", ext)
+	p("\tVPADDD Z4, Z0, Z0")
+	p("\tADDQ R8, R9")
+	p("\tDECQ R10")
+	p("\tJNZ  %s_rows16", name)
+	p("\tVMOVDQU32.Z (DI), K1, Z5")
+	p("\tVPADDD Z5, Z0, Z0")
+	p("\tVMOVDQU32 Z0, K1, (DI)")
+	p("\tADDQ $16, SI")
+	p("\tADDQ $64, DI")
+	p("\tSUBQ $16, CX")
+	p("\tJGT  %s_block16", name)
 	p("%s_done:", name)
 	p("\tVZEROUPPER")
 	p("\tRET")

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/whittle-ml/whittle/ir"
@@ -213,15 +214,31 @@ func testQMaxPoolNHWC(t *testing.T) {
 // TestQGlobalAveragePoolNHWC: within one quantization step of the unfused operators (whose
 // float32 sum rounds differently).
 func TestQGlobalAveragePoolNHWC(t *testing.T) {
+	for _, v := range elementwiseVariants() {
+		t.Run(v, func(t *testing.T) {
+			defer func(old string) { elementwiseVariant = old }(elementwiseVariant)
+			elementwiseVariant = v
+			testQGlobalAveragePoolNHWC(t)
+		})
+	}
+}
+
+// testQGlobalAveragePoolNHWC: 37 channels (blocks of 16 and a tail), 150 (blocks of 64 and
+// a tail; on 40×40 pixels, enough work for two threads).
+func testQGlobalAveragePoolNHWC(t *testing.T) {
 	r := rand.New(rand.NewSource(11))
-	for _, dt := range []ir.DataType{ir.Uint8, ir.Int8} {
-		x := randTensor(r, dt, 2, 37, 7, 7)
+	for _, tc := range []struct {
+		dt    ir.DataType
+		c, hw int64
+	}{{ir.Uint8, 37, 7}, {ir.Int8, 37, 7}, {ir.Uint8, 150, 7}, {ir.Int8, 150, 40}} {
+		dt := tc.dt
+		x := randTensor(r, dt, 2, tc.c, tc.hw, tc.hw)
 		px := [2]*kernel.Tensor{scalarF(0.05), zeroPoint(dt, 3)}
 		py := [2]*kernel.Tensor{scalarF(0.011), zeroPoint(dt, -5+int(dt))}
 		want := refChain(t, "GlobalAveragePool", nil, []*kernel.Tensor{x}, [][2]*kernel.Tensor{px}, py)
 		in := []*kernel.Tensor{nhwcOf(x), px[0], px[1], py[0], py[1]}
 		got := run1(t, newPrivateNode(t, OpQGlobalAveragePoolNHWC, nil, in), in...)
-		if !reflect.DeepEqual(got.Shape, []int64{2, 37, 1, 1}) {
+		if !reflect.DeepEqual(got.Shape, []int64{2, tc.c, 1, 1}) {
 			t.Fatalf("shape %v", got.Shape)
 		}
 		gb, _ := byteData(got)
@@ -558,5 +575,39 @@ func TestQMulLookup(t *testing.T) {
 		if !reflect.DeepEqual(got.Data, want.Data) || !reflect.DeepEqual(got.Shape, want.Shape) {
 			t.Fatalf("%s %v: QMulLookup differs from the unfused operators", tc.op, []ir.DataType{tc.xt, tc.tt, tc.yt})
 		}
+	}
+}
+
+// TestColSums: every column-sum kernel this machine runs equals the Go loop, for both
+// signednesses, column counts around the block widths, several rows and a row stride
+// wider than the columns summed, and leaves sums past n alone.
+func TestColSums(t *testing.T) {
+	r := rand.New(rand.NewSource(20))
+	for _, v := range elementwiseVariants() {
+		t.Run(v, func(t *testing.T) {
+			defer func(old string) { elementwiseVariant = old }(elementwiseVariant)
+			elementwiseVariant = v
+			for _, signed := range []bool{false, true} {
+				for _, n := range []int{1, 15, 16, 17, 63, 64, 65, 100, 128, 200} {
+					for _, rows := range []int{1, 3, 49} {
+						stride := n + r.Intn(9)
+						x := make([]uint8, (rows-1)*stride+n)
+						for i := range x {
+							x[i] = uint8(r.Intn(256))
+						}
+						init := make([]int32, n+5)
+						for i := range init {
+							init[i] = int32(r.Intn(1000)) - 500
+						}
+						got, want := slices.Clone(init), slices.Clone(init)
+						colSums(x, rows, stride, got[:n], signed)
+						colSumsGo(x, rows, stride, want[:n], signed)
+						if !slices.Equal(got, want) {
+							t.Fatalf("signed %v, n %d, rows %d: sums differ from the Go loop", signed, n, rows)
+						}
+					}
+				}
+			}
+		})
 	}
 }
