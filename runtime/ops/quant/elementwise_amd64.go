@@ -68,6 +68,12 @@ func qcolSumsAVX512U(x *uint8, rows, stride, n int, sums *int32)
 func qcolSumsAVX512S(x *uint8, rows, stride, n int, sums *int32)
 
 //go:noescape
+func qmulChannelsAVX512U(a *uint8, bf *float32, y *uint8, pixels, c int, k *qaddConsts)
+
+//go:noescape
+func qmulChannelsAVX512S(a *uint8, bf *float32, y *uint8, pixels, c int, k *qaddConsts)
+
+//go:noescape
 func qlookupVBMI(t *[256]uint8, x, y *uint8, n int)
 
 var hasAVX512Elementwise = hasAVX512BW && cpu.X86.HasBMI2
@@ -248,4 +254,30 @@ func colSums(x []uint8, rows, stride int, sums []int32, signed bool) {
 		return
 	}
 	colSumsGo(x, rows, stride, sums, signed)
+}
+
+// mulChannels computes y from whole pixels of a, each multiplied channel by channel by b
+// (len(b) channels; bf holds their dequantized values): with AVX-512 16 channels at a time,
+// with AVX2 a pixel at a time by mulRun, else the Go loop.
+func (k *qmul) mulChannels(a, b []uint8, bf []float32, y []uint8) {
+	c := len(bf)
+	if c == 0 || len(y) < c {
+		return
+	}
+	pixels := len(y) / c
+	_ = a[pixels*c-1]
+	switch elementwiseVariant {
+	case "avx512":
+		if k.aType == ir.Int8 {
+			qmulChannelsAVX512S(&a[0], &bf[0], &y[0], pixels, c, &k.consts)
+		} else {
+			qmulChannelsAVX512U(&a[0], &bf[0], &y[0], pixels, c, &k.consts)
+		}
+	case "avx2":
+		for p := 0; p < pixels*c; p += c {
+			k.mulRun(a[p:p+c], b[:c], y[p:p+c])
+		}
+	default:
+		k.mulChannelsGo(a, bf, y)
+	}
 }

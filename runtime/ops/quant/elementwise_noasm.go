@@ -20,3 +20,5 @@ func lookupBytes(t *[256]uint8, x, y []uint8) { lookupBytesGo(t, x, y) }
 func colSums(x []uint8, rows, stride int, sums []int32, signed bool) {
 	colSumsGo(x, rows, stride, sums, signed)
 }
+
+func (k *qmul) mulChannels(a, b []uint8, bf []float32, y []uint8) { k.mulChannelsGo(a, bf, y) }

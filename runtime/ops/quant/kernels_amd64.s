@@ -3015,6 +3015,81 @@ qcolSumsAVX512U_done:
 	VZEROUPPER
 	RET
 
+// func qmulChannelsAVX512U(a *uint8, bf *float32, y *uint8, pixels, c int, k *qaddConsts)
+TEXT ·qmulChannelsAVX512U(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ pixels+24(FP), R10
+	MOVQ c+32(FP), CX
+	MOVQ k+40(FP), AX
+	VPBROADCASTD 0(AX), Z8      // za
+	VBROADCASTSS 8(AX), Z10     // sa
+	VBROADCASTSS 16(AX), Z12    // sy
+	VBROADCASTSS 20(AX), Z13    // zy
+	VBROADCASTSS 24(AX), Z14    // lo
+	VBROADCASTSS 28(AX), Z15    // hi
+	MOVQ CX, BX
+	ANDQ $15, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1                // the last c mod 16 channels
+	MOVQ BX, CX
+	ANDQ $15, BX
+	SHRQ $4, CX                 // whole blocks of 16
+	TESTQ R10, R10
+	JZ   qmulChannelsAVX512U_done
+qmulChannelsAVX512U_pixel:
+	MOVQ bf+8(FP), DX
+	MOVQ CX, R11
+	TESTQ R11, R11
+	JZ   qmulChannelsAVX512U_tail
+qmulChannelsAVX512U_block:
+	VPMOVZXBD (SI), Z0
+	VMOVUPS (DX), Z1
+	VPSUBD Z8, Z0, Z0
+	VCVTDQ2PS Z0, Z0
+	VMULPS Z10, Z0, Z0
+	VMULPS Z1, Z0, Z0
+	VDIVPS Z12, Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0      // round half to even
+	VADDPS Z13, Z0, Z0
+	VMAXPS Z14, Z0, Z0
+	VMINPS Z15, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, X0
+	VMOVDQU X0, (DI)
+	ADDQ $16, SI
+	ADDQ $64, DX
+	ADDQ $16, DI
+	DECQ R11
+	JNZ  qmulChannelsAVX512U_block
+qmulChannelsAVX512U_tail:
+	TESTQ BX, BX
+	JZ   qmulChannelsAVX512U_next
+	VPMOVZXBD.Z (SI), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VPSUBD Z8, Z0, Z0
+	VCVTDQ2PS Z0, Z0
+	VMULPS Z10, Z0, Z0
+	VMULPS Z1, Z0, Z0
+	VDIVPS Z12, Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0      // round half to even
+	VADDPS Z13, Z0, Z0
+	VMAXPS Z14, Z0, Z0
+	VMINPS Z15, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, X0
+	VMOVDQU8 X0, K1, (DI)
+	ADDQ BX, SI
+	ADDQ BX, DI
+qmulChannelsAVX512U_next:
+	DECQ R10
+	JNZ  qmulChannelsAVX512U_pixel
+qmulChannelsAVX512U_done:
+	VZEROUPPER
+	RET
+
 // func qcolSumsAVX512S(x *uint8, rows, stride, n int, sums *int32)
 TEXT ·qcolSumsAVX512S(SB), NOSPLIT, $0-40
 	MOVQ x+0(FP), SI
@@ -3083,6 +3158,81 @@ qcolSumsAVX512S_rows16:
 	SUBQ $16, CX
 	JGT  qcolSumsAVX512S_block16
 qcolSumsAVX512S_done:
+	VZEROUPPER
+	RET
+
+// func qmulChannelsAVX512S(a *uint8, bf *float32, y *uint8, pixels, c int, k *qaddConsts)
+TEXT ·qmulChannelsAVX512S(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ pixels+24(FP), R10
+	MOVQ c+32(FP), CX
+	MOVQ k+40(FP), AX
+	VPBROADCASTD 0(AX), Z8      // za
+	VBROADCASTSS 8(AX), Z10     // sa
+	VBROADCASTSS 16(AX), Z12    // sy
+	VBROADCASTSS 20(AX), Z13    // zy
+	VBROADCASTSS 24(AX), Z14    // lo
+	VBROADCASTSS 28(AX), Z15    // hi
+	MOVQ CX, BX
+	ANDQ $15, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1                // the last c mod 16 channels
+	MOVQ BX, CX
+	ANDQ $15, BX
+	SHRQ $4, CX                 // whole blocks of 16
+	TESTQ R10, R10
+	JZ   qmulChannelsAVX512S_done
+qmulChannelsAVX512S_pixel:
+	MOVQ bf+8(FP), DX
+	MOVQ CX, R11
+	TESTQ R11, R11
+	JZ   qmulChannelsAVX512S_tail
+qmulChannelsAVX512S_block:
+	VPMOVSXBD (SI), Z0
+	VMOVUPS (DX), Z1
+	VPSUBD Z8, Z0, Z0
+	VCVTDQ2PS Z0, Z0
+	VMULPS Z10, Z0, Z0
+	VMULPS Z1, Z0, Z0
+	VDIVPS Z12, Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0      // round half to even
+	VADDPS Z13, Z0, Z0
+	VMAXPS Z14, Z0, Z0
+	VMINPS Z15, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, X0
+	VMOVDQU X0, (DI)
+	ADDQ $16, SI
+	ADDQ $64, DX
+	ADDQ $16, DI
+	DECQ R11
+	JNZ  qmulChannelsAVX512S_block
+qmulChannelsAVX512S_tail:
+	TESTQ BX, BX
+	JZ   qmulChannelsAVX512S_next
+	VPMOVSXBD.Z (SI), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VPSUBD Z8, Z0, Z0
+	VCVTDQ2PS Z0, Z0
+	VMULPS Z10, Z0, Z0
+	VMULPS Z1, Z0, Z0
+	VDIVPS Z12, Z0, Z0
+	VRNDSCALEPS $0, Z0, Z0      // round half to even
+	VADDPS Z13, Z0, Z0
+	VMAXPS Z14, Z0, Z0
+	VMINPS Z15, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPMOVDB Z0, X0
+	VMOVDQU8 X0, K1, (DI)
+	ADDQ BX, SI
+	ADDQ BX, DI
+qmulChannelsAVX512S_next:
+	DECQ R10
+	JNZ  qmulChannelsAVX512S_pixel
+qmulChannelsAVX512S_done:
 	VZEROUPPER
 	RET
 

@@ -70,6 +70,7 @@ func main() {
 	genLookup()
 	for _, signed := range []bool{false, true} {
 		genColSums(signed)
+		genQMulChannels(signed)
 	}
 	if _, err := os.Stdout.WriteString(out.String()); err != nil {
 		os.Exit(1)
@@ -851,6 +852,95 @@ func genColSums(signed bool) {
 	p("\tADDQ $64, DI")
 	p("\tSUBQ $16, CX")
 	p("\tJGT  %s_block16", name)
+	p("%s_done:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// genQMulChannels writes qmulChannelsAVX512{U,S}(a *uint8, bf *float32, y *uint8, pixels, c
+// int, k *qaddConsts), QMul of NHWC rows by one factor per channel (a squeeze-and-excitation
+// scale, already dequantized into bf):
+//
+//	for p < pixels, j < c: y[p*c+j] = clamp(RoundHalfEven(((a[p*c+j]−za)·sa · bf[j]) / sy) + zy, lo, hi)
+//
+// every step rounded to float32 as genQBinary's mul (whose b side is bf). Channels go 16 at
+// a time, the last c mod 16 under a mask.
+func genQMulChannels(signed bool) {
+	name, ext := "qmulChannelsAVX512U", "VPMOVZXBD"
+	if signed {
+		name, ext = "qmulChannelsAVX512S", "VPMOVSXBD"
+	}
+	p("// func %s(a *uint8, bf *float32, y *uint8, pixels, c int, k *qaddConsts)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	p("\tMOVQ a+0(FP), SI")
+	p("\tMOVQ y+16(FP), DI")
+	p("\tMOVQ pixels+24(FP), R10")
+	p("\tMOVQ c+32(FP), CX")
+	p("\tMOVQ k+40(FP), AX")
+	p("\tVPBROADCASTD 0(AX), Z8      // za")
+	p("\tVBROADCASTSS 8(AX), Z10     // sa")
+	p("\tVBROADCASTSS 16(AX), Z12    // sy")
+	p("\tVBROADCASTSS 20(AX), Z13    // zy")
+	p("\tVBROADCASTSS 24(AX), Z14    // lo")
+	p("\tVBROADCASTSS 28(AX), Z15    // hi")
+	p("\tMOVQ CX, BX")
+	p("\tANDQ $15, CX")
+	p("\tMOVL $1, AX")
+	p("\tSHLL CX, AX")
+	p("\tDECL AX")
+	p("\tKMOVW AX, K1                // the last c mod 16 channels")
+	p("\tMOVQ BX, CX")
+	p("\tANDQ $15, BX")
+	p("\tSHRQ $4, CX                 // whole blocks of 16")
+	p("\tTESTQ R10, R10")
+	p("\tJZ   %s_done", name)
+	body := func(masked bool) {
+		if masked {
+			p("\t%s.Z (SI), K1, Z0", ext)
+			p("\tVMOVUPS.Z (DX), K1, Z1")
+		} else {
+			p("\t%s (SI), Z0", ext)
+			p("\tVMOVUPS (DX), Z1")
+		}
+		p("\tVPSUBD Z8, Z0, Z0")
+		p("\tVCVTDQ2PS Z0, Z0")
+		p("\tVMULPS Z10, Z0, Z0")
+		p("\tVMULPS Z1, Z0, Z0")
+		p("\tVDIVPS Z12, Z0, Z0")
+		p("\tVRNDSCALEPS $0, Z0, Z0      // round half to even")
+		p("\tVADDPS Z13, Z0, Z0")
+		p("\tVMAXPS Z14, Z0, Z0")
+		p("\tVMINPS Z15, Z0, Z0")
+		p("\tVCVTPS2DQ Z0, Z0")
+		p("\tVPMOVDB Z0, X0")
+		if masked {
+			p("\tVMOVDQU8 X0, K1, (DI)")
+		} else {
+			p("\tVMOVDQU X0, (DI)")
+		}
+	}
+	p("%s_pixel:", name)
+	p("\tMOVQ bf+8(FP), DX")
+	p("\tMOVQ CX, R11")
+	p("\tTESTQ R11, R11")
+	p("\tJZ   %s_tail", name)
+	p("%s_block:", name)
+	body(false)
+	p("\tADDQ $16, SI")
+	p("\tADDQ $64, DX")
+	p("\tADDQ $16, DI")
+	p("\tDECQ R11")
+	p("\tJNZ  %s_block", name)
+	p("%s_tail:", name)
+	p("\tTESTQ BX, BX")
+	p("\tJZ   %s_next", name)
+	body(true)
+	p("\tADDQ BX, SI")
+	p("\tADDQ BX, DI")
+	p("%s_next:", name)
+	p("\tDECQ R10")
+	p("\tJNZ  %s_pixel", name)
 	p("%s_done:", name)
 	p("\tVZEROUPPER")
 	p("\tRET")

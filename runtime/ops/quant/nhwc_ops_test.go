@@ -446,9 +446,14 @@ func testQMul(t *testing.T) {
 		pa := [2]*kernel.Tensor{scalarF(0.031), zeroPoint(types[0], 7)}
 		pb := [2]*kernel.Tensor{scalarF(0.017), zeroPoint(types[1], 100)}
 		py := [2]*kernel.Tensor{scalarF(0.043), zeroPoint(types[2], 20)}
-		// 6 channels: the vector kernel's tail only; 21: two vectors and a tail.
-		for _, bShape := range [][]int64{{2, 5, 4, 6}, {2, 1, 1, 6}, {2, 5, 4, 21}, {2, 1, 1, 21}} {
-			a, b := randTensor(r, types[0], 2, 5, 4, bShape[3]), randTensor(r, types[1], bShape...)
+		// 6 channels: the vector kernel's tail only; 21: two vectors and a tail; 100 channels
+		// of 40×40 pixels: enough work for two threads.
+		for _, bShape := range [][]int64{{2, 5, 4, 6}, {2, 1, 1, 6}, {2, 5, 4, 21}, {2, 1, 1, 21}, {2, 1, 1, 100}} {
+			h, w := int64(5), int64(4)
+			if bShape[3] == 100 {
+				h, w = 40, 40
+			}
+			a, b := randTensor(r, types[0], 2, h, w, bShape[3]), randTensor(r, types[1], bShape...)
 			want := refChain(t, "Mul", nil, []*kernel.Tensor{a, b}, [][2]*kernel.Tensor{pa, pb}, py)
 			in := []*kernel.Tensor{a, pa[0], pa[1], b, pb[0], pb[1], py[0], py[1]}
 			got := run1(t, newPrivateNode(t, OpQMul, nil, in), in...)

@@ -270,23 +270,42 @@ func (k *qmul) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor
 	y := ctx.Alloc(k.yType, a.Shape...)
 	yb, _ := byteData(y)
 	if perImage == 0 {
-		k.mul(ab, bb, yb, 0)
+		k.mulRun(ab, bb, yb)
 		return y, nil
 	}
+	// Per channel: the factors dequantized once per image, then runs of whole pixels.
+	bf := linalg.GetFloat32(channels)
+	defer bf.Release()
+	pixels := perImage / max(channels, 1)
 	for img := 0; img*perImage < len(ab); img++ {
-		k.mul(ab[img*perImage:(img+1)*perImage], bb[img*channels:(img+1)*channels], yb[img*perImage:(img+1)*perImage], channels)
+		for j, v := range bb[img*channels : (img+1)*channels] {
+			bf.Buf[j] = k.db[v]
+		}
+		ai, bi, yi := ab[img*perImage:(img+1)*perImage], bb[img*channels:(img+1)*channels], yb[img*perImage:(img+1)*perImage]
+		size, jobs := linalg.Chunks(pixels, 4*ctx.Parallelism(), max(1, 1<<12/max(channels, 1)))
+		linalg.ForCost(ctx.Parallelism(), jobs, size*channels, func(j int) {
+			lo, hi := j*size*channels, min(pixels, (j+1)*size)*channels
+			k.mulChannels(ai[lo:hi], bi, bf.Buf[:channels], yi[lo:hi])
+		})
 	}
 	return y, nil
 }
 
-// mul computes y from a and b element by element, or, with channels > 0, b[i mod channels].
-func (k *qmul) mul(a, b, y []uint8, channels int) {
-	if channels == 0 {
-		k.mulRun(a, b, y)
-		return
-	}
-	for p := 0; p+channels <= len(y); p += channels {
-		k.mulRun(a[p:p+channels], b[:channels], y[p:p+channels])
+// mulChannelsGo is mulChannels' portable loop, the oracle of its vector kernel: mulRunGo
+// with b's dequantized value bf[i mod len(bf)].
+func (k *qmul) mulChannelsGo(a []uint8, bf []float32, y []uint8) {
+	lo, hi, sy, zy := k.lo, k.hi, k.sy, k.zy
+	c := len(bf)
+	for p := 0; p+c <= len(y); p += c {
+		for i, av := range a[p : p+c] {
+			q := float32(math.RoundToEven(float64(float32(k.da[av]*bf[i])/sy))) + zy
+			if q < lo {
+				q = lo
+			} else if q > hi {
+				q = hi
+			}
+			y[p+i] = uint8(int32(q))
+		}
 	}
 }
 
