@@ -67,6 +67,10 @@ func main() {
 	for _, signed := range []bool{false, true} {
 		genDWPairs(signed)
 	}
+	for _, signed := range []bool{false, true} {
+		genDW5x5(signed, false)
+		genDW5x5(signed, true)
+	}
 	genLookup()
 	for _, signed := range []bool{false, true} {
 		genColSums(signed)
@@ -942,6 +946,108 @@ func genQMulChannels(signed bool) {
 	p("\tDECQ R10")
 	p("\tJNZ  %s_pixel", name)
 	p("%s_done:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// genDW5x5 writes qdw5x5AVX512{,VNNI}{,Signed}(rows **uint8, ow, step, c int, w *int32,
+// initScale *int32, y *uint8, ldy int, rq *dwRequant): genDW3x3 for a 5×5 window. The 25
+// weight vectors of a block of 16 channels stay in Z2..Z26 (init, scales, zp, lo and hi in
+// Z27..Z31) while the row's pixels stream through; tap (i, j) of a pixel is c·j bytes into
+// its row i (c·3 through a LEAQ of the row's address plus 2c).
+func genDW5x5(signed, vnni bool) {
+	name := "qdw5x5AVX512"
+	if vnni {
+		name += "VNNI"
+	}
+	ext := "VPMOVZXBD"
+	if signed {
+		name += "Signed"
+		ext = "VPMOVSXBD"
+	}
+	rowRegs := []string{"R8", "R9", "R10", "R11", "R12"}
+	p("// func %s(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
+	p("\tMOVQ rq+64(FP), SI")
+	p("\tVBROADCASTSS 8(SI), Z29      // zp")
+	p("\tVBROADCASTSS 12(SI), Z30     // lo")
+	p("\tVBROADCASTSS 16(SI), Z31     // hi")
+	p("\tMOVQ c+24(FP), CX            // channels left")
+	p("\tMOVQ CX, AX                  // c: the step between kernel columns")
+	p("\tMOVQ step+16(FP), DI")
+	p("\tMOVQ w+32(FP), DX")
+	p("\tXORQ BX, BX                  // channel offset")
+	p("%s_block:", name)
+	p("\tMOVQ CX, SI")
+	p("\tCMPQ SI, $16")
+	p("\tJLE  %s_mask", name)
+	p("\tMOVQ $16, SI")
+	p("%s_mask:", name)
+	p("\tMOVL $1, R13")
+	p("\tSHLXL SI, R13, R13")
+	p("\tDECL R13")
+	p("\tKMOVW R13, K1")
+	p("\tLEAQ 15(AX), R13")
+	p("\tANDQ $-16, R13")
+	p("\tSHLQ $2, R13                 // weight row stride: cpad int32s")
+	p("\tMOVQ DX, SI")
+	for t := 0; t < 25; t++ {
+		p("\tVMOVDQU32 (SI), Z%d", 2+t)
+		if t < 24 {
+			p("\tADDQ R13, SI")
+		}
+	}
+	p("\tMOVQ initScale+40(FP), SI")
+	p("\tVMOVDQU32 (SI)(BX*4), Z27     // init")
+	p("\tADDQ R13, SI")
+	p("\tVMOVUPS (SI)(BX*4), Z28       // scales")
+	p("\tMOVQ rows+0(FP), SI")
+	for i, r := range rowRegs {
+		p("\tMOVQ %d(SI), %s", 8*i, r)
+		p("\tADDQ BX, %s", r)
+	}
+	p("\tMOVQ y+48(FP), R13")
+	p("\tADDQ BX, R13")
+	p("\tMOVQ ow+8(FP), R14")
+	p("%s_pixel:", name)
+	p("\tVMOVDQA32 Z27, Z0")
+	for i, base := range rowRegs {
+		p("\tLEAQ (%s)(AX*2), SI", base)
+		addrs := []string{"(%[1]s)", "(%[1]s)(AX*1)", "(%[1]s)(AX*2)", "(SI)(AX*1)", "(%[1]s)(AX*4)"}
+		for j, addr := range addrs {
+			a := fmt.Sprintf(addr, base)
+			if j == 3 {
+				a = addr
+			}
+			p("\t%s.Z %s, K1, Z1", ext, a)
+			w := 2 + 5*i + j
+			if vnni {
+				p("\tVPDPWSSD Z%d, Z1, Z0", w)
+			} else {
+				p("\tVPMADDWD Z%d, Z1, Z1", w)
+				p("\tVPADDD Z1, Z0, Z0")
+			}
+		}
+	}
+	p("\tVCVTDQ2PS Z0, Z0")
+	p("\tVMULPS Z28, Z0, Z0")
+	p("\tVRNDSCALEPS $0, Z0, Z0")
+	p("\tVADDPS Z29, Z0, Z0")
+	p("\tVMAXPS Z30, Z0, Z0")
+	p("\tVMINPS Z31, Z0, Z0")
+	p("\tVCVTPS2DQ Z0, Z0")
+	p("\tVPMOVDB Z0, K1, (R13)")
+	for _, r := range rowRegs {
+		p("\tADDQ DI, %s", r)
+	}
+	p("\tADDQ ldy+56(FP), R13")
+	p("\tDECQ R14")
+	p("\tJNZ  %s_pixel", name)
+	p("\tADDQ $16, BX")
+	p("\tADDQ $64, DX")
+	p("\tSUBQ $16, CX")
+	p("\tJG   %s_block", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
 	p("")
