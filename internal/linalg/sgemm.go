@@ -88,8 +88,8 @@ func (pb *PackedB) Mul(threads, m int, a []float32, rows RowsOf, c []float32, ld
 		// what is read again, once per panel.
 		mc = m
 	}
-	pc := panels                  // panels per job
-	split := func() {             // rows, then panels, until there are parts jobs
+	pc := panels      // panels per job
+	split := func() { // rows, then panels, until there are parts jobs
 		if rowsFirst && ceilDiv(m, mc) < parts {
 			mc = min(mc, max(mr, roundUp(ceilDiv(m, parts), mr)))
 		}
