@@ -283,7 +283,10 @@ func qgemm(threads, m int, a []uint8, offs []int, kTap, lda int, zeroA uint8, b 
 		}
 	}
 	size, jobs := Chunks((m+qRows-1)/qRows, 4*threads, 1)
-	j := qgemmJobs{m: m, size: size * qRows, a: a, offs: offs, kTap: kTap, lda: lda, b: b, init: init.Buf, npad: npad, fused: fused, out: out}
+	j := qgemmJobs{m: m, size: size * qRows, a: a, offs: offs, kTap: kTap, lda: lda, b: b, init: init.Buf, npad: npad, fused: fused, out: out, colJobs: 1, cols: b.N}
+	if threads > 1 && j.splitColumns(threads) {
+		size, jobs = j.size/qRows, j.colJobs
+	}
 	if threads < 2 || jobs < 2 || jobs*size*qRows*b.N*b.K < minParallelCost {
 		// Serial calls build no closure: a product inside another kernel's job allocates
 		// nothing.
@@ -296,23 +299,70 @@ func qgemm(threads, m int, a []uint8, offs []int, kTap, lda int, zeroA uint8, b 
 	ForCost(threads, jobs, size*qRows*b.N*b.K, func(job int) { jp.run(job) })
 }
 
-// qgemmJobs is a product split into jobs of size rows.
+// qgemmJobs is a product split into jobs of size rows by cols columns (colJobs of them
+// across; column jobs are numbered fastest).
 type qgemmJobs struct {
-	m, size int
-	a       []uint8
-	offs    []int
-	kTap    int
-	lda     int
-	b       *QMatrixB
-	init    []int32
-	npad    int
-	fused   bool
-	out     qOutput
+	m, size       int
+	cols, colJobs int
+	a             []uint8
+	offs          []int
+	kTap          int
+	lda           int
+	b             *QMatrixB
+	init          []int32
+	npad          int
+	fused         bool
+	out           qOutput
+}
+
+// splitColumns makes the jobs column ranges over every row when B is the larger operand
+// and more than L2 can hold: split by rows, every job would stream all of B from the
+// shared cache (a 3×3 512-channel layer's 2.4 MB for each of its few 7×7 row blocks),
+// split by columns each core reads its part of B once. It needs the requantization to
+// run in the kernel (or no requantization and no B zero points), which works on any
+// columns; it reports whether it split.
+func (j *qgemmJobs) splitColumns(threads int) bool {
+	b := j.b
+	if !b.PrefersColumnSplit(j.m) || !(j.fused || (j.out.rq == nil && b.zeroPoints == nil)) {
+		return false
+	}
+	unit := max(qGroup, b.kern.group)
+	groups := (b.N + unit - 1) / unit
+	if groups < 2 {
+		return false
+	}
+	per := (groups + 2*threads - 1) / (2 * threads) // two jobs per thread
+	j.cols = per * unit
+	j.colJobs = (b.N + j.cols - 1) / j.cols
+	j.size = qRoundUp(j.m, qRows)
+	return j.colJobs > 1
+}
+
+// PrefersColumnSplit reports whether a product of m rows with b is better shared between
+// threads by columns of B than by rows of A (B is at least twice the L2 budget of one
+// pass and twice A): callers that split rows themselves should then hand all the rows to
+// one threaded call.
+func (b *QMatrixB) PrefersColumnSplit(m int) bool {
+	bBytes := b.K * b.N
+	return bBytes >= 2*qgemmBlockBytes && bBytes >= 2*m*b.K && b.N >= 2*max(qGroup, b.kern.group)
 }
 
 func (j *qgemmJobs) run(job int) {
 	a, offs, kTap, lda, b, init, npad, out := j.a, j.offs, j.kTap, j.lda, j.b, j.init, j.npad, j.out
-	i0, i1 := job*j.size, min(j.m, (job+1)*j.size)
+	bi, bj := job, 0
+	if j.colJobs > 1 {
+		bi, bj = job/j.colJobs, job%j.colJobs
+	}
+	i0, i1 := bi*j.size, min(j.m, (bi+1)*j.size)
+	if j.colJobs > 1 {
+		c0, c1 := bj*j.cols, min(b.N, (bj+1)*j.cols)
+		if out.rq == nil {
+			qgemmCols(i0, i1, c0, c1, a, offs, kTap, lda, b, init, npad, out.c[i0*out.ldc:], out.ldc, nil, nil, 0)
+		} else {
+			qgemmCols(i0, i1, c0, c1, a, offs, kTap, lda, b, init, npad, nil, 0, out.rq, out.y[i0*out.ldy:], out.ldy)
+		}
+		return
+	}
 	switch {
 	case out.rq == nil:
 		qgemmRows(i0, i1, a, offs, kTap, lda, b, init, npad, out.c[i0*out.ldc:], out.ldc, nil, nil, 0)
@@ -380,6 +430,12 @@ const qgemmBlockBytes = 256 << 10
 // taps of kTap bytes (b.K for a plain product), writing row i at c[(i-i0)·ldc:] or, when
 // rq is set (a fused kernel), at y[(i-i0)·ldy:].
 func qgemmRows(i0, i1 int, a []uint8, offs []int, kTap, lda int, b *QMatrixB, init []int32, npad int, c []int32, ldc int, rq *QRequant, y []uint8, ldy int) {
+	qgemmCols(i0, i1, 0, b.N, a, offs, kTap, lda, b, init, npad, c, ldc, rq, y, ldy)
+}
+
+// qgemmCols is qgemmRows for columns [jLo, jHi) only; jLo is a multiple of the packed
+// layout's group width.
+func qgemmCols(i0, i1, jLo, jHi int, a []uint8, offs []int, kTap, lda int, b *QMatrixB, init []int32, npad int, c []int32, ldc int, rq *QRequant, y []uint8, ldy int) {
 	kern := b.kern
 	k4 := b.k4
 	k4t := (kTap + 3) / 4
@@ -390,8 +446,8 @@ func qgemmRows(i0, i1 int, a []uint8, offs []int, kTap, lda int, b *QMatrixB, in
 	// multiple of 4, A ending at the row) is copied into a padded tile.
 	var tail *Scratch[uint8]
 	defer func() { tail.Release() }()
-	for j0 := 0; j0 < b.N; j0 += nc {
-		n := min(nc, b.N-j0)
+	for j0 := jLo; j0 < jHi; j0 += nc {
+		n := min(nc, jHi-j0)
 		bp := b.data[b.groupOffset(j0):]
 		// Tiles of nearly equal height (a 14-row product is 5+5+4, not 6+6+2), as MulRows.
 		tiles := (i1 - i0 + qRows - 1) / qRows

@@ -28,7 +28,8 @@ func randInt8s(r *rand.Rand, n, lo, hi int) []int8 {
 // sides, extreme values (all 255 against ±128/127, where vpmaddubsw would saturate) and
 // guard cells around C that must stay untouched.
 func TestQGemmMatchesReference(t *testing.T) {
-	shapes := [][3]int{{1, 1, 1}, {1, 16, 4}, {6, 64, 4}, {7, 17, 3}, {5, 33, 9}, {13, 65, 64}, {12, 130, 37}, {2, 200, 300}, {25, 48, 576}, {3, 1000, 5}, {50, 24, 27}}
+	shapes := [][3]int{{1, 1, 1}, {1, 16, 4}, {6, 64, 4}, {7, 17, 3}, {5, 33, 9}, {13, 65, 64}, {12, 130, 37}, {2, 200, 300}, {25, 48, 576}, {3, 1000, 5}, {50, 24, 27},
+		{7, 300, 1800}} // the last: B ≥ 512 KiB and twice A, so two threads split its columns
 	for _, kern := range qKernels() {
 		t.Run(kern.name, func(t *testing.T) {
 			r := rand.New(rand.NewSource(1))
@@ -189,7 +190,7 @@ func TestQGemmTapsMatchesReference(t *testing.T) {
 	for _, kern := range qKernels() {
 		t.Run(kern.name, func(t *testing.T) {
 			r := rand.New(rand.NewSource(4))
-			for _, sh := range [][4]int{{1, 5, 3, 1}, {7, 64, 21, 7}, {13, 100, 192, 3}, {50, 17, 4, 9}, {6, 33, 64, 2}, {20, 40, 64, 1}} {
+			for _, sh := range [][4]int{{1, 5, 3, 1}, {7, 64, 21, 7}, {13, 100, 192, 3}, {50, 17, 4, 9}, {6, 33, 64, 2}, {20, 40, 64, 1}, {5, 200, 700, 4}} { // the last splits columns
 				m, n, kTap, taps := sh[0], sh[1], sh[2], sh[3]
 				kpad := (kTap + 3) &^ 3
 				lda := kTap + r.Intn(5)
@@ -258,7 +259,7 @@ func TestQGemmRequantMatchesTwoPasses(t *testing.T) {
 		t.Run(kern.name, func(t *testing.T) {
 			r := rand.New(rand.NewSource(6))
 			out := 0
-			for _, sh := range [][3]int{{1, 1, 4}, {7, 17, 3}, {13, 64, 64}, {50, 100, 37}, {6, 130, 576}, {20, 48, 40}} {
+			for _, sh := range [][3]int{{1, 1, 4}, {7, 17, 3}, {13, 64, 64}, {50, 100, 37}, {6, 130, 576}, {20, 48, 40}, {9, 260, 2100}} { // the last splits columns
 				m, n, k := sh[0], sh[1], sh[2]
 				lo, hi := -128, 127
 				if kern.name == "avx2" {

@@ -285,6 +285,14 @@ func TestLayoutsOnNetworkShapes(t *testing.T) {
 			sum := b.op("Add", []*ir.Value{c2, down}, "sum")
 			return b.model(b.op("Relu", []*ir.Value{sum}, "y"))
 		}},
+		{"batch of small images: several per product (im2col by image), residual and silu", func(b *builder) *ir.Model {
+			// 64 channels on 13×13: about 390 KB of receptive fields per image, so two
+			// images share a product and the last product has one.
+			x := b.input("x", 5, 64, 13, 13)
+			c := b.convW(x, "c", 64, 40, 3, pads(1, 1, 1, 1))
+			sum := b.op("Add", []*ir.Value{c, b.convW(x, "skip", 64, 40, 1)}, "sum")
+			return b.model(b.op("Mul", []*ir.Value{sum, b.op("Sigmoid", []*ir.Value{sum}, "s")}, "y"))
+		}},
 		{"inverted residual with depthwise 3x3 and relu6", func(b *builder) *ir.Model {
 			x := b.input("x", 1, 24, 10, 10)
 			clip := func(v *ir.Value, name string) *ir.Value {

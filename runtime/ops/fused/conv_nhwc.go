@@ -230,6 +230,10 @@ const (
 	modeIm2colImage
 )
 
+// im2colImageBytes bounds the receptive-field matrix of the images one product of the
+// im2col-by-image mode covers: about L2.
+const im2colImageBytes = 1 << 20
+
 // tileRows is the height of the widest tile kernel's tiles; outputs narrower than this
 // use im2col by image.
 const tileRows = 14
@@ -286,25 +290,31 @@ func (k *nhwcConv) runDense(threads int, img *paddedImage, g geo2D, nb int, y, z
 		return
 	}
 	if mode == modeIm2colImage {
+		// Several images per product when they are small (a batch of 7×7 feature maps):
+		// one image's 49 rows make jobs too short to share between threads, and every
+		// product reads all of B again.
 		pix := g.oh * g.ow
-		col := linalg.GetFloat32(pix * kdim)
+		per := max(1, min(nb, im2colImageBytes/(4*pix*kdim)))
+		col := linalg.GetFloat32(per * pix * kdim)
 		defer col.Release()
-		for n := 0; n < nb; n++ {
-			linalg.ForCost(threads, g.oh, g.ow*kdim, func(oy int) {
+		for n0 := 0; n0 < nb; n0 += per {
+			imgs := min(per, nb-n0)
+			linalg.ForCost(threads, imgs*g.oh, g.ow*kdim, func(r int) {
+				n, oy := n0+r/g.oh, r%g.oh
 				aOff := ((n*img.hp + oy*g.sh) * img.wp) * img.c
-				im2colRow(col.Buf[oy*g.ow*kdim:(oy+1)*g.ow*kdim], img, g, aOff, taps, kc)
+				im2colRow(col.Buf[r*g.ow*kdim:(r+1)*g.ow*kdim], img, g, aOff, taps, kc)
 			})
 			jep := ep
-			jep.ZOff = n * pix * k.cout
+			jep.ZOff = n0 * pix * k.cout
 			if post {
-				yn := y[n*pix*k.cout:]
+				yn := y[n0*pix*k.cout:]
 				jep.Done = func(i0, i1, j0, j1 int) {
 					for i := i0; i < i1; i++ {
 						k.act.apply(yn[i*k.cout+j0 : i*k.cout+j1])
 					}
 				}
 			}
-			k.pb.Mul(threads, pix, col.Buf, linalg.RowsOf{LD: kdim, KC: kdim}, y[n*pix*k.cout:], k.cout, &jep)
+			k.pb.Mul(threads, imgs*pix, col.Buf, linalg.RowsOf{LD: kdim, KC: kdim}, y[n0*pix*k.cout:], k.cout, &jep)
 		}
 		return
 	}

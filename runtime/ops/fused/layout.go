@@ -62,15 +62,20 @@ func (k *reorder) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.T
 
 // transposeBatch writes the transpose of each of nb rows×cols matrices of x into y, in
 // 16×16 blocks so that both sides are read and written a cache line at a time.
+//
+// Jobs are blocks of rows by spans of columns: an image's 3 channels are a single block
+// of rows, and the first layer's input would be one serial job without the column spans.
 func transposeBatch(threads int, x, y []float32, nb, rows, cols int) {
 	const blk = 16
 	rb := (rows + blk - 1) / blk
-	linalg.ForCost(threads, nb*rb, blk*cols, func(job int) {
-		n, r0 := job/rb, (job%rb)*blk
+	span, cb := linalg.Chunks((cols+blk-1)/blk, 4*threads, 64)
+	span *= blk
+	linalg.ForCost(threads, nb*rb*cb, blk*span, func(job int) {
+		n, r0, cs := job/(rb*cb), (job/cb%rb)*blk, (job%cb)*span
 		r1 := min(rows, r0+blk)
 		xs := x[n*rows*cols : (n+1)*rows*cols]
 		ys := y[n*rows*cols : (n+1)*rows*cols]
-		for c0 := 0; c0 < cols; c0 += blk {
+		for c0 := cs; c0 < min(cols, cs+span); c0 += blk {
 			c1 := min(cols, c0+blk)
 			for r := r0; r < r1; r++ {
 				src := xs[r*cols+c0 : r*cols+c1]

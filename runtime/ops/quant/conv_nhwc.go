@@ -216,6 +216,23 @@ func (cv *convNHWC) run(threads int, g *convGeom, x []uint8, y []uint8, y32 []in
 		return
 	}
 	direct := cv.direct(g)
+	if threads > 1 && cv.group == 1 && cv.gemm[0].PrefersColumnSplit(rows) {
+		// Weights larger than the image (1×1 layers at 7×7 and 14×14): one product over all
+		// rows whose threads share B's columns, each reading its part of B once.
+		a, lda := x, cv.c
+		if !direct {
+			abuf := linalg.GetBytes(rows * cv.kpad)
+			defer abuf.Release()
+			a, lda = abuf.Buf, cv.kpad
+			cv.im2col(g, x, 0, rows, 0, a)
+		}
+		if cv.spec.requant {
+			linalg.QGemmRequant(threads, rows, a, lda, cv.xPad, cv.gemm[0], cv.groupBias(0), cv.rqGroups[0], y, ldy)
+		} else {
+			linalg.QGemm(threads, rows, a, lda, cv.xPad, cv.gemm[0], cv.groupBias(0), y32, ldy)
+		}
+		return
+	}
 	// Rows per job: an A block of ~96 KiB (L2), a multiple of the 6-row micro-tile, and
 	// enough jobs to keep every thread busy.
 	per := max(6, min(1024, (96<<10)/cv.kpad)/6*6)
@@ -231,8 +248,13 @@ func (cv *convNHWC) run(threads int, g *convGeom, x []uint8, y []uint8, y32 []in
 			defer abuf.Release()
 		}
 		for gi := 0; gi < cv.group; gi++ {
-			a, lda := x[r0*cv.c:], cv.c
-			if !direct {
+			// Only a direct product reads x at the output row: a padded window can have more
+			// output rows than x has pixels.
+			var a []uint8
+			var lda int
+			if direct {
+				a, lda = x[r0*cv.c:], cv.c
+			} else {
 				a, lda = abuf.Buf, cv.kpad
 				cv.im2col(g, x, r0, r1, gi*cv.cg, a)
 			}

@@ -188,6 +188,11 @@ func convCases() []convCase {
 		// A patch embedding: no padding, runs of 7 bytes (the kernels read whole dwords).
 		{n: 2, c: 1, h: 28, w: 28, m: 16, kh: 7, kw: 7, group: 1, stride: [2]int{7, 7}, dil: [2]int{1, 1}, perChannel: true, bias: true},
 		{n: 1, c: 3, h: 8, w: 8, m: 8, kh: 3, kw: 3, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}},
+		// Weights of more than 512 KiB on a small image (the 7×7 layers): with two threads
+		// the product splits B's columns, stride 1 with taps, strided, and a 1×1 product.
+		{n: 1, c: 256, h: 5, w: 5, m: 320, kh: 3, kw: 3, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{1, 1, 1, 1}, perChannel: true, bias: true},
+		{n: 1, c: 192, h: 9, w: 9, m: 330, kh: 3, kw: 3, group: 1, stride: [2]int{2, 2}, dil: [2]int{1, 1}, pads: [4]int{1, 1, 1, 1}, perChannel: true, bias: true, ySigned: true},
+		{n: 1, c: 1024, h: 4, w: 4, m: 600, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, perChannel: true, bias: true},
 	}
 }
 
@@ -210,16 +215,18 @@ func TestQLinearConvFastMatchesReference(t *testing.T) {
 				if (cs.group == cs.c && cs.m == cs.c) != (k.fast.dw != nil) {
 					t.Fatalf("%v: depthwise path %v", cs, k.fast.dw != nil)
 				}
-				got, err := k.Run(&kernel.Context{}, in)
-				if err != nil {
-					t.Fatalf("%v: %v", cs, err)
-				}
 				want, err := k.runReference(&kernel.Context{}, in)
 				if err != nil {
 					t.Fatalf("%v: reference: %v", cs, err)
 				}
-				if err := quantClose(got[0], want); err != nil {
-					t.Fatalf("%v: %v", cs, err)
+				for _, threads := range []int{1, 2} {
+					got, err := k.Run(&kernel.Context{Threads: threads}, in)
+					if err != nil {
+						t.Fatalf("%v: %v", cs, err)
+					}
+					if err := quantClose(got[0], want); err != nil {
+						t.Fatalf("%v, %d threads: %v", cs, threads, err)
+					}
 				}
 			}
 		})
@@ -277,16 +284,18 @@ func TestConvIntegerFastMatchesReference(t *testing.T) {
 		if k.fast == nil {
 			t.Fatalf("%v: the fast engine was not prepared", cs)
 		}
-		got, err := k.Run(&kernel.Context{}, ci)
-		if err != nil {
-			t.Fatalf("%v: %v", cs, err)
-		}
 		want, err := k.runReference(&kernel.Context{}, ci)
 		if err != nil {
 			t.Fatalf("%v: reference: %v", cs, err)
 		}
-		if !reflect.DeepEqual(got[0].Shape, want.Shape) || !reflect.DeepEqual(got[0].Data, want.Data) {
-			t.Fatalf("%v: fast %v differs from the reference", cs, got[0].Shape)
+		for _, threads := range []int{1, 2} {
+			got, err := k.Run(&kernel.Context{Threads: threads}, ci)
+			if err != nil {
+				t.Fatalf("%v: %v", cs, err)
+			}
+			if !reflect.DeepEqual(got[0].Shape, want.Shape) || !reflect.DeepEqual(got[0].Data, want.Data) {
+				t.Fatalf("%v, %d threads: fast %v differs from the reference", cs, threads, got[0].Shape)
+			}
 		}
 	}
 }

@@ -106,24 +106,19 @@ func (cv *convNHWC) runTaps(threads int, g *convGeom, x []uint8, y []uint8, y32 
 	for img := 0; img < g.n; img++ {
 		src := x[img*imgIn : (img+1)*imgIn]
 		if t.copy {
-			cv.padImage(g, t, src, pbuf.Buf)
+			cv.padImage(threads, g, t, src, pbuf.Buf)
 			src = pbuf.Buf
 		}
 		out := img * OH * OW
 		if stride1 {
 			// One product over rows q = oh·Wp + ow; rows with ow ≥ OW are dropped.
 			rows := (OH-1)*t.wp + OW
-			per := max(6, min(1024, (64<<10)/max(M, 1))/6*6)
-			if threads > 1 {
-				per = max(6, min(per, (rows+4*threads-1)/(4*threads)+5)/6*6)
-			}
-			jobs := (rows + per - 1) / per
-			linalg.ForCost(threads, jobs, per*cv.k*M, func(job int) {
-				q0, q1 := job*per, min(rows, (job+1)*per)
+			// block computes rows [q0, q1) of the product on th threads.
+			block := func(q0, q1, th int) {
 				if !cv.spec.requant {
 					acc := linalg.GetInt32s((q1 - q0) * M)
 					defer acc.Release()
-					linalg.QGemmTaps(1, q1-q0, src[q0*C:], t.offs, kTap, C, cv.xPad, cv.gemm[0], cv.spec.bias, acc.Buf, M)
+					linalg.QGemmTaps(th, q1-q0, src[q0*C:], t.offs, kTap, C, cv.xPad, cv.gemm[0], cv.spec.bias, acc.Buf, M)
 					t.eachRun(q0, q1, OW, func(q, p, n int) {
 						for i := 0; i < n; i++ {
 							copy(y32[(out+p+i)*ldy:(out+p+i)*ldy+M], acc.Buf[(q-q0+i)*M:(q-q0+i+1)*M])
@@ -133,7 +128,7 @@ func (cv *convNHWC) runTaps(threads int, g *convGeom, x []uint8, y []uint8, y32 
 				}
 				bytes := linalg.GetBytes((q1 - q0) * M)
 				defer bytes.Release()
-				linalg.QGemmTapsRequant(1, q1-q0, src[q0*C:], t.offs, kTap, C, cv.xPad, cv.gemm[0], cv.spec.bias, cv.rqGroups[0], bytes.Buf, M)
+				linalg.QGemmTapsRequant(th, q1-q0, src[q0*C:], t.offs, kTap, C, cv.xPad, cv.gemm[0], cv.spec.bias, cv.rqGroups[0], bytes.Buf, M)
 				t.eachRun(q0, q1, OW, func(q, p, n int) {
 					if ldy == M {
 						copy(y[(out+p)*M:(out+p+n)*M], bytes.Buf[(q-q0)*M:(q-q0+n)*M])
@@ -143,10 +138,35 @@ func (cv *convNHWC) runTaps(threads int, g *convGeom, x []uint8, y []uint8, y32 
 						copy(y[(out+p+i)*ldy:(out+p+i)*ldy+M], bytes.Buf[(q-q0+i)*M:(q-q0+i+1)*M])
 					}
 				})
+			}
+			if threads > 1 && cv.gemm[0].PrefersColumnSplit(rows) {
+				// Weights larger than the image (the 14×14 and 7×7 layers): one product whose
+				// threads share B's columns, each reading its part of B once.
+				block(0, rows, threads)
+				continue
+			}
+			per := max(6, min(1024, (64<<10)/max(M, 1))/6*6)
+			if threads > 1 {
+				per = max(6, min(per, (rows+4*threads-1)/(4*threads)+5)/6*6)
+			}
+			jobs := (rows + per - 1) / per
+			linalg.ForCost(threads, jobs, per*cv.k*M, func(job int) {
+				block(job*per, min(rows, (job+1)*per), 1)
 			})
 			continue
 		}
 		rowBytes := g.stride[0] * t.wp * C
+		if threads > 1 && cv.gemm[0].PrefersColumnSplit(OH*OW) {
+			for oh := 0; oh < OH; oh++ {
+				p := out + oh*OW
+				if cv.spec.requant {
+					linalg.QGemmTapsRequant(threads, OW, src[oh*rowBytes:], t.offs, kTap, g.stride[1]*C, cv.xPad, cv.gemm[0], cv.spec.bias, cv.rqGroups[0], y[p*ldy:], ldy)
+				} else {
+					linalg.QGemmTaps(threads, OW, src[oh*rowBytes:], t.offs, kTap, g.stride[1]*C, cv.xPad, cv.gemm[0], cv.spec.bias, y32[p*ldy:], ldy)
+				}
+			}
+			continue
+		}
 		linalg.ForCost(threads, OH, OW*cv.k*M, func(oh int) {
 			p := out + oh*OW
 			if cv.spec.requant {
@@ -175,20 +195,23 @@ func (t tapsGeometry) eachRun(q0, q1, ow int, fn func(q, p, n int)) {
 }
 
 // padImage writes one NHWC image into the padded buffer: the zero point around it (and in
-// the slack after it), input bytes flipped to unsigned for int8 inputs.
-func (cv *convNHWC) padImage(g *convGeom, t tapsGeometry, src, dst []uint8) {
+// the slack after it), input bytes flipped to unsigned for int8 inputs. Its rows are
+// split over the threads in order, as the product's are, so that each core pads about
+// the rows it then reads: a copy made on one core and read on the other costs a
+// cache-to-cache transfer per line, and on one core it is a serial step of every layer.
+func (cv *convNHWC) padImage(threads int, g *convGeom, t tapsGeometry, src, dst []uint8) {
 	H, W, C := g.in[0], g.in[1], cv.c
 	rowBytes := t.wp * C
-	for ih := 0; ih < t.hp; ih++ {
+	linalg.ForCost(threads, t.hp, rowBytes, func(ih int) {
 		row := dst[ih*rowBytes : (ih+1)*rowBytes]
 		r := ih - t.pt
 		if r < 0 || r >= H {
 			fill(row, cv.xPad)
-			continue
+			return
 		}
 		fill(row[:t.pl*C], cv.xPad)
 		copyFlip(row[t.pl*C:(t.pl+W)*C], src[r*W*C:(r+1)*W*C], cv.flip)
 		fill(row[(t.pl+W)*C:], cv.xPad)
-	}
+	})
 	fill(dst[t.hp*rowBytes:], cv.xPad)
 }
