@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/bits"
 	"sync"
+	"unsafe"
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
@@ -24,7 +25,12 @@ import (
 //
 // The rule is conservative: an aliasing kernel pins its inputs' buffers for the rest of the
 // run (the garbage collector reclaims them), but a buffer that is still visible anywhere is
-// never reused.
+// never reused. One exception keeps the common views from turning into garbage on every
+// run (a Flatten before the classifier, a transformer's Reshapes): when an output is the
+// whole buffer of the kernel's first input (same first element, same capacity) and that
+// input dies at this step with its buffer owned, the output takes over the ownership. No
+// one else can see the buffer: the input had no other reader left, and a kernel that
+// made any other view of it would have cleared its ownership earlier.
 
 // sizeClass maps an element count to a capacity class and that class's capacity: powers
 // of two split into four steps each, so at most 25% of a buffer is wasted (small counts
@@ -179,6 +185,41 @@ func reslice(data any, n int) any {
 		return d[:n]
 	}
 	return data
+}
+
+// sameBuffer reports whether a and b are slices of one element type that start at the
+// same element and have the same capacity: the same pooled buffer, whatever their lengths.
+func sameBuffer(a, b any) bool {
+	switch x := a.(type) {
+	case []float32:
+		return sameStart(x, b)
+	case []float64:
+		return sameStart(x, b)
+	case []uint16:
+		return sameStart(x, b)
+	case []int8:
+		return sameStart(x, b)
+	case []int16:
+		return sameStart(x, b)
+	case []int32:
+		return sameStart(x, b)
+	case []int64:
+		return sameStart(x, b)
+	case []uint8:
+		return sameStart(x, b)
+	case []uint32:
+		return sameStart(x, b)
+	case []uint64:
+		return sameStart(x, b)
+	case []bool:
+		return sameStart(x, b)
+	}
+	return false
+}
+
+func sameStart[E any](x []E, other any) bool {
+	y, ok := other.([]E)
+	return ok && cap(x) > 0 && cap(x) == cap(y) && unsafe.SliceData(x) == unsafe.SliceData(y)
 }
 
 func sliceCap(data any) int {

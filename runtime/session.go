@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	goruntime "runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -320,6 +321,25 @@ func (p *program) acquire() *Scope {
 	}
 }
 
+// inheritsFirstInput reports whether output t of step st may take over the buffer of the
+// step's first input: t is that whole buffer, the input's buffer is owned (pooled, never
+// viewed), and this step is the input's last reader.
+func (p *program) inheritsFirstInput(st *step, sc *Scope, args []*Tensor, t *Tensor) bool {
+	if len(st.in) == 0 || st.in[0] < 0 || len(args) == 0 || args[0] == nil {
+		return false
+	}
+	in := st.in[0]
+	if !sc.owned[in] || !slices.Contains(st.free, in) || !sameBuffer(args[0].Data, t.Data) {
+		return false
+	}
+	for _, other := range st.in[1:] {
+		if other == in {
+			return false // read twice: the heir rule reasons about one reference
+		}
+	}
+	return true
+}
+
 func (p *program) release(sc *Scope) {
 	clear(sc.values)
 	clear(sc.owned)
@@ -406,6 +426,7 @@ func (p *program) exec(ctx context.Context, alloc *runAlloc, threads int, parent
 			}
 		}
 		mark := len(alloc.fresh)
+
 		outs, err := kernel.RunGuarded(st.kernel, &sc.kctx, args)
 		if err != nil {
 			alloc.fresh = alloc.fresh[:mark]
@@ -413,6 +434,7 @@ func (p *program) exec(ctx context.Context, alloc *runAlloc, threads int, parent
 			return nil, kernel.WrapPath(st.node.Describe(), err)
 		}
 		aliased := false
+		heir := -1 // the one output that is the whole buffer of a first input dying here
 		for i, slot := range st.out {
 			if slot < 0 {
 				continue
@@ -431,6 +453,13 @@ func (p *program) exec(ctx context.Context, alloc *runAlloc, threads int, parent
 				sc.owned[slot] = true
 			} else {
 				aliased = true
+				if p.inheritsFirstInput(st, sc, args, t) {
+					if heir == -1 {
+						heir = slot
+					} else {
+						heir = -2 // two outputs share the buffer: neither owns it
+					}
+				}
 			}
 		}
 		clear(alloc.fresh[mark:])
@@ -438,6 +467,9 @@ func (p *program) exec(ctx context.Context, alloc *runAlloc, threads int, parent
 		if aliased {
 			for _, s := range st.reads {
 				sc.owned[s] = false
+			}
+			if heir >= 0 {
+				sc.owned[heir] = true
 			}
 		}
 		if observe != nil && st.origin != nil {
