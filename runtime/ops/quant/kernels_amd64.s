@@ -2890,8 +2890,12 @@ qdwPairsAVX2Signed_done:
 	RET
 
 // func qdw5x5AVX512(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)
-TEXT ·qdw5x5AVX512(SB), NOSPLIT, $0-72
-	MOVQ rq+64(FP), R15          // zp, lo and hi at 8, 12 and 16(R15), broadcast where used
+TEXT ·qdw5x5AVX512(SB), NOSPLIT, $16-72
+	MOVQ rq+64(FP), SI
+	MOVQ 8(SI), R13
+	MOVQ R13, 0(SP)              // zp, lo
+	MOVL 16(SI), R13
+	MOVL R13, 8(SP)              // hi: broadcast from the frame where used
 	MOVQ c+24(FP), CX            // channels left
 	MOVQ CX, AX                  // c: the step between kernel columns
 	MOVQ step+16(FP), DI
@@ -3065,9 +3069,9 @@ qdw5x5AVX512_pixel:
 	VCVTDQ2PS Z0, Z0
 	VMULPS Z28, Z0, Z0
 	VRNDSCALEPS $0, Z0, Z0
-	VADDPS.BCST 8(R15), Z0, Z0
-	VMAXPS.BCST 12(R15), Z0, Z0
-	VMINPS.BCST 16(R15), Z0, Z0
+	VADDPS.BCST 0(SP), Z0, Z0
+	VMAXPS.BCST 4(SP), Z0, Z0
+	VMINPS.BCST 8(SP), Z0, Z0
 	VCVTPS2DQ Z0, Z0
 	VPMOVDB Z0, K1, (R13)
 	ADDQ DI, R8
@@ -3086,8 +3090,12 @@ qdw5x5AVX512_pixel:
 	RET
 
 // func qdw5x5AVX512VNNI(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)
-TEXT ·qdw5x5AVX512VNNI(SB), NOSPLIT, $0-72
-	MOVQ rq+64(FP), R15          // zp, lo and hi at 8, 12 and 16(R15), broadcast where used
+TEXT ·qdw5x5AVX512VNNI(SB), NOSPLIT, $16-72
+	MOVQ rq+64(FP), SI
+	MOVQ 8(SI), R13
+	MOVQ R13, 0(SP)              // zp, lo
+	MOVL 16(SI), R13
+	MOVL R13, 8(SP)              // hi: broadcast from the frame where used
 	MOVQ c+24(FP), CX            // channels left
 	MOVQ CX, AX                  // c: the step between kernel columns
 	MOVQ step+16(FP), DI
@@ -3236,9 +3244,9 @@ qdw5x5AVX512VNNI_pixel:
 	VCVTDQ2PS Z0, Z0
 	VMULPS Z28, Z0, Z0
 	VRNDSCALEPS $0, Z0, Z0
-	VADDPS.BCST 8(R15), Z0, Z0
-	VMAXPS.BCST 12(R15), Z0, Z0
-	VMINPS.BCST 16(R15), Z0, Z0
+	VADDPS.BCST 0(SP), Z0, Z0
+	VMAXPS.BCST 4(SP), Z0, Z0
+	VMINPS.BCST 8(SP), Z0, Z0
 	VCVTPS2DQ Z0, Z0
 	VPMOVDB Z0, K1, (R13)
 	ADDQ DI, R8
@@ -3257,8 +3265,12 @@ qdw5x5AVX512VNNI_pixel:
 	RET
 
 // func qdw5x5AVX512Signed(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)
-TEXT ·qdw5x5AVX512Signed(SB), NOSPLIT, $0-72
-	MOVQ rq+64(FP), R15          // zp, lo and hi at 8, 12 and 16(R15), broadcast where used
+TEXT ·qdw5x5AVX512Signed(SB), NOSPLIT, $16-72
+	MOVQ rq+64(FP), SI
+	MOVQ 8(SI), R13
+	MOVQ R13, 0(SP)              // zp, lo
+	MOVL 16(SI), R13
+	MOVL R13, 8(SP)              // hi: broadcast from the frame where used
 	MOVQ c+24(FP), CX            // channels left
 	MOVQ CX, AX                  // c: the step between kernel columns
 	MOVQ step+16(FP), DI
@@ -3432,9 +3444,9 @@ qdw5x5AVX512Signed_pixel:
 	VCVTDQ2PS Z0, Z0
 	VMULPS Z28, Z0, Z0
 	VRNDSCALEPS $0, Z0, Z0
-	VADDPS.BCST 8(R15), Z0, Z0
-	VMAXPS.BCST 12(R15), Z0, Z0
-	VMINPS.BCST 16(R15), Z0, Z0
+	VADDPS.BCST 0(SP), Z0, Z0
+	VMAXPS.BCST 4(SP), Z0, Z0
+	VMINPS.BCST 8(SP), Z0, Z0
 	VCVTPS2DQ Z0, Z0
 	VPMOVDB Z0, K1, (R13)
 	ADDQ DI, R8
@@ -3453,8 +3465,12 @@ qdw5x5AVX512Signed_pixel:
 	RET
 
 // func qdw5x5AVX512VNNISigned(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)
-TEXT ·qdw5x5AVX512VNNISigned(SB), NOSPLIT, $0-72
-	MOVQ rq+64(FP), R15          // zp, lo and hi at 8, 12 and 16(R15), broadcast where used
+TEXT ·qdw5x5AVX512VNNISigned(SB), NOSPLIT, $16-72
+	MOVQ rq+64(FP), SI
+	MOVQ 8(SI), R13
+	MOVQ R13, 0(SP)              // zp, lo
+	MOVL 16(SI), R13
+	MOVL R13, 8(SP)              // hi: broadcast from the frame where used
 	MOVQ c+24(FP), CX            // channels left
 	MOVQ CX, AX                  // c: the step between kernel columns
 	MOVQ step+16(FP), DI
@@ -3603,9 +3619,9 @@ qdw5x5AVX512VNNISigned_pixel:
 	VCVTDQ2PS Z0, Z0
 	VMULPS Z28, Z0, Z0
 	VRNDSCALEPS $0, Z0, Z0
-	VADDPS.BCST 8(R15), Z0, Z0
-	VMAXPS.BCST 12(R15), Z0, Z0
-	VMINPS.BCST 16(R15), Z0, Z0
+	VADDPS.BCST 0(SP), Z0, Z0
+	VMAXPS.BCST 4(SP), Z0, Z0
+	VMINPS.BCST 8(SP), Z0, Z0
 	VCVTPS2DQ Z0, Z0
 	VPMOVDB Z0, K1, (R13)
 	ADDQ DI, R8

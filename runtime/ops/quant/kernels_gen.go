@@ -960,9 +960,10 @@ func genQMulChannels(signed bool) {
 
 // genDW5x5 writes qdw5x5AVX512{,VNNI}{,Signed}(rows **uint8, ow, step, c int, w *int32,
 // initScale *int32, y *uint8, ldy int, rq *dwRequant): genDW3x3 for a 5×5 window. The 25
-// weight vectors of a block of 16 channels stay in Z2..Z26 (init, scales, zp, lo and hi in
-// Z27..Z31) while the row's pixels stream through; tap (i, j) of a pixel is c·j bytes into
-// its row i (c·3 through a LEAQ of the row's address plus 2c).
+// weight vectors of a block of 16 channels stay in Z2..Z26 (init and scales in Z27 and Z28;
+// even and odd taps accumulate in Z0 and Z29; zp, lo and hi are broadcast from the frame)
+// while the row's pixels stream through; tap (i, j) of a pixel is c·j bytes into its row i
+// (c·3 through a LEAQ of the row's address plus 2c).
 func genDW5x5(signed, vnni bool) {
 	name := "qdw5x5AVX512"
 	if vnni {
@@ -975,8 +976,12 @@ func genDW5x5(signed, vnni bool) {
 	}
 	rowRegs := []string{"R8", "R9", "R10", "R11", "R12"}
 	p("// func %s(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
-	p("\tMOVQ rq+64(FP), R15          // zp, lo and hi at 8, 12 and 16(R15), broadcast where used")
+	p("TEXT ·%s(SB), NOSPLIT, $16-72", name)
+	p("\tMOVQ rq+64(FP), SI")
+	p("\tMOVQ 8(SI), R13")
+	p("\tMOVQ R13, 0(SP)              // zp, lo")
+	p("\tMOVL 16(SI), R13")
+	p("\tMOVL R13, 8(SP)              // hi: broadcast from the frame where used")
 	p("\tMOVQ c+24(FP), CX            // channels left")
 	p("\tMOVQ CX, AX                  // c: the step between kernel columns")
 	p("\tMOVQ step+16(FP), DI")
@@ -1044,9 +1049,9 @@ func genDW5x5(signed, vnni bool) {
 	p("\tVCVTDQ2PS Z0, Z0")
 	p("\tVMULPS Z28, Z0, Z0")
 	p("\tVRNDSCALEPS $0, Z0, Z0")
-	p("\tVADDPS.BCST 8(R15), Z0, Z0")
-	p("\tVMAXPS.BCST 12(R15), Z0, Z0")
-	p("\tVMINPS.BCST 16(R15), Z0, Z0")
+	p("\tVADDPS.BCST 0(SP), Z0, Z0")
+	p("\tVMAXPS.BCST 4(SP), Z0, Z0")
+	p("\tVMINPS.BCST 8(SP), Z0, Z0")
 	p("\tVCVTPS2DQ Z0, Z0")
 	p("\tVPMOVDB Z0, K1, (R13)")
 	for _, r := range rowRegs {
