@@ -116,7 +116,9 @@ func TestQuantizedTorchvisionFuseInORT(t *testing.T) {
 	ortpeer.Require(t)
 	dir := t.TempDir()
 	var cases []quantInteropCase
-	for _, arch := range []string{"resnet18", "mobilenet_v2"} {
+	// EfficientNet-B0: SiLU and squeeze-and-excitation (QMulLookup, per-channel QMul), 5×5
+	// depthwise convolutions.
+	for _, arch := range []string{"resnet18", "mobilenet_v2", "efficientnet_b0"} {
 		path := torchvisionModel(t, arch, 13)
 		m, _ := session(t, path)
 		ds := randomCalibration(t, m, 4)

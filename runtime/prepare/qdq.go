@@ -2,8 +2,9 @@ package prepare
 
 // qdqRules recognise quantized regions (DequantizeLinear → Conv/MatMul/Gemm →
 // QuantizeLinear, QLinearConv, ConvInteger, ...) and replace them with integer kernels of
-// the private domain. They run before the float rules; each lives in its own qdq*.go file.
-var qdqRules = []Rule{qdqRegions}
+// the private domain. They run before the float rules; each lives in its own qdq*.go file,
+// but for fuseQLookupMul (fuse_qlookup_mul.go), which merges two of the integer kernels.
+var qdqRules = []Rule{qdqRegions, fuseQLookupMul}
 
 // Names of the integer operators the QDQ rules create; their kernels are in
 // runtime/ops/quant (nhwc_ops.go), which documents their inputs and attributes. 8-bit
@@ -17,6 +18,7 @@ const (
 	OpQToNHWC                = "QToNHWC"
 	OpQToNCHW                = "QToNCHW"
 	OpQLookup                = "QLookup"
+	OpQMulLookup             = "QMulLookup"
 	OpQMul                   = "QMul"
 	OpQConcat                = "QConcat"
 )

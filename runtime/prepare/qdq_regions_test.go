@@ -92,7 +92,7 @@ func TestQDQRegions(t *testing.T) {
 		{"a kept convolution output stays float", passes.DefaultQuantizeOptions(), []string{"c1_relu"},
 			map[string]int{prepare.OpQConvNHWC: 4, prepare.OpQAdd: 1}},
 		{"squeeze and excitation with SiLU", passes.DefaultQuantizeOptions(), nil,
-			map[string]int{prepare.OpQConvNHWC: 3, prepare.OpQLookup: 2, prepare.OpQMul: 2, prepare.OpQGlobalAveragePoolNHWC: 1, prepare.OpQConcat: 1}},
+			map[string]int{prepare.OpQConvNHWC: 3, prepare.OpQMulLookup: 1, prepare.OpQLookup: 1, prepare.OpQMul: 1, prepare.OpQGlobalAveragePoolNHWC: 1, prepare.OpQConcat: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			build := resnetBlock

@@ -35,14 +35,15 @@
 // In the session's private domain (runtime/prepare.Domain), on 8-bit tensors that travel
 // between them in NHWC layout (nhwc_ops.go, qgemm_op.go, qlookup.go): QConvNHWC, QAdd,
 // QMul, QConcat, QMaxPoolNHWC, QGlobalAveragePoolNHWC, QGemm, QLookup (a unary float
-// operator as a table of its 256 results), QuantizeNHWC and the layout changes
-// QToNHWC/QToNCHW. Each is tested against the unfused operators it replaces; QAdd, QMul,
-// QConcat, QLookup and the pools reproduce them exactly.
+// operator as a table of its 256 results), QMulLookup (x times QLookup of x, as SiLU: one
+// table too), QuantizeNHWC and the layout changes QToNHWC/QToNCHW. Each is tested against
+// the unfused operators it replaces; QAdd, QMul, QConcat, QLookup, QMulLookup and the pools
+// reproduce them exactly.
 //
 // # Assembly
 //
 // kernels_gen.go writes kernels_amd64.s (depthwise rows, QAdd, the byte maximum of max
-// pooling, quantization); every kernel has a portable Go version, chosen under the noasm
+// pooling, quantization, table lookups); every kernel has a portable Go version, chosen under the noasm
 // tag or on CPUs without AVX2, and tests run every variant the machine supports.
 //
 // Packed sub-byte types arrive unpacked (one element per byte, see kernel.Tensor): int4

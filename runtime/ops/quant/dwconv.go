@@ -138,31 +138,31 @@ func (d *depthwise) run(threads int, g *convGeom, x []uint8, y []uint8, ldy int)
 	})
 }
 
-// interior runs a 3×3 row's pixels whose windows lie inside the input width on the kernel
-// that keeps the weights in registers, and the border pixels on the general one; false
-// when that kernel does not apply.
+// interior runs a 3×3 or 5×5 row's pixels whose windows lie inside the input width on the
+// kernel that keeps the weights in registers, and the border pixels on the general one;
+// false when that kernel does not apply.
 func (d *depthwise) interior(g *convGeom, rowPtrs *[maxDepthwiseTaps][]uint8, colOff []int32, zx []uint8, OW int, y []uint8, ldy int) bool {
-	if d.cv.kh != 3 || d.cv.kw != 3 || g.dil[0] != 1 || g.dil[1] != 1 {
+	k := d.cv.kh
+	if d.cv.kw != k || (k != 3 && k != 5) || g.dil[0] != 1 || g.dil[1] != 1 {
 		return false
 	}
 	s, pl, W, C := g.stride[1], g.padBegin[1], g.in[1], d.c
 	lo := (pl + s - 1) / s      // first window starting at column >= 0
-	hi := min(OW, (W-3+pl)/s+1) // windows ending at column <= W-1
-	if W < 3 || hi <= lo {
+	hi := min(OW, (W-k+pl)/s+1) // windows ending at column <= W-1
+	if W < k || hi <= lo {
 		return false
 	}
-	rows := [3][]uint8{}
-	for i := range rows {
+	var rows [5][]uint8
+	for i := range k {
 		rows[i] = rowPtrs[i][(lo*s-pl)*C:]
 	}
-	if !d.row3x3(&rows, hi-lo, s*C, y[lo*ldy:], ldy) {
+	if !d.rowKxK(rows[:k], hi-lo, s*C, y[lo*ldy:], ldy) {
 		return false
 	}
-	kw := d.cv.kw
-	if lo > 0 && !d.rowRequant(rowPtrs[:3], colOff, zx, lo, y, ldy) {
+	if lo > 0 && !d.rowRequant(rowPtrs[:k], colOff, zx, lo, y, ldy) {
 		panic("depthwise: no kernel for the border pixels")
 	}
-	if hi < OW && !d.rowRequant(rowPtrs[:3], colOff[hi*kw:], zx, OW-hi, y[hi*ldy:], ldy) {
+	if hi < OW && !d.rowRequant(rowPtrs[:k], colOff[hi*k:], zx, OW-hi, y[hi*ldy:], ldy) {
 		panic("depthwise: no kernel for the border pixels")
 	}
 	return true

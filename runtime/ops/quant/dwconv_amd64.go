@@ -154,33 +154,45 @@ func qdw3x3AVX512VNNI(rows **uint8, ow int, step int, c int, w *int32, initScale
 //go:noescape
 func qdw3x3AVX512VNNISigned(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)
 
+//go:noescape
+func qdw5x5AVX512(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)
+
+//go:noescape
+func qdw5x5AVX512Signed(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)
+
+//go:noescape
+func qdw5x5AVX512VNNI(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)
+
+//go:noescape
+func qdw5x5AVX512VNNISigned(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)
+
 var hasDW3x3 = hasAVX512BW && cpu.X86.HasBMI2
 
-// row3x3 computes ow output pixels of a 3×3 depthwise row whose windows lie inside the input
-// (rows at the first window, consecutive windows step bytes apart) straight into y, when
-// the AVX-512 kernel with the weights in registers runs here; false otherwise.
-func (d *depthwise) row3x3(rows *[3][]uint8, ow, step int, y []uint8, ldy int) bool {
-	if (dwVariant != "avx512" && dwVariant != "avx512novnni") || !hasDW3x3 || ow < 1 {
+// dwKxK are the kernels with the weights in registers, by window size (3 or 5), VNNI and
+// signedness.
+var dwKxK = map[int][2][2]func(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant){
+	3: {{qdw3x3AVX512, qdw3x3AVX512Signed}, {qdw3x3AVX512VNNI, qdw3x3AVX512VNNISigned}},
+	5: {{qdw5x5AVX512, qdw5x5AVX512Signed}, {qdw5x5AVX512VNNI, qdw5x5AVX512VNNISigned}},
+}
+
+// rowKxK computes ow output pixels of a k×k depthwise row (k = len(rows), 3 or 5) whose
+// windows lie inside the input (rows at the first window, consecutive windows step bytes
+// apart) straight into y, when the AVX-512 kernel with the weights in registers runs here;
+// false otherwise.
+func (d *depthwise) rowKxK(rows [][]uint8, ow, step int, y []uint8, ldy int) bool {
+	fns, ok := dwKxK[len(rows)]
+	if (dwVariant != "avx512" && dwVariant != "avx512novnni") || !hasDW3x3 || ow < 1 || !ok {
 		return false
 	}
 	vnni := hasAVX512VNNI && dwVariant == "avx512"
-	span := (ow-1)*step + 2*d.c + d.c // the last window's bytes in each row
-	var ptrs [3]*uint8
+	span := (ow-1)*step + (len(rows)-1)*d.c + d.c // the last window's bytes in each row
+	var ptrs [5]*uint8
 	for i, r := range rows {
 		_ = r[span-1]
 		ptrs[i] = &r[0]
 	}
 	_ = y[(ow-1)*ldy+d.c-1]
 	rq := dwRequant{delta: 4 * d.cpad, zp: d.zp, lo: d.lo, hi: d.hi}
-	fn := qdw3x3AVX512
-	switch {
-	case vnni && d.cv.spec.xSigned:
-		fn = qdw3x3AVX512VNNISigned
-	case vnni:
-		fn = qdw3x3AVX512VNNI
-	case d.cv.spec.xSigned:
-		fn = qdw3x3AVX512Signed
-	}
-	fn(&ptrs[0], ow, step, d.c, &d.w[0], &d.initScale[0], &y[0], ldy, &rq)
+	fns[b2i(vnni)][b2i(d.cv.spec.xSigned)](&ptrs[0], ow, step, d.c, &d.w[0], &d.initScale[0], &y[0], ldy, &rq)
 	return true
 }

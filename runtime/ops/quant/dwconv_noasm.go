@@ -15,4 +15,4 @@ func (d *depthwise) rowRequant(rows [][]uint8, colOff []int32, zx []uint8, ow in
 	return false
 }
 
-func (d *depthwise) row3x3(rows *[3][]uint8, ow, step int, y []uint8, ldy int) bool { return false }
+func (d *depthwise) rowKxK(rows [][]uint8, ow, step int, y []uint8, ldy int) bool { return false }

@@ -61,7 +61,25 @@ func qmaxTapsAVX2U(dst *uint8, taps **uint8, ntaps int, n int)
 //go:noescape
 func qmaxTapsAVX2S(dst *uint8, taps **uint8, ntaps int, n int)
 
+//go:noescape
+func qcolSumsAVX512U(x *uint8, rows, stride, n int, sums *int32)
+
+//go:noescape
+func qcolSumsAVX512S(x *uint8, rows, stride, n int, sums *int32)
+
+//go:noescape
+func qmulChannelsAVX512U(a *uint8, bf *float32, y *uint8, pixels, c int, k *qaddConsts)
+
+//go:noescape
+func qmulChannelsAVX512S(a *uint8, bf *float32, y *uint8, pixels, c int, k *qaddConsts)
+
+//go:noescape
+func qlookupVBMI(t *[256]uint8, x, y *uint8, n int)
+
 var hasAVX512Elementwise = hasAVX512BW && cpu.X86.HasBMI2
+
+// hasVBMI: the "avx512" elementwise set also looks bytes up with VPERMI2B.
+var hasVBMI = hasAVX512Elementwise && cpu.X86.HasAVX512VBMI
 
 // elementwiseVariant is the elementwise kernel set in use: "avx512", "avx2" or "go" (tests
 // switch it).
@@ -202,4 +220,64 @@ func quantizePlane(x []float32, c *quantizeConsts, y []uint8) {
 		return
 	}
 	quantizePlaneGo(x, c, y)
+}
+
+// lookupBytes sets y[i] = t[x[i]] for i < len(y): 64 bytes per step with AVX-512 VBMI,
+// else the Go loop.
+func lookupBytes(t *[256]uint8, x, y []uint8) {
+	n := len(y)
+	if n == 0 {
+		return
+	}
+	_ = x[n-1]
+	if elementwiseVariant == "avx512" && hasVBMI {
+		qlookupVBMI(t, &x[0], &y[0], n)
+		return
+	}
+	lookupBytesGo(t, x, y)
+}
+
+// colSums adds to sums[j] the bytes x[r*stride+j] of rows r < rows, for j < len(sums):
+// with AVX-512, 64 columns at a time; else the Go loop.
+func colSums(x []uint8, rows, stride int, sums []int32, signed bool) {
+	n := len(sums)
+	if rows <= 0 || n == 0 {
+		return
+	}
+	_ = x[(rows-1)*stride+n-1]
+	if elementwiseVariant == "avx512" {
+		if signed {
+			qcolSumsAVX512S(&x[0], rows, stride, n, &sums[0])
+		} else {
+			qcolSumsAVX512U(&x[0], rows, stride, n, &sums[0])
+		}
+		return
+	}
+	colSumsGo(x, rows, stride, sums, signed)
+}
+
+// mulChannels computes y from whole pixels of a, each multiplied channel by channel by b
+// (len(b) channels; bf holds their dequantized values): with AVX-512 16 channels at a time,
+// with AVX2 a pixel at a time by mulRun, else the Go loop.
+func (k *qmul) mulChannels(a, b []uint8, bf []float32, y []uint8) {
+	c := len(bf)
+	if c == 0 || len(y) < c {
+		return
+	}
+	pixels := len(y) / c
+	_ = a[pixels*c-1]
+	switch elementwiseVariant {
+	case "avx512":
+		if k.aType == ir.Int8 {
+			qmulChannelsAVX512S(&a[0], &bf[0], &y[0], pixels, c, &k.consts)
+		} else {
+			qmulChannelsAVX512U(&a[0], &bf[0], &y[0], pixels, c, &k.consts)
+		}
+	case "avx2":
+		for p := 0; p < pixels*c; p += c {
+			k.mulRun(a[p:p+c], b[:c], y[p:p+c])
+		}
+	default:
+		k.mulChannelsGo(a, bf, y)
+	}
 }

@@ -67,6 +67,15 @@ func main() {
 	for _, signed := range []bool{false, true} {
 		genDWPairs(signed)
 	}
+	for _, signed := range []bool{false, true} {
+		genDW5x5(signed, false)
+		genDW5x5(signed, true)
+	}
+	genLookup()
+	for _, signed := range []bool{false, true} {
+		genColSums(signed)
+		genQMulChannels(signed)
+	}
 	if _, err := os.Stdout.WriteString(out.String()); err != nil {
 		os.Exit(1)
 	}
@@ -711,6 +720,334 @@ func genDWPairs(signed bool) {
 	p("\tDECQ R10")
 	p("\tJNZ  %s_pixel", name)
 	p("%s_done:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// genLookup writes qlookupVBMI(t *[256]uint8, x, y *uint8, n int): y[i] = t[x[i]] for i < n.
+// The table sits in four registers; VPERMI2B looks 64 bytes up at once in a 128-byte half
+// by each index's low seven bits, once in each half, and the index's top bit (VPMOVB2M)
+// picks between the two results. The last n mod 64 bytes go through masked loads and stores.
+func genLookup() {
+	name := "qlookupVBMI"
+	p("// func %s(t *[256]uint8, x, y *uint8, n int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-32", name)
+	p("\tMOVQ t+0(FP), AX")
+	p("\tMOVQ x+8(FP), SI")
+	p("\tMOVQ y+16(FP), DI")
+	p("\tMOVQ n+24(FP), CX")
+	for i := 0; i < 4; i++ {
+		p("\tVMOVDQU64 %d(AX), Z%d     // t[%d:%d]", 64*i, 16+i, 64*i, 64*i+64)
+	}
+	body := func(in, tmp, k string) {
+		p("\tVPMOVB2M %s, %s             // index ≥ 128", in, k)
+		p("\tVMOVDQA64 %s, %s", in, tmp)
+		p("\tVPERMI2B Z17, Z16, %s        // t[0:128][index mod 128]", in)
+		p("\tVPERMI2B Z19, Z18, %s        // t[128:256][index mod 128]", tmp)
+		p("\tVPBLENDMB %s, %s, %s, %s", tmp, in, k, in)
+	}
+	p("\tCMPQ CX, $128")
+	p("\tJLT  %s_single", name)
+	p("%s_loop2:", name)
+	p("\tVMOVDQU64 (SI), Z0")
+	p("\tVMOVDQU64 64(SI), Z2")
+	body("Z0", "Z1", "K1")
+	body("Z2", "Z3", "K2")
+	p("\tVMOVDQU64 Z0, (DI)")
+	p("\tVMOVDQU64 Z2, 64(DI)")
+	p("\tADDQ $128, SI")
+	p("\tADDQ $128, DI")
+	p("\tSUBQ $128, CX")
+	p("\tCMPQ CX, $128")
+	p("\tJGE  %s_loop2", name)
+	p("%s_single:", name)
+	p("\tCMPQ CX, $64")
+	p("\tJLT  %s_tail", name)
+	p("\tVMOVDQU64 (SI), Z0")
+	body("Z0", "Z1", "K1")
+	p("\tVMOVDQU64 Z0, (DI)")
+	p("\tADDQ $64, SI")
+	p("\tADDQ $64, DI")
+	p("\tSUBQ $64, CX")
+	p("%s_tail:", name)
+	p("\tTESTQ CX, CX")
+	p("\tJZ   %s_done", name)
+	p("\tMOVQ $1, AX")
+	p("\tSHLQ CX, AX")
+	p("\tDECQ AX")
+	p("\tKMOVQ AX, K3              // the n mod 64 bytes left")
+	p("\tVMOVDQU8.Z (SI), K3, Z0")
+	body("Z0", "Z1", "K1")
+	p("\tVMOVDQU8 Z0, K3, (DI)")
+	p("%s_done:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// genColSums writes qcolSumsAVX512{U,S}(x *uint8, rows, stride, n int, sums *int32):
+//
+//	for j < n: sums[j] += Σ_{r<rows} x[r*stride+j]
+//
+// the bytes zero-extended (U) or sign-extended (S) to int32: the per-channel sums of a
+// global average pool over NHWC rows. Columns go in blocks of 64 (a cache line of each
+// row, four accumulators), then 16, the last block masked; rows ≥ 1.
+func genColSums(signed bool) {
+	name, ext := "qcolSumsAVX512U", "VPMOVZXBD"
+	if signed {
+		name, ext = "qcolSumsAVX512S", "VPMOVSXBD"
+	}
+	p("// func %s(x *uint8, rows, stride, n int, sums *int32)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-40", name)
+	p("\tMOVQ x+0(FP), SI")
+	p("\tMOVQ rows+8(FP), BX")
+	p("\tMOVQ stride+16(FP), R8")
+	p("\tMOVQ n+24(FP), CX")
+	p("\tMOVQ sums+32(FP), DI")
+	p("%s_block64:", name)
+	p("\tCMPQ CX, $64")
+	p("\tJLT  %s_block16", name)
+	for i := 0; i < 4; i++ {
+		p("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
+	}
+	p("\tMOVQ SI, R9")
+	p("\tMOVQ BX, R10")
+	p("%s_rows64:", name)
+	for i := 0; i < 4; i++ {
+		p("\t%s %d(R9), Z%d", ext, 16*i, 4+i)
+		p("\tVPADDD Z%d, Z%d, Z%d", 4+i, i, i)
+	}
+	p("\tADDQ R8, R9")
+	p("\tDECQ R10")
+	p("\tJNZ  %s_rows64", name)
+	for i := 0; i < 4; i++ {
+		p("\tVPADDD %d(DI), Z%d, Z%d", 64*i, i, i)
+		p("\tVMOVDQU32 Z%d, %d(DI)", i, 64*i)
+	}
+	p("\tADDQ $64, SI")
+	p("\tADDQ $256, DI")
+	p("\tSUBQ $64, CX")
+	p("\tJMP  %s_block64", name)
+	p("%s_block16:", name)
+	p("\tTESTQ CX, CX")
+	p("\tJZ   %s_done", name)
+	p("\tMOVL $0xffff, AX")
+	p("\tCMPQ CX, $16")
+	p("\tJGE  %s_mask", name)
+	p("\tMOVL $1, AX")
+	p("\tSHLL CX, AX")
+	p("\tDECL AX")
+	p("%s_mask:", name)
+	p("\tKMOVW AX, K1                // the block's columns")
+	p("\tVPXORD Z0, Z0, Z0")
+	p("\tMOVQ SI, R9")
+	p("\tMOVQ BX, R10")
+	p("%s_rows16:", name)
+	p("\t%s.Z (R9), K1, Z4", ext)
+	p("\tVPADDD Z4, Z0, Z0")
+	p("\tADDQ R8, R9")
+	p("\tDECQ R10")
+	p("\tJNZ  %s_rows16", name)
+	p("\tVMOVDQU32.Z (DI), K1, Z5")
+	p("\tVPADDD Z5, Z0, Z0")
+	p("\tVMOVDQU32 Z0, K1, (DI)")
+	p("\tADDQ $16, SI")
+	p("\tADDQ $64, DI")
+	p("\tSUBQ $16, CX")
+	p("\tJGT  %s_block16", name)
+	p("%s_done:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// genQMulChannels writes qmulChannelsAVX512{U,S}(a *uint8, bf *float32, y *uint8, pixels, c
+// int, k *qaddConsts), QMul of NHWC rows by one factor per channel (a squeeze-and-excitation
+// scale, already dequantized into bf):
+//
+//	for p < pixels, j < c: y[p*c+j] = clamp(RoundHalfEven(((a[p*c+j]−za)·sa · bf[j]) / sy) + zy, lo, hi)
+//
+// every step rounded to float32 as genQBinary's mul (whose b side is bf). Channels go 16 at
+// a time, the last c mod 16 under a mask.
+func genQMulChannels(signed bool) {
+	name, ext := "qmulChannelsAVX512U", "VPMOVZXBD"
+	if signed {
+		name, ext = "qmulChannelsAVX512S", "VPMOVSXBD"
+	}
+	p("// func %s(a *uint8, bf *float32, y *uint8, pixels, c int, k *qaddConsts)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	p("\tMOVQ a+0(FP), SI")
+	p("\tMOVQ y+16(FP), DI")
+	p("\tMOVQ pixels+24(FP), R10")
+	p("\tMOVQ c+32(FP), CX")
+	p("\tMOVQ k+40(FP), AX")
+	p("\tVPBROADCASTD 0(AX), Z8      // za")
+	p("\tVBROADCASTSS 8(AX), Z10     // sa")
+	p("\tVBROADCASTSS 16(AX), Z12    // sy")
+	p("\tVBROADCASTSS 20(AX), Z13    // zy")
+	p("\tVBROADCASTSS 24(AX), Z14    // lo")
+	p("\tVBROADCASTSS 28(AX), Z15    // hi")
+	p("\tMOVQ CX, BX")
+	p("\tANDQ $15, CX")
+	p("\tMOVL $1, AX")
+	p("\tSHLL CX, AX")
+	p("\tDECL AX")
+	p("\tKMOVW AX, K1                // the last c mod 16 channels")
+	p("\tMOVQ BX, CX")
+	p("\tANDQ $15, BX")
+	p("\tSHRQ $4, CX                 // whole blocks of 16")
+	p("\tTESTQ R10, R10")
+	p("\tJZ   %s_done", name)
+	body := func(masked bool) {
+		if masked {
+			p("\t%s.Z (SI), K1, Z0", ext)
+			p("\tVMOVUPS.Z (DX), K1, Z1")
+		} else {
+			p("\t%s (SI), Z0", ext)
+			p("\tVMOVUPS (DX), Z1")
+		}
+		p("\tVPSUBD Z8, Z0, Z0")
+		p("\tVCVTDQ2PS Z0, Z0")
+		p("\tVMULPS Z10, Z0, Z0")
+		p("\tVMULPS Z1, Z0, Z0")
+		p("\tVDIVPS Z12, Z0, Z0")
+		p("\tVRNDSCALEPS $0, Z0, Z0      // round half to even")
+		p("\tVADDPS Z13, Z0, Z0")
+		p("\tVMAXPS Z14, Z0, Z0")
+		p("\tVMINPS Z15, Z0, Z0")
+		p("\tVCVTPS2DQ Z0, Z0")
+		p("\tVPMOVDB Z0, X0")
+		if masked {
+			p("\tVMOVDQU8 X0, K1, (DI)")
+		} else {
+			p("\tVMOVDQU X0, (DI)")
+		}
+	}
+	p("%s_pixel:", name)
+	p("\tMOVQ bf+8(FP), DX")
+	p("\tMOVQ CX, R11")
+	p("\tTESTQ R11, R11")
+	p("\tJZ   %s_tail", name)
+	p("%s_block:", name)
+	body(false)
+	p("\tADDQ $16, SI")
+	p("\tADDQ $64, DX")
+	p("\tADDQ $16, DI")
+	p("\tDECQ R11")
+	p("\tJNZ  %s_block", name)
+	p("%s_tail:", name)
+	p("\tTESTQ BX, BX")
+	p("\tJZ   %s_next", name)
+	body(true)
+	p("\tADDQ BX, SI")
+	p("\tADDQ BX, DI")
+	p("%s_next:", name)
+	p("\tDECQ R10")
+	p("\tJNZ  %s_pixel", name)
+	p("%s_done:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// genDW5x5 writes qdw5x5AVX512{,VNNI}{,Signed}(rows **uint8, ow, step, c int, w *int32,
+// initScale *int32, y *uint8, ldy int, rq *dwRequant): genDW3x3 for a 5×5 window. The 25
+// weight vectors of a block of 16 channels stay in Z2..Z26 (init, scales, zp, lo and hi in
+// Z27..Z31) while the row's pixels stream through; tap (i, j) of a pixel is c·j bytes into
+// its row i (c·3 through a LEAQ of the row's address plus 2c).
+func genDW5x5(signed, vnni bool) {
+	name := "qdw5x5AVX512"
+	if vnni {
+		name += "VNNI"
+	}
+	ext := "VPMOVZXBD"
+	if signed {
+		name += "Signed"
+		ext = "VPMOVSXBD"
+	}
+	rowRegs := []string{"R8", "R9", "R10", "R11", "R12"}
+	p("// func %s(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
+	p("\tMOVQ rq+64(FP), SI")
+	p("\tVBROADCASTSS 8(SI), Z29      // zp")
+	p("\tVBROADCASTSS 12(SI), Z30     // lo")
+	p("\tVBROADCASTSS 16(SI), Z31     // hi")
+	p("\tMOVQ c+24(FP), CX            // channels left")
+	p("\tMOVQ CX, AX                  // c: the step between kernel columns")
+	p("\tMOVQ step+16(FP), DI")
+	p("\tMOVQ w+32(FP), DX")
+	p("\tXORQ BX, BX                  // channel offset")
+	p("%s_block:", name)
+	p("\tMOVQ CX, SI")
+	p("\tCMPQ SI, $16")
+	p("\tJLE  %s_mask", name)
+	p("\tMOVQ $16, SI")
+	p("%s_mask:", name)
+	p("\tMOVL $1, R13")
+	p("\tSHLXL SI, R13, R13")
+	p("\tDECL R13")
+	p("\tKMOVW R13, K1")
+	p("\tLEAQ 15(AX), R13")
+	p("\tANDQ $-16, R13")
+	p("\tSHLQ $2, R13                 // weight row stride: cpad int32s")
+	p("\tMOVQ DX, SI")
+	for t := 0; t < 25; t++ {
+		p("\tVMOVDQU32 (SI), Z%d", 2+t)
+		if t < 24 {
+			p("\tADDQ R13, SI")
+		}
+	}
+	p("\tMOVQ initScale+40(FP), SI")
+	p("\tVMOVDQU32 (SI)(BX*4), Z27     // init")
+	p("\tADDQ R13, SI")
+	p("\tVMOVUPS (SI)(BX*4), Z28       // scales")
+	p("\tMOVQ rows+0(FP), SI")
+	for i, r := range rowRegs {
+		p("\tMOVQ %d(SI), %s", 8*i, r)
+		p("\tADDQ BX, %s", r)
+	}
+	p("\tMOVQ y+48(FP), R13")
+	p("\tADDQ BX, R13")
+	p("\tMOVQ ow+8(FP), R14")
+	p("%s_pixel:", name)
+	p("\tVMOVDQA32 Z27, Z0")
+	for i, base := range rowRegs {
+		p("\tLEAQ (%s)(AX*2), SI", base)
+		addrs := []string{"(%[1]s)", "(%[1]s)(AX*1)", "(%[1]s)(AX*2)", "(SI)(AX*1)", "(%[1]s)(AX*4)"}
+		for j, addr := range addrs {
+			a := fmt.Sprintf(addr, base)
+			if j == 3 {
+				a = addr
+			}
+			p("\t%s.Z %s, K1, Z1", ext, a)
+			w := 2 + 5*i + j
+			if vnni {
+				p("\tVPDPWSSD Z%d, Z1, Z0", w)
+			} else {
+				p("\tVPMADDWD Z%d, Z1, Z1", w)
+				p("\tVPADDD Z1, Z0, Z0")
+			}
+		}
+	}
+	p("\tVCVTDQ2PS Z0, Z0")
+	p("\tVMULPS Z28, Z0, Z0")
+	p("\tVRNDSCALEPS $0, Z0, Z0")
+	p("\tVADDPS Z29, Z0, Z0")
+	p("\tVMAXPS Z30, Z0, Z0")
+	p("\tVMINPS Z31, Z0, Z0")
+	p("\tVCVTPS2DQ Z0, Z0")
+	p("\tVPMOVDB Z0, K1, (R13)")
+	for _, r := range rowRegs {
+		p("\tADDQ DI, %s", r)
+	}
+	p("\tADDQ ldy+56(FP), R13")
+	p("\tDECQ R14")
+	p("\tJNZ  %s_pixel", name)
+	p("\tADDQ $16, BX")
+	p("\tADDQ $64, DX")
+	p("\tSUBQ $16, CX")
+	p("\tJG   %s_block", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
 	p("")

@@ -452,20 +452,17 @@ func (k *qglobalAveragePoolNHWC) run(ctx *kernel.Context, inputs []*kernel.Tenso
 	defer sums.Release()
 	lo, hi := typeRange(k.yType)
 	signed := k.xType == ir.Int8
+	// Two or more threads sum blocks of 64 channels each (a cache line of every pixel).
+	blocks := (c + 63) / 64
 	for img := 0; img < n; img++ {
 		s := sums.Buf
 		clear(s)
-		for p := 0; p < hw; p++ {
-			row := xb[(img*hw+p)*c : (img*hw+p+1)*c]
-			if signed {
-				for i, v := range row {
-					s[i] += int32(int8(v))
-				}
-			} else {
-				for i, v := range row {
-					s[i] += int32(v)
-				}
-			}
+		xi := xb[img*hw*c : (img+1)*hw*c]
+		if hw > 0 {
+			linalg.ForCost(ctx.Parallelism(), blocks, 64*hw, func(b int) {
+				c0, c1 := b*64, min(c, (b+1)*64)
+				colSums(xi[c0:], hw, c, s[c0:c1], signed)
+			})
 		}
 		scale := float64(k.sx) / float64(k.sy) / float64(max(hw, 1))
 		for i, v := range s {
@@ -474,6 +471,22 @@ func (k *qglobalAveragePoolNHWC) run(ctx *kernel.Context, inputs []*kernel.Tenso
 		}
 	}
 	return y, nil
+}
+
+// colSumsGo is colSums' portable loop, the oracle of its vector kernel.
+func colSumsGo(x []uint8, rows, stride int, sums []int32, signed bool) {
+	for r := 0; r < rows; r++ {
+		row := x[r*stride : r*stride+len(sums)]
+		if signed {
+			for i, v := range row {
+				sums[i] += int32(int8(v))
+			}
+		} else {
+			for i, v := range row {
+				sums[i] += int32(v)
+			}
+		}
+	}
 }
 
 // quantizeNHWC is QuantizeNHWC.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/whittle-ml/whittle/ir"
@@ -213,15 +214,31 @@ func testQMaxPoolNHWC(t *testing.T) {
 // TestQGlobalAveragePoolNHWC: within one quantization step of the unfused operators (whose
 // float32 sum rounds differently).
 func TestQGlobalAveragePoolNHWC(t *testing.T) {
+	for _, v := range elementwiseVariants() {
+		t.Run(v, func(t *testing.T) {
+			defer func(old string) { elementwiseVariant = old }(elementwiseVariant)
+			elementwiseVariant = v
+			testQGlobalAveragePoolNHWC(t)
+		})
+	}
+}
+
+// testQGlobalAveragePoolNHWC: 37 channels (blocks of 16 and a tail), 150 (blocks of 64 and
+// a tail; on 40×40 pixels, enough work for two threads).
+func testQGlobalAveragePoolNHWC(t *testing.T) {
 	r := rand.New(rand.NewSource(11))
-	for _, dt := range []ir.DataType{ir.Uint8, ir.Int8} {
-		x := randTensor(r, dt, 2, 37, 7, 7)
+	for _, tc := range []struct {
+		dt    ir.DataType
+		c, hw int64
+	}{{ir.Uint8, 37, 7}, {ir.Int8, 37, 7}, {ir.Uint8, 150, 7}, {ir.Int8, 150, 40}} {
+		dt := tc.dt
+		x := randTensor(r, dt, 2, tc.c, tc.hw, tc.hw)
 		px := [2]*kernel.Tensor{scalarF(0.05), zeroPoint(dt, 3)}
 		py := [2]*kernel.Tensor{scalarF(0.011), zeroPoint(dt, -5+int(dt))}
 		want := refChain(t, "GlobalAveragePool", nil, []*kernel.Tensor{x}, [][2]*kernel.Tensor{px}, py)
 		in := []*kernel.Tensor{nhwcOf(x), px[0], px[1], py[0], py[1]}
 		got := run1(t, newPrivateNode(t, OpQGlobalAveragePoolNHWC, nil, in), in...)
-		if !reflect.DeepEqual(got.Shape, []int64{2, 37, 1, 1}) {
+		if !reflect.DeepEqual(got.Shape, []int64{2, tc.c, 1, 1}) {
 			t.Fatalf("shape %v", got.Shape)
 		}
 		gb, _ := byteData(got)
@@ -429,9 +446,14 @@ func testQMul(t *testing.T) {
 		pa := [2]*kernel.Tensor{scalarF(0.031), zeroPoint(types[0], 7)}
 		pb := [2]*kernel.Tensor{scalarF(0.017), zeroPoint(types[1], 100)}
 		py := [2]*kernel.Tensor{scalarF(0.043), zeroPoint(types[2], 20)}
-		// 6 channels: the vector kernel's tail only; 21: two vectors and a tail.
-		for _, bShape := range [][]int64{{2, 5, 4, 6}, {2, 1, 1, 6}, {2, 5, 4, 21}, {2, 1, 1, 21}} {
-			a, b := randTensor(r, types[0], 2, 5, 4, bShape[3]), randTensor(r, types[1], bShape...)
+		// 6 channels: the vector kernel's tail only; 21: two vectors and a tail; 100 channels
+		// of 40×40 pixels: enough work for two threads.
+		for _, bShape := range [][]int64{{2, 5, 4, 6}, {2, 1, 1, 6}, {2, 5, 4, 21}, {2, 1, 1, 21}, {2, 1, 1, 100}} {
+			h, w := int64(5), int64(4)
+			if bShape[3] == 100 {
+				h, w = 40, 40
+			}
+			a, b := randTensor(r, types[0], 2, h, w, bShape[3]), randTensor(r, types[1], bShape...)
 			want := refChain(t, "Mul", nil, []*kernel.Tensor{a, b}, [][2]*kernel.Tensor{pa, pb}, py)
 			in := []*kernel.Tensor{a, pa[0], pa[1], b, pb[0], pb[1], py[0], py[1]}
 			got := run1(t, newPrivateNode(t, OpQMul, nil, in), in...)
@@ -470,5 +492,127 @@ func TestQConcat(t *testing.T) {
 		if !reflect.DeepEqual(got.Shape, want.Shape) || !reflect.DeepEqual(got.Data, want.Data) {
 			t.Fatalf("axis %d: QConcat %v differs from the unfused operators %v", axis, got.Shape, want.Shape)
 		}
+	}
+}
+
+// TestLookupBytes: every lookup kernel this machine runs equals the Go loop on lengths
+// around the vector widths and at misaligned offsets, and writes nothing past y.
+func TestLookupBytes(t *testing.T) {
+	r := rand.New(rand.NewSource(18))
+	var table [256]uint8
+	for i := range table {
+		table[i] = uint8(r.Intn(256))
+	}
+	const guard = 67
+	for _, v := range elementwiseVariants() {
+		t.Run(v, func(t *testing.T) {
+			defer func(old string) { elementwiseVariant = old }(elementwiseVariant)
+			elementwiseVariant = v
+			for _, n := range []int{0, 1, 7, 63, 64, 65, 127, 128, 129, 191, 256, 300, 1000} {
+				for _, off := range []int{0, 1, 13} {
+					x := make([]uint8, off+n)
+					for i := range x {
+						x[i] = uint8(r.Intn(256))
+					}
+					buf := make([]uint8, off+n+guard)
+					for i := range buf {
+						buf[i] = 0xa5
+					}
+					y := buf[off : off+n]
+					lookupBytes(&table, x[off:], y)
+					want := make([]uint8, n)
+					lookupBytesGo(&table, x[off:], want)
+					if !reflect.DeepEqual(append([]uint8{}, y...), want) {
+						t.Fatalf("n %d offset %d: lookup differs from the Go loop", n, off)
+					}
+					for i, b := range buf {
+						if (i < off || i >= off+n) && b != 0xa5 {
+							t.Fatalf("n %d offset %d: byte %d outside y written", n, off, i)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestQMulLookup: QMulLookup equals the unfused operators of x·op(x) in QDQ form —
+// DequantizeLinear(x) → op → QuantizeLinear(t) → DequantizeLinear, times DequantizeLinear(x),
+// [→ Relu] → QuantizeLinear(y) — on every input byte, for a gate with attributes, one with
+// constant inputs and a folded Relu.
+func TestQMulLookup(t *testing.T) {
+	r := rand.New(rand.NewSource(19))
+	for _, tc := range []struct {
+		op         string
+		attrs      []*ir.Attr
+		extra      []*kernel.Tensor
+		xt, tt, yt ir.DataType
+		relu       bool
+	}{
+		{"Sigmoid", nil, nil, ir.Uint8, ir.Uint8, ir.Uint8, false},
+		{"Sigmoid", nil, nil, ir.Int8, ir.Uint8, ir.Int8, false},
+		{"HardSigmoid", []*ir.Attr{ir.FloatAttr("alpha", 0.3)}, nil, ir.Int8, ir.Int8, ir.Uint8, false},
+		{"Clip", nil, []*kernel.Tensor{scalarF(-1), scalarF(2)}, ir.Uint8, ir.Int8, ir.Uint8, true},
+		{"Tanh", nil, nil, ir.Int8, ir.Int8, ir.Int8, true},
+	} {
+		// Every byte, in a shape with a vector and a tail.
+		x := randTensor(r, tc.xt, 1, 3, 5, 23)
+		xb, _ := byteData(x)
+		for i := range 256 {
+			xb[i] = uint8(i)
+		}
+		px := [2]*kernel.Tensor{scalarF(0.05), zeroPoint(tc.xt, 9)}
+		pt := [2]*kernel.Tensor{scalarF(0.0045), zeroPoint(tc.tt, 3)}
+		py := [2]*kernel.Tensor{scalarF(0.027), zeroPoint(tc.yt, 5)}
+		dq := kerneltest.MustRunOne(t, "DequantizeLinear", 13, nil, x, px[0], px[1])
+		f := kerneltest.MustRunOne(t, tc.op, 17, tc.attrs, append([]*kernel.Tensor{dq}, tc.extra...)...)
+		q := kerneltest.MustRunOne(t, "QuantizeLinear", 13, nil, f, pt[0], pt[1])
+		gate := kerneltest.MustRunOne(t, "DequantizeLinear", 13, nil, q, pt[0], pt[1])
+		prod := kerneltest.MustRunOne(t, "Mul", 13, nil, dq, gate)
+		attrs := append([]*ir.Attr{ir.StringAttr("lookup_op", tc.op), ir.IntAttr("lookup_opset", 17)}, tc.attrs...)
+		if tc.relu {
+			prod = kerneltest.MustRunOne(t, "Relu", 13, nil, prod)
+			attrs = append(attrs, ir.FloatAttr("act_min", 0))
+		}
+		want := kerneltest.MustRunOne(t, "QuantizeLinear", 13, nil, prod, py[0], py[1])
+		in := append([]*kernel.Tensor{x, px[0], px[1], pt[0], pt[1], py[0], py[1]}, tc.extra...)
+		got := run1(t, newPrivateNode(t, OpQMulLookup, attrs, in), in...)
+		if !reflect.DeepEqual(got.Data, want.Data) || !reflect.DeepEqual(got.Shape, want.Shape) {
+			t.Fatalf("%s %v: QMulLookup differs from the unfused operators", tc.op, []ir.DataType{tc.xt, tc.tt, tc.yt})
+		}
+	}
+}
+
+// TestColSums: every column-sum kernel this machine runs equals the Go loop, for both
+// signednesses, column counts around the block widths, several rows and a row stride
+// wider than the columns summed, and leaves sums past n alone.
+func TestColSums(t *testing.T) {
+	r := rand.New(rand.NewSource(20))
+	for _, v := range elementwiseVariants() {
+		t.Run(v, func(t *testing.T) {
+			defer func(old string) { elementwiseVariant = old }(elementwiseVariant)
+			elementwiseVariant = v
+			for _, signed := range []bool{false, true} {
+				for _, n := range []int{1, 15, 16, 17, 63, 64, 65, 100, 128, 200} {
+					for _, rows := range []int{1, 3, 49} {
+						stride := n + r.Intn(9)
+						x := make([]uint8, (rows-1)*stride+n)
+						for i := range x {
+							x[i] = uint8(r.Intn(256))
+						}
+						init := make([]int32, n+5)
+						for i := range init {
+							init[i] = int32(r.Intn(1000)) - 500
+						}
+						got, want := slices.Clone(init), slices.Clone(init)
+						colSums(x, rows, stride, got[:n], signed)
+						colSumsGo(x, rows, stride, want[:n], signed)
+						if !slices.Equal(got, want) {
+							t.Fatalf("signed %v, n %d, rows %d: sums differ from the Go loop", signed, n, rows)
+						}
+					}
+				}
+			}
+		})
 	}
 }

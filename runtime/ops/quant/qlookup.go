@@ -35,28 +35,34 @@ type qlookup struct {
 
 func newQLookup(info *kernel.NodeInfo) (kernel.Kernel, error) {
 	n := info.Node
-	nIn := len(n.Inputs())
-	c, err := consts(info, max(nIn, 5))
+	c, err := consts(info, max(len(n.Inputs()), 5))
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) (kernel.Kernel, error) { return nil, fmt.Errorf("%s: %w", n.Describe(), err) }
-	_, _, xType, err := qparams(c[1], c[2])
+	table, xType, yType, err := lookupTable(n, c[1], c[2], c[3], c[4], c[min(5, len(c)):])
 	if err != nil {
-		return fail(err)
+		return nil, fmt.Errorf("%s: %w", n.Describe(), err)
 	}
-	_, _, yType, err := qparams(c[3], c[4])
-	if err != nil {
-		return fail(err)
+	return &qlookup{node: n, xType: xType, yType: yType, table: table}, nil
+}
+
+// lookupTable runs DequantizeLinear(·, xs, xz) → the node's lookup_op (its attributes, then
+// extra as its other inputs) → QuantizeLinear(·, ys, yz) on the 256 input bytes: the table
+// of QLookup, and its input and output types.
+func lookupTable(n *ir.Node, xs, xz, ys, yz *kernel.Tensor, extra []*kernel.Tensor) (table [256]uint8, xType, yType ir.DataType, err error) {
+	if _, _, xType, err = qparams(xs, xz); err != nil {
+		return table, 0, 0, err
+	}
+	if _, _, yType, err = qparams(ys, yz); err != nil {
+		return table, 0, 0, err
 	}
 	op, opset := n.AttrString("lookup_op", ""), n.AttrInt("lookup_opset", 0)
 	if op == "" || opset < 1 {
-		return fail(fmt.Errorf("lookup_op and lookup_opset are required"))
+		return table, 0, 0, fmt.Errorf("lookup_op and lookup_opset are required")
 	}
-	k := &qlookup{node: n, xType: xType, yType: yType}
 	// Every input value, in order of its byte.
-	xs := kernel.New(xType, 256)
-	xb, _ := byteData(xs)
+	x := kernel.New(xType, 256)
+	xb, _ := byteData(x)
 	for i := range xb {
 		xb[i] = uint8(i)
 	}
@@ -83,26 +89,68 @@ func newQLookup(info *kernel.NodeInfo) (kernel.Kernel, error) {
 		}
 		return out[0], nil
 	}
-	f, err := run("DequantizeLinear", 13, nil, xs, c[1], c[2])
+	f, err := run("DequantizeLinear", 13, nil, x, xs, xz)
 	if err != nil {
-		return fail(err)
+		return table, 0, 0, err
 	}
 	var attrs []*ir.Attr
 	for _, a := range n.Attrs {
-		if a.Name != "lookup_op" && a.Name != "lookup_opset" {
+		switch a.Name {
+		case "lookup_op", "lookup_opset", "act_min", "act_max":
+		default:
 			attrs = append(attrs, a)
 		}
 	}
-	f, err = run(op, opset, attrs, append([]*kernel.Tensor{f}, c[min(5, len(c)):]...)...)
+	f, err = run(op, opset, attrs, append([]*kernel.Tensor{f}, extra...)...)
 	if err != nil {
-		return fail(fmt.Errorf("%s: %w", op, err))
+		return table, 0, 0, fmt.Errorf("%s: %w", op, err)
 	}
-	q, err := run("QuantizeLinear", 13, nil, f, c[3], c[4])
+	q, err := run("QuantizeLinear", 13, nil, f, ys, yz)
 	if err != nil {
-		return fail(err)
+		return table, 0, 0, err
 	}
 	qb, _ := byteData(q)
-	copy(k.table[:], qb)
+	copy(table[:], qb)
+	return table, xType, yType, nil
+}
+
+// QMulLookup is the private operator for QLookup(x) multiplied by x again with QMul (SiLU,
+// x·Sigmoid(x), quantized as QDQ groups):
+//
+//	QMulLookup(x, x_scale, x_zp, t_scale, t_zp, y_scale, y_zp[, the operator's other inputs])
+//
+// with QLookup's attributes, and QMul's act_min/act_max. Its table holds, for each byte of
+// x, QMul's result on that byte and QLookup's (with t's parameters): exactly the two
+// kernels' result.
+const OpQMulLookup = prepare.OpQMulLookup
+
+func init() {
+	kernel.Register(kernel.KernelDef{Domain: Domain, Op: OpQMulLookup, SinceVersion: 1, New: newQMulLookup})
+}
+
+func newQMulLookup(info *kernel.NodeInfo) (kernel.Kernel, error) {
+	n := info.Node
+	c, err := consts(info, max(len(n.Inputs()), 7))
+	if err != nil {
+		return nil, err
+	}
+	t, xType, tType, err := lookupTable(n, c[1], c[2], c[3], c[4], c[min(7, len(c)):])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", n.Describe(), err)
+	}
+	m, err := newQMulParams(n, c[1], c[2], c[3], c[4], c[5], c[6])
+	if err != nil {
+		return nil, err
+	}
+	if m.aType != xType || m.bType != tType {
+		return nil, fmt.Errorf("%s: inconsistent types", n.Describe())
+	}
+	k := &qlookup{node: n, xType: xType, yType: m.yType}
+	var x [256]uint8
+	for i := range x {
+		x[i] = uint8(i)
+	}
+	m.mulRunGo(x[:], t[:], k.table[:])
 	return k, nil
 }
 
@@ -130,8 +178,11 @@ func (k *qlookup) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Ten
 	return y, nil
 }
 
-func (k *qlookup) lookup(x, y []uint8) {
-	t := &k.table
+func (k *qlookup) lookup(x, y []uint8) { lookupBytes(&k.table, x, y) }
+
+// lookupBytesGo is lookupBytes' portable loop, the oracle of its vector kernel: y[i] =
+// t[x[i]] for i < len(y).
+func lookupBytesGo(t *[256]uint8, x, y []uint8) {
 	for i, v := range x[:len(y)] {
 		y[i] = t[v]
 	}
@@ -158,15 +209,20 @@ type qmul struct {
 }
 
 func newQMul(info *kernel.NodeInfo) (kernel.Kernel, error) {
-	n := info.Node
 	c, err := consts(info, 8, 3)
 	if err != nil {
 		return nil, err
 	}
+	return newQMulParams(info.Node, c[1], c[2], c[4], c[5], c[6], c[7])
+}
+
+// newQMulParams is the QMul of node n with the given quantization parameters of a, b and y
+// (n supplies act_min and act_max).
+func newQMulParams(n *ir.Node, as, az, bs, bz, ys, yz *kernel.Tensor) (*qmul, error) {
 	k := &qmul{node: n}
-	sa, za, aType, e1 := qparams(c[1], c[2])
-	sb, zb, bType, e2 := qparams(c[4], c[5])
-	sy, zy, yType, e3 := qparams(c[6], c[7])
+	sa, za, aType, e1 := qparams(as, az)
+	sb, zb, bType, e2 := qparams(bs, bz)
+	sy, zy, yType, e3 := qparams(ys, yz)
 	for _, e := range []error{e1, e2, e3} {
 		if e != nil {
 			return nil, fmt.Errorf("%s: %w", n.Describe(), e)
@@ -214,23 +270,42 @@ func (k *qmul) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Tensor
 	y := ctx.Alloc(k.yType, a.Shape...)
 	yb, _ := byteData(y)
 	if perImage == 0 {
-		k.mul(ab, bb, yb, 0)
+		k.mulRun(ab, bb, yb)
 		return y, nil
 	}
+	// Per channel: the factors dequantized once per image, then runs of whole pixels.
+	bf := linalg.GetFloat32(channels)
+	defer bf.Release()
+	pixels := perImage / max(channels, 1)
 	for img := 0; img*perImage < len(ab); img++ {
-		k.mul(ab[img*perImage:(img+1)*perImage], bb[img*channels:(img+1)*channels], yb[img*perImage:(img+1)*perImage], channels)
+		for j, v := range bb[img*channels : (img+1)*channels] {
+			bf.Buf[j] = k.db[v]
+		}
+		ai, bi, yi := ab[img*perImage:(img+1)*perImage], bb[img*channels:(img+1)*channels], yb[img*perImage:(img+1)*perImage]
+		size, jobs := linalg.Chunks(pixels, 4*ctx.Parallelism(), max(1, 1<<12/max(channels, 1)))
+		linalg.ForCost(ctx.Parallelism(), jobs, size*channels, func(j int) {
+			lo, hi := j*size*channels, min(pixels, (j+1)*size)*channels
+			k.mulChannels(ai[lo:hi], bi, bf.Buf[:channels], yi[lo:hi])
+		})
 	}
 	return y, nil
 }
 
-// mul computes y from a and b element by element, or, with channels > 0, b[i mod channels].
-func (k *qmul) mul(a, b, y []uint8, channels int) {
-	if channels == 0 {
-		k.mulRun(a, b, y)
-		return
-	}
-	for p := 0; p+channels <= len(y); p += channels {
-		k.mulRun(a[p:p+channels], b[:channels], y[p:p+channels])
+// mulChannelsGo is mulChannels' portable loop, the oracle of its vector kernel: mulRunGo
+// with b's dequantized value bf[i mod len(bf)].
+func (k *qmul) mulChannelsGo(a []uint8, bf []float32, y []uint8) {
+	lo, hi, sy, zy := k.lo, k.hi, k.sy, k.zy
+	c := len(bf)
+	for p := 0; p+c <= len(y); p += c {
+		for i, av := range a[p : p+c] {
+			q := float32(math.RoundToEven(float64(float32(k.da[av]*bf[i])/sy))) + zy
+			if q < lo {
+				q = lo
+			} else if q > hi {
+				q = hi
+			}
+			y[p+i] = uint8(int32(q))
+		}
 	}
 }
 
@@ -375,9 +450,7 @@ func (k *qconcat) run(ctx *kernel.Context, inputs []*kernel.Tensor) (*kernel.Ten
 				copy(dst, src)
 				continue
 			}
-			for j, v := range src {
-				dst[j] = t[v]
-			}
+			lookupBytes(t, src, dst)
 		}
 		off += inner
 	}
