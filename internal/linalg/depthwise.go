@@ -2,6 +2,7 @@ package linalg
 
 import (
 	"fmt"
+	"sync"
 	"unsafe"
 )
 
@@ -113,7 +114,9 @@ func depthwiseAsm(kernel func(*dwArgs)) depthwiseFunc {
 			}
 			bt.Buf[2*i], bt.Buf[2*i+1] = 4*(t-low), 4*r*wstride
 		}
-		a := dwArgs{x: &x[xOff+low], taps: &bt.Buf[0], ntaps: len(taps), xstep: 4 * xstep, w: &w[0], wstride: 4 * wstride,
+		a := dwArgsPool.Get().(*dwArgs)
+		defer putDwArgs(a)
+		*a = dwArgs{x: &x[xOff+low], taps: &bt.Buf[0], ntaps: len(taps), xstep: 4 * xstep, w: &w[0], wstride: 4 * wstride,
 			bias: &bias[0], y: &y[0], ow: ow, c: c, lo: lo, hi: hi, cb: 4 * c, blocks: ow / 8}
 		a.tapsEnd = (*int)(unsafe.Add(unsafe.Pointer(a.taps), 16*len(taps)))
 		if z != nil {
@@ -122,8 +125,18 @@ func depthwiseAsm(kernel func(*dwArgs)) depthwiseFunc {
 		if clamp {
 			a.flags |= 2
 		}
-		kernel(&a)
+		kernel(a)
 	}
+}
+
+// The argument block goes to the kernels through a function value, so one on the stack
+// would escape to the heap on every row: take it from a pool (cleared when put back, so
+// that it holds no pointers into the caller's tensors).
+var dwArgsPool = sync.Pool{New: func() any { return new(dwArgs) }}
+
+func putDwArgs(a *dwArgs) {
+	*a = dwArgs{}
+	dwArgsPool.Put(a)
 }
 
 // DepthwiseRowS1 is DepthwiseRow for unit stride and dilation, with the taps given by
@@ -165,7 +178,9 @@ func DepthwiseRowS1(y []float32, x []float32, xOff int, rowOff, wRow []int, kw i
 		for r, off := range rowOff {
 			rows[2*r], rows[2*r+1] = 4*(off-low), 4*wRow[r]*kw*wstride
 		}
-		a := dwArgs{x: &x[xOff+low], taps: &rows[0], ntaps: len(rowOff), xstep: 4 * c, w: &w[0], wstride: 4 * wstride,
+		a := dwArgsPool.Get().(*dwArgs)
+		defer putDwArgs(a)
+		*a = dwArgs{x: &x[xOff+low], taps: &rows[0], ntaps: len(rowOff), xstep: 4 * c, w: &w[0], wstride: 4 * wstride,
 			bias: &bias[0], y: &y[0], c: c, lo: lo, hi: hi, cb: 4 * c, blocks: blocks}
 		a.tapsEnd = (*int)(unsafe.Add(unsafe.Pointer(a.taps), 16*len(rowOff)))
 		if z != nil {
@@ -174,7 +189,7 @@ func DepthwiseRowS1(y []float32, x []float32, xOff int, rowOff, wRow []int, kw i
 		if clamp {
 			a.flags |= 2
 		}
-		depthwiseS1Impl(kw)(&a)
+		depthwiseS1Impl(kw)(a)
 	}
 	done := 8 * blocks
 	if done < ow {

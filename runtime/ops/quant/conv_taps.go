@@ -110,6 +110,27 @@ func (cv *convNHWC) runTaps(threads int, g *convGeom, x []uint8, y []uint8, y32 
 			src = pbuf.Buf
 		}
 		out := img * OH * OW
+		if stride1 && kTap%4 == 0 && 5*(t.wp-OW) > t.wp {
+			// A narrow image (7×7 padded to 9 columns): the product over padded rows would
+			// compute 2 wasted rows in 9. Gather each output pixel's taps instead; with
+			// whole-dword taps B's packing is that of a plain product of depth kh·kw·C.
+			k := len(t.offs) * kTap
+			pix := OH * OW
+			abuf := linalg.GetBytes(pix * k)
+			for p := 0; p < pix; p++ {
+				q := (p/OW)*t.wp + p%OW
+				for ti, o := range t.offs {
+					copy(abuf.Buf[p*k+ti*kTap:p*k+(ti+1)*kTap], src[q*C+o:q*C+o+kTap])
+				}
+			}
+			if cv.spec.requant {
+				linalg.QGemmTapsRequant(threads, pix, abuf.Buf, wholeRow, k, k, cv.xPad, cv.gemm[0], cv.spec.bias, cv.rqGroups[0], y[out*ldy:], ldy)
+			} else {
+				linalg.QGemmTaps(threads, pix, abuf.Buf, wholeRow, k, k, cv.xPad, cv.gemm[0], cv.spec.bias, y32[out*ldy:], ldy)
+			}
+			abuf.Release()
+			continue
+		}
 		if stride1 {
 			// One product over rows q = oh·Wp + ow; rows with ow ≥ OW are dropped.
 			rows := (OH-1)*t.wp + OW
@@ -215,3 +236,6 @@ func (cv *convNHWC) padImage(threads int, g *convGeom, t tapsGeometry, src, dst 
 	})
 	fill(dst[t.hp*rowBytes:], cv.xPad)
 }
+
+// wholeRow is the tap list of a product whose rows are whole: one tap at offset 0.
+var wholeRow = []int{0}
