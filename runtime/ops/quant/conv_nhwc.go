@@ -332,9 +332,15 @@ func copyFlip(dst, src []uint8, flip uint8) {
 	}
 }
 
+// fill sets every byte of b to v, doubling the filled prefix with copy (memmove) rather
+// than storing a byte at a time.
 func fill(b []uint8, v uint8) {
-	for i := range b {
-		b[i] = v
+	if len(b) == 0 {
+		return
+	}
+	b[0] = v
+	for n := 1; n < len(b); n *= 2 {
+		copy(b[n:], b[:n])
 	}
 }
 

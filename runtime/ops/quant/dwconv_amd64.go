@@ -168,13 +168,6 @@ func qdw5x5AVX512VNNISigned(rows **uint8, ow int, step int, c int, w *int32, ini
 
 var hasDW3x3 = hasAVX512BW && cpu.X86.HasBMI2
 
-// dwKxK are the kernels with the weights in registers, by window size (3 or 5), VNNI and
-// signedness.
-var dwKxK = map[int][2][2]func(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant){
-	3: {{qdw3x3AVX512, qdw3x3AVX512Signed}, {qdw3x3AVX512VNNI, qdw3x3AVX512VNNISigned}},
-	5: {{qdw5x5AVX512, qdw5x5AVX512Signed}, {qdw5x5AVX512VNNI, qdw5x5AVX512VNNISigned}},
-}
-
 // kxkRuns reports whether rowKxK's kernels run here.
 func (d *depthwise) kxkRuns() bool {
 	return (dwVariant == "avx512" || dwVariant == "avx512novnni") && hasDW3x3
@@ -185,8 +178,8 @@ func (d *depthwise) kxkRuns() bool {
 // apart) straight into y, when the AVX-512 kernel with the weights in registers runs here;
 // false otherwise.
 func (d *depthwise) rowKxK(rows [][]uint8, ow, step int, y []uint8, ldy int) bool {
-	fns, ok := dwKxK[len(rows)]
-	if !d.kxkRuns() || ow < 1 || !ok {
+	k := len(rows)
+	if !d.kxkRuns() || ow < 1 || (k != 3 && k != 5) {
 		return false
 	}
 	vnni := hasAVX512VNNI && dwVariant == "avx512"
@@ -198,6 +191,25 @@ func (d *depthwise) rowKxK(rows [][]uint8, ow, step int, y []uint8, ldy int) boo
 	}
 	_ = y[(ow-1)*ldy+d.c-1]
 	rq := dwRequant{delta: 4 * d.cpad, zp: d.zp, lo: d.lo, hi: d.hi}
-	fns[b2i(vnni)][b2i(d.cv.spec.xSigned)](&ptrs[0], ow, step, d.c, &d.w[0], &d.initScale[0], &y[0], ldy, &rq)
+	// Direct calls: through a function value, ptrs and rq would escape to the heap.
+	signed := d.cv.spec.xSigned
+	switch {
+	case k == 3 && vnni && signed:
+		qdw3x3AVX512VNNISigned(&ptrs[0], ow, step, d.c, &d.w[0], &d.initScale[0], &y[0], ldy, &rq)
+	case k == 3 && vnni:
+		qdw3x3AVX512VNNI(&ptrs[0], ow, step, d.c, &d.w[0], &d.initScale[0], &y[0], ldy, &rq)
+	case k == 3 && signed:
+		qdw3x3AVX512Signed(&ptrs[0], ow, step, d.c, &d.w[0], &d.initScale[0], &y[0], ldy, &rq)
+	case k == 3:
+		qdw3x3AVX512(&ptrs[0], ow, step, d.c, &d.w[0], &d.initScale[0], &y[0], ldy, &rq)
+	case vnni && signed:
+		qdw5x5AVX512VNNISigned(&ptrs[0], ow, step, d.c, &d.w[0], &d.initScale[0], &y[0], ldy, &rq)
+	case vnni:
+		qdw5x5AVX512VNNI(&ptrs[0], ow, step, d.c, &d.w[0], &d.initScale[0], &y[0], ldy, &rq)
+	case signed:
+		qdw5x5AVX512Signed(&ptrs[0], ow, step, d.c, &d.w[0], &d.initScale[0], &y[0], ldy, &rq)
+	default:
+		qdw5x5AVX512(&ptrs[0], ow, step, d.c, &d.w[0], &d.initScale[0], &y[0], ldy, &rq)
+	}
 	return true
 }
