@@ -1,7 +1,6 @@
 package prepare
 
 import (
-
 	"github.com/whittle-ml/whittle/ir"
 )
 
