@@ -181,9 +181,12 @@ func convCases() []convCase {
 		{n: 1, c: 48, h: 10, w: 9, m: 48, kh: 2, kw: 2, group: 48, stride: [2]int{2, 2}, dil: [2]int{1, 1}, perChannel: true, bias: true},
 		{n: 1, c: 64, h: 12, w: 13, m: 64, kh: 5, kw: 5, group: 64, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{2, 2, 2, 2}, perChannel: true, wZero: true, ySigned: true},
 		// 5×5 depthwise (EfficientNet's): a masked channel block, stride 2, uneven pads, signed
-		// inputs; two images of a width with few interior windows.
+		// inputs; two images of a width with few interior windows (copied with their padding).
 		{n: 1, c: 37, h: 9, w: 11, m: 37, kh: 5, kw: 5, group: 37, stride: [2]int{2, 2}, dil: [2]int{1, 1}, pads: [4]int{1, 2, 2, 1}, perChannel: true, bias: true, xSigned: true},
 		{n: 2, c: 20, h: 7, w: 6, m: 20, kh: 5, kw: 5, group: 20, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{2, 2, 2, 2}, bias: true, wZero: true},
+		// Small images whose rows are copied with their padding (padWidth): stride 2, where
+		// the last window reaches into only part of the right padding, a masked block.
+		{n: 1, c: 21, h: 10, w: 14, m: 21, kh: 5, kw: 5, group: 21, stride: [2]int{2, 2}, dil: [2]int{1, 1}, pads: [4]int{2, 2, 2, 2}, perChannel: true, bias: true, xSigned: true, ySigned: true},
 		{n: 1, c: 32, h: 14, w: 14, m: 96, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, perChannel: true, bias: true},
 		// A patch embedding: no padding, runs of 7 bytes (the kernels read whole dwords).
 		{n: 2, c: 1, h: 28, w: 28, m: 16, kh: 7, kw: 7, group: 1, stride: [2]int{7, 7}, dil: [2]int{1, 1}, perChannel: true, bias: true},
@@ -246,6 +249,9 @@ func BenchmarkConvNHWC(b *testing.B) {
 		{n: 1, c: 96, h: 112, w: 112, m: 96, kh: 3, kw: 3, group: 96, stride: [2]int{2, 2}, dil: [2]int{1, 1}, pads: [4]int{1, 1, 1, 1}, perChannel: true, bias: true},
 		{n: 1, c: 24, h: 56, w: 56, m: 144, kh: 1, kw: 1, group: 1, stride: [2]int{1, 1}, dil: [2]int{1, 1}, perChannel: true, bias: true},
 		{n: 1, c: 672, h: 14, w: 14, m: 672, kh: 5, kw: 5, group: 672, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{2, 2, 2, 2}, perChannel: true, bias: true},
+		{n: 1, c: 1152, h: 7, w: 7, m: 1152, kh: 5, kw: 5, group: 1152, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{2, 2, 2, 2}, perChannel: true, bias: true},
+		{n: 1, c: 1152, h: 7, w: 7, m: 1152, kh: 3, kw: 3, group: 1152, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{1, 1, 1, 1}, perChannel: true, bias: true},
+		{n: 1, c: 240, h: 28, w: 28, m: 240, kh: 5, kw: 5, group: 240, stride: [2]int{1, 1}, dil: [2]int{1, 1}, pads: [4]int{2, 2, 2, 2}, perChannel: true, bias: true},
 	} {
 		name := fmt.Sprintf("c%d_%dx%d_m%d_k%d_s%d_g%d", cs.c, cs.h, cs.w, cs.m, cs.kh, cs.stride[0], cs.group)
 		b.Run(name, func(b *testing.B) {

@@ -175,13 +175,18 @@ var dwKxK = map[int][2][2]func(rows **uint8, ow int, step int, c int, w *int32, 
 	5: {{qdw5x5AVX512, qdw5x5AVX512Signed}, {qdw5x5AVX512VNNI, qdw5x5AVX512VNNISigned}},
 }
 
+// kxkRuns reports whether rowKxK's kernels run here.
+func (d *depthwise) kxkRuns() bool {
+	return (dwVariant == "avx512" || dwVariant == "avx512novnni") && hasDW3x3
+}
+
 // rowKxK computes ow output pixels of a k×k depthwise row (k = len(rows), 3 or 5) whose
 // windows lie inside the input (rows at the first window, consecutive windows step bytes
 // apart) straight into y, when the AVX-512 kernel with the weights in registers runs here;
 // false otherwise.
 func (d *depthwise) rowKxK(rows [][]uint8, ow, step int, y []uint8, ldy int) bool {
 	fns, ok := dwKxK[len(rows)]
-	if (dwVariant != "avx512" && dwVariant != "avx512novnni") || !hasDW3x3 || ow < 1 || !ok {
+	if !d.kxkRuns() || ow < 1 || !ok {
 		return false
 	}
 	vnni := hasAVX512VNNI && dwVariant == "avx512"

@@ -16,3 +16,5 @@ func (d *depthwise) rowRequant(rows [][]uint8, colOff []int32, zx []uint8, ow in
 }
 
 func (d *depthwise) rowKxK(rows [][]uint8, ow, step int, y []uint8, ldy int) bool { return false }
+
+func (d *depthwise) kxkRuns() bool { return false }

@@ -578,19 +578,26 @@ func genDW3x3(signed, vnni bool) {
 	p("\tMOVQ ow+8(FP), R13")
 	p("%s_pixel:", name)
 	p("\tVMOVDQA32 Z25, Z0")
+	p("\tVPXORD Z2, Z2, Z2")
 	for i, base := range []string{"R8", "R9", "R10"} {
 		for j, addr := range []string{"(%s)", "(%s)(R11*1)", "(%s)(R11*2)"} {
 			a := fmt.Sprintf(addr, base)
-			p("\t%s.Z %s, K1, Z1", ext, a)
-			w := 16 + 3*i + j
+			// Even taps into Z0, odd ones into Z2: two dependency chains.
+			t := 3*i + j
+			acc, tmp := "Z0", "Z1"
+			if t%2 == 1 {
+				acc, tmp = "Z2", "Z3"
+			}
+			p("\t%s.Z %s, K1, %s", ext, a, tmp)
 			if vnni {
-				p("\tVPDPWSSD Z%d, Z1, Z0", w)
+				p("\tVPDPWSSD Z%d, %s, %s", 16+t, tmp, acc)
 			} else {
-				p("\tVPMADDWD Z%d, Z1, Z1", w)
-				p("\tVPADDD Z1, Z0, Z0")
+				p("\tVPMADDWD Z%d, %s, %s", 16+t, tmp, tmp)
+				p("\tVPADDD %s, %s, %s", tmp, acc, acc)
 			}
 		}
 	}
+	p("\tVPADDD Z2, Z0, Z0")
 	p("\tVCVTDQ2PS Z0, Z0")
 	p("\tVMULPS Z26, Z0, Z0")
 	p("\tVRNDSCALEPS $0, Z0, Z0")
@@ -953,9 +960,10 @@ func genQMulChannels(signed bool) {
 
 // genDW5x5 writes qdw5x5AVX512{,VNNI}{,Signed}(rows **uint8, ow, step, c int, w *int32,
 // initScale *int32, y *uint8, ldy int, rq *dwRequant): genDW3x3 for a 5×5 window. The 25
-// weight vectors of a block of 16 channels stay in Z2..Z26 (init, scales, zp, lo and hi in
-// Z27..Z31) while the row's pixels stream through; tap (i, j) of a pixel is c·j bytes into
-// its row i (c·3 through a LEAQ of the row's address plus 2c).
+// weight vectors of a block of 16 channels stay in Z2..Z26 (init and scales in Z27 and Z28;
+// even and odd taps accumulate in Z0 and Z29; zp, lo and hi are broadcast from the frame)
+// while the row's pixels stream through; tap (i, j) of a pixel is c·j bytes into its row i
+// (c·3 through a LEAQ of the row's address plus 2c).
 func genDW5x5(signed, vnni bool) {
 	name := "qdw5x5AVX512"
 	if vnni {
@@ -968,11 +976,12 @@ func genDW5x5(signed, vnni bool) {
 	}
 	rowRegs := []string{"R8", "R9", "R10", "R11", "R12"}
 	p("// func %s(rows **uint8, ow int, step int, c int, w *int32, initScale *int32, y *uint8, ldy int, rq *dwRequant)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
+	p("TEXT ·%s(SB), NOSPLIT, $16-72", name)
 	p("\tMOVQ rq+64(FP), SI")
-	p("\tVBROADCASTSS 8(SI), Z29      // zp")
-	p("\tVBROADCASTSS 12(SI), Z30     // lo")
-	p("\tVBROADCASTSS 16(SI), Z31     // hi")
+	p("\tMOVQ 8(SI), R13")
+	p("\tMOVQ R13, 0(SP)              // zp, lo")
+	p("\tMOVL 16(SI), R13")
+	p("\tMOVL R13, 8(SP)              // hi: broadcast from the frame where used")
 	p("\tMOVQ c+24(FP), CX            // channels left")
 	p("\tMOVQ CX, AX                  // c: the step between kernel columns")
 	p("\tMOVQ step+16(FP), DI")
@@ -1012,6 +1021,7 @@ func genDW5x5(signed, vnni bool) {
 	p("\tMOVQ ow+8(FP), R14")
 	p("%s_pixel:", name)
 	p("\tVMOVDQA32 Z27, Z0")
+	p("\tVPXORD Z29, Z29, Z29")
 	for i, base := range rowRegs {
 		p("\tLEAQ (%s)(AX*2), SI", base)
 		addrs := []string{"(%[1]s)", "(%[1]s)(AX*1)", "(%[1]s)(AX*2)", "(SI)(AX*1)", "(%[1]s)(AX*4)"}
@@ -1020,22 +1030,28 @@ func genDW5x5(signed, vnni bool) {
 			if j == 3 {
 				a = addr
 			}
-			p("\t%s.Z %s, K1, Z1", ext, a)
-			w := 2 + 5*i + j
+			// Even taps into Z0, odd ones into Z29: two dependency chains.
+			t := 5*i + j
+			acc, tmp := "Z0", "Z1"
+			if t%2 == 1 {
+				acc, tmp = "Z29", "Z30"
+			}
+			p("\t%s.Z %s, K1, %s", ext, a, tmp)
 			if vnni {
-				p("\tVPDPWSSD Z%d, Z1, Z0", w)
+				p("\tVPDPWSSD Z%d, %s, %s", 2+t, tmp, acc)
 			} else {
-				p("\tVPMADDWD Z%d, Z1, Z1", w)
-				p("\tVPADDD Z1, Z0, Z0")
+				p("\tVPMADDWD Z%d, %s, %s", 2+t, tmp, tmp)
+				p("\tVPADDD %s, %s, %s", tmp, acc, acc)
 			}
 		}
 	}
+	p("\tVPADDD Z29, Z0, Z0")
 	p("\tVCVTDQ2PS Z0, Z0")
 	p("\tVMULPS Z28, Z0, Z0")
 	p("\tVRNDSCALEPS $0, Z0, Z0")
-	p("\tVADDPS Z29, Z0, Z0")
-	p("\tVMAXPS Z30, Z0, Z0")
-	p("\tVMINPS Z31, Z0, Z0")
+	p("\tVADDPS.BCST 0(SP), Z0, Z0")
+	p("\tVMAXPS.BCST 4(SP), Z0, Z0")
+	p("\tVMINPS.BCST 8(SP), Z0, Z0")
 	p("\tVCVTPS2DQ Z0, Z0")
 	p("\tVPMOVDB Z0, K1, (R13)")
 	for _, r := range rowRegs {
