@@ -1,8 +1,6 @@
 package prepare
 
 import (
-	"math"
-
 	"github.com/whittle-ml/whittle/ir"
 )
 
@@ -130,24 +128,9 @@ func (c *Context) columnAffine(user *ir.Node, y *ir.Value, cols int) (bias, scal
 			return nil, nil, false
 		}
 		return vals, nil, true
-	case isOp(user, "BatchNormalization") && rank(y) == 2 && len(user.Outputs()) == 1 &&
-		user.AttrInt("training_mode", 0) == 0:
-		var p [4][]float32 // scale, B, mean, var
-		for i := range p {
-			vals, ok := constFloats(user.Input(i + 1))
-			if !ok || len(vals) != cols {
-				return nil, nil, false
-			}
-			p[i] = vals
-		}
-		eps := float64(user.AttrFloat("epsilon", 1e-5))
-		bias, scale = make([]float32, cols), make([]float32, cols)
-		for j := range scale {
-			s := float64(p[0][j]) / math.Sqrt(float64(p[3][j])+eps)
-			scale[j] = float32(s)
-			bias[j] = float32(float64(p[1][j]) - float64(p[2][j])*s)
-		}
-		return bias, scale, true
+	case isOp(user, "BatchNormalization") && rank(y) == 2:
+		scale, bias, ok := inferenceBatchNorm(user, y, cols)
+		return bias, scale, ok
 	}
 	return nil, nil, false
 }

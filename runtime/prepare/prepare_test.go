@@ -134,6 +134,25 @@ func TestRules(t *testing.T) {
 			x := b.input("x", 1, 4, 6, 6)
 			return b.model(b.op("Add", []*ir.Value{b.conv(x, "c", 4, 4), b.weight("bias", 4, 1, 1)}, "y"))
 		}, nil, in + "NhwcConv Reorder(NCHW) Binary"},
+		{"batch norm after conv folds into it, then relu and pooling stay channels-last", func(b *builder) *ir.Model {
+			x := b.input("x", 2, 3, 8, 8)
+			c := b.op("Conv", []*ir.Value{x, b.weight("w", 6, 3, 3, 3), b.weight("cb", 6)}, "c", ir.IntsAttr("pads", 1, 1, 1, 1))
+			// Batch-norm buffers fed by Identity, as a model whose buffers are tied to its
+			// parameters exports.
+			mean := b.op("Identity", []*ir.Value{b.weight("mean", 6)}, "mean")
+			varPlus := b.op("Abs", []*ir.Value{b.weight("var0", 6)}, "var")
+			bn := b.op("BatchNormalization", []*ir.Value{c, b.weight("gamma", 6), b.weight("beta", 6), mean, varPlus}, "bn",
+				ir.FloatAttr("epsilon", 1e-3))
+			r := b.op("Relu", []*ir.Value{bn}, "r")
+			return b.model(b.op("MaxPool", []*ir.Value{r}, "y", ir.IntsAttr("kernel_shape", 2, 2), ir.IntsAttr("strides", 2, 2)))
+		}, nil, in + "NhwcConv(Relu) NhwcMaxPool" + out},
+		{"batch norm of a conv output read twice stays", func(b *builder) *ir.Model {
+			x := b.input("x", 1, 3, 6, 6)
+			c := b.conv(x, "c", 3, 4)
+			bn := b.op("BatchNormalization", []*ir.Value{c, b.weight("gamma", 4), b.weight("beta", 4), b.weight("mean", 4),
+				b.op("Abs", []*ir.Value{b.weight("var0", 4)}, "var")}, "bn")
+			return b.model(bn, b.op("Neg", []*ir.Value{c}, "z"))
+		}, nil, in + "NhwcConv Reorder(NCHW) BatchNormalization Neg" + out},
 		{"constants fold", func(b *builder) *ir.Model {
 			x := b.input("x", 1, 4, 6, 6)
 			w := b.op("Neg", []*ir.Value{b.weight("w0", 4, 4, 3, 3)}, "w")

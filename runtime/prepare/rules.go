@@ -15,6 +15,6 @@ func phases() [][]Rule {
 	var rewrite []Rule
 	rewrite = append(rewrite, constantsToInitializers)
 	rewrite = append(rewrite, qdqRules...)
-	rewrite = append(rewrite, foldConstants, fuseConvAdd, fuseConvActivation, fuseGemm)
+	rewrite = append(rewrite, foldConstants, fuseConvBatchNorm, fuseConvAdd, fuseConvActivation, fuseGemm)
 	return [][]Rule{rewrite, {chooseLayouts}, {fastElementwise, fastRows}}
 }

@@ -387,6 +387,22 @@ func (k *nhwcConv) activateRow(post bool, y []float32, cOff, ow, p0, p1 int) {
 // is kc contiguous values of the image.
 func im2colRow(col []float32, img *paddedImage, g geo2D, aOff int, taps []int, kc int) {
 	kdim := len(taps) * kc
+	if kc <= 4 {
+		// A few channels (a grayscale or RGB stem): element by element, since a copy call
+		// per tap of 1 to 4 values costs more than the values.
+		for ox := 0; ox < g.ow; ox++ {
+			base := aOff + ox*g.sw*img.c
+			dst := col[ox*kdim : (ox+1)*kdim]
+			for t, off := range taps {
+				src := img.data[base+off : base+off+kc]
+				d := dst[t*kc : (t+1)*kc]
+				for i, v := range src {
+					d[i] = v
+				}
+			}
+		}
+		return
+	}
 	for ox := 0; ox < g.ow; ox++ {
 		base := aOff + ox*g.sw*img.c
 		dst := col[ox*kdim : (ox+1)*kdim]
