@@ -42,9 +42,12 @@
 //
 // # Assembly
 //
-// kernels_gen.go writes kernels_amd64.s (depthwise rows, QAdd, the byte maximum of max
-// pooling, quantization, table lookups); every kernel has a portable Go version, chosen under the noasm
-// tag or on CPUs without AVX2, and tests run every variant the machine supports.
+// kernels_gen.go writes kernels_amd64.s (depthwise rows, 3×3 and 5×5 depthwise rows with
+// the weights in registers, QAdd, QMul, the byte maximum of max pooling, quantization,
+// table lookups (AVX-512 VBMI), the channel sums of global average pooling); every kernel
+// has a portable Go version, chosen under the noasm tag or on CPUs without AVX2, and tests
+// run every variant the machine supports. BenchmarkConvNHWC and BenchmarkElementwise time
+// them on network shapes.
 //
 // Packed sub-byte types arrive unpacked (one element per byte, see kernel.Tensor): int4
 // and int2 elements are sign-extended from their low bits and written back wrapped.

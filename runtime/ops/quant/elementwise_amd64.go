@@ -62,6 +62,12 @@ func qmaxTapsAVX2U(dst *uint8, taps **uint8, ntaps int, n int)
 func qmaxTapsAVX2S(dst *uint8, taps **uint8, ntaps int, n int)
 
 //go:noescape
+func qcolSumsAVX2U(x *uint8, rows, stride, n int, sums *int32)
+
+//go:noescape
+func qcolSumsAVX2S(x *uint8, rows, stride, n int, sums *int32)
+
+//go:noescape
 func qcolSumsAVX512U(x *uint8, rows, stride, n int, sums *int32)
 
 //go:noescape
@@ -238,18 +244,33 @@ func lookupBytes(t *[256]uint8, x, y []uint8) {
 }
 
 // colSums adds to sums[j] the bytes x[r*stride+j] of rows r < rows, for j < len(sums):
-// with AVX-512, 64 columns at a time; else the Go loop.
+// with AVX-512, 64 columns at a time; with AVX2, 32, the last n mod 8 by the Go loop; else
+// the Go loop.
 func colSums(x []uint8, rows, stride int, sums []int32, signed bool) {
 	n := len(sums)
 	if rows <= 0 || n == 0 {
 		return
 	}
 	_ = x[(rows-1)*stride+n-1]
-	if elementwiseVariant == "avx512" {
+	switch elementwiseVariant {
+	case "avx512":
 		if signed {
 			qcolSumsAVX512S(&x[0], rows, stride, n, &sums[0])
 		} else {
 			qcolSumsAVX512U(&x[0], rows, stride, n, &sums[0])
+		}
+		return
+	case "avx2":
+		n8 := n &^ 7
+		if n8 > 0 {
+			if signed {
+				qcolSumsAVX2S(&x[0], rows, stride, n8, &sums[0])
+			} else {
+				qcolSumsAVX2U(&x[0], rows, stride, n8, &sums[0])
+			}
+		}
+		if n8 < n {
+			colSumsGo(x[n8:], rows, stride, sums[n8:], signed)
 		}
 		return
 	}

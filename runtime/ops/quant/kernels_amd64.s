@@ -3773,6 +3773,68 @@ qcolSumsAVX512U_done:
 	VZEROUPPER
 	RET
 
+// func qcolSumsAVX2U(x *uint8, rows, stride, n int, sums *int32)
+TEXT ·qcolSumsAVX2U(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ rows+8(FP), BX
+	MOVQ stride+16(FP), R8
+	MOVQ n+24(FP), CX
+	MOVQ sums+32(FP), DI
+qcolSumsAVX2U_block32:
+	CMPQ CX, $32
+	JLT  qcolSumsAVX2U_block8
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	MOVQ SI, R9
+	MOVQ BX, R10
+qcolSumsAVX2U_rows32:
+	VPMOVZXBD 0(R9), Y4
+	VPADDD Y4, Y0, Y0
+	VPMOVZXBD 8(R9), Y5
+	VPADDD Y5, Y1, Y1
+	VPMOVZXBD 16(R9), Y6
+	VPADDD Y6, Y2, Y2
+	VPMOVZXBD 24(R9), Y7
+	VPADDD Y7, Y3, Y3
+	ADDQ R8, R9
+	DECQ R10
+	JNZ  qcolSumsAVX2U_rows32
+	VPADDD 0(DI), Y0, Y0
+	VMOVDQU Y0, 0(DI)
+	VPADDD 32(DI), Y1, Y1
+	VMOVDQU Y1, 32(DI)
+	VPADDD 64(DI), Y2, Y2
+	VMOVDQU Y2, 64(DI)
+	VPADDD 96(DI), Y3, Y3
+	VMOVDQU Y3, 96(DI)
+	ADDQ $32, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  qcolSumsAVX2U_block32
+qcolSumsAVX2U_block8:
+	CMPQ CX, $8
+	JLT  qcolSumsAVX2U_done
+	VPXOR Y0, Y0, Y0
+	MOVQ SI, R9
+	MOVQ BX, R10
+qcolSumsAVX2U_rows8:
+	VPMOVZXBD (R9), Y4
+	VPADDD Y4, Y0, Y0
+	ADDQ R8, R9
+	DECQ R10
+	JNZ  qcolSumsAVX2U_rows8
+	VPADDD (DI), Y0, Y0
+	VMOVDQU Y0, (DI)
+	ADDQ $8, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  qcolSumsAVX2U_block8
+qcolSumsAVX2U_done:
+	VZEROUPPER
+	RET
+
 // func qmulChannelsAVX512U(a *uint8, bf *float32, y *uint8, pixels, c int, k *qaddConsts)
 TEXT ·qmulChannelsAVX512U(SB), NOSPLIT, $0-48
 	MOVQ a+0(FP), SI
@@ -3916,6 +3978,68 @@ qcolSumsAVX512S_rows16:
 	SUBQ $16, CX
 	JGT  qcolSumsAVX512S_block16
 qcolSumsAVX512S_done:
+	VZEROUPPER
+	RET
+
+// func qcolSumsAVX2S(x *uint8, rows, stride, n int, sums *int32)
+TEXT ·qcolSumsAVX2S(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ rows+8(FP), BX
+	MOVQ stride+16(FP), R8
+	MOVQ n+24(FP), CX
+	MOVQ sums+32(FP), DI
+qcolSumsAVX2S_block32:
+	CMPQ CX, $32
+	JLT  qcolSumsAVX2S_block8
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	MOVQ SI, R9
+	MOVQ BX, R10
+qcolSumsAVX2S_rows32:
+	VPMOVSXBD 0(R9), Y4
+	VPADDD Y4, Y0, Y0
+	VPMOVSXBD 8(R9), Y5
+	VPADDD Y5, Y1, Y1
+	VPMOVSXBD 16(R9), Y6
+	VPADDD Y6, Y2, Y2
+	VPMOVSXBD 24(R9), Y7
+	VPADDD Y7, Y3, Y3
+	ADDQ R8, R9
+	DECQ R10
+	JNZ  qcolSumsAVX2S_rows32
+	VPADDD 0(DI), Y0, Y0
+	VMOVDQU Y0, 0(DI)
+	VPADDD 32(DI), Y1, Y1
+	VMOVDQU Y1, 32(DI)
+	VPADDD 64(DI), Y2, Y2
+	VMOVDQU Y2, 64(DI)
+	VPADDD 96(DI), Y3, Y3
+	VMOVDQU Y3, 96(DI)
+	ADDQ $32, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  qcolSumsAVX2S_block32
+qcolSumsAVX2S_block8:
+	CMPQ CX, $8
+	JLT  qcolSumsAVX2S_done
+	VPXOR Y0, Y0, Y0
+	MOVQ SI, R9
+	MOVQ BX, R10
+qcolSumsAVX2S_rows8:
+	VPMOVSXBD (R9), Y4
+	VPADDD Y4, Y0, Y0
+	ADDQ R8, R9
+	DECQ R10
+	JNZ  qcolSumsAVX2S_rows8
+	VPADDD (DI), Y0, Y0
+	VMOVDQU Y0, (DI)
+	ADDQ $8, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  qcolSumsAVX2S_block8
+qcolSumsAVX2S_done:
 	VZEROUPPER
 	RET
 

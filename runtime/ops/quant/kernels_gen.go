@@ -74,6 +74,7 @@ func main() {
 	genLookup()
 	for _, signed := range []bool{false, true} {
 		genColSums(signed)
+		genColSumsAVX2(signed)
 		genQMulChannels(signed)
 	}
 	if _, err := os.Stdout.WriteString(out.String()); err != nil {
@@ -1064,6 +1065,69 @@ func genDW5x5(signed, vnni bool) {
 	p("\tADDQ $64, DX")
 	p("\tSUBQ $16, CX")
 	p("\tJG   %s_block", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// genColSumsAVX2 writes qcolSumsAVX2{U,S}(x *uint8, rows, stride, n int, sums *int32):
+// genColSums for n a multiple of 8 (the caller sums the rest), columns in blocks of 32 (four
+// accumulators), then 8; rows ≥ 1.
+func genColSumsAVX2(signed bool) {
+	name, ext := "qcolSumsAVX2U", "VPMOVZXBD"
+	if signed {
+		name, ext = "qcolSumsAVX2S", "VPMOVSXBD"
+	}
+	p("// func %s(x *uint8, rows, stride, n int, sums *int32)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-40", name)
+	p("\tMOVQ x+0(FP), SI")
+	p("\tMOVQ rows+8(FP), BX")
+	p("\tMOVQ stride+16(FP), R8")
+	p("\tMOVQ n+24(FP), CX")
+	p("\tMOVQ sums+32(FP), DI")
+	p("%s_block32:", name)
+	p("\tCMPQ CX, $32")
+	p("\tJLT  %s_block8", name)
+	for i := 0; i < 4; i++ {
+		p("\tVPXOR Y%d, Y%d, Y%d", i, i, i)
+	}
+	p("\tMOVQ SI, R9")
+	p("\tMOVQ BX, R10")
+	p("%s_rows32:", name)
+	for i := 0; i < 4; i++ {
+		p("\t%s %d(R9), Y%d", ext, 8*i, 4+i)
+		p("\tVPADDD Y%d, Y%d, Y%d", 4+i, i, i)
+	}
+	p("\tADDQ R8, R9")
+	p("\tDECQ R10")
+	p("\tJNZ  %s_rows32", name)
+	for i := 0; i < 4; i++ {
+		p("\tVPADDD %d(DI), Y%d, Y%d", 32*i, i, i)
+		p("\tVMOVDQU Y%d, %d(DI)", i, 32*i)
+	}
+	p("\tADDQ $32, SI")
+	p("\tADDQ $128, DI")
+	p("\tSUBQ $32, CX")
+	p("\tJMP  %s_block32", name)
+	p("%s_block8:", name)
+	p("\tCMPQ CX, $8")
+	p("\tJLT  %s_done", name)
+	p("\tVPXOR Y0, Y0, Y0")
+	p("\tMOVQ SI, R9")
+	p("\tMOVQ BX, R10")
+	p("%s_rows8:", name)
+	p("\t%s (R9), Y4", ext)
+	p("\tVPADDD Y4, Y0, Y0")
+	p("\tADDQ R8, R9")
+	p("\tDECQ R10")
+	p("\tJNZ  %s_rows8", name)
+	p("\tVPADDD (DI), Y0, Y0")
+	p("\tVMOVDQU Y0, (DI)")
+	p("\tADDQ $8, SI")
+	p("\tADDQ $32, DI")
+	p("\tSUBQ $8, CX")
+	p("\tJMP  %s_block8", name)
+	p("%s_done:", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
 	p("")
