@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"math/bits"
+	"reflect"
 	"sync"
 	"unsafe"
 
@@ -190,64 +191,44 @@ func reslice(data any, n int) any {
 // sameBuffer reports whether a and b are slices of one element type that start at the
 // same element and have the same capacity: the same pooled buffer, whatever their lengths.
 func sameBuffer(a, b any) bool {
-	switch x := a.(type) {
-	case []float32:
-		return sameStart(x, b)
-	case []float64:
-		return sameStart(x, b)
-	case []uint16:
-		return sameStart(x, b)
-	case []int8:
-		return sameStart(x, b)
-	case []int16:
-		return sameStart(x, b)
-	case []int32:
-		return sameStart(x, b)
-	case []int64:
-		return sameStart(x, b)
-	case []uint8:
-		return sameStart(x, b)
-	case []uint32:
-		return sameStart(x, b)
-	case []uint64:
-		return sameStart(x, b)
-	case []bool:
-		return sameStart(x, b)
-	}
-	return false
-}
-
-func sameStart[E any](x []E, other any) bool {
-	y, ok := other.([]E)
-	return ok && cap(x) > 0 && cap(x) == cap(y) && unsafe.SliceData(x) == unsafe.SliceData(y)
+	pa, ca := bufferOf(a)
+	pb, cb := bufferOf(b)
+	return ca > 0 && ca == cb && pa == pb && reflect.TypeOf(a) == reflect.TypeOf(b)
 }
 
 func sliceCap(data any) int {
+	_, c := bufferOf(data)
+	return c
+}
+
+// bufferOf returns the first element and the capacity of a pooled storage's slice (nil
+// and 0 for any other value).
+func bufferOf(data any) (unsafe.Pointer, int) {
 	switch d := data.(type) {
 	case []float32:
-		return cap(d)
+		return unsafe.Pointer(unsafe.SliceData(d)), cap(d)
 	case []float64:
-		return cap(d)
+		return unsafe.Pointer(unsafe.SliceData(d)), cap(d)
 	case []uint16:
-		return cap(d)
+		return unsafe.Pointer(unsafe.SliceData(d)), cap(d)
 	case []int8:
-		return cap(d)
+		return unsafe.Pointer(unsafe.SliceData(d)), cap(d)
 	case []int16:
-		return cap(d)
+		return unsafe.Pointer(unsafe.SliceData(d)), cap(d)
 	case []int32:
-		return cap(d)
+		return unsafe.Pointer(unsafe.SliceData(d)), cap(d)
 	case []int64:
-		return cap(d)
+		return unsafe.Pointer(unsafe.SliceData(d)), cap(d)
 	case []uint8:
-		return cap(d)
+		return unsafe.Pointer(unsafe.SliceData(d)), cap(d)
 	case []uint32:
-		return cap(d)
+		return unsafe.Pointer(unsafe.SliceData(d)), cap(d)
 	case []uint64:
-		return cap(d)
+		return unsafe.Pointer(unsafe.SliceData(d)), cap(d)
 	case []bool:
-		return cap(d)
+		return unsafe.Pointer(unsafe.SliceData(d)), cap(d)
 	}
-	return 0
+	return nil, 0
 }
 
 // runAlloc is the kernel.Pool of one Run: it takes buffers from the session's pool and
