@@ -440,6 +440,12 @@ func TestFastRows(t *testing.T) {
 			x := b.input("x", 3, 7, 5)
 			return b.model(b.op("Softmax", []*ir.Value{x}, "y", ir.IntAttr("axis", 1)))
 		}, "Softmax"},
+		{"short rows in blocks (the last one partial), and long rows", 17, func(b *builder) *ir.Model {
+			x := b.input("x", 3, 50, 17) // 150 rows of 17: blocks of 120 rows
+			short := b.op("Softmax", []*ir.Value{x}, "s")
+			long := b.op("Softmax", []*ir.Value{b.input("z", 2, 3, 100)}, "l")
+			return b.model(short, long)
+		}, "fast.Softmax fast.Softmax"},
 		{"opset 11 softmax over the last axis", 11, func(b *builder) *ir.Model {
 			x := b.input("x", 4, 33)
 			return b.model(b.op("Softmax", []*ir.Value{x}, "y"))
