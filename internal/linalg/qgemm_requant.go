@@ -2,7 +2,6 @@ package linalg
 
 import (
 	"fmt"
-	"math"
 )
 
 // QRequant turns QGemm's int32 results into 8-bit outputs the way ONNX's QLinearConv and
@@ -52,10 +51,33 @@ func (q *QRequant) Rows(rows int, c []int32, ldc int, y []uint8, ldy int) {
 
 // requantGo is the portable requantization of one row (and the tail of the AVX2 one).
 func (q *QRequant) requantGo(c []int32, scale []float32, y []uint8) {
+	zp, lo, hi := float64(q.zeroPoint), float64(q.lo), float64(q.hi)
+	scale = scale[:len(c)]
+	y = y[:len(c)]
 	for j, v := range c {
 		// The conversion rounds the product to float32 (no fused multiply-add).
-		f := math.RoundToEven(float64(float32(float32(v) * scale[j])))
-		f = math.Min(math.Max(f+float64(q.zeroPoint), float64(q.lo)), float64(q.hi))
+		f := roundHalfEven(float64(float32(float32(v)*scale[j]))) + zp
+		// Comparisons rather than math.Min and math.Max, which are calls: this loop is
+		// the tail of every row whose width is not a multiple of 16.
+		if f < lo {
+			f = lo
+		} else if f > hi {
+			f = hi
+		}
 		y[j] = uint8(int32(f))
 	}
+}
+
+// roundHalfEven is math.RoundToEven without the call: below 2^52 in magnitude, adding and
+// subtracting 2^52 rounds to an integer in the default (half to even) rounding mode;
+// above it every float64 is an integer.
+func roundHalfEven(x float64) float64 {
+	const big = 1 << 52
+	switch {
+	case x >= 0 && x < big:
+		return (x + big) - big
+	case x < 0 && x > -big:
+		return (x - big) + big
+	}
+	return x
 }

@@ -72,3 +72,19 @@ func TestQRequantRows(t *testing.T) {
 		})
 	}
 }
+
+// TestRoundHalfEven: the add-and-subtract rounding equals math.RoundToEven on ties of
+// both parities, values next to halves, magnitudes around 2^52, zeros and non-finite
+// values.
+func TestRoundHalfEven(t *testing.T) {
+	for _, x := range []float64{0, math.Copysign(0, -1), 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999999999999994,
+		-0.49999999999999994, 3.4999, 1 << 52, 1<<52 + 1, -(1 << 52), 1<<52 - 0.5, -(1<<52 - 0.5), 1 << 62, -(1 << 62),
+		2147483647.5, -2147483648.5, math.Inf(1), math.Inf(-1), math.MaxFloat64} {
+		if got, want := roundHalfEven(x), math.RoundToEven(x); got != want {
+			t.Errorf("roundHalfEven(%v) = %v, want %v", x, got, want)
+		}
+	}
+	if !math.IsNaN(roundHalfEven(math.NaN())) {
+		t.Error("roundHalfEven(NaN) is not NaN")
+	}
+}
