@@ -281,6 +281,15 @@ func benchModel(e *env, en benchEntry, runs, warmup, rounds int, ort bool, threa
 		if n == 0 {
 			continue
 		}
+		if round > 0 {
+			// ORT warms up in every round (each is a new process); whittle does too, since
+			// the other process's round has evicted its caches and parked its workers.
+			for i := 0; i < warmup; i++ {
+				if _, err := sess.Run(ctx, feeds); err != nil {
+					return nil, fmt.Errorf("%s: %w", path, err)
+				}
+			}
+		}
 		var before, after goruntime.MemStats
 		goruntime.ReadMemStats(&before)
 		for i := 0; i < n; i++ {
