@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
@@ -39,6 +40,12 @@ type Options struct {
 	// the preparation stage (runtime/prepare: constant folding, fusion, layouts). Tests
 	// compare prepared sessions with reference ones.
 	Reference bool
+	// StepTimer, when set, is called after each step of the main graph with the step's node,
+	// its inputs and how long its kernel took. Steps are those the session runs: after the
+	// preparation stage a fused operator (whittle.runtime domain: NhwcConv, QConvNHWC,
+	// FusedGemm, ...) is one step, and nodes it absorbed are not reported. It runs on the
+	// goroutine of Run; it must not keep or modify inputs. whittle bench --ops aggregates it.
+	StepTimer func(n *ir.Node, inputs []*Tensor, d time.Duration)
 	// Threads is how many goroutines one Run may occupy, its own included: kernels split
 	// large operations (GEMM tiles, channels, rows) over that many. 0 means
 	// runtime.GOMAXPROCS(0) when the session is built; 1 runs every kernel on the caller's
@@ -194,7 +201,7 @@ func (s *Session) run(ctx context.Context, inputs []*Tensor, collect func(*Scope
 		alloc.fresh = alloc.fresh[:0]
 		s.runs.Put(alloc)
 	}()
-	sc, err := s.main.exec(ctx, alloc, s.opts.Threads, nil, inputs, s.opts.Observer)
+	sc, err := s.main.exec(ctx, alloc, s.opts.Threads, nil, inputs, s.opts.Observer, s.opts.StepTimer)
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +383,7 @@ func (p *program) Run(ctx *kernel.Context, inputs []*Tensor) ([]*Tensor, error) 
 	}
 	ins := make([]*Tensor, len(p.inputs))
 	copy(ins, inputs)
-	sc, err := p.exec(goCtx, alloc, threads, parent, ins, nil)
+	sc, err := p.exec(goCtx, alloc, threads, parent, ins, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -387,7 +394,8 @@ func (p *program) Run(ctx *kernel.Context, inputs []*Tensor) ([]*Tensor, error) 
 
 // exec runs the program; the caller reads the results from the returned scope and then
 // releases it.
-func (p *program) exec(ctx context.Context, alloc *runAlloc, threads int, parent *Scope, inputs []*Tensor, observe func(int, *ir.Node, []*Tensor)) (*Scope, error) {
+func (p *program) exec(ctx context.Context, alloc *runAlloc, threads int, parent *Scope, inputs []*Tensor, observe func(int, *ir.Node, []*Tensor),
+	timer func(*ir.Node, []*Tensor, time.Duration)) (*Scope, error) {
 	sc := p.acquire()
 	sc.kctx = kernel.Context{Ctx: ctx, Pool: alloc, Scope: sc, Threads: threads}
 	vals := sc.values
@@ -426,8 +434,14 @@ func (p *program) exec(ctx context.Context, alloc *runAlloc, threads int, parent
 			}
 		}
 		mark := len(alloc.fresh)
-
+		var t0 time.Time
+		if timer != nil {
+			t0 = time.Now()
+		}
 		outs, err := kernel.RunGuarded(st.kernel, &sc.kctx, args)
+		if timer != nil && err == nil {
+			timer(st.node, args, time.Since(t0))
+		}
 		if err != nil {
 			alloc.fresh = alloc.fresh[:mark]
 			p.release(sc)

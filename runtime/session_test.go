@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/whittle-ml/whittle/ir"
 	"github.com/whittle-ml/whittle/runtime/kernel"
@@ -231,6 +232,38 @@ func TestViewTakesOverDyingBuffer(t *testing.T) {
 	// stays pinned: two buffers. a, pinned by the Flatten, would be a third.
 	if perRun := (after.TotalAlloc - before.TotalAlloc) / runs; perRun > 4*n*5/2 {
 		t.Fatalf("a run allocates %d bytes; its output and c have %d each", perRun, 4*n)
+	}
+}
+
+// TestStepTimer: the timer sees the steps the session runs (the prepared graph's fused
+// operators, or the nodes as written with Reference), once each per run, with their inputs.
+func TestStepTimer(t *testing.T) {
+	g := ir.NewGraph("g")
+	x := g.AddInput("x", ir.TensorTypeOf(ir.Float, 1, 3, 8, 8))
+	w := g.AddInitializer(ir.FromFloat32("w", []int64{4, 3, 3, 3}, make([]float32, 4*3*3*3)))
+	c := node(g, "Conv", []*ir.Value{x, w}, []string{"c"}, ir.IntsAttr("pads", 1, 1, 1, 1))[0]
+	g.Outputs = []*ir.Value{node(g, "Relu", []*ir.Value{c}, []string{"y"})[0]}
+	for _, tc := range []struct {
+		reference bool
+		want      string
+	}{{false, "Reorder NhwcConv Reorder"}, {true, "Conv Relu"}} {
+		var ops []string
+		timer := func(n *ir.Node, in []*Tensor, d time.Duration) {
+			if d < 0 || len(in) == 0 || in[0] == nil {
+				t.Errorf("%s: duration %v, inputs %v", n.OpType, d, in)
+			}
+			ops = append(ops, n.OpType)
+		}
+		s := mustSession(t, model(g, 17), Options{Reference: tc.reference, StepTimer: timer, Threads: 1})
+		for run := 0; run < 2; run++ {
+			ops = ops[:0]
+			if _, err := s.RunOrdered(context.Background(), []*Tensor{kernel.New(ir.Float, 1, 3, 8, 8)}); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(ops, " "); got != tc.want {
+				t.Errorf("reference %v, run %d: steps %q, want %q", tc.reference, run, got, tc.want)
+			}
+		}
 	}
 }
 
