@@ -23,7 +23,7 @@ import (
 func init() {
 	register(&command{
 		name:    "bench",
-		args:    "[MODEL...] [--suite FILE] [--batch N] [--runs N] [--warmup N] [--threads N,...] [--ort] [--markdown]",
+		args:    "[MODEL...] [--suite FILE] [--batch N] [--runs N] [--warmup N] [--threads N,...] [--ort] [--ops N] [--markdown]",
 		summary: "measure a model's latency and allocations in whittle's runtime (and ONNX Runtime's)",
 		help: `
 Runs each MODEL on random inputs of its declared shapes (symbolic dimensions take
@@ -41,8 +41,12 @@ machine's load reaches both, and the ratios are printed.
 behind the README's speed table, which --markdown prints:
   whittle bench --suite testmodels/bench.json --threads 1,2 --ort --markdown
 
+--ops N then times every step of whittle's session over --runs more runs and lists the N
+costliest operators with their input shapes, as the session runs them (fused operators such
+as NhwcConv(Relu) or QConvNHWC are one step each): time per run, share and count.
+
 Examples:
-  whittle bench testmodels/fashion_cnn_op17.onnx --batch 32
+  whittle bench testmodels/fashion_cnn_op17.onnx --batch 32 --ops 10
   whittle bench resnet18.onnx pruned.onnx --ort --runs 30
   whittle bench model.onnx --threads 1,2 --ort --json`,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
@@ -54,10 +58,11 @@ Examples:
 			threads := fs.IntSlice("threads", nil, "threads for whittle and ORT's intra-op pool, `N[,N...]`; each value is a run (default: every core)")
 			suite := fs.String("suite", "", "read the models from a JSON suite `FILE`")
 			markdown := fs.Bool("markdown", false, "print a Markdown table (the README's)")
+			ops := fs.Int("ops", 0, "also time each operator and list the `N` costliest (0: off)")
 			asJSON := jsonFlag(fs)
 			return func(e *env, args []string) error {
-				if *runs < 1 || *warmup < 0 || *batch < 1 || *rounds < 1 {
-					return usagef("--runs, --batch and --rounds must be >= 1, --warmup >= 0")
+				if *runs < 1 || *warmup < 0 || *batch < 1 || *rounds < 1 || *ops < 0 {
+					return usagef("--runs, --batch and --rounds must be >= 1, --warmup and --ops >= 0")
 				}
 				entries, err := benchEntries(args, *suite, *batch)
 				if err != nil {
@@ -81,6 +86,11 @@ Examples:
 						r, err := benchModel(e, en, *runs, *warmup, *rounds, *ort, t)
 						if err != nil {
 							return err
+						}
+						if *ops > 0 {
+							if r.Ops, err = benchOps(e, en, *runs, *warmup, t, *ops); err != nil {
+								return err
+							}
 						}
 						out.Models = append(out.Models, r)
 						if !*asJSON && !*markdown {
@@ -164,6 +174,108 @@ type benchResult struct {
 	ORT            *benchLatency `json:"onnxruntime,omitempty"`
 	WhittleOverORT *float64      `json:"whittle_over_onnxruntime,omitempty"`
 	CPUOverORT     *float64      `json:"cpu_over_onnxruntime,omitempty"`
+	// Ops are the costliest operators with --ops.
+	Ops []benchOp `json:"ops,omitempty"`
+}
+
+// benchOp is one operator and input shape of a session's steps: time and count per run,
+// and its share of the time of all steps.
+type benchOp struct {
+	Op         string  `json:"op"`
+	InputShape []int64 `json:"input_shape"`
+	Count      float64 `json:"count"`
+	MS         float64 `json:"ms"`
+	Share      float64 `json:"share"`
+}
+
+// opLabel names a step for --ops: the operator, its fused activation, and for windowed
+// operators the window, stride and group, so that a depthwise and a pointwise convolution
+// on the same input do not share a line.
+func opLabel(n *ir.Node) string {
+	var b strings.Builder
+	b.WriteString(n.OpType)
+	if act := n.AttrString("activation", ""); act != "" {
+		b.WriteString("(" + act + ")")
+	}
+	if ks := n.AttrInts("kernel_shape", nil); len(ks) > 0 {
+		dims := make([]string, len(ks))
+		for i, k := range ks {
+			dims[i] = fmt.Sprint(k)
+		}
+		b.WriteString(" " + strings.Join(dims, "x"))
+	}
+	for _, st := range n.AttrInts("strides", nil) {
+		if st != 1 {
+			fmt.Fprintf(&b, " s%d", st)
+			break
+		}
+	}
+	if g := n.AttrInt("group", 1); g != 1 {
+		fmt.Fprintf(&b, " g%d", g)
+	}
+	return b.String()
+}
+
+// benchOps times every step of a session of en over runs runs (after warmup) and returns
+// the n costliest operators, grouped by operator (with its fused activation) and the shape
+// of the first input.
+func benchOps(e *env, en benchEntry, runs, warmup, threads, n int) ([]benchOp, error) {
+	m, err := loadModel(e, en.Model)
+	if err != nil {
+		return nil, err
+	}
+	feeds, err := benchFeeds(m, en.Batch)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", en.Model, err)
+	}
+	type key struct{ op, shape string }
+	byKey := map[key]*benchOp{}
+	timing := false
+	var total time.Duration
+	timer := func(node *ir.Node, inputs []*runtime.Tensor, d time.Duration) {
+		if !timing {
+			return
+		}
+		var shape []int64
+		if len(inputs) > 0 && inputs[0] != nil {
+			shape = inputs[0].Shape
+		}
+		op := opLabel(node)
+		k := key{op, fmt.Sprint(shape)}
+		b := byKey[k]
+		if b == nil {
+			b = &benchOp{Op: op, InputShape: append([]int64(nil), shape...)}
+			byKey[k] = b
+		}
+		b.Count++
+		b.MS += float64(d.Nanoseconds()) / 1e6
+		total += d
+	}
+	sess, err := runtime.NewSession(m, runtime.Options{Threads: threads, StepTimer: timer})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", en.Model, err)
+	}
+	ctx := context.Background()
+	for i := 0; i < warmup+runs; i++ {
+		timing = i >= warmup
+		if _, err := sess.Run(ctx, feeds); err != nil {
+			return nil, fmt.Errorf("%s: %w", en.Model, err)
+		}
+	}
+	out := make([]benchOp, 0, len(byKey))
+	for _, b := range byKey {
+		b.Share = b.MS / max(float64(total.Nanoseconds())/1e6, 1e-9)
+		b.Count /= float64(runs)
+		b.MS /= float64(runs)
+		out = append(out, *b)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].MS != out[j].MS {
+			return out[i].MS > out[j].MS
+		}
+		return out[i].Op+fmt.Sprint(out[i].InputShape) < out[j].Op+fmt.Sprint(out[j].InputShape)
+	})
+	return out[:min(n, len(out))], nil
 }
 
 type benchLatency struct {
@@ -188,6 +300,12 @@ func printBench(e *env, r *benchResult) {
 	if r.ORT != nil {
 		fmt.Fprintf(e.stdout, "  ONNX Runtime  median %8.2f ms  p90 %8.2f ms  cpu %8.2f ms\n  whittle / ORT %.2fx (cpu %.2fx)\n",
 			r.ORT.MedianMS, r.ORT.P90MS, r.ORT.CPUMS, *r.WhittleOverORT, *r.CPUOverORT)
+	}
+	if len(r.Ops) > 0 {
+		fmt.Fprintf(e.stdout, "  costliest operators (time per run, share of all steps, count per run, input shape):\n")
+		for _, o := range r.Ops {
+			fmt.Fprintf(e.stdout, "    %8.3f ms %5.1f%%  x%-3g %s %v\n", o.MS, 100*o.Share, o.Count, o.Op, o.InputShape)
+		}
 	}
 }
 

@@ -19,7 +19,32 @@ func TestBench(t *testing.T) {
 		!strings.Contains(out, "allocations per run") {
 		t.Fatalf("bench: %d\n%s%s", code, out, errOut)
 	}
-	for _, args := range [][]string{{model, "--runs", "0"}, {}, {model, "--threads", "-1"}} {
+	// --ops lists the session's steps as it runs them: the Gemm is a FusedGemm, once per run.
+	code, out, errOut = run(t, "bench", model, "--runs", "3", "--batch", "4", "--threads", "1", "--ops", "5")
+	if code != exitOK || !strings.Contains(out, "costliest operators") || !strings.Contains(out, "x1   FusedGemm [4 784]") ||
+		!strings.Contains(out, "Flatten [4 1 28 28]") {
+		t.Fatalf("bench --ops: %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = run(t, "bench", model, "--runs", "2", "--threads", "1", "--ops", "1", "--json")
+	var withOps struct {
+		Models []struct {
+			Ops []struct {
+				Op         string  `json:"op"`
+				InputShape []int64 `json:"input_shape"`
+				Count      float64 `json:"count"`
+				MS         float64 `json:"ms"`
+				Share      float64 `json:"share"`
+			} `json:"ops"`
+		} `json:"models"`
+	}
+	if code != exitOK || json.Unmarshal([]byte(out), &withOps) != nil || len(withOps.Models) != 1 || len(withOps.Models[0].Ops) != 1 {
+		t.Fatalf("bench --ops --json: %d\n%s%s", code, out, errOut)
+	}
+	if o := withOps.Models[0].Ops[0]; o.Op != "FusedGemm" || o.Count != 1 || o.MS <= 0 || o.Share <= 0 || o.Share > 1 ||
+		len(o.InputShape) != 2 || o.InputShape[1] != 784 {
+		t.Fatalf("bench --ops --json: costliest step %+v, want the FusedGemm once per run", o)
+	}
+	for _, args := range [][]string{{model, "--runs", "0"}, {}, {model, "--threads", "-1"}, {model, "--ops", "-1"}} {
 		if code, _, _ := run(t, append([]string{"bench"}, args...)...); code != exitUsage {
 			t.Fatalf("bench %v: exit %d, want 2", args, code)
 		}
