@@ -83,14 +83,9 @@ Examples:
 				out := benchJSON{Machine: machineDescription(), Models: []*benchResult{}}
 				for _, en := range entries {
 					for _, t := range ts {
-						r, err := benchModel(e, en, *runs, *warmup, *rounds, *ort, t)
+						r, err := benchModel(e, en, *runs, *warmup, *rounds, *ort, t, *ops)
 						if err != nil {
 							return err
-						}
-						if *ops > 0 {
-							if r.Ops, err = benchOps(e, en, *runs, *warmup, t, *ops); err != nil {
-								return err
-							}
 						}
 						out.Models = append(out.Models, r)
 						if !*asJSON && !*markdown {
@@ -216,18 +211,10 @@ func opLabel(n *ir.Node) string {
 	return b.String()
 }
 
-// benchOps times every step of a session of en over runs runs (after warmup) and returns
-// the n costliest operators, grouped by operator (with its fused activation) and the shape
-// of the first input.
-func benchOps(e *env, en benchEntry, runs, warmup, threads, n int) ([]benchOp, error) {
-	m, err := loadModel(e, en.Model)
-	if err != nil {
-		return nil, err
-	}
-	feeds, err := benchFeeds(m, en.Batch)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", en.Model, err)
-	}
+// benchOps times every step of a session of m over runs runs (after warmup) and returns
+// the n costliest operators, grouped by operator (opLabel) and the shape of the first
+// input.
+func benchOps(m *ir.Model, path string, feeds map[string]*runtime.Tensor, runs, warmup, threads, n int) ([]benchOp, error) {
 	type key struct{ op, shape string }
 	byKey := map[key]*benchOp{}
 	timing := false
@@ -253,13 +240,13 @@ func benchOps(e *env, en benchEntry, runs, warmup, threads, n int) ([]benchOp, e
 	}
 	sess, err := runtime.NewSession(m, runtime.Options{Threads: threads, StepTimer: timer})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", en.Model, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	ctx := context.Background()
 	for i := 0; i < warmup+runs; i++ {
 		timing = i >= warmup
 		if _, err := sess.Run(ctx, feeds); err != nil {
-			return nil, fmt.Errorf("%s: %w", en.Model, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	out := make([]benchOp, 0, len(byKey))
@@ -366,7 +353,8 @@ func printBenchMarkdown(e *env, out benchJSON) {
 	}
 }
 
-func benchModel(e *env, en benchEntry, runs, warmup, rounds int, ort bool, threads int) (*benchResult, error) {
+// benchModel measures one model (and, with ops > 0, lists its ops costliest operators).
+func benchModel(e *env, en benchEntry, runs, warmup, rounds int, ort bool, threads, ops int) (*benchResult, error) {
 	path, batch := en.Model, en.Batch
 	m, err := loadModel(e, path)
 	if err != nil {
@@ -442,6 +430,11 @@ func benchModel(e *env, en benchEntry, runs, warmup, rounds int, ort bool, threa
 		o := latencyOf(ortWall, ortCPU)
 		ratio, cpuRatio := r.Whittle.MedianMS/o.MedianMS, r.Whittle.CPUMS/o.CPUMS
 		r.ORT, r.WhittleOverORT, r.CPUOverORT = &o, &ratio, &cpuRatio
+	}
+	if ops > 0 {
+		if r.Ops, err = benchOps(m, path, feeds, runs, warmup, threads, ops); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }

@@ -283,11 +283,12 @@ func qgemm(threads, m int, a []uint8, offs []int, kTap, lda int, zeroA uint8, b 
 		}
 	}
 	size, jobs := Chunks((m+qRows-1)/qRows, 4*threads, 1)
-	j := qgemmJobs{m: m, size: size * qRows, a: a, offs: offs, kTap: kTap, lda: lda, b: b, init: init.Buf, npad: npad, fused: fused, out: out, colJobs: 1, cols: b.N}
+	j := qgemmJobs{m: m, size: size * qRows, a: a, offs: offs, kTap: kTap, lda: lda, b: b, init: init.Buf, npad: npad, fused: fused, out: out}
+	cost := j.size * b.N * b.K // multiply-adds per job
 	if threads > 1 && j.splitColumns(threads) {
-		size, jobs = j.size/qRows, j.colJobs
+		jobs, cost = j.colJobs, m*j.cols*b.K
 	}
-	if threads < 2 || jobs < 2 || jobs*size*qRows*b.N*b.K < minParallelCost {
+	if threads < 2 || jobs < 2 || jobs*cost < minParallelCost {
 		// Serial calls build no closure: a product inside another kernel's job allocates
 		// nothing.
 		for job := 0; job < jobs; job++ {
@@ -296,11 +297,11 @@ func qgemm(threads, m int, a []uint8, offs []int, kTap, lda int, zeroA uint8, b 
 		return
 	}
 	jp := j
-	ForCost(threads, jobs, size*qRows*b.N*b.K, func(job int) { jp.run(job) })
+	ForCost(threads, jobs, cost, func(job int) { jp.run(job) })
 }
 
-// qgemmJobs is a product split into jobs of size rows by cols columns (colJobs of them
-// across; column jobs are numbered fastest).
+// qgemmJobs is a product split into jobs of size rows or, when colJobs > 1, into colJobs
+// jobs of cols columns over every row.
 type qgemmJobs struct {
 	m, size       int
 	cols, colJobs int
@@ -327,15 +328,10 @@ func (j *qgemmJobs) splitColumns(threads int) bool {
 		return false
 	}
 	unit := max(qGroup, b.kern.group)
-	groups := (b.N + unit - 1) / unit
-	if groups < 2 {
-		return false
-	}
-	per := (groups + 2*threads - 1) / (2 * threads) // two jobs per thread
-	j.cols = per * unit
+	groups := (b.N + unit - 1) / unit                        // at least two: PrefersColumnSplit
+	j.cols = (groups + 2*threads - 1) / (2 * threads) * unit // two jobs per thread
 	j.colJobs = (b.N + j.cols - 1) / j.cols
-	j.size = qRoundUp(j.m, qRows)
-	return j.colJobs > 1
+	return true
 }
 
 // PrefersColumnSplit reports whether a product of m rows with b is better shared between
@@ -349,20 +345,16 @@ func (b *QMatrixB) PrefersColumnSplit(m int) bool {
 
 func (j *qgemmJobs) run(job int) {
 	a, offs, kTap, lda, b, init, npad, out := j.a, j.offs, j.kTap, j.lda, j.b, j.init, j.npad, j.out
-	bi, bj := job, 0
 	if j.colJobs > 1 {
-		bi, bj = job/j.colJobs, job%j.colJobs
-	}
-	i0, i1 := bi*j.size, min(j.m, (bi+1)*j.size)
-	if j.colJobs > 1 {
-		c0, c1 := bj*j.cols, min(b.N, (bj+1)*j.cols)
+		c0, c1 := job*j.cols, min(b.N, (job+1)*j.cols)
 		if out.rq == nil {
-			qgemmCols(i0, i1, c0, c1, a, offs, kTap, lda, b, init, npad, out.c[i0*out.ldc:], out.ldc, nil, nil, 0)
+			qgemmCols(0, j.m, c0, c1, a, offs, kTap, lda, b, init, npad, out.c, out.ldc, nil, nil, 0)
 		} else {
-			qgemmCols(i0, i1, c0, c1, a, offs, kTap, lda, b, init, npad, nil, 0, out.rq, out.y[i0*out.ldy:], out.ldy)
+			qgemmCols(0, j.m, c0, c1, a, offs, kTap, lda, b, init, npad, nil, 0, out.rq, out.y, out.ldy)
 		}
 		return
 	}
+	i0, i1 := job*j.size, min(j.m, (job+1)*j.size)
 	switch {
 	case out.rq == nil:
 		qgemmRows(i0, i1, a, offs, kTap, lda, b, init, npad, out.c[i0*out.ldc:], out.ldc, nil, nil, 0)

@@ -20,6 +20,12 @@ func init() {
 
 // rowKernel runs fn on each row (the last axis) of a float input, into a new output.
 func rowKernel(ctx *kernel.Context, node *ir.Node, x *kernel.Tensor, fn func(dst, src []float32)) ([]*kernel.Tensor, error) {
+	return rowBlocks(ctx, node, x, func(int) int { return 1 }, func(dst, src []float32, _ int) { fn(dst, src) })
+}
+
+// rowBlocks runs fn on blocks of perBlock(n) whole rows of n values (the last axis) of a
+// float input, into a new output; the last block may be shorter.
+func rowBlocks(ctx *kernel.Context, node *ir.Node, x *kernel.Tensor, perBlock func(n int) int, fn func(dst, src []float32, n int)) ([]*kernel.Tensor, error) {
 	xd, ok := x.Data.([]float32)
 	if !ok || len(x.Shape) == 0 {
 		return nil, fmt.Errorf("%s: X %v: want a float tensor of rank 1 or more", node.Describe(), shapeOf(x))
@@ -31,8 +37,10 @@ func rowKernel(ctx *kernel.Context, node *ir.Node, x *kernel.Tensor, fn func(dst
 		return []*kernel.Tensor{out}, nil
 	}
 	rows := len(xd) / n
-	linalg.ForCost(ctx.Parallelism(), rows, 8*n, func(r int) {
-		fn(y[r*n:(r+1)*n], xd[r*n:(r+1)*n])
+	per := perBlock(n)
+	linalg.ForCost(ctx.Parallelism(), (rows+per-1)/per, per*8*n, func(b int) {
+		r0, r1 := b*per, min(rows, (b+1)*per)
+		fn(y[r0*n:r1*n], xd[r0*n:r1*n], n)
 	})
 	return []*kernel.Tensor{out}, nil
 }
@@ -91,52 +99,51 @@ func (k *softmax) Run(ctx *kernel.Context, inputs []*kernel.Tensor) ([]*kernel.T
 	if x == nil {
 		return nil, fmt.Errorf("%s: input X is required", k.node.Describe())
 	}
-	xd, ok := x.Data.([]float32)
-	if !ok || len(x.Shape) == 0 {
-		return nil, fmt.Errorf("%s: X %v: want a float tensor of rank 1 or more", k.node.Describe(), shapeOf(x))
+	return rowBlocks(ctx, k.node, x, softmaxBlockRows, softmaxRows)
+}
+
+// softmaxBlockRows is how many rows of n values softmaxRows takes at a time: one long
+// row, or short rows (attention over 17 tokens) by the block, for which four vector calls
+// per row (max, subtract, exp, scale) would cost more than the row.
+func softmaxBlockRows(n int) int {
+	if n >= shortRow {
+		return 1
 	}
-	n := int(x.Shape[len(x.Shape)-1])
-	if n == 0 || n >= shortRow {
-		return rowKernel(ctx, k.node, x, func(dst, src []float32) {
-			linalg.AddScalar(dst, src, -linalg.Max(src))
-			linalg.Exp(dst)
-			linalg.MulScalar(dst, dst, 1/linalg.Sum(dst))
-		})
-	}
-	// Short rows (attention over 17 tokens): four vector calls per row cost more than the
-	// row. Blocks of rows take their maxima, sums and scaling in plain loops and one call
-	// of the vector exponential.
-	out := ctx.Alloc(ir.Float, x.Shape...)
-	y := out.Float32s()
-	rows := len(xd) / n
-	per := max(1, shortBlock/n)
-	linalg.ForCost(ctx.Parallelism(), (rows+per-1)/per, per*8*n, func(b int) {
-		r0, r1 := b*per, min(rows, (b+1)*per)
-		src, dst := xd[r0*n:r1*n], y[r0*n:r1*n]
-		for r := 0; r < r1-r0; r++ {
-			row, d := src[r*n:(r+1)*n], dst[r*n:(r+1)*n]
-			m := row[0]
-			for _, v := range row[1:] {
-				m = max(m, v)
-			}
-			for i, v := range row {
-				d[i] = v - m
-			}
-		}
+	return max(1, shortBlock/n)
+}
+
+// softmaxRows computes the softmax of each row of n values of src into dst: a long row
+// with vector calls, a block of short rows with their maxima, sums and scaling in plain
+// loops and one call of the vector exponential.
+func softmaxRows(dst, src []float32, n int) {
+	if n >= shortRow {
+		linalg.AddScalar(dst, src, -linalg.Max(src))
 		linalg.Exp(dst)
-		for r := 0; r < r1-r0; r++ {
-			d := dst[r*n : (r+1)*n]
-			var s float32
-			for _, v := range d {
-				s += v
-			}
-			inv := 1 / s
-			for i := range d {
-				d[i] *= inv
-			}
+		linalg.MulScalar(dst, dst, 1/linalg.Sum(dst))
+		return
+	}
+	for r := 0; r < len(src)/n; r++ {
+		row, d := src[r*n:(r+1)*n], dst[r*n:(r+1)*n]
+		m := row[0]
+		for _, v := range row[1:] {
+			m = max(m, v)
 		}
-	})
-	return []*kernel.Tensor{out}, nil
+		for i, v := range row {
+			d[i] = v - m
+		}
+	}
+	linalg.Exp(dst)
+	for r := 0; r < len(dst)/n; r++ {
+		d := dst[r*n : (r+1)*n]
+		var s float32
+		for _, v := range d {
+			s += v
+		}
+		inv := 1 / s
+		for i := range d {
+			d[i] *= inv
+		}
+	}
 }
 
 // Rows shorter than shortRow run in blocks of about shortBlock values.

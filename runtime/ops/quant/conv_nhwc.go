@@ -216,27 +216,15 @@ func (cv *convNHWC) run(threads int, g *convGeom, x []uint8, y []uint8, y32 []in
 		return
 	}
 	direct := cv.direct(g)
-	if threads > 1 && cv.group == 1 && cv.gemm[0].PrefersColumnSplit(rows) {
+	// Rows per job: an A block of ~96 KiB (L2), a multiple of the 6-row micro-tile, and
+	// enough jobs to keep every thread busy; each product on one thread (th).
+	per, th := max(6, min(1024, (96<<10)/cv.kpad)/6*6), 1
+	switch {
+	case threads > 1 && cv.group == 1 && cv.gemm[0].PrefersColumnSplit(rows):
 		// Weights larger than the image (1×1 layers at 7×7 and 14×14): one product over all
 		// rows whose threads share B's columns, each reading its part of B once.
-		a, lda := x, cv.c
-		if !direct {
-			abuf := linalg.GetBytes(rows * cv.kpad)
-			defer abuf.Release()
-			a, lda = abuf.Buf, cv.kpad
-			cv.im2col(g, x, 0, rows, 0, a)
-		}
-		if cv.spec.requant {
-			linalg.QGemmRequant(threads, rows, a, lda, cv.xPad, cv.gemm[0], cv.groupBias(0), cv.rqGroups[0], y, ldy)
-		} else {
-			linalg.QGemm(threads, rows, a, lda, cv.xPad, cv.gemm[0], cv.groupBias(0), y32, ldy)
-		}
-		return
-	}
-	// Rows per job: an A block of ~96 KiB (L2), a multiple of the 6-row micro-tile, and
-	// enough jobs to keep every thread busy.
-	per := max(6, min(1024, (96<<10)/cv.kpad)/6*6)
-	if threads > 1 {
+		per, th = rows, threads
+	case threads > 1:
 		per = max(6, min(per, (rows+4*threads-1)/(4*threads)+5)/6*6)
 	}
 	jobs := (rows + per - 1) / per
@@ -260,9 +248,9 @@ func (cv *convNHWC) run(threads int, g *convGeom, x []uint8, y []uint8, y32 []in
 			}
 			zeroA := cv.xPad
 			if cv.spec.requant {
-				linalg.QGemmRequant(1, r1-r0, a, lda, zeroA, cv.gemm[gi], cv.groupBias(gi), cv.rqGroups[gi], y[r0*ldy+gi*cv.mg:], ldy)
+				linalg.QGemmRequant(th, r1-r0, a, lda, zeroA, cv.gemm[gi], cv.groupBias(gi), cv.rqGroups[gi], y[r0*ldy+gi*cv.mg:], ldy)
 			} else {
-				linalg.QGemm(1, r1-r0, a, lda, zeroA, cv.gemm[gi], cv.groupBias(gi), y32[r0*ldy+gi*cv.mg:], ldy)
+				linalg.QGemm(th, r1-r0, a, lda, zeroA, cv.gemm[gi], cv.groupBias(gi), y32[r0*ldy+gi*cv.mg:], ldy)
 			}
 		}
 	})

@@ -124,9 +124,9 @@ func (cv *convNHWC) runTaps(threads int, g *convGeom, x []uint8, y []uint8, y32 
 				}
 			}
 			if cv.spec.requant {
-				linalg.QGemmTapsRequant(threads, pix, abuf.Buf, wholeRow, k, k, cv.xPad, cv.gemm[0], cv.spec.bias, cv.rqGroups[0], y[out*ldy:], ldy)
+				linalg.QGemmRequant(threads, pix, abuf.Buf, k, cv.xPad, cv.gemm[0], cv.spec.bias, cv.rqGroups[0], y[out*ldy:], ldy)
 			} else {
-				linalg.QGemmTaps(threads, pix, abuf.Buf, wholeRow, k, k, cv.xPad, cv.gemm[0], cv.spec.bias, y32[out*ldy:], ldy)
+				linalg.QGemm(threads, pix, abuf.Buf, k, cv.xPad, cv.gemm[0], cv.spec.bias, y32[out*ldy:], ldy)
 			}
 			abuf.Release()
 			continue
@@ -160,41 +160,35 @@ func (cv *convNHWC) runTaps(threads int, g *convGeom, x []uint8, y []uint8, y32 
 					}
 				})
 			}
-			if threads > 1 && cv.gemm[0].PrefersColumnSplit(rows) {
+			per, th := max(6, min(1024, (64<<10)/max(M, 1))/6*6), 1
+			switch {
+			case threads > 1 && cv.gemm[0].PrefersColumnSplit(rows):
 				// Weights larger than the image (the 14×14 and 7×7 layers): one product whose
 				// threads share B's columns, each reading its part of B once.
-				block(0, rows, threads)
-				continue
-			}
-			per := max(6, min(1024, (64<<10)/max(M, 1))/6*6)
-			if threads > 1 {
+				per, th = rows, threads
+			case threads > 1:
 				per = max(6, min(per, (rows+4*threads-1)/(4*threads)+5)/6*6)
 			}
 			jobs := (rows + per - 1) / per
 			linalg.ForCost(threads, jobs, per*cv.k*M, func(job int) {
-				block(job*per, min(rows, (job+1)*per), 1)
+				block(job*per, min(rows, (job+1)*per), th)
 			})
 			continue
 		}
 		rowBytes := g.stride[0] * t.wp * C
+		// One product per output row, the rows shared between the threads, or with weights
+		// larger than the image the rows in turn, each product's columns shared.
+		rowThreads, th := threads, 1
 		if threads > 1 && cv.gemm[0].PrefersColumnSplit(OH*OW) {
-			for oh := 0; oh < OH; oh++ {
-				p := out + oh*OW
-				if cv.spec.requant {
-					linalg.QGemmTapsRequant(threads, OW, src[oh*rowBytes:], t.offs, kTap, g.stride[1]*C, cv.xPad, cv.gemm[0], cv.spec.bias, cv.rqGroups[0], y[p*ldy:], ldy)
-				} else {
-					linalg.QGemmTaps(threads, OW, src[oh*rowBytes:], t.offs, kTap, g.stride[1]*C, cv.xPad, cv.gemm[0], cv.spec.bias, y32[p*ldy:], ldy)
-				}
-			}
-			continue
+			rowThreads, th = 1, threads
 		}
-		linalg.ForCost(threads, OH, OW*cv.k*M, func(oh int) {
+		linalg.ForCost(rowThreads, OH, OW*cv.k*M, func(oh int) {
 			p := out + oh*OW
 			if cv.spec.requant {
-				linalg.QGemmTapsRequant(1, OW, src[oh*rowBytes:], t.offs, kTap, g.stride[1]*C, cv.xPad, cv.gemm[0], cv.spec.bias, cv.rqGroups[0], y[p*ldy:], ldy)
+				linalg.QGemmTapsRequant(th, OW, src[oh*rowBytes:], t.offs, kTap, g.stride[1]*C, cv.xPad, cv.gemm[0], cv.spec.bias, cv.rqGroups[0], y[p*ldy:], ldy)
 				return
 			}
-			linalg.QGemmTaps(1, OW, src[oh*rowBytes:], t.offs, kTap, g.stride[1]*C, cv.xPad, cv.gemm[0], cv.spec.bias, y32[p*ldy:], ldy)
+			linalg.QGemmTaps(th, OW, src[oh*rowBytes:], t.offs, kTap, g.stride[1]*C, cv.xPad, cv.gemm[0], cv.spec.bias, y32[p*ldy:], ldy)
 		})
 	}
 }
@@ -236,6 +230,3 @@ func (cv *convNHWC) padImage(threads int, g *convGeom, t tapsGeometry, src, dst 
 	})
 	fill(dst[t.hp*rowBytes:], cv.xPad)
 }
-
-// wholeRow is the tap list of a product whose rows are whole: one tap at offset 0.
-var wholeRow = []int{0}
